@@ -1,0 +1,447 @@
+//! From entries to links: resolve each entry's source in the repository (a file, a directory,
+//! a recursive tree or a glob) into one [`LinkSpec`] per target, and check what needs the
+//! repository to check: sources exist and stay inside it after resolving symlinks, and no two
+//! links claim the same target or nest inside a directory link.
+//!
+//! Directory walks read entry types from the directory listing, so a tree costs one read per
+//! directory rather than one `stat` per file.
+
+use super::{Entry, Manifest, Method, Policy, Style, position};
+use crate::error::{Error, Result, describe_io};
+use crate::paths;
+use globset::GlobBuilder;
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// One link to make: a source in the repository and the target path it appears at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSpec {
+    /// Absolute path of the source, inside the repository.
+    pub source: PathBuf,
+    /// Absolute path where the link goes.
+    pub target: PathBuf,
+    /// The source is a directory linked as a whole (never true for recursive entries).
+    pub source_is_dir: bool,
+    pub method: Method,
+    pub style: Style,
+    pub on_conflict: Policy,
+    /// Index of the manifest entry this link comes from.
+    pub entry: usize,
+}
+
+/// Expand every entry of the manifest into the links it declares.
+pub fn expand(manifest: &Manifest) -> Result<Vec<LinkSpec>> {
+    let mut specs = Vec::new();
+    for (index, entry) in manifest.entries.iter().enumerate() {
+        let mut ctx = EntryExpansion { manifest, entry, index, specs: &mut specs };
+        if entry.is_glob() {
+            ctx.glob()?;
+        } else {
+            ctx.path()?;
+        }
+    }
+    check_targets(manifest, &specs)?;
+    Ok(specs)
+}
+
+struct EntryExpansion<'a> {
+    manifest: &'a Manifest,
+    entry: &'a Entry,
+    index: usize,
+    specs: &'a mut Vec<LinkSpec>,
+}
+
+impl EntryExpansion<'_> {
+    fn error(&self, message: String, hint: &str) -> Error {
+        Error::input(format!("{}: {message}", position(&self.manifest.path, self.entry.source_at))).with_hint(hint)
+    }
+
+    fn push(&mut self, source: PathBuf, target: PathBuf, source_is_dir: bool) -> Result<()> {
+        if source_is_dir && self.entry.method == Method::Hardlink {
+            return Err(self.error(
+                format!(
+                    "source {} is a directory, and directories cannot be hard-linked",
+                    source.display()
+                ),
+                "add `recursive = true` to hard-link every file in it into real directories, or use `method = \"symlink\"`",
+            ));
+        }
+        self.specs.push(LinkSpec {
+            source,
+            target,
+            source_is_dir,
+            method: self.entry.method,
+            style: self.entry.style,
+            on_conflict: self.entry.on_conflict,
+            entry: self.index,
+        });
+        Ok(())
+    }
+
+    /// A plain path: one link, or a mirrored tree when recursive.
+    fn path(&mut self) -> Result<()> {
+        let source = self.manifest.repo.join(&self.entry.source);
+        let meta = fs::symlink_metadata(&source).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => self.error(
+                format!(
+                    "source `{}` does not exist in the repository {}",
+                    self.entry.source,
+                    self.manifest.repo.display()
+                ),
+                "fix the path (sources are relative to the manifest's directory), create the file, or remove the entry",
+            ),
+            _ => self.error(format!("cannot read source {}: {}", source.display(), describe_io(&e)), "check its permissions"),
+        })?;
+        // Any component may be a symlink; one canonicalisation per explicit entry settles it.
+        let is_dir = self.resolve_inside(&source)?.is_dir();
+        let target = if self.entry.into_dir {
+            self.entry.target.join(source.file_name().unwrap_or_default())
+        } else {
+            self.entry.target.clone()
+        };
+        if is_dir && self.entry.recursive && !meta.file_type().is_symlink() {
+            self.tree(&source, &target)
+        } else {
+            self.push(source, target, is_dir)
+        }
+    }
+
+    /// A glob: one link per match, inside the target directory.
+    fn glob(&mut self) -> Result<()> {
+        let pattern = self.entry.source.trim_start_matches("./");
+        let matcher = GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| self.error(format!("source glob `{pattern}` is not valid: {}", e.kind()), "fix the glob"))?
+            .compile_matcher();
+        let components: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+        let literal = components.iter().take_while(|c| !c.contains(['*', '?', '[', '{'])).count();
+        let base = self.manifest.repo.join(components[..literal].join("/"));
+        let depth = if pattern.contains("**") { usize::MAX } else { components.len() - literal };
+        let before = self.specs.len();
+
+        // A missing base directory simply matches nothing.
+        let base_exists = base.is_dir();
+        let mut walk = self.walker(&base, depth);
+        while let Some(item) = base_exists.then(|| walk.next()).flatten() {
+            let item = item.map_err(|e| self.walk_error(e))?;
+            let relative = item.path().strip_prefix(&self.manifest.repo).unwrap_or(item.path());
+            if !matcher.is_match(relative) {
+                continue;
+            }
+            let file_type = item.file_type();
+            if file_type.is_dir() {
+                // A matched directory is linked (or mirrored) as a whole: its contents are not
+                // matched again.
+                walk.skip_current_dir();
+            }
+            let target = self.entry.target.join(item.file_name());
+            let source = item.path().to_path_buf();
+            if file_type.is_symlink() {
+                let resolved = self.resolve_inside(&source)?;
+                self.push(source, target, resolved.is_dir())?;
+            } else if file_type.is_dir() && self.entry.recursive {
+                self.tree(&source, &target)?;
+            } else {
+                self.push(source, target, file_type.is_dir())?;
+            }
+        }
+        if self.specs.len() == before {
+            return Err(self.error(
+                format!("source glob `{pattern}` matches nothing in {}", self.manifest.repo.display()),
+                "fix the pattern, or remove the entry (ignore patterns are applied before matching)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Mirror the tree at `root` into `target`: one link per file, real directories between.
+    fn tree(&mut self, root: &Path, target: &Path) -> Result<()> {
+        for item in self.walker(root, usize::MAX) {
+            let item = item.map_err(|e| self.walk_error(e))?;
+            let file_type = item.file_type();
+            if file_type.is_dir() {
+                continue;
+            }
+            let source = item.path().to_path_buf();
+            if file_type.is_symlink() {
+                self.resolve_inside(&source)?;
+                if self.entry.method == Method::Hardlink {
+                    return Err(self.error(
+                        format!("{} is a symlink; hard links need regular files", source.display()),
+                        "replace the symlink in the repository with the file itself, or use `method = \"symlink\"`",
+                    ));
+                }
+            } else if !file_type.is_file() {
+                return Err(self.error(
+                    format!("{} is not a regular file, directory or symlink", source.display()),
+                    "remove it from the repository or add it to `ignore`",
+                ));
+            }
+            let rest = source.strip_prefix(root).unwrap_or(&source);
+            self.push(source.clone(), target.join(rest), false)?;
+        }
+        Ok(())
+    }
+
+    /// A walk below `root` that skips `.git`, the manifest itself and ignored paths.
+    fn walker(
+        &self,
+        root: &Path,
+        max_depth: usize,
+    ) -> walkdir::FilterEntry<walkdir::IntoIter, impl FnMut(&walkdir::DirEntry) -> bool + use<>> {
+        let repo = self.manifest.repo.clone();
+        let manifest_name = self.manifest.path.file_name().map(|n| n.to_os_string());
+        let ignore = self.entry.ignore.clone();
+        WalkDir::new(root)
+            .min_depth(1)
+            .max_depth(max_depth)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(move |item| {
+                let relative = item.path().strip_prefix(&repo).unwrap_or(item.path());
+                let top_level = relative.components().count() == 1;
+                !(item.file_name() == ".git"
+                    || (top_level && Some(item.file_name()) == manifest_name.as_deref())
+                    || ignore.is_match(relative))
+            })
+    }
+
+    fn walk_error(&self, e: walkdir::Error) -> Error {
+        let path = e.path().map(Path::to_path_buf).unwrap_or_default();
+        match e.into_io_error() {
+            Some(io) => self.error(format!("cannot read {}: {}", path.display(), describe_io(&io)), "check its permissions"),
+            None => self.error(format!("cannot read {}: a symlink loop", path.display()), "remove the loop"),
+        }
+    }
+
+    /// Resolve symlinks in `source` and insist the result is still inside the repository.
+    fn resolve_inside(&self, source: &Path) -> Result<PathBuf> {
+        let resolved = source.canonicalize().map_err(|e| {
+            let why = if e.raw_os_error() == Some(40) {
+                "it is a symlink loop".to_string()
+            } else if e.kind() == io::ErrorKind::NotFound {
+                "it is a symlink to something that does not exist".to_string()
+            } else {
+                describe_io(&e)
+            };
+            self.error(format!("cannot resolve source {}: {why}", source.display()), "fix or remove the symlink in the repository")
+        })?;
+        if !resolved.starts_with(&self.manifest.repo) {
+            return Err(self.error(
+                format!(
+                    "source {} resolves to {}, outside the repository {}",
+                    source.display(),
+                    resolved.display(),
+                    self.manifest.repo.display()
+                ),
+                "sources must stay inside the repository after resolving symlinks; point the symlink inside it or remove it",
+            ));
+        }
+        Ok(resolved)
+    }
+}
+
+/// No two links may claim one target, no link may sit inside a directory that another links
+/// as a whole (that would write into the repository), and none may overlap the repository.
+fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
+    let line = |spec: &LinkSpec| manifest.entries[spec.entry].target_at.line;
+    let error_at = |spec: &LinkSpec, message: String, hint: &str| {
+        Error::input(format!(
+            "{}: {message}",
+            position(&manifest.path, manifest.entries[spec.entry].target_at)
+        ))
+        .with_hint(hint)
+    };
+    let mut by_target: HashMap<&Path, &LinkSpec> = HashMap::with_capacity(specs.len());
+    for spec in specs {
+        if spec.target.starts_with(&manifest.repo) || manifest.repo.starts_with(&spec.target) {
+            return Err(error_at(
+                spec,
+                format!("target {} overlaps the repository {}", spec.target.display(), manifest.repo.display()),
+                "targets must lie outside the dotfiles repository; move the repository or change the target",
+            ));
+        }
+        if let Some(first) = by_target.insert(&spec.target, spec) {
+            let (a, b) = (line(first), line(spec));
+            let by = if a == b { format!("line {a}") } else { format!("lines {a} and {b}") };
+            return Err(error_at(
+                spec,
+                format!(
+                    "target {} is claimed twice ({by}): by {} and by {}",
+                    spec.target.display(),
+                    first.source.display(),
+                    spec.source.display()
+                ),
+                "give each entry its own target, or add one of the sources to `ignore`",
+            ));
+        }
+    }
+    for spec in specs {
+        for ancestor in spec.target.ancestors().skip(1) {
+            if let Some(outer) = by_target.get(ancestor)
+                && outer.source_is_dir
+            {
+                return Err(error_at(
+                    spec,
+                    format!(
+                        "target {} is inside {}, which line {} links to a whole directory; it would be written inside the repository",
+                        spec.target.display(),
+                        outer.target.display(),
+                        line(outer)
+                    ),
+                    "use `recursive = true` on the directory entry, or drop one of the two entries",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Context;
+    use std::os::unix::fs::symlink;
+
+    struct Repo {
+        root: tempfile::TempDir,
+    }
+
+    impl Repo {
+        fn new(files: &[&str]) -> Repo {
+            let root = tempfile::tempdir().unwrap();
+            for f in files {
+                let p = root.path().join("dots").join(f);
+                fs::create_dir_all(p.parent().unwrap()).unwrap();
+                if f.ends_with('/') {
+                    fs::create_dir_all(&p).unwrap();
+                } else {
+                    fs::write(&p, f).unwrap();
+                }
+            }
+            fs::create_dir_all(root.path().join("dots")).unwrap();
+            Repo { root }
+        }
+        fn home(&self) -> PathBuf {
+            self.root.path().join("home")
+        }
+        fn expand(&self, manifest: &str) -> Result<Vec<(String, String)>> {
+            let ctx = Context {
+                home: self.home(),
+                state_dir: self.root.path().join("state"),
+                cwd: self.root.path().to_path_buf(),
+            };
+            let path = self.root.path().join("dots/dotlink.toml");
+            fs::write(&path, manifest).unwrap();
+            let m = super::super::parse(&path, manifest, &ctx)?;
+            let home = self.home();
+            Ok(expand(&m)?
+                .into_iter()
+                .map(|s| {
+                    (
+                        s.source.strip_prefix(&m.repo).unwrap().display().to_string(),
+                        paths::display(&s.target, &home),
+                    )
+                })
+                .collect())
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn a_file_and_a_directory_are_one_link_each() {
+        let repo = Repo::new(&["zsh/zshrc", "nvim/init.lua"]);
+        let got = repo
+            .expand("[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.zshrc\"\n[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\n")
+            .unwrap();
+        assert_eq!(got, pairs(&[("zsh/zshrc", "~/.zshrc"), ("nvim", "~/.config/nvim")]));
+    }
+
+    #[test]
+    fn recursive_mirrors_files_and_honours_ignore() {
+        let repo = Repo::new(&["bin/a", "bin/sub/b", "bin/README.md", "bin/.DS_Store", "bin/x.swp"]);
+        let got = repo
+            .expand("[defaults]\nignore = [\".DS_Store\", \"*.swp\", \"**/README.md\"]\n[[link]]\nsource = \"bin\"\ntarget = \"~/.local/bin\"\nrecursive = true\n")
+            .unwrap();
+        assert_eq!(got, pairs(&[("bin/a", "~/.local/bin/a"), ("bin/sub/b", "~/.local/bin/sub/b")]));
+    }
+
+    #[test]
+    fn globs_link_each_match_inside_the_target_directory() {
+        let repo = Repo::new(&["config/git/config", "config/tmux.conf", "config/README.md", "other"]);
+        let got = repo
+            .expand("[defaults]\nignore = [\"**/README.md\"]\n[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\n")
+            .unwrap();
+        assert_eq!(got, pairs(&[("config/git", "~/.config/git"), ("config/tmux.conf", "~/.config/tmux.conf")]));
+    }
+
+    #[test]
+    fn globs_never_match_git_or_the_manifest() {
+        let repo = Repo::new(&[".git/HEAD", "a"]);
+        let got = repo.expand("[[link]]\nsource = \"*\"\ntarget = \"~/\"\n").unwrap();
+        assert_eq!(got, pairs(&[("a", "~/a")]));
+    }
+
+    #[test]
+    fn a_glob_matching_nothing_is_an_error() {
+        let repo = Repo::new(&["a"]);
+        let err = repo.expand("[[link]]\nsource = \"nope/*\"\ntarget = \"~/\"\n").unwrap_err();
+        assert!(err.message.contains(":2:10: source glob `nope/*` matches nothing"), "{}", err.message);
+    }
+
+    #[test]
+    fn missing_sources_name_line_and_repository() {
+        let repo = Repo::new(&["a"]);
+        let err = repo.expand("[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n").unwrap_err();
+        assert!(err.message.contains("dotlink.toml:2:10: source `b` does not exist in the repository"), "{}", err.message);
+    }
+
+    #[test]
+    fn symlinks_out_of_the_repository_are_refused() {
+        let repo = Repo::new(&["d/"]);
+        symlink("/etc/hostname", repo.root.path().join("dots/d/escape")).unwrap();
+        let err = repo.expand("[[link]]\nsource = \"d/escape\"\ntarget = \"~/.x\"\n").unwrap_err();
+        assert!(err.message.contains("outside the repository"), "{}", err.message);
+        let err = repo.expand("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\nrecursive = true\n").unwrap_err();
+        assert!(err.message.contains("outside the repository"), "{}", err.message);
+    }
+
+    #[test]
+    fn duplicate_targets_name_both_lines() {
+        let repo = Repo::new(&["a", "b"]);
+        let err = repo
+            .expand("[[link]]\nsource = \"a\"\ntarget = \"~/.x\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.x\"\n")
+            .unwrap_err();
+        assert!(err.message.contains("is claimed twice (lines 3 and 6)"), "{}", err.message);
+    }
+
+    #[test]
+    fn targets_inside_a_directory_link_are_refused() {
+        let repo = Repo::new(&["nvim/init.lua", "extra"]);
+        let err = repo
+            .expand("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\n[[link]]\nsource = \"extra\"\ntarget = \"~/.config/nvim/extra\"\n")
+            .unwrap_err();
+        assert!(err.message.contains("links to a whole directory"), "{}", err.message);
+    }
+
+    #[test]
+    fn hard_linking_a_directory_needs_recursive() {
+        let repo = Repo::new(&["nvim/init.lua"]);
+        let err = repo
+            .expand("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\nmethod = \"hardlink\"\n")
+            .unwrap_err();
+        assert!(err.message.contains("directories cannot be hard-linked"), "{}", err.message);
+        assert!(err.hint.unwrap().contains("recursive = true"));
+        let ok = repo
+            .expand("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\nmethod = \"hardlink\"\nrecursive = true\n")
+            .unwrap();
+        assert_eq!(ok, pairs(&[("nvim/init.lua", "~/.config/nvim/init.lua")]));
+    }
+}

@@ -1,0 +1,296 @@
+//! Pure path arithmetic: `~` and `$VAR` expansion in targets, lexical normalisation, relative
+//! spellings, `~`-shortened display, and a lossless serde form for paths that are not UTF-8.
+//!
+//! Nothing here touches the filesystem, so everything here is unit-tested directly.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+
+/// Expand `~`, `~/…`, `$VAR`, `${VAR}` and `${VAR:-default}` in a manifest path.
+///
+/// `~user` is refused rather than looked up: a manifest arrives by `git pull`, and another
+/// user's home is never a place it may write to. `lookup` returns a variable's value; an unset
+/// (or empty) variable without a default is an error naming it.
+pub fn expand(raw: &str, home: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, String> {
+    let substituted = substitute_vars(raw, home, lookup)?;
+    expand_tilde(&substituted, home)
+}
+
+fn expand_tilde(text: &str, home: &Path) -> Result<PathBuf, String> {
+    if text == "~" {
+        return Ok(home.to_path_buf());
+    }
+    if let Some(rest) = text.strip_prefix("~/") {
+        return Ok(home.join(rest));
+    }
+    if text.starts_with('~') {
+        let user: String = text[1..].split('/').next().unwrap_or("").to_string();
+        return Err(format!(
+            "`~{user}` names another user's home directory, which dotlink never expands; write `~/…` for your own home"
+        ));
+    }
+    Ok(PathBuf::from(text))
+}
+
+fn substitute_vars(raw: &str, home: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        if let Some(body) = after.strip_prefix('{') {
+            let end = body
+                .find('}')
+                .ok_or_else(|| format!("unclosed `${{` in `{raw}`: write `${{NAME}}`"))?;
+            let inner = &body[..end];
+            let (name, default) = match inner.find(":-") {
+                Some(i) => (&inner[..i], Some(&inner[i + 2..])),
+                None => (inner, None),
+            };
+            check_var_name(name, raw)?;
+            match (lookup(name).filter(|v| !v.is_empty()), default) {
+                (Some(value), _) => out.push_str(&value),
+                (None, Some(default)) => {
+                    let expanded = expand(default, home, lookup)?;
+                    out.push_str(&expanded.to_string_lossy());
+                }
+                (None, None) => return Err(unset_var(name)),
+            }
+            rest = &body[end + 1..];
+        } else {
+            let len = after
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                .count();
+            let name = &after[..len];
+            check_var_name(name, raw)?;
+            match lookup(name).filter(|v| !v.is_empty()) {
+                Some(value) => out.push_str(&value),
+                None => return Err(unset_var(name)),
+            }
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn check_var_name(name: &str, raw: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && !name.as_bytes()[0].is_ascii_digit()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{raw}` has a `$` that is not a variable: write `$NAME`, `${{NAME}}` or `${{NAME:-default}}`"
+        ))
+    }
+}
+
+fn unset_var(name: &str) -> String {
+    format!("environment variable `{name}` is not set; set it, or give a default with `${{{name}:-default}}`")
+}
+
+/// Resolve `.` and `..` without touching the filesystem. `..` at the root stays at the root.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::with_capacity(path.as_os_str().len());
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() && !path.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// True when a relative path climbs out of where it starts (`..` at its top after normalising).
+pub fn escapes(relative: &Path) -> bool {
+    relative.is_absolute() || normalize(relative).components().next() == Some(Component::ParentDir)
+}
+
+/// The relative spelling of `to` as seen from the directory `from_dir`; both absolute.
+pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
+    pathdiff::diff_paths(to, from_dir).unwrap_or_else(|| to.to_path_buf())
+}
+
+/// A path for people: `~/…` when it is under the home directory.
+pub fn display(path: &Path, home: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(rest) if rest.as_os_str().is_empty() => "~".to_string(),
+        Ok(rest) => format!("~/{}", rest.display()),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// `path` with `suffix` appended to its last component (`a/b` + `.x` = `a/b.x`).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().map(OsStr::to_os_string).unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Serde helpers that keep non-UTF-8 paths exact: a string when the path is UTF-8, otherwise
+/// `{"bytes": [...]}`.
+pub mod serde_path {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Bytes { bytes: Vec<u8> },
+    }
+
+    fn to_repr(path: &Path) -> Repr {
+        match path.to_str() {
+            Some(text) => Repr::Text(text.to_string()),
+            None => Repr::Bytes {
+                bytes: path.as_os_str().as_bytes().to_vec(),
+            },
+        }
+    }
+
+    fn from_repr(repr: Repr) -> PathBuf {
+        match repr {
+            Repr::Text(text) => PathBuf::from(text),
+            Repr::Bytes { bytes } => PathBuf::from(OsString::from_vec(bytes)),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+        to_repr(path).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        Repr::deserialize(d).map(from_repr)
+    }
+
+    /// The same for `Option<PathBuf>`.
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(path: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+            path.as_deref().map(to_repr).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+            Option::<Repr>::deserialize(d).map(|r| r.map(from_repr))
+        }
+    }
+
+    /// The same for `Vec<PathBuf>`.
+    pub mod vec {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(paths: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+            let reprs: Vec<Repr> = paths.iter().map(|p| to_repr(p)).collect();
+            reprs.serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+            Vec::<Repr>::deserialize(d).map(|v| v.into_iter().map(from_repr).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "XDG_CONFIG_HOME" => Some("/cfg".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn tilde_expands_to_home() {
+        let home = Path::new("/h");
+        assert_eq!(expand("~", home, &env).unwrap(), PathBuf::from("/h"));
+        assert_eq!(expand("~/.zshrc", home, &env).unwrap(), PathBuf::from("/h/.zshrc"));
+        assert_eq!(expand("/etc/x", home, &env).unwrap(), PathBuf::from("/etc/x"));
+    }
+
+    #[test]
+    fn other_users_homes_are_refused() {
+        let err = expand("~root/.ssh", Path::new("/h"), &env).unwrap_err();
+        assert!(err.contains("`~root`"), "{err}");
+    }
+
+    #[test]
+    fn variables_expand_with_defaults() {
+        let home = Path::new("/h");
+        assert_eq!(expand("$XDG_CONFIG_HOME/nvim", home, &env).unwrap(), PathBuf::from("/cfg/nvim"));
+        assert_eq!(expand("${XDG_CONFIG_HOME}/nvim", home, &env).unwrap(), PathBuf::from("/cfg/nvim"));
+        assert_eq!(expand("${NOPE:-~/.config}/nvim", home, &env).unwrap(), PathBuf::from("/h/.config/nvim"));
+        assert_eq!(expand("${EMPTY:-~/x}", home, &env).unwrap(), PathBuf::from("/h/x"));
+    }
+
+    #[test]
+    fn unset_variables_are_errors_that_name_them() {
+        let err = expand("$NOPE/x", Path::new("/h"), &env).unwrap_err();
+        assert!(err.contains("`NOPE` is not set"), "{err}");
+        assert!(expand("${NOPE", Path::new("/h"), &env).unwrap_err().contains("unclosed"));
+        assert!(expand("a$/b", Path::new("/h"), &env).unwrap_err().contains("not a variable"));
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalize(Path::new("/../x")), PathBuf::from("/x"));
+        assert_eq!(normalize(Path::new("a/../../x")), PathBuf::from("../x"));
+    }
+
+    #[test]
+    fn escapes_detects_climbing_out() {
+        assert!(escapes(Path::new("../x")));
+        assert!(escapes(Path::new("a/../../x")));
+        assert!(escapes(Path::new("/abs")));
+        assert!(!escapes(Path::new("a/../b")));
+    }
+
+    #[test]
+    fn relative_spelling() {
+        assert_eq!(
+            relative(Path::new("/h/dots/zsh/zshrc"), Path::new("/h")),
+            PathBuf::from("dots/zsh/zshrc")
+        );
+        assert_eq!(
+            relative(Path::new("/h/dots/nvim"), Path::new("/h/.config")),
+            PathBuf::from("../dots/nvim")
+        );
+    }
+
+    #[test]
+    fn display_shortens_home() {
+        let home = Path::new("/h");
+        assert_eq!(display(Path::new("/h/.zshrc"), home), "~/.zshrc");
+        assert_eq!(display(Path::new("/h"), home), "~");
+        assert_eq!(display(Path::new("/etc/x"), home), "/etc/x");
+        assert_eq!(display(Path::new("/hx/y"), home), "/hx/y");
+    }
+
+    #[test]
+    fn non_utf8_paths_roundtrip_through_json() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct W {
+            #[serde(with = "serde_path")]
+            p: PathBuf,
+        }
+        for p in [PathBuf::from("/a b/c"), PathBuf::from(OsString::from_vec(b"/x\xff\n".to_vec()))] {
+            let w = W { p };
+            let json = serde_json::to_string(&w).unwrap();
+            assert_eq!(serde_json::from_str::<W>(&json).unwrap(), w);
+        }
+    }
+}
