@@ -8,7 +8,6 @@
 
 use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
-use crate::paths;
 use globset::GlobBuilder;
 use std::collections::HashMap;
 use std::fs;
@@ -97,6 +96,12 @@ impl EntryExpansion<'_> {
         })?;
         // Any component may be a symlink; one canonicalisation per explicit entry settles it.
         let is_dir = self.resolve_inside(&source)?.is_dir();
+        if meta.file_type().is_symlink() && self.entry.method == Method::Hardlink && !is_dir {
+            return Err(self.error(
+                format!("{} is a symlink; hard links need regular files", source.display()),
+                "name the file the symlink points to as the source, or use `method = \"symlink\"`",
+            ));
+        }
         let target = if self.entry.into_dir {
             self.entry.target.join(source.file_name().unwrap_or_default())
         } else {
@@ -305,6 +310,7 @@ fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::context::Context;
+    use crate::paths;
     use std::os::unix::fs::symlink;
 
     struct Repo {

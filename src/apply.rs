@@ -1,0 +1,218 @@
+//! The applier: executes a plan's steps in order and records what it made in the state file.
+//! It makes no decisions; the plan says what to do and in which order.
+//!
+//! Every change is atomic on its own: a new link is made under a temporary name in the target's
+//! directory and renamed over the target, so there is never a moment without a link; what a
+//! backup displaces is moved before anything takes its place. A journal written first lets the
+//! next run recover if this one dies (see [`crate::journal`]). A step that fails is reported
+//! and the rest still run, since targets are independent; the run then exits non-zero.
+
+use crate::backup::BackedUp;
+use crate::error::{Error, Result};
+use crate::fault;
+use crate::fsutil;
+use crate::journal;
+use crate::manifest::Method;
+use crate::plan::{Action, Displace, Link, Plan, Step};
+use crate::state::{Files, Record, State};
+use std::fs;
+use std::io;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+/// What happened when a plan was applied.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Indexes of the plan's steps that changed something and succeeded.
+    pub done: Vec<usize>,
+    /// Steps that failed, by index, with why.
+    pub failed: Vec<(usize, Error)>,
+    /// What was moved to the backup set.
+    pub backups: Vec<BackedUp>,
+    /// The state file was rewritten.
+    pub state_saved: bool,
+}
+
+/// Execute `plan`, updating `state` and saving it. Does nothing when the plan is halted.
+pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    if plan.halted() {
+        return Ok(outcome);
+    }
+    let before = state.clone();
+    let changes = plan.changes().count() > 0;
+    if changes {
+        journal::write(files, plan, |i| record(&plan.steps[i]))?;
+    }
+    for (index, step) in plan.steps.iter().enumerate() {
+        if !step.action.changes() {
+            settle(step, state);
+            continue;
+        }
+        let mut effects = Effects::default();
+        match execute(step, &mut effects) {
+            Ok(()) => {
+                outcome.done.push(index);
+                settle(step, state);
+                if let Some(backed_up) = effects.backup {
+                    outcome.backups.push(backed_up);
+                }
+            }
+            Err(e) => outcome.failed.push((index, e)),
+        }
+        state.dirs.extend(effects.created);
+        for dir in &effects.removed {
+            state.dirs.remove(dir);
+        }
+    }
+    for target in &plan.forget {
+        state.links.remove(target);
+    }
+    if *state != before {
+        fault::point();
+        files.save(state)?;
+        outcome.state_saved = true;
+    }
+    if changes {
+        journal::finish(files)?;
+    }
+    Ok(outcome)
+}
+
+/// The state record for the link a declared step leaves at its target.
+pub fn record(step: &Step) -> Option<Record> {
+    let link = step.link.as_ref()?;
+    Some(Record {
+        target: step.target.clone(),
+        source: step.source.clone(),
+        method: link.method,
+        spelling: (link.method == Method::Symlink).then(|| link.contents.clone()),
+        inode: link.inode,
+    })
+}
+
+/// Bring the state in line with a step that is done (or needed doing nothing).
+fn settle(step: &Step, state: &mut State) {
+    match &step.action {
+        Action::None | Action::Create { .. } | Action::Replace { .. } => {
+            if let Some(record) = record(step) {
+                state.links.insert(step.target.clone(), record);
+            }
+        }
+        Action::Remove { .. } => {
+            state.links.remove(&step.target);
+        }
+        // A declared target left in conflict is not dotlink's link any more.
+        Action::Leave | Action::Block if step.declared => {
+            state.links.remove(&step.target);
+        }
+        Action::Leave | Action::Block => {}
+    }
+}
+
+#[derive(Default)]
+struct Effects {
+    created: Vec<PathBuf>,
+    removed: Vec<PathBuf>,
+    backup: Option<BackedUp>,
+}
+
+fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
+    let target = &step.target;
+    match &step.action {
+        Action::Create { mkdirs } => {
+            for dir in mkdirs {
+                fault::point();
+                match fs::create_dir(dir) {
+                    Ok(()) => effects.created.push(dir.clone()),
+                    // Made by an earlier step of this run; a symlink here is never good enough.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) => {}
+                    Err(e) => return Err(Error::io("create directory", dir, &e)),
+                }
+            }
+            let link = link_of(step)?;
+            fault::point();
+            make_link(link, &step.source, target).map_err(|e| Error::io("create link", target, &e))
+        }
+        Action::Replace { displace } => {
+            let link = link_of(step)?;
+            let temp = journal::temp_path(target);
+            if fs::symlink_metadata(&temp).is_ok() {
+                fault::point();
+                fs::remove_file(&temp).map_err(|e| Error::io("remove old temporary link", &temp, &e))?;
+            }
+            fault::point();
+            make_link(link, &step.source, &temp).map_err(|e| Error::io("create link", &temp, &e))?;
+            let result = displace_and_rename(step, displace, &temp, effects);
+            if result.is_err() {
+                let _ = fs::remove_file(&temp);
+            }
+            result
+        }
+        Action::Remove { rmdirs } => {
+            fault::point();
+            fs::remove_file(target).map_err(|e| Error::io("remove link", target, &e))?;
+            for dir in rmdirs {
+                fault::point();
+                if fs::remove_dir(dir).is_err() {
+                    break;
+                }
+                effects.removed.push(dir.clone());
+            }
+            Ok(())
+        }
+        Action::None | Action::Leave | Action::Block => Ok(()),
+    }
+}
+
+fn displace_and_rename(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects) -> Result<()> {
+    let target = &step.target;
+    match displace {
+        Displace::Link => {}
+        Displace::Delete => {
+            if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
+                fault::point();
+                fs::remove_dir_all(target).map_err(|e| Error::io("remove directory", target, &e))?;
+            }
+        }
+        Displace::Backup { to } => {
+            if let Some(dir) = to.parent() {
+                fault::point();
+                fs::create_dir_all(dir).map_err(|e| Error::io("create backup directory", dir, &e))?;
+            }
+            fault::point();
+            fsutil::move_path(target, to).map_err(|e| Error::io("back up", target, &e))?;
+            effects.backup = Some(BackedUp {
+                target: target.clone(),
+                backup: to.clone(),
+                source: step.source.clone(),
+            });
+        }
+        Displace::EmptyDirectory => {
+            let dirs: Vec<PathBuf> = walkdir::WalkDir::new(target)
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_dir())
+                .map(|e| e.into_path())
+                .collect();
+            fault::point();
+            fsutil::remove_empty_tree(target).map_err(|e| Error::io("remove emptied directory", target, &e))?;
+            effects.removed.extend(dirs);
+        }
+    }
+    fault::point();
+    fs::rename(temp, target).map_err(|e| Error::io("put link in place at", target, &e))
+}
+
+fn link_of(step: &Step) -> Result<&Link> {
+    step.link
+        .as_ref()
+        .ok_or_else(|| Error::failure(format!("internal error: no link planned for {}", step.target.display())))
+}
+
+fn make_link(link: &Link, source: &Path, at: &Path) -> io::Result<()> {
+    match link.method {
+        Method::Symlink => symlink(&link.contents, at),
+        Method::Hardlink => fs::hard_link(source, at),
+    }
+}

@@ -1,0 +1,102 @@
+//! Backup sets: where the `backup` policy puts what was in the way of a link.
+//!
+//! Each run that backs something up gets its own set, `backup_dir/<UTC timestamp>/`, holding
+//! every displaced file at its path relative to the home directory (targets outside the home
+//! under `@root/`), so a set describes itself. A set is never reused, so an earlier backup is
+//! never overwritten.
+
+use crate::paths::serde_path;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One thing moved into a backup set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackedUp {
+    /// Where it was.
+    #[serde(with = "serde_path")]
+    pub target: PathBuf,
+    /// Where it is now.
+    #[serde(with = "serde_path")]
+    pub backup: PathBuf,
+    /// The source of the link that took its place.
+    #[serde(with = "serde_path")]
+    pub source: PathBuf,
+}
+
+/// A name for a new backup set in `backup_dir` that no earlier set uses.
+pub fn new_set(backup_dir: &Path, now: SystemTime) -> PathBuf {
+    let stamp = utc_stamp(now);
+    let mut candidate = backup_dir.join(&stamp);
+    let mut n = 1;
+    while candidate.symlink_metadata().is_ok() {
+        n += 1;
+        candidate = backup_dir.join(format!("{stamp}-{n}"));
+    }
+    candidate
+}
+
+/// Where `target` goes inside `set`: its path relative to home, or under `@root/` when it is
+/// outside the home directory.
+pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
+    match target.strip_prefix(home) {
+        Ok(relative) => set.join(relative),
+        Err(_) => set.join("@root").join(target.strip_prefix("/").unwrap_or(target)),
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` in UTC (ISO 8601 basic format: sorts by time, safe in file names).
+pub fn utc_stamp(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn stamps_are_utc_basic_format() {
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
+        // 2026-11-24 20:15:30 UTC
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_551_330);
+        assert_eq!(utc_stamp(t), "20261124T201530Z");
+        // A leap day.
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(utc_stamp(t), "20000229T000000Z");
+    }
+
+    #[test]
+    fn new_sets_never_reuse_a_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = new_set(dir.path(), UNIX_EPOCH);
+        std::fs::create_dir(&first).unwrap();
+        let second = new_set(dir.path(), UNIX_EPOCH);
+        assert_ne!(first, second);
+        assert!(second.ends_with("19700101T000000Z-2"));
+    }
+
+    #[test]
+    fn destinations_keep_the_path_below_home() {
+        let set = Path::new("/b/S");
+        assert_eq!(destination(set, Path::new("/h/.config/x"), Path::new("/h")), PathBuf::from("/b/S/.config/x"));
+        assert_eq!(destination(set, Path::new("/etc/x"), Path::new("/h")), PathBuf::from("/b/S/@root/etc/x"));
+    }
+}

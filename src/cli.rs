@@ -1,0 +1,150 @@
+//! The command line: every command, flag and help text, defined once with clap's derive API.
+
+use crate::manifest::Policy;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Link your dotfiles into place from a git repository, safely.";
+
+const LONG_ABOUT: &str = "\
+Link your dotfiles into place from a git repository, safely.
+
+A dotfiles repository holds a dotlink.toml manifest mapping sources in the repository to
+targets in your home directory. dotlink plans what to change by comparing the manifest with
+what is really there, shows the plan, and applies it. Nothing that is not a link dotlink made
+is ever removed or overwritten unless a conflict policy asks for it, and `backup` keeps a copy.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  dotlink plan                         show what apply would do, change nothing
+  dotlink apply                        make the links (after every git pull)
+  dotlink apply --on-conflict backup   move files in the way to the backup directory first
+  dotlink status --json                state of every target, for scripts
+  dotlink -m ~/dotfiles unlink         remove every link dotlink made
+
+Exit status:
+  0  success (status: every target is ok)
+  1  conflicts, a step that failed (status: some target is not ok)
+  2  bad usage or a manifest error";
+
+#[derive(Debug, Parser)]
+#[command(name = "dotlink", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// The manifest (or its directory) [default: $DOTLINK_MANIFEST, else the nearest
+    /// dotlink.toml in or above the current directory]
+    #[arg(short = 'm', long, global = true, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+
+    /// When to colour the output; `auto` colours a terminal unless NO_COLOR is set
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Also show targets that are already up to date
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Print only errors and conflicts
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plan, show and make the links the manifest declares
+    #[command(long_about = "Plan, show and make the links the manifest declares.\n\n\
+        Running it twice in a row changes nothing the second time. Under the default conflict \
+        policy `fail`, any conflict means nothing at all is changed.")]
+    Apply(ApplyArgs),
+    /// Show what `apply` would do and change nothing (the same as `apply --dry-run`)
+    Plan(RunArgs),
+    /// Show every declared target's state: ok, missing, wrong, conflict, dangling, orphan, diverged
+    #[command(long_about = "Show every declared target's state, and every orphan.\n\n\
+        ok        already the right link\n\
+        missing   nothing there yet\n\
+        wrong     a link that will be replaced (points elsewhere, or spelled in the other style)\n\
+        conflict  something that is not dotlink's is in the way\n\
+        dangling  a link into the repository whose source no longer exists\n\
+        orphan    a link dotlink made that the manifest no longer declares\n\
+        diverged  a hard link that became a separate copy with the same contents\n\n\
+        Exits 0 when every entry is ok, 1 otherwise.")]
+    Status(StatusArgs),
+    /// Remove every link dotlink made that still points at its source, and nothing else
+    Unlink(UnlinkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Show exactly what would happen and write nothing
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// What to do with anything in the way, for every entry (overrides the manifest)
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub on_conflict: Option<Policy>,
+
+    /// Keep links the manifest no longer declares
+    #[arg(long)]
+    pub no_prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON: {"entries":[{"target","source","state","detail"}],"summary":{"ok":N,…}}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlinkArgs {
+    /// Show what would be removed and remove nothing
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether stdout is a terminal and the value of NO_COLOR.
+    pub fn enabled(self, is_terminal: bool, no_color: Option<&str>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && no_color.is_none_or(str::is_empty),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn colour_follows_flag_then_no_color_then_terminal() {
+        assert!(ColorChoice::Always.enabled(false, Some("1")));
+        assert!(!ColorChoice::Never.enabled(true, None));
+        assert!(ColorChoice::Auto.enabled(true, None));
+        assert!(ColorChoice::Auto.enabled(true, Some("")));
+        assert!(!ColorChoice::Auto.enabled(true, Some("1")));
+        assert!(!ColorChoice::Auto.enabled(false, None));
+    }
+}

@@ -1,0 +1,147 @@
+//! Filesystem primitives that must be atomic or careful, in one place: atomic file writes,
+//! moving a file or tree (across filesystems by copy, then remove), and removing a tree of
+//! empty directories.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+
+/// Write `bytes` to `path` so that readers see either the old contents or the new, never a mix:
+/// a temporary file in the same directory, flushed to disk, renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".dotlink-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Flush a directory's entries, so a rename in it survives a power loss. Best effort: some
+/// filesystems refuse to fsync directories, and the rename itself is already atomic.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(handle) = File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+/// Move `from` to `to` (which must not exist). A rename when both are on one filesystem;
+/// otherwise copy to `to.partial`, rename that to `to`, and only then remove `from`, so a
+/// crash leaves at least one complete copy.
+pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} already exists", to.display())));
+    }
+    match fs::rename(from, to) {
+        Err(e) if e.raw_os_error() == Some(libc_exdev()) => {
+            let partial = crate::paths::with_suffix(to, ".partial");
+            if fs::symlink_metadata(&partial).is_ok() {
+                remove_any(&partial)?;
+            }
+            copy_tree(from, &partial)?;
+            fs::rename(&partial, to)?;
+            remove_any(from)
+        }
+        other => other,
+    }
+}
+
+/// EXDEV ("cross-device link"), the same number on every Unix dotlink runs on.
+const fn libc_exdev() -> i32 {
+    18
+}
+
+/// Copy a file, symlink or directory tree, keeping symlinks as symlinks and permissions.
+pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    let meta = fs::symlink_metadata(from)?;
+    let file_type = meta.file_type();
+    if file_type.is_symlink() {
+        symlink(fs::read_link(from)?, to)
+    } else if file_type.is_dir() {
+        fs::create_dir(to)?;
+        for entry in fs::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        fs::set_permissions(to, fs::Permissions::from_mode(meta.permissions().mode()))
+    } else {
+        fs::copy(from, to)?;
+        File::open(to)?.sync_all()
+    }
+}
+
+/// Remove a file, symlink or whole directory tree (never following a symlink).
+pub fn remove_any(path: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(path)?.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    }
+}
+
+/// Remove a directory tree that holds nothing but directories; fails, leaving the rest in
+/// place, on the first entry that is anything else.
+pub fn remove_empty_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            remove_empty_tree(&entry.path())?;
+        }
+    }
+    fs::remove_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/file");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 1, "no temp files left");
+    }
+
+    #[test]
+    fn move_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::write(&a, "a").unwrap();
+        fs::write(&b, "b").unwrap();
+        assert_eq!(move_path(&a, &b).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&b).unwrap(), b"b");
+    }
+
+    #[test]
+    fn copy_tree_keeps_symlinks_and_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        fs::create_dir_all(src.join("d")).unwrap();
+        fs::write(src.join("d/f"), "x").unwrap();
+        fs::set_permissions(src.join("d/f"), fs::Permissions::from_mode(0o751)).unwrap();
+        symlink("d/f", src.join("l")).unwrap();
+        copy_tree(&src, &dir.path().join("dst")).unwrap();
+        let dst = dir.path().join("dst");
+        assert_eq!(fs::read(dst.join("d/f")).unwrap(), b"x");
+        assert_eq!(fs::metadata(dst.join("d/f")).unwrap().permissions().mode() & 0o777, 0o751);
+        assert_eq!(fs::read_link(dst.join("l")).unwrap(), Path::new("d/f"));
+    }
+
+    #[test]
+    fn remove_empty_tree_stops_at_content() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("t/a/b")).unwrap();
+        remove_empty_tree(&dir.path().join("t")).unwrap();
+        assert!(!dir.path().join("t").exists());
+        fs::create_dir_all(dir.path().join("u/a")).unwrap();
+        fs::write(dir.path().join("u/a/keep"), "k").unwrap();
+        assert!(remove_empty_tree(&dir.path().join("u")).is_err());
+        assert!(dir.path().join("u/a/keep").exists());
+    }
+}

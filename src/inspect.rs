@@ -1,0 +1,290 @@
+//! Read-only looks at the filesystem for the planner: what is at a path, and what a directory
+//! really is once symlinks along the way are resolved.
+//!
+//! Both are shaped by cost, since `status` runs in shell prompts: [`look`] tries `readlink`
+//! first, so an up-to-date symlink costs one system call, and [`Dirs`] resolves each directory
+//! once per run, however many targets share it.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// What is at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Nothing,
+    /// A symlink, with the path it stores.
+    Symlink(PathBuf),
+    File(FileId),
+    Directory,
+    /// A fifo, socket or device.
+    Special,
+    /// A parent component is not a directory.
+    NotADirectoryOnTheWay,
+    /// The path could not be read (permission denied, …); the error text.
+    Unreadable(String),
+}
+
+/// Identity and size of a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub nlink: u64,
+    pub len: u64,
+}
+
+impl FileId {
+    pub fn of(meta: &fs::Metadata) -> FileId {
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            nlink: meta.nlink(),
+            len: meta.len(),
+        }
+    }
+
+    pub fn same_inode(&self, other: &FileId) -> bool {
+        self.dev == other.dev && self.ino == other.ino
+    }
+}
+
+/// What is at `path`, without following a symlink there.
+pub fn look(path: &Path) -> Found {
+    match fs::read_link(path) {
+        Ok(stored) => return Found::Symlink(stored),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Found::Nothing,
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Found::NotADirectoryOnTheWay,
+        // EINVAL: there is something, and it is not a symlink.
+        Err(_) => {}
+    }
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => Found::File(FileId::of(&meta)),
+        Ok(meta) if meta.is_dir() => Found::Directory,
+        Ok(meta) if meta.file_type().is_symlink() => fs::read_link(path).map(Found::Symlink).unwrap_or(Found::Nothing),
+        Ok(_) => Found::Special,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Found::Nothing,
+        Err(e) => Found::Unreadable(crate::error::describe_io(&e)),
+    }
+}
+
+/// What a directory on the way to a target really is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dir {
+    /// It exists; `real` is its path with every symlink resolved. `via` is the last symlink
+    /// passed through on the way, if any.
+    Exists { real: PathBuf, via: Option<PathBuf> },
+    /// It does not exist yet. `first` is the highest missing directory (everything from there
+    /// down must be created); `real` is where it will really be.
+    Missing { real: PathBuf, first: PathBuf },
+    /// Something that is not a directory is in the way at `at`.
+    Blocked { at: PathBuf, why: String },
+}
+
+impl Dir {
+    /// Where this directory really is, or will be once created.
+    pub fn real(&self) -> Option<&Path> {
+        match self {
+            Dir::Exists { real, .. } | Dir::Missing { real, .. } => Some(real),
+            Dir::Blocked { .. } => None,
+        }
+    }
+}
+
+/// Resolves directories, caching every answer for the run.
+pub struct Dirs {
+    cache: HashMap<PathBuf, Rc<Dir>>,
+    /// Symlinks that this run removes before anything is created below them: directories
+    /// below them count as missing. Each one passed through is remembered in `used`.
+    removed: HashSet<PathBuf>,
+    pub used: HashSet<PathBuf>,
+}
+
+impl Dirs {
+    /// A resolver that already knows `home` (and so never walks the components above it).
+    pub fn new(home: &Path, removed: HashSet<PathBuf>) -> Dirs {
+        let mut cache = HashMap::new();
+        if let Ok(real) = home.canonicalize() {
+            cache.insert(home.to_path_buf(), Rc::new(Dir::Exists { real, via: None }));
+        }
+        Dirs {
+            cache,
+            removed,
+            used: HashSet::new(),
+        }
+    }
+
+    pub fn resolve(&mut self, dir: &Path) -> Rc<Dir> {
+        if let Some(found) = self.cache.get(dir) {
+            return found.clone();
+        }
+        let resolved = match (dir.parent(), dir.file_name()) {
+            (Some(parent), Some(name)) => {
+                let above = self.resolve(parent);
+                match &*above {
+                    Dir::Blocked { .. } => above.clone(),
+                    Dir::Missing { real, first } => Rc::new(Dir::Missing {
+                        real: real.join(name),
+                        first: first.clone(),
+                    }),
+                    Dir::Exists { real, via } => Rc::new(self.step(dir, real.join(name), via)),
+                }
+            }
+            _ => Rc::new(Dir::Exists {
+                real: dir.to_path_buf(),
+                via: None,
+            }),
+        };
+        self.cache.insert(dir.to_path_buf(), resolved.clone());
+        resolved
+    }
+
+    /// One component below an existing directory.
+    fn step(&mut self, dir: &Path, real: PathBuf, via: &Option<PathBuf>) -> Dir {
+        if self.removed.contains(dir) {
+            self.used.insert(dir.to_path_buf());
+            return Dir::Missing {
+                real,
+                first: dir.to_path_buf(),
+            };
+        }
+        match fs::symlink_metadata(dir) {
+            Ok(meta) if meta.is_dir() => Dir::Exists { real, via: via.clone() },
+            Ok(meta) if meta.file_type().is_symlink() => match dir.canonicalize() {
+                Ok(target) if target.is_dir() => Dir::Exists {
+                    real: target,
+                    via: Some(dir.to_path_buf()),
+                },
+                Ok(target) => Dir::Blocked {
+                    at: dir.to_path_buf(),
+                    why: format!("is a symlink to {}, which is not a directory", target.display()),
+                },
+                Err(_) => Dir::Blocked {
+                    at: dir.to_path_buf(),
+                    why: "is a dangling symlink or a symlink loop".to_string(),
+                },
+            },
+            Ok(_) => Dir::Blocked {
+                at: dir.to_path_buf(),
+                why: "is a file, not a directory".to_string(),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Dir::Missing {
+                real,
+                first: dir.to_path_buf(),
+            },
+            Err(e) => Dir::Blocked {
+                at: dir.to_path_buf(),
+                why: format!("cannot be read: {}", crate::error::describe_io(&e)),
+            },
+        }
+    }
+}
+
+/// The directories from `first` down to `dir`, top first: what must be created for `dir`.
+pub fn missing_chain(first: &Path, dir: &Path) -> Vec<PathBuf> {
+    let mut chain: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| a.starts_with(first))
+        .map(Path::to_path_buf)
+        .collect();
+    chain.reverse();
+    chain
+}
+
+/// Whether two regular files have the same bytes.
+pub fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let (mut fa, mut fb) = (fs::File::open(a)?, fs::File::open(b)?);
+    if fa.metadata()?.len() != fb.metadata()?.len() {
+        return Ok(false);
+    }
+    let (mut ba, mut bb) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = fa.read(&mut ba)?;
+        if n == 0 {
+            return Ok(fb.read(&mut bb[..1])? == 0);
+        }
+        fb.read_exact(&mut bb[..n])?;
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn look_tells_each_kind_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        fs::write(p.join("f"), "x").unwrap();
+        fs::create_dir(p.join("d")).unwrap();
+        symlink("nowhere", p.join("l")).unwrap();
+        assert!(matches!(look(&p.join("f")), Found::File(id) if id.len == 1 && id.nlink == 1));
+        assert_eq!(look(&p.join("d")), Found::Directory);
+        assert_eq!(look(&p.join("l")), Found::Symlink(PathBuf::from("nowhere")));
+        assert_eq!(look(&p.join("none")), Found::Nothing);
+        assert_eq!(look(&p.join("f/below")), Found::NotADirectoryOnTheWay);
+    }
+
+    #[test]
+    fn dirs_resolve_symlinks_and_missing_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().canonicalize().unwrap();
+        fs::create_dir_all(p.join("real/sub")).unwrap();
+        symlink(p.join("real"), p.join("link")).unwrap();
+        fs::write(p.join("file"), "").unwrap();
+        let mut dirs = Dirs::new(&p, HashSet::new());
+        assert_eq!(
+            *dirs.resolve(&p.join("link/sub")),
+            Dir::Exists {
+                real: p.join("real/sub"),
+                via: Some(p.join("link"))
+            }
+        );
+        assert_eq!(
+            *dirs.resolve(&p.join("link/new/deeper")),
+            Dir::Missing {
+                real: p.join("real/new/deeper"),
+                first: p.join("link/new")
+            }
+        );
+        assert!(matches!(&*dirs.resolve(&p.join("file/x")), Dir::Blocked { at, .. } if *at == p.join("file")));
+    }
+
+    #[test]
+    fn removed_links_count_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().canonicalize().unwrap();
+        fs::create_dir(p.join("real")).unwrap();
+        symlink(p.join("real"), p.join("link")).unwrap();
+        let mut dirs = Dirs::new(&p, HashSet::from([p.join("link")]));
+        assert!(matches!(&*dirs.resolve(&p.join("link/x")), Dir::Missing { first, .. } if *first == p.join("link")));
+        assert!(dirs.used.contains(&p.join("link")));
+    }
+
+    #[test]
+    fn missing_chain_lists_top_down() {
+        assert_eq!(
+            missing_chain(Path::new("/h/a"), Path::new("/h/a/b/c")),
+            vec![PathBuf::from("/h/a"), PathBuf::from("/h/a/b"), PathBuf::from("/h/a/b/c")]
+        );
+    }
+
+    #[test]
+    fn same_contents_compares_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        fs::write(p.join("a"), "same").unwrap();
+        fs::write(p.join("b"), "same").unwrap();
+        fs::write(p.join("c"), "diff").unwrap();
+        assert!(same_contents(&p.join("a"), &p.join("b")).unwrap());
+        assert!(!same_contents(&p.join("a"), &p.join("c")).unwrap());
+    }
+}

@@ -1,0 +1,209 @@
+//! The journal of a run in progress, and recovery from a run that was interrupted.
+//!
+//! Before the applier changes anything it writes, atomically, the list of what it is about to
+//! do: each target, the temporary name its new link is made under, and where a backup goes.
+//! The journal is removed once the state file is written. If dotlink finds a journal, the run
+//! that wrote it died (power loss, Ctrl-C, kill -9); every single step was atomic, so recovery
+//! only has to look at each target and tidy up: remove leftover temporary links, put back
+//! anything that was moved to a backup but not yet replaced by its link, and record the links
+//! that were made, so they can be pruned later.
+
+use crate::backup;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::inspect::{self, Found};
+use crate::paths::{self, serde_path};
+use crate::plan::{Action, Displace, Plan};
+use crate::state::{Files, Record, State};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Journal {
+    /// When the interrupted run started (UTC).
+    pub started: String,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Entry {
+    #[serde(with = "serde_path")]
+    pub target: PathBuf,
+    /// The temporary name the new link is made under before it is renamed into place.
+    #[serde(with = "serde_path::option", default)]
+    pub temp: Option<PathBuf>,
+    /// Where what was at the target is moved first (`backup` policy).
+    #[serde(with = "serde_path::option", default)]
+    pub backup: Option<PathBuf>,
+    /// What the target is once the step is done; `None` when the step removes it.
+    #[serde(default)]
+    pub link: Option<Record>,
+    /// Directories the step creates.
+    #[serde(with = "serde_path::vec", default)]
+    pub mkdirs: Vec<PathBuf>,
+}
+
+/// The temporary name a replacement link is made under: in the target's own directory, so the
+/// rename that puts it in place is atomic.
+pub fn temp_path(target: &Path) -> PathBuf {
+    let name = target.file_name().unwrap_or_default();
+    if name.len() + 14 <= 255 {
+        let mut temp = std::ffi::OsString::from(".");
+        temp.push(name);
+        temp.push(".dotlink-tmp");
+        target.with_file_name(temp)
+    } else {
+        // Too long to extend: a short name derived from the long one.
+        let hash = name.as_encoded_bytes().iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+        target.with_file_name(format!(".dotlink-tmp-{hash:016x}"))
+    }
+}
+
+/// Write the journal for `plan` before any of its changes are made.
+pub fn write(files: &Files, plan: &Plan, records: impl Fn(usize) -> Option<Record>) -> Result<()> {
+    let entries = plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.action.changes())
+        .map(|(i, step)| Entry {
+            target: step.target.clone(),
+            temp: matches!(step.action, Action::Replace { .. }).then(|| temp_path(&step.target)),
+            backup: match &step.action {
+                Action::Replace {
+                    displace: Displace::Backup { to },
+                } => Some(to.clone()),
+                _ => None,
+            },
+            link: records(i),
+            mkdirs: match &step.action {
+                Action::Create { mkdirs } => mkdirs.clone(),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    let journal = Journal {
+        started: backup::utc_stamp(SystemTime::now()),
+        entries,
+    };
+    let bytes = serde_json::to_vec(&journal).expect("journal serialises");
+    fsutil::write_atomic(&files.journal, &bytes).map_err(|e| Error::io("write journal", &files.journal, &e))
+}
+
+/// Remove the journal once the run it describes is complete.
+pub fn finish(files: &Files) -> Result<()> {
+    match fs::remove_file(&files.journal) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io("remove journal", &files.journal, &e)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether an interrupted run left a journal.
+pub fn pending(files: &Files) -> bool {
+    files.journal.symlink_metadata().is_ok()
+}
+
+/// What recovery did, for the report.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    pub started: String,
+    pub actions: Vec<String>,
+}
+
+/// Finish or roll back an interrupted run, if there was one. Call with the lock held; updates
+/// `state` and saves it.
+pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<Recovery>> {
+    let bytes = match fs::read(&files.journal) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read journal", &files.journal, &e)),
+    };
+    let show = |p: &Path| paths::display(p, home);
+    let Ok(journal) = serde_json::from_slice::<Journal>(&bytes) else {
+        // A journal is written atomically, so a damaged one was never acted on.
+        finish(files)?;
+        return Ok(Some(Recovery {
+            started: "unknown".into(),
+            actions: vec!["discarded a damaged journal (no changes had been made under it)".into()],
+        }));
+    };
+    let mut actions = Vec::new();
+    let fail = |what: &str, path: &Path, e: io::Error| Error::io(what, path, &e).with_hint("fix this, then run `dotlink apply` again to finish recovering");
+    for entry in &journal.entries {
+        for dir in &entry.mkdirs {
+            if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+                state.dirs.insert(dir.clone());
+            }
+        }
+        if let Some(temp) = &entry.temp
+            && fs::symlink_metadata(temp).is_ok()
+        {
+            fs::remove_file(temp).map_err(|e| fail("remove temporary link", temp, e))?;
+            actions.push(format!("removed the leftover temporary link {}", show(temp)));
+        }
+        if let Some(backup) = &entry.backup {
+            let partial = paths::with_suffix(backup, ".partial");
+            if fs::symlink_metadata(&partial).is_ok() {
+                fsutil::remove_any(&partial).map_err(|e| fail("remove incomplete backup copy", &partial, e))?;
+                actions.push(format!("removed the incomplete backup copy {}", show(&partial)));
+            }
+            let at_target = inspect::look(&entry.target);
+            if fs::symlink_metadata(backup).is_ok() {
+                if at_target == Found::Nothing {
+                    fsutil::move_path(backup, &entry.target).map_err(|e| fail("restore backup", backup, e))?;
+                    actions.push(format!("put {} back from its backup (the run stopped before linking it)", show(&entry.target)));
+                } else if !entry.link.as_ref().is_some_and(|r| holds(r, &at_target)) {
+                    actions.push(format!(
+                        "both {} and its complete backup {} exist; left both as they are",
+                        show(&entry.target),
+                        show(backup)
+                    ));
+                }
+            }
+        }
+        let at_target = inspect::look(&entry.target);
+        match &entry.link {
+            Some(record) if holds(record, &at_target) => {
+                if state.links.insert(entry.target.clone(), record.clone()).is_none() {
+                    actions.push(format!("recorded {}, linked before the stop", show(&entry.target)));
+                }
+            }
+            None if at_target == Found::Nothing => {
+                state.links.remove(&entry.target);
+            }
+            _ => {}
+        }
+    }
+    files.save(state)?;
+    finish(files)?;
+    Ok(Some(Recovery {
+        started: journal.started,
+        actions,
+    }))
+}
+
+/// Whether what is at a target is the link `record` describes.
+fn holds(record: &Record, found: &Found) -> bool {
+    match found {
+        Found::Symlink(stored) => record.spelling.as_deref() == Some(stored.as_path()),
+        Found::File(id) => record.inode == Some((id.dev, id.ino)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_stay_in_the_directory_and_within_name_limits() {
+        assert_eq!(temp_path(Path::new("/h/.zshrc")), PathBuf::from("/h/..zshrc.dotlink-tmp"));
+        let long = "x".repeat(250);
+        let temp = temp_path(&Path::new("/h").join(&long));
+        assert_eq!(temp.parent().unwrap(), Path::new("/h"));
+        assert!(temp.file_name().unwrap().len() < 255);
+    }
+}

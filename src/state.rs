@@ -1,0 +1,225 @@
+//! The state file: which links dotlink made, so it can prune them later and tell its own links
+//! from foreign ones. One file per manifest under `$XDG_STATE_HOME/dotlink/`, written
+//! atomically, guarded by a lock while a run writes.
+//!
+//! The state is advisory. An unreadable or stale state file never stops a run: it is dropped
+//! with a note, and the only thing lost is the ability to prune what it recorded.
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::manifest::Method;
+use crate::paths::serde_path;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+const VERSION: u32 = 1;
+
+/// One link dotlink made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    #[serde(with = "serde_path")]
+    pub target: PathBuf,
+    #[serde(with = "serde_path")]
+    pub source: PathBuf,
+    pub method: Method,
+    /// For a symlink: the path it stores.
+    #[serde(with = "serde_path::option", default, skip_serializing_if = "Option::is_none")]
+    pub spelling: Option<PathBuf>,
+    /// For a hard link: the device and inode it shares with its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inode: Option<(u64, u64)>,
+}
+
+/// What dotlink has made for one manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Links by target.
+    pub links: BTreeMap<PathBuf, Record>,
+    /// Directories dotlink created to hold links; removed again when they become empty.
+    pub dirs: BTreeSet<PathBuf>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StateFile {
+    version: u32,
+    #[serde(with = "serde_path")]
+    manifest: PathBuf,
+    links: Vec<Record>,
+    #[serde(with = "serde_path::vec", default)]
+    dirs: Vec<PathBuf>,
+}
+
+/// Where one manifest's state, journal and lock live.
+#[derive(Debug, Clone)]
+pub struct Files {
+    pub manifest: PathBuf,
+    pub state: PathBuf,
+    pub journal: PathBuf,
+    pub lock: PathBuf,
+}
+
+impl Files {
+    /// The files for the manifest at `manifest` (an absolute path), in `state_dir`.
+    pub fn for_manifest(state_dir: &Path, manifest: &Path) -> Files {
+        let canonical = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
+        let repo_name = canonical
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_', "_"))
+            .unwrap_or_else(|| "root".to_string());
+        let stem = format!("{repo_name}-{:016x}", fnv1a(canonical.as_os_str().as_encoded_bytes()));
+        Files {
+            manifest: canonical,
+            state: state_dir.join(format!("{stem}.json")),
+            journal: state_dir.join(format!("{stem}.journal.json")),
+            lock: state_dir.join(format!("{stem}.lock")),
+        }
+    }
+
+    /// Read the state. A missing file is an empty state; an unreadable or corrupt one is an
+    /// empty state plus a note saying so, never an error.
+    pub fn load(&self, notes: &mut Vec<String>) -> State {
+        let bytes = match fs::read(&self.state) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return State::default(),
+            Err(e) => {
+                notes.push(format!(
+                    "state file {} cannot be read ({}); continuing without it, so nothing recorded there will be pruned",
+                    self.state.display(),
+                    crate::error::describe_io(&e)
+                ));
+                return State::default();
+            }
+        };
+        match serde_json::from_slice::<StateFile>(&bytes) {
+            Ok(file) if file.version == VERSION => State {
+                links: file.links.into_iter().map(|r| (r.target.clone(), r)).collect(),
+                dirs: file.dirs.into_iter().collect(),
+            },
+            Ok(file) => {
+                notes.push(format!(
+                    "state file {} has version {} (this dotlink writes {VERSION}); starting a fresh one",
+                    self.state.display(),
+                    file.version
+                ));
+                State::default()
+            }
+            Err(e) => {
+                notes.push(format!(
+                    "state file {} is damaged ({e}); starting a fresh one, so nothing recorded there will be pruned",
+                    self.state.display()
+                ));
+                State::default()
+            }
+        }
+    }
+
+    /// Write the state atomically: readers see the old file or the new one, never half of one.
+    pub fn save(&self, state: &State) -> Result<()> {
+        let file = StateFile {
+            version: VERSION,
+            manifest: self.manifest.clone(),
+            links: state.links.values().cloned().collect(),
+            dirs: state.dirs.iter().cloned().collect(),
+        };
+        let bytes = serde_json::to_vec_pretty(&file).expect("state serialises");
+        fsutil::write_atomic(&self.state, &bytes).map_err(|e| Error::io("write state file", &self.state, &e))
+    }
+
+    /// Take the lock that keeps two writing runs on one manifest apart.
+    pub fn lock(&self) -> Result<Lock> {
+        if let Some(dir) = self.lock.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io("create state directory", dir, &e))?;
+        }
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock)
+            .map_err(|e| Error::io("open lock file", &self.lock, &e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::failure(format!(
+                "another dotlink run is working on {} (lock {})",
+                self.manifest.display(),
+                self.lock.display()
+            ))
+            .with_hint("wait for it to finish, then run again")),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io("lock", &self.lock, &e)),
+        }
+    }
+}
+
+/// Held while a run writes; released when dropped.
+pub struct Lock {
+    _file: File,
+}
+
+/// FNV-1a: a stable hash for state file names (std's hasher may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(target: &str) -> Record {
+        Record {
+            target: PathBuf::from(target),
+            source: PathBuf::from("/r/x"),
+            method: Method::Symlink,
+            spelling: Some(PathBuf::from("../r/x")),
+            inode: None,
+        }
+    }
+
+    #[test]
+    fn state_roundtrips() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("dotlink.toml"), "").unwrap();
+        let files = Files::for_manifest(&dir.path().join("state"), &dir.path().join("dotlink.toml"));
+        let mut state = State::default();
+        state.links.insert(PathBuf::from("/h/.x"), record("/h/.x"));
+        state.dirs.insert(PathBuf::from("/h/.config"));
+        files.save(&state).unwrap();
+        let mut notes = vec![];
+        assert_eq!(files.load(&mut notes), state);
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn a_damaged_state_file_is_a_note_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
+        fs::write(&files.state, "{ not json").unwrap();
+        let mut notes = vec![];
+        assert_eq!(files.load(&mut notes), State::default());
+        assert!(notes[0].contains("is damaged"), "{notes:?}");
+    }
+
+    #[test]
+    fn one_lock_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
+        let held = files.lock().unwrap();
+        let err = files.lock().err().unwrap();
+        assert!(err.message.contains("another dotlink run"), "{}", err.message);
+        drop(held);
+        assert!(files.lock().is_ok());
+    }
+
+    #[test]
+    fn file_names_are_stable_and_readable() {
+        let files = Files::for_manifest(Path::new("/s"), Path::new("/nonexistent/my dots/dotlink.toml"));
+        assert_eq!(files.state.parent().unwrap(), Path::new("/s"));
+        let name = files.state.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("my_dots-") && name.ends_with(".json"), "{name}");
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}
