@@ -1,0 +1,270 @@
+//! Shared test harness: a sandbox with its own home, state directory and dotfiles repository
+//! under one temporary root, a way to run the real `dotlink` binary inside it, and exact
+//! snapshots of directory trees.
+//!
+//! A sandbox fails its test if anything outside its root changed: it snapshots the real home
+//! directory of the test process (top level, and dotlink's real state directory) when created
+//! and compares when dropped.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub struct Sandbox {
+    pub root: tempfile::TempDir,
+    guard: RealHomeGuard,
+}
+
+/// The result of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Assert the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Run {
+        assert_eq!(self.code, expected, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Run {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Run {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let guard = RealHomeGuard::take();
+        let root = tempfile::tempdir().expect("temp dir");
+        for dir in ["home", "state", "repo"] {
+            fs::create_dir(root.path().join(dir)).unwrap();
+        }
+        Sandbox { root, guard }
+    }
+
+    /// The sandbox's root, canonical (temp dirs may sit behind symlinks).
+    pub fn path(&self) -> PathBuf {
+        self.root.path().canonicalize().unwrap()
+    }
+    pub fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+    pub fn repo(&self) -> PathBuf {
+        self.path().join("repo")
+    }
+    pub fn state(&self) -> PathBuf {
+        self.path().join("state")
+    }
+    pub fn backups(&self) -> PathBuf {
+        self.state().join("dotlink/backups")
+    }
+
+    /// Write the manifest at the repository's root.
+    pub fn manifest(&self, text: &str) -> &Sandbox {
+        fs::write(self.repo().join("dotlink.toml"), text).unwrap();
+        self
+    }
+
+    /// Write a file in the repository, creating its directories.
+    pub fn source(&self, path: &str, contents: &str) -> &Sandbox {
+        write(&self.repo().join(path), contents);
+        self
+    }
+
+    /// Write a file in the home directory, creating its directories.
+    pub fn home_file(&self, path: &str, contents: &str) -> &Sandbox {
+        write(&self.home().join(path), contents);
+        self
+    }
+
+    pub fn home_link(&self, path: &str, points_to: impl AsRef<Path>) -> &Sandbox {
+        let at = self.home().join(path);
+        fs::create_dir_all(at.parent().unwrap()).unwrap();
+        symlink(points_to.as_ref(), at).unwrap();
+        self
+    }
+
+    /// A command for the real binary, with the sandbox's environment, run in the repository.
+    pub fn command(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("dotlink").unwrap();
+        cmd.current_dir(self.repo())
+            .env("HOME", self.home())
+            .env("XDG_STATE_HOME", self.state())
+            .env("XDG_CONFIG_HOME", self.path().join("xdg-config"))
+            .env("XDG_DATA_HOME", self.path().join("xdg-data"))
+            .env("XDG_CACHE_HOME", self.path().join("xdg-cache"))
+            .env("TMPDIR", self.path())
+            .env_remove("DOTLINK_MANIFEST")
+            .env_remove("DOTLINK_PROFILE")
+            .env_remove("NO_COLOR")
+            .env_remove("DOTLINK_FAULT_AFTER");
+        cmd
+    }
+
+    /// Run `dotlink ARGS…` in the sandbox.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command().args(args).output().unwrap())
+    }
+
+    /// Run with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.args(args).output().unwrap())
+    }
+
+    /// What a home-relative path is now.
+    pub fn link_at(&self, path: &str) -> Option<PathBuf> {
+        fs::read_link(self.home().join(path)).ok()
+    }
+
+    /// Snapshot of the home directory.
+    pub fn home_tree(&self) -> Tree {
+        tree(&self.home())
+    }
+
+    /// Snapshot of everything in the sandbox: home, state and repository.
+    pub fn whole_tree(&self) -> Tree {
+        tree(&self.path())
+    }
+
+    /// Every backup set directory, oldest first.
+    pub fn backup_sets(&self) -> Vec<PathBuf> {
+        let mut sets: Vec<PathBuf> = fs::read_dir(self.backups())
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+            .unwrap_or_default();
+        sets.sort();
+        sets
+    }
+}
+
+pub fn write(path: &Path, contents: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, contents).unwrap();
+}
+
+/// An exact picture of a tree: every path with its type, mode and contents or link target.
+pub type Tree = BTreeMap<PathBuf, String>;
+
+pub fn tree(root: &Path) -> Tree {
+    let mut out = Tree::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let meta = fs::symlink_metadata(&path).unwrap();
+        let relative = path.strip_prefix(root).unwrap().to_path_buf();
+        let mode = meta.permissions().mode() & 0o7777;
+        let what = if meta.file_type().is_symlink() {
+            format!("link -> {}", fs::read_link(&path).unwrap().display())
+        } else if meta.is_dir() {
+            walk(root, &path, out);
+            format!("dir {mode:o}")
+        } else {
+            let bytes = fs::read(&path).unwrap_or_default();
+            format!("file {mode:o} nlink={} {}", meta.nlink(), String::from_utf8_lossy(&bytes))
+        };
+        out.insert(relative, what);
+    }
+}
+
+/// Guards the real home directory of the test process: top-level entries and dotlink's real
+/// state directory must be the same when the sandbox is dropped as when it was made.
+struct RealHomeGuard {
+    before: Option<Tree>,
+}
+
+impl RealHomeGuard {
+    fn take() -> RealHomeGuard {
+        RealHomeGuard { before: real_home_picture() }
+    }
+}
+
+fn real_home_picture() -> Option<Tree> {
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let mut picture = Tree::new();
+    for entry in fs::read_dir(&home).ok()?.flatten() {
+        let name = entry.file_name();
+        // Build tools write under these while tests run; dotlink never goes there.
+        if [".cargo", ".rustup", ".cache", ".npm", ".local"].contains(&name.to_str().unwrap_or("")) {
+            continue;
+        }
+        let kind = match fs::symlink_metadata(entry.path()) {
+            Ok(m) if m.file_type().is_symlink() => format!("link -> {:?}", fs::read_link(entry.path()).ok()),
+            Ok(m) if m.is_dir() => "dir".to_string(),
+            Ok(_) => "file".to_string(),
+            Err(_) => continue,
+        };
+        picture.insert(PathBuf::from(name), kind);
+    }
+    for state in [home.join(".local/state/dotlink"), home.join(".zshrc"), home.join(".config/nvim")] {
+        for (path, what) in tree(&state) {
+            picture.insert(state.join(path), what);
+        }
+        if let Ok(m) = fs::symlink_metadata(&state) {
+            picture.insert(state.clone(), format!("{:?}", m.file_type()));
+        }
+    }
+    Some(picture)
+}
+
+impl Drop for RealHomeGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let after = real_home_picture();
+        if after != self.before {
+            panic!(
+                "the test changed the real home directory outside its sandbox:\nbefore: {:?}\nafter: {:?}",
+                self.before, after
+            );
+        }
+    }
+}
+
+/// `name` as an `OsStr` from raw bytes (for names that are not UTF-8).
+pub fn os(bytes: &[u8]) -> &OsStr {
+    OsStr::from_bytes(bytes)
+}

@@ -1,0 +1,169 @@
+//! `status`: every state word, human and JSON output, and exit codes 0 / 1 / 2.
+
+mod common;
+
+use common::Sandbox;
+use std::fs;
+
+/// One declared target in each state: ok, missing, wrong, conflict, dangling, orphan.
+fn every_state() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("ok", "1")
+        .source("missing", "2")
+        .source("wrong", "3")
+        .source("conflict", "4")
+        .source("dangling", "5")
+        .source("config/gone", "6")
+        .source("config/stays", "7")
+        .source("orphan", "8");
+    s.manifest(
+        r#"
+[[link]]
+source = "ok"
+target = "~/.ok"
+[[link]]
+source = "wrong"
+target = "~/.wrong"
+[[link]]
+source = "orphan"
+target = "~/.orphan"
+[[link]]
+source = "config/*"
+target = "~/.config/"
+"#,
+    );
+    s.run(&["apply"]).code(0);
+    // orphan: dropped from the manifest; dangling: its source deleted; wrong: points elsewhere
+    // in the repository; conflict: a file of the user's; missing: newly declared.
+    fs::remove_file(s.repo().join("config/gone")).unwrap();
+    fs::remove_file(s.home().join(".wrong")).unwrap();
+    s.home_link(".wrong", "../repo/dangling");
+    s.home_file(".conflict", "mine");
+    s.manifest(
+        r#"
+[[link]]
+source = "ok"
+target = "~/.ok"
+[[link]]
+source = "missing"
+target = "~/.missing"
+[[link]]
+source = "wrong"
+target = "~/.wrong"
+[[link]]
+source = "conflict"
+target = "~/.conflict"
+[[link]]
+source = "config/*"
+target = "~/.config/"
+"#,
+    );
+    s
+}
+
+#[test]
+fn status_shows_one_line_per_target_with_its_state_word() {
+    let s = every_state();
+    let run = s.run(&["status"]);
+    run.code(1);
+    let line = |word: &str, target: &str| {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(word) && l.contains(target)),
+            "no `{word}` line for {target}:\n{}",
+            run.stdout
+        )
+    };
+    line("ok", "~/.ok");
+    line("ok", "~/.config/stays");
+    line("missing", "~/.missing");
+    line("wrong", "~/.wrong");
+    line("conflict", "~/.conflict");
+    line("dangling", "~/.config/gone");
+    line("orphan", "~/.orphan");
+    run.stdout_has("2 ok, 1 missing, 1 wrong, 1 conflict, 1 dangling, 1 orphan");
+}
+
+#[test]
+fn status_json_has_entries_with_absolute_paths_and_a_summary() {
+    let s = every_state();
+    let run = s.run(&["status", "--json"]);
+    run.code(1);
+    let json = run.json();
+    let entries = json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 7);
+    let find = |target: &str| {
+        let path = s.home().join(target).display().to_string();
+        entries.iter().find(|e| e["target"] == path.as_str()).unwrap_or_else(|| panic!("no entry {path}")).clone()
+    };
+    let ok = find(".ok");
+    assert_eq!(ok["state"], "ok");
+    assert_eq!(ok["source"], s.repo().join("ok").display().to_string());
+    assert!(ok["detail"].is_string());
+    assert_eq!(find(".missing")["state"], "missing");
+    assert_eq!(find(".wrong")["state"], "wrong");
+    assert_eq!(find(".conflict")["state"], "conflict");
+    assert!(find(".conflict")["detail"].as_str().unwrap().contains("regular file"));
+    let dangling = find(".config/gone");
+    assert_eq!(dangling["state"], "dangling");
+    assert!(dangling["detail"].as_str().unwrap().contains(&s.repo().join("config/gone").display().to_string()));
+    assert_eq!(find(".orphan")["state"], "orphan");
+    let summary = &json["summary"];
+    assert_eq!(summary["ok"], 2);
+    assert_eq!(summary["missing"], 1);
+    assert_eq!(summary["wrong"], 1);
+    assert_eq!(summary["conflict"], 1);
+    assert_eq!(summary["dangling"], 1);
+    assert_eq!(summary["orphan"], 1);
+}
+
+#[test]
+fn status_exits_0_when_everything_is_ok() {
+    let s = Sandbox::new();
+    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["status"]).code(1).stdout_has("missing");
+    s.run(&["apply"]).code(0);
+    s.run(&["status"]).code(0).stdout_has("1 ok");
+    let json = s.run(&["status", "--json"]);
+    json.code(0);
+    assert_eq!(json.json()["summary"]["ok"], 1);
+}
+
+#[test]
+fn status_exits_2_on_a_manifest_error() {
+    let s = Sandbox::new();
+    s.manifest("[[link]\nsource = 1\n");
+    s.run(&["status"]).code(2).stderr_has("dotlink.toml:1:");
+    s.run(&["status", "--json"]).code(2);
+}
+
+#[test]
+fn status_writes_nothing() {
+    let s = every_state();
+    let before = s.whole_tree();
+    s.run(&["status"]).code(1);
+    s.run(&["status", "--json"]).code(1);
+    assert_eq!(s.whole_tree(), before);
+}
+
+#[test]
+fn a_dangling_link_into_the_repository_is_relinked_by_apply() {
+    let s = every_state();
+    s.run(&["apply", "--on-conflict", "skip"]).code(0);
+    let run = s.run(&["status"]);
+    run.stdout_has("4 ok, 1 conflict");
+    let words: Vec<&str> = run.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(words, ["ok", "conflict", "ok", "ok", "ok", "4"], "{}", run.stdout);
+    assert!(!s.home().join(".config/gone").is_symlink(), "dangling orphan pruned");
+    assert!(!s.home().join(".orphan").exists(), "orphan pruned");
+    assert_eq!(fs::read_to_string(s.home().join(".conflict")).unwrap(), "mine");
+}
+
+#[test]
+fn a_declared_symlink_to_a_missing_repository_file_is_dangling() {
+    let s = Sandbox::new();
+    s.source("new", "n").manifest("[[link]]\nsource = \"new\"\ntarget = \"~/.x\"\n");
+    s.home_link(".x", "../repo/old-name");
+    s.run(&["status"]).code(1).stdout_has("dangling");
+    s.run(&["apply"]).code(0).stdout_has("~ ~/.x");
+    s.run(&["status"]).code(0);
+}
