@@ -1,6 +1,6 @@
 //! The state file: which links dotlink made, so it can prune them later and tell its own links
 //! from foreign ones. One file per manifest under `$XDG_STATE_HOME/dotlink/`, written
-//! atomically, guarded by a lock while a run writes.
+//! atomically, while a lock on the manifest keeps other writing runs out.
 //!
 //! The state is advisory. An unreadable or stale state file never stops a run: it is dropped
 //! with a note, and the only thing lost is the ability to prune what it recorded.
@@ -52,13 +52,12 @@ struct StateFile {
     dirs: Vec<PathBuf>,
 }
 
-/// Where one manifest's state, journal and lock live.
+/// Where one manifest's state and journal live.
 #[derive(Debug, Clone)]
 pub struct Files {
     pub manifest: PathBuf,
     pub state: PathBuf,
     pub journal: PathBuf,
-    pub lock: PathBuf,
 }
 
 impl Files {
@@ -75,7 +74,6 @@ impl Files {
             manifest: canonical,
             state: state_dir.join(format!("{stem}.json")),
             journal: state_dir.join(format!("{stem}.journal.json")),
-            lock: state_dir.join(format!("{stem}.lock")),
         }
     }
 
@@ -129,26 +127,19 @@ impl Files {
         fsutil::write_atomic(&self.state, &bytes).map_err(|e| Error::io("write state file", &self.state, &e))
     }
 
-    /// Take the lock that keeps two writing runs on one manifest apart.
+    /// Take the lock that keeps two writing runs on one manifest apart. The lock is held on
+    /// the manifest file itself, so taking it creates nothing (a run that stops on a conflict
+    /// leaves no trace).
     pub fn lock(&self) -> Result<Lock> {
-        if let Some(dir) = self.lock.parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io("create state directory", dir, &e))?;
-        }
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock)
-            .map_err(|e| Error::io("open lock file", &self.lock, &e))?;
+        let file = File::open(&self.manifest).map_err(|e| Error::io("open manifest", &self.manifest, &e))?;
         match file.try_lock() {
             Ok(()) => Ok(Lock { _file: file }),
             Err(fs::TryLockError::WouldBlock) => Err(Error::failure(format!(
-                "another dotlink run is working on {} (lock {})",
-                self.manifest.display(),
-                self.lock.display()
+                "another dotlink run is working on {}",
+                self.manifest.display()
             ))
             .with_hint("wait for it to finish, then run again")),
-            Err(fs::TryLockError::Error(e)) => Err(Error::io("lock", &self.lock, &e)),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io("lock", &self.manifest, &e)),
         }
     }
 }
@@ -206,6 +197,7 @@ mod tests {
     #[test]
     fn one_lock_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("dotlink.toml"), "").unwrap();
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
         let held = files.lock().unwrap();
         let err = files.lock().err().unwrap();
