@@ -69,7 +69,7 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
         state.links.remove(target);
     }
     if *state != before {
-        fault::point();
+        fault::point().map_err(|e| Error::io("write state file", &files.state, &e))?;
         files.save(state)?;
         outcome.state_saved = true;
     }
@@ -122,8 +122,7 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
     match &step.action {
         Action::Create { mkdirs } => {
             for dir in mkdirs {
-                fault::point();
-                match fs::create_dir(dir) {
+                match change(|| fs::create_dir(dir)) {
                     Ok(()) => effects.created.push(dir.clone()),
                     // Made by an earlier step of this run; a symlink here is never good enough.
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) => {}
@@ -131,18 +130,15 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
                 }
             }
             let link = link_of(step)?;
-            fault::point();
-            make_link(link, &step.source, target).map_err(|e| Error::io("create link", target, &e))
+            change(|| make_link(link, &step.source, target)).map_err(|e| Error::io("create link", target, &e))
         }
         Action::Replace { displace } => {
             let link = link_of(step)?;
             let temp = journal::temp_path(target);
             if fs::symlink_metadata(&temp).is_ok() {
-                fault::point();
-                fs::remove_file(&temp).map_err(|e| Error::io("remove old temporary link", &temp, &e))?;
+                change(|| fs::remove_file(&temp)).map_err(|e| Error::io("remove old temporary link", &temp, &e))?;
             }
-            fault::point();
-            make_link(link, &step.source, &temp).map_err(|e| Error::io("create link", &temp, &e))?;
+            change(|| make_link(link, &step.source, &temp)).map_err(|e| Error::io("create link", &temp, &e))?;
             let result = displace_and_rename(step, displace, &temp, effects);
             if result.is_err() {
                 let _ = fs::remove_file(&temp);
@@ -150,11 +146,9 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
             result
         }
         Action::Remove { rmdirs } => {
-            fault::point();
-            fs::remove_file(target).map_err(|e| Error::io("remove link", target, &e))?;
+            change(|| fs::remove_file(target)).map_err(|e| Error::io("remove link", target, &e))?;
             for dir in rmdirs {
-                fault::point();
-                if fs::remove_dir(dir).is_err() {
+                if change(|| fs::remove_dir(dir)).is_err() {
                     break;
                 }
                 effects.removed.push(dir.clone());
@@ -171,17 +165,14 @@ fn displace_and_rename(step: &Step, displace: &Displace, temp: &Path, effects: &
         Displace::Link => {}
         Displace::Delete => {
             if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
-                fault::point();
-                fs::remove_dir_all(target).map_err(|e| Error::io("remove directory", target, &e))?;
+                change(|| fs::remove_dir_all(target)).map_err(|e| Error::io("remove directory", target, &e))?;
             }
         }
         Displace::Backup { to } => {
             if let Some(dir) = to.parent() {
-                fault::point();
-                fs::create_dir_all(dir).map_err(|e| Error::io("create backup directory", dir, &e))?;
+                change(|| fs::create_dir_all(dir)).map_err(|e| Error::io("create backup directory", dir, &e))?;
             }
-            fault::point();
-            fsutil::move_path(target, to).map_err(|e| Error::io("back up", target, &e))?;
+            change(|| fsutil::move_path(target, to)).map_err(|e| Error::io("back up", target, &e))?;
             effects.backup = Some(BackedUp {
                 target: target.clone(),
                 backup: to.clone(),
@@ -195,13 +186,17 @@ fn displace_and_rename(step: &Step, displace: &Displace, temp: &Path, effects: &
                 .filter(|e| e.file_type().is_dir())
                 .map(|e| e.into_path())
                 .collect();
-            fault::point();
-            fsutil::remove_empty_tree(target).map_err(|e| Error::io("remove emptied directory", target, &e))?;
+            change(|| fsutil::remove_empty_tree(target)).map_err(|e| Error::io("remove emptied directory", target, &e))?;
             effects.removed.extend(dirs);
         }
     }
-    fault::point();
-    fs::rename(temp, target).map_err(|e| Error::io("put link in place at", target, &e))
+    change(|| fs::rename(temp, target)).map_err(|e| Error::io("put link in place at", target, &e))
+}
+
+/// One filesystem change, behind the fault-injection point that tests use to stop a run.
+fn change<T>(act: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    fault::point()?;
+    act()
 }
 
 fn link_of(step: &Step) -> Result<&Link> {

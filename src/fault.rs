@@ -1,24 +1,39 @@
-//! Fault injection for the crash-safety tests: built with the `fault-injection` feature,
-//! `DOTLINK_FAULT_AFTER=N` makes the process abort (as `kill -9` or a power cut would) right
-//! before its filesystem change number N+1. Without the feature, [`point`] is empty.
+//! Fault injection for the reliability tests. Built with the `fault-injection` feature (test
+//! builds only), two environment variables count the run's filesystem changes:
+//! - `DOTLINK_FAULT_AFTER=N` aborts the process (as `kill -9` or a power cut would) right
+//!   before change number N+1;
+//! - `DOTLINK_FAULT_ERROR_AT=N` makes change number N+1 fail with an I/O error, as a full disk
+//!   or a permission problem would.
+//!
+//! Without the feature, [`point`] does nothing and compiles away.
+
+use std::io;
 
 /// Mark the place just before one filesystem change.
 #[cfg(feature = "fault-injection")]
-pub fn point() {
+pub fn point() -> io::Result<()> {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    static LIMIT: OnceLock<Option<usize>> = OnceLock::new();
+    static LIMITS: OnceLock<(Option<usize>, Option<usize>)> = OnceLock::new();
     static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let limit = LIMIT.get_or_init(|| std::env::var("DOTLINK_FAULT_AFTER").ok().and_then(|v| v.parse().ok()));
-    if let Some(limit) = *limit
-        && COUNT.fetch_add(1, Ordering::SeqCst) >= limit
-    {
-        eprintln!("dotlink: fault injected after {limit} filesystem changes");
+    let (abort_after, error_at) = *LIMITS.get_or_init(|| {
+        let read = |name| std::env::var(name).ok().and_then(|v| v.parse().ok());
+        (read("DOTLINK_FAULT_AFTER"), read("DOTLINK_FAULT_ERROR_AT"))
+    });
+    let count = COUNT.fetch_add(1, Ordering::SeqCst);
+    if abort_after.is_some_and(|limit| count >= limit) {
+        eprintln!("dotlink: fault injected: aborting after {count} filesystem changes");
         std::process::abort();
     }
+    if error_at == Some(count) {
+        return Err(io::Error::other("injected fault"));
+    }
+    Ok(())
 }
 
 /// Mark the place just before one filesystem change.
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
-pub fn point() {}
+pub fn point() -> io::Result<()> {
+    Ok(())
+}

@@ -453,7 +453,7 @@ impl<'a> Planner<'a> {
             contents,
             inode: None,
         };
-        let found = inspect::look(&spec.target);
+        let found = look_below(&spec.target, &dir);
         if let Found::Symlink(stored) = &found
             && self.resolves_to(stored, &real_parent, &spec.target, &spec.source)
         {
@@ -579,7 +579,7 @@ impl<'a> Planner<'a> {
         };
         let parent = spec.target.parent().unwrap_or(Path::new("/"));
         let dir = self.dirs.resolve(parent);
-        let found = inspect::look(&spec.target);
+        let found = look_below(&spec.target, &dir);
         if let Found::File(id) = &found
             && id.same_inode(&source)
         {
@@ -716,9 +716,11 @@ impl<'a> Planner<'a> {
         if self.state.dirs.is_empty() || !steps.iter().any(|s| matches!(s.action, Action::Remove { .. })) {
             return;
         }
+        // Directories that declared targets need, and declared targets themselves (a
+        // directory replaced by a link is removed by that link's step).
         let mut needed: HashSet<&Path> = HashSet::new();
         for spec in specs {
-            needed.extend(spec.target.ancestors().skip(1));
+            needed.extend(spec.target.ancestors());
         }
         for step in steps.iter_mut() {
             if let Action::Remove { rmdirs } = &mut step.action {
@@ -731,6 +733,15 @@ impl<'a> Planner<'a> {
                     .collect();
             }
         }
+    }
+}
+
+/// What is at `target`, given what its directory is: below a directory that does not exist
+/// (or is a link this run removes) there is nothing, whatever the old link leads to.
+fn look_below(target: &Path, dir: &Dir) -> Found {
+    match dir {
+        Dir::Exists { .. } => inspect::look(target),
+        Dir::Missing { .. } | Dir::Blocked { .. } => Found::Nothing,
     }
 }
 
