@@ -125,20 +125,25 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
                 match change(|| fs::create_dir(dir)) {
                     Ok(()) => effects.created.push(dir.clone()),
                     // Made by an earlier step of this run; a symlink here is never good enough.
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) => {}
+                    Err(e)
+                        if e.kind() == io::ErrorKind::AlreadyExists
+                            && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) => {}
                     Err(e) => return Err(Error::io("create directory", dir, &e)),
                 }
             }
             let link = link_of(step)?;
-            change(|| make_link(link, &step.source, target)).map_err(|e| Error::io("create link", target, &e))
+            change(|| make_link(link, &step.source, target))
+                .map_err(|e| Error::io("create link", target, &e))
         }
         Action::Replace { displace } => {
             let link = link_of(step)?;
             let temp = journal::temp_path(target);
             if fs::symlink_metadata(&temp).is_ok() {
-                change(|| fs::remove_file(&temp)).map_err(|e| Error::io("remove old temporary link", &temp, &e))?;
+                change(|| fs::remove_file(&temp))
+                    .map_err(|e| Error::io("remove old temporary link", &temp, &e))?;
             }
-            change(|| make_link(link, &step.source, &temp)).map_err(|e| Error::io("create link", &temp, &e))?;
+            change(|| make_link(link, &step.source, &temp))
+                .map_err(|e| Error::io("create link", &temp, &e))?;
             let result = displace_and_rename(step, displace, &temp, effects);
             if result.is_err() {
                 let _ = fs::remove_file(&temp);
@@ -159,20 +164,28 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
     }
 }
 
-fn displace_and_rename(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects) -> Result<()> {
+fn displace_and_rename(
+    step: &Step,
+    displace: &Displace,
+    temp: &Path,
+    effects: &mut Effects,
+) -> Result<()> {
     let target = &step.target;
     match displace {
         Displace::Link => {}
         Displace::Delete => {
             if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
-                change(|| fs::remove_dir_all(target)).map_err(|e| Error::io("remove directory", target, &e))?;
+                change(|| fs::remove_dir_all(target))
+                    .map_err(|e| Error::io("remove directory", target, &e))?;
             }
         }
         Displace::Backup { to } => {
             if let Some(dir) = to.parent() {
-                change(|| fs::create_dir_all(dir)).map_err(|e| Error::io("create backup directory", dir, &e))?;
+                change(|| fs::create_dir_all(dir))
+                    .map_err(|e| Error::io("create backup directory", dir, &e))?;
             }
-            change(|| fsutil::move_path(target, to)).map_err(|e| Error::io("back up", target, &e))?;
+            change(|| fsutil::move_path(target, to))
+                .map_err(|e| Error::io("back up", target, &e))?;
             effects.backup = Some(BackedUp {
                 target: target.clone(),
                 backup: to.clone(),
@@ -186,7 +199,8 @@ fn displace_and_rename(step: &Step, displace: &Displace, temp: &Path, effects: &
                 .filter(|e| e.file_type().is_dir())
                 .map(|e| e.into_path())
                 .collect();
-            change(|| fsutil::remove_empty_tree(target)).map_err(|e| Error::io("remove emptied directory", target, &e))?;
+            change(|| fsutil::remove_empty_tree(target))
+                .map_err(|e| Error::io("remove emptied directory", target, &e))?;
             effects.removed.extend(dirs);
         }
     }
@@ -200,9 +214,12 @@ fn change<T>(act: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
 }
 
 fn link_of(step: &Step) -> Result<&Link> {
-    step.link
-        .as_ref()
-        .ok_or_else(|| Error::failure(format!("internal error: no link planned for {}", step.target.display())))
+    step.link.as_ref().ok_or_else(|| {
+        Error::failure(format!(
+            "internal error: no link planned for {}",
+            step.target.display()
+        ))
+    })
 }
 
 fn make_link(link: &Link, source: &Path, at: &Path) -> io::Result<()> {

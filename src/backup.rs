@@ -41,16 +41,26 @@ pub fn new_set(backup_dir: &Path, now: SystemTime) -> PathBuf {
 pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
     match target.strip_prefix(home) {
         Ok(relative) => set.join(relative),
-        Err(_) => set.join("@root").join(target.strip_prefix("/").unwrap_or(target)),
+        Err(_) => set
+            .join("@root")
+            .join(target.strip_prefix("/").unwrap_or(target)),
     }
 }
 
 /// `YYYYMMDDTHHMMSSZ` in UTC (ISO 8601 basic format: sorts by time, safe in file names).
 pub fn utc_stamp(now: SystemTime) -> String {
-    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -96,7 +106,13 @@ mod tests {
     #[test]
     fn destinations_keep_the_path_below_home() {
         let set = Path::new("/b/S");
-        assert_eq!(destination(set, Path::new("/h/.config/x"), Path::new("/h")), PathBuf::from("/b/S/.config/x"));
-        assert_eq!(destination(set, Path::new("/etc/x"), Path::new("/h")), PathBuf::from("/b/S/@root/etc/x"));
+        assert_eq!(
+            destination(set, Path::new("/h/.config/x"), Path::new("/h")),
+            PathBuf::from("/b/S/.config/x")
+        );
+        assert_eq!(
+            destination(set, Path::new("/etc/x"), Path::new("/h")),
+            PathBuf::from("/b/S/@root/etc/x")
+        );
     }
 }

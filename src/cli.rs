@@ -54,14 +54,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Plan, show and make the links the manifest declares
-    #[command(long_about = "Plan, show and make the links the manifest declares.\n\n\
+    #[command(
+        long_about = "Plan, show and make the links the manifest declares.\n\n\
         Running it twice in a row changes nothing the second time. Under the default conflict \
-        policy `fail`, any conflict means nothing at all is changed.")]
+        policy `fail`, any conflict means nothing at all is changed."
+    )]
     Apply(ApplyArgs),
     /// Show what `apply` would do and change nothing (the same as `apply --dry-run`)
     Plan(RunArgs),
     /// Show every declared target's state: ok, missing, wrong, conflict, dangling, orphan, diverged
-    #[command(long_about = "Show every declared target's state, and every orphan.\n\n\
+    #[command(
+        long_about = "Show every declared target's state, and every orphan.\n\n\
         ok        already the right link\n\
         missing   nothing there yet\n\
         wrong     a link that will be replaced (points elsewhere, or spelled in the other style)\n\
@@ -69,7 +72,8 @@ pub enum Command {
         dangling  a link into the repository whose source no longer exists\n\
         orphan    a link dotlink made that the manifest no longer declares\n\
         diverged  a hard link that became a separate copy with the same contents\n\n\
-        Exits 0 when every entry is ok, 1 otherwise.")]
+        Exits 0 when every entry is ok, 1 otherwise."
+    )]
     Status(StatusArgs),
     /// Remove every link dotlink made that still points at its source, and nothing else
     Unlink(UnlinkArgs),

@@ -16,7 +16,10 @@ use std::io::IsTerminal;
 /// Run the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
     let no_color = std::env::var("NO_COLOR").ok();
-    colored::control::set_override(cli.color.enabled(std::io::stdout().is_terminal(), no_color.as_deref()));
+    colored::control::set_override(
+        cli.color
+            .enabled(std::io::stdout().is_terminal(), no_color.as_deref()),
+    );
     let verbosity = if cli.quiet {
         Verbosity::Quiet
     } else if cli.verbose {
@@ -62,7 +65,12 @@ fn load(cli: &Cli) -> Result<Loaded> {
 }
 
 /// Read the state; when about to write, take the lock and recover an interrupted run first.
-fn open_state(files: &Files, ctx: &Context, writing: bool, notes: &mut Vec<String>) -> Result<(State, Option<Lock>)> {
+fn open_state(
+    files: &Files,
+    ctx: &Context,
+    writing: bool,
+    notes: &mut Vec<String>,
+) -> Result<(State, Option<Lock>)> {
     let lock = if writing { Some(files.lock()?) } else { None };
     let mut state = files.load(notes);
     if writing {
@@ -70,7 +78,9 @@ fn open_state(files: &Files, ctx: &Context, writing: bool, notes: &mut Vec<Strin
             report::print_recovery(&recovery);
         }
     } else if journal::pending(files) {
-        notes.push("an interrupted run left a journal; the next `dotlink apply` recovers it".to_string());
+        notes.push(
+            "an interrupted run left a journal; the next `dotlink apply` recovers it".to_string(),
+        );
     }
     Ok((state, lock))
 }
@@ -84,7 +94,13 @@ fn apply_cmd(cli: &Cli, run: &RunArgs, dry_run: bool, verbosity: Verbosity) -> R
         prune: !run.no_prune,
         ..Options::default()
     };
-    let mut plan = plan::plan(&loaded.manifest, &loaded.specs, &state, &options, &loaded.ctx)?;
+    let mut plan = plan::plan(
+        &loaded.manifest,
+        &loaded.specs,
+        &state,
+        &options,
+        &loaded.ctx,
+    )?;
     notes.append(&mut plan.notes);
     plan.notes = notes;
     let printer = Printer::new(&plan, verbosity);
@@ -117,16 +133,27 @@ fn status_cmd(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<i32> {
     let loaded = load(cli)?;
     let mut notes = Vec::new();
     let (state, _) = open_state(&loaded.files, &loaded.ctx, false, &mut notes)?;
-    let mut plan = plan::plan(&loaded.manifest, &loaded.specs, &state, &Options::default(), &loaded.ctx)?;
+    let mut plan = plan::plan(
+        &loaded.manifest,
+        &loaded.specs,
+        &state,
+        &Options::default(),
+        &loaded.ctx,
+    )?;
     notes.append(&mut plan.notes);
     plan.notes = notes;
     if json {
         let out = report::status_json(&plan);
-        println!("{}", serde_json::to_string_pretty(&out).expect("status serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("status serialises")
+        );
     } else {
         Printer::new(&plan, verbosity).status();
     }
-    Ok(i32::from(plan.steps.iter().any(|s| s.state != LinkState::Ok)))
+    Ok(i32::from(
+        plan.steps.iter().any(|s| s.state != LinkState::Ok),
+    ))
 }
 
 fn unlink_cmd(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<i32> {
@@ -134,13 +161,17 @@ fn unlink_cmd(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<i32> {
     let ctx = Context::from_process()?;
     let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
     let files = Files::for_manifest(&ctx.state_dir, &path);
-    let repo = files.manifest.parent().unwrap_or(std::path::Path::new("/")).to_path_buf();
+    let repo = files
+        .manifest
+        .parent()
+        .unwrap_or(std::path::Path::new("/"))
+        .to_path_buf();
     let mut notes = Vec::new();
     let (mut state, _lock) = open_state(&files, &ctx, !dry_run, &mut notes)?;
     let mut plan: Plan = plan::plan_unlink(&files.manifest, &repo, &state, &ctx);
     notes.append(&mut plan.notes);
     plan.notes = notes;
-    let printer = Printer::new(&plan, verbosity);
+    let printer = Printer::unlinking(&plan, verbosity);
     printer.plan();
     if dry_run {
         if verbosity != Verbosity::Quiet {

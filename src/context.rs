@@ -21,7 +21,8 @@ impl Context {
         let home = dirs::home_dir()
             .filter(|h| h.is_absolute())
             .ok_or_else(|| {
-                Error::input("cannot tell the home directory").with_hint("set HOME to an absolute path")
+                Error::input("cannot tell the home directory")
+                    .with_hint("set HOME to an absolute path")
             })?;
         let home = crate::paths::normalize(&home);
         // macOS has no state directory; the local data directory is its nearest equivalent.

@@ -12,7 +12,9 @@ use std::path::Path;
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".dotlink-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".dotlink-")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -33,7 +35,10 @@ pub fn sync_dir(dir: &Path) {
 /// crash leaves at least one complete copy.
 pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
     if fs::symlink_metadata(to).is_ok() {
-        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} already exists", to.display())));
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} already exists", to.display()),
+        ));
     }
     match fs::rename(from, to) {
         Err(e) if e.raw_os_error() == Some(libc_exdev()) => {
@@ -105,7 +110,11 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 1, "no temp files left");
+        assert_eq!(
+            fs::read_dir(dir.path().join("sub")).unwrap().count(),
+            1,
+            "no temp files left"
+        );
     }
 
     #[test]
@@ -114,7 +123,10 @@ mod tests {
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
         fs::write(&a, "a").unwrap();
         fs::write(&b, "b").unwrap();
-        assert_eq!(move_path(&a, &b).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            move_path(&a, &b).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
         assert_eq!(fs::read(&b).unwrap(), b"b");
     }
 
@@ -129,7 +141,10 @@ mod tests {
         copy_tree(&src, &dir.path().join("dst")).unwrap();
         let dst = dir.path().join("dst");
         assert_eq!(fs::read(dst.join("d/f")).unwrap(), b"x");
-        assert_eq!(fs::metadata(dst.join("d/f")).unwrap().permissions().mode() & 0o777, 0o751);
+        assert_eq!(
+            fs::metadata(dst.join("d/f")).unwrap().permissions().mode() & 0o777,
+            0o751
+        );
         assert_eq!(fs::read_link(dst.join("l")).unwrap(), Path::new("d/f"));
     }
 

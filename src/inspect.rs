@@ -64,7 +64,9 @@ pub fn look(path: &Path) -> Found {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => Found::File(FileId::of(&meta)),
         Ok(meta) if meta.is_dir() => Found::Directory,
-        Ok(meta) if meta.file_type().is_symlink() => fs::read_link(path).map(Found::Symlink).unwrap_or(Found::Nothing),
+        Ok(meta) if meta.file_type().is_symlink() => fs::read_link(path)
+            .map(Found::Symlink)
+            .unwrap_or(Found::Nothing),
         Ok(_) => Found::Special,
         Err(e) if e.kind() == io::ErrorKind::NotFound => Found::Nothing,
         Err(e) => Found::Unreadable(crate::error::describe_io(&e)),
@@ -152,7 +154,10 @@ impl Dirs {
             };
         }
         match fs::symlink_metadata(dir) {
-            Ok(meta) if meta.is_dir() => Dir::Exists { real, via: via.clone() },
+            Ok(meta) if meta.is_dir() => Dir::Exists {
+                real,
+                via: via.clone(),
+            },
             Ok(meta) if meta.file_type().is_symlink() => match dir.canonicalize() {
                 Ok(target) if target.is_dir() => Dir::Exists {
                     real: target,
@@ -160,7 +165,10 @@ impl Dirs {
                 },
                 Ok(target) => Dir::Blocked {
                     at: dir.to_path_buf(),
-                    why: format!("is a symlink to {}, which is not a directory", target.display()),
+                    why: format!(
+                        "is a symlink to {}, which is not a directory",
+                        target.display()
+                    ),
                 },
                 Err(_) => Dir::Blocked {
                     at: dir.to_path_buf(),
@@ -255,7 +263,9 @@ mod tests {
                 first: p.join("link/new")
             }
         );
-        assert!(matches!(&*dirs.resolve(&p.join("file/x")), Dir::Blocked { at, .. } if *at == p.join("file")));
+        assert!(
+            matches!(&*dirs.resolve(&p.join("file/x")), Dir::Blocked { at, .. } if *at == p.join("file"))
+        );
     }
 
     #[test]
@@ -265,7 +275,9 @@ mod tests {
         fs::create_dir(p.join("real")).unwrap();
         symlink(p.join("real"), p.join("link")).unwrap();
         let mut dirs = Dirs::new(&p, HashSet::from([p.join("link")]));
-        assert!(matches!(&*dirs.resolve(&p.join("link/x")), Dir::Missing { first, .. } if *first == p.join("link")));
+        assert!(
+            matches!(&*dirs.resolve(&p.join("link/x")), Dir::Missing { first, .. } if *first == p.join("link"))
+        );
         assert!(dirs.used.contains(&p.join("link")));
     }
 
@@ -273,7 +285,11 @@ mod tests {
     fn missing_chain_lists_top_down() {
         assert_eq!(
             missing_chain(Path::new("/h/a"), Path::new("/h/a/b/c")),
-            vec![PathBuf::from("/h/a"), PathBuf::from("/h/a/b"), PathBuf::from("/h/a/b/c")]
+            vec![
+                PathBuf::from("/h/a"),
+                PathBuf::from("/h/a/b"),
+                PathBuf::from("/h/a/b/c")
+            ]
         );
     }
 

@@ -57,7 +57,10 @@ pub fn temp_path(target: &Path) -> PathBuf {
         target.with_file_name(temp)
     } else {
         // Too long to extend: a short name derived from the long one.
-        let hash = name.as_encoded_bytes().iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+        let hash = name
+            .as_encoded_bytes()
+            .iter()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
         target.with_file_name(format!(".dotlink-tmp-{hash:016x}"))
     }
 }
@@ -90,13 +93,16 @@ pub fn write(files: &Files, plan: &Plan, records: impl Fn(usize) -> Option<Recor
         entries,
     };
     let bytes = serde_json::to_vec(&journal).expect("journal serialises");
-    fsutil::write_atomic(&files.journal, &bytes).map_err(|e| Error::io("write journal", &files.journal, &e))
+    fsutil::write_atomic(&files.journal, &bytes)
+        .map_err(|e| Error::io("write journal", &files.journal, &e))
 }
 
 /// Remove the journal once the run it describes is complete.
 pub fn finish(files: &Files) -> Result<()> {
     match fs::remove_file(&files.journal) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io("remove journal", &files.journal, &e)),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            Err(Error::io("remove journal", &files.journal, &e))
+        }
         _ => Ok(()),
     }
 }
@@ -131,7 +137,10 @@ pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<R
         }));
     };
     let mut actions = Vec::new();
-    let fail = |what: &str, path: &Path, e: io::Error| Error::io(what, path, &e).with_hint("fix this, then run `dotlink apply` again to finish recovering");
+    let fail = |what: &str, path: &Path, e: io::Error| {
+        Error::io(what, path, &e)
+            .with_hint("fix this, then run `dotlink apply` again to finish recovering")
+    };
     for entry in &journal.entries {
         for dir in &entry.mkdirs {
             if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
@@ -142,19 +151,30 @@ pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<R
             && fs::symlink_metadata(temp).is_ok()
         {
             fs::remove_file(temp).map_err(|e| fail("remove temporary link", temp, e))?;
-            actions.push(format!("removed the leftover temporary link {}", show(temp)));
+            actions.push(format!(
+                "removed the leftover temporary link {}",
+                show(temp)
+            ));
         }
         if let Some(backup) = &entry.backup {
             let partial = paths::with_suffix(backup, ".partial");
             if fs::symlink_metadata(&partial).is_ok() {
-                fsutil::remove_any(&partial).map_err(|e| fail("remove incomplete backup copy", &partial, e))?;
-                actions.push(format!("removed the incomplete backup copy {}", show(&partial)));
+                fsutil::remove_any(&partial)
+                    .map_err(|e| fail("remove incomplete backup copy", &partial, e))?;
+                actions.push(format!(
+                    "removed the incomplete backup copy {}",
+                    show(&partial)
+                ));
             }
             let at_target = inspect::look(&entry.target);
             if fs::symlink_metadata(backup).is_ok() {
                 if at_target == Found::Nothing {
-                    fsutil::move_path(backup, &entry.target).map_err(|e| fail("restore backup", backup, e))?;
-                    actions.push(format!("put {} back from its backup (the run stopped before linking it)", show(&entry.target)));
+                    fsutil::move_path(backup, &entry.target)
+                        .map_err(|e| fail("restore backup", backup, e))?;
+                    actions.push(format!(
+                        "put {} back from its backup (the run stopped before linking it)",
+                        show(&entry.target)
+                    ));
                 } else if !entry.link.as_ref().is_some_and(|r| holds(r, &at_target)) {
                     actions.push(format!(
                         "both {} and its complete backup {} exist; left both as they are",
@@ -166,10 +186,14 @@ pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<R
         }
         let at_target = inspect::look(&entry.target);
         match &entry.link {
-            Some(record) if holds(record, &at_target) => {
-                if state.links.insert(entry.target.clone(), record.clone()).is_none() {
-                    actions.push(format!("recorded {}, linked before the stop", show(&entry.target)));
-                }
+            Some(record)
+                if holds(record, &at_target) && state.links.get(&entry.target) != Some(record) =>
+            {
+                state.links.insert(entry.target.clone(), record.clone());
+                actions.push(format!(
+                    "recorded {}, linked before the stop",
+                    show(&entry.target)
+                ));
             }
             None if at_target == Found::Nothing => {
                 state.links.remove(&entry.target);
@@ -200,7 +224,10 @@ mod tests {
 
     #[test]
     fn temp_names_stay_in_the_directory_and_within_name_limits() {
-        assert_eq!(temp_path(Path::new("/h/.zshrc")), PathBuf::from("/h/..zshrc.dotlink-tmp"));
+        assert_eq!(
+            temp_path(Path::new("/h/.zshrc")),
+            PathBuf::from("/h/..zshrc.dotlink-tmp")
+        );
         let long = "x".repeat(250);
         let temp = temp_path(&Path::new("/h").join(&long));
         assert_eq!(temp.parent().unwrap(), Path::new("/h"));

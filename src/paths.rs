@@ -12,7 +12,11 @@ use std::path::{Component, Path, PathBuf};
 /// `~user` is refused rather than looked up: a manifest arrives by `git pull`, and another
 /// user's home is never a place it may write to. `lookup` returns a variable's value; an unset
 /// (or empty) variable without a default is an error naming it.
-pub fn expand(raw: &str, home: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, String> {
+pub fn expand(
+    raw: &str,
+    home: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<PathBuf, String> {
     let substituted = substitute_vars(raw, home, lookup)?;
     expand_tilde(&substituted, home)
 }
@@ -24,8 +28,8 @@ fn expand_tilde(text: &str, home: &Path) -> Result<PathBuf, String> {
     if let Some(rest) = text.strip_prefix("~/") {
         return Ok(home.join(rest));
     }
-    if text.starts_with('~') {
-        let user: String = text[1..].split('/').next().unwrap_or("").to_string();
+    if let Some(rest) = text.strip_prefix('~') {
+        let user = rest.split('/').next().unwrap_or("");
         return Err(format!(
             "`~{user}` names another user's home directory, which dotlink never expands; write `~/…` for your own home"
         ));
@@ -33,7 +37,11 @@ fn expand_tilde(text: &str, home: &Path) -> Result<PathBuf, String> {
     Ok(PathBuf::from(text))
 }
 
-fn substitute_vars(raw: &str, home: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+fn substitute_vars(
+    raw: &str,
+    home: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(pos) = rest.find('$') {
@@ -90,7 +98,9 @@ fn check_var_name(name: &str, raw: &str) -> Result<(), String> {
 }
 
 fn unset_var(name: &str) -> String {
-    format!("environment variable `{name}` is not set; set it, or give a default with `${{{name}:-default}}`")
+    format!(
+        "environment variable `{name}` is not set; set it, or give a default with `${{{name}:-default}}`"
+    )
 }
 
 /// Resolve `.` and `..` without touching the filesystem. `..` at the root stays at the root.
@@ -131,7 +141,10 @@ pub fn display(path: &Path, home: &Path) -> String {
 
 /// `path` with `suffix` appended to its last component (`a/b` + `.x` = `a/b.x`).
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().map(OsStr::to_os_string).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(OsStr::to_os_string)
+        .unwrap_or_default();
     name.push(suffix);
     path.with_file_name(name)
 }
@@ -217,8 +230,14 @@ mod tests {
     fn tilde_expands_to_home() {
         let home = Path::new("/h");
         assert_eq!(expand("~", home, &env).unwrap(), PathBuf::from("/h"));
-        assert_eq!(expand("~/.zshrc", home, &env).unwrap(), PathBuf::from("/h/.zshrc"));
-        assert_eq!(expand("/etc/x", home, &env).unwrap(), PathBuf::from("/etc/x"));
+        assert_eq!(
+            expand("~/.zshrc", home, &env).unwrap(),
+            PathBuf::from("/h/.zshrc")
+        );
+        assert_eq!(
+            expand("/etc/x", home, &env).unwrap(),
+            PathBuf::from("/etc/x")
+        );
     }
 
     #[test]
@@ -230,18 +249,38 @@ mod tests {
     #[test]
     fn variables_expand_with_defaults() {
         let home = Path::new("/h");
-        assert_eq!(expand("$XDG_CONFIG_HOME/nvim", home, &env).unwrap(), PathBuf::from("/cfg/nvim"));
-        assert_eq!(expand("${XDG_CONFIG_HOME}/nvim", home, &env).unwrap(), PathBuf::from("/cfg/nvim"));
-        assert_eq!(expand("${NOPE:-~/.config}/nvim", home, &env).unwrap(), PathBuf::from("/h/.config/nvim"));
-        assert_eq!(expand("${EMPTY:-~/x}", home, &env).unwrap(), PathBuf::from("/h/x"));
+        assert_eq!(
+            expand("$XDG_CONFIG_HOME/nvim", home, &env).unwrap(),
+            PathBuf::from("/cfg/nvim")
+        );
+        assert_eq!(
+            expand("${XDG_CONFIG_HOME}/nvim", home, &env).unwrap(),
+            PathBuf::from("/cfg/nvim")
+        );
+        assert_eq!(
+            expand("${NOPE:-~/.config}/nvim", home, &env).unwrap(),
+            PathBuf::from("/h/.config/nvim")
+        );
+        assert_eq!(
+            expand("${EMPTY:-~/x}", home, &env).unwrap(),
+            PathBuf::from("/h/x")
+        );
     }
 
     #[test]
     fn unset_variables_are_errors_that_name_them() {
         let err = expand("$NOPE/x", Path::new("/h"), &env).unwrap_err();
         assert!(err.contains("`NOPE` is not set"), "{err}");
-        assert!(expand("${NOPE", Path::new("/h"), &env).unwrap_err().contains("unclosed"));
-        assert!(expand("a$/b", Path::new("/h"), &env).unwrap_err().contains("not a variable"));
+        assert!(
+            expand("${NOPE", Path::new("/h"), &env)
+                .unwrap_err()
+                .contains("unclosed")
+        );
+        assert!(
+            expand("a$/b", Path::new("/h"), &env)
+                .unwrap_err()
+                .contains("not a variable")
+        );
     }
 
     #[test]
@@ -287,7 +326,10 @@ mod tests {
             #[serde(with = "serde_path")]
             p: PathBuf,
         }
-        for p in [PathBuf::from("/a b/c"), PathBuf::from(OsString::from_vec(b"/x\xff\n".to_vec()))] {
+        for p in [
+            PathBuf::from("/a b/c"),
+            PathBuf::from(OsString::from_vec(b"/x\xff\n".to_vec())),
+        ] {
             let w = W { p };
             let json = serde_json::to_string(&w).unwrap();
             assert_eq!(serde_json::from_str::<W>(&json).unwrap(), w);

@@ -126,7 +126,10 @@ impl Conflict {
     pub fn resolvable(&self) -> bool {
         matches!(
             self,
-            Conflict::RegularFile | Conflict::Directory | Conflict::ForeignSymlink { .. } | Conflict::Special
+            Conflict::RegularFile
+                | Conflict::Directory
+                | Conflict::ForeignSymlink { .. }
+                | Conflict::Special
         )
     }
 
@@ -136,7 +139,10 @@ impl Conflict {
             Conflict::RegularFile => "a regular file is in the way".into(),
             Conflict::Directory => "a directory is in the way".into(),
             Conflict::ForeignSymlink { points_to } => {
-                format!("a symlink dotlink did not make is in the way (→ {})", points_to.display())
+                format!(
+                    "a symlink dotlink did not make is in the way (→ {})",
+                    points_to.display()
+                )
             }
             Conflict::Special => "a special file (fifo, socket or device) is in the way".into(),
             Conflict::InsideRepository { link, resolves_to } => format!(
@@ -145,7 +151,10 @@ impl Conflict {
                 show(resolves_to)
             ),
             Conflict::ParentNotDirectory { at, why } => {
-                format!("{} {why}, but a directory is needed there; move it away first", show(at))
+                format!(
+                    "{} {why}, but a directory is needed there; move it away first",
+                    show(at)
+                )
             }
             Conflict::Unreadable { error } => format!("cannot be read: {error}"),
         }
@@ -180,7 +189,10 @@ pub enum Action {
 impl Action {
     /// Whether executing this changes the filesystem.
     pub fn changes(&self) -> bool {
-        matches!(self, Action::Create { .. } | Action::Replace { .. } | Action::Remove { .. })
+        matches!(
+            self,
+            Action::Create { .. } | Action::Replace { .. } | Action::Remove { .. }
+        )
     }
 }
 
@@ -275,9 +287,20 @@ impl Plan {
 }
 
 /// Plan the declared links against the filesystem and the recorded state.
-pub fn plan(manifest: &Manifest, specs: &[LinkSpec], state: &State, options: &Options, ctx: &Context) -> Result<Plan> {
+pub fn plan(
+    manifest: &Manifest,
+    specs: &[LinkSpec],
+    state: &State,
+    options: &Options,
+    ctx: &Context,
+) -> Result<Plan> {
     let declared: HashSet<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
-    let mut planner = Planner::new(&manifest.repo, state, ctx, backup::new_set(&manifest.settings.backup_dir, options.now));
+    let mut planner = Planner::new(
+        &manifest.repo,
+        state,
+        ctx,
+        backup::new_set(&manifest.settings.backup_dir, options.now),
+    );
     planner.prune = options.prune && manifest.settings.prune;
 
     let mut orphans: Vec<Step> = state
@@ -313,15 +336,26 @@ pub fn plan(manifest: &Manifest, specs: &[LinkSpec], state: &State, options: &Op
     for orphan in &mut orphans {
         if orphan.action == Action::Leave && needed.contains(&orphan.target) {
             orphan.action = Action::Remove { rmdirs: Vec::new() };
-            orphan.detail.push_str("; removed to make room for a declared link");
+            orphan
+                .detail
+                .push_str("; removed to make room for a declared link");
         }
     }
     steps.extend(orphans);
     planner.assign_rmdirs(&mut steps, specs);
 
     steps.sort_by(|a, b| {
-        let (ra, rb) = (matches!(a.action, Action::Remove { .. }), matches!(b.action, Action::Remove { .. }));
-        rb.cmp(&ra).then_with(|| if ra { b.target.cmp(&a.target) } else { a.target.cmp(&b.target) })
+        let (ra, rb) = (
+            matches!(a.action, Action::Remove { .. }),
+            matches!(b.action, Action::Remove { .. }),
+        );
+        rb.cmp(&ra).then_with(|| {
+            if ra {
+                b.target.cmp(&a.target)
+            } else {
+                a.target.cmp(&b.target)
+            }
+        })
     });
 
     Ok(Plan {
@@ -339,11 +373,15 @@ pub fn plan(manifest: &Manifest, specs: &[LinkSpec], state: &State, options: &Op
 pub fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Context) -> Plan {
     let mut planner = Planner::new(repo, state, ctx, PathBuf::new());
     planner.prune = true;
-    let mut steps: Vec<Step> = state.links.values().filter_map(|r| planner.orphan(r)).collect();
+    let mut steps: Vec<Step> = state
+        .links
+        .values()
+        .filter_map(|r| planner.orphan(r))
+        .collect();
     for step in &mut steps {
         step.detail = match step.state {
-            LinkState::Dangling => format!("remove (its source {} is gone)", step.source.display()),
-            _ => "remove".to_string(),
+            LinkState::Dangling => format!("its source {} is gone", step.source.display()),
+            _ => String::new(),
         };
     }
     planner.assign_rmdirs(&mut steps, &[]);
@@ -394,7 +432,15 @@ impl<'a> Planner<'a> {
         paths::display(path, self.home)
     }
 
-    fn step(&self, spec: &LinkSpec, policy: Policy, state: LinkState, action: Action, link: Link, detail: String) -> Step {
+    fn step(
+        &self,
+        spec: &LinkSpec,
+        policy: Policy,
+        state: LinkState,
+        action: Action,
+        link: Link,
+        detail: String,
+    ) -> Step {
         Step {
             target: spec.target.clone(),
             source: spec.source.clone(),
@@ -424,7 +470,14 @@ impl<'a> Planner<'a> {
                 displace: Displace::Delete,
             },
         };
-        let mut step = self.step(spec, policy, LinkState::Conflict, action, link, conflict.describe(self.home));
+        let mut step = self.step(
+            spec,
+            policy,
+            LinkState::Conflict,
+            action,
+            link,
+            conflict.describe(self.home),
+        );
         step.conflict = Some(conflict);
         step
     }
@@ -432,10 +485,14 @@ impl<'a> Planner<'a> {
     /// A conflict when the target's directory resolves into the repository.
     fn inside_repo(&self, spec: &LinkSpec, dir: &Dir) -> Option<Conflict> {
         match dir {
-            Dir::Exists { real, via } if real.starts_with(self.repo) => Some(Conflict::InsideRepository {
-                link: via.clone().unwrap_or_else(|| spec.target.parent().unwrap_or(Path::new("/")).to_path_buf()),
-                resolves_to: real.clone(),
-            }),
+            Dir::Exists { real, via } if real.starts_with(self.repo) => {
+                Some(Conflict::InsideRepository {
+                    link: via.clone().unwrap_or_else(|| {
+                        spec.target.parent().unwrap_or(Path::new("/")).to_path_buf()
+                    }),
+                    resolves_to: real.clone(),
+                })
+            }
             _ => None,
         }
     }
@@ -462,9 +519,24 @@ impl<'a> Planner<'a> {
                     contents: stored.clone(),
                     ..link
                 };
-                return self.step(spec, policy, LinkState::Ok, Action::None, kept, String::new());
+                return self.step(
+                    spec,
+                    policy,
+                    LinkState::Ok,
+                    Action::None,
+                    kept,
+                    String::new(),
+                );
             }
-            let detail = format!("relink: spelled {}, style is {}", if stored.is_absolute() { "absolute" } else { "relative" }, spec.style);
+            let detail = format!(
+                "relink: spelled {}, style is {}",
+                if stored.is_absolute() {
+                    "absolute"
+                } else {
+                    "relative"
+                },
+                spec.style
+            );
             return self.step(spec, policy, LinkState::Wrong, replace_link(), link, detail);
         }
         if let Some(conflict) = self.inside_repo(spec, &dir) {
@@ -477,22 +549,53 @@ impl<'a> Planner<'a> {
     }
 
     /// A symlink at the target that does not resolve to the source.
-    fn other_symlink(&mut self, spec: &LinkSpec, policy: Policy, stored: &Path, real_parent: &Path, link: Link) -> Step {
+    fn other_symlink(
+        &mut self,
+        spec: &LinkSpec,
+        policy: Policy,
+        stored: &Path,
+        real_parent: &Path,
+        link: Link,
+    ) -> Step {
         let points_to = paths::normalize(&real_parent.join(stored));
         let into_repo = points_to.starts_with(self.repo);
         if into_repo && fs::symlink_metadata(&points_to).is_err() {
-            let detail = format!("relink: points to {}, which no longer exists", self.show(&points_to));
-            return self.step(spec, policy, LinkState::Dangling, replace_link(), link, detail);
+            let detail = format!(
+                "relink: points to {}, which no longer exists",
+                self.show(&points_to)
+            );
+            return self.step(
+                spec,
+                policy,
+                LinkState::Dangling,
+                replace_link(),
+                link,
+                detail,
+            );
         }
         if self.state.links.contains_key(&spec.target) || into_repo {
             let detail = format!("relink: points to {}", self.show(&points_to));
             return self.step(spec, policy, LinkState::Wrong, replace_link(), link, detail);
         }
-        self.conflict(spec, policy, Conflict::ForeignSymlink { points_to: stored.to_path_buf() }, link)
+        self.conflict(
+            spec,
+            policy,
+            Conflict::ForeignSymlink {
+                points_to: stored.to_path_buf(),
+            },
+            link,
+        )
     }
 
     /// Nothing, a file, a directory or something unreadable at the target.
-    fn not_a_link(&mut self, spec: &LinkSpec, policy: Policy, found: Found, dir: &Dir, link: Link) -> Step {
+    fn not_a_link(
+        &mut self,
+        spec: &LinkSpec,
+        policy: Policy,
+        found: Found,
+        dir: &Dir,
+        link: Link,
+    ) -> Step {
         match found {
             Found::Nothing | Found::NotADirectoryOnTheWay => match dir {
                 Dir::Blocked { at, why } => self.conflict(
@@ -504,14 +607,26 @@ impl<'a> Planner<'a> {
                     },
                     link,
                 ),
-                Dir::Exists { .. } => {
-                    self.step(spec, policy, LinkState::Missing, Action::Create { mkdirs: Vec::new() }, link, String::new())
-                }
+                Dir::Exists { .. } => self.step(
+                    spec,
+                    policy,
+                    LinkState::Missing,
+                    Action::Create { mkdirs: Vec::new() },
+                    link,
+                    String::new(),
+                ),
                 Dir::Missing { first, .. } => {
                     let parent = spec.target.parent().unwrap_or(Path::new("/"));
                     let mkdirs = inspect::missing_chain(first, parent);
-                    let detail = format!("creates {}", self.show(first));
-                    self.step(spec, policy, LinkState::Missing, Action::Create { mkdirs }, link, detail)
+                    let detail = String::new();
+                    self.step(
+                        spec,
+                        policy,
+                        LinkState::Missing,
+                        Action::Create { mkdirs },
+                        link,
+                        detail,
+                    )
                 }
             },
             Found::File(_) => self.conflict(spec, policy, Conflict::RegularFile, link),
@@ -527,7 +642,9 @@ impl<'a> Planner<'a> {
                 None => self.conflict(spec, policy, Conflict::Directory, link),
             },
             Found::Special => self.conflict(spec, policy, Conflict::Special, link),
-            Found::Unreadable(error) => self.conflict(spec, policy, Conflict::Unreadable { error }, link),
+            Found::Unreadable(error) => {
+                self.conflict(spec, policy, Conflict::Unreadable { error }, link)
+            }
             Found::Symlink(_) => unreachable!("symlinks are handled by the caller"),
         }
     }
@@ -570,7 +687,8 @@ impl<'a> Planner<'a> {
     }
 
     fn hardlink(&mut self, spec: &LinkSpec, policy: Policy) -> Result<Step> {
-        let source_meta = fs::metadata(&spec.source).map_err(|e| Error::io("read source", &spec.source, &e))?;
+        let source_meta =
+            fs::metadata(&spec.source).map_err(|e| Error::io("read source", &spec.source, &e))?;
         let source = FileId::of(&source_meta);
         let link = Link {
             method: Method::Hardlink,
@@ -583,7 +701,14 @@ impl<'a> Planner<'a> {
         if let Found::File(id) = &found
             && id.same_inode(&source)
         {
-            let mut step = self.step(spec, policy, LinkState::Ok, Action::None, link, hard_link_count(id.nlink));
+            let mut step = self.step(
+                spec,
+                policy,
+                LinkState::Ok,
+                Action::None,
+                link,
+                hard_link_count(id.nlink),
+            );
             step.link_count = Some(id.nlink);
             return Ok(step);
         }
@@ -594,7 +719,14 @@ impl<'a> Planner<'a> {
                 Found::File(id) => {
                     if inspect::same_contents(&spec.target, &spec.source).unwrap_or(false) {
                         let detail = "relink: a separate copy with the same contents (an editor saved by replacing the file)".to_string();
-                        let mut step = self.step(spec, policy, LinkState::Diverged, replace_link(), link, detail);
+                        let mut step = self.step(
+                            spec,
+                            policy,
+                            LinkState::Diverged,
+                            replace_link(),
+                            link,
+                            detail,
+                        );
                         step.link_count = Some(id.nlink);
                         step
                     } else {
@@ -607,7 +739,8 @@ impl<'a> Planner<'a> {
                 Found::Symlink(stored) => {
                     let real_parent = dir.real().unwrap_or(parent).to_path_buf();
                     if self.resolves_to(&stored, &real_parent, &spec.target, &spec.source) {
-                        let detail = "relink: a symlink to the source; method is hardlink".to_string();
+                        let detail =
+                            "relink: a symlink to the source; method is hardlink".to_string();
                         self.step(spec, policy, LinkState::Wrong, replace_link(), link, detail)
                     } else {
                         self.other_symlink(spec, policy, &stored, &real_parent, link)
@@ -646,7 +779,9 @@ impl<'a> Planner<'a> {
             self.show(existing),
             spec.source.display()
         ))
-        .with_hint("hard links cannot cross filesystems; use `method = \"symlink\"` for this entry"))
+        .with_hint(
+            "hard links cannot cross filesystems; use `method = \"symlink\"` for this entry",
+        ))
     }
 
     /// A recorded link the manifest no longer declares (or every recorded link, for
@@ -663,7 +798,10 @@ impl<'a> Planner<'a> {
             }
             (Found::File(id), Method::Hardlink) => {
                 let ours = record.inode == Some((id.dev, id.ino));
-                let alive = source.as_ref().is_some_and(|m| FileId::of(m).same_inode(id)) && id.nlink > 1;
+                let alive = source
+                    .as_ref()
+                    .is_some_and(|m| FileId::of(m).same_inode(id))
+                    && id.nlink > 1;
                 (ours, alive)
             }
             _ => (false, false),
@@ -671,22 +809,29 @@ impl<'a> Planner<'a> {
         let why = match (&found, ours) {
             (Found::Nothing, _) => Some("it is gone"),
             (_, false) => Some("it was changed since dotlink made it, so it is left alone"),
-            (_, true) if record.method == Method::Hardlink && !source_alive => {
-                Some("its source is gone or replaced, so this hard link holds the only copy; it is left alone")
-            }
+            (_, true) if record.method == Method::Hardlink && !source_alive => Some(
+                "its source is gone or replaced, so this hard link holds the only copy; it is left alone",
+            ),
             _ => None,
         };
         if let Some(why) = why {
-            self.notes.push(format!("forgot {}: {why}", self.show(&record.target)));
+            self.notes
+                .push(format!("forgot {}: {why}", self.show(&record.target)));
             self.forget.push(record.target.clone());
             return None;
         }
         let (state, mut detail) = if source_alive {
-            (LinkState::Orphan, "prune: no longer declared in the manifest".to_string())
+            (
+                LinkState::Orphan,
+                "prune: no longer declared in the manifest".to_string(),
+            )
         } else {
             (
                 LinkState::Dangling,
-                format!("prune: its source {} was deleted or moved", record.source.display()),
+                format!(
+                    "prune: its source {} was deleted or moved",
+                    record.source.display()
+                ),
             )
         };
         let action = if self.prune {
@@ -713,7 +858,11 @@ impl<'a> Planner<'a> {
     /// Give each removal the directories dotlink created for it that nothing declared still
     /// needs, deepest first; the applier removes them while they are empty.
     fn assign_rmdirs(&self, steps: &mut [Step], specs: &[LinkSpec]) {
-        if self.state.dirs.is_empty() || !steps.iter().any(|s| matches!(s.action, Action::Remove { .. })) {
+        if self.state.dirs.is_empty()
+            || !steps
+                .iter()
+                .any(|s| matches!(s.action, Action::Remove { .. }))
+        {
             return;
         }
         // Directories that declared targets need, and declared targets themselves (a
@@ -728,7 +877,9 @@ impl<'a> Planner<'a> {
                     .target
                     .ancestors()
                     .skip(1)
-                    .take_while(|d| self.state.dirs.contains(*d) && !needed.contains(d) && *d != self.home)
+                    .take_while(|d| {
+                        self.state.dirs.contains(*d) && !needed.contains(d) && *d != self.home
+                    })
                     .map(Path::to_path_buf)
                     .collect();
             }

@@ -12,7 +12,7 @@ use crate::paths;
 use crate::plan::{Action, Displace, LinkState, Plan, Step};
 use colored::{ColoredString, Colorize};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 /// How much to print.
@@ -27,11 +27,25 @@ pub enum Verbosity {
 pub struct Printer<'a> {
     plan: &'a Plan,
     pub verbosity: Verbosity,
+    /// `unlink` removes links rather than pruning them, and says so.
+    unlinking: bool,
 }
 
 impl<'a> Printer<'a> {
     pub fn new(plan: &'a Plan, verbosity: Verbosity) -> Self {
-        Printer { plan, verbosity }
+        Printer {
+            plan,
+            verbosity,
+            unlinking: false,
+        }
+    }
+
+    /// A printer for `unlink`'s plan.
+    pub fn unlinking(plan: &'a Plan, verbosity: Verbosity) -> Self {
+        Printer {
+            unlinking: true,
+            ..Printer::new(plan, verbosity)
+        }
     }
 
     fn target(&self, path: &Path) -> String {
@@ -46,7 +60,12 @@ impl<'a> Printer<'a> {
     }
 
     fn width(&self, steps: &[&Step]) -> usize {
-        steps.iter().map(|s| self.target(&s.target).chars().count()).max().unwrap_or(0).min(48)
+        steps
+            .iter()
+            .map(|s| self.target(&s.target).chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(48)
     }
 
     /// Notes first (stale state and the like), then the plan, one line per step that does
@@ -64,8 +83,21 @@ impl<'a> Printer<'a> {
             })
             .collect();
         let width = self.width(&shown);
+        let mut announced = HashSet::new();
         for step in &shown {
-            println!("  {} {}", self.marker(step), self.line(step, width));
+            let mut line = self.line(step, width);
+            // Say once which directories a run creates, on the first link that needs them.
+            if let Action::Create { mkdirs } = &step.action
+                && let Some(top) = mkdirs.first()
+                && announced.insert(top)
+            {
+                line.push_str(
+                    &format!("  (creates {})", self.target(top))
+                        .dimmed()
+                        .to_string(),
+                );
+            }
+            println!("  {} {line}", self.marker(step));
         }
         if self.verbosity != Verbosity::Quiet {
             if !shown.is_empty() {
@@ -91,8 +123,16 @@ impl<'a> Printer<'a> {
     fn line(&self, step: &Step, width: usize) -> String {
         let target = self.target(&step.target);
         let pad = width.saturating_sub(target.chars().count());
-        let arrow = if step.method == Method::Hardlink { "⇒" } else { "→" };
-        let mut line = format!("{target}{} {arrow} {}", " ".repeat(pad), self.source(&step.source));
+        let arrow = if step.method == Method::Hardlink {
+            "⇒"
+        } else {
+            "→"
+        };
+        let mut line = format!(
+            "{target}{} {arrow} {}",
+            " ".repeat(pad),
+            self.source(&step.source)
+        );
         let detail = self.detail(step);
         if !detail.is_empty() {
             line.push_str("  ");
@@ -112,7 +152,9 @@ impl<'a> Printer<'a> {
             } => format!("backup to {}", self.target(to)),
             Action::Replace { .. } => "overwrite".to_string(),
             Action::Leave => "skipped".to_string(),
-            Action::Block if step.conflict.as_ref().is_some_and(|c| !c.resolvable()) => "cannot be resolved".to_string(),
+            Action::Block if step.conflict.as_ref().is_some_and(|c| !c.resolvable()) => {
+                "cannot be resolved".to_string()
+            }
             _ => format!("policy {}", step.policy),
         };
         format!("conflict: {} ({resolution})", step.detail)
@@ -120,12 +162,20 @@ impl<'a> Printer<'a> {
 
     fn counts(&self) -> (usize, usize, usize, usize, usize) {
         let steps = &self.plan.steps;
-        let create = steps.iter().filter(|s| matches!(s.action, Action::Create { .. })).count();
+        let create = steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Create { .. }))
+            .count();
         let relink = steps
             .iter()
-            .filter(|s| matches!(s.action, Action::Replace { .. }) && s.state != LinkState::Conflict)
+            .filter(|s| {
+                matches!(s.action, Action::Replace { .. }) && s.state != LinkState::Conflict
+            })
             .count();
-        let prune = steps.iter().filter(|s| matches!(s.action, Action::Remove { .. })).count();
+        let prune = steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Remove { .. }))
+            .count();
         let conflicts = self.plan.count(LinkState::Conflict);
         let ok = self.plan.count(LinkState::Ok);
         (create, relink, prune, conflicts, ok)
@@ -136,7 +186,12 @@ impl<'a> Printer<'a> {
         let mut parts = Vec::new();
         push_count(&mut parts, create, "to create", "to create");
         push_count(&mut parts, relink, "to relink", "to relink");
-        push_count(&mut parts, prune, "to prune", "to prune");
+        let remove = if self.unlinking {
+            "to remove"
+        } else {
+            "to prune"
+        };
+        push_count(&mut parts, prune, remove, remove);
         push_count(&mut parts, conflicts, "conflict", "conflicts");
         let up_to_date = plural(ok, "link up to date", "links up to date");
         if parts.is_empty() {
@@ -167,23 +222,48 @@ impl<'a> Printer<'a> {
                 );
             }
         }
-        let done = |f: &dyn Fn(&Step) -> bool| outcome.done.iter().filter(|i| f(&self.plan.steps[**i])).count();
+        let done = |f: &dyn Fn(&Step) -> bool| {
+            outcome
+                .done
+                .iter()
+                .filter(|i| f(&self.plan.steps[**i]))
+                .count()
+        };
         let created = done(&|s| matches!(s.action, Action::Create { .. }));
-        let relinked = done(&|s| matches!(s.action, Action::Replace { .. }));
+        let relinked =
+            done(&|s| matches!(s.action, Action::Replace { .. }) && s.state != LinkState::Conflict);
+        let overwritten = done(&|s| {
+            s.action
+                == Action::Replace {
+                    displace: Displace::Delete,
+                }
+        });
         let pruned = done(&|s| matches!(s.action, Action::Remove { .. }));
         let mut parts = Vec::new();
         push_count(&mut parts, created, "created", "created");
         push_count(&mut parts, relinked, "relinked", "relinked");
-        push_count(&mut parts, pruned, "pruned", "pruned");
+        let removed = if self.unlinking { "removed" } else { "pruned" };
+        push_count(&mut parts, pruned, removed, removed);
         push_count(&mut parts, outcome.backups.len(), "backed up", "backed up");
-        let left = self.plan.steps.iter().filter(|s| s.state == LinkState::Conflict && !s.action.changes()).count();
+        push_count(&mut parts, overwritten, "overwritten", "overwritten");
+        let left = self
+            .plan
+            .steps
+            .iter()
+            .filter(|s| s.state == LinkState::Conflict && !s.action.changes())
+            .count();
         push_count(&mut parts, left, "conflict left", "conflicts left");
         if !outcome.failed.is_empty() {
             let failed = format!("{} failed", outcome.failed.len());
             parts.push(failed.red().bold().to_string());
         }
         if self.verbosity != Verbosity::Quiet && !parts.is_empty() {
-            println!("{} {}.", "Applied:".bold(), parts.join(", "));
+            let done = if self.unlinking {
+                "Unlinked:"
+            } else {
+                "Applied:"
+            };
+            println!("{} {}.", done.bold(), parts.join(", "));
         }
     }
 
@@ -201,7 +281,12 @@ impl<'a> Printer<'a> {
             let word = format!("{:<9}", step.state.word());
             let target = self.target(&step.target);
             let pad = width.saturating_sub(target.chars().count());
-            let mut line = format!("{} {target}{}  {}", state_colour(step.state, &word), " ".repeat(pad), self.source(&step.source));
+            let mut line = format!(
+                "{} {target}{}  {}",
+                state_colour(step.state, &word),
+                " ".repeat(pad),
+                self.source(&step.source)
+            );
             let detail = self.status_detail(step);
             if !detail.is_empty() {
                 line.push_str("  ");
@@ -309,7 +394,10 @@ pub fn status_json(plan: &Plan) -> StatusJson {
         })
         .collect();
     entries.sort_by(|a, b| a.target.cmp(&b.target));
-    let summary = LinkState::ALL.iter().map(|s| (s.word(), plan.count(*s))).collect();
+    let summary = LinkState::ALL
+        .iter()
+        .map(|s| (s.word(), plan.count(*s)))
+        .collect();
     StatusJson { entries, summary }
 }
 

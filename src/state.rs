@@ -26,7 +26,11 @@ pub struct Record {
     pub source: PathBuf,
     pub method: Method,
     /// For a symlink: the path it stores.
-    #[serde(with = "serde_path::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "serde_path::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spelling: Option<PathBuf>,
     /// For a hard link: the device and inode it shares with its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,13 +67,23 @@ pub struct Files {
 impl Files {
     /// The files for the manifest at `manifest` (an absolute path), in `state_dir`.
     pub fn for_manifest(state_dir: &Path, manifest: &Path) -> Files {
-        let canonical = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
+        let canonical = manifest
+            .canonicalize()
+            .unwrap_or_else(|_| manifest.to_path_buf());
         let repo_name = canonical
             .parent()
             .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_', "_"))
+            .map(|n| {
+                n.to_string_lossy().replace(
+                    |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_',
+                    "_",
+                )
+            })
             .unwrap_or_else(|| "root".to_string());
-        let stem = format!("{repo_name}-{:016x}", fnv1a(canonical.as_os_str().as_encoded_bytes()));
+        let stem = format!(
+            "{repo_name}-{:016x}",
+            fnv1a(canonical.as_os_str().as_encoded_bytes())
+        );
         Files {
             manifest: canonical,
             state: state_dir.join(format!("{stem}.json")),
@@ -94,7 +108,11 @@ impl Files {
         };
         match serde_json::from_slice::<StateFile>(&bytes) {
             Ok(file) if file.version == VERSION => State {
-                links: file.links.into_iter().map(|r| (r.target.clone(), r)).collect(),
+                links: file
+                    .links
+                    .into_iter()
+                    .map(|r| (r.target.clone(), r))
+                    .collect(),
                 dirs: file.dirs.into_iter().collect(),
             },
             Ok(file) => {
@@ -124,14 +142,16 @@ impl Files {
             dirs: state.dirs.iter().cloned().collect(),
         };
         let bytes = serde_json::to_vec_pretty(&file).expect("state serialises");
-        fsutil::write_atomic(&self.state, &bytes).map_err(|e| Error::io("write state file", &self.state, &e))
+        fsutil::write_atomic(&self.state, &bytes)
+            .map_err(|e| Error::io("write state file", &self.state, &e))
     }
 
     /// Take the lock that keeps two writing runs on one manifest apart. The lock is held on
     /// the manifest file itself, so taking it creates nothing (a run that stops on a conflict
     /// leaves no trace).
     pub fn lock(&self) -> Result<Lock> {
-        let file = File::open(&self.manifest).map_err(|e| Error::io("open manifest", &self.manifest, &e))?;
+        let file = File::open(&self.manifest)
+            .map_err(|e| Error::io("open manifest", &self.manifest, &e))?;
         match file.try_lock() {
             Ok(()) => Ok(Lock { _file: file }),
             Err(fs::TryLockError::WouldBlock) => Err(Error::failure(format!(
@@ -151,9 +171,9 @@ pub struct Lock {
 
 /// FNV-1a: a stable hash for state file names (std's hasher may change between releases).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -174,7 +194,8 @@ mod tests {
     fn state_roundtrips() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("dotlink.toml"), "").unwrap();
-        let files = Files::for_manifest(&dir.path().join("state"), &dir.path().join("dotlink.toml"));
+        let files =
+            Files::for_manifest(&dir.path().join("state"), &dir.path().join("dotlink.toml"));
         let mut state = State::default();
         state.links.insert(PathBuf::from("/h/.x"), record("/h/.x"));
         state.dirs.insert(PathBuf::from("/h/.config"));
@@ -201,17 +222,27 @@ mod tests {
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
         let held = files.lock().unwrap();
         let err = files.lock().err().unwrap();
-        assert!(err.message.contains("another dotlink run"), "{}", err.message);
+        assert!(
+            err.message.contains("another dotlink run"),
+            "{}",
+            err.message
+        );
         drop(held);
         assert!(files.lock().is_ok());
     }
 
     #[test]
     fn file_names_are_stable_and_readable() {
-        let files = Files::for_manifest(Path::new("/s"), Path::new("/nonexistent/my dots/dotlink.toml"));
+        let files = Files::for_manifest(
+            Path::new("/s"),
+            Path::new("/nonexistent/my dots/dotlink.toml"),
+        );
         assert_eq!(files.state.parent().unwrap(), Path::new("/s"));
         let name = files.state.file_name().unwrap().to_str().unwrap();
-        assert!(name.starts_with("my_dots-") && name.ends_with(".json"), "{name}");
+        assert!(
+            name.starts_with("my_dots-") && name.ends_with(".json"),
+            "{name}"
+        );
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

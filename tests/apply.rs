@@ -34,17 +34,28 @@ fn apply_creates_relative_links_and_parent_directories() {
         .stdout_has("+ ~/.zshrc")
         .stdout_has("+ ~/.config/nvim")
         .stdout_has("Applied: 2 created.");
-    assert_eq!(s.link_at(".zshrc").unwrap(), PathBuf::from("../repo/zsh/zshrc"));
-    assert_eq!(s.link_at(".config/nvim").unwrap(), PathBuf::from("../../repo/nvim"));
+    assert_eq!(
+        s.link_at(".zshrc").unwrap(),
+        PathBuf::from("../repo/zsh/zshrc")
+    );
+    assert_eq!(
+        s.link_at(".config/nvim").unwrap(),
+        PathBuf::from("../../repo/nvim")
+    );
     assert!(s.home().join(".config").is_dir() && !s.home().join(".config").is_symlink());
     assert_eq!(fs::read_to_string(s.home().join(".zshrc")).unwrap(), "zsh");
-    assert_eq!(fs::read_to_string(s.home().join(".config/nvim/lua/opts.lua")).unwrap(), "opts");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".config/nvim/lua/opts.lua")).unwrap(),
+        "opts"
+    );
 }
 
 #[test]
 fn absolute_style_spells_the_canonical_source() {
     let s = Sandbox::new();
-    s.source("a", "a").manifest("[defaults]\nstyle = \"absolute\"\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a").manifest(
+        "[defaults]\nstyle = \"absolute\"\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n",
+    );
     s.run(&["apply"]).code(0);
     assert_eq!(s.link_at(".a").unwrap(), s.repo().join("a"));
 }
@@ -65,7 +76,9 @@ fn second_apply_changes_nothing_and_says_so() {
     let s = basic();
     s.run(&["apply"]).code(0);
     let before = s.whole_tree();
-    s.run(&["apply"]).code(0).stdout_has("Nothing to do: 2 links up to date.");
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("Nothing to do: 2 links up to date.");
     assert_eq!(s.whole_tree(), before);
 }
 
@@ -82,8 +95,14 @@ fn recursive_mirrors_real_directories_with_one_link_per_file() {
     s.run(&["apply"]).code(0).stdout_has("Applied: 2 created.");
     assert!(!s.home().join(".local/bin").is_symlink());
     assert!(!s.home().join(".local/bin/sub").is_symlink());
-    assert_eq!(s.link_at(".local/bin/tool").unwrap(), PathBuf::from("../../../repo/bin/tool"));
-    assert_eq!(s.link_at(".local/bin/sub/deep").unwrap(), PathBuf::from("../../../../repo/bin/sub/deep"));
+    assert_eq!(
+        s.link_at(".local/bin/tool").unwrap(),
+        PathBuf::from("../../../repo/bin/tool")
+    );
+    assert_eq!(
+        s.link_at(".local/bin/sub/deep").unwrap(),
+        PathBuf::from("../../../../repo/bin/sub/deep")
+    );
     assert!(!s.home().join(".local/bin/README.md").exists());
     assert!(!s.home().join(".local/bin/x.swp").exists());
 }
@@ -91,11 +110,18 @@ fn recursive_mirrors_real_directories_with_one_link_per_file() {
 #[test]
 fn recursive_into_the_home_directory_works_like_stow() {
     let s = Sandbox::new();
-    s.source("zsh/.zshrc", "z").source("zsh/.config/zsh/aliases", "a");
+    s.source("zsh/.zshrc", "z")
+        .source("zsh/.config/zsh/aliases", "a");
     s.manifest("[[link]]\nsource = \"zsh\"\ntarget = \"~\"\nrecursive = true\n");
     s.run(&["apply"]).code(0);
-    assert_eq!(s.link_at(".zshrc").unwrap(), PathBuf::from("../repo/zsh/.zshrc"));
-    assert_eq!(s.link_at(".config/zsh/aliases").unwrap(), PathBuf::from("../../../repo/zsh/.config/zsh/aliases"));
+    assert_eq!(
+        s.link_at(".zshrc").unwrap(),
+        PathBuf::from("../repo/zsh/.zshrc")
+    );
+    assert_eq!(
+        s.link_at(".config/zsh/aliases").unwrap(),
+        PathBuf::from("../../../repo/zsh/.config/zsh/aliases")
+    );
 }
 
 #[test]
@@ -108,15 +134,23 @@ fn globs_link_each_match_by_name_inside_the_target_directory() {
             "[defaults]\nignore = [\".DS_Store\"]\n[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\nstyle = \"absolute\"\n",
         );
     s.run(&["apply"]).code(0).stdout_has("Applied: 2 created.");
-    assert_eq!(s.link_at(".config/git").unwrap(), s.repo().join("config/git"));
-    assert_eq!(s.link_at(".config/tmux.conf").unwrap(), s.repo().join("config/tmux.conf"));
+    assert_eq!(
+        s.link_at(".config/git").unwrap(),
+        s.repo().join("config/git")
+    );
+    assert_eq!(
+        s.link_at(".config/tmux.conf").unwrap(),
+        s.repo().join("config/tmux.conf")
+    );
     assert!(!s.home().join(".config/.DS_Store").exists());
 }
 
 #[test]
 fn a_per_link_ignore_adds_to_the_defaults() {
     let s = Sandbox::new();
-    s.source("config/a", "a").source("config/b", "b").source("config/c", "c");
+    s.source("config/a", "a")
+        .source("config/b", "b")
+        .source("config/c", "c");
     s.manifest("[defaults]\nignore = [\"a\"]\n[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\nignore = [\"b\"]\n");
     s.run(&["apply"]).code(0);
     assert!(s.link_at(".config/c").is_some());
@@ -149,7 +183,10 @@ fn plan_exits_1_when_apply_would_stop_on_a_conflict() {
     let s = basic();
     s.home_file(".zshrc", "mine");
     let before = s.whole_tree();
-    s.run(&["plan"]).code(1).stdout_has("! ~/.zshrc").stderr_has("1 conflict; nothing was changed");
+    s.run(&["plan"])
+        .code(1)
+        .stdout_has("! ~/.zshrc")
+        .stderr_has("1 conflict; nothing was changed");
     assert_eq!(s.whole_tree(), before);
 }
 
@@ -170,7 +207,11 @@ fn no_temporary_files_are_left_behind() {
     s.run(&["apply", "--on-conflict", "overwrite"]).code(0);
     s.manifest("[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.zshrc\"\nstyle = \"absolute\"\n");
     s.run(&["apply"]).code(0).stdout_has("~ ~/.zshrc");
-    let leftovers: Vec<_> = s.whole_tree().into_keys().filter(|p| p.to_string_lossy().contains("dotlink-tmp")).collect();
+    let leftovers: Vec<_> = s
+        .whole_tree()
+        .into_keys()
+        .filter(|p| p.to_string_lossy().contains("dotlink-tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_eq!(s.link_at(".zshrc").unwrap(), s.repo().join("zsh/zshrc"));
 }
@@ -184,7 +225,10 @@ fn targets_outside_home_work_with_explicit_opt_in() {
         outside.display()
     ));
     s.run(&["apply"]).code(0);
-    assert_eq!(fs::read_link(&outside).unwrap(), PathBuf::from("../repo/app.conf"));
+    assert_eq!(
+        fs::read_link(&outside).unwrap(),
+        PathBuf::from("../repo/app.conf")
+    );
 }
 
 #[test]
@@ -199,4 +243,20 @@ fn the_bundled_example_applies_into_an_empty_home() {
     assert!(!s.home().join(".local/bin/README.md").exists());
     s.run(&["-m", m, "unlink"]).code(0);
     assert!(!s.home().join(".zshrc").exists());
+}
+
+#[test]
+fn dotlink_toml_example_is_a_valid_manifest() {
+    let s = Sandbox::new();
+    let example =
+        fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dotlink.toml.example"))
+            .unwrap();
+    s.source("zsh/zshrc", "z")
+        .source("nvim/init.lua", "n")
+        .source("bin/tool", "t")
+        .source("config/git/config", "g");
+    s.manifest(&example);
+    s.run(&["plan"]).code(0).stdout_has("Plan: 4 to create.");
+    s.run(&["apply"]).code(0);
+    s.run(&["status"]).code(0);
 }

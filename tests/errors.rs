@@ -11,10 +11,19 @@ fn error(s: &Sandbox, manifest: &str) -> String {
     let before = s.whole_tree();
     let run = s.run(&["apply"]);
     run.code(2);
-    assert_eq!(s.whole_tree(), before, "a manifest error must change nothing");
+    assert_eq!(
+        s.whole_tree(),
+        before,
+        "a manifest error must change nothing"
+    );
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
-    assert!(run.stderr.contains("hint: "), "every manifest error has a hint: {}", run.stderr);
-    run.stderr.replace(&s.repo().join("dotlink.toml").display().to_string(), "M")
+    assert!(
+        run.stderr.contains("hint: "),
+        "every manifest error has a hint: {}",
+        run.stderr
+    );
+    run.stderr
+        .replace(&s.repo().join("dotlink.toml").display().to_string(), "M")
 }
 
 #[test]
@@ -28,7 +37,10 @@ fn malformed_toml_names_line_and_column() {
 fn unknown_keys_are_errors() {
     let s = Sandbox::new();
     s.source("a", "a");
-    let e = error(&s, "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecurse = true\n");
+    let e = error(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecurse = true\n",
+    );
     assert!(e.contains("M:4:1: unknown field `recurse`"), "{e}");
     let e = error(&s, "[defaults]\nprune = true\nstlye = \"absolute\"\n");
     assert!(e.contains("M:3:1: unknown field `stlye`"), "{e}");
@@ -40,15 +52,27 @@ fn unknown_keys_are_errors() {
 fn wrong_values_list_the_allowed_ones() {
     let s = Sandbox::new();
     s.source("a", "a");
-    let e = error(&s, "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\non_conflict = \"clobber\"\n");
-    assert!(e.contains("M:4:15") && e.contains("fail") && e.contains("overwrite"), "{e}");
+    let e = error(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\non_conflict = \"clobber\"\n",
+    );
+    assert!(
+        e.contains("M:4:15") && e.contains("fail") && e.contains("overwrite"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_missing_source_is_an_error() {
     let s = Sandbox::new();
-    let e = error(&s, "[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.zshrc\"\n");
-    assert!(e.contains("M:2:10: source `zsh/zshrc` does not exist in the repository"), "{e}");
+    let e = error(
+        &s,
+        "[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.zshrc\"\n",
+    );
+    assert!(
+        e.contains("M:2:10: source `zsh/zshrc` does not exist in the repository"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -56,18 +80,32 @@ fn a_source_escaping_the_repository_is_an_error() {
     let s = Sandbox::new();
     common::write(&s.path().join("secret"), "s");
     let e = error(&s, "[[link]]\nsource = \"../secret\"\ntarget = \"~/.x\"\n");
-    assert!(e.contains("M:2:10: source `../secret` is outside the repository"), "{e}");
+    assert!(
+        e.contains("M:2:10: source `../secret` is outside the repository"),
+        "{e}"
+    );
     symlink(s.path().join("secret"), s.repo().join("sneaky")).unwrap();
     let e = error(&s, "[[link]]\nsource = \"sneaky\"\ntarget = \"~/.x\"\n");
-    assert!(e.contains("M:2:10: source") && e.contains("resolves to") && e.contains("outside the repository"), "{e}");
+    assert!(
+        e.contains("M:2:10: source")
+            && e.contains("resolves to")
+            && e.contains("outside the repository"),
+        "{e}"
+    );
 }
 
 #[test]
 fn two_entries_claiming_one_target_is_an_error() {
     let s = Sandbox::new();
     s.source("a", "a").source("b", "b");
-    let e = error(&s, "[[link]]\nsource = \"a\"\ntarget = \"~/.x\"\n\n[[link]]\nsource = \"b\"\ntarget = \"~/.x\"\n");
-    assert!(e.contains("M:7:10: target") && e.contains("is claimed twice (lines 3 and 7)"), "{e}");
+    let e = error(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"~/.x\"\n\n[[link]]\nsource = \"b\"\ntarget = \"~/.x\"\n",
+    );
+    assert!(
+        e.contains("M:7:10: target") && e.contains("is claimed twice (lines 3 and 7)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -75,14 +113,19 @@ fn a_target_outside_home_needs_opt_in() {
     let s = Sandbox::new();
     s.source("a", "a");
     let e = error(&s, "[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\n");
-    assert!(e.contains("M:3:10: target /etc/a is outside the home directory"), "{e}");
+    assert!(
+        e.contains("M:3:10: target /etc/a is outside the home directory"),
+        "{e}"
+    );
     assert!(e.contains("allow_outside_home = true"), "{e}");
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let s = Sandbox::new();
-    s.run(&["apply", "--on-conflict", "explode"]).code(2).stderr_has("possible values");
+    s.run(&["apply", "--on-conflict", "explode"])
+        .code(2)
+        .stderr_has("possible values");
     s.run(&["frobnicate"]).code(2);
     s.run(&[]).code(2);
 }
@@ -90,39 +133,94 @@ fn usage_errors_exit_2() {
 #[test]
 fn no_manifest_found_is_an_error_with_a_hint() {
     let s = Sandbox::new();
-    s.run(&["status"]).code(2).stderr_has("no dotlink.toml found").stderr_has("--manifest");
-    s.run(&["-m", "/nonexistent/dotlink.toml", "status"]).code(2).stderr_has("does not exist");
+    s.run(&["status"])
+        .code(2)
+        .stderr_has("no dotlink.toml found")
+        .stderr_has("--manifest");
+    s.run(&["-m", "/nonexistent/dotlink.toml", "status"])
+        .code(2)
+        .stderr_has("does not exist");
 }
 
 #[test]
 fn the_manifest_is_found_by_flag_variable_or_walking_up() {
     let s = Sandbox::new();
-    s.source("a", "a").source("deep/er/file", "f").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a")
+        .source("deep/er/file", "f")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     let repo = s.repo();
     // Walking up from a subdirectory.
-    let run = s.command().current_dir(repo.join("deep/er")).arg("status").output().unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = s
+        .command()
+        .current_dir(repo.join("deep/er"))
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     // $DOTLINK_MANIFEST from elsewhere.
-    let run = s.command().current_dir(s.home()).env("DOTLINK_MANIFEST", repo.join("dotlink.toml")).arg("status").output().unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = s
+        .command()
+        .current_dir(s.home())
+        .env("DOTLINK_MANIFEST", repo.join("dotlink.toml"))
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     // -m with the repository directory.
-    let run = s.command().current_dir(s.home()).args(["-m", repo.to_str().unwrap(), "status"]).output().unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = s
+        .command()
+        .current_dir(s.home())
+        .args(["-m", repo.to_str().unwrap(), "status"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     // Nothing from the home directory without either.
-    let run = s.command().current_dir(s.home()).arg("status").output().unwrap();
+    let run = s
+        .command()
+        .current_dir(s.home())
+        .arg("status")
+        .output()
+        .unwrap();
     assert_eq!(run.status.code(), Some(2));
 }
 
 #[test]
 fn colour_follows_the_flag_and_no_color() {
     let s = Sandbox::new();
-    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     let esc = "\u{1b}[";
     assert!(s.run(&["--color", "always", "plan"]).stdout.contains(esc));
     assert!(!s.run(&["--color", "never", "plan"]).stdout.contains(esc));
-    assert!(!s.run(&["plan"]).stdout.contains(esc), "not a terminal: no colour");
-    assert!(!s.run_env(&["status"], &[("NO_COLOR", "1")]).stdout.contains(esc));
-    assert!(s.run_env(&["--color", "always", "status"], &[("NO_COLOR", "1")]).stdout.contains(esc));
+    assert!(
+        !s.run(&["plan"]).stdout.contains(esc),
+        "not a terminal: no colour"
+    );
+    assert!(
+        !s.run_env(&["status"], &[("NO_COLOR", "1")])
+            .stdout
+            .contains(esc)
+    );
+    assert!(
+        s.run_env(&["--color", "always", "status"], &[("NO_COLOR", "1")])
+            .stdout
+            .contains(esc)
+    );
 }
 
 #[test]
@@ -136,6 +234,13 @@ fn help_teaches_the_commands_and_exit_codes() {
         .stdout_has("unlink")
         .stdout_has("Exit status:")
         .stdout_has("--manifest");
-    s.run(&["status", "--help"]).code(0).stdout_has("dangling").stdout_has("--json");
-    s.run(&["apply", "--help"]).code(0).stdout_has("--dry-run").stdout_has("--on-conflict").stdout_has("--no-prune");
+    s.run(&["status", "--help"])
+        .code(0)
+        .stdout_has("dangling")
+        .stdout_has("--json");
+    s.run(&["apply", "--help"])
+        .code(0)
+        .stdout_has("--dry-run")
+        .stdout_has("--on-conflict")
+        .stdout_has("--no-prune");
 }

@@ -13,17 +13,25 @@ use std::path::PathBuf;
 fn no_policy_writes_through_a_directory_link_into_the_repository() {
     for policy in ["fail", "skip", "backup", "overwrite"] {
         let s = Sandbox::new();
-        s.source("config/app.conf", "precious").manifest("[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\n");
+        s.source("config/app.conf", "precious")
+            .manifest("[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\n");
         // ~/.config is itself a link to the repository's config directory (folded by Stow).
         s.home_link(".config", "../repo/config");
         let before = s.whole_tree();
         let run = s.run(&["apply", "--on-conflict", policy]);
         // `skip` asked for conflicts to be left alone; every other policy failed to link.
         run.code(if policy == "skip" { 0 } else { 1 });
-        run.stdout_has("! ~/.config/app.conf").stdout_has("is a link into the repository");
+        run.stdout_has("! ~/.config/app.conf")
+            .stdout_has("is a link into the repository");
         assert_eq!(s.whole_tree(), before, "{policy} changed something");
-        assert_eq!(fs::read_to_string(s.repo().join("config/app.conf")).unwrap(), "precious");
-        s.run(&["status"]).code(1).stdout_has("conflict").stdout_has("writing here would write inside the repository");
+        assert_eq!(
+            fs::read_to_string(s.repo().join("config/app.conf")).unwrap(),
+            "precious"
+        );
+        s.run(&["status"])
+            .code(1)
+            .stdout_has("conflict")
+            .stdout_has("writing here would write inside the repository");
     }
 }
 
@@ -31,7 +39,8 @@ fn no_policy_writes_through_a_directory_link_into_the_repository() {
 #[test]
 fn a_file_target_below_a_directory_link_into_the_repository_is_never_touched() {
     let s = Sandbox::new();
-    s.source("zsh/zshrc", "repo zshrc").source("other/zshrc", "other");
+    s.source("zsh/zshrc", "repo zshrc")
+        .source("other/zshrc", "other");
     s.manifest("[[link]]\nsource = \"other/zshrc\"\ntarget = \"~/.zsh/zshrc\"\non_conflict = \"overwrite\"\n");
     s.home_link(".zsh", "../repo/zsh");
     let before = s.whole_tree();
@@ -43,7 +52,9 @@ fn a_file_target_below_a_directory_link_into_the_repository_is_never_touched() {
 #[test]
 fn overwrite_replaces_a_link_into_the_repository_without_touching_what_it_points_to() {
     let s = Sandbox::new();
-    s.source("a", "A").source("b", "B").manifest("[[link]]\nsource = \"b\"\ntarget = \"~/.x\"\non_conflict = \"overwrite\"\n");
+    s.source("a", "A")
+        .source("b", "B")
+        .manifest("[[link]]\nsource = \"b\"\ntarget = \"~/.x\"\non_conflict = \"overwrite\"\n");
     s.home_link(".x", "../repo/a");
     s.run(&["apply"]).code(0);
     assert_eq!(fs::read_to_string(s.repo().join("a")).unwrap(), "A");
@@ -54,7 +65,8 @@ fn overwrite_replaces_a_link_into_the_repository_without_touching_what_it_points
 #[test]
 fn overwrite_of_a_hard_link_to_a_repository_file_keeps_the_repository_file() {
     let s = Sandbox::new();
-    s.source("a", "A").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\non_conflict = \"overwrite\"\n");
+    s.source("a", "A")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\non_conflict = \"overwrite\"\n");
     fs::hard_link(s.repo().join("a"), s.home().join(".a")).unwrap();
     s.run(&["apply"]).code(0);
     assert!(s.home().join(".a").is_symlink());
@@ -66,11 +78,16 @@ fn overwrite_of_a_hard_link_to_a_repository_file_keeps_the_repository_file() {
 #[test]
 fn moving_from_stow_produces_no_conflicts() {
     let s = Sandbox::new();
-    s.source("zsh/.zshrc", "z").source("git/.gitconfig", "g").source("nvim/.config/nvim/init.lua", "n");
+    s.source("zsh/.zshrc", "z")
+        .source("git/.gitconfig", "g")
+        .source("nvim/.config/nvim/init.lua", "n");
     // What `stow zsh git nvim` (with --no-folding) leaves behind: relative links.
     s.home_link(".zshrc", "../repo/zsh/.zshrc");
     s.home_link(".gitconfig", s.repo().join("git/.gitconfig")); // by hand, absolute
-    s.home_link(".config/nvim/init.lua", "../../../repo/nvim/.config/nvim/init.lua");
+    s.home_link(
+        ".config/nvim/init.lua",
+        "../../../repo/nvim/.config/nvim/init.lua",
+    );
     s.manifest(
         "[[link]]\nsource = \"zsh\"\ntarget = \"~\"\nrecursive = true\n[[link]]\nsource = \"git\"\ntarget = \"~\"\nrecursive = true\n[[link]]\nsource = \"nvim\"\ntarget = \"~\"\nrecursive = true\n",
     );
@@ -78,13 +95,21 @@ fn moving_from_stow_produces_no_conflicts() {
     assert_eq!(status["summary"]["conflict"], 0, "{status}");
     assert_eq!(status["summary"]["ok"], 2);
     assert_eq!(status["summary"]["wrong"], 1);
-    s.run(&["apply"]).code(0).stdout_has("~ ~/.gitconfig").stdout_has("1 relinked");
-    assert_eq!(s.link_at(".gitconfig").unwrap(), PathBuf::from("../repo/git/.gitconfig"));
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("~ ~/.gitconfig")
+        .stdout_has("1 relinked");
+    assert_eq!(
+        s.link_at(".gitconfig").unwrap(),
+        PathBuf::from("../repo/git/.gitconfig")
+    );
     s.run(&["status"]).code(0);
     // From now on they are dotlink's: dropping a package prunes its links.
     s.manifest("[[link]]\nsource = \"zsh\"\ntarget = \"~\"\nrecursive = true\n");
     s.run(&["apply"]).code(0).stdout_has("2 pruned");
-    assert!(!s.home().join(".gitconfig").exists() && !s.home().join(".config/nvim/init.lua").exists());
+    assert!(
+        !s.home().join(".gitconfig").exists() && !s.home().join(".config/nvim/init.lua").exists()
+    );
     assert!(s.home().join(".zshrc").is_symlink());
 }
 
@@ -94,16 +119,24 @@ fn moving_from_stow_produces_no_conflicts() {
 fn a_source_changing_between_file_and_directory_is_relinked_cleanly() {
     for recursive in [false, true] {
         let s = Sandbox::new();
-        let manifest = format!("[[link]]\nsource = \"pkg\"\ntarget = \"~/.pkg\"\nrecursive = {recursive}\n");
+        let manifest =
+            format!("[[link]]\nsource = \"pkg\"\ntarget = \"~/.pkg\"\nrecursive = {recursive}\n");
         s.source("pkg/thing", "a file").manifest(&manifest);
         s.run(&["apply"]).code(0);
-        assert_eq!(fs::read_to_string(s.home().join(".pkg/thing")).unwrap(), "a file");
+        assert_eq!(
+            fs::read_to_string(s.home().join(".pkg/thing")).unwrap(),
+            "a file"
+        );
 
         // File → directory.
         fs::remove_file(s.repo().join("pkg/thing")).unwrap();
         s.source("pkg/thing/inner", "now a dir");
         s.run(&["apply"]).code(0);
-        assert_eq!(fs::read_to_string(s.home().join(".pkg/thing/inner")).unwrap(), "now a dir", "recursive={recursive}");
+        assert_eq!(
+            fs::read_to_string(s.home().join(".pkg/thing/inner")).unwrap(),
+            "now a dir",
+            "recursive={recursive}"
+        );
         s.run(&["apply"]).code(0).stdout_has("Nothing to do");
         s.run(&["status"]).code(0);
 
@@ -111,7 +144,11 @@ fn a_source_changing_between_file_and_directory_is_relinked_cleanly() {
         fs::remove_dir_all(s.repo().join("pkg/thing")).unwrap();
         s.source("pkg/thing", "a file again");
         s.run(&["apply"]).code(0);
-        assert_eq!(fs::read_to_string(s.home().join(".pkg/thing")).unwrap(), "a file again", "recursive={recursive}");
+        assert_eq!(
+            fs::read_to_string(s.home().join(".pkg/thing")).unwrap(),
+            "a file again",
+            "recursive={recursive}"
+        );
         s.run(&["apply"]).code(0).stdout_has("Nothing to do");
         s.run(&["status"]).code(0);
     }
@@ -139,9 +176,15 @@ fn switching_a_directory_between_one_link_and_a_mirror_converges() {
 #[test]
 fn a_damaged_state_file_never_blocks_a_run() {
     let s = Sandbox::new();
-    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["apply"]).code(0);
-    let state = fs::read_dir(s.state().join("dotlink")).unwrap().next().unwrap().unwrap().path();
+    let state = fs::read_dir(s.state().join("dotlink"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     fs::write(&state, "{ garbage").unwrap();
     s.run(&["status"]).code(0).stderr_has("is damaged");
     s.run(&["apply"]).code(0).stderr_has("starting a fresh one");
@@ -159,7 +202,10 @@ fn stale_state_entries_are_dropped_with_a_note() {
     fs::remove_file(s.home().join(".b")).unwrap();
     fs::rename(s.repo().join("c"), s.repo().join("c2")).unwrap();
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"c2\"\ntarget = \"~/.c2\"\n");
-    s.run(&["apply"]).code(0).stderr_has("forgot ~/.b: it is gone").stdout_has("- ~/.c");
+    s.run(&["apply"])
+        .code(0)
+        .stderr_has("forgot ~/.b: it is gone")
+        .stdout_has("- ~/.c");
     s.run(&["apply"]).code(0).stdout_has("Nothing to do");
     s.run(&["status"]).code(0);
 }
@@ -167,7 +213,8 @@ fn stale_state_entries_are_dropped_with_a_note() {
 #[test]
 fn deleting_the_state_file_loses_nothing_but_pruning() {
     let s = Sandbox::new();
-    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["apply"]).code(0);
     fs::remove_dir_all(s.state()).unwrap();
     s.run(&["status"]).code(0);
@@ -179,12 +226,19 @@ fn deleting_the_state_file_loses_nothing_but_pruning() {
 #[test]
 fn links_from_globs_and_trees_are_pruned_when_their_sources_go() {
     let s = Sandbox::new();
-    s.source("config/a", "a").source("config/b", "b").source("bin/x", "x").source("bin/y", "y");
+    s.source("config/a", "a")
+        .source("config/b", "b")
+        .source("bin/x", "x")
+        .source("bin/y", "y");
     s.manifest("[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\n[[link]]\nsource = \"bin\"\ntarget = \"~/bin\"\nrecursive = true\n");
     s.run(&["apply"]).code(0);
     fs::remove_file(s.repo().join("config/b")).unwrap();
     fs::remove_file(s.repo().join("bin/y")).unwrap();
-    s.run(&["apply"]).code(0).stdout_has("- ~/.config/b").stdout_has("- ~/bin/y").stdout_has("2 pruned");
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("- ~/.config/b")
+        .stdout_has("- ~/bin/y")
+        .stdout_has("2 pruned");
     assert!(fs::symlink_metadata(s.home().join(".config/b")).is_err());
     assert!(fs::symlink_metadata(s.home().join("bin/y")).is_err());
 }
@@ -198,7 +252,10 @@ fn a_failing_step_is_reported_and_the_next_run_finishes() {
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"c\"\ntarget = \"~/.c\"\n");
     // The second filesystem change (linking ~/.b) fails.
     let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", "1")]);
-    run.code(1).stderr_has("error: ~/.b: cannot create link").stderr_has("injected fault").stdout_has("1 failed");
+    run.code(1)
+        .stderr_has("error: ~/.b: cannot create link")
+        .stderr_has("injected fault")
+        .stdout_has("1 failed");
     assert!(s.home().join(".a").is_symlink() && s.home().join(".c").is_symlink());
     assert!(!s.home().join(".b").exists());
     s.run(&["status"]).code(1).stdout_has("missing");

@@ -11,8 +11,12 @@ use std::path::PathBuf;
 /// Three targets: one free, one with a user's file in the way, one with a user's directory.
 fn conflicted(policy: Option<&str>) -> Sandbox {
     let s = Sandbox::new();
-    s.source("a", "repo a").source("b", "repo b").source("c/inner", "repo c");
-    let policy = policy.map(|p| format!("[defaults]\non_conflict = \"{p}\"\n")).unwrap_or_default();
+    s.source("a", "repo a")
+        .source("b", "repo b")
+        .source("c/inner", "repo c");
+    let policy = policy
+        .map(|p| format!("[defaults]\non_conflict = \"{p}\"\n"))
+        .unwrap_or_default();
     s.manifest(&format!(
         "{policy}[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"c\"\ntarget = \"~/.c\"\n"
     ));
@@ -34,7 +38,11 @@ fn fail_is_the_default_and_changes_nothing_at_all() {
         .stdout_has("a directory is in the way")
         .stderr_has("2 conflicts; nothing was changed (policy `fail`)")
         .stderr_has("--on-conflict backup");
-    assert_eq!(s.whole_tree(), before, "fail must not change anything, not even the free target");
+    assert_eq!(
+        s.whole_tree(),
+        before,
+        "fail must not change anything, not even the free target"
+    );
 }
 
 #[test]
@@ -57,7 +65,10 @@ fn skip_leaves_conflicts_and_does_the_rest() {
         .stdout_has("Applied: 1 created, 2 conflicts left.");
     assert!(s.home().join(".a").is_symlink());
     assert_eq!(fs::read_to_string(s.home().join(".b")).unwrap(), "user b");
-    assert_eq!(fs::read_to_string(s.home().join(".c/notes")).unwrap(), "user notes");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".c/notes")).unwrap(),
+        "user notes"
+    );
     s.run(&["status"]).code(1).stdout_has("1 ok, 2 conflict");
 }
 
@@ -65,24 +76,41 @@ fn skip_leaves_conflicts_and_does_the_rest() {
 fn backup_moves_what_is_in_the_way_and_says_where() {
     let s = conflicted(Some("backup"));
     let run = s.run(&["apply"]);
-    run.code(0).stdout_has("backed up ~/.b → ").stdout_has("backed up ~/.c → ").stdout_has("2 backed up");
+    run.code(0)
+        .stdout_has("backed up ~/.b → ")
+        .stdout_has("backed up ~/.c → ")
+        .stdout_has("2 backed up");
     let sets = s.backup_sets();
     assert_eq!(sets.len(), 1);
     let set = &sets[0];
     let name = set.file_name().unwrap().to_str().unwrap();
-    assert!(name.len() == 16 && name.ends_with('Z') && name.as_bytes()[8] == b'T', "UTC stamp: {name}");
+    assert!(
+        name.len() == 16 && name.ends_with('Z') && name.as_bytes()[8] == b'T',
+        "UTC stamp: {name}"
+    );
     assert_eq!(fs::read_to_string(set.join(".b")).unwrap(), "user b");
-    assert_eq!(fs::read_to_string(set.join(".c/notes")).unwrap(), "user notes");
-    assert!(run.stdout.contains(&set.join(".b").display().to_string()), "{}", run.stdout);
+    assert_eq!(
+        fs::read_to_string(set.join(".c/notes")).unwrap(),
+        "user notes"
+    );
+    assert!(
+        run.stdout.contains(&set.join(".b").display().to_string()),
+        "{}",
+        run.stdout
+    );
     assert_eq!(fs::read_to_string(s.home().join(".b")).unwrap(), "repo b");
-    assert_eq!(fs::read_to_string(s.home().join(".c/inner")).unwrap(), "repo c");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".c/inner")).unwrap(),
+        "repo c"
+    );
     s.run(&["status"]).code(0);
 }
 
 #[test]
 fn backup_never_overwrites_an_earlier_backup() {
     let s = Sandbox::new();
-    s.source("b", "repo").manifest("[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\non_conflict = \"backup\"\n");
+    s.source("b", "repo")
+        .manifest("[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\non_conflict = \"backup\"\n");
     let mut seen = Vec::new();
     for round in 0..3 {
         fs::remove_file(s.home().join(".b")).ok();
@@ -92,7 +120,10 @@ fn backup_never_overwrites_an_earlier_backup() {
     }
     let sets = s.backup_sets();
     assert_eq!(sets.len(), 3, "{sets:?}");
-    let mut kept: Vec<String> = sets.iter().map(|set| fs::read_to_string(set.join(".b")).unwrap()).collect();
+    let mut kept: Vec<String> = sets
+        .iter()
+        .map(|set| fs::read_to_string(set.join(".b")).unwrap())
+        .collect();
     kept.sort();
     assert_eq!(kept, seen);
 }
@@ -103,15 +134,24 @@ fn backup_dir_from_the_manifest_is_used() {
     s.source("b", "repo")
         .manifest("[defaults]\nbackup_dir = \"~/my-backups\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.config/b\"\non_conflict = \"backup\"\n");
     s.home_file(".config/b", "user");
-    s.run(&["apply"]).code(0).stdout_has("backed up ~/.config/b → ~/my-backups/");
-    let set = fs::read_dir(s.home().join("my-backups")).unwrap().next().unwrap().unwrap().path();
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("backed up ~/.config/b → ~/my-backups/");
+    let set = fs::read_dir(s.home().join("my-backups"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     assert_eq!(fs::read_to_string(set.join(".config/b")).unwrap(), "user");
 }
 
 #[test]
 fn overwrite_removes_what_is_in_the_way_only_when_asked() {
     let s = conflicted(None);
-    s.run(&["apply", "--on-conflict", "overwrite"]).code(0).stdout_has("(overwrite)");
+    s.run(&["apply", "--on-conflict", "overwrite"])
+        .code(0)
+        .stdout_has("(overwrite)");
     assert_eq!(fs::read_to_string(s.home().join(".b")).unwrap(), "repo b");
     assert!(s.home().join(".c").is_symlink());
     assert!(s.backup_sets().is_empty());
@@ -121,24 +161,36 @@ fn overwrite_removes_what_is_in_the_way_only_when_asked() {
 #[test]
 fn a_foreign_symlink_is_a_conflict() {
     let s = Sandbox::new();
-    s.source("x", "x").manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n");
+    s.source("x", "x")
+        .manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n");
     s.home_link(".x", "/etc/hostname");
-    s.run(&["status"]).code(1).stdout_has("conflict").stdout_has("did not make");
+    s.run(&["status"])
+        .code(1)
+        .stdout_has("conflict")
+        .stdout_has("did not make");
     s.run(&["apply"]).code(1);
     assert_eq!(s.link_at(".x").unwrap(), PathBuf::from("/etc/hostname"));
     s.run(&["apply", "--on-conflict", "backup"]).code(0);
     let set = &s.backup_sets()[0];
-    assert_eq!(fs::read_link(set.join(".x")).unwrap(), PathBuf::from("/etc/hostname"));
+    assert_eq!(
+        fs::read_link(set.join(".x")).unwrap(),
+        PathBuf::from("/etc/hostname")
+    );
 }
 
 #[test]
 fn a_link_dotlink_made_is_relinked_freely() {
     let s = Sandbox::new();
-    s.source("one", "1").source("two", "2").manifest("[[link]]\nsource = \"one\"\ntarget = \"~/.x\"\n");
+    s.source("one", "1")
+        .source("two", "2")
+        .manifest("[[link]]\nsource = \"one\"\ntarget = \"~/.x\"\n");
     s.run(&["apply"]).code(0);
     s.manifest("[[link]]\nsource = \"two\"\ntarget = \"~/.x\"\n");
     s.run(&["status"]).code(1).stdout_has("wrong");
-    s.run(&["apply"]).code(0).stdout_has("~ ~/.x").stdout_has("1 relinked");
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("~ ~/.x")
+        .stdout_has("1 relinked");
     assert_eq!(fs::read_to_string(s.home().join(".x")).unwrap(), "2");
 }
 
@@ -150,9 +202,18 @@ fn pruning_removes_links_the_manifest_dropped_and_their_empty_directories() {
     s.home_file(".deep/user-file", "keep");
     s.run(&["apply"]).code(0);
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
-    s.run(&["apply"]).code(0).stdout_has("- ~/.deep/er/b").stdout_has("1 pruned");
-    assert!(!s.home().join(".deep/er").exists(), "the directory dotlink created is gone");
-    assert_eq!(fs::read_to_string(s.home().join(".deep/user-file")).unwrap(), "keep");
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("- ~/.deep/er/b")
+        .stdout_has("1 pruned");
+    assert!(
+        !s.home().join(".deep/er").exists(),
+        "the directory dotlink created is gone"
+    );
+    assert_eq!(
+        fs::read_to_string(s.home().join(".deep/user-file")).unwrap(),
+        "keep"
+    );
     assert!(s.home().join(".a").is_symlink());
 }
 
@@ -183,7 +244,9 @@ fn pruning_leaves_a_recorded_target_the_user_changed() {
     fs::remove_file(s.home().join(".b")).unwrap();
     s.home_file(".b", "now mine");
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
-    s.run(&["apply"]).code(0).stderr_has("forgot ~/.b: it was changed since dotlink made it");
+    s.run(&["apply"])
+        .code(0)
+        .stderr_has("forgot ~/.b: it was changed since dotlink made it");
     assert_eq!(fs::read_to_string(s.home().join(".b")).unwrap(), "now mine");
 }
 
@@ -197,13 +260,25 @@ fn unlink_removes_only_links_that_still_point_at_their_source() {
     fs::remove_file(s.home().join(".b")).unwrap();
     s.home_link(".b", "/etc/hostname");
     let dry = s.whole_tree();
-    s.run(&["unlink", "--dry-run"]).code(0).stdout_has("- ~/.a").stdout_has("Dry run");
+    s.run(&["unlink", "--dry-run"])
+        .code(0)
+        .stdout_has("- ~/.a")
+        .stdout_has("Dry run");
     assert_eq!(s.whole_tree(), dry);
-    s.run(&["unlink"]).code(0).stdout_has("- ~/.a").stdout_has("- ~/.sub/c");
+    s.run(&["unlink"])
+        .code(0)
+        .stdout_has("- ~/.a")
+        .stdout_has("- ~/.sub/c");
     assert!(!s.home().join(".a").exists());
-    assert!(!s.home().join(".sub").exists(), "directory dotlink made is removed once empty");
+    assert!(
+        !s.home().join(".sub").exists(),
+        "directory dotlink made is removed once empty"
+    );
     assert_eq!(s.link_at(".b").unwrap(), PathBuf::from("/etc/hostname"));
-    assert_eq!(fs::read_to_string(s.home().join(".unrelated")).unwrap(), "u");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".unrelated")).unwrap(),
+        "u"
+    );
     assert_eq!(fs::read_to_string(s.repo().join("a")).unwrap(), "a");
     s.run(&["unlink"]).code(0).stdout_has("Nothing to do");
 }
@@ -211,7 +286,8 @@ fn unlink_removes_only_links_that_still_point_at_their_source() {
 #[test]
 fn unlink_works_even_when_the_manifest_is_broken() {
     let s = Sandbox::new();
-    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["apply"]).code(0);
     s.manifest("this is [ not toml");
     s.run(&["status"]).code(2);

@@ -68,7 +68,9 @@ fn status_shows_one_line_per_target_with_its_state_word() {
     run.code(1);
     let line = |word: &str, target: &str| {
         assert!(
-            run.stdout.lines().any(|l| l.starts_with(word) && l.contains(target)),
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with(word) && l.contains(target)),
             "no `{word}` line for {target}:\n{}",
             run.stdout
         )
@@ -93,7 +95,11 @@ fn status_json_has_entries_with_absolute_paths_and_a_summary() {
     assert_eq!(entries.len(), 7);
     let find = |target: &str| {
         let path = s.home().join(target).display().to_string();
-        entries.iter().find(|e| e["target"] == path.as_str()).unwrap_or_else(|| panic!("no entry {path}")).clone()
+        entries
+            .iter()
+            .find(|e| e["target"] == path.as_str())
+            .unwrap_or_else(|| panic!("no entry {path}"))
+            .clone()
     };
     let ok = find(".ok");
     assert_eq!(ok["state"], "ok");
@@ -102,10 +108,20 @@ fn status_json_has_entries_with_absolute_paths_and_a_summary() {
     assert_eq!(find(".missing")["state"], "missing");
     assert_eq!(find(".wrong")["state"], "wrong");
     assert_eq!(find(".conflict")["state"], "conflict");
-    assert!(find(".conflict")["detail"].as_str().unwrap().contains("regular file"));
+    assert!(
+        find(".conflict")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("regular file")
+    );
     let dangling = find(".config/gone");
     assert_eq!(dangling["state"], "dangling");
-    assert!(dangling["detail"].as_str().unwrap().contains(&s.repo().join("config/gone").display().to_string()));
+    assert!(
+        dangling["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&s.repo().join("config/gone").display().to_string())
+    );
     assert_eq!(find(".orphan")["state"], "orphan");
     let summary = &json["summary"];
     assert_eq!(summary["ok"], 2);
@@ -119,7 +135,8 @@ fn status_json_has_entries_with_absolute_paths_and_a_summary() {
 #[test]
 fn status_exits_0_when_everything_is_ok() {
     let s = Sandbox::new();
-    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["status"]).code(1).stdout_has("missing");
     s.run(&["apply"]).code(0);
     s.run(&["status"]).code(0).stdout_has("1 ok");
@@ -151,17 +168,33 @@ fn a_dangling_link_into_the_repository_is_relinked_by_apply() {
     s.run(&["apply", "--on-conflict", "skip"]).code(0);
     let run = s.run(&["status"]);
     run.stdout_has("4 ok, 1 conflict");
-    let words: Vec<&str> = run.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert_eq!(words, ["ok", "conflict", "ok", "ok", "ok", "4"], "{}", run.stdout);
-    assert!(!s.home().join(".config/gone").is_symlink(), "dangling orphan pruned");
+    let words: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        words,
+        ["ok", "conflict", "ok", "ok", "ok", "4"],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !s.home().join(".config/gone").is_symlink(),
+        "dangling orphan pruned"
+    );
     assert!(!s.home().join(".orphan").exists(), "orphan pruned");
-    assert_eq!(fs::read_to_string(s.home().join(".conflict")).unwrap(), "mine");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".conflict")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
 fn a_declared_symlink_to_a_missing_repository_file_is_dangling() {
     let s = Sandbox::new();
-    s.source("new", "n").manifest("[[link]]\nsource = \"new\"\ntarget = \"~/.x\"\n");
+    s.source("new", "n")
+        .manifest("[[link]]\nsource = \"new\"\ntarget = \"~/.x\"\n");
     s.home_link(".x", "../repo/old-name");
     s.run(&["status"]).code(1).stdout_has("dangling");
     s.run(&["apply"]).code(0).stdout_has("~ ~/.x");

@@ -35,7 +35,12 @@ pub struct LinkSpec {
 pub fn expand(manifest: &Manifest) -> Result<Vec<LinkSpec>> {
     let mut specs = Vec::new();
     for (index, entry) in manifest.entries.iter().enumerate() {
-        let mut ctx = EntryExpansion { manifest, entry, index, specs: &mut specs };
+        let mut ctx = EntryExpansion {
+            manifest,
+            entry,
+            index,
+            specs: &mut specs,
+        };
         if entry.is_glob() {
             ctx.glob()?;
         } else {
@@ -55,7 +60,11 @@ struct EntryExpansion<'a> {
 
 impl EntryExpansion<'_> {
     fn error(&self, message: String, hint: &str) -> Error {
-        Error::input(format!("{}: {message}", position(&self.manifest.path, self.entry.source_at))).with_hint(hint)
+        Error::input(format!(
+            "{}: {message}",
+            position(&self.manifest.path, self.entry.source_at)
+        ))
+        .with_hint(hint)
     }
 
     fn push(&mut self, source: PathBuf, target: PathBuf, source_is_dir: bool) -> Result<()> {
@@ -98,12 +107,17 @@ impl EntryExpansion<'_> {
         let is_dir = self.resolve_inside(&source)?.is_dir();
         if meta.file_type().is_symlink() && self.entry.method == Method::Hardlink && !is_dir {
             return Err(self.error(
-                format!("{} is a symlink; hard links need regular files", source.display()),
+                format!(
+                    "{} is a symlink; hard links need regular files",
+                    source.display()
+                ),
                 "name the file the symlink points to as the source, or use `method = \"symlink\"`",
             ));
         }
         let target = if self.entry.into_dir {
-            self.entry.target.join(source.file_name().unwrap_or_default())
+            self.entry
+                .target
+                .join(source.file_name().unwrap_or_default())
         } else {
             self.entry.target.clone()
         };
@@ -120,12 +134,24 @@ impl EntryExpansion<'_> {
         let matcher = GlobBuilder::new(pattern)
             .literal_separator(true)
             .build()
-            .map_err(|e| self.error(format!("source glob `{pattern}` is not valid: {}", e.kind()), "fix the glob"))?
+            .map_err(|e| {
+                self.error(
+                    format!("source glob `{pattern}` is not valid: {}", e.kind()),
+                    "fix the glob",
+                )
+            })?
             .compile_matcher();
         let components: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
-        let literal = components.iter().take_while(|c| !c.contains(['*', '?', '[', '{'])).count();
+        let literal = components
+            .iter()
+            .take_while(|c| !c.contains(['*', '?', '[', '{']))
+            .count();
         let base = self.manifest.repo.join(components[..literal].join("/"));
-        let depth = if pattern.contains("**") { usize::MAX } else { components.len() - literal };
+        let depth = if pattern.contains("**") {
+            usize::MAX
+        } else {
+            components.len() - literal
+        };
         let before = self.specs.len();
 
         // A missing base directory simply matches nothing.
@@ -133,7 +159,10 @@ impl EntryExpansion<'_> {
         let mut walk = self.walker(&base, depth);
         while let Some(item) = base_exists.then(|| walk.next()).flatten() {
             let item = item.map_err(|e| self.walk_error(e))?;
-            let relative = item.path().strip_prefix(&self.manifest.repo).unwrap_or(item.path());
+            let relative = item
+                .path()
+                .strip_prefix(&self.manifest.repo)
+                .unwrap_or(item.path());
             if !matcher.is_match(relative) {
                 continue;
             }
@@ -182,7 +211,10 @@ impl EntryExpansion<'_> {
                 }
             } else if !file_type.is_file() {
                 return Err(self.error(
-                    format!("{} is not a regular file, directory or symlink", source.display()),
+                    format!(
+                        "{} is not a regular file, directory or symlink",
+                        source.display()
+                    ),
                     "remove it from the repository or add it to `ignore`",
                 ));
             }
@@ -197,7 +229,8 @@ impl EntryExpansion<'_> {
         &self,
         root: &Path,
         max_depth: usize,
-    ) -> walkdir::FilterEntry<walkdir::IntoIter, impl FnMut(&walkdir::DirEntry) -> bool + use<>> {
+    ) -> walkdir::FilterEntry<walkdir::IntoIter, impl FnMut(&walkdir::DirEntry) -> bool + use<>>
+    {
         let repo = self.manifest.repo.clone();
         let manifest_name = self.manifest.path.file_name().map(|n| n.to_os_string());
         let ignore = self.entry.ignore.clone();
@@ -218,8 +251,14 @@ impl EntryExpansion<'_> {
     fn walk_error(&self, e: walkdir::Error) -> Error {
         let path = e.path().map(Path::to_path_buf).unwrap_or_default();
         match e.into_io_error() {
-            Some(io) => self.error(format!("cannot read {}: {}", path.display(), describe_io(&io)), "check its permissions"),
-            None => self.error(format!("cannot read {}: a symlink loop", path.display()), "remove the loop"),
+            Some(io) => self.error(
+                format!("cannot read {}: {}", path.display(), describe_io(&io)),
+                "check its permissions",
+            ),
+            None => self.error(
+                format!("cannot read {}: a symlink loop", path.display()),
+                "remove the loop",
+            ),
         }
     }
 
@@ -233,7 +272,10 @@ impl EntryExpansion<'_> {
             } else {
                 describe_io(&e)
             };
-            self.error(format!("cannot resolve source {}: {why}", source.display()), "fix or remove the symlink in the repository")
+            self.error(
+                format!("cannot resolve source {}: {why}", source.display()),
+                "fix or remove the symlink in the repository",
+            )
         })?;
         if !resolved.starts_with(&self.manifest.repo) {
             return Err(self.error(
@@ -266,13 +308,21 @@ fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
         if spec.target.starts_with(&manifest.repo) || manifest.repo.starts_with(&spec.target) {
             return Err(error_at(
                 spec,
-                format!("target {} overlaps the repository {}", spec.target.display(), manifest.repo.display()),
+                format!(
+                    "target {} overlaps the repository {}",
+                    spec.target.display(),
+                    manifest.repo.display()
+                ),
                 "targets must lie outside the dotfiles repository; move the repository or change the target",
             ));
         }
         if let Some(first) = by_target.insert(&spec.target, spec) {
             let (a, b) = (line(first), line(spec));
-            let by = if a == b { format!("line {a}") } else { format!("lines {a} and {b}") };
+            let by = if a == b {
+                format!("line {a}")
+            } else {
+                format!("lines {a} and {b}")
+            };
             return Err(error_at(
                 spec,
                 format!(
@@ -349,7 +399,11 @@ mod tests {
                 .into_iter()
                 .map(|s| {
                     (
-                        s.source.strip_prefix(&m.repo).unwrap().display().to_string(),
+                        s.source
+                            .strip_prefix(&m.repo)
+                            .unwrap()
+                            .display()
+                            .to_string(),
                         paths::display(&s.target, &home),
                     )
                 })
@@ -358,7 +412,9 @@ mod tests {
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -367,56 +423,110 @@ mod tests {
         let got = repo
             .expand("[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.zshrc\"\n[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\n")
             .unwrap();
-        assert_eq!(got, pairs(&[("zsh/zshrc", "~/.zshrc"), ("nvim", "~/.config/nvim")]));
+        assert_eq!(
+            got,
+            pairs(&[("zsh/zshrc", "~/.zshrc"), ("nvim", "~/.config/nvim")])
+        );
     }
 
     #[test]
     fn recursive_mirrors_files_and_honours_ignore() {
-        let repo = Repo::new(&["bin/a", "bin/sub/b", "bin/README.md", "bin/.DS_Store", "bin/x.swp"]);
+        let repo = Repo::new(&[
+            "bin/a",
+            "bin/sub/b",
+            "bin/README.md",
+            "bin/.DS_Store",
+            "bin/x.swp",
+        ]);
         let got = repo
             .expand("[defaults]\nignore = [\".DS_Store\", \"*.swp\", \"**/README.md\"]\n[[link]]\nsource = \"bin\"\ntarget = \"~/.local/bin\"\nrecursive = true\n")
             .unwrap();
-        assert_eq!(got, pairs(&[("bin/a", "~/.local/bin/a"), ("bin/sub/b", "~/.local/bin/sub/b")]));
+        assert_eq!(
+            got,
+            pairs(&[
+                ("bin/a", "~/.local/bin/a"),
+                ("bin/sub/b", "~/.local/bin/sub/b")
+            ])
+        );
     }
 
     #[test]
     fn globs_link_each_match_inside_the_target_directory() {
-        let repo = Repo::new(&["config/git/config", "config/tmux.conf", "config/README.md", "other"]);
+        let repo = Repo::new(&[
+            "config/git/config",
+            "config/tmux.conf",
+            "config/README.md",
+            "other",
+        ]);
         let got = repo
             .expand("[defaults]\nignore = [\"**/README.md\"]\n[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\n")
             .unwrap();
-        assert_eq!(got, pairs(&[("config/git", "~/.config/git"), ("config/tmux.conf", "~/.config/tmux.conf")]));
+        assert_eq!(
+            got,
+            pairs(&[
+                ("config/git", "~/.config/git"),
+                ("config/tmux.conf", "~/.config/tmux.conf")
+            ])
+        );
     }
 
     #[test]
     fn globs_never_match_git_or_the_manifest() {
         let repo = Repo::new(&[".git/HEAD", "a"]);
-        let got = repo.expand("[[link]]\nsource = \"*\"\ntarget = \"~/\"\n").unwrap();
+        let got = repo
+            .expand("[[link]]\nsource = \"*\"\ntarget = \"~/\"\n")
+            .unwrap();
         assert_eq!(got, pairs(&[("a", "~/a")]));
     }
 
     #[test]
     fn a_glob_matching_nothing_is_an_error() {
         let repo = Repo::new(&["a"]);
-        let err = repo.expand("[[link]]\nsource = \"nope/*\"\ntarget = \"~/\"\n").unwrap_err();
-        assert!(err.message.contains(":2:10: source glob `nope/*` matches nothing"), "{}", err.message);
+        let err = repo
+            .expand("[[link]]\nsource = \"nope/*\"\ntarget = \"~/\"\n")
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains(":2:10: source glob `nope/*` matches nothing"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn missing_sources_name_line_and_repository() {
         let repo = Repo::new(&["a"]);
-        let err = repo.expand("[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n").unwrap_err();
-        assert!(err.message.contains("dotlink.toml:2:10: source `b` does not exist in the repository"), "{}", err.message);
+        let err = repo
+            .expand("[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n")
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("dotlink.toml:2:10: source `b` does not exist in the repository"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn symlinks_out_of_the_repository_are_refused() {
         let repo = Repo::new(&["d/"]);
         symlink("/etc/hostname", repo.root.path().join("dots/d/escape")).unwrap();
-        let err = repo.expand("[[link]]\nsource = \"d/escape\"\ntarget = \"~/.x\"\n").unwrap_err();
-        assert!(err.message.contains("outside the repository"), "{}", err.message);
-        let err = repo.expand("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\nrecursive = true\n").unwrap_err();
-        assert!(err.message.contains("outside the repository"), "{}", err.message);
+        let err = repo
+            .expand("[[link]]\nsource = \"d/escape\"\ntarget = \"~/.x\"\n")
+            .unwrap_err();
+        assert!(
+            err.message.contains("outside the repository"),
+            "{}",
+            err.message
+        );
+        let err = repo
+            .expand("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\nrecursive = true\n")
+            .unwrap_err();
+        assert!(
+            err.message.contains("outside the repository"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -425,7 +535,11 @@ mod tests {
         let err = repo
             .expand("[[link]]\nsource = \"a\"\ntarget = \"~/.x\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.x\"\n")
             .unwrap_err();
-        assert!(err.message.contains("is claimed twice (lines 3 and 6)"), "{}", err.message);
+        assert!(
+            err.message.contains("is claimed twice (lines 3 and 6)"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -434,16 +548,26 @@ mod tests {
         let err = repo
             .expand("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\n[[link]]\nsource = \"extra\"\ntarget = \"~/.config/nvim/extra\"\n")
             .unwrap_err();
-        assert!(err.message.contains("links to a whole directory"), "{}", err.message);
+        assert!(
+            err.message.contains("links to a whole directory"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn hard_linking_a_directory_needs_recursive() {
         let repo = Repo::new(&["nvim/init.lua"]);
         let err = repo
-            .expand("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\nmethod = \"hardlink\"\n")
+            .expand(
+                "[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\nmethod = \"hardlink\"\n",
+            )
             .unwrap_err();
-        assert!(err.message.contains("directories cannot be hard-linked"), "{}", err.message);
+        assert!(
+            err.message.contains("directories cannot be hard-linked"),
+            "{}",
+            err.message
+        );
         assert!(err.hint.unwrap().contains("recursive = true"));
         let ok = repo
             .expand("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\nmethod = \"hardlink\"\nrecursive = true\n")

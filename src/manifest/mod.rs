@@ -151,15 +151,23 @@ struct RawLink {
 /// Where the manifest is: `--manifest`, else `$DOTLINK_MANIFEST`, else the nearest
 /// `dotlink.toml` walking up from the working directory. A directory means its `dotlink.toml`.
 pub fn locate(explicit: Option<&Path>, ctx: &Context) -> Result<PathBuf> {
-    let given = explicit
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("DOTLINK_MANIFEST").filter(|v| !v.is_empty()).map(PathBuf::from));
+    let given = explicit.map(Path::to_path_buf).or_else(|| {
+        std::env::var_os("DOTLINK_MANIFEST")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     if let Some(given) = given {
         let path = paths::normalize(&ctx.cwd.join(given));
-        let path = if path.is_dir() { path.join(FILE_NAME) } else { path };
+        let path = if path.is_dir() {
+            path.join(FILE_NAME)
+        } else {
+            path
+        };
         if !path.is_file() {
-            return Err(Error::input(format!("manifest {} does not exist", path.display()))
-                .with_hint("check the path given with --manifest or $DOTLINK_MANIFEST"));
+            return Err(
+                Error::input(format!("manifest {} does not exist", path.display()))
+                    .with_hint("check the path given with --manifest or $DOTLINK_MANIFEST"),
+            );
         }
         return Ok(path);
     }
@@ -179,8 +187,12 @@ pub fn locate(explicit: Option<&Path>, ctx: &Context) -> Result<PathBuf> {
 /// Read, parse and check the manifest at `path`.
 pub fn load(path: &Path, ctx: &Context) -> Result<Manifest> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::input(format!("cannot read manifest {}: {}", path.display(), crate::error::describe_io(&e)))
-            .with_hint("the manifest must be a readable UTF-8 text file")
+        Error::input(format!(
+            "cannot read manifest {}: {}",
+            path.display(),
+            crate::error::describe_io(&e)
+        ))
+        .with_hint("the manifest must be a readable UTF-8 text file")
     })?;
     parse(path, &text, ctx)
 }
@@ -190,14 +202,25 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
     let at = |span: Range<usize>| locate_offset(text, span.start);
     let fail = |span: Range<usize>, message: String, hint: &str| {
         let loc = at(span);
-        Error::input(format!("{}:{}:{}: {message}", path.display(), loc.line, loc.column)).with_hint(hint)
+        Error::input(format!(
+            "{}:{}:{}: {message}",
+            path.display(),
+            loc.line,
+            loc.column
+        ))
+        .with_hint(hint)
     };
 
     let raw: RawManifest = toml::from_str(text).map_err(|e| {
-        let loc = e.span().map(|s| at(s)).unwrap_or(Location { line: 1, column: 1 });
+        let loc = e.span().map(&at).unwrap_or(Location { line: 1, column: 1 });
         let message = e.message().trim().to_string();
-        Error::input(format!("{}:{}:{}: {message}", path.display(), loc.line, loc.column))
-            .with_hint("see dotlink.toml.example for every key and its allowed values")
+        Error::input(format!(
+            "{}:{}:{}: {message}",
+            path.display(),
+            loc.line,
+            loc.column
+        ))
+        .with_hint("see dotlink.toml.example for every key and its allowed values")
     })?;
 
     let dir_of_manifest = path.parent().unwrap_or(Path::new("/"));
@@ -232,7 +255,10 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
             if !allowed {
                 return Err(fail(
                     raw_dir.span(),
-                    format!("backup_dir {} must be a directory inside the home directory and outside the repository", dir.display()),
+                    format!(
+                        "backup_dir {} must be a directory inside the home directory and outside the repository",
+                        dir.display()
+                    ),
                     "use a path such as \"~/.local/state/dotlink/backups\"",
                 ));
             }
@@ -243,7 +269,12 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
 
     let mut entries = Vec::with_capacity(raw.link.len());
     for link in raw.link {
-        let method = link.method.as_ref().or(defaults.method.as_ref()).map(|m| *m.get_ref()).unwrap_or(Method::Symlink);
+        let method = link
+            .method
+            .as_ref()
+            .or(defaults.method.as_ref())
+            .map(|m| *m.get_ref())
+            .unwrap_or(Method::Symlink);
         if let Some(style) = &link.style
             && method == Method::Hardlink
         {
@@ -257,14 +288,18 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
         if source.is_empty() || source == "." {
             return Err(fail(
                 link.source.span(),
-                "`source` is empty: it must name a file, directory or glob in the repository".into(),
+                "`source` is empty: it must name a file, directory or glob in the repository"
+                    .into(),
                 "write a path relative to the manifest's directory, such as \"zsh/zshrc\"",
             ));
         }
         if paths::escapes(Path::new(&source)) {
             return Err(fail(
                 link.source.span(),
-                format!("source `{source}` is outside the repository {}", repo.display()),
+                format!(
+                    "source `{source}` is outside the repository {}",
+                    repo.display()
+                ),
                 "sources are relative to the manifest's directory and may not climb out of it with `..` or start with `/`",
             ));
         }
@@ -285,7 +320,11 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
         if !target.starts_with(home) && !allow_outside_home {
             return Err(fail(
                 link.target.span(),
-                format!("target {} is outside the home directory {}", target.display(), home.display()),
+                format!(
+                    "target {} is outside the home directory {}",
+                    target.display(),
+                    home.display()
+                ),
                 "add `allow_outside_home = true` to this entry if that is intended",
             ));
         }
@@ -294,7 +333,8 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
         if target == *home && !recursive && !is_glob {
             return Err(fail(
                 link.target.span(),
-                "target is the home directory itself, which dotlink will not replace with a link".into(),
+                "target is the home directory itself, which dotlink will not replace with a link"
+                    .into(),
                 "use `recursive = true` to link the source's files into the home directory, or name a path inside it",
             ));
         }
@@ -303,14 +343,19 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
         if target.starts_with(&repo) || target.starts_with(dir_of_manifest) {
             return Err(fail(
                 link.target.span(),
-                format!("target {} is inside the repository {}", target.display(), repo.display()),
+                format!(
+                    "target {} is inside the repository {}",
+                    target.display(),
+                    repo.display()
+                ),
                 "targets must lie outside the dotfiles repository",
             ));
         }
 
         let mut patterns = default_ignore.clone();
         patterns.extend(link.ignore.unwrap_or_default());
-        let ignore = build_ignore(&patterns).map_err(|(span, m)| fail(span, m, "fix the glob pattern"))?;
+        let ignore =
+            build_ignore(&patterns).map_err(|(span, m)| fail(span, m, "fix the glob pattern"))?;
 
         entries.push(Entry {
             source,
@@ -318,8 +363,16 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
             into_dir: into_dir || is_glob,
             recursive,
             method,
-            style: link.style.as_ref().or(defaults.style.as_ref()).map(|s| *s.get_ref()).unwrap_or(Style::Relative),
-            on_conflict: link.on_conflict.or(defaults.on_conflict).unwrap_or(Policy::Fail),
+            style: link
+                .style
+                .as_ref()
+                .or(defaults.style.as_ref())
+                .map(|s| *s.get_ref())
+                .unwrap_or(Style::Relative),
+            on_conflict: link
+                .on_conflict
+                .or(defaults.on_conflict)
+                .unwrap_or(Policy::Fail),
             allow_outside_home,
             ignore,
             source_at: at(link.source.span()),
@@ -346,7 +399,9 @@ fn overlaps(path: &Path, dir: &Path) -> bool {
 
 /// Compile ignore patterns. A pattern without `/` matches a name at any depth, as in
 /// `.gitignore`; one with `/` matches the whole repository-relative path.
-fn build_ignore(patterns: &[Spanned<String>]) -> std::result::Result<GlobSet, (Range<usize>, String)> {
+fn build_ignore(
+    patterns: &[Spanned<String>],
+) -> std::result::Result<GlobSet, (Range<usize>, String)> {
     let mut set = GlobSetBuilder::new();
     for pattern in patterns {
         let text = pattern.get_ref().trim_end_matches('/');
@@ -358,7 +413,12 @@ fn build_ignore(patterns: &[Spanned<String>]) -> std::result::Result<GlobSet, (R
         let glob = GlobBuilder::new(&anchored)
             .literal_separator(true)
             .build()
-            .map_err(|e| (pattern.span(), format!("ignore pattern `{text}` is not a valid glob: {}", e.kind())))?;
+            .map_err(|e| {
+                (
+                    pattern.span(),
+                    format!("ignore pattern `{text}` is not a valid glob: {}", e.kind()),
+                )
+            })?;
         set.add(glob);
     }
     set.build().map_err(|e| (0..0, e.to_string()))
@@ -417,15 +477,27 @@ mod tests {
     fn defaults_fill_entries() {
         let m = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n").unwrap();
         let e = &m.entries[0];
-        assert_eq!((e.style, e.method, e.on_conflict, e.recursive), (Style::Relative, Method::Symlink, Policy::Fail, false));
+        assert_eq!(
+            (e.style, e.method, e.on_conflict, e.recursive),
+            (Style::Relative, Method::Symlink, Policy::Fail, false)
+        );
         assert!(m.settings.prune);
-        assert!(m.settings.backup_dir.ends_with(".local/state/dotlink/backups"));
+        assert!(
+            m.settings
+                .backup_dir
+                .ends_with(".local/state/dotlink/backups")
+        );
     }
 
     #[test]
     fn unknown_keys_name_line_and_column() {
-        let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecursiv = true\n").unwrap_err();
-        assert!(err.message.starts_with("M:4:1: unknown field `recursiv`"), "{}", err.message);
+        let err =
+            parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecursiv = true\n").unwrap_err();
+        assert!(
+            err.message.starts_with("M:4:1: unknown field `recursiv`"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.exit_code(), 2);
     }
 
@@ -439,42 +511,85 @@ mod tests {
     #[test]
     fn escaping_sources_are_refused() {
         let err = parse_in("[[link]]\nsource = \"../x\"\ntarget = \"~/.x\"\n").unwrap_err();
-        assert!(err.message.contains("M:2:10: source `../x` is outside the repository"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("M:2:10: source `../x` is outside the repository"),
+            "{}",
+            err.message
+        );
         let err = parse_in("[[link]]\nsource = \"/etc/passwd\"\ntarget = \"~/.x\"\n").unwrap_err();
-        assert!(err.message.contains("outside the repository"), "{}", err.message);
+        assert!(
+            err.message.contains("outside the repository"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn targets_outside_home_need_opt_in() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\n").unwrap_err();
-        assert!(err.message.contains("M:3:10: target /etc/a is outside the home directory"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("M:3:10: target /etc/a is outside the home directory"),
+            "{}",
+            err.message
+        );
         assert!(err.hint.unwrap().contains("allow_outside_home = true"));
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/../x\"\n").unwrap_err();
-        assert!(err.message.contains("outside the home directory"), "{}", err.message);
-        assert!(parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\nallow_outside_home = true\n").is_ok());
+        assert!(
+            err.message.contains("outside the home directory"),
+            "{}",
+            err.message
+        );
+        assert!(
+            parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\nallow_outside_home = true\n")
+                .is_ok()
+        );
     }
 
     #[test]
     fn targets_may_not_overlap_the_repository_or_be_home() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/dots/a\"\n").unwrap_err();
-        assert!(err.message.contains("is inside the repository"), "{}", err.message);
+        assert!(
+            err.message.contains("is inside the repository"),
+            "{}",
+            err.message
+        );
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\n").unwrap_err();
-        assert!(err.message.contains("home directory itself"), "{}", err.message);
+        assert!(
+            err.message.contains("home directory itself"),
+            "{}",
+            err.message
+        );
         assert!(parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\nrecursive = true\n").is_ok());
     }
 
     #[test]
     fn style_on_a_hard_link_is_an_error() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nmethod = \"hardlink\"\nstyle = \"absolute\"\n").unwrap_err();
-        assert!(err.message.contains("M:5:9: `style` is set on a link with `method = \"hardlink\"`"), "{}", err.message);
-        let err = parse_in("[defaults]\nmethod = \"hardlink\"\nstyle = \"relative\"\n").unwrap_err();
-        assert!(err.message.contains("style applies only to symlinks"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("M:5:9: `style` is set on a link with `method = \"hardlink\"`"),
+            "{}",
+            err.message
+        );
+        let err =
+            parse_in("[defaults]\nmethod = \"hardlink\"\nstyle = \"relative\"\n").unwrap_err();
+        assert!(
+            err.message.contains("style applies only to symlinks"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn backup_dir_must_stay_home() {
         let err = parse_in("[defaults]\nbackup_dir = \"/tmp/elsewhere\"\n").unwrap_err();
-        assert!(err.message.contains("backup_dir /tmp/elsewhere must be"), "{}", err.message);
+        assert!(
+            err.message.contains("backup_dir /tmp/elsewhere must be"),
+            "{}",
+            err.message
+        );
         let err = parse_in("[defaults]\nbackup_dir = \"~/dots/b\"\n").unwrap_err();
         assert!(err.message.contains("backup_dir"), "{}", err.message);
     }
@@ -493,6 +608,11 @@ mod tests {
     #[test]
     fn bad_ignore_globs_are_located() {
         let err = parse_in("[defaults]\nignore = [\"a[\"]\n").unwrap_err();
-        assert!(err.message.contains("M:2:11: ignore pattern `a[` is not a valid glob"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("M:2:11: ignore pattern `a[` is not a valid glob"),
+            "{}",
+            err.message
+        );
     }
 }

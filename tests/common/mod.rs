@@ -40,24 +40,39 @@ impl Run {
     /// Assert the exit code, showing the output when it differs.
     #[track_caller]
     pub fn code(&self, expected: i32) -> &Run {
-        assert_eq!(self.code, expected, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -168,7 +183,12 @@ impl Sandbox {
     /// Every backup set directory, oldest first.
     pub fn backup_sets(&self) -> Vec<PathBuf> {
         let mut sets: Vec<PathBuf> = fs::read_dir(self.backups())
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
             .unwrap_or_default();
         sets.sort();
         sets
@@ -190,7 +210,9 @@ pub fn tree(root: &Path) -> Tree {
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Tree) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let meta = fs::symlink_metadata(&path).unwrap();
@@ -203,7 +225,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Tree) {
             format!("dir {mode:o}")
         } else {
             let bytes = fs::read(&path).unwrap_or_default();
-            format!("file {mode:o} nlink={} {}", meta.nlink(), String::from_utf8_lossy(&bytes))
+            format!(
+                "file {mode:o} nlink={} {}",
+                meta.nlink(),
+                String::from_utf8_lossy(&bytes)
+            )
         };
         out.insert(relative, what);
     }
@@ -217,7 +243,9 @@ struct RealHomeGuard {
 
 impl RealHomeGuard {
     fn take() -> RealHomeGuard {
-        RealHomeGuard { before: real_home_picture() }
+        RealHomeGuard {
+            before: real_home_picture(),
+        }
     }
 }
 
@@ -227,18 +255,25 @@ fn real_home_picture() -> Option<Tree> {
     for entry in fs::read_dir(&home).ok()?.flatten() {
         let name = entry.file_name();
         // Build tools write under these while tests run; dotlink never goes there.
-        if [".cargo", ".rustup", ".cache", ".npm", ".local"].contains(&name.to_str().unwrap_or("")) {
+        if [".cargo", ".rustup", ".cache", ".npm", ".local"].contains(&name.to_str().unwrap_or(""))
+        {
             continue;
         }
         let kind = match fs::symlink_metadata(entry.path()) {
-            Ok(m) if m.file_type().is_symlink() => format!("link -> {:?}", fs::read_link(entry.path()).ok()),
+            Ok(m) if m.file_type().is_symlink() => {
+                format!("link -> {:?}", fs::read_link(entry.path()).ok())
+            }
             Ok(m) if m.is_dir() => "dir".to_string(),
             Ok(_) => "file".to_string(),
             Err(_) => continue,
         };
         picture.insert(PathBuf::from(name), kind);
     }
-    for state in [home.join(".local/state/dotlink"), home.join(".zshrc"), home.join(".config/nvim")] {
+    for state in [
+        home.join(".local/state/dotlink"),
+        home.join(".zshrc"),
+        home.join(".config/nvim"),
+    ] {
         for (path, what) in tree(&state) {
             picture.insert(state.join(path), what);
         }
