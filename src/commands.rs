@@ -6,7 +6,7 @@ use crate::cli::{Cli, Command, RunArgs};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::journal;
-use crate::manifest::{self, LinkSpec, Manifest};
+use crate::manifest::{self, LinkSpec, Manifest, Sources};
 use crate::plan::{self, Action, LinkState, Options, Plan};
 use crate::report::{self, Printer, Verbosity};
 use crate::state::{Files, Lock, State};
@@ -50,11 +50,11 @@ struct Loaded {
     files: Files,
 }
 
-fn load(cli: &Cli) -> Result<Loaded> {
+fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     let ctx = Context::from_process()?;
     let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
     let manifest = manifest::load(&path, &ctx)?;
-    let specs = manifest::expand(&manifest)?;
+    let specs = manifest::expand(&manifest, sources)?;
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
     Ok(Loaded {
         ctx,
@@ -86,7 +86,7 @@ fn open_state(
 }
 
 fn apply_cmd(cli: &Cli, run: &RunArgs, dry_run: bool, verbosity: Verbosity) -> Result<i32> {
-    let loaded = load(cli)?;
+    let loaded = load(cli, Sources::Require)?;
     let mut notes = Vec::new();
     let (mut state, _lock) = open_state(&loaded.files, &loaded.ctx, !dry_run, &mut notes)?;
     let options = Options {
@@ -130,7 +130,8 @@ fn apply_cmd(cli: &Cli, run: &RunArgs, dry_run: bool, verbosity: Verbosity) -> R
 }
 
 fn status_cmd(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<i32> {
-    let loaded = load(cli)?;
+    // A deleted source is something status reports, not a reason to stop reporting.
+    let loaded = load(cli, Sources::Report)?;
     let mut notes = Vec::new();
     let (state, _) = open_state(&loaded.files, &loaded.ctx, false, &mut notes)?;
     let mut plan = plan::plan(

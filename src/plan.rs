@@ -315,7 +315,9 @@ pub fn plan(
     let mut steps = Vec::with_capacity(specs.len() + orphans.len());
     for spec in specs {
         let policy = options.on_conflict.unwrap_or(spec.on_conflict);
+        let at = || position(&manifest.path, manifest.entries[spec.entry].source_at);
         let step = match spec.method {
+            _ if spec.source_missing => planner.missing_source(spec, policy, &at()),
             Method::Symlink => planner.symlink(spec, policy),
             Method::Hardlink => planner.hardlink(spec, policy).map_err(|e| {
                 Error::input(format!(
@@ -548,6 +550,44 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// A declared link whose source does not exist (reported by `status` only; everything
+    /// that links refuses such a manifest). A link still at the target is `dangling`.
+    fn missing_source(&mut self, spec: &LinkSpec, policy: Policy, at: &str) -> Step {
+        let found = inspect::look(&spec.target);
+        let leads_there = match &found {
+            Found::Symlink(stored) => {
+                let parent = spec.target.parent().unwrap_or(Path::new("/"));
+                let real_parent = self
+                    .dirs
+                    .resolve(parent)
+                    .real()
+                    .unwrap_or(parent)
+                    .to_path_buf();
+                paths::normalize(&real_parent.join(stored)) == spec.source
+            }
+            _ => false,
+        };
+        let state = if leads_there
+            || self.state.links.contains_key(&spec.target) && found != Found::Nothing
+        {
+            LinkState::Dangling
+        } else {
+            LinkState::Missing
+        };
+        let detail = format!(
+            "its source {} was deleted or moved ({at})",
+            spec.source.display()
+        );
+        let link = Link {
+            method: spec.method,
+            contents: spec.source.clone(),
+            inode: None,
+        };
+        let mut step = self.step(spec, policy, state, Action::Block, link, detail);
+        step.link = None;
+        step
+    }
+
     /// A symlink at the target that does not resolve to the source.
     fn other_symlink(
         &mut self,
@@ -629,6 +669,14 @@ impl<'a> Planner<'a> {
                     )
                 }
             },
+            // A hard link to the source itself (a switch from `method = "hardlink"`): the
+            // repository keeps the data, so replacing it loses nothing.
+            Found::File(id)
+                if fs::metadata(&spec.source).is_ok_and(|m| FileId::of(&m).same_inode(&id)) =>
+            {
+                let detail = "relink: a hard link to the source; method is symlink".to_string();
+                self.step(spec, policy, LinkState::Wrong, replace_link(), link, detail)
+            }
             Found::File(_) => self.conflict(spec, policy, Conflict::RegularFile, link),
             Found::Directory => match self.only_own_links(&spec.target) {
                 Some(links) => {
@@ -707,7 +755,7 @@ impl<'a> Planner<'a> {
                 LinkState::Ok,
                 Action::None,
                 link,
-                hard_link_count(id.nlink),
+                format!("hard link (link count {})", id.nlink),
             );
             step.link_count = Some(id.nlink);
             return Ok(step);
@@ -717,31 +765,45 @@ impl<'a> Planner<'a> {
         } else {
             match found {
                 Found::File(id) => {
-                    if inspect::same_contents(&spec.target, &spec.source).unwrap_or(false) {
-                        let detail = "relink: a separate copy with the same contents (an editor saved by replacing the file)".to_string();
-                        let mut step = self.step(
+                    let mut step = if inspect::same_contents(&spec.target, &spec.source)
+                        .unwrap_or(false)
+                    {
+                        let detail = "relink: a separate copy with the same contents (an editor saved by replacing the file)";
+                        self.step(
                             spec,
                             policy,
                             LinkState::Diverged,
                             replace_link(),
                             link,
-                            detail,
-                        );
-                        step.link_count = Some(id.nlink);
-                        step
+                            detail.into(),
+                        )
                     } else {
+                        let made_by_dotlink =
+                            self.state.links.get(&spec.target).and_then(|r| r.inode)
+                                == Some((id.dev, id.ino));
                         let mut step = self.conflict(spec, policy, Conflict::RegularFile, link);
-                        step.detail = "a regular file with different contents is in the way (edited after it stopped being a hard link?)".into();
-                        step.link_count = Some(id.nlink);
+                        step.detail = if made_by_dotlink {
+                            "the source was replaced since dotlink linked it (a git checkout or an editor's save), so this is the old copy".into()
+                        } else {
+                            "a regular file with different contents is in the way (edited after it stopped being a hard link?)".into()
+                        };
                         step
-                    }
+                    };
+                    step.link_count = Some(id.nlink);
+                    step
                 }
                 Found::Symlink(stored) => {
                     let real_parent = dir.real().unwrap_or(parent).to_path_buf();
                     if self.resolves_to(&stored, &real_parent, &spec.target, &spec.source) {
-                        let detail =
-                            "relink: a symlink to the source; method is hardlink".to_string();
-                        self.step(spec, policy, LinkState::Wrong, replace_link(), link, detail)
+                        let detail = "relink: a symlink to the source; method is hardlink";
+                        self.step(
+                            spec,
+                            policy,
+                            LinkState::Wrong,
+                            replace_link(),
+                            link,
+                            detail.into(),
+                        )
                     } else {
                         self.other_symlink(spec, policy, &stored, &real_parent, link)
                     }
@@ -752,8 +814,8 @@ impl<'a> Planner<'a> {
         if step.action.changes() {
             self.check_same_filesystem(spec, &source, &dir)?;
         }
-        if step.state != LinkState::Conflict && step.link_count.is_none() {
-            step.link_count = Some(source.nlink);
+        if let Some(count) = step.link_count {
+            step.detail.push_str(&format!(" (link count {count})"));
         }
         Ok(step)
     }
@@ -773,11 +835,12 @@ impl<'a> Planner<'a> {
             return Ok(());
         }
         Err(Error::input(format!(
-            "cannot hard-link {} to {}: they are on different filesystems ({} and {})",
+            "cannot hard-link {} to {}: they are on different filesystems ({} is on device {}, the source on device {})",
             self.show(&spec.target),
             spec.source.display(),
             self.show(existing),
-            spec.source.display()
+            std::os::unix::fs::MetadataExt::dev(&meta),
+            source.dev
         ))
         .with_hint(
             "hard links cannot cross filesystems; use `method = \"symlink\"` for this entry",
@@ -900,8 +963,4 @@ fn replace_link() -> Action {
     Action::Replace {
         displace: Displace::Link,
     }
-}
-
-fn hard_link_count(nlink: u64) -> String {
-    format!("hard link, {nlink} names share this inode")
 }

@@ -24,6 +24,8 @@ pub struct LinkSpec {
     pub target: PathBuf,
     /// The source is a directory linked as a whole (never true for recursive entries).
     pub source_is_dir: bool,
+    /// The source does not exist (only from [`Sources::Report`]).
+    pub source_missing: bool,
     pub method: Method,
     pub style: Style,
     pub on_conflict: Policy,
@@ -31,14 +33,25 @@ pub struct LinkSpec {
     pub entry: usize,
 }
 
+/// What to do about an entry whose source does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// It is an error (for anything that would link).
+    Require,
+    /// Keep it as a link spec marked `source_missing`, so `status` can report its target
+    /// (typically a link left dangling by a deleted or moved source).
+    Report,
+}
+
 /// Expand every entry of the manifest into the links it declares.
-pub fn expand(manifest: &Manifest) -> Result<Vec<LinkSpec>> {
+pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
     let mut specs = Vec::new();
     for (index, entry) in manifest.entries.iter().enumerate() {
         let mut ctx = EntryExpansion {
             manifest,
             entry,
             index,
+            sources,
             specs: &mut specs,
         };
         if entry.is_glob() {
@@ -55,6 +68,7 @@ struct EntryExpansion<'a> {
     manifest: &'a Manifest,
     entry: &'a Entry,
     index: usize,
+    sources: Sources,
     specs: &'a mut Vec<LinkSpec>,
 }
 
@@ -81,6 +95,7 @@ impl EntryExpansion<'_> {
             source,
             target,
             source_is_dir,
+            source_missing: false,
             method: self.entry.method,
             style: self.entry.style,
             on_conflict: self.entry.on_conflict,
@@ -92,7 +107,26 @@ impl EntryExpansion<'_> {
     /// A plain path: one link, or a mirrored tree when recursive.
     fn path(&mut self) -> Result<()> {
         let source = self.manifest.repo.join(&self.entry.source);
-        let meta = fs::symlink_metadata(&source).map_err(|e| match e.kind() {
+        let target = if self.entry.into_dir {
+            self.entry
+                .target
+                .join(source.file_name().unwrap_or_default())
+        } else {
+            self.entry.target.clone()
+        };
+        let found = fs::symlink_metadata(&source);
+        if self.sources == Sources::Report
+            && found
+                .as_ref()
+                .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+        {
+            self.push(source, target, false)?;
+            if let Some(spec) = self.specs.last_mut() {
+                spec.source_missing = true;
+            }
+            return Ok(());
+        }
+        let meta = found.map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => self.error(
                 format!(
                     "source `{}` does not exist in the repository {}",
@@ -114,13 +148,6 @@ impl EntryExpansion<'_> {
                 "name the file the symlink points to as the source, or use `method = \"symlink\"`",
             ));
         }
-        let target = if self.entry.into_dir {
-            self.entry
-                .target
-                .join(source.file_name().unwrap_or_default())
-        } else {
-            self.entry.target.clone()
-        };
         if is_dir && self.entry.recursive && !meta.file_type().is_symlink() {
             self.tree(&source, &target)
         } else {
@@ -395,7 +422,7 @@ mod tests {
             fs::write(&path, manifest).unwrap();
             let m = super::super::parse(&path, manifest, &ctx)?;
             let home = self.home();
-            Ok(expand(&m)?
+            Ok(expand(&m, Sources::Require)?
                 .into_iter()
                 .map(|s| {
                     (

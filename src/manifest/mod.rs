@@ -5,7 +5,7 @@
 
 mod expand;
 
-pub use expand::{LinkSpec, expand};
+pub use expand::{LinkSpec, Sources, expand};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
