@@ -144,7 +144,7 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
             }
             change(|| make_link(link, &step.source, &temp))
                 .map_err(|e| Error::io("create link", &temp, &e))?;
-            let result = displace_and_rename(step, displace, &temp, effects);
+            let result = put_in_place(step, displace, &temp, effects);
             if result.is_err() {
                 let _ = fs::remove_file(&temp);
             }
@@ -164,47 +164,68 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
     }
 }
 
-fn displace_and_rename(
+/// Put the link made at `temp` in place of what is at the target, so that at every instant the
+/// target is either what it was or the new link: a file or link is replaced by one rename (a
+/// backup is a hard link to it made first); a directory is swapped out in one atomic exchange
+/// and only then moved to its backup or removed.
+fn put_in_place(
     step: &Step,
     displace: &Displace,
     temp: &Path,
     effects: &mut Effects,
 ) -> Result<()> {
     let target = &step.target;
-    match displace {
-        Displace::Link => {}
-        Displace::Delete => {
-            if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
-                change(|| fs::remove_dir_all(target))
-                    .map_err(|e| Error::io("remove directory", target, &e))?;
-            }
+    let is_dir = fs::symlink_metadata(target).is_ok_and(|m| m.is_dir());
+    let rename_into_place = || {
+        change(|| fs::rename(temp, target))
+            .map_err(|e| Error::io("put link in place at", target, &e))
+    };
+    if let Displace::Backup { to } = displace {
+        if let Some(dir) = to.parent() {
+            change(|| fs::create_dir_all(dir))
+                .map_err(|e| Error::io("create backup directory", dir, &e))?;
         }
-        Displace::Backup { to } => {
-            if let Some(dir) = to.parent() {
-                change(|| fs::create_dir_all(dir))
-                    .map_err(|e| Error::io("create backup directory", dir, &e))?;
-            }
-            change(|| fsutil::move_path(target, to))
+        effects.backup = Some(BackedUp {
+            target: target.clone(),
+            backup: to.clone(),
+            source: step.source.clone(),
+        });
+    }
+    if !is_dir {
+        if let Displace::Backup { to } = displace {
+            change(|| fsutil::link_or_copy(target, to))
                 .map_err(|e| Error::io("back up", target, &e))?;
-            effects.backup = Some(BackedUp {
-                target: target.clone(),
-                backup: to.clone(),
-                source: step.source.clone(),
-            });
         }
-        Displace::EmptyDirectory => {
-            let dirs: Vec<PathBuf> = walkdir::WalkDir::new(target)
+        return rename_into_place();
+    }
+    if matches!(displace, Displace::EmptyDirectory) {
+        effects.removed.extend(
+            walkdir::WalkDir::new(target)
                 .into_iter()
                 .filter_map(|e| e.ok())
                 .filter(|e| e.file_type().is_dir())
-                .map(|e| e.into_path())
-                .collect();
-            change(|| fsutil::remove_empty_tree(target))
-                .map_err(|e| Error::io("remove emptied directory", target, &e))?;
-            effects.removed.extend(dirs);
-        }
+                .map(|e| e.into_path()),
+        );
     }
-    change(|| fs::rename(temp, target)).map_err(|e| Error::io("put link in place at", target, &e))
+    // The old directory ends up at `old`: at the temporary name after an exchange, or still at
+    // the target where the filesystem cannot exchange (then it goes before the link comes).
+    let exchanged = change(|| fsutil::exchange(temp, target));
+    let old: &Path = if exchanged.is_ok() { temp } else { target };
+    match displace {
+        Displace::Backup { to } => {
+            change(|| fsutil::move_path(old, to)).map_err(|e| Error::io("back up", target, &e))?
+        }
+        Displace::Delete => change(|| fs::remove_dir_all(old))
+            .map_err(|e| Error::io("remove directory", target, &e))?,
+        Displace::EmptyDirectory => change(|| fsutil::remove_empty_tree(old))
+            .map_err(|e| Error::io("remove emptied directory", target, &e))?,
+        Displace::Link => {}
+    }
+    if exchanged.is_ok() {
+        Ok(())
+    } else {
+        rename_into_place()
+    }
 }
 
 /// One filesystem change, behind the fault-injection point that tests use to stop a run.

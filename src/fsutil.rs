@@ -1,6 +1,6 @@
 //! Filesystem primitives that must be atomic or careful, in one place: atomic file writes,
-//! moving a file or tree (across filesystems by copy, then remove), and removing a tree of
-//! empty directories.
+//! moving a file or tree (across filesystems by copy, then remove), keeping a second name for a
+//! file, swapping two paths atomically, and removing a tree of empty directories.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -57,6 +57,54 @@ pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
 /// EXDEV ("cross-device link"), the same number on every Unix dotlink runs on.
 const fn libc_exdev() -> i32 {
     18
+}
+
+/// Make `to` a second name for the file or symlink at `from` (a hard link), or a copy where
+/// hard links are impossible (another filesystem). `from` is untouched either way.
+pub fn link_or_copy(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::hard_link(from, to) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            let partial = crate::paths::with_suffix(to, ".partial");
+            if fs::symlink_metadata(&partial).is_ok() {
+                remove_any(&partial)?;
+            }
+            copy_tree(from, &partial)?;
+            fs::rename(&partial, to)
+        }
+        other => other,
+    }
+}
+
+/// Swap two paths in one atomic step (Linux `renameat2` with `RENAME_EXCHANGE`). Fails with
+/// `Unsupported` (or the filesystem's error) where that is impossible; callers fall back.
+pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let a = CString::new(a.as_os_str().as_bytes())?;
+        let b = CString::new(b.as_os_str().as_bytes())?;
+        // SAFETY: both are valid NUL-terminated paths; AT_FDCWD resolves them as given.
+        let result = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if result == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
 }
 
 /// Copy a file, symlink or directory tree, keeping symlinks as symlinks and permissions.
@@ -128,6 +176,28 @@ mod tests {
             io::ErrorKind::AlreadyExists
         );
         assert_eq!(fs::read(&b).unwrap(), b"b");
+    }
+
+    #[test]
+    fn exchange_swaps_a_directory_and_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let (d, l) = (dir.path().join("d"), dir.path().join("l"));
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("f"), "x").unwrap();
+        symlink("somewhere", &l).unwrap();
+        exchange(&l, &d).unwrap();
+        assert_eq!(fs::read_link(&d).unwrap(), Path::new("somewhere"));
+        assert_eq!(fs::read(l.join("f")).unwrap(), b"x");
+    }
+
+    #[test]
+    fn link_or_copy_keeps_the_original() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::write(&a, "a").unwrap();
+        link_or_copy(&a, &b).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"a");
+        assert_eq!(fs::read(&b).unwrap(), b"a");
     }
 
     #[test]

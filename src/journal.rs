@@ -18,6 +18,7 @@ use crate::state::{Files, Record, State};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -32,18 +33,21 @@ pub struct Journal {
 pub struct Entry {
     #[serde(with = "serde_path")]
     pub target: PathBuf,
-    /// The temporary name the new link is made under before it is renamed into place.
+    /// For a replacement: the temporary name the new link is made under, and what happens to
+    /// what it replaces.
     #[serde(with = "serde_path::option", default)]
     pub temp: Option<PathBuf>,
-    /// Where what was at the target is moved first (`backup` policy).
-    #[serde(with = "serde_path::option", default)]
-    pub backup: Option<PathBuf>,
+    #[serde(default)]
+    pub displace: Option<Displace>,
     /// What the target is once the step is done; `None` when the step removes it.
     #[serde(default)]
     pub link: Option<Record>,
     /// Directories the step creates.
     #[serde(with = "serde_path::vec", default)]
     pub mkdirs: Vec<PathBuf>,
+    /// Directories a removal takes away once they are empty.
+    #[serde(with = "serde_path::vec", default)]
+    pub rmdirs: Vec<PathBuf>,
 }
 
 /// The temporary name a replacement link is made under: in the target's own directory, so the
@@ -72,20 +76,25 @@ pub fn write(files: &Files, plan: &Plan, records: impl Fn(usize) -> Option<Recor
         .iter()
         .enumerate()
         .filter(|(_, s)| s.action.changes())
-        .map(|(i, step)| Entry {
-            target: step.target.clone(),
-            temp: matches!(step.action, Action::Replace { .. }).then(|| temp_path(&step.target)),
-            backup: match &step.action {
-                Action::Replace {
-                    displace: Displace::Backup { to },
-                } => Some(to.clone()),
+        .map(|(i, step)| {
+            let displace = match &step.action {
+                Action::Replace { displace } => Some(displace.clone()),
                 _ => None,
-            },
-            link: records(i),
-            mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs.clone(),
-                _ => Vec::new(),
-            },
+            };
+            Entry {
+                target: step.target.clone(),
+                temp: displace.is_some().then(|| temp_path(&step.target)),
+                displace,
+                link: records(i),
+                mkdirs: match &step.action {
+                    Action::Create { mkdirs } => mkdirs.clone(),
+                    _ => Vec::new(),
+                },
+                rmdirs: match &step.action {
+                    Action::Remove { rmdirs } => rmdirs.clone(),
+                    _ => Vec::new(),
+                },
+            }
         })
         .collect();
     let journal = Journal {
@@ -137,69 +146,8 @@ pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<R
         }));
     };
     let mut actions = Vec::new();
-    let fail = |what: &str, path: &Path, e: io::Error| {
-        Error::io(what, path, &e)
-            .with_hint("fix this, then run `dotlink apply` again to finish recovering")
-    };
     for entry in &journal.entries {
-        for dir in &entry.mkdirs {
-            if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
-                state.dirs.insert(dir.clone());
-            }
-        }
-        if let Some(temp) = &entry.temp
-            && fs::symlink_metadata(temp).is_ok()
-        {
-            fs::remove_file(temp).map_err(|e| fail("remove temporary link", temp, e))?;
-            actions.push(format!(
-                "removed the leftover temporary link {}",
-                show(temp)
-            ));
-        }
-        if let Some(backup) = &entry.backup {
-            let partial = paths::with_suffix(backup, ".partial");
-            if fs::symlink_metadata(&partial).is_ok() {
-                fsutil::remove_any(&partial)
-                    .map_err(|e| fail("remove incomplete backup copy", &partial, e))?;
-                actions.push(format!(
-                    "removed the incomplete backup copy {}",
-                    show(&partial)
-                ));
-            }
-            let at_target = inspect::look(&entry.target);
-            if fs::symlink_metadata(backup).is_ok() {
-                if at_target == Found::Nothing {
-                    fsutil::move_path(backup, &entry.target)
-                        .map_err(|e| fail("restore backup", backup, e))?;
-                    actions.push(format!(
-                        "put {} back from its backup (the run stopped before linking it)",
-                        show(&entry.target)
-                    ));
-                } else if !entry.link.as_ref().is_some_and(|r| holds(r, &at_target)) {
-                    actions.push(format!(
-                        "both {} and its complete backup {} exist; left both as they are",
-                        show(&entry.target),
-                        show(backup)
-                    ));
-                }
-            }
-        }
-        let at_target = inspect::look(&entry.target);
-        match &entry.link {
-            Some(record)
-                if holds(record, &at_target) && state.links.get(&entry.target) != Some(record) =>
-            {
-                state.links.insert(entry.target.clone(), record.clone());
-                actions.push(format!(
-                    "recorded {}, linked before the stop",
-                    show(&entry.target)
-                ));
-            }
-            None if at_target == Found::Nothing => {
-                state.links.remove(&entry.target);
-            }
-            _ => {}
-        }
+        recover_entry(entry, state, &mut actions, &show)?;
     }
     files.save(state)?;
     finish(files)?;
@@ -207,6 +155,126 @@ pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<R
         started: journal.started,
         actions,
     }))
+}
+
+/// Settle one step of the interrupted run. Each step was a sequence of atomic changes, so the
+/// target is either as it was or the new link; what may be left over is the temporary link,
+/// the directory swapped out of the target, or a backup copy.
+fn recover_entry(
+    entry: &Entry,
+    state: &mut State,
+    actions: &mut Vec<String>,
+    show: &dyn Fn(&Path) -> String,
+) -> Result<()> {
+    let fail = |what: &str, path: &Path, e: io::Error| {
+        Error::io(what, path, &e)
+            .with_hint("fix this, then run `dotlink apply` again to finish recovering")
+    };
+    let target = &entry.target;
+    for dir in &entry.mkdirs {
+        if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+            state.dirs.insert(dir.clone());
+        }
+    }
+    let done = entry
+        .link
+        .as_ref()
+        .is_some_and(|r| holds(r, &inspect::look(target)));
+    let backup = match &entry.displace {
+        Some(Displace::Backup { to }) => Some(to),
+        _ => None,
+    };
+    if let Some(to) = backup {
+        let partial = paths::with_suffix(to, ".partial");
+        if fs::symlink_metadata(&partial).is_ok() {
+            fsutil::remove_any(&partial)
+                .map_err(|e| fail("remove incomplete backup copy", &partial, e))?;
+            actions.push(format!(
+                "removed the incomplete backup copy {}",
+                show(&partial)
+            ));
+        }
+    }
+    if let Some(temp) = &entry.temp
+        && let Ok(meta) = fs::symlink_metadata(temp)
+    {
+        if done && meta.is_dir() {
+            // The link is in place and the old directory was swapped out to the temporary
+            // name: finish what the step was doing with it.
+            match &entry.displace {
+                Some(Displace::Backup { to }) if fs::symlink_metadata(to).is_err() => {
+                    fsutil::move_path(temp, to).map_err(|e| fail("back up", temp, e))?;
+                    actions.push(format!(
+                        "moved the replaced directory {} to its backup {}",
+                        show(target),
+                        show(to)
+                    ));
+                }
+                Some(Displace::Delete) => {
+                    fs::remove_dir_all(temp).map_err(|e| fail("remove", temp, e))?;
+                    actions.push(format!(
+                        "finished removing the replaced directory {}",
+                        show(target)
+                    ));
+                }
+                Some(Displace::EmptyDirectory) if fsutil::remove_empty_tree(temp).is_ok() => {
+                    actions.push(format!("removed the emptied directory {}", show(target)));
+                }
+                _ => actions.push(format!(
+                    "left the replaced directory of {} at {}; check it and remove it",
+                    show(target),
+                    show(temp)
+                )),
+            }
+        } else if !meta.is_dir() {
+            fs::remove_file(temp).map_err(|e| fail("remove temporary link", temp, e))?;
+            actions.push(format!(
+                "removed the leftover temporary link {}",
+                show(temp)
+            ));
+        }
+    }
+    if let Some(to) = backup
+        && let Ok(copy) = fs::symlink_metadata(to)
+        && !done
+    {
+        match fs::symlink_metadata(target) {
+            // Moved out, never replaced (a filesystem without atomic exchange): put it back.
+            Err(_) => {
+                fsutil::move_path(to, target).map_err(|e| fail("restore backup", to, e))?;
+                actions.push(format!(
+                    "put {} back from its backup (the run stopped before linking it)",
+                    show(target)
+                ));
+            }
+            // The backup is a second name for the untouched original: drop the extra name.
+            Ok(original) if (original.dev(), original.ino()) == (copy.dev(), copy.ino()) => {
+                fs::remove_file(to).map_err(|e| fail("remove", to, e))?;
+            }
+            Ok(_) => actions.push(format!(
+                "both {} and a copy of it at {} exist; left both",
+                show(target),
+                show(to)
+            )),
+        }
+    }
+    match &entry.link {
+        Some(record) if done && state.links.get(target) != Some(record) => {
+            state.links.insert(target.clone(), record.clone());
+            actions.push(format!("recorded {}, linked before the stop", show(target)));
+        }
+        None if fs::symlink_metadata(target).is_err() => {
+            state.links.remove(target);
+            for dir in &entry.rmdirs {
+                if fs::remove_dir(dir).is_err() {
+                    break;
+                }
+                state.dirs.remove(dir);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Whether what is at a target is the link `record` describes.

@@ -18,7 +18,7 @@ use crate::inspect::{self, Dir, Dirs, FileId, Found};
 use crate::manifest::{LinkSpec, Manifest, Method, Policy, Style, position};
 use crate::paths;
 use crate::state::{Record, State};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -197,7 +197,7 @@ impl Action {
 }
 
 /// What happens to what a `Replace` displaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Displace {
     /// A link (or an identical copy of the source): replacing it loses nothing.
