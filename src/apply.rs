@@ -106,7 +106,7 @@ fn settle(step: &Step, state: &mut State) {
         Action::Leave | Action::Block if step.declared => {
             state.links.remove(&step.target);
         }
-        Action::Leave | Action::Block => {}
+        Action::Leave | Action::Block | Action::Clear { .. } => {}
     }
 }
 
@@ -157,6 +157,25 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
                     break;
                 }
                 effects.removed.push(dir.clone());
+            }
+            Ok(())
+        }
+        Action::Clear { displace } => {
+            if let Displace::Backup { to } = displace {
+                if let Some(dir) = to.parent() {
+                    change(|| fs::create_dir_all(dir))
+                        .map_err(|e| Error::io("create backup directory", dir, &e))?;
+                }
+                change(|| fsutil::move_path(target, to))
+                    .map_err(|e| Error::io("back up", target, &e))?;
+                effects.backup = Some(BackedUp {
+                    target: target.clone(),
+                    backup: to.clone(),
+                    source: step.source.clone(),
+                });
+            } else {
+                change(|| fsutil::remove_any(target))
+                    .map_err(|e| Error::io("remove", target, &e))?;
             }
             Ok(())
         }

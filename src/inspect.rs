@@ -119,6 +119,13 @@ impl Dirs {
         }
     }
 
+    /// Treat `path` as gone from now on: this run removes what is there before it creates
+    /// anything below it.
+    pub fn assume_removed(&mut self, path: &Path) {
+        self.removed.insert(path.to_path_buf());
+        self.cache.retain(|p, _| !p.starts_with(path));
+    }
+
     pub fn resolve(&mut self, dir: &Path) -> Rc<Dir> {
         if let Some(found) = self.cache.get(dir) {
             return found.clone();

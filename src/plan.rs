@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::SystemTime;
 
 /// How a run was asked to behave, beyond the manifest.
@@ -180,6 +181,9 @@ pub enum Action {
         #[serde(with = "paths::serde_path::vec")]
         rmdirs: Vec<PathBuf>,
     },
+    /// Move away (`backup`) or remove (`overwrite`) a file that stands where a directory of
+    /// later links must be; the links below it follow as `Create` steps.
+    Clear { displace: Displace },
     /// Leave the target as it is (a conflict under `skip`, an orphan with pruning off).
     Leave,
     /// A conflict that stops the whole run under `fail`, or that no policy can resolve.
@@ -191,7 +195,10 @@ impl Action {
     pub fn changes(&self) -> bool {
         matches!(
             self,
-            Action::Create { .. } | Action::Replace { .. } | Action::Remove { .. }
+            Action::Create { .. }
+                | Action::Replace { .. }
+                | Action::Remove { .. }
+                | Action::Clear { .. }
         )
     }
 }
@@ -344,6 +351,7 @@ pub fn plan(
         }
     }
     steps.extend(orphans);
+    steps.append(&mut planner.clears);
     planner.assign_rmdirs(&mut steps, specs);
 
     steps.sort_by(|a, b| {
@@ -410,6 +418,8 @@ struct Planner<'a> {
     backup_set: PathBuf,
     /// Orphan links inside directories that are replaced as a whole.
     emptied: HashSet<PathBuf>,
+    /// Files in the way of directories that links need, cleared by the policy.
+    clears: Vec<Step>,
     forget: Vec<PathBuf>,
     notes: Vec<String>,
 }
@@ -425,6 +435,7 @@ impl<'a> Planner<'a> {
             removable: HashSet::new(),
             backup_set,
             emptied: HashSet::new(),
+            clears: Vec::new(),
             forget: Vec::new(),
             notes: Vec::new(),
         }
@@ -484,6 +495,52 @@ impl<'a> Planner<'a> {
         step
     }
 
+    /// The target's directory. When a file (or a link that is not a directory) stands where
+    /// it needs a directory and the policy is `backup` or `overwrite`, plan clearing it once,
+    /// unless it lies inside the repository or outside the home.
+    fn resolve_parent(&mut self, spec: &LinkSpec, policy: Policy) -> Rc<Dir> {
+        let parent = spec.target.parent().unwrap_or(Path::new("/"));
+        let dir = self.dirs.resolve(parent);
+        let Dir::Blocked { at, why } = &*dir else {
+            return dir;
+        };
+        let displace = match policy {
+            Policy::Backup => Displace::Backup {
+                to: backup::destination(&self.backup_set, at, self.home),
+            },
+            Policy::Overwrite => Displace::Delete,
+            Policy::Fail | Policy::Skip => return dir,
+        };
+        let holder = at.parent().unwrap_or(Path::new("/"));
+        let holder_in_repo = match &*self.dirs.resolve(holder) {
+            Dir::Exists { real, .. } => real.starts_with(self.repo),
+            _ => true,
+        };
+        if holder_in_repo || !at.starts_with(self.home) || at == self.home {
+            return dir;
+        }
+        let conflict = Conflict::ParentNotDirectory {
+            at: at.clone(),
+            why: why.clone(),
+        };
+        self.clears.push(Step {
+            target: at.clone(),
+            source: spec.source.clone(),
+            method: spec.method,
+            state: LinkState::Conflict,
+            detail: conflict.describe(self.home),
+            conflict: Some(conflict),
+            action: Action::Clear { displace },
+            policy,
+            declared: false,
+            link: None,
+            link_count: None,
+        });
+        let at = at.clone();
+        self.dirs.assume_removed(&at);
+        self.dirs.resolve(parent)
+    }
+
     /// A conflict when the target's directory resolves into the repository.
     fn inside_repo(&self, spec: &LinkSpec, dir: &Dir) -> Option<Conflict> {
         match dir {
@@ -501,7 +558,7 @@ impl<'a> Planner<'a> {
 
     fn symlink(&mut self, spec: &LinkSpec, policy: Policy) -> Step {
         let parent = spec.target.parent().unwrap_or(Path::new("/"));
-        let dir = self.dirs.resolve(parent);
+        let dir = self.resolve_parent(spec, policy);
         let real_parent = dir.real().unwrap_or(parent).to_path_buf();
         let contents = match spec.style {
             Style::Absolute => spec.source.clone(),
@@ -744,7 +801,7 @@ impl<'a> Planner<'a> {
             inode: Some((source.dev, source.ino)),
         };
         let parent = spec.target.parent().unwrap_or(Path::new("/"));
-        let dir = self.dirs.resolve(parent);
+        let dir = self.resolve_parent(spec, policy);
         let found = look_below(&spec.target, &dir);
         if let Found::File(id) = &found
             && id.same_inode(&source)

@@ -111,7 +111,10 @@ impl<'a> Printer<'a> {
         match (&step.action, step.state) {
             (Action::None, _) => "=".dimmed(),
             (Action::Create { .. }, _) => "+".green().bold(),
-            (Action::Replace { .. }, LinkState::Conflict) => "!".yellow().bold(),
+            (Action::Replace { .. } | Action::Clear { .. }, LinkState::Conflict) => {
+                "!".yellow().bold()
+            }
+            (Action::Clear { .. }, _) => "!".yellow().bold(),
             (Action::Replace { .. }, _) => "~".yellow().bold(),
             (Action::Remove { .. }, _) => "-".red().bold(),
             (Action::Leave, LinkState::Conflict) => "!".yellow().bold(),
@@ -149,8 +152,11 @@ impl<'a> Printer<'a> {
         let resolution = match &step.action {
             Action::Replace {
                 displace: Displace::Backup { to },
+            }
+            | Action::Clear {
+                displace: Displace::Backup { to },
             } => format!("backup to {}", self.target(to)),
-            Action::Replace { .. } => "overwrite".to_string(),
+            Action::Replace { .. } | Action::Clear { .. } => "overwrite".to_string(),
             Action::Leave => "skipped".to_string(),
             Action::Block if step.conflict.as_ref().is_some_and(|c| !c.resolvable()) => {
                 "cannot be resolved".to_string()
@@ -194,8 +200,14 @@ impl<'a> Printer<'a> {
         push_count(&mut parts, prune, remove, remove);
         push_count(&mut parts, conflicts, "conflict", "conflicts");
         let up_to_date = plural(ok, "link up to date", "links up to date");
-        if parts.is_empty() {
-            format!("{} {up_to_date}.", "Nothing to do:".green().bold())
+        let blocked = self.plan.steps.iter().any(|s| s.action == Action::Block);
+        if self.plan.changes().count() == 0 && !blocked {
+            let skipped = if conflicts > 0 {
+                format!("; {} skipped", plural(conflicts, "conflict", "conflicts"))
+            } else {
+                String::new()
+            };
+            format!("{} {up_to_date}{skipped}.", "Nothing to do:".green().bold())
         } else if ok == 0 {
             format!("{} {}.", "Plan:".bold(), parts.join(", "))
         } else {
@@ -233,10 +245,14 @@ impl<'a> Printer<'a> {
         let relinked =
             done(&|s| matches!(s.action, Action::Replace { .. }) && s.state != LinkState::Conflict);
         let overwritten = done(&|s| {
-            s.action
-                == Action::Replace {
-                    displace: Displace::Delete,
+            matches!(
+                &s.action,
+                Action::Replace {
+                    displace: Displace::Delete
+                } | Action::Clear {
+                    displace: Displace::Delete
                 }
+            )
         });
         let pruned = done(&|s| matches!(s.action, Action::Remove { .. }));
         let mut parts = Vec::new();
@@ -257,7 +273,8 @@ impl<'a> Printer<'a> {
             let failed = format!("{} failed", outcome.failed.len());
             parts.push(failed.red().bold().to_string());
         }
-        if self.verbosity != Verbosity::Quiet && !parts.is_empty() {
+        let acted = !outcome.done.is_empty() || !outcome.failed.is_empty();
+        if self.verbosity != Verbosity::Quiet && acted {
             let done = if self.unlinking {
                 "Unlinked:"
             } else {

@@ -262,3 +262,24 @@ fn a_failing_step_is_reported_and_the_next_run_finishes() {
     s.run(&["apply"]).code(0).stdout_has("1 created");
     s.run(&["status"]).code(0);
 }
+
+/// A file in the repository standing where a directory is needed (seen through a directory link
+/// into the repository) is never cleared away by backup or overwrite.
+#[test]
+fn a_blocking_file_inside_the_repository_is_never_cleared() {
+    for policy in ["backup", "overwrite"] {
+        let s = Sandbox::new();
+        s.source("config/app", "a repo file").source("x", "x");
+        s.manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.config/app/x\"\n");
+        s.home_link(".config", "../repo/config");
+        let before = s.whole_tree();
+        s.run(&["apply", "--on-conflict", policy])
+            .code(1)
+            .stdout_has("! ~/.config/app/x");
+        assert_eq!(s.whole_tree(), before, "{policy}");
+        assert_eq!(
+            fs::read_to_string(s.repo().join("config/app")).unwrap(),
+            "a repo file"
+        );
+    }
+}

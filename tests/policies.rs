@@ -294,3 +294,44 @@ fn unlink_works_even_when_the_manifest_is_broken() {
     s.run(&["unlink"]).code(0);
     assert!(!s.home().join(".a").exists());
 }
+
+#[test]
+fn a_file_where_a_directory_is_needed_is_cleared_by_backup_and_overwrite() {
+    for policy in ["fail", "skip", "backup", "overwrite"] {
+        let s = Sandbox::new();
+        s.source("bin/a", "a").source("bin/sub/b", "b");
+        s.manifest("[[link]]\nsource = \"bin\"\ntarget = \"~/.local/bin\"\nrecursive = true\n");
+        s.home_file(".local/bin", "a file, not a directory");
+        let before = s.whole_tree();
+        let run = s.run(&["apply", "--on-conflict", policy]);
+        match policy {
+            "fail" => {
+                run.code(1)
+                    .stdout_has("~/.local/bin is a file, not a directory");
+                assert_eq!(s.whole_tree(), before);
+            }
+            "skip" => {
+                run.code(0).stdout_has("(skipped)");
+                assert_eq!(s.whole_tree(), before);
+            }
+            _ => {
+                run.code(0)
+                    .stdout_has("! ~/.local/bin ")
+                    .stdout_has("2 created");
+                assert!(s.home().join(".local/bin").is_dir());
+                assert_eq!(
+                    fs::read_to_string(s.home().join(".local/bin/sub/b")).unwrap(),
+                    "b"
+                );
+                s.run(&["status"]).code(0);
+                if policy == "backup" {
+                    let set = &s.backup_sets()[0];
+                    assert_eq!(
+                        fs::read_to_string(set.join(".local/bin")).unwrap(),
+                        "a file, not a directory"
+                    );
+                }
+            }
+        }
+    }
+}
