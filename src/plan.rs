@@ -325,6 +325,18 @@ pub fn plan(
         let at = || position(&manifest.path, manifest.entries[spec.entry].source_at);
         let step = match spec.method {
             _ if spec.source_missing => planner.missing_source(spec, policy, &at()),
+            _ if spec.target.as_os_str().len() >= libc::PATH_MAX as usize => planner.conflict(
+                spec,
+                policy,
+                Conflict::Unreadable {
+                    error: "the path is longer than this system allows (File name too long)".into(),
+                },
+                Link {
+                    method: spec.method,
+                    contents: spec.source.clone(),
+                    inode: None,
+                },
+            ),
             Method::Symlink => planner.symlink(spec, policy),
             Method::Hardlink => planner.hardlink(spec, policy).map_err(|e| {
                 Error::input(format!(

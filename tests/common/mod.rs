@@ -136,7 +136,13 @@ impl Sandbox {
 
     /// A command for the real binary, with the sandbox's environment, run in the repository.
     pub fn command(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("dotlink").unwrap();
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("dotlink"));
+        self.sandboxed(&mut cmd);
+        assert_cmd::Command::from_std(cmd)
+    }
+
+    /// Point a command's environment into the sandbox.
+    fn sandboxed(&self, cmd: &mut std::process::Command) {
         cmd.current_dir(self.repo())
             .env("HOME", self.home())
             .env("XDG_STATE_HOME", self.state())
@@ -147,8 +153,8 @@ impl Sandbox {
             .env_remove("DOTLINK_MANIFEST")
             .env_remove("DOTLINK_PROFILE")
             .env_remove("NO_COLOR")
-            .env_remove("DOTLINK_FAULT_AFTER");
-        cmd
+            .env_remove("DOTLINK_FAULT_AFTER")
+            .env_remove("DOTLINK_FAULT_ERROR_AT");
     }
 
     /// Run `dotlink ARGS…` in the sandbox.
@@ -163,6 +169,26 @@ impl Sandbox {
             cmd.env(k, v);
         }
         Run::from(cmd.args(args).output().unwrap())
+    }
+
+    /// Run as an unprivileged user, so permission checks apply even when the tests run as root
+    /// (root ignores file modes): the sandbox is handed to `nobody` and the binary is started
+    /// through `setpriv`. Without root, permissions already apply and this is `run`.
+    pub fn run_unprivileged(&self, args: &[&str]) -> Run {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return self.run(args);
+        }
+        chown_tree(&self.path(), 65534, 65534);
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(assert_cmd::cargo::cargo_bin("dotlink"))
+            .args(args);
+        self.sandboxed(&mut cmd);
+        Run::from(
+            cmd.output()
+                .expect("setpriv (util-linux) is needed to test permissions as root"),
+        )
     }
 
     /// What a home-relative path is now.
@@ -192,6 +218,15 @@ impl Sandbox {
             .unwrap_or_default();
         sets.sort();
         sets
+    }
+}
+
+fn chown_tree(path: &Path, uid: u32, gid: u32) {
+    let _ = std::os::unix::fs::lchown(path, Some(uid), Some(gid));
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        for entry in fs::read_dir(path).unwrap().flatten() {
+            chown_tree(&entry.path(), uid, gid);
+        }
     }
 }
 

@@ -1,0 +1,202 @@
+//! Faults from the system: permissions, read-only directories, files where directories must be,
+//! symlink loops, awkward names and very long paths. Each gives a clear error, leaves everything
+//! else applied or untouched as the policy says, and never panics.
+
+mod common;
+
+use common::{Run, Sandbox};
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+
+#[track_caller]
+fn no_panic(run: &Run) {
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_ne!(run.code, 101, "{}", run.stderr);
+}
+
+fn chmod(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_read_only_directory_fails_that_link_only_and_says_why() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    fs::create_dir(s.home().join(".config")).unwrap();
+    chmod(&s.home().join(".config"), 0o555);
+    let run = s.run_unprivileged(&["apply"]);
+    no_panic(&run);
+    run.code(1)
+        .stderr_has("error: ~/.config/a: cannot create link")
+        .stderr_has("Permission denied")
+        .stderr_has("hint: check the permissions")
+        .stdout_has("1 created, 1 failed");
+    assert!(
+        s.home().join(".b").is_symlink(),
+        "the other link is still made"
+    );
+    assert!(fs::symlink_metadata(s.home().join(".config/a")).is_err());
+    chmod(&s.home().join(".config"), 0o755);
+    s.run(&["apply"]).code(0).stdout_has("1 created");
+}
+
+#[test]
+fn a_backup_that_cannot_move_the_file_leaves_it_in_place() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.ro/a\"\non_conflict = \"backup\"\n");
+    s.home_file(".ro/a", "precious");
+    chmod(&s.home().join(".ro"), 0o555);
+    let run = s.run_unprivileged(&["apply"]);
+    no_panic(&run);
+    run.code(1)
+        .stderr_has("~/.ro/a")
+        .stderr_has("Permission denied");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".ro/a")).unwrap(),
+        "precious"
+    );
+    chmod(&s.home().join(".ro"), 0o755);
+}
+
+#[test]
+fn an_unreadable_directory_is_a_conflict_not_a_crash() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.locked/a\"\non_conflict = \"skip\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    fs::create_dir(s.home().join(".locked")).unwrap();
+    chmod(&s.home().join(".locked"), 0o000);
+    let run = s.run_unprivileged(&["apply"]);
+    no_panic(&run);
+    run.code(0)
+        .stdout_has("! ~/.locked/a")
+        .stdout_has("Permission denied");
+    assert!(s.home().join(".b").is_symlink());
+    chmod(&s.home().join(".locked"), 0o755);
+}
+
+#[test]
+fn a_symlink_loop_at_a_target_is_a_foreign_link() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.loop\"\n");
+    s.home_link(".loop", ".loop");
+    let run = s.run(&["apply"]);
+    no_panic(&run);
+    run.code(1).stdout_has("did not make");
+    s.run(&["apply", "--on-conflict", "overwrite"]).code(0);
+    assert_eq!(fs::read_to_string(s.home().join(".loop")).unwrap(), "a");
+}
+
+#[test]
+fn a_symlink_loop_in_the_repository_is_a_clear_error() {
+    let s = Sandbox::new();
+    symlink("loop", s.repo().join("loop")).unwrap();
+    s.manifest("[[link]]\nsource = \"loop\"\ntarget = \"~/.loop\"\n");
+    let run = s.run(&["apply"]);
+    no_panic(&run);
+    run.code(2)
+        .stderr_has("dotlink.toml:2:10")
+        .stderr_has("symlink loop");
+}
+
+#[test]
+fn a_source_replaced_by_a_symlink_out_of_the_repository_is_refused() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("keep", "k");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"keep\"\ntarget = \"~/.keep\"\n");
+    s.run(&["apply"]).code(0);
+    fs::remove_file(s.repo().join("a")).unwrap();
+    symlink("/etc/hostname", s.repo().join("a")).unwrap();
+    let before = s.whole_tree();
+    let run = s.run(&["apply"]);
+    no_panic(&run);
+    run.code(2)
+        .stderr_has("dotlink.toml:2:10: source")
+        .stderr_has("resolves to /etc/hostname, outside the repository");
+    assert_eq!(s.whole_tree(), before);
+}
+
+#[test]
+fn names_with_spaces_newlines_and_bytes_that_are_not_utf8() {
+    let s = Sandbox::new();
+    let names: [&[u8]; 4] = [b"with space", b"new\nline", b"caf\xe9", b"tab\there"];
+    for name in names {
+        let path = s.repo().join("odd").join(OsStr::from_bytes(name));
+        common::write(&path, "odd");
+    }
+    s.manifest("[[link]]\nsource = \"odd\"\ntarget = \"~/odd\"\nrecursive = true\n");
+    s.run(&["apply"]).code(0).stdout_has("4 created");
+    for name in names {
+        let link = s.home().join("odd").join(OsStr::from_bytes(name));
+        assert_eq!(fs::read_to_string(&link).unwrap(), "odd", "{link:?}");
+    }
+    s.run(&["status"]).code(0);
+    let json = s.run(&["status", "--json"]).json();
+    assert_eq!(json["summary"]["ok"], 4);
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+    // The state file keeps the exact bytes: dropping the entry prunes every one of them.
+    s.manifest("");
+    s.run(&["apply"]).code(0).stdout_has("4 pruned");
+    assert!(!s.home().join("odd").exists());
+}
+
+#[test]
+fn the_longest_names_and_paths_beyond_the_limit() {
+    let s = Sandbox::new();
+    let long = "n".repeat(255);
+    s.source(&format!("d/{long}"), "long name");
+    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/d\"\nrecursive = true\n");
+    s.run(&["apply"]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join("d").join(&long)).unwrap(),
+        "long name"
+    );
+    // Relinking a 255-byte name needs a temporary name that fits too.
+    s.manifest(
+        "[[link]]\nsource = \"d\"\ntarget = \"~/d\"\nrecursive = true\nstyle = \"absolute\"\n",
+    );
+    s.run(&["apply"]).code(0).stdout_has("1 relinked");
+
+    // A target path longer than the system allows: a clear conflict, nothing else touched.
+    let deep: Vec<String> = (0..20).map(|i| format!("{i:0>250}")).collect();
+    s.source("x", "x").source("y", "y");
+    s.manifest(&format!(
+        "[[link]]\nsource = \"x\"\ntarget = \"~/{}\"\non_conflict = \"skip\"\n[[link]]\nsource = \"y\"\ntarget = \"~/.y\"\n",
+        deep.join("/")
+    ));
+    let run = s.run(&["apply"]);
+    no_panic(&run);
+    run.code(0).stdout_has("File name too long");
+    assert!(s.home().join(".y").is_symlink());
+}
+
+#[test]
+fn a_parent_path_that_is_a_regular_file_is_explained() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.f/a\"\n");
+    s.home_file(".f", "a file");
+    let run = s.run(&["apply"]);
+    no_panic(&run);
+    run.code(1)
+        .stdout_has("~/.f is a file, not a directory, but a directory is needed there");
+    assert_eq!(fs::read_to_string(s.home().join(".f")).unwrap(), "a file");
+}
+
+#[test]
+fn a_home_that_does_not_exist_yet_is_created() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    fs::remove_dir(s.home()).unwrap();
+    s.run(&["apply"]).code(0);
+    assert_eq!(
+        fs::read_link(s.home().join(".a")).unwrap(),
+        PathBuf::from("../repo/a")
+    );
+}

@@ -1,0 +1,197 @@
+//! Hostile manifests. A dotfiles repository arrives by `git pull`, so its manifest is input, not
+//! trust: every attempt to read from outside the repository or write outside the home directory
+//! is refused before anything is touched, with the manifest's file, line and column.
+
+mod common;
+
+use common::Sandbox;
+use std::os::unix::fs::symlink;
+
+/// Refused with exit 2, naming the manifest position, and nothing at all changed.
+#[track_caller]
+fn refused(s: &Sandbox, manifest: &str, env: &[(&str, &str)], expect: &str) {
+    s.manifest(manifest);
+    let before = s.whole_tree();
+    let run = s.run_env(&["apply", "--on-conflict", "overwrite"], env);
+    run.code(2).stderr_has("dotlink.toml:").stderr_has(expect);
+    assert_eq!(s.whole_tree(), before);
+    s.run_env(&["status"], env).code(2);
+}
+
+fn sandbox() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("a", "a");
+    common::write(&s.path().join("outside/secret"), "secret");
+    s
+}
+
+#[test]
+fn sources_cannot_climb_out_of_the_repository() {
+    let s = sandbox();
+    for source in [
+        "../outside/secret",
+        "a/../../outside/secret",
+        "/etc/passwd",
+        "./../outside/secret",
+    ] {
+        refused(
+            &s,
+            &format!("[[link]]\nsource = \"{source}\"\ntarget = \"~/.x\"\n"),
+            &[],
+            "outside the repository",
+        );
+    }
+}
+
+#[test]
+fn source_globs_cannot_climb_out_of_the_repository() {
+    let s = sandbox();
+    refused(
+        &s,
+        "[[link]]\nsource = \"../outside/*\"\ntarget = \"~/\"\n",
+        &[],
+        "outside the repository",
+    );
+}
+
+#[test]
+fn symlinks_in_the_repository_cannot_lead_out_of_it() {
+    let s = sandbox();
+    symlink(s.path().join("outside"), s.repo().join("door")).unwrap();
+    symlink(s.path().join("outside/secret"), s.repo().join("peek")).unwrap();
+    // Named directly, through a directory link, by a glob, and inside a recursive tree.
+    refused(
+        &s,
+        "[[link]]\nsource = \"peek\"\ntarget = \"~/.x\"\n",
+        &[],
+        "outside the repository",
+    );
+    refused(
+        &s,
+        "[[link]]\nsource = \"door/secret\"\ntarget = \"~/.x\"\n",
+        &[],
+        "outside the repository",
+    );
+    refused(
+        &s,
+        "[[link]]\nsource = \"pe*\"\ntarget = \"~/\"\n",
+        &[],
+        "outside the repository",
+    );
+    std::fs::create_dir(s.repo().join("tree")).unwrap();
+    symlink(s.path().join("outside/secret"), s.repo().join("tree/peek")).unwrap();
+    refused(
+        &s,
+        "[[link]]\nsource = \"tree\"\ntarget = \"~/tree\"\nrecursive = true\n",
+        &[],
+        "outside the repository",
+    );
+}
+
+#[test]
+fn targets_cannot_leave_the_home_directory() {
+    let s = sandbox();
+    for target in ["/etc/x", "~/../x", "~/.config/../../x", "/tmp/x"] {
+        refused(
+            &s,
+            &format!("[[link]]\nsource = \"a\"\ntarget = \"{target}\"\n"),
+            &[],
+            "is outside the home directory",
+        );
+    }
+}
+
+#[test]
+fn other_users_homes_are_never_expanded() {
+    let s = sandbox();
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"~root/.bashrc\"\n",
+        &[],
+        "`~root` names another user's home directory",
+    );
+}
+
+#[test]
+fn environment_expansion_cannot_smuggle_paths_out() {
+    let s = sandbox();
+    let evil = [("EVIL_ABS", "/etc"), ("EVIL_UP", "../../etc")];
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"$EVIL_ABS/x\"\n",
+        &evil,
+        "is outside the home directory",
+    );
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"~/${EVIL_UP}/x\"\n",
+        &evil,
+        "is outside the home directory",
+    );
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"$HOME/../x\"\n",
+        &evil,
+        "is outside the home directory",
+    );
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"${UNSET_FOR_SURE}/x\"\n",
+        &evil,
+        "`UNSET_FOR_SURE` is not set",
+    );
+}
+
+#[test]
+fn targets_cannot_point_into_or_over_the_repository() {
+    let s = sandbox();
+    let repo = s.repo().display().to_string();
+    refused(
+        &s,
+        &format!("[[link]]\nsource = \"a\"\ntarget = \"{repo}/b\"\nallow_outside_home = true\n"),
+        &[],
+        "inside the repository",
+    );
+    refused(
+        &s,
+        &format!("[[link]]\nsource = \"a\"\ntarget = \"{repo}\"\nallow_outside_home = true\n"),
+        &[],
+        "repository",
+    );
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"~\"\n",
+        &[],
+        "home directory itself",
+    );
+}
+
+#[test]
+fn backups_cannot_be_sent_out_of_the_home_directory() {
+    let s = sandbox();
+    refused(
+        &s,
+        "[defaults]\nbackup_dir = \"/tmp/leak\"\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n",
+        &[],
+        "backup_dir",
+    );
+    refused(
+        &s,
+        "[defaults]\nbackup_dir = \"$EVIL/leak\"\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n",
+        &[("EVIL", "/tmp")],
+        "backup_dir",
+    );
+}
+
+#[test]
+fn the_explicit_opt_in_is_per_entry() {
+    let s = sandbox();
+    let outside = s.path().join("outside/link").display().to_string();
+    s.manifest(&format!(
+        "[[link]]\nsource = \"a\"\ntarget = \"{outside}\"\nallow_outside_home = true\n[[link]]\nsource = \"a\"\ntarget = \"{outside}2\"\n"
+    ));
+    s.run(&["apply"])
+        .code(2)
+        .stderr_has("dotlink.toml:7:10")
+        .stderr_has("allow_outside_home = true");
+}
