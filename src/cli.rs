@@ -47,6 +47,11 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
+    /// Use these profiles (comma-separated) for `when = { profile = … }` instead of the ones
+    /// [profiles] selects for this machine [env: DOTLINK_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -51,7 +51,7 @@ struct Loaded {
 }
 
 fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
-    let ctx = Context::from_process()?;
+    let ctx = Context::from_process(cli.profile.as_deref())?;
     let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
     let manifest = manifest::load(&path, &ctx)?;
     let specs = manifest::expand(&manifest, sources)?;
@@ -152,14 +152,12 @@ fn status_cmd(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<i32> {
     } else {
         Printer::new(&plan, verbosity).status();
     }
-    Ok(i32::from(
-        plan.steps.iter().any(|s| s.state != LinkState::Ok),
-    ))
+    Ok(i32::from(!plan.all_ok()))
 }
 
 fn unlink_cmd(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<i32> {
     // Unlinking needs only the state, so a manifest that no longer parses cannot block it.
-    let ctx = Context::from_process()?;
+    let ctx = Context::from_process(cli.profile.as_deref())?;
     let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
     let files = Files::for_manifest(&ctx.state_dir, &path);
     let repo = files

@@ -3,6 +3,7 @@
 //! reading the environment itself, so tests and the planner see one consistent picture.
 
 use crate::error::{Error, Result};
+use crate::manifest::Machine;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -13,11 +14,14 @@ pub struct Context {
     pub state_dir: PathBuf,
     /// The directory dotlink was started in; the manifest search starts here.
     pub cwd: PathBuf,
+    /// This machine, for `when` conditions.
+    pub machine: Machine,
 }
 
 impl Context {
-    /// Read the context from the running process.
-    pub fn from_process() -> Result<Context> {
+    /// Read the context from the running process. `profile` is `--profile` (a comma-separated
+    /// list), which wins over `$DOTLINK_PROFILE`.
+    pub fn from_process(profile: Option<&str>) -> Result<Context> {
         let home = dirs::home_dir()
             .filter(|h| h.is_absolute())
             .ok_or_else(|| {
@@ -31,10 +35,25 @@ impl Context {
             .unwrap_or_else(|| home.join(".local/state"));
         let cwd = std::env::current_dir()
             .map_err(|e| Error::io("read", &PathBuf::from("the current directory"), &e))?;
+        let chosen = profile
+            .map(str::to_string)
+            .or_else(|| std::env::var("DOTLINK_PROFILE").ok())
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                p.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            });
         Ok(Context {
             home,
             state_dir: state_base.join("dotlink"),
             cwd,
+            machine: Machine {
+                os: std::env::consts::OS.to_string(),
+                hostname: hostname(),
+                chosen_profiles: chosen,
+            },
         })
     }
 
@@ -42,4 +61,17 @@ impl Context {
     pub fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
+}
+
+/// This machine's host name (empty when it cannot be read).
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length; gethostname NUL-terminates within it
+    // or truncates, and we stop at the first NUL either way.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    if !ok {
+        return String::new();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }

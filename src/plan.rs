@@ -64,10 +64,12 @@ pub enum LinkState {
     Orphan,
     /// A hard link that became a separate file with the same contents.
     Diverged,
+    /// An entry whose `when` condition does not hold on this machine.
+    Skipped,
 }
 
 impl LinkState {
-    pub const ALL: [LinkState; 7] = [
+    pub const ALL: [LinkState; 8] = [
         LinkState::Ok,
         LinkState::Missing,
         LinkState::Wrong,
@@ -75,6 +77,7 @@ impl LinkState {
         LinkState::Dangling,
         LinkState::Orphan,
         LinkState::Diverged,
+        LinkState::Skipped,
     ];
 
     pub fn word(self) -> &'static str {
@@ -86,6 +89,7 @@ impl LinkState {
             LinkState::Dangling => "dangling",
             LinkState::Orphan => "orphan",
             LinkState::Diverged => "diverged",
+            LinkState::Skipped => "skipped",
         }
     }
 }
@@ -287,6 +291,13 @@ impl Plan {
         self.steps.iter().filter(|s| s.action.changes())
     }
 
+    /// Whether everything is as declared: every step `ok`, or skipped by a condition.
+    pub fn all_ok(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| matches!(s.state, LinkState::Ok | LinkState::Skipped))
+    }
+
     /// How many steps are in each state.
     pub fn count(&self, state: LinkState) -> usize {
         self.steps.iter().filter(|s| s.state == state).count()
@@ -364,6 +375,7 @@ pub fn plan(
     }
     steps.extend(orphans);
     steps.append(&mut planner.clears);
+    steps.extend(skipped_entries(manifest));
     planner.assign_rmdirs(&mut steps, specs);
 
     steps.sort_by(|a, b| {
@@ -1026,6 +1038,26 @@ fn look_below(target: &Path, dir: &Dir) -> Found {
         Dir::Exists { .. } => inspect::look(target),
         Dir::Missing { .. } | Dir::Blocked { .. } => Found::Nothing,
     }
+}
+
+/// A step for each entry whose `when` condition does not hold here, so status can show it.
+fn skipped_entries(manifest: &Manifest) -> impl Iterator<Item = Step> + '_ {
+    manifest.entries.iter().filter_map(|entry| {
+        let why = entry.skip.as_ref()?;
+        Some(Step {
+            target: entry.target.clone(),
+            source: manifest.repo.join(&entry.source),
+            method: entry.method,
+            state: LinkState::Skipped,
+            conflict: None,
+            action: Action::None,
+            detail: format!("not on this machine: {why}"),
+            policy: entry.on_conflict,
+            declared: false,
+            link: None,
+            link_count: None,
+        })
+    })
 }
 
 fn replace_link() -> Action {

@@ -109,6 +109,7 @@ impl<'a> Printer<'a> {
 
     fn marker(&self, step: &Step) -> ColoredString {
         match (&step.action, step.state) {
+            (Action::None, LinkState::Skipped) => "·".dimmed(),
             (Action::None, _) => "=".dimmed(),
             (Action::Create { .. }, _) => "+".green().bold(),
             (Action::Replace { .. } | Action::Clear { .. }, LinkState::Conflict) => {
@@ -366,6 +367,7 @@ fn state_colour(state: LinkState, text: &str) -> ColoredString {
         LinkState::Missing | LinkState::Wrong | LinkState::Diverged => text.yellow(),
         LinkState::Conflict | LinkState::Dangling => text.red(),
         LinkState::Orphan => text.cyan(),
+        LinkState::Skipped => text.dimmed(),
     }
 }
 

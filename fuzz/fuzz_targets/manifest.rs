@@ -41,6 +41,11 @@ fn world() -> &'static World {
                 home,
                 state_dir: base.join("state/dotlink"),
                 cwd: repo,
+                machine: dotlink::manifest::Machine {
+                    os: "linux".into(),
+                    hostname: "fuzz-host".into(),
+                    chosen_profiles: None,
+                },
             },
             _root: root,
         }

@@ -47,6 +47,9 @@ pub enum Sources {
 pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
     let mut specs = Vec::new();
     for (index, entry) in manifest.entries.iter().enumerate() {
+        if entry.skip.is_some() {
+            continue;
+        }
         let mut ctx = EntryExpansion {
             manifest,
             entry,
@@ -417,6 +420,11 @@ mod tests {
                 home: self.home(),
                 state_dir: self.root.path().join("state"),
                 cwd: self.root.path().to_path_buf(),
+                machine: crate::manifest::Machine {
+                    os: "linux".into(),
+                    hostname: "box".into(),
+                    chosen_profiles: None,
+                },
             };
             let path = self.root.path().join("dots/dotlink.toml");
             fs::write(&path, manifest).unwrap();

@@ -3,8 +3,10 @@
 //! before anything looks at the home directory. [`expand`] then turns the entries into
 //! concrete [`LinkSpec`]s by reading the repository.
 
+mod conditions;
 mod expand;
 
+pub use conditions::{KNOWN_OS, Machine};
 pub use expand::{LinkSpec, Sources, expand};
 
 use crate::context::Context;
@@ -96,6 +98,8 @@ pub struct Entry {
     pub ignore: GlobSet,
     pub source_at: Location,
     pub target_at: Location,
+    /// Why the entry does not apply on this machine (its `when` condition is unmet).
+    pub skip: Option<String>,
 }
 
 impl Entry {
@@ -113,6 +117,8 @@ pub struct Manifest {
     pub repo: PathBuf,
     pub settings: Settings,
     pub entries: Vec<Entry>,
+    /// The profiles active on this machine.
+    pub profiles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +126,8 @@ pub struct Manifest {
 struct RawManifest {
     #[serde(default)]
     defaults: RawDefaults,
+    #[serde(default)]
+    profiles: std::collections::BTreeMap<String, Spanned<conditions::RawProfile>>,
     #[serde(default)]
     link: Vec<RawLink>,
 }
@@ -146,6 +154,7 @@ struct RawLink {
     on_conflict: Option<Policy>,
     allow_outside_home: Option<bool>,
     ignore: Option<Vec<Spanned<String>>>,
+    when: Option<Spanned<conditions::RawWhen>>,
 }
 
 /// Where the manifest is: `--manifest`, else `$DOTLINK_MANIFEST`, else the nearest
@@ -267,8 +276,38 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
         None => ctx.state_dir.join("backups"),
     };
 
+    let mut profiles = Vec::with_capacity(raw.profiles.len());
+    for (name, profile) in raw.profiles {
+        let span = profile.span();
+        let condition =
+            conditions::Condition::from_profile(profile.into_inner()).map_err(|(s, m)| {
+                fail(
+                    if s.is_empty() { span.clone() } else { s },
+                    m,
+                    "fix the profile's condition",
+                )
+            })?;
+        profiles.push((name, condition));
+    }
+    let active_profiles = conditions::active_profiles(&profiles, &ctx.machine);
+
     let mut entries = Vec::with_capacity(raw.link.len());
     for link in raw.link {
+        let skip = match link.when {
+            Some(when) => {
+                let span = when.span();
+                let condition =
+                    conditions::Condition::from_when(when.into_inner()).map_err(|(s, m)| {
+                        fail(
+                            if s.is_empty() { span.clone() } else { s },
+                            m,
+                            "fix the entry's `when`",
+                        )
+                    })?;
+                condition.unmet(&ctx.machine, &active_profiles)
+            }
+            None => None,
+        };
         let method = link
             .method
             .as_ref()
@@ -377,6 +416,7 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
             ignore,
             source_at: at(link.source.span()),
             target_at: at(link.target.span()),
+            skip,
         });
     }
 
@@ -388,6 +428,7 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
             backup_dir,
         },
         entries,
+        profiles: active_profiles,
     })
 }
 
@@ -450,6 +491,11 @@ mod tests {
             home: home.to_path_buf(),
             state_dir: home.join(".local/state/dotlink"),
             cwd: home.to_path_buf(),
+            machine: Machine {
+                os: "linux".into(),
+                hostname: "box".into(),
+                chosen_profiles: None,
+            },
         }
     }
 
