@@ -7,7 +7,7 @@
 //! next run recover if this one dies (see [`crate::journal`]). A step that fails is reported
 //! and the rest still run, since targets are independent; the run then exits non-zero.
 
-use crate::backup::BackedUp;
+use crate::backup::{self, BackedUp};
 use crate::error::{Error, Result};
 use crate::fault;
 use crate::fsutil;
@@ -56,6 +56,14 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
                 settle(step, state);
                 if let Some(backed_up) = effects.backup {
                     outcome.backups.push(backed_up);
+                    // Written after each backup, so the index is whole whenever the run stops.
+                    backup::write_index(&plan.backup_set, &outcome.backups).map_err(|e| {
+                        Error::io(
+                            "write backup index",
+                            &backup::index_path(&plan.backup_set),
+                            &e,
+                        )
+                    })?;
                 }
             }
             Err(e) => outcome.failed.push((index, e)),

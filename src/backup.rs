@@ -2,16 +2,19 @@
 //!
 //! Each run that backs something up gets its own set, `backup_dir/<UTC timestamp>/`, holding
 //! every displaced file at its path relative to the home directory (targets outside the home
-//! under `@root/`), so a set describes itself. A set is never reused, so an earlier backup is
-//! never overwritten.
+//! under `@root/`), and an index beside it, `<UTC timestamp>.json`, naming what went where and
+//! which link took its place. A set is never reused, so an earlier backup is never overwritten.
 
+use crate::error::{Error, Result};
+use crate::fsutil;
 use crate::paths::serde_path;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One thing moved into a backup set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackedUp {
     /// Where it was.
     #[serde(with = "serde_path")]
@@ -45,6 +48,82 @@ pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
             .join("@root")
             .join(target.strip_prefix("/").unwrap_or(target)),
     }
+}
+
+/// The index file beside a set directory.
+pub fn index_path(set: &Path) -> PathBuf {
+    crate::paths::with_suffix(set, ".json")
+}
+
+/// Write a set's index (atomically, so it is always whole).
+pub fn write_index(set: &Path, entries: &[BackedUp]) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(entries).expect("index serialises");
+    fsutil::write_atomic(&index_path(set), &bytes)
+}
+
+/// One backup set, as `restore` sees it.
+#[derive(Debug, Clone)]
+pub struct BackupSet {
+    /// The set's name, its UTC timestamp.
+    pub name: String,
+    pub dir: PathBuf,
+    /// What is in it that has not been restored yet.
+    pub entries: Vec<BackedUp>,
+}
+
+/// Every backup set in `backup_dir`, oldest first.
+pub fn list(backup_dir: &Path) -> Vec<BackupSet> {
+    let Ok(read) = fs::read_dir(backup_dir) else {
+        return Vec::new();
+    };
+    let mut sets: Vec<BackupSet> = read
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            // Sets are named by their UTC timestamp: 20261124T201530Z (or …Z-2).
+            let looks_right = name.len() >= 16
+                && name.as_bytes()[8] == b'T'
+                && name[..8].bytes().all(|b| b.is_ascii_digit());
+            looks_right.then(|| {
+                let dir = e.path();
+                let entries: Vec<BackedUp> = fs::read(index_path(&dir))
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                    .unwrap_or_default();
+                let entries = entries
+                    .into_iter()
+                    .filter(|b| b.backup.symlink_metadata().is_ok())
+                    .collect();
+                BackupSet { name, dir, entries }
+            })
+        })
+        .collect();
+    sets.sort_by(|a, b| a.name.cmp(&b.name));
+    sets
+}
+
+/// The set called `name` (or at that path), or the newest one.
+pub fn find(backup_dir: &Path, name: Option<&str>) -> Result<BackupSet> {
+    let sets = list(backup_dir);
+    let found = match name {
+        None => sets.into_iter().rev().find(|s| !s.entries.is_empty()),
+        Some(name) => {
+            let wanted = Path::new(name)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(name);
+            let wanted = wanted.trim_end_matches(".json");
+            sets.into_iter().find(|s| s.name == wanted)
+        }
+    };
+    found.ok_or_else(|| {
+        let what = name.map_or("no backup to restore".to_string(), |n| {
+            format!("no backup set `{n}`")
+        });
+        Error::failure(format!("{what} in {}", backup_dir.display()))
+            .with_hint("`dotlink restore --list` shows the backups there are")
+    })
 }
 
 /// `YYYYMMDDTHHMMSSZ` in UTC (ISO 8601 basic format: sorts by time, safe in file names).

@@ -66,7 +66,7 @@ pub enum Command {
     )]
     Apply(ApplyArgs),
     /// Show what `apply` would do and change nothing (the same as `apply --dry-run`)
-    Plan(RunArgs),
+    Plan(PlanArgs),
     /// Show every declared target's state: ok, missing, wrong, conflict, dangling, orphan, diverged
     #[command(
         long_about = "Show every declared target's state, and every orphan.\n\n\
@@ -82,6 +82,68 @@ pub enum Command {
     Status(StatusArgs),
     /// Remove every link dotlink made that still points at its source, and nothing else
     Unlink(UnlinkArgs),
+    /// Move files or directories from your home into the repository and link them back
+    #[command(
+        long_about = "Move files or directories from your home into the repository, \
+        add an entry for each to dotlink.toml (keeping its comments and layout), and link them \
+        back into place.\n\n~/.zshrc goes to zshrc in the repository, ~/.config/nvim to \
+        config/nvim; --as chooses another place. Refuses paths outside the home directory and \
+        anything dotlink already manages."
+    )]
+    Adopt(AdoptArgs),
+    /// List backups, or put one back (the latest by default)
+    #[command(
+        long_about = "List the backups the `backup` policy made, or put one back (the \
+        latest by default). Only a target that is still dotlink's link (or nothing) is \
+        replaced; one you have changed since is left alone, with its backup."
+    )]
+    Restore(RestoreArgs),
+    /// Write a commented starter dotlink.toml in the current directory
+    Init,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "Examples:\n  dotlink completions bash > ~/.local/share/bash-completion/completions/dotlink\n  dotlink completions zsh > ~/.zfunc/_dotlink\n  dotlink completions fish > ~/.config/fish/completions/dotlink.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from these definitions
+    #[command(after_help = "Example:\n  dotlink man > ~/.local/share/man/man1/dotlink.1")]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Files or directories in your home directory
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Where in the repository to put it (one PATH only)
+    #[arg(long = "as", value_name = "REPO_PATH")]
+    pub place: Option<String>,
+
+    /// Show what would happen and change nothing
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// List the backups instead of restoring one
+    #[arg(long, conflicts_with = "backup")]
+    pub list: bool,
+
+    /// The backup set to put back: its timestamp name (see --list) [default: the latest]
+    #[arg(value_name = "BACKUP")]
+    pub backup: Option<String>,
+
+    /// Show what would be restored and change nothing
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +165,17 @@ pub struct RunArgs {
     /// Keep links the manifest no longer declares
     #[arg(long)]
     pub no_prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Print the plan as JSON: {"version":1,"halted":…,"actions":[{"kind","target","source",
+    /// "state","reason",…}],"summary":{…}} (see the README for every field)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

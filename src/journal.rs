@@ -26,6 +26,9 @@ use std::time::SystemTime;
 pub struct Journal {
     /// When the interrupted run started (UTC).
     pub started: String,
+    /// Where the run's backups go; its index is completed on recovery.
+    #[serde(with = "serde_path", default)]
+    pub backup_set: PathBuf,
     pub entries: Vec<Entry>,
 }
 
@@ -77,13 +80,16 @@ pub fn write(files: &Files, plan: &Plan, records: impl Fn(usize) -> Option<Recor
         .enumerate()
         .filter(|(_, s)| s.action.changes())
         .map(|(i, step)| {
-            let displace = match &step.action {
-                Action::Replace { displace } => Some(displace.clone()),
-                _ => None,
+            let (displace, temp) = match &step.action {
+                Action::Replace { displace } => {
+                    (Some(displace.clone()), Some(temp_path(&step.target)))
+                }
+                Action::Clear { displace } => (Some(displace.clone()), None),
+                _ => (None, None),
             };
             Entry {
                 target: step.target.clone(),
-                temp: displace.is_some().then(|| temp_path(&step.target)),
+                temp,
                 displace,
                 link: records(i),
                 mkdirs: match &step.action {
@@ -99,6 +105,7 @@ pub fn write(files: &Files, plan: &Plan, records: impl Fn(usize) -> Option<Recor
         .collect();
     let journal = Journal {
         started: backup::utc_stamp(SystemTime::now()),
+        backup_set: plan.backup_set.clone(),
         entries,
     };
     let bytes = serde_json::to_vec(&journal).expect("journal serialises");
@@ -149,6 +156,7 @@ pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<R
     for entry in &journal.entries {
         recover_entry(entry, state, &mut actions, &show)?;
     }
+    complete_backup_index(&journal)?;
     files.save(state)?;
     finish(files)?;
     Ok(Some(Recovery {
@@ -275,6 +283,38 @@ fn recover_entry(
         _ => {}
     }
     Ok(())
+}
+
+/// Make sure the backup set's index names every backup the interrupted run completed (the run
+/// may have stopped between a backup and the index write).
+fn complete_backup_index(journal: &Journal) -> Result<()> {
+    let set = &journal.backup_set;
+    let mut index: Vec<backup::BackedUp> = fs::read(backup::index_path(set))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let before = index.len();
+    for entry in &journal.entries {
+        if let Some(Displace::Backup { to }) = &entry.displace
+            && fs::symlink_metadata(to).is_ok()
+            && !index.iter().any(|b| b.backup == *to)
+        {
+            index.push(backup::BackedUp {
+                target: entry.target.clone(),
+                backup: to.clone(),
+                source: entry
+                    .link
+                    .as_ref()
+                    .map(|r| r.source.clone())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    if index.len() == before {
+        return Ok(());
+    }
+    backup::write_index(set, &index)
+        .map_err(|e| Error::io("write backup index", &backup::index_path(set), &e))
 }
 
 /// Whether what is at a target is the link `record` describes.

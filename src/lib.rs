@@ -5,6 +5,7 @@
 //! [`state`]) → [`report`] (print for people, JSON for scripts). [`commands`] wires them
 //! together for each subcommand of the [`cli`].
 
+pub mod adopt;
 pub mod apply;
 pub mod backup;
 pub mod cli;
@@ -18,5 +19,7 @@ pub mod journal;
 pub mod manifest;
 pub mod paths;
 pub mod plan;
+pub mod progress;
 pub mod report;
+pub mod restore;
 pub mod state;

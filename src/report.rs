@@ -420,6 +420,120 @@ pub fn status_json(plan: &Plan) -> StatusJson {
     StatusJson { entries, summary }
 }
 
+/// `plan --json`: the plan for scripts and configuration-management tools. The format is
+/// stable (see "plan --json" in the README); `version` changes if it ever has to.
+#[derive(Serialize)]
+pub struct PlanJson {
+    pub version: u32,
+    pub manifest: String,
+    /// True when a conflict under `fail` stops the whole run: nothing would change.
+    pub halted: bool,
+    pub actions: Vec<ActionJson>,
+    pub summary: BTreeMap<&'static str, usize>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct ActionJson {
+    /// create | relink | backup | overwrite | prune | skip | block | none
+    pub kind: &'static str,
+    pub target: String,
+    pub source: String,
+    /// The target's state word now.
+    pub state: LinkState,
+    pub reason: String,
+    pub method: Method,
+    /// What the symlink will store (a hard link: the source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Where what is in the way goes, for `backup`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+    /// Directories created first, top first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mkdirs: Vec<String>,
+}
+
+/// The kind of action a step is, in `plan --json`'s words.
+pub fn action_kind(step: &Step) -> &'static str {
+    match &step.action {
+        Action::None => "none",
+        Action::Create { .. } => "create",
+        Action::Replace {
+            displace: Displace::Backup { .. },
+        }
+        | Action::Clear {
+            displace: Displace::Backup { .. },
+        } => "backup",
+        Action::Replace {
+            displace: Displace::Delete,
+        }
+        | Action::Clear { .. } => "overwrite",
+        Action::Replace { .. } => "relink",
+        Action::Remove { .. } => "prune",
+        Action::Leave => "skip",
+        Action::Block => "block",
+    }
+}
+
+pub fn plan_json(plan: &Plan) -> PlanJson {
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    let actions: Vec<ActionJson> = plan
+        .steps
+        .iter()
+        .map(|step| ActionJson {
+            kind: action_kind(step),
+            target: text(&step.target),
+            source: text(&step.source),
+            state: step.state,
+            reason: step.detail.clone(),
+            method: step.method,
+            link: step
+                .link
+                .as_ref()
+                .filter(|_| step.action.changes())
+                .map(|l| text(&l.contents)),
+            backup: match &step.action {
+                Action::Replace {
+                    displace: Displace::Backup { to },
+                }
+                | Action::Clear {
+                    displace: Displace::Backup { to },
+                } => Some(text(to)),
+                _ => None,
+            },
+            mkdirs: match &step.action {
+                Action::Create { mkdirs } => mkdirs.iter().map(|d| text(d)).collect(),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    let mut summary: BTreeMap<&'static str, usize> = [
+        "create",
+        "relink",
+        "backup",
+        "overwrite",
+        "prune",
+        "skip",
+        "block",
+        "none",
+    ]
+    .into_iter()
+    .map(|k| (k, 0))
+    .collect();
+    for action in &actions {
+        *summary.entry(action.kind).or_default() += 1;
+    }
+    PlanJson {
+        version: 1,
+        manifest: text(&plan.manifest),
+        halted: plan.halted(),
+        actions,
+        summary,
+        notes: plan.notes.clone(),
+    }
+}
+
 /// An error on stderr: the cause, then the hint.
 pub fn print_error(error: &Error) {
     eprintln!("{} {}", "error:".red().bold(), error.message);

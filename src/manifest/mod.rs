@@ -4,6 +4,7 @@
 //! concrete [`LinkSpec`]s by reading the repository.
 
 mod conditions;
+pub mod edit;
 mod expand;
 
 pub use conditions::{KNOWN_OS, Machine};

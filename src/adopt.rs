@@ -1,0 +1,197 @@
+//! `adopt`: move existing dotfiles from the home directory into the repository, declare them in
+//! the manifest (keeping its comments and layout), and link them back into place.
+//!
+//! The order keeps every step recoverable: the manifest is written first, then the file moves
+//! into the repository, then the link is made by the ordinary planner and applier. A run that
+//! stops after the move leaves the file safe in the repository, and `dotlink apply` links it.
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::manifest::edit::{self, NewEntry};
+use crate::manifest::{LinkSpec, Manifest};
+use crate::paths;
+use crate::state::State;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+/// One path to adopt.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    /// Where it is now, in the home directory.
+    pub from: PathBuf,
+    /// Where it goes in the repository.
+    pub to: PathBuf,
+    /// The manifest's `source` and `target` for it.
+    pub source: String,
+    pub target: String,
+}
+
+/// Check each path and decide where it goes. `place` is `--as`, for a single path.
+pub fn prepare(
+    given: &[PathBuf],
+    place: Option<&str>,
+    manifest: &Manifest,
+    specs: &[LinkSpec],
+    state: &State,
+    ctx: &Context,
+) -> Result<Vec<Adoption>> {
+    if place.is_some() && given.len() != 1 {
+        return Err(Error::input(
+            "--as names one place, so it takes exactly one PATH",
+        ));
+    }
+    let home = &ctx.home;
+    let show = |p: &Path| paths::display(p, home);
+    let mut adoptions: Vec<Adoption> = Vec::new();
+    for path in given {
+        let from = paths::normalize(&ctx.cwd.join(path));
+        let refuse = |why: String, hint: &str| {
+            Err(Error::input(format!("cannot adopt {}: {why}", show(&from))).with_hint(hint))
+        };
+        if !from.starts_with(home) || from == *home {
+            return refuse(
+                "it is outside the home directory".into(),
+                "adopt takes files and directories inside your home",
+            );
+        }
+        let meta = match fs::symlink_metadata(&from) {
+            Ok(meta) => meta,
+            Err(e) => return refuse(crate::error::describe_io(&e), "check the path"),
+        };
+        if meta.file_type().is_symlink() {
+            let into_repo = fs::canonicalize(&from).is_ok_and(|r| r.starts_with(&manifest.repo));
+            return if into_repo || state.links.contains_key(&from) {
+                refuse(
+                    "it is already managed by dotlink (a link into the repository)".into(),
+                    "nothing to do",
+                )
+            } else {
+                refuse(
+                    "it is a symlink; adopt moves real files and directories".into(),
+                    "adopt what it points to, or replace the link with the file",
+                )
+            };
+        }
+        if specs.iter().any(|s| s.target == from) || state.links.contains_key(&from) {
+            return refuse("it is already managed by dotlink".into(), "nothing to do");
+        }
+        if let Some(inner) = specs.iter().find(|s| s.target.starts_with(&from)) {
+            return refuse(
+                format!(
+                    "it contains {}, which dotlink already manages",
+                    show(&inner.target)
+                ),
+                "adopt the files next to it one by one",
+            );
+        }
+        let real_parent = from
+            .parent()
+            .and_then(|p| fs::canonicalize(p).ok())
+            .unwrap_or_default();
+        if real_parent.starts_with(&manifest.repo) || manifest.repo.starts_with(&from) {
+            return refuse(
+                "it is inside the repository already (or contains it)".into(),
+                "nothing to do",
+            );
+        }
+        let relative = from.strip_prefix(home).unwrap_or(&from);
+        let source = match place {
+            Some(place) => {
+                let place = place.trim_end_matches('/');
+                if place.is_empty() || paths::escapes(Path::new(place)) {
+                    return Err(Error::input(format!(
+                        "--as {place}: must be a path inside the repository"
+                    )));
+                }
+                paths::normalize(Path::new(place))
+                    .to_string_lossy()
+                    .into_owned()
+            }
+            None => undotted(relative),
+        };
+        let to = manifest.repo.join(&source);
+        if fs::symlink_metadata(&to).is_ok() || adoptions.iter().any(|a| a.to == to) {
+            return refuse(
+                format!("{} already exists in the repository", to.display()),
+                "choose another place with --as PATH",
+            );
+        }
+        if source.contains(['*', '?', '[', '{']) || from.to_str().is_none() {
+            return refuse(
+                "its name cannot be written in the manifest as it is".into(),
+                "rename it, or choose a plain name with --as",
+            );
+        }
+        adoptions.push(Adoption {
+            target: format!("~/{}", relative.display()),
+            from,
+            to,
+            source,
+        });
+    }
+    Ok(adoptions)
+}
+
+/// `.config/nvim` → `config/nvim`: the repository keeps dotfiles visible.
+fn undotted(relative: &Path) -> String {
+    let mut parts = relative.components().map(|c| match c {
+        Component::Normal(name) => name.to_string_lossy().into_owned(),
+        other => other.as_os_str().to_string_lossy().into_owned(),
+    });
+    let first = parts.next().unwrap_or_default();
+    let first = match first.strip_prefix('.') {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => first,
+    };
+    std::iter::once(first)
+        .chain(parts)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Declare the adoptions in the manifest and move them into the repository. On failure,
+/// everything done so far is undone.
+pub fn move_in(adoptions: &[Adoption], manifest_path: &Path) -> Result<()> {
+    let text =
+        fs::read_to_string(manifest_path).map_err(|e| Error::io("read", manifest_path, &e))?;
+    let entries: Vec<NewEntry> = adoptions
+        .iter()
+        .map(|a| NewEntry {
+            source: a.source.clone(),
+            target: a.target.clone(),
+            comment: format!("adopted from {}", a.target),
+        })
+        .collect();
+    let edited = edit::add_links(manifest_path, &text, &entries)?;
+    fsutil::write_atomic(manifest_path, edited.as_bytes())
+        .map_err(|e| Error::io("write", manifest_path, &e))?;
+    for (done, adoption) in adoptions.iter().enumerate() {
+        let moved = adoption
+            .to
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| fsutil::move_path(&adoption.from, &adoption.to));
+        if let Err(e) = moved {
+            for back in adoptions[..done].iter().rev() {
+                let _ = fsutil::move_path(&back.to, &back.from);
+            }
+            let _ = fsutil::write_atomic(manifest_path, text.as_bytes());
+            return Err(Error::io("move into the repository", &adoption.from, &e));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_names_drop_the_leading_dot() {
+        assert_eq!(undotted(Path::new(".zshrc")), "zshrc");
+        assert_eq!(undotted(Path::new(".config/nvim")), "config/nvim");
+        assert_eq!(undotted(Path::new("bin/tool")), "bin/tool");
+        assert_eq!(undotted(Path::new(".")), ".");
+    }
+}

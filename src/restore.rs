@@ -1,0 +1,106 @@
+//! `restore`: put a backup set back where it came from — but only over what dotlink put there
+//! (its link, or nothing). A target the user has changed since is left alone, and so is its
+//! backup, so nothing is ever overwritten that dotlink did not make.
+
+use crate::backup::{BackedUp, BackupSet};
+use crate::error::Error;
+use crate::fsutil;
+use crate::inspect::{self, FileId, Found};
+use crate::journal;
+use crate::paths;
+use crate::state::State;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// What happened to each entry of a set.
+#[derive(Debug, Default)]
+pub struct Restored {
+    pub restored: Vec<BackedUp>,
+    /// Entries left alone, with why.
+    pub refused: Vec<(BackedUp, String)>,
+    pub failed: Vec<(BackedUp, Error)>,
+}
+
+/// Why the target of `entry` may not be replaced by its backup, if it may not.
+pub fn refusal(entry: &BackedUp, state: &State, home: &Path) -> Option<String> {
+    let target = &entry.target;
+    let ours = match inspect::look(target) {
+        Found::Nothing => true,
+        Found::Symlink(stored) => {
+            let parent = target.parent().unwrap_or(Path::new("/"));
+            let leads_to = paths::normalize(&parent.join(&stored));
+            state.links.contains_key(target)
+                || leads_to == entry.source
+                || fs::canonicalize(target).ok() == fs::canonicalize(&entry.source).ok()
+        }
+        Found::File(id) => {
+            let recorded = state.links.get(target).and_then(|r| r.inode) == Some((id.dev, id.ino));
+            let source = fs::metadata(&entry.source).map(|m| FileId::of(&m));
+            recorded || source.is_ok_and(|s| s.same_inode(&id))
+        }
+        _ => false,
+    };
+    (!ours).then(|| {
+        format!(
+            "{} has changed since the backup (it is not dotlink's link any more); left it, and its backup at {}",
+            paths::display(target, home),
+            paths::display(&entry.backup, home)
+        )
+    })
+}
+
+/// Put `set` back. With `dry_run`, only decide.
+pub fn restore(set: &BackupSet, state: &mut State, home: &Path, dry_run: bool) -> Restored {
+    let mut result = Restored::default();
+    for entry in &set.entries {
+        if let Some(why) = refusal(entry, state, home) {
+            result.refused.push((entry.clone(), why));
+            continue;
+        }
+        if dry_run {
+            result.restored.push(entry.clone());
+            continue;
+        }
+        match put_back(entry) {
+            Ok(()) => {
+                state.links.remove(&entry.target);
+                result.restored.push(entry.clone());
+            }
+            Err(e) => result
+                .failed
+                .push((entry.clone(), Error::io("restore", &entry.target, &e))),
+        }
+    }
+    if !dry_run && result.refused.is_empty() && result.failed.is_empty() {
+        // Everything is back: the set is spent. Only empty directories remain in it.
+        let _ = fsutil::remove_empty_tree(&set.dir);
+        let _ = fs::remove_file(crate::backup::index_path(&set.dir));
+    }
+    result
+}
+
+/// Replace what is at the target (dotlink's link, or nothing) with the backup, atomically where
+/// the filesystem allows: a file or link by one rename, a directory by an exchange.
+fn put_back(entry: &BackedUp) -> io::Result<()> {
+    let (target, backup) = (&entry.target, &entry.backup);
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    // Bring the backup into the target's directory first, so the last step is a rename.
+    let staged = journal::temp_path(target);
+    if fs::symlink_metadata(&staged).is_ok() {
+        fsutil::remove_any(&staged)?;
+    }
+    fsutil::move_path(backup, &staged)?;
+    let present = fs::symlink_metadata(target).is_ok();
+    let is_dir = fs::symlink_metadata(&staged).is_ok_and(|m| m.is_dir());
+    if present && is_dir && fsutil::exchange(&staged, target).is_ok() {
+        // The link went to the staging name.
+        return fs::remove_file(&staged);
+    }
+    if present && is_dir {
+        fs::remove_file(target)?;
+    }
+    fs::rename(&staged, target)
+}

@@ -1,0 +1,331 @@
+//! Everyday workflow commands: init, adopt, restore, plan --json, completions and the man page.
+
+mod common;
+
+use common::Sandbox;
+use std::fs;
+use std::path::PathBuf;
+
+#[test]
+fn init_writes_a_commented_valid_starter_and_never_overwrites() {
+    let s = Sandbox::new();
+    s.run(&["init"])
+        .code(0)
+        .stdout_has("Created")
+        .stdout_has("dotlink plan");
+    let text = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    assert!(text.contains("# ") && text.contains("[defaults]"));
+    s.run(&["plan"]).code(0).stdout_has("Nothing to do");
+    fs::write(s.repo().join("dotlink.toml"), "# mine\n").unwrap();
+    s.run(&["init"])
+        .code(1)
+        .stderr_has("already exists; not overwriting it");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("dotlink.toml")).unwrap(),
+        "# mine\n"
+    );
+}
+
+const COMMENTED: &str = "# My dotfiles.\n[defaults]\nprune = true  # tidy up\n\n# the shell\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n";
+
+#[test]
+fn adopt_moves_a_file_in_links_it_back_and_keeps_the_manifest_layout() {
+    let s = Sandbox::new();
+    s.source("a", "a").manifest(COMMENTED);
+    s.home_file(".gitconfig", "[user]\n")
+        .home_file(".config/nvim/init.lua", "lua");
+    s.run(&["adopt", "--dry-run", "../home/.gitconfig"])
+        .code(0)
+        .stdout_has("+ ~/.gitconfig → gitconfig")
+        .stdout_has("Dry run");
+    assert!(!s.home().join(".gitconfig").is_symlink());
+    assert_eq!(
+        fs::read_to_string(s.repo().join("dotlink.toml")).unwrap(),
+        COMMENTED
+    );
+
+    let gitconfig = s.home().join(".gitconfig");
+    let nvim = s.home().join(".config/nvim");
+    s.run(&["adopt", gitconfig.to_str().unwrap(), nvim.to_str().unwrap()])
+        .code(0)
+        .stdout_has("Adopted: 2");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("gitconfig")).unwrap(),
+        "[user]\n"
+    );
+    assert_eq!(
+        fs::read_to_string(s.repo().join("config/nvim/init.lua")).unwrap(),
+        "lua"
+    );
+    assert_eq!(
+        fs::read_link(&gitconfig).unwrap(),
+        PathBuf::from("../repo/gitconfig")
+    );
+    assert_eq!(
+        fs::read_link(&nvim).unwrap(),
+        PathBuf::from("../../repo/config/nvim")
+    );
+    let manifest = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    assert!(manifest.starts_with(COMMENTED), "{manifest}");
+    assert!(
+        manifest.contains("source = \"gitconfig\"\ntarget = \"~/.gitconfig\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("source = \"config/nvim\"\ntarget = \"~/.config/nvim\""),
+        "{manifest}"
+    );
+    s.run(&["status"]).code(1).stdout_has("missing"); // ~/.a was never applied
+    s.run(&["apply"]).code(0).stdout_has("1 created");
+    s.run(&["status"]).code(0);
+    // Adopted links are dotlink's: unlink removes them and leaves the files in the repository.
+    s.run(&["unlink"]).code(0);
+    assert!(fs::symlink_metadata(&gitconfig).is_err());
+    assert!(s.repo().join("gitconfig").is_file());
+}
+
+#[test]
+fn adopt_as_chooses_the_place_in_the_repository() {
+    let s = Sandbox::new();
+    s.manifest("");
+    s.home_file(".zshrc", "z");
+    let zshrc = s.home().join(".zshrc");
+    s.run(&["adopt", "--as", "shell/zsh/zshrc", zshrc.to_str().unwrap()])
+        .code(0);
+    assert_eq!(
+        fs::read_to_string(s.repo().join("shell/zsh/zshrc")).unwrap(),
+        "z"
+    );
+    assert_eq!(
+        fs::read_link(&zshrc).unwrap(),
+        PathBuf::from("../repo/shell/zsh/zshrc")
+    );
+}
+
+#[test]
+fn adopt_refuses_what_it_must_not_take() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["apply"]).code(0);
+    s.home_file(".gitconfig", "g")
+        .home_link(".foreign", "/etc/hostname");
+    s.source("gitconfig", "already here");
+    common::write(&s.path().join("elsewhere/file"), "x");
+    let path = |p: &str| s.home().join(p).display().to_string();
+    let before = s.whole_tree();
+    s.run(&["adopt", &path(".a")])
+        .code(2)
+        .stderr_has("already managed by dotlink");
+    s.run(&["adopt", &path(".foreign")])
+        .code(2)
+        .stderr_has("is a symlink");
+    s.run(&["adopt", &path(".gitconfig")])
+        .code(2)
+        .stderr_has("already exists in the repository")
+        .stderr_has("--as");
+    s.run(&[
+        "adopt",
+        &s.path().join("elsewhere/file").display().to_string(),
+    ])
+    .code(2)
+    .stderr_has("outside the home directory");
+    s.run(&["adopt", &path(".nope")])
+        .code(2)
+        .stderr_has("No such file");
+    s.run(&["adopt", &path("")])
+        .code(2)
+        .stderr_has("outside the home directory");
+    assert_eq!(s.whole_tree(), before, "a refused adopt changes nothing");
+}
+
+/// Back up two conflicts, then restore them after unlink, or over the links directly.
+fn backed_up() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("a", "repo a").source("d/x", "repo d");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\n");
+    s.home_file(".a", "user a").home_file(".d/notes", "user d");
+    s.run(&["apply", "--on-conflict", "backup"])
+        .code(0)
+        .stdout_has("2 backed up");
+    s
+}
+
+#[test]
+fn restore_lists_backups_and_puts_the_latest_back_over_dotlinks_links() {
+    let s = backed_up();
+    let set = s.backup_sets()[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    s.run(&["restore", "--list"])
+        .code(0)
+        .stdout_has(&set)
+        .stdout_has("2 items")
+        .stdout_has("~/.a, ~/.d");
+    let before = s.whole_tree();
+    s.run(&["restore", "--dry-run"])
+        .code(0)
+        .stdout_has("< ~/.a")
+        .stdout_has("Dry run");
+    assert_eq!(s.whole_tree(), before);
+    s.run(&["restore"])
+        .code(0)
+        .stdout_has("Restored: 2 of 2")
+        .stderr_has("the manifest still declares");
+    assert_eq!(fs::read_to_string(s.home().join(".a")).unwrap(), "user a");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".d/notes")).unwrap(),
+        "user d"
+    );
+    assert!(!s.home().join(".d").is_symlink());
+    s.run(&["restore", "--list"])
+        .code(0)
+        .stdout_has("No backups");
+    s.run(&["restore"])
+        .code(1)
+        .stderr_has("no backup to restore");
+    // They are the user's files again: apply sees conflicts, not links of its own.
+    s.run(&["status"]).code(1).stdout_has("2 conflict");
+}
+
+#[test]
+fn restore_by_name_after_unlink() {
+    let s = backed_up();
+    let name = s.backup_sets()[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    s.run(&["unlink"]).code(0);
+    s.run(&["restore", &name])
+        .code(0)
+        .stdout_has("Restored: 2 of 2");
+    assert_eq!(fs::read_to_string(s.home().join(".a")).unwrap(), "user a");
+    s.run(&["restore", "20000101T000000Z"])
+        .code(1)
+        .stderr_has("no backup set `20000101T000000Z`");
+}
+
+#[test]
+fn restore_never_overwrites_a_file_changed_since() {
+    let s = backed_up();
+    fs::remove_file(s.home().join(".a")).unwrap();
+    s.home_file(".a", "written since");
+    let run = s.run(&["restore"]);
+    run.code(1)
+        .stderr_has("~/.a has changed since the backup")
+        .stdout_has("Restored: 1 of 2");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".a")).unwrap(),
+        "written since"
+    );
+    assert_eq!(
+        fs::read_to_string(s.home().join(".d/notes")).unwrap(),
+        "user d"
+    );
+    // The refused backup is still there to restore later.
+    s.run(&["restore", "--list"])
+        .code(0)
+        .stdout_has("1 item")
+        .stdout_has("~/.a");
+}
+
+#[test]
+fn plan_json_is_stable_and_complete() {
+    let s = Sandbox::new();
+    s.source("new", "n")
+        .source("old", "o")
+        .source("conf", "c")
+        .source("same", "s");
+    s.manifest("[[link]]\nsource = \"old\"\ntarget = \"~/.old\"\n[[link]]\nsource = \"same\"\ntarget = \"~/.same\"\n");
+    s.run(&["apply"]).code(0);
+    s.home_file(".conf", "mine");
+    s.manifest(
+        "[[link]]\nsource = \"new\"\ntarget = \"~/.config/new\"\n[[link]]\nsource = \"conf\"\ntarget = \"~/.conf\"\non_conflict = \"backup\"\n[[link]]\nsource = \"same\"\ntarget = \"~/.same\"\n",
+    );
+    let before = s.whole_tree();
+    let run = s.run(&["plan", "--json"]);
+    run.code(0);
+    assert_eq!(s.whole_tree(), before);
+    let json = run.json();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["halted"], false);
+    assert_eq!(
+        json["manifest"],
+        s.repo().join("dotlink.toml").display().to_string()
+    );
+    let actions = json["actions"].as_array().unwrap();
+    let by_target = |t: &str| {
+        let path = s.home().join(t).display().to_string();
+        actions
+            .iter()
+            .find(|a| a["target"] == path.as_str())
+            .unwrap_or_else(|| panic!("{path}: {json}"))
+            .clone()
+    };
+    let create = by_target(".config/new");
+    assert_eq!(create["kind"], "create");
+    assert_eq!(create["state"], "missing");
+    assert_eq!(create["source"], s.repo().join("new").display().to_string());
+    assert_eq!(create["link"], "../../repo/new");
+    assert_eq!(
+        create["mkdirs"][0],
+        s.home().join(".config").display().to_string()
+    );
+    let backup = by_target(".conf");
+    assert_eq!(backup["kind"], "backup");
+    assert!(backup["backup"].as_str().unwrap().ends_with("/.conf"));
+    assert!(backup["reason"].as_str().unwrap().contains("regular file"));
+    assert_eq!(by_target(".old")["kind"], "prune");
+    assert_eq!(by_target(".same")["kind"], "none");
+    assert_eq!(json["summary"]["create"], 1);
+    assert_eq!(json["summary"]["backup"], 1);
+    assert_eq!(json["summary"]["prune"], 1);
+    // Under fail the plan is halted and the exit code says so.
+    let halted = s.run(&["plan", "--json", "--on-conflict", "fail"]);
+    halted.code(1);
+    assert_eq!(halted.json()["halted"], true);
+    assert_eq!(by_kind(&halted.json(), "block"), 1);
+}
+
+fn by_kind(json: &serde_json::Value, kind: &str) -> usize {
+    json["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == kind)
+        .count()
+}
+
+#[test]
+fn completions_for_each_shell_and_a_man_page() {
+    let s = Sandbox::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let run = s.run(&["completions", shell]);
+        run.code(0)
+            .stdout_has("dotlink")
+            .stdout_has("apply")
+            .stdout_has("on-conflict");
+    }
+    s.run(&["completions", "tcsh"]).code(2);
+    s.run(&["man"])
+        .code(0)
+        .stdout_has(".TH dotlink")
+        .stdout_has("apply")
+        .stdout_has("Exit status");
+}
+
+#[test]
+fn no_spinner_or_escape_codes_when_not_on_a_terminal() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let run = s.run(&["apply"]);
+    run.code(0);
+    assert_eq!(run.stderr, "");
+    assert!(!run.stdout.contains('\u{1b}') && !run.stdout.contains('\r'));
+}
