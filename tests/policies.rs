@@ -139,10 +139,9 @@ fn backup_dir_from_the_manifest_is_used() {
         .stdout_has("backed up ~/.config/b → ~/my-backups/");
     let set = fs::read_dir(s.home().join("my-backups"))
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
     assert_eq!(fs::read_to_string(set.join(".config/b")).unwrap(), "user");
 }
 
