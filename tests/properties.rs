@@ -297,8 +297,8 @@ fn check(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Apply then unlink gives back the original home, when dotlink displaced nothing.
-fn check_unlink(sc: &Scenario) -> Result<(), TestCaseError> {
+/// Apply then unlink (then restore, when the policy made backups) gives back the original home.
+fn check_unlink(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     let mut clean = sc.clone();
     clean.old.clear();
     clean.orphans = 0;
@@ -313,9 +313,18 @@ fn check_unlink(sc: &Scenario) -> Result<(), TestCaseError> {
     }
     let s = build(&clean);
     let before = s.home_tree();
-    let run = s.run(&["apply", "--on-conflict", "skip"]);
-    prop_assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = s.run(&["apply", "--on-conflict", policy]);
+    prop_assert!(
+        run.code == 0 || run.stdout.contains("link into the repository"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     s.run(&["unlink"]).code(0);
+    if policy == "backup" && !s.backup_sets().is_empty() {
+        let restored = s.run(&["restore"]);
+        prop_assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
+    }
     // Links into the repository at another source were relinked (nothing lost: they were
     // only links), so unlink takes them too; everything else is as it was.
     let without_repo_links = |t: Tree| -> Tree {
@@ -353,5 +362,8 @@ proptest! {
     fn overwrite_policy(sc in scenario()) { check(&sc, "overwrite")?; }
 
     #[test]
-    fn apply_then_unlink_restores_the_home(sc in scenario()) { check_unlink(&sc)?; }
+    fn apply_then_unlink_gives_back_the_home(sc in scenario()) { check_unlink(&sc, "skip")?; }
+
+    #[test]
+    fn apply_then_unlink_then_restore_gives_back_the_home(sc in scenario()) { check_unlink(&sc, "backup")?; }
 }
