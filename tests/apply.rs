@@ -254,9 +254,13 @@ fn dotlink_toml_example_is_a_valid_manifest() {
     s.source("zsh/zshrc", "z")
         .source("nvim/init.lua", "n")
         .source("bin/tool", "t")
-        .source("config/git/config", "g");
+        .source("config/git/config", "g")
+        .source("work/env.sh", "w");
     s.manifest(&example);
     s.run(&["plan"]).code(0).stdout_has("Plan: 4 to create.");
+    s.run(&["plan", "--profile", "work"])
+        .code(0)
+        .stdout_has("Plan: 5 to create.");
     s.run(&["apply"]).code(0);
     s.run(&["status"]).code(0);
 }

@@ -174,3 +174,15 @@ fn an_unset_variable_without_default_is_an_error() {
         .stderr_has("dotlink.toml:3:10: environment variable `DOTLINK_TEST_UNSET` is not set")
         .stderr_has("${DOTLINK_TEST_UNSET:-default}");
 }
+
+#[test]
+fn an_entry_for_another_machine_may_use_its_variables_and_places() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("mac", "m");
+    s.manifest(&format!(
+        "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"mac\"\ntarget = \"$ONLY_ON_THAT_MACHINE/prefs\"\nwhen = {{ os = \"{}\" }}\n",
+        other_os()
+    ));
+    s.run(&["apply"]).code(0).stdout_has("1 created");
+    s.run(&["status"]).code(0).stdout_has("skipped");
+}

@@ -346,51 +346,61 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
 
         let raw_target = link.target.get_ref();
         let into_dir = raw_target.ends_with('/');
-        let expanded = paths::expand(raw_target, home, &lookup)
-            .map_err(|m| fail(link.target.span(), m, "fix `target`"))?;
-        if !expanded.is_absolute() {
-            return Err(fail(
-                link.target.span(),
-                format!("target `{raw_target}` is a relative path"),
-                "start targets with `~/` (the home directory) or `/`",
-            ));
-        }
-        let target = paths::normalize(&expanded);
         let allow_outside_home = link.allow_outside_home.unwrap_or(false);
-        if !target.starts_with(home) && !allow_outside_home {
-            return Err(fail(
-                link.target.span(),
-                format!(
-                    "target {} is outside the home directory {}",
-                    target.display(),
-                    home.display()
-                ),
-                "add `allow_outside_home = true` to this entry if that is intended",
-            ));
-        }
         let recursive = link.recursive.unwrap_or(false);
         let is_glob = source.contains(['*', '?', '[', '{']);
-        if target == *home && !recursive && !is_glob {
-            return Err(fail(
-                link.target.span(),
-                "target is the home directory itself, which dotlink will not replace with a link"
-                    .into(),
-                "use `recursive = true` to link the source's files into the home directory, or name a path inside it",
-            ));
-        }
-        // A directory that merely contains the repository is fine for recursive and glob
-        // entries; each link they expand to is checked again in `expand`.
-        if target.starts_with(&repo) || target.starts_with(dir_of_manifest) {
-            return Err(fail(
-                link.target.span(),
-                format!(
-                    "target {} is inside the repository {}",
-                    target.display(),
-                    repo.display()
-                ),
-                "targets must lie outside the dotfiles repository",
-            ));
-        }
+        let checked_target = || -> Result<PathBuf> {
+            let expanded = paths::expand(raw_target, home, &lookup)
+                .map_err(|m| fail(link.target.span(), m, "fix `target`"))?;
+            if !expanded.is_absolute() {
+                return Err(fail(
+                    link.target.span(),
+                    format!("target `{raw_target}` is a relative path"),
+                    "start targets with `~/` (the home directory) or `/`",
+                ));
+            }
+            let target = paths::normalize(&expanded);
+            if !target.starts_with(home) && !allow_outside_home {
+                return Err(fail(
+                    link.target.span(),
+                    format!(
+                        "target {} is outside the home directory {}",
+                        target.display(),
+                        home.display()
+                    ),
+                    "add `allow_outside_home = true` to this entry if that is intended",
+                ));
+            }
+            if target == *home && !recursive && !is_glob {
+                return Err(fail(
+                    link.target.span(),
+                    "target is the home directory itself, which dotlink will not replace with a link"
+                        .into(),
+                    "use `recursive = true` to link the source's files into the home directory, or name a path inside it",
+                ));
+            }
+            // A directory that merely contains the repository is fine for recursive and glob
+            // entries; each link they expand to is checked again in `expand`.
+            if target.starts_with(&repo) || target.starts_with(dir_of_manifest) {
+                return Err(fail(
+                    link.target.span(),
+                    format!(
+                        "target {} is inside the repository {}",
+                        target.display(),
+                        repo.display()
+                    ),
+                    "targets must lie outside the dotfiles repository",
+                ));
+            }
+            Ok(target)
+        };
+        let target = match checked_target() {
+            Ok(target) => target,
+            // An entry that does not apply here may name variables or places of another
+            // machine; it is never linked here, so only its display needs a target.
+            Err(_) if skip.is_some() => PathBuf::from(raw_target),
+            Err(e) => return Err(e),
+        };
 
         let mut patterns = default_ignore.clone();
         patterns.extend(link.ignore.unwrap_or_default());
