@@ -186,3 +186,28 @@ fn an_entry_for_another_machine_may_use_its_variables_and_places() {
     s.run(&["apply"]).code(0).stdout_has("1 created");
     s.run(&["status"]).code(0).stdout_has("skipped");
 }
+
+#[test]
+fn entries_for_different_profiles_may_share_a_target() {
+    let s = Sandbox::new();
+    s.source("git/gitconfig-work", "work")
+        .source("git/gitconfig", "home");
+    s.manifest(
+        "[profiles]\nwork = { hostname = \"work-*\" }\nhome = { hostname = [\"laptop\", \"desk*\"] }\n[[link]]\nsource = \"git/gitconfig-work\"\ntarget = \"~/.gitconfig\"\nwhen = { profile = \"work\" }\n[[link]]\nsource = \"git/gitconfig\"\ntarget = \"~/.gitconfig\"\nwhen = { profile = \"home\" }\n",
+    );
+    s.run(&["apply", "--profile", "work"]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join(".gitconfig")).unwrap(),
+        "work"
+    );
+    s.run(&["apply", "--profile", "home"])
+        .code(0)
+        .stdout_has("1 relinked");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".gitconfig")).unwrap(),
+        "home"
+    );
+    let quiet = s.run(&["status", "-q", "--profile", "home"]);
+    quiet.code(0);
+    assert_eq!(quiet.stdout, "");
+}
