@@ -14,7 +14,7 @@ use crate::fsutil;
 use crate::journal;
 use crate::manifest::Method;
 use crate::plan::{Action, Displace, Link, Plan, Step};
-use crate::state::{Files, Record, State};
+use crate::state::{Files, State};
 use std::fs;
 use std::io;
 use std::os::unix::fs::symlink;
@@ -39,21 +39,21 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
     if plan.halted() {
         return Ok(outcome);
     }
-    let before = state.clone();
+    let mut state_changed = false;
     let changes = plan.changes().count() > 0;
     if changes {
-        journal::write(files, plan, |i| record(&plan.steps[i]))?;
+        journal::write(files, plan)?;
     }
     for (index, step) in plan.steps.iter().enumerate() {
         if !step.action.changes() {
-            settle(step, state);
+            state_changed |= settle(step, state);
             continue;
         }
         let mut effects = Effects::default();
         match execute(step, &mut effects) {
             Ok(()) => {
                 outcome.done.push(index);
-                settle(step, state);
+                state_changed |= settle(step, state);
                 if let Some(backed_up) = effects.backup {
                     outcome.backups.push(backed_up);
                     // Written after each backup, so the index is whole whenever the run stops.
@@ -68,15 +68,16 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
             }
             Err(e) => outcome.failed.push((index, e)),
         }
+        state_changed |= !effects.created.is_empty() || !effects.removed.is_empty();
         state.dirs.extend(effects.created);
         for dir in &effects.removed {
             state.dirs.remove(dir);
         }
     }
     for target in &plan.forget {
-        state.links.remove(target);
+        state_changed |= state.links.remove(target).is_some();
     }
-    if *state != before {
+    if state_changed {
         fault::point().map_err(|e| Error::io("write state file", &files.state, &e))?;
         files.save(state)?;
         outcome.state_saved = true;
@@ -87,34 +88,31 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// The state record for the link a declared step leaves at its target.
-pub fn record(step: &Step) -> Option<Record> {
-    let link = step.link.as_ref()?;
-    Some(Record {
-        target: step.target.clone(),
-        source: step.source.clone(),
-        method: link.method,
-        spelling: (link.method == Method::Symlink).then(|| link.contents.clone()),
-        inode: link.inode,
-    })
-}
-
-/// Bring the state in line with a step that is done (or needed doing nothing).
-fn settle(step: &Step, state: &mut State) {
+/// Bring the state in line with a step that is done (or needed doing nothing); returns
+/// whether the state changed.
+fn settle(step: &Step, state: &mut State) -> bool {
     match &step.action {
         Action::None | Action::Create { .. } | Action::Replace { .. } => {
-            if let Some(record) = record(step) {
-                state.links.insert(step.target.clone(), record);
+            let Some(record) = step.record() else {
+                return false;
+            };
+            // A no-op run compares thousands of records: build a new one only on a change.
+            if state
+                .links
+                .get(&step.target)
+                .is_some_and(|r| record.matches(r))
+            {
+                return false;
             }
+            state.links.insert(step.target.clone(), record.to_record());
+            true
         }
-        Action::Remove { .. } => {
-            state.links.remove(&step.target);
-        }
+        Action::Remove { .. } => state.links.remove(&step.target).is_some(),
         // A declared target left in conflict is not dotlink's link any more.
         Action::Leave | Action::Block if step.declared => {
-            state.links.remove(&step.target);
+            state.links.remove(&step.target).is_some()
         }
-        Action::Leave | Action::Block | Action::Clear { .. } => {}
+        Action::Leave | Action::Block | Action::Clear { .. } => false,
     }
 }
 

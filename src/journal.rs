@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::inspect::{self, Found};
 use crate::paths::{self, serde_path};
-use crate::plan::{Action, Displace, Plan};
-use crate::state::{Files, Record, State};
+use crate::plan::{Action, Displace, Plan, Step};
+use crate::state::{Files, Record, RecordRef, State};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io;
@@ -22,7 +22,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct Journal {
     /// When the interrupted run started (UTC).
     pub started: String,
@@ -32,7 +32,7 @@ pub struct Journal {
     pub entries: Vec<Entry>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct Entry {
     #[serde(with = "serde_path")]
     pub target: PathBuf,
@@ -72,45 +72,74 @@ pub fn temp_path(target: &Path) -> PathBuf {
     }
 }
 
-/// Write the journal for `plan` before any of its changes are made.
-pub fn write(files: &Files, plan: &Plan, records: impl Fn(usize) -> Option<Record>) -> Result<()> {
-    let entries = plan
-        .steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.action.changes())
-        .map(|(i, step)| {
-            let (displace, temp) = match &step.action {
-                Action::Replace { displace } => {
-                    (Some(displace.clone()), Some(temp_path(&step.target)))
-                }
-                Action::Clear { displace } => (Some(displace.clone()), None),
-                _ => (None, None),
-            };
-            Entry {
-                target: step.target.clone(),
-                temp,
-                displace,
-                link: records(i),
-                mkdirs: match &step.action {
-                    Action::Create { mkdirs } => mkdirs.clone(),
-                    _ => Vec::new(),
-                },
-                rmdirs: match &step.action {
-                    Action::Remove { rmdirs } => rmdirs.clone(),
-                    _ => Vec::new(),
-                },
-            }
-        })
-        .collect();
-    let journal = Journal {
+/// Write the journal for `plan` before any of its changes are made. It is streamed from the
+/// plan (a first apply of many links would otherwise hold a copy of every path twice).
+pub fn write(files: &Files, plan: &Plan) -> Result<()> {
+    let journal = JournalOut {
         started: backup::utc_stamp(SystemTime::now()),
-        backup_set: plan.backup_set.clone(),
-        entries,
+        backup_set: &plan.backup_set,
+        entries: EntriesOut(plan),
     };
-    let bytes = serde_json::to_vec(&journal).expect("journal serialises");
-    fsutil::write_atomic(&files.journal, &bytes)
-        .map_err(|e| Error::io("write journal", &files.journal, &e))
+    fsutil::write_atomic_with(&files.journal, |out| {
+        Ok(serde_json::to_writer(out, &journal)?)
+    })
+    .map_err(|e| Error::io("write journal", &files.journal, &e))
+}
+
+/// [`Journal`] as written: borrowed from the plan.
+#[derive(Serialize)]
+struct JournalOut<'a> {
+    started: String,
+    #[serde(serialize_with = "serde_path::serialize")]
+    backup_set: &'a Path,
+    entries: EntriesOut<'a>,
+}
+
+struct EntriesOut<'a>(&'a Plan);
+
+impl Serialize for EntriesOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.changes().map(EntryOut::of))
+    }
+}
+
+/// [`Entry`] as written.
+#[derive(Serialize)]
+struct EntryOut<'a> {
+    #[serde(serialize_with = "serde_path::serialize")]
+    target: &'a Path,
+    #[serde(serialize_with = "serde_path::option::serialize")]
+    temp: Option<PathBuf>,
+    displace: Option<&'a Displace>,
+    link: Option<RecordRef<'a>>,
+    #[serde(serialize_with = "serde_path::vec::serialize")]
+    mkdirs: &'a [PathBuf],
+    #[serde(serialize_with = "serde_path::vec::serialize")]
+    rmdirs: &'a [PathBuf],
+}
+
+impl<'a> EntryOut<'a> {
+    fn of(step: &'a Step) -> Self {
+        let (displace, temp) = match &step.action {
+            Action::Replace { displace } => (Some(displace), Some(temp_path(&step.target))),
+            Action::Clear { displace } => (Some(displace), None),
+            _ => (None, None),
+        };
+        EntryOut {
+            target: &step.target,
+            temp,
+            displace,
+            link: step.record(),
+            mkdirs: match &step.action {
+                Action::Create { mkdirs } => mkdirs,
+                _ => &[],
+            },
+            rmdirs: match &step.action {
+                Action::Remove { rmdirs } => rmdirs,
+                _ => &[],
+            },
+        }
+    }
 }
 
 /// Remove the journal once the run it describes is complete.

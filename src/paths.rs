@@ -178,8 +178,11 @@ pub mod serde_path {
         }
     }
 
-    pub fn serialize<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
-        to_repr(path).serialize(s)
+    pub fn serialize<P: AsRef<Path> + ?Sized, S: Serializer>(
+        path: &P,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        to_repr(path.as_ref()).serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
@@ -190,8 +193,11 @@ pub mod serde_path {
     pub mod option {
         use super::*;
 
-        pub fn serialize<S: Serializer>(path: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
-            path.as_deref().map(to_repr).serialize(s)
+        pub fn serialize<P: AsRef<Path>, S: Serializer>(
+            path: &Option<P>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            path.as_ref().map(|p| to_repr(p.as_ref())).serialize(s)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
@@ -203,9 +209,11 @@ pub mod serde_path {
     pub mod vec {
         use super::*;
 
-        pub fn serialize<S: Serializer>(paths: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
-            let reprs: Vec<Repr> = paths.iter().map(|p| to_repr(p)).collect();
-            reprs.serialize(s)
+        pub fn serialize<P: AsRef<Path>, S: Serializer>(
+            paths: &[P],
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_seq(paths.iter().map(|p| to_repr(p.as_ref())))
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::inspect::{self, Dir, Dirs, FileId, Found};
 use crate::manifest::{LinkSpec, Manifest, Method, Policy, Style, position};
 use crate::paths;
-use crate::state::{Record, State};
+use crate::state::{Record, RecordRef, State};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs;
@@ -257,6 +257,20 @@ pub struct Step {
     pub link_count: Option<u64>,
 }
 
+impl Step {
+    /// The state record for the link this step leaves at its target (declared targets only).
+    pub fn record(&self) -> Option<RecordRef<'_>> {
+        let link = self.link.as_ref()?;
+        Some(RecordRef {
+            target: &self.target,
+            source: &self.source,
+            method: link.method,
+            spelling: (link.method == Method::Symlink).then_some(link.contents.as_path()),
+            inode: link.inode,
+        })
+    }
+}
+
 /// Everything a run would do.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -391,6 +405,13 @@ pub fn plan(
             }
         })
     });
+    // Each missing directory is created once, by the first step that needs it.
+    let mut made: HashSet<PathBuf> = HashSet::new();
+    for step in &mut steps {
+        if let Action::Create { mkdirs } = &mut step.action {
+            mkdirs.retain(|dir| made.insert(dir.clone()));
+        }
+    }
 
     Ok(Plan {
         manifest: manifest.path.clone(),

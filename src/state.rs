@@ -37,6 +37,44 @@ pub struct Record {
     pub inode: Option<(u64, u64)>,
 }
 
+/// A [`Record`] borrowed from elsewhere (a plan step), written exactly as a `Record` is.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RecordRef<'a> {
+    #[serde(serialize_with = "serde_path::serialize")]
+    pub target: &'a Path,
+    #[serde(serialize_with = "serde_path::serialize")]
+    pub source: &'a Path,
+    pub method: Method,
+    #[serde(
+        serialize_with = "serde_path::option::serialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub spelling: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inode: Option<(u64, u64)>,
+}
+
+impl RecordRef<'_> {
+    pub fn to_record(self) -> Record {
+        Record {
+            target: self.target.to_path_buf(),
+            source: self.source.to_path_buf(),
+            method: self.method,
+            spelling: self.spelling.map(Path::to_path_buf),
+            inode: self.inode,
+        }
+    }
+
+    /// Whether `record` says the same.
+    pub fn matches(&self, record: &Record) -> bool {
+        record.target == self.target
+            && record.source == self.source
+            && record.method == self.method
+            && record.spelling.as_deref() == self.spelling
+            && record.inode == self.inode
+    }
+}
+
 /// What dotlink has made for one manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
@@ -46,14 +84,23 @@ pub struct State {
     pub dirs: BTreeSet<PathBuf>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct StateFile {
     version: u32,
-    #[serde(with = "serde_path")]
-    manifest: PathBuf,
     links: Vec<Record>,
     #[serde(with = "serde_path::vec", default)]
     dirs: Vec<PathBuf>,
+}
+
+/// The same, borrowing from a [`State`] for writing (no copy of thousands of records).
+#[derive(Serialize)]
+struct StateFileRef<'a> {
+    version: u32,
+    #[serde(with = "serde_path")]
+    manifest: &'a Path,
+    links: Vec<&'a Record>,
+    #[serde(serialize_with = "serde_path::vec::serialize")]
+    dirs: Vec<&'a Path>,
 }
 
 /// Where one manifest's state and journal live.
@@ -135,14 +182,13 @@ impl Files {
 
     /// Write the state atomically: readers see the old file or the new one, never half of one.
     pub fn save(&self, state: &State) -> Result<()> {
-        let file = StateFile {
+        let file = StateFileRef {
             version: VERSION,
-            manifest: self.manifest.clone(),
-            links: state.links.values().cloned().collect(),
-            dirs: state.dirs.iter().cloned().collect(),
+            manifest: &self.manifest,
+            links: state.links.values().collect(),
+            dirs: state.dirs.iter().map(PathBuf::as_path).collect(),
         };
-        let bytes = serde_json::to_vec_pretty(&file).expect("state serialises");
-        fsutil::write_atomic(&self.state, &bytes)
+        fsutil::write_atomic_with(&self.state, |out| Ok(serde_json::to_writer(out, &file)?))
             .map_err(|e| Error::io("write state file", &self.state, &e))
     }
 
