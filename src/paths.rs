@@ -132,11 +132,26 @@ pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
 
 /// A path for people: `~/…` when it is under the home directory.
 pub fn display(path: &Path, home: &Path) -> String {
-    match path.strip_prefix(home) {
-        Ok(rest) if rest.as_os_str().is_empty() => "~".to_string(),
-        Ok(rest) => format!("~/{}", rest.display()),
-        Err(_) => path.display().to_string(),
+    match below(path, home) {
+        Some(rest) if rest.as_os_str().is_empty() => "~".to_string(),
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
     }
+}
+
+/// `path` relative to `base`, for normalised absolute paths (what dotlink builds by joining).
+/// `Path::strip_prefix` says the same but compares component by component; this compares
+/// bytes, which matters when it runs for every file of a large tree.
+pub fn below<'a>(path: &'a Path, base: &Path) -> Option<&'a Path> {
+    let (path_bytes, base_bytes) = (path.as_os_str().as_bytes(), base.as_os_str().as_bytes());
+    let rest = path_bytes.strip_prefix(base_bytes)?;
+    let rest = match rest {
+        [] => rest,
+        [b'/', rest @ ..] => rest,
+        _ if base_bytes.ends_with(b"/") => rest,
+        _ => return None,
+    };
+    Some(Path::new(OsStr::from_bytes(rest)))
 }
 
 /// `path` with `suffix` appended to its last component (`a/b` + `.x` = `a/b.x`).
@@ -316,6 +331,18 @@ mod tests {
             relative(Path::new("/h/dots/nvim"), Path::new("/h/.config")),
             PathBuf::from("../dots/nvim")
         );
+    }
+
+    #[test]
+    fn below_is_a_byte_wise_strip_prefix() {
+        assert_eq!(
+            below(Path::new("/h/a/b"), Path::new("/h")),
+            Some(Path::new("a/b"))
+        );
+        assert_eq!(below(Path::new("/h"), Path::new("/h")), Some(Path::new("")));
+        assert_eq!(below(Path::new("/hx/a"), Path::new("/h")), None);
+        assert_eq!(below(Path::new("/a"), Path::new("/")), Some(Path::new("a")));
+        assert_eq!(below(Path::new("/x"), Path::new("/h")), None);
     }
 
     #[test]

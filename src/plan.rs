@@ -399,9 +399,9 @@ pub fn plan(
         );
         rb.cmp(&ra).then_with(|| {
             if ra {
-                b.target.cmp(&a.target)
+                b.target.as_os_str().cmp(a.target.as_os_str())
             } else {
-                a.target.cmp(&b.target)
+                a.target.as_os_str().cmp(b.target.as_os_str())
             }
         })
     });
@@ -440,7 +440,7 @@ pub fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Conte
         };
     }
     planner.assign_rmdirs(&mut steps, &[]);
-    steps.sort_by(|a, b| b.target.cmp(&a.target));
+    steps.sort_by(|a, b| b.target.as_os_str().cmp(a.target.as_os_str()));
     Plan {
         manifest: manifest_path.to_path_buf(),
         repo: repo.to_path_buf(),

@@ -13,6 +13,7 @@ use crate::plan::{Action, Displace, LinkState, Plan, Step};
 use colored::{ColoredString, Colorize};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
 use std::path::Path;
 
 /// How much to print.
@@ -53,9 +54,9 @@ impl<'a> Printer<'a> {
     }
 
     fn source(&self, path: &Path) -> String {
-        match path.strip_prefix(&self.plan.repo) {
-            Ok(relative) => relative.display().to_string(),
-            Err(_) => paths::display(path, &self.plan.home),
+        match paths::below(path, &self.plan.repo) {
+            Some(relative) => relative.display().to_string(),
+            None => paths::display(path, &self.plan.home),
         }
     }
 
@@ -84,6 +85,7 @@ impl<'a> Printer<'a> {
             .collect();
         let width = self.width(&shown);
         let mut announced = HashSet::new();
+        let mut out = stdout();
         for step in &shown {
             let mut line = self.line(step, width);
             // Say once which directories a run creates, on the first link that needs them.
@@ -97,13 +99,13 @@ impl<'a> Printer<'a> {
                         .to_string(),
                 );
             }
-            println!("  {} {line}", self.marker(step));
+            let _ = writeln!(out, "  {} {line}", self.marker(step));
         }
         if self.verbosity != Verbosity::Quiet {
             if !shown.is_empty() {
-                println!();
+                let _ = writeln!(out);
             }
-            println!("{}", self.plan_summary());
+            let _ = writeln!(out, "{}", self.plan_summary());
         }
     }
 
@@ -291,10 +293,10 @@ impl<'a> Printer<'a> {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
-        let steps: Vec<&Step> = self.plan.steps.iter().collect();
-        let width = self.width(&steps);
-        let mut by_target = steps.clone();
-        by_target.sort_by(|a, b| a.target.cmp(&b.target));
+        let mut by_target: Vec<&Step> = self.plan.steps.iter().collect();
+        let width = self.width(&by_target);
+        by_target.sort_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
+        let mut out = stdout();
         for step in by_target {
             let word = format!("{:<9}", step.state.word());
             let target = self.target(&step.target);
@@ -310,7 +312,7 @@ impl<'a> Printer<'a> {
                 line.push_str("  ");
                 line.push_str(&detail.dimmed().to_string());
             }
-            println!("{line}");
+            let _ = writeln!(out, "{line}");
         }
         let mut parts = Vec::new();
         for state in LinkState::ALL {
@@ -320,9 +322,9 @@ impl<'a> Printer<'a> {
             }
         }
         if parts.is_empty() {
-            println!("No links declared.");
+            let _ = writeln!(out, "No links declared.");
         } else {
-            println!("{}", parts.join(", "));
+            let _ = writeln!(out, "{}", parts.join(", "));
         }
     }
 
@@ -340,6 +342,11 @@ impl<'a> Printer<'a> {
     fn notes(&self, notes: &[String]) {
         print_notes(notes);
     }
+}
+
+/// Standard output, buffered: a listing of thousands of lines is a few writes, not one per line.
+fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::new(std::io::stdout().lock())
 }
 
 /// Notes on stderr: things worth knowing that are not errors.

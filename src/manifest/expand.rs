@@ -8,6 +8,7 @@
 
 use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
+use crate::paths;
 use globset::GlobBuilder;
 use std::collections::HashMap;
 use std::fs;
@@ -189,10 +190,7 @@ impl EntryExpansion<'_> {
         let mut walk = self.walker(&base, depth);
         while let Some(item) = base_exists.then(|| walk.next()).flatten() {
             let item = item.map_err(|e| self.walk_error(e))?;
-            let relative = item
-                .path()
-                .strip_prefix(&self.manifest.repo)
-                .unwrap_or(item.path());
+            let relative = paths::below(item.path(), &self.manifest.repo).unwrap_or(item.path());
             if !matcher.is_match(relative) {
                 continue;
             }
@@ -248,7 +246,7 @@ impl EntryExpansion<'_> {
                     "remove it from the repository or add it to `ignore`",
                 ));
             }
-            let rest = source.strip_prefix(root).unwrap_or(&source);
+            let rest = paths::below(&source, root).unwrap_or(&source);
             self.push(source.clone(), target.join(rest), false)?;
         }
         Ok(())
@@ -270,8 +268,8 @@ impl EntryExpansion<'_> {
             .sort_by_file_name()
             .into_iter()
             .filter_entry(move |item| {
-                let relative = item.path().strip_prefix(&repo).unwrap_or(item.path());
-                let top_level = relative.components().count() == 1;
+                let relative = paths::below(item.path(), &repo).unwrap_or(item.path());
+                let top_level = !relative.as_os_str().as_encoded_bytes().contains(&b'/');
                 !(item.file_name() == ".git"
                     || (top_level && Some(item.file_name()) == manifest_name.as_deref())
                     || ignore.is_match(relative))
@@ -390,7 +388,6 @@ fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::context::Context;
-    use crate::paths;
     use std::os::unix::fs::symlink;
 
     struct Repo {
