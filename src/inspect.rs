@@ -6,8 +6,11 @@
 //! once per run, however many targets share it.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::{CString, OsStr};
 use std::fs;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -71,6 +74,84 @@ pub fn look(path: &Path) -> Found {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Found::Nothing,
         Err(e) => Found::Unreadable(crate::error::describe_io(&e)),
     }
+}
+
+/// Looks at paths through a handle on their directory, kept open while consecutive paths share
+/// it (the planner visits targets directory by directory): the kernel then resolves one name,
+/// not the whole absolute path, for every target.
+#[derive(Default)]
+pub struct Looker {
+    dir: Option<(PathBuf, OwnedFd)>,
+}
+
+impl Looker {
+    /// The same answer as [`look`].
+    pub fn look(&mut self, path: &Path) -> Found {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return look(path);
+        };
+        let same = self.dir.as_ref().is_some_and(|(open, _)| open.as_os_str() == parent.as_os_str());
+        if !same {
+            self.dir = open_dir(parent).map(|fd| (parent.to_path_buf(), fd));
+        }
+        match &self.dir {
+            Some((_, fd)) => look_at(fd, name).unwrap_or_else(|| look(path)),
+            None => look(path),
+        }
+    }
+}
+
+/// A handle on a directory good for `*at` calls (`O_PATH` needs only search permission).
+fn open_dir(dir: &Path) -> Option<OwnedFd> {
+    #[cfg(target_os = "linux")]
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    #[cfg(not(target_os = "linux"))]
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    let path = CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a valid NUL-terminated path; the returned descriptor is owned from here on.
+    let fd = unsafe { libc::open(path.as_ptr(), flags) };
+    // SAFETY: `fd` was just opened by us and is not owned by anything else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
+fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
+    let name = CString::new(name.as_bytes()).ok()?;
+    let mut buf = [0u8; 4096];
+    // SAFETY: `dir` is an open descriptor, `name` is NUL-terminated, `buf` is writable for its
+    // whole length.
+    let n = unsafe { libc::readlinkat(dir.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n >= 0 {
+        let n = n as usize;
+        // A target that fills the buffer may be cut short: read it the ordinary way.
+        return (n < buf.len()).then(|| Found::Symlink(PathBuf::from(OsStr::from_bytes(&buf[..n]))));
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::ENOENT) => return Some(Found::Nothing),
+        Some(libc::ENOTDIR) => return Some(Found::NotADirectoryOnTheWay),
+        Some(libc::EINVAL) => {}
+        _ => return None,
+    }
+    // Something that is not a symlink: what kind?
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: as above; `stat` is written by fstatat before it is read.
+    let ok = unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), stat.as_mut_ptr(), libc::AT_SYMLINK_NOFOLLOW) } == 0;
+    if !ok {
+        return None;
+    }
+    // SAFETY: fstatat succeeded, so `stat` is initialised.
+    let stat = unsafe { stat.assume_init() };
+    Some(match stat.st_mode & libc::S_IFMT {
+        libc::S_IFREG => Found::File(FileId {
+            dev: stat.st_dev as u64,
+            ino: stat.st_ino as u64,
+            nlink: stat.st_nlink as u64,
+            len: stat.st_size as u64,
+        }),
+        libc::S_IFDIR => Found::Directory,
+        libc::S_IFLNK => return None,
+        _ => Found::Special,
+    })
 }
 
 /// What a directory on the way to a target really is.
@@ -246,6 +327,21 @@ mod tests {
         assert_eq!(look(&p.join("l")), Found::Symlink(PathBuf::from("nowhere")));
         assert_eq!(look(&p.join("none")), Found::Nothing);
         assert_eq!(look(&p.join("f/below")), Found::NotADirectoryOnTheWay);
+    }
+
+    #[test]
+    fn the_looker_agrees_with_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        fs::write(p.join("f"), "x").unwrap();
+        fs::create_dir(p.join("d")).unwrap();
+        symlink("nowhere", p.join("l")).unwrap();
+        symlink("x".repeat(4095), p.join("long")).unwrap();
+        let mut looker = Looker::default();
+        for name in ["f", "d", "l", "long", "none", "f/below", "d/none"] {
+            assert_eq!(looker.look(&p.join(name)), look(&p.join(name)), "{name}");
+        }
+        assert_eq!(looker.look(&p.join("nodir/x")), Found::Nothing);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use crate::backup;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::inspect::{self, Dir, Dirs, FileId, Found};
+use crate::inspect::{self, Dir, Dirs, FileId, Found, Looker};
 use crate::manifest::{LinkSpec, Manifest, Method, Policy, Style, position};
 use crate::paths;
 use crate::state::{Record, RecordRef, State};
@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::cell::OnceCell;
 use std::rc::Rc;
 use std::time::SystemTime;
 
@@ -287,7 +288,7 @@ pub struct Plan {
     pub forget: Vec<PathBuf>,
     /// Things worth saying that are not steps (stale state, damaged state file, …).
     pub notes: Vec<String>,
-    /// Where this run's backups go, if it makes any.
+    /// Where this run's backups go (empty when it makes none).
     #[serde(with = "paths::serde_path")]
     pub backup_set: PathBuf,
 }
@@ -327,12 +328,8 @@ pub fn plan(
     ctx: &Context,
 ) -> Result<Plan> {
     let declared: HashSet<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
-    let mut planner = Planner::new(
-        &manifest.repo,
-        state,
-        ctx,
-        backup::new_set(&manifest.settings.backup_dir, options.now),
-    );
+    let mut planner = Planner::new(&manifest.repo, state, ctx);
+    planner.backup_dir = Some((manifest.settings.backup_dir.clone(), options.now));
     planner.prune = options.prune && manifest.settings.prune;
 
     let mut orphans: Vec<Step> = state
@@ -420,13 +417,13 @@ pub fn plan(
         steps,
         forget: planner.forget,
         notes: planner.notes,
-        backup_set: planner.backup_set,
+        backup_set: planner.backup_set.take().unwrap_or_default(),
     })
 }
 
 /// Plan removing every link recorded in `state` that is still as dotlink made it (`unlink`).
 pub fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Context) -> Plan {
-    let mut planner = Planner::new(repo, state, ctx, PathBuf::new());
+    let mut planner = Planner::new(repo, state, ctx);
     planner.prune = true;
     let mut steps: Vec<Step> = state
         .links
@@ -448,7 +445,7 @@ pub fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Conte
         steps,
         forget: planner.forget,
         notes: planner.notes,
-        backup_set: planner.backup_set,
+        backup_set: planner.backup_set.take().unwrap_or_default(),
     }
 }
 
@@ -458,9 +455,14 @@ struct Planner<'a> {
     state: &'a State,
     prune: bool,
     dirs: Dirs,
+    looker: Looker,
+    /// The last (link directory, source directory, relative path between them).
+    relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
     /// Orphans that are still as dotlink made them, so removing them loses nothing.
     removable: HashSet<PathBuf>,
-    backup_set: PathBuf,
+    /// Where backups go and the time that names this run's set; `None` for `unlink`.
+    backup_dir: Option<(PathBuf, SystemTime)>,
+    backup_set: OnceCell<PathBuf>,
     /// Orphan links inside directories that are replaced as a whole.
     emptied: HashSet<PathBuf>,
     /// Files in the way of directories that links need, cleared by the policy.
@@ -470,20 +472,58 @@ struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    fn new(repo: &'a Path, state: &'a State, ctx: &'a Context, backup_set: PathBuf) -> Self {
+    fn new(repo: &'a Path, state: &'a State, ctx: &'a Context) -> Self {
         Planner {
             repo,
             home: &ctx.home,
             state,
             prune: true,
             dirs: Dirs::new(&ctx.home, HashSet::new()),
+            looker: Looker::default(),
+            relative_memo: None,
             removable: HashSet::new(),
-            backup_set,
+            backup_dir: None,
+            backup_set: OnceCell::new(),
             emptied: HashSet::new(),
             clears: Vec::new(),
             forget: Vec::new(),
             notes: Vec::new(),
         }
+    }
+
+    /// The relative spelling of `source` seen from `dir`. Consecutive links usually share both
+    /// directories, so the path arithmetic runs once per pair of directories, not per link.
+    fn relative(&mut self, source: &Path, dir: &Path) -> PathBuf {
+        let (Some(source_dir), Some(name)) = (source.parent(), source.file_name()) else {
+            return paths::relative(source, dir);
+        };
+        let hit = self.relative_memo.as_ref().is_some_and(|(d, s, _)| {
+            d.as_os_str() == dir.as_os_str() && s.as_os_str() == source_dir.as_os_str()
+        });
+        if !hit {
+            let between = paths::relative(source_dir, dir);
+            self.relative_memo = Some((dir.to_path_buf(), source_dir.to_path_buf(), between));
+        }
+        let (_, _, between) = self.relative_memo.as_ref().expect("just set");
+        between.join(name)
+    }
+
+    /// What is at `target`, given what its directory is: below a directory that does not exist
+    /// (or is a link this run removes) there is nothing, whatever the old link leads to.
+    fn look_below(&mut self, target: &Path, dir: &Dir) -> Found {
+        match dir {
+            Dir::Exists { .. } => self.looker.look(target),
+            Dir::Missing { .. } | Dir::Blocked { .. } => Found::Nothing,
+        }
+    }
+
+    /// This run's backup set, named when the first backup is planned (so a run without
+    /// backups never looks at the backup directory).
+    fn backup_set(&self) -> &Path {
+        self.backup_set.get_or_init(|| match &self.backup_dir {
+            Some((dir, now)) => backup::new_set(dir, *now),
+            None => PathBuf::new(),
+        })
     }
 
     fn show(&self, path: &Path) -> String {
@@ -521,7 +561,7 @@ impl<'a> Planner<'a> {
             _ if !conflict.resolvable() => Action::Block,
             Policy::Backup => Action::Replace {
                 displace: Displace::Backup {
-                    to: backup::destination(&self.backup_set, &spec.target, self.home),
+                    to: backup::destination(self.backup_set(), &spec.target, self.home),
                 },
             },
             Policy::Overwrite => Action::Replace {
@@ -551,7 +591,7 @@ impl<'a> Planner<'a> {
         };
         let displace = match policy {
             Policy::Backup => Displace::Backup {
-                to: backup::destination(&self.backup_set, at, self.home),
+                to: backup::destination(self.backup_set(), at, self.home),
             },
             Policy::Overwrite => Displace::Delete,
             Policy::Fail | Policy::Skip => return dir,
@@ -607,16 +647,19 @@ impl<'a> Planner<'a> {
         let real_parent = dir.real().unwrap_or(parent).to_path_buf();
         let contents = match spec.style {
             Style::Absolute => spec.source.clone(),
-            Style::Relative => paths::relative(&spec.source, &real_parent),
+            Style::Relative => self.relative(&spec.source, &real_parent),
         };
         let link = Link {
             method: Method::Symlink,
             contents,
             inode: None,
         };
-        let found = look_below(&spec.target, &dir);
+        let found = self.look_below(&spec.target, &dir);
+        // The usual case, a link exactly as dotlink would make it, is settled by comparing
+        // bytes; only other spellings are resolved.
         if let Found::Symlink(stored) = &found
-            && self.resolves_to(stored, &real_parent, &spec.target, &spec.source)
+            && (*stored == link.contents
+                || self.resolves_to(stored, &real_parent, &spec.target, &spec.source))
         {
             if *stored == link.contents || stored.is_absolute() == (spec.style == Style::Absolute) {
                 let kept = Link {
@@ -655,7 +698,7 @@ impl<'a> Planner<'a> {
     /// A declared link whose source does not exist (reported by `status` only; everything
     /// that links refuses such a manifest). A link still at the target is `dangling`.
     fn missing_source(&mut self, spec: &LinkSpec, policy: Policy, at: &str) -> Step {
-        let found = inspect::look(&spec.target);
+        let found = self.looker.look(&spec.target);
         let leads_there = match &found {
             Found::Symlink(stored) => {
                 let parent = spec.target.parent().unwrap_or(Path::new("/"));
@@ -847,7 +890,7 @@ impl<'a> Planner<'a> {
         };
         let parent = spec.target.parent().unwrap_or(Path::new("/"));
         let dir = self.resolve_parent(spec, policy);
-        let found = look_below(&spec.target, &dir);
+        let found = self.look_below(&spec.target, &dir);
         if let Found::File(id) = &found
             && id.same_inode(&source)
         {
@@ -952,7 +995,7 @@ impl<'a> Planner<'a> {
     /// A recorded link the manifest no longer declares (or every recorded link, for
     /// `unlink`). `None` when the record is stale: it is forgotten, with a note.
     fn orphan(&mut self, record: &Record) -> Option<Step> {
-        let found = inspect::look(&record.target);
+        let found = self.looker.look(&record.target);
         let source = fs::symlink_metadata(&record.source).ok();
         let (ours, source_alive) = match (&found, record.method) {
             (Found::Symlink(stored), Method::Symlink) => {
@@ -1052,14 +1095,6 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// What is at `target`, given what its directory is: below a directory that does not exist
-/// (or is a link this run removes) there is nothing, whatever the old link leads to.
-fn look_below(target: &Path, dir: &Dir) -> Found {
-    match dir {
-        Dir::Exists { .. } => inspect::look(target),
-        Dir::Missing { .. } | Dir::Blocked { .. } => Found::Nothing,
-    }
-}
 
 /// A step for each entry whose `when` condition does not hold here, so status can show it.
 fn skipped_entries(manifest: &Manifest) -> impl Iterator<Item = Step> + '_ {
