@@ -123,7 +123,7 @@ fn apply_cmd(
     let spinner = Progress::start("planning", verbosity != Verbosity::Quiet);
     let mut plan = plan::plan(
         &loaded.manifest,
-        &loaded.specs,
+        loaded.specs,
         &state,
         &options,
         &loaded.ctx,
@@ -175,7 +175,7 @@ fn status_cmd(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<i32> {
     let (state, _) = open_state(&loaded.files, &loaded.ctx, false, &mut notes)?;
     let mut plan = plan::plan(
         &loaded.manifest,
-        &loaded.specs,
+        loaded.specs,
         &state,
         &Options::default(),
         &loaded.ctx,
@@ -263,7 +263,7 @@ fn adopt_cmd(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<i32> {
         prune: false,
         ..Options::default()
     };
-    let mut plan = plan::plan(&manifest, &specs, &state, &options, &loaded.ctx)?;
+    let mut plan = plan::plan(&manifest, specs, &state, &options, &loaded.ctx)?;
     plan.steps
         .retain(|s| adoptions.iter().any(|a| a.from == s.target));
     plan.forget.clear();

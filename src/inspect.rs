@@ -90,7 +90,10 @@ impl Looker {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return look(path);
         };
-        let same = self.dir.as_ref().is_some_and(|(open, _)| open.as_os_str() == parent.as_os_str());
+        let same = self
+            .dir
+            .as_ref()
+            .is_some_and(|(open, _)| open.as_os_str() == parent.as_os_str());
         if !same {
             self.dir = open_dir(parent).map(|fd| (parent.to_path_buf(), fd));
         }
@@ -120,11 +123,19 @@ fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
     let mut buf = [0u8; 4096];
     // SAFETY: `dir` is an open descriptor, `name` is NUL-terminated, `buf` is writable for its
     // whole length.
-    let n = unsafe { libc::readlinkat(dir.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
     if n >= 0 {
         let n = n as usize;
         // A target that fills the buffer may be cut short: read it the ordinary way.
-        return (n < buf.len()).then(|| Found::Symlink(PathBuf::from(OsStr::from_bytes(&buf[..n]))));
+        return (n < buf.len())
+            .then(|| Found::Symlink(PathBuf::from(OsStr::from_bytes(&buf[..n]))));
     }
     match io::Error::last_os_error().raw_os_error() {
         Some(libc::ENOENT) => return Some(Found::Nothing),
@@ -135,7 +146,14 @@ fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
     // Something that is not a symlink: what kind?
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: as above; `stat` is written by fstatat before it is read.
-    let ok = unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), stat.as_mut_ptr(), libc::AT_SYMLINK_NOFOLLOW) } == 0;
+    let ok = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            stat.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } == 0;
     if !ok {
         return None;
     }

@@ -168,28 +168,64 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 /// `{"bytes": [...]}`.
 pub mod serde_path {
     use super::*;
+    use serde::de::{self, MapAccess, Visitor};
+    use serde::ser::SerializeMap;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::fmt;
 
-    #[derive(Serialize, Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Text(String),
-        Bytes { bytes: Vec<u8> },
-    }
+    /// A path as it is written: a string when it is UTF-8, otherwise `{"bytes": [...]}`.
+    struct Out<'a>(&'a Path);
 
-    fn to_repr(path: &Path) -> Repr {
-        match path.to_str() {
-            Some(text) => Repr::Text(text.to_string()),
-            None => Repr::Bytes {
-                bytes: path.as_os_str().as_bytes().to_vec(),
-            },
+    impl Serialize for Out<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0.to_str() {
+                Some(text) => s.serialize_str(text),
+                None => {
+                    let mut map = s.serialize_map(Some(1))?;
+                    map.serialize_entry("bytes", self.0.as_os_str().as_bytes())?;
+                    map.end()
+                }
+            }
         }
     }
 
-    fn from_repr(repr: Repr) -> PathBuf {
-        match repr {
-            Repr::Text(text) => PathBuf::from(text),
-            Repr::Bytes { bytes } => PathBuf::from(OsString::from_vec(bytes)),
+    /// A path as it is read (without the buffering an untagged enum would need: state files
+    /// hold thousands of paths).
+    struct In(PathBuf);
+
+    impl<'de> Deserialize<'de> for In {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<In, D::Error> {
+            d.deserialize_any(InVisitor)
+        }
+    }
+
+    struct InVisitor;
+
+    impl<'de> Visitor<'de> for InVisitor {
+        type Value = In;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a path: a string, or {\"bytes\": [...]}")
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<In, E> {
+            Ok(In(PathBuf::from(text)))
+        }
+
+        fn visit_string<E: de::Error>(self, text: String) -> Result<In, E> {
+            Ok(In(PathBuf::from(text)))
+        }
+
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<In, M::Error> {
+            let mut bytes: Option<Vec<u8>> = None;
+            while let Some(key) = map.next_key::<String>()? {
+                if key != "bytes" {
+                    return Err(de::Error::unknown_field(&key, &["bytes"]));
+                }
+                bytes = Some(map.next_value()?);
+            }
+            let bytes = bytes.ok_or_else(|| de::Error::missing_field("bytes"))?;
+            Ok(In(PathBuf::from(OsString::from_vec(bytes))))
         }
     }
 
@@ -197,11 +233,11 @@ pub mod serde_path {
         path: &P,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        to_repr(path.as_ref()).serialize(s)
+        Out(path.as_ref()).serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
-        Repr::deserialize(d).map(from_repr)
+        In::deserialize(d).map(|p| p.0)
     }
 
     /// The same for `Option<PathBuf>`.
@@ -212,15 +248,15 @@ pub mod serde_path {
             path: &Option<P>,
             s: S,
         ) -> Result<S::Ok, S::Error> {
-            path.as_ref().map(|p| to_repr(p.as_ref())).serialize(s)
+            path.as_ref().map(|p| Out(p.as_ref())).serialize(s)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
-            Option::<Repr>::deserialize(d).map(|r| r.map(from_repr))
+            Option::<In>::deserialize(d).map(|p| p.map(|p| p.0))
         }
     }
 
-    /// The same for `Vec<PathBuf>`.
+    /// The same for a list of paths.
     pub mod vec {
         use super::*;
 
@@ -228,11 +264,11 @@ pub mod serde_path {
             paths: &[P],
             s: S,
         ) -> Result<S::Ok, S::Error> {
-            s.collect_seq(paths.iter().map(|p| to_repr(p.as_ref())))
+            s.collect_seq(paths.iter().map(|p| Out(p.as_ref())))
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
-            Vec::<Repr>::deserialize(d).map(|v| v.into_iter().map(from_repr).collect())
+            Vec::<In>::deserialize(d).map(|v| v.into_iter().map(|p| p.0).collect())
         }
     }
 }

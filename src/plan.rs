@@ -19,10 +19,10 @@ use crate::manifest::{LinkSpec, Manifest, Method, Policy, Style, position};
 use crate::paths;
 use crate::state::{Record, RecordRef, State};
 use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::cell::OnceCell;
 use std::rc::Rc;
 use std::time::SystemTime;
 
@@ -319,30 +319,34 @@ impl Plan {
     }
 }
 
-/// Plan the declared links against the filesystem and the recorded state.
+/// Plan the declared links against the filesystem and the recorded state. The specs are
+/// consumed as they are planned, so a large tree is never held twice.
 pub fn plan(
     manifest: &Manifest,
-    specs: &[LinkSpec],
+    specs: Vec<LinkSpec>,
     state: &State,
     options: &Options,
     ctx: &Context,
 ) -> Result<Plan> {
-    let declared: HashSet<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
     let mut planner = Planner::new(&manifest.repo, state, ctx);
     planner.backup_dir = Some((manifest.settings.backup_dir.clone(), options.now));
     planner.prune = options.prune && manifest.settings.prune;
 
+    let declared: HashSet<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
     let mut orphans: Vec<Step> = state
         .links
         .values()
         .filter(|r| !declared.contains(r.target.as_path()))
         .filter_map(|r| planner.orphan(r))
         .collect();
+    drop(declared);
     planner.removable = orphans.iter().map(|s| s.target.clone()).collect();
     planner.dirs = Dirs::new(&ctx.home, planner.removable.clone());
 
     let mut steps = Vec::with_capacity(specs.len() + orphans.len());
     for spec in specs {
+        // Owned until the end of this iteration: its paths are freed as soon as it is planned.
+        let spec = &spec;
         let policy = options.on_conflict.unwrap_or(spec.on_conflict);
         let at = || position(&manifest.path, manifest.entries[spec.entry].source_at);
         let step = match spec.method {
@@ -387,9 +391,10 @@ pub fn plan(
     steps.extend(orphans);
     steps.append(&mut planner.clears);
     steps.extend(skipped_entries(manifest));
-    planner.assign_rmdirs(&mut steps, specs);
+    planner.assign_rmdirs(&mut steps);
 
-    steps.sort_by(|a, b| {
+    // In place: a stable sort would copy every step into a scratch buffer.
+    steps.sort_unstable_by(|a, b| {
         let (ra, rb) = (
             matches!(a.action, Action::Remove { .. }),
             matches!(b.action, Action::Remove { .. }),
@@ -436,7 +441,7 @@ pub fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Conte
             _ => String::new(),
         };
     }
-    planner.assign_rmdirs(&mut steps, &[]);
+    planner.assign_rmdirs(&mut steps);
     steps.sort_by(|a, b| b.target.as_os_str().cmp(a.target.as_os_str()));
     Plan {
         manifest: manifest_path.to_path_buf(),
@@ -1065,7 +1070,7 @@ impl<'a> Planner<'a> {
 
     /// Give each removal the directories dotlink created for it that nothing declared still
     /// needs, deepest first; the applier removes them while they are empty.
-    fn assign_rmdirs(&self, steps: &mut [Step], specs: &[LinkSpec]) {
+    fn assign_rmdirs(&self, steps: &mut [Step]) {
         if self.state.dirs.is_empty()
             || !steps
                 .iter()
@@ -1075,13 +1080,17 @@ impl<'a> Planner<'a> {
         }
         // Directories that declared targets need, and declared targets themselves (a
         // directory replaced by a link is removed by that link's step).
-        let mut needed: HashSet<&Path> = HashSet::new();
-        for spec in specs {
-            needed.extend(spec.target.ancestors());
-        }
-        for step in steps.iter_mut() {
-            if let Action::Remove { rmdirs } = &mut step.action {
-                *rmdirs = step
+        let needed: HashSet<&Path> = steps
+            .iter()
+            .filter(|s| s.declared)
+            .flat_map(|s| s.target.ancestors())
+            .collect();
+        let assigned: Vec<(usize, Vec<PathBuf>)> = steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.action, Action::Remove { .. }))
+            .map(|(i, step)| {
+                let dirs = step
                     .target
                     .ancestors()
                     .skip(1)
@@ -1090,11 +1099,16 @@ impl<'a> Planner<'a> {
                     })
                     .map(Path::to_path_buf)
                     .collect();
+                (i, dirs)
+            })
+            .collect();
+        for (i, dirs) in assigned {
+            if let Action::Remove { rmdirs } = &mut steps[i].action {
+                *rmdirs = dirs;
             }
         }
     }
 }
-
 
 /// A step for each entry whose `when` condition does not hold here, so status can show it.
 fn skipped_entries(manifest: &Manifest) -> impl Iterator<Item = Step> + '_ {
