@@ -159,6 +159,8 @@ fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
     }
     // SAFETY: fstatat succeeded, so `stat` is initialised.
     let stat = unsafe { stat.assume_init() };
+    // The widths of these fields differ between platforms; on some the casts are no-ops.
+    #[allow(clippy::unnecessary_cast)]
     Some(match stat.st_mode & libc::S_IFMT {
         libc::S_IFREG => Found::File(FileId {
             dev: stat.st_dev as u64,
