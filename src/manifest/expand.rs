@@ -141,8 +141,19 @@ impl EntryExpansion<'_> {
             ),
             _ => self.error(format!("cannot read source {}: {}", source.display(), describe_io(&e)), "check its permissions"),
         })?;
-        // Any component may be a symlink; one canonicalisation per explicit entry settles it.
-        let is_dir = self.resolve_inside(&source)?.is_dir();
+        // Resolve symlinks (and insist the result stays in the repository) only when there are
+        // any on the way: the source itself, or a directory between it and the repository.
+        let through_link = meta.file_type().is_symlink()
+            || source
+                .ancestors()
+                .skip(1)
+                .take_while(|dir| *dir != self.manifest.repo)
+                .any(|dir| fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()));
+        let is_dir = if through_link {
+            self.resolve_inside(&source)?.is_dir()
+        } else {
+            meta.is_dir()
+        };
         if meta.file_type().is_symlink() && self.entry.method == Method::Hardlink && !is_dir {
             return Err(self.error(
                 format!(
