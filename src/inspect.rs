@@ -5,7 +5,7 @@
 //! first, so an up-to-date symlink costs one system call, and [`Dirs`] resolves each directory
 //! once per run, however many targets share it.
 
-use std::collections::{HashMap, HashSet};
+use crate::state::{PathMap, PathSet};
 use std::ffi::{CString, OsStr};
 use std::fs;
 use std::io;
@@ -199,24 +199,24 @@ impl Dir {
 
 /// Resolves directories, caching every answer for the run.
 pub struct Dirs {
-    cache: HashMap<PathBuf, Rc<Dir>>,
+    cache: PathMap<Rc<Dir>>,
     /// Symlinks that this run removes before anything is created below them: directories
     /// below them count as missing. Each one passed through is remembered in `used`.
-    removed: HashSet<PathBuf>,
-    pub used: HashSet<PathBuf>,
+    removed: PathSet,
+    pub used: PathSet,
 }
 
 impl Dirs {
     /// A resolver that already knows `home` (and so never walks the components above it).
-    pub fn new(home: &Path, removed: HashSet<PathBuf>) -> Dirs {
-        let mut cache = HashMap::new();
+    pub fn new(home: &Path, removed: PathSet) -> Dirs {
+        let mut cache = PathMap::default();
         if let Ok(real) = home.canonicalize() {
             cache.insert(home.to_path_buf(), Rc::new(Dir::Exists { real, via: None }));
         }
         Dirs {
             cache,
             removed,
-            used: HashSet::new(),
+            used: PathSet::default(),
         }
     }
 
@@ -371,7 +371,7 @@ mod tests {
         fs::create_dir_all(p.join("real/sub")).unwrap();
         symlink(p.join("real"), p.join("link")).unwrap();
         fs::write(p.join("file"), "").unwrap();
-        let mut dirs = Dirs::new(&p, HashSet::new());
+        let mut dirs = Dirs::new(&p, PathSet::default());
         assert_eq!(
             *dirs.resolve(&p.join("link/sub")),
             Dir::Exists {
@@ -397,7 +397,7 @@ mod tests {
         let p = dir.path().canonicalize().unwrap();
         fs::create_dir(p.join("real")).unwrap();
         symlink(p.join("real"), p.join("link")).unwrap();
-        let mut dirs = Dirs::new(&p, HashSet::from([p.join("link")]));
+        let mut dirs = Dirs::new(&p, PathSet::from_iter([p.join("link")]));
         assert!(
             matches!(&*dirs.resolve(&p.join("link/x")), Dir::Missing { first, .. } if *first == p.join("link"))
         );

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::inspect::{self, Dir, Dirs, FileId, Found, Looker};
 use crate::manifest::{LinkSpec, Manifest, Method, Policy, Style, position};
 use crate::paths;
-use crate::state::{Record, RecordRef, State};
+use crate::state::{PathSet, Record, RecordRef, State};
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::collections::HashSet;
@@ -408,7 +408,7 @@ pub fn plan(
         })
     });
     // Each missing directory is created once, by the first step that needs it.
-    let mut made: HashSet<PathBuf> = HashSet::new();
+    let mut made = PathSet::default();
     for step in &mut steps {
         if let Action::Create { mkdirs } = &mut step.action {
             mkdirs.retain(|dir| made.insert(dir.clone()));
@@ -464,12 +464,12 @@ struct Planner<'a> {
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
     /// Orphans that are still as dotlink made them, so removing them loses nothing.
-    removable: HashSet<PathBuf>,
+    removable: PathSet,
     /// Where backups go and the time that names this run's set; `None` for `unlink`.
     backup_dir: Option<(PathBuf, SystemTime)>,
     backup_set: OnceCell<PathBuf>,
     /// Orphan links inside directories that are replaced as a whole.
-    emptied: HashSet<PathBuf>,
+    emptied: PathSet,
     /// Files in the way of directories that links need, cleared by the policy.
     clears: Vec<Step>,
     forget: Vec<PathBuf>,
@@ -483,13 +483,13 @@ impl<'a> Planner<'a> {
             home: &ctx.home,
             state,
             prune: true,
-            dirs: Dirs::new(&ctx.home, HashSet::new()),
+            dirs: Dirs::new(&ctx.home, PathSet::default()),
             looker: Looker::default(),
             relative_memo: None,
-            removable: HashSet::new(),
+            removable: PathSet::default(),
             backup_dir: None,
             backup_set: OnceCell::new(),
-            emptied: HashSet::new(),
+            emptied: PathSet::default(),
             clears: Vec::new(),
             forget: Vec::new(),
             notes: Vec::new(),

@@ -10,8 +10,9 @@ use crate::fsutil;
 use crate::manifest::Method;
 use crate::paths::serde_path;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -79,7 +80,7 @@ impl RecordRef<'_> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
     /// Links by target.
-    pub links: BTreeMap<PathBuf, Record>,
+    pub links: PathMap<Record>,
     /// Directories dotlink created to hold links; removed again when they become empty.
     pub dirs: BTreeSet<PathBuf>,
 }
@@ -185,7 +186,12 @@ impl Files {
         let file = StateFileRef {
             version: VERSION,
             manifest: &self.manifest,
-            links: state.links.values().collect(),
+            links: {
+                // Sorted, so the file is the same for the same state.
+                let mut links: Vec<&Record> = state.links.values().collect();
+                links.sort_unstable_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
+                links
+            },
             dirs: state.dirs.iter().map(PathBuf::as_path).collect(),
         };
         fsutil::write_atomic_with(&self.state, |out| Ok(serde_json::to_writer(out, &file)?))
@@ -217,10 +223,43 @@ pub struct Lock {
 
 /// FNV-1a: a stable hash for state file names (std's hasher may change between releases).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    Fnv::default().fold(bytes)
 }
+
+/// FNV-1a as a [`Hasher`], for maps keyed by paths: far cheaper than SipHash on short keys, and
+/// the keys are the user's own paths, so hash flooding is no concern.
+#[derive(Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn fold(self, bytes: &[u8]) -> u64 {
+        bytes.iter().fold(self.0, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = self.fold(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map keyed by paths.
+pub type PathMap<V> = HashMap<PathBuf, V, BuildHasherDefault<Fnv>>;
+
+/// A hash set of paths.
+pub type PathSet = HashSet<PathBuf, BuildHasherDefault<Fnv>>;
 
 #[cfg(test)]
 mod tests {
