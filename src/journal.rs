@@ -288,6 +288,8 @@ fn recover_entry(
             Ok(original) if (original.dev(), original.ino()) == (copy.dev(), copy.ino()) => {
                 fs::remove_file(to).map_err(|e| fail("remove", to, e))?;
             }
+            // A file cleared out of the way of a directory, which later steps then made.
+            Ok(now) if entry.link.is_none() && now.is_dir() => {}
             Ok(_) => actions.push(format!(
                 "both {} and a copy of it at {} exist; left both",
                 show(target),

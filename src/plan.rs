@@ -17,10 +17,9 @@ use crate::error::{Error, Result};
 use crate::inspect::{self, Dir, Dirs, FileId, Found, Looker};
 use crate::manifest::{LinkSpec, Manifest, Method, Policy, Style, position};
 use crate::paths;
-use crate::state::{PathSet, Record, RecordRef, State};
+use crate::state::{PathRefSet, PathSet, Record, RecordRef, State};
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
-use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -332,7 +331,7 @@ pub fn plan(
     planner.backup_dir = Some((manifest.settings.backup_dir.clone(), options.now));
     planner.prune = options.prune && manifest.settings.prune;
 
-    let declared: HashSet<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
+    let declared: PathRefSet = specs.iter().map(|s| s.target.as_path()).collect();
     let mut orphans: Vec<Step> = state
         .links
         .values()
@@ -1080,7 +1079,7 @@ impl<'a> Planner<'a> {
         }
         // Directories that declared targets need, and declared targets themselves (a
         // directory replaced by a link is removed by that link's step).
-        let needed: HashSet<&Path> = steps
+        let needed: PathRefSet = steps
             .iter()
             .filter(|s| s.declared)
             .flat_map(|s| s.target.ancestors())

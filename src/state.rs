@@ -261,6 +261,9 @@ pub type PathMap<V> = HashMap<PathBuf, V, BuildHasherDefault<Fnv>>;
 /// A hash set of paths.
 pub type PathSet = HashSet<PathBuf, BuildHasherDefault<Fnv>>;
 
+/// A hash set of borrowed paths.
+pub type PathRefSet<'a> = HashSet<&'a Path, BuildHasherDefault<Fnv>>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,54 +149,22 @@ fn the_manifest_is_found_by_flag_variable_or_walking_up() {
         .source("deep/er/file", "f")
         .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     let repo = s.repo();
+    let manifest = repo.join("dotlink.toml");
+    let home = s.home();
     // Walking up from a subdirectory.
-    let run = s
-        .command()
-        .current_dir(repo.join("deep/er"))
-        .arg("status")
-        .output()
-        .unwrap();
-    assert_eq!(
-        run.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    s.run_in(&repo.join("deep/er"), &["status"], &[]).code(1);
     // $DOTLINK_MANIFEST from elsewhere.
-    let run = s
-        .command()
-        .current_dir(s.home())
-        .env("DOTLINK_MANIFEST", repo.join("dotlink.toml"))
-        .arg("status")
-        .output()
-        .unwrap();
-    assert_eq!(
-        run.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    s.run_in(
+        &home,
+        &["status"],
+        &[("DOTLINK_MANIFEST", manifest.to_str().unwrap())],
+    )
+    .code(1);
     // -m with the repository directory.
-    let run = s
-        .command()
-        .current_dir(s.home())
-        .args(["-m", repo.to_str().unwrap(), "status"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        run.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    s.run_in(&home, &["-m", repo.to_str().unwrap(), "status"], &[])
+        .code(1);
     // Nothing from the home directory without either.
-    let run = s
-        .command()
-        .current_dir(s.home())
-        .arg("status")
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(2));
+    s.run_in(&home, &["status"], &[]).code(2);
 }
 
 #[test]

@@ -376,13 +376,16 @@ fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
     }
     for spec in specs {
         for ancestor in spec.target.ancestors().skip(1) {
-            if let Some(outer) = by_target.get(ancestor)
-                && outer.source_is_dir
-            {
+            if let Some(outer) = by_target.get(ancestor) {
+                let why = if outer.source_is_dir {
+                    "links to a whole directory; it would be written inside the repository"
+                } else {
+                    "links to a file, so it cannot also be a directory"
+                };
                 return Err(error_at(
                     spec,
                     format!(
-                        "target {} is inside {}, which line {} links to a whole directory; it would be written inside the repository",
+                        "target {} is inside {}, which line {} {why}",
                         spec.target.display(),
                         outer.target.display(),
                         line(outer)
@@ -593,6 +596,20 @@ mod tests {
             .unwrap_err();
         assert!(
             err.message.contains("links to a whole directory"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_target_inside_a_file_link_is_refused() {
+        let repo = Repo::new(&["a", "b"]);
+        let err = repo
+            .expand("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.a/b\"\n")
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("links to a file, so it cannot also be a directory"),
             "{}",
             err.message
         );

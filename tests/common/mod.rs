@@ -162,13 +162,19 @@ impl Sandbox {
         Run::from(self.command().args(args).output().unwrap())
     }
 
-    /// Run with extra environment variables.
-    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+    /// Run from another working directory, with extra environment variables.
+    pub fn run_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = self.command();
+        cmd.current_dir(cwd);
         for (k, v) in env {
             cmd.env(k, v);
         }
         Run::from(cmd.args(args).output().unwrap())
+    }
+
+    /// Run with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_in(&self.repo(), args, env)
     }
 
     /// Run as an unprivileged user, so permission checks apply even when the tests run as root
