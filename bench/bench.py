@@ -782,44 +782,28 @@ def report(summary, tools, sizes, peers_info, meta, has_strace, has_mem):
     p("")
     p("## Time per link (µs per file, median)")
     p("")
-    rows = []
-    for size in sizes:
-        for op in OPS:
-            row = [f"{size:,}", OP_TITLES[op]]
-            for t in tools:
-                e = summary[size][t][op]
-                row.append("–" if e["median"] is None or e["state"] in ("failed", "n/a")
-                           else f"{e['median'] / size * 1e6:.1f}")
-            rows.append(row)
-    p(markdown_table(header, rows))
-    p("")
+    def per_tool_table(value):
+        """One row per size and operation, one column per tool: value(entry, size)."""
+        rows = []
+        for size in sizes:
+            for op in OPS:
+                rows.append([f"{size:,}", OP_TITLES[op]]
+                            + [value(summary[size][t][op], size) for t in tools])
+        p(markdown_table(header, rows))
+        p("")
+
+    per_tool_table(lambda e, size: "–" if e["median"] is None or e["state"] in ("failed", "n/a")
+                   else f"{e['median'] / size * 1e6:.1f}")
     if has_strace:
         p("## System calls per link (`strace -c -f`, one untimed run)")
         p("")
-        rows = []
-        for size in sizes:
-            for op in OPS:
-                row = [f"{size:,}", OP_TITLES[op]]
-                for t in tools:
-                    e = summary[size][t][op]
-                    row.append(fmt_num(e.get("syscalls_per_link")) if e["state"] != "n/a" else "n/a")
-                rows.append(row)
-        p(markdown_table(header, rows))
-        p("")
+        per_tool_table(lambda e, size: fmt_num(e.get("syscalls_per_link"))
+                       if e["state"] != "n/a" else "n/a")
     if has_mem:
         p("## Peak memory (max RSS of the tool's process, MiB, `/usr/bin/time -f %M`, one untimed run)")
         p("")
-        rows = []
-        for size in sizes:
-            for op in OPS:
-                row = [f"{size:,}", OP_TITLES[op]]
-                for t in tools:
-                    e = summary[size][t][op]
-                    row.append("n/a" if e["state"] == "n/a" else
-                               ("–" if e["rss_kb"] is None else f"{e['rss_kb'] / 1024:.1f}"))
-                rows.append(row)
-        p(markdown_table(header, rows))
-        p("")
+        per_tool_table(lambda e, size: "n/a" if e["state"] == "n/a" else
+                       ("–" if e["rss_kb"] is None else f"{e['rss_kb'] / 1024:.1f}"))
     # Top syscalls for dotlink at the largest size.
     if has_strace:
         big = max(sizes)
