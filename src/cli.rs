@@ -67,7 +67,7 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Show what `apply` would do and change nothing (the same as `apply --dry-run`)
     Plan(PlanArgs),
-    /// Show every declared target's state: ok, missing, wrong, conflict, dangling, orphan, diverged
+    /// Show every declared target's state: ok, missing, wrong, conflict, dangling, orphan, …
     #[command(
         long_about = "Show every declared target's state, and every orphan.\n\n\
         ok        already the right link\n\
@@ -76,8 +76,9 @@ pub enum Command {
         conflict  something that is not dotlink's is in the way\n\
         dangling  a link into the repository whose source no longer exists\n\
         orphan    a link dotlink made that the manifest no longer declares\n\
-        diverged  a hard link that became a separate copy with the same contents\n\n\
-        Exits 0 when every entry is ok, 1 otherwise."
+        diverged  a hard link that became a separate copy with the same contents\n\
+        skipped   an entry whose `when` condition does not hold on this machine\n\n\
+        Exits 0 when every entry is ok (or skipped), 1 otherwise."
     )]
     Status(StatusArgs),
     /// Remove every link dotlink made that still points at its source, and nothing else
