@@ -2,8 +2,8 @@
 //! It makes no decisions; the plan says what to do and in which order.
 //!
 //! Every change is atomic on its own: a new link is made under a temporary name in the target's
-//! directory and renamed over the target, so there is never a moment without a link; what a
-//! backup displaces is moved before anything takes its place. A journal written first lets the
+//! directory and renamed over the target, so there is never a moment without a link; a backup
+//! exists before anything replaces the original. A journal written first lets the
 //! next run recover if this one dies (see [`crate::journal`]). A step that fails is reported
 //! and the rest still run, since targets are independent; the run then exits non-zero.
 
@@ -130,7 +130,7 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
             for dir in mkdirs {
                 match change(|| fs::create_dir(dir)) {
                     Ok(()) => effects.created.push(dir.clone()),
-                    // Made by an earlier step of this run; a symlink here is never good enough.
+                    // Appeared since the plan was made; a symlink here is never good enough.
                     Err(e)
                         if e.kind() == io::ErrorKind::AlreadyExists
                             && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) => {}
@@ -168,17 +168,9 @@ fn execute(step: &Step, effects: &mut Effects) -> Result<()> {
         }
         Action::Clear { displace } => {
             if let Displace::Backup { to } = displace {
-                if let Some(dir) = to.parent() {
-                    change(|| fs::create_dir_all(dir))
-                        .map_err(|e| Error::io("create backup directory", dir, &e))?;
-                }
+                prepare_backup(step, to, effects)?;
                 change(|| fsutil::move_path(target, to))
                     .map_err(|e| Error::io("back up", target, &e))?;
-                effects.backup = Some(BackedUp {
-                    target: target.clone(),
-                    backup: to.clone(),
-                    source: step.source.clone(),
-                });
             } else {
                 change(|| fsutil::remove_any(target))
                     .map_err(|e| Error::io("remove", target, &e))?;
@@ -206,15 +198,7 @@ fn put_in_place(
             .map_err(|e| Error::io("put link in place at", target, &e))
     };
     if let Displace::Backup { to } = displace {
-        if let Some(dir) = to.parent() {
-            change(|| fs::create_dir_all(dir))
-                .map_err(|e| Error::io("create backup directory", dir, &e))?;
-        }
-        effects.backup = Some(BackedUp {
-            target: target.clone(),
-            backup: to.clone(),
-            source: step.source.clone(),
-        });
+        prepare_backup(step, to, effects)?;
     }
     if !is_dir {
         if let Displace::Backup { to } = displace {
@@ -251,6 +235,20 @@ fn put_in_place(
     } else {
         rename_into_place()
     }
+}
+
+/// Make the directory a backup goes into, and note the backup for the outcome and the index.
+fn prepare_backup(step: &Step, to: &Path, effects: &mut Effects) -> Result<()> {
+    if let Some(dir) = to.parent() {
+        change(|| fs::create_dir_all(dir))
+            .map_err(|e| Error::io("create backup directory", dir, &e))?;
+    }
+    effects.backup = Some(BackedUp {
+        target: step.target.clone(),
+        backup: to.to_path_buf(),
+        source: step.source.clone(),
+    });
+    Ok(())
 }
 
 /// One filesystem change, behind the fault-injection point that tests use to stop a run.
