@@ -174,11 +174,14 @@ pub fn recover(files: &Files, state: &mut State, home: &Path) -> Result<Option<R
     };
     let show = |p: &Path| paths::display(p, home);
     let Ok(journal) = serde_json::from_slice::<Journal>(&bytes) else {
-        // A journal is written atomically, so a damaged one was never acted on.
+        // Journals are written whole, so this one was damaged afterwards and cannot be trusted;
+        // every step was atomic, and the planner sees the filesystem as it is.
         finish(files)?;
         return Ok(Some(Recovery {
             started: "unknown".into(),
-            actions: vec!["discarded a damaged journal (no changes had been made under it)".into()],
+            actions: vec![
+                "discarded a damaged journal; `dotlink status` shows where things stand".into(),
+            ],
         }));
     };
     let mut actions = Vec::new();
@@ -243,6 +246,16 @@ fn recover_entry(
                     fsutil::move_path(temp, to).map_err(|e| fail("back up", temp, e))?;
                     actions.push(format!(
                         "moved the replaced directory {} to its backup {}",
+                        show(target),
+                        show(to)
+                    ));
+                }
+                // The backup is complete (a copy across filesystems is renamed into place only
+                // when whole); what is left at the temporary name is the rest of the original.
+                Some(Displace::Backup { to }) => {
+                    fs::remove_dir_all(temp).map_err(|e| fail("remove", temp, e))?;
+                    actions.push(format!(
+                        "finished moving the replaced directory {} to its backup {}",
                         show(target),
                         show(to)
                     ));
