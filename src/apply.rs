@@ -13,7 +13,7 @@ use crate::fault;
 use crate::fsutil;
 use crate::journal;
 use crate::manifest::Method;
-use crate::plan::{Action, Displace, Link, Plan, Step};
+use crate::plan::{Action, Conflict, Displace, Link, Plan, Step};
 use crate::state::{Files, State};
 use std::fs;
 use std::io;
@@ -192,7 +192,10 @@ fn put_in_place(
     effects: &mut Effects,
 ) -> Result<()> {
     let target = &step.target;
-    let is_dir = fs::symlink_metadata(target).is_ok_and(|m| m.is_dir());
+    // What is there was seen by the planner; if it has changed since, the rename below fails
+    // rather than replacing something unplanned.
+    let is_dir = matches!(step.conflict, Some(Conflict::Directory))
+        || matches!(displace, Displace::EmptyDirectory);
     let rename_into_place = || {
         change(|| fs::rename(temp, target))
             .map_err(|e| Error::io("put link in place at", target, &e))
