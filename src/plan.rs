@@ -540,7 +540,7 @@ impl<'a> Planner<'a> {
         policy: Policy,
         state: LinkState,
         action: Action,
-        link: Link,
+        link: impl Into<Option<Link>>,
         detail: String,
     ) -> Step {
         Step {
@@ -553,7 +553,7 @@ impl<'a> Planner<'a> {
             detail,
             policy,
             declared: true,
-            link: Some(link),
+            link: link.into(),
             link_count: None,
         }
     }
@@ -727,14 +727,7 @@ impl<'a> Planner<'a> {
             "its source {} was deleted or moved ({at})",
             spec.source.display()
         );
-        let link = Link {
-            method: spec.method,
-            contents: spec.source.clone(),
-            inode: None,
-        };
-        let mut step = self.step(spec, policy, state, Action::Block, link, detail);
-        step.link = None;
-        step
+        self.step(spec, policy, state, Action::Block, None, detail)
     }
 
     /// A symlink at the target that does not resolve to the source.
@@ -1000,20 +993,18 @@ impl<'a> Planner<'a> {
     /// `unlink`). `None` when the record is stale: it is forgotten, with a note.
     fn orphan(&mut self, record: &Record) -> Option<Step> {
         let found = self.looker.look(&record.target);
-        let source = fs::symlink_metadata(&record.source).ok();
+        // The source is looked at only for a link that is still there.
+        let source = || fs::symlink_metadata(&record.source).ok();
         let (ours, source_alive) = match (&found, record.method) {
             (Found::Symlink(stored), Method::Symlink) => {
                 let parent = record.target.parent().unwrap_or(Path::new("/"));
                 let ours = record.spelling.as_deref() == Some(stored.as_path())
                     || paths::normalize(&parent.join(stored)) == record.source;
-                (ours, source.is_some())
+                (ours, source().is_some())
             }
             (Found::File(id), Method::Hardlink) => {
                 let ours = record.inode == Some((id.dev, id.ino));
-                let alive = source
-                    .as_ref()
-                    .is_some_and(|m| FileId::of(m).same_inode(id))
-                    && id.nlink > 1;
+                let alive = source().is_some_and(|m| FileId::of(&m).same_inode(id)) && id.nlink > 1;
                 (ours, alive)
             }
             _ => (false, false),
