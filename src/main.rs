@@ -8,5 +8,5 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    std::process::exit(dotlink::commands::run(dotlink::cli::Cli::parse()));
+    std::process::exit(dotlink::cli::run(dotlink::cli::args::Cli::parse()));
 }

@@ -4,16 +4,18 @@
 //! Every change is atomic on its own: a new link is made under a temporary name in the target's
 //! directory and renamed over the target, so there is never a moment without a link; a backup
 //! exists before anything replaces the original. A journal written first lets the
-//! next run recover if this one dies (see [`crate::journal`]). A step that fails is reported
+//! next run recover if this one dies (see [`crate::apply::journal`]). A step that fails is reported
 //! and the rest still run, since targets are independent; the run then exits non-zero.
 
-use crate::backup::{self, BackedUp};
+pub mod fault;
+pub mod fsutil;
+pub mod journal;
+pub mod restore;
+
 use crate::error::{Error, Result};
-use crate::fault;
-use crate::fsutil;
-use crate::journal;
 use crate::manifest::Method;
 use crate::plan::{Action, Conflict, Displace, Link, Plan, Step};
+use crate::state::backup::{self, BackedUp};
 use crate::state::{Files, State};
 use std::fs;
 use std::io;

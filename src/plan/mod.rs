@@ -11,13 +11,16 @@
 //!   directory link that has to become a real directory when a source changes type;
 //! - a stale state entry is forgotten with a note, never an error.
 
-use crate::backup;
+pub mod adopt;
+pub mod inspect;
+
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::inspect::{self, Dir, Dirs, FileId, Found, Looker};
 use crate::manifest::{LinkSpec, Manifest, Method, Policy, Style, position};
 use crate::paths;
+use crate::state::backup;
 use crate::state::{PathRefSet, PathSet, Record, RecordRef, State};
+use inspect::{Dir, Dirs, FileId, Found, Looker};
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::fs;

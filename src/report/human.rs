@@ -5,8 +5,8 @@
 //! everywhere: targets as `~/…`, sources relative to the repository.
 
 use crate::apply::Outcome;
+use crate::apply::journal::Recovery;
 use crate::error::Error;
-use crate::journal::Recovery;
 use crate::manifest::Method;
 use crate::paths;
 use crate::plan::{Action, Displace, LinkState, Plan, Step};

@@ -5,8 +5,8 @@
 //! under `@root/`), and an index beside it, `<UTC timestamp>.json`, naming what went where and
 //! which link took its place. A set is never reused, so an earlier backup is never overwritten.
 
+use crate::apply::fsutil;
 use crate::error::{Error, Result};
-use crate::fsutil;
 use crate::paths::serde_path;
 use serde::{Deserialize, Serialize};
 use std::fs;

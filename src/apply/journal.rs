@@ -8,12 +8,12 @@
 //! anything that was moved to a backup but not yet replaced by its link, and record the links
 //! that were made, so they can be pruned later.
 
-use crate::backup;
+use crate::apply::fsutil;
 use crate::error::{Error, Result};
-use crate::fsutil;
-use crate::inspect::{self, Found};
 use crate::paths::{self, serde_path};
+use crate::plan::inspect::{self, Found};
 use crate::plan::{Action, Displace, Plan, Step};
+use crate::state::backup;
 use crate::state::{Files, Record, RecordRef, State};
 use serde::{Deserialize, Serialize};
 use std::fs;

@@ -1,19 +1,21 @@
 //! The commands: each wires the stages together (manifest → plan → apply → report) and
 //! decides its exit code: 0 success, 1 conflicts or failures, 2 bad usage or manifest.
 
-use crate::adopt;
+pub mod args;
+
 use crate::apply;
-use crate::backup;
-use crate::cli::{AdoptArgs, Cli, Command, RestoreArgs, RunArgs};
+use crate::apply::journal;
+use crate::apply::restore;
+use crate::cli::args::{AdoptArgs, Cli, Command, RestoreArgs, RunArgs};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::journal;
 use crate::manifest::{self, LinkSpec, Manifest, Sources};
 use crate::paths;
+use crate::plan::adopt;
 use crate::plan::{self, Action, LinkState, Options, Plan};
-use crate::progress::Progress;
+use crate::report::progress::Progress;
 use crate::report::{self, Printer, Verbosity};
-use crate::restore;
+use crate::state::backup;
 use crate::state::{Files, Lock, State};
 use clap::CommandFactory;
 use colored::Colorize;

@@ -5,9 +5,9 @@
 //! into the repository, then the link is made by the ordinary planner and applier. A run that
 //! stops after the move leaves the file safe in the repository, and `dotlink apply` links it.
 
+use crate::apply::fsutil;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::fsutil;
 use crate::manifest::edit::{self, NewEntry};
 use crate::manifest::{LinkSpec, Manifest};
 use crate::paths;

@@ -2,13 +2,13 @@
 //! (its link, or nothing). A target the user has changed since is left alone, and so is its
 //! backup, so nothing is ever overwritten that dotlink did not make.
 
-use crate::backup::{BackedUp, BackupSet};
+use crate::apply::fsutil;
+use crate::apply::journal;
 use crate::error::Error;
-use crate::fsutil;
-use crate::inspect::{self, FileId, Found};
-use crate::journal;
 use crate::paths;
+use crate::plan::inspect::{self, FileId, Found};
 use crate::state::State;
+use crate::state::backup::{BackedUp, BackupSet};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -75,7 +75,7 @@ pub fn restore(set: &BackupSet, state: &mut State, home: &Path, dry_run: bool) -
     if !dry_run && result.refused.is_empty() && result.failed.is_empty() {
         // Everything is back: the set is spent. Only empty directories remain in it.
         let _ = fsutil::remove_empty_tree(&set.dir);
-        let _ = fs::remove_file(crate::backup::index_path(&set.dir));
+        let _ = fs::remove_file(crate::state::backup::index_path(&set.dir));
     }
     result
 }

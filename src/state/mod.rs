@@ -5,8 +5,10 @@
 //! The state is advisory. An unreadable or stale state file never stops a run: it is dropped
 //! with a note, and the only thing lost is the ability to prune what it recorded.
 
+pub mod backup;
+
+use crate::apply::fsutil;
 use crate::error::{Error, Result};
-use crate::fsutil;
 use crate::manifest::Method;
 use crate::paths::serde_path;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,4 @@
+pub mod human;
+pub mod progress;
+
+pub use human::*;
