@@ -1,16 +1,19 @@
 //! dotlink: a dotfiles symlink-farm manager.
 //!
 //! The flow is visible in the modules: [`manifest`] (parse and check `dotlink.toml`, expand it
-//! into links) → [`plan`] (inspect the filesystem, decide; no writes) → [`apply`] (act, record
-//! [`state`]) → [`report`] (print for people, JSON for scripts). [`cli`] wires them
-//! together for each subcommand.
+//! into links) → `plan` (inspect the filesystem, decide; no writes) → `apply` (act, record
+//! the `state`) → `report` (print for people, JSON for scripts). [`cli`] wires them together
+//! for each subcommand. ARCHITECTURE.md in the repository says where each decision lives.
+//!
+//! Only what the binary ([`cli`]) and the fuzz target ([`manifest`], [`context`]) use is
+//! public; everything else is the crate's own.
 
-pub mod apply;
+pub(crate) mod apply;
 pub mod cli;
 pub mod context;
 pub mod error;
 pub mod manifest;
-pub mod paths;
-pub mod plan;
-pub mod report;
-pub mod state;
+pub(crate) mod paths;
+pub(crate) mod plan;
+pub(crate) mod report;
+pub(crate) mod state;

@@ -7,15 +7,18 @@
 //! next run recover if this one dies (see [`crate::apply::journal`]). A step that fails is reported
 //! and the rest still run, since targets are independent; the run then exits non-zero.
 
-pub mod fault;
-pub mod fsutil;
-pub mod journal;
-pub mod restore;
+pub(crate) mod adopt;
+mod backup;
+pub(crate) mod fault;
+pub(crate) mod fsutil;
+pub(crate) mod journal;
+pub(crate) mod recovery;
+pub(crate) mod restore;
 
 use crate::error::{Error, Result};
 use crate::manifest::Method;
 use crate::plan::{Action, Conflict, Displace, Link, Plan, Step};
-use crate::state::backup::{self, BackedUp};
+use crate::state::backup::BackedUp;
 use crate::state::{Files, State};
 use std::fs;
 use std::io;
@@ -59,13 +62,7 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
                 if let Some(backed_up) = effects.backup {
                     outcome.backups.push(backed_up);
                     // Written after each backup, so the index is whole whenever the run stops.
-                    backup::write_index(&plan.backup_set, &outcome.backups).map_err(|e| {
-                        Error::io(
-                            "write backup index",
-                            &backup::index_path(&plan.backup_set),
-                            &e,
-                        )
-                    })?;
+                    backup::write_index(&plan.backup_set, &outcome.backups)?;
                 }
             }
             Err(e) => outcome.failed.push((index, e)),
@@ -81,13 +78,20 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
     }
     if state_changed {
         fault::point().map_err(|e| Error::io("write state file", &files.state, &e))?;
-        files.save(state)?;
+        save_state(files, state)?;
         outcome.state_saved = true;
     }
     if changes {
         journal::finish(files)?;
     }
     Ok(outcome)
+}
+
+/// Write the state file atomically: readers see the old file or the new one, never half of
+/// one.
+pub(crate) fn save_state(files: &Files, state: &State) -> Result<()> {
+    fsutil::write_atomic_with(&files.state, |out| state.write_json(&files.manifest, out))
+        .map_err(|e| Error::io("write state file", &files.state, &e))
 }
 
 /// Bring the state in line with a step that is done (or needed doing nothing); returns

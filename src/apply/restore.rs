@@ -17,15 +17,17 @@ use std::path::Path;
 #[derive(Debug, Default)]
 pub struct Restored {
     pub restored: Vec<BackedUp>,
-    /// Entries left alone, with why.
-    pub refused: Vec<(BackedUp, String)>,
+    /// Entries left alone: the target changed since the backup, so it is not dotlink's link
+    /// any more.
+    pub refused: Vec<BackedUp>,
     pub failed: Vec<(BackedUp, Error)>,
 }
 
-/// Why the target of `entry` may not be replaced by its backup, if it may not.
-pub fn refusal(entry: &BackedUp, state: &State, home: &Path) -> Option<String> {
+/// Whether what is at the target of `entry` is dotlink's (its link, or nothing), so the backup
+/// may replace it.
+fn replaceable(entry: &BackedUp, state: &State) -> bool {
     let target = &entry.target;
-    let ours = match inspect::look(target) {
+    match inspect::look(target) {
         Found::Nothing => true,
         Found::Symlink(stored) => {
             let parent = target.parent().unwrap_or(Path::new("/"));
@@ -40,22 +42,15 @@ pub fn refusal(entry: &BackedUp, state: &State, home: &Path) -> Option<String> {
             recorded || source.is_ok_and(|s| s.same_inode(&id))
         }
         _ => false,
-    };
-    (!ours).then(|| {
-        format!(
-            "{} has changed since the backup (it is not dotlink's link any more); left it, and its backup at {}",
-            paths::display(target, home),
-            paths::display(&entry.backup, home)
-        )
-    })
+    }
 }
 
 /// Put `set` back. With `dry_run`, only decide.
-pub fn restore(set: &BackupSet, state: &mut State, home: &Path, dry_run: bool) -> Restored {
+pub fn restore(set: &BackupSet, state: &mut State, dry_run: bool) -> Restored {
     let mut result = Restored::default();
     for entry in &set.entries {
-        if let Some(why) = refusal(entry, state, home) {
-            result.refused.push((entry.clone(), why));
+        if !replaceable(entry, state) {
+            result.refused.push(entry.clone());
             continue;
         }
         if dry_run {

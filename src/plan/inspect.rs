@@ -5,6 +5,7 @@
 //! first, so an up-to-date symlink costs one system call, and [`Dirs`] resolves each directory
 //! once per run, however many targets share it.
 
+use super::model::NotADirectory;
 use crate::state::{PathMap, PathSet};
 use std::ffi::{CString, OsStr};
 use std::fs;
@@ -184,7 +185,7 @@ pub enum Dir {
     /// down must be created); `real` is where it will really be.
     Missing { real: PathBuf, first: PathBuf },
     /// Something that is not a directory is in the way at `at`.
-    Blocked { at: PathBuf, why: String },
+    Blocked { at: PathBuf, why: NotADirectory },
 }
 
 impl Dir {
@@ -273,19 +274,16 @@ impl Dirs {
                 },
                 Ok(target) => Dir::Blocked {
                     at: dir.to_path_buf(),
-                    why: format!(
-                        "is a symlink to {}, which is not a directory",
-                        target.display()
-                    ),
+                    why: NotADirectory::SymlinkToNonDirectory { points_to: target },
                 },
                 Err(_) => Dir::Blocked {
                     at: dir.to_path_buf(),
-                    why: "is a dangling symlink or a symlink loop".to_string(),
+                    why: NotADirectory::DanglingSymlink,
                 },
             },
             Ok(_) => Dir::Blocked {
                 at: dir.to_path_buf(),
-                why: "is a file, not a directory".to_string(),
+                why: NotADirectory::File,
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Dir::Missing {
                 real,
@@ -293,7 +291,9 @@ impl Dirs {
             },
             Err(e) => Dir::Blocked {
                 at: dir.to_path_buf(),
-                why: format!("cannot be read: {}", crate::error::describe_io(&e)),
+                why: NotADirectory::Unreadable {
+                    error: crate::error::describe_io(&e),
+                },
             },
         }
     }

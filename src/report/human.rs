@@ -1,18 +1,22 @@
-//! Output: plans, run outcomes and status as people read them (one aligned, coloured line per
-//! target and a one-line summary), status as JSON for scripts, and errors with their hints.
+//! Human output: plans, run outcomes and status as people read them (one aligned, coloured
+//! line per target and a one-line summary), notes, errors with their hints, and what each
+//! command says when it is done.
 //!
-//! Everything a person reads goes through here, so paths are shortened the same way
-//! everywhere: targets as `~/…`, sources relative to the repository.
+//! Paths are shortened the same way everywhere: targets as `~/…`, sources relative to the
+//! repository.
 
+use super::text;
 use crate::apply::Outcome;
-use crate::apply::journal::Recovery;
+use crate::apply::recovery::Recovery;
+use crate::apply::restore::Restored;
 use crate::error::Error;
 use crate::manifest::Method;
 use crate::paths;
-use crate::plan::{Action, Displace, LinkState, Plan, Step};
+use crate::plan::adopt::Adoption;
+use crate::plan::{Action, Displace, LinkState, Note, Plan, Step};
+use crate::state::backup::BackupSet;
 use colored::{ColoredString, Colorize};
-use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -149,8 +153,9 @@ impl<'a> Printer<'a> {
 
     /// Why, and for conflicts, what the policy does about it.
     fn detail(&self, step: &Step) -> String {
+        let reason = text::reason(step, self.plan);
         if step.state != LinkState::Conflict {
-            return step.detail.clone();
+            return reason;
         }
         let resolution = match &step.action {
             Action::Replace {
@@ -166,7 +171,7 @@ impl<'a> Printer<'a> {
             }
             _ => format!("policy {}", step.policy),
         };
-        format!("conflict: {} ({resolution})", step.detail)
+        format!("conflict: {reason} ({resolution})")
     }
 
     fn counts(&self) -> (usize, usize, usize, usize, usize) {
@@ -222,10 +227,7 @@ impl<'a> Printer<'a> {
     pub fn outcome(&self, outcome: &Outcome) {
         for (index, error) in &outcome.failed {
             let step = &self.plan.steps[*index];
-            print_error(&Error {
-                message: format!("{}: {}", self.target(&step.target), error.message),
-                ..error.clone()
-            });
+            print_error(&error.clone().context(self.target(&step.target)));
         }
         if self.verbosity != Verbosity::Quiet {
             for backed_up in &outcome.backups {
@@ -329,18 +331,11 @@ impl<'a> Printer<'a> {
     }
 
     fn status_detail(&self, step: &Step) -> String {
-        if step.state == LinkState::Conflict {
-            return step.detail.clone();
-        }
-        step.detail
-            .strip_prefix("relink: ")
-            .or_else(|| step.detail.strip_prefix("prune: "))
-            .unwrap_or(&step.detail)
-            .to_string()
+        text::reason_without_verb(step, self.plan)
     }
 
-    fn notes(&self, notes: &[String]) {
-        print_notes(notes);
+    fn notes(&self, notes: &[Note]) {
+        print_notes(notes, &self.plan.home);
     }
 }
 
@@ -350,21 +345,25 @@ fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
 }
 
 /// Notes on stderr: things worth knowing that are not errors.
-pub fn print_notes(notes: &[String]) {
+pub fn print_notes(notes: &[Note], home: &Path) {
     for note in notes {
-        eprintln!("{} {note}", "note:".yellow().bold());
+        print_note(&text::note(note, home));
     }
 }
 
+fn print_note(note: &str) {
+    eprintln!("{} {note}", "note:".yellow().bold());
+}
+
 /// What recovery from an interrupted run did, before anything else is printed.
-pub fn print_recovery(recovery: &Recovery) {
+pub fn print_recovery(recovery: &Recovery, home: &Path) {
     eprintln!(
         "{} found an interrupted run (started {}); recovered it:",
         "note:".yellow().bold(),
-        recovery.started
+        recovery.started.as_deref().unwrap_or("unknown")
     );
     for action in &recovery.actions {
-        eprintln!("  - {action}");
+        eprintln!("  - {}", text::recovered(action, home));
     }
 }
 
@@ -388,163 +387,153 @@ fn push_count(parts: &mut Vec<String>, n: usize, one: &str, many: &str) {
     }
 }
 
-/// `status --json`: entries with absolute paths, and a count per state word.
-#[derive(Serialize)]
-pub struct StatusJson {
-    pub entries: Vec<StatusEntry>,
-    pub summary: BTreeMap<&'static str, usize>,
-}
-
-#[derive(Serialize)]
-pub struct StatusEntry {
-    pub target: String,
-    pub source: String,
-    pub state: LinkState,
-    pub detail: String,
-    pub method: Method,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link_count: Option<u64>,
-}
-
-pub fn status_json(plan: &Plan) -> StatusJson {
-    let mut entries: Vec<StatusEntry> = plan
-        .steps
-        .iter()
-        .map(|step| StatusEntry {
-            target: step.target.to_string_lossy().into_owned(),
-            source: step.source.to_string_lossy().into_owned(),
-            state: step.state,
-            detail: step.detail.clone(),
-            method: step.method,
-            link_count: step.link_count,
-        })
-        .collect();
-    entries.sort_by(|a, b| a.target.cmp(&b.target));
-    let summary = LinkState::ALL
-        .iter()
-        .map(|s| (s.word(), plan.count(*s)))
-        .collect();
-    StatusJson { entries, summary }
-}
-
-/// `plan --json`: the plan for scripts and configuration-management tools. The format is
-/// stable (see "plan --json" in the README); `version` changes if it ever has to.
-#[derive(Serialize)]
-pub struct PlanJson {
-    pub version: u32,
-    pub manifest: String,
-    /// True when a conflict under `fail` stops the whole run: nothing would change.
-    pub halted: bool,
-    pub actions: Vec<ActionJson>,
-    pub summary: BTreeMap<&'static str, usize>,
-    pub notes: Vec<String>,
-}
-
-#[derive(Serialize)]
-pub struct ActionJson {
-    /// create | relink | backup | overwrite | prune | skip | block | none
-    pub kind: &'static str,
-    pub target: String,
-    pub source: String,
-    /// The target's state word now.
-    pub state: LinkState,
-    pub reason: String,
-    pub method: Method,
-    /// What the symlink will store (a hard link: the source).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// Where what is in the way goes, for `backup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backup: Option<String>,
-    /// Directories created first, top first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub mkdirs: Vec<String>,
-}
-
-/// The kind of action a step is, in `plan --json`'s words.
-pub fn action_kind(step: &Step) -> &'static str {
-    match &step.action {
-        Action::None => "none",
-        Action::Create { .. } => "create",
-        Action::Replace {
-            displace: Displace::Backup { .. },
-        }
-        | Action::Clear {
-            displace: Displace::Backup { .. },
-        } => "backup",
-        Action::Replace {
-            displace: Displace::Delete,
-        }
-        | Action::Clear { .. } => "overwrite",
-        Action::Replace { .. } => "relink",
-        Action::Remove { .. } => "prune",
-        Action::Leave => "skip",
-        Action::Block => "block",
-    }
-}
-
-pub fn plan_json(plan: &Plan) -> PlanJson {
-    let text = |p: &Path| p.to_string_lossy().into_owned();
-    let actions: Vec<ActionJson> = plan
-        .steps
-        .iter()
-        .map(|step| ActionJson {
-            kind: action_kind(step),
-            target: text(&step.target),
-            source: text(&step.source),
-            state: step.state,
-            reason: step.detail.clone(),
-            method: step.method,
-            link: step
-                .link
-                .as_ref()
-                .filter(|_| step.action.changes())
-                .map(|l| text(&l.contents)),
-            backup: match &step.action {
-                Action::Replace {
-                    displace: Displace::Backup { to },
-                }
-                | Action::Clear {
-                    displace: Displace::Backup { to },
-                } => Some(text(to)),
-                _ => None,
-            },
-            mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs.iter().map(|d| text(d)).collect(),
-                _ => Vec::new(),
-            },
-        })
-        .collect();
-    let mut summary: BTreeMap<&'static str, usize> = [
-        "create",
-        "relink",
-        "backup",
-        "overwrite",
-        "prune",
-        "skip",
-        "block",
-        "none",
-    ]
-    .into_iter()
-    .map(|k| (k, 0))
-    .collect();
-    for action in &actions {
-        *summary.entry(action.kind).or_default() += 1;
-    }
-    PlanJson {
-        version: 1,
-        manifest: text(&plan.manifest),
-        halted: plan.halted(),
-        actions,
-        summary,
-        notes: plan.notes.clone(),
-    }
-}
-
 /// An error on stderr: the cause, then the hint.
 pub fn print_error(error: &Error) {
-    eprintln!("{} {}", "error:".red().bold(), error.message);
+    eprintln!("{} {error}", "error:".red().bold());
     if let Some(hint) = &error.hint {
         eprintln!("  {} {hint}", "hint:".cyan());
     }
+}
+
+/// A plan halted by conflicts under `fail`: nothing was changed.
+pub fn print_halted(plan: &Plan) {
+    let n = plan.count(LinkState::Conflict);
+    print_error(
+        &Error::failure(format!(
+            "{n} conflict{}; nothing was changed (policy `fail`)",
+            if n == 1 { "" } else { "s" }
+        ))
+        .with_hint("move what is in the way, or choose a policy: --on-conflict backup (keeps a copy), skip, or overwrite"),
+    );
+}
+
+/// The last line of a dry run.
+pub fn print_dry_run(verbosity: Verbosity) {
+    if verbosity != Verbosity::Quiet {
+        println!("{}", "Dry run: nothing was changed.".dimmed());
+    }
+}
+
+/// What `adopt` moves, one line each.
+pub fn print_adoptions(adoptions: &[Adoption], home: &Path, verbosity: Verbosity) {
+    if verbosity == Verbosity::Quiet {
+        return;
+    }
+    for a in adoptions {
+        println!(
+            "  {} {} → {}  {}",
+            "+".green().bold(),
+            paths::display(&a.from, home),
+            a.source,
+            "(moved into the repository, linked back, added to the manifest)".dimmed()
+        );
+    }
+}
+
+/// `adopt` is done.
+pub fn print_adopted(count: usize, manifest: &Path, home: &Path, verbosity: Verbosity) {
+    if verbosity != Verbosity::Quiet {
+        println!(
+            "{} {count} (entries added to {}).",
+            "Adopted:".bold(),
+            paths::display(manifest, home)
+        );
+    }
+}
+
+/// `restore --list`: one line per set that still holds something.
+pub fn print_backup_sets(sets: &[BackupSet], backup_dir: &Path, home: &Path) {
+    if sets.iter().all(|s| s.entries.is_empty()) {
+        println!("No backups in {}.", paths::display(backup_dir, home));
+    }
+    for set in sets.iter().filter(|s| !s.entries.is_empty()) {
+        let targets: Vec<String> = set
+            .entries
+            .iter()
+            .map(|b| paths::display(&b.target, home))
+            .collect();
+        println!(
+            "{}  {:>3} {}  {}",
+            set.name.bold(),
+            set.entries.len(),
+            if set.entries.len() == 1 {
+                "item "
+            } else {
+                "items"
+            },
+            targets.join(", ")
+        );
+    }
+}
+
+/// What `restore` put back, left alone and failed on, and the summary.
+pub fn print_restored(
+    result: &Restored,
+    set: &BackupSet,
+    dry_run: bool,
+    home: &Path,
+    verbosity: Verbosity,
+) {
+    let show = |p: &Path| paths::display(p, home);
+    if verbosity != Verbosity::Quiet {
+        for entry in &result.restored {
+            let (target, backup) = (show(&entry.target), show(&entry.backup));
+            println!("  {} {target} ← {backup}", "<".cyan().bold());
+        }
+    }
+    for entry in &result.refused {
+        print_error(
+            &Error::failure(format!(
+                "{} has changed since the backup (it is not dotlink's link any more); left it, and its backup at {}",
+                show(&entry.target),
+                show(&entry.backup)
+            ))
+            .with_hint("move your version away first if you want the backup back"),
+        );
+    }
+    for (entry, error) in &result.failed {
+        print_error(&error.clone().context(show(&entry.target)));
+    }
+    if verbosity != Verbosity::Quiet {
+        let verb = if dry_run { "Would restore" } else { "Restored" };
+        println!(
+            "{} {} of {} from {}.",
+            format!("{verb}:").bold(),
+            result.restored.len(),
+            set.entries.len(),
+            set.name
+        );
+        print_dry_run_if(dry_run);
+    }
+}
+
+fn print_dry_run_if(dry_run: bool) {
+    if dry_run {
+        println!("{}", "Dry run: nothing was changed.".dimmed());
+    }
+}
+
+/// Targets `restore` put back that the manifest still declares.
+pub fn print_still_declared(targets: &[&Path], home: &Path) {
+    if targets.is_empty() {
+        return;
+    }
+    let shown: Vec<String> = targets.iter().map(|t| paths::display(t, home)).collect();
+    print_note(&format!(
+        "the manifest still declares {}; `dotlink apply` will see a conflict there until you remove the entry",
+        shown.join(", ")
+    ));
+}
+
+/// `init` wrote a starter manifest.
+pub fn print_initialised(path: &Path) {
+    println!(
+        "Created {}: add [[link]] entries (the comments show how), then run `dotlink plan`.",
+        path.display()
+    );
+}
+
+/// Bytes a command produced whole (a completion script, the man page), as they are.
+pub fn print_bytes(bytes: &[u8]) {
+    let _ = std::io::stdout().lock().write_all(bytes);
 }

@@ -4,8 +4,9 @@
 //! every displaced file at its path relative to the home directory (targets outside the home
 //! under `@root/`), and an index beside it, `<UTC timestamp>.json`, naming what went where and
 //! which link took its place. A set is never reused, so an earlier backup is never overwritten.
+//!
+//! This module owns the layout and reads it; the applier writes it (`apply::backup`).
 
-use crate::apply::fsutil;
 use crate::error::{Error, Result};
 use crate::paths::serde_path;
 use serde::{Deserialize, Serialize};
@@ -53,12 +54,6 @@ pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
 /// The index file beside a set directory.
 pub fn index_path(set: &Path) -> PathBuf {
     crate::paths::with_suffix(set, ".json")
-}
-
-/// Write a set's index (atomically, so it is always whole).
-pub fn write_index(set: &Path, entries: &[BackedUp]) -> std::io::Result<()> {
-    let bytes = serde_json::to_vec_pretty(entries).expect("index serialises");
-    fsutil::write_atomic(&index_path(set), &bytes)
 }
 
 /// One backup set, as `restore` sees it.

@@ -1,24 +1,25 @@
 //! The state file: which links dotlink made, so it can prune them later and tell its own links
 //! from foreign ones. One file per manifest under `$XDG_STATE_HOME/dotlink/`, written
-//! atomically, while a lock on the manifest keeps other writing runs out.
+//! atomically by the applier, while a lock on the manifest keeps other writing runs out.
 //!
 //! The state is advisory. An unreadable or stale state file never stops a run: it is dropped
 //! with a note, and the only thing lost is the ability to prune what it recorded.
 
 pub mod backup;
+mod lock;
 
-use crate::apply::fsutil;
-use crate::error::{Error, Result};
+pub use lock::Lock;
+
 use crate::manifest::Method;
 use crate::paths::serde_path;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 
-const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// One link dotlink made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,85 +143,83 @@ impl Files {
     }
 
     /// Read the state. A missing file is an empty state; an unreadable or corrupt one is an
-    /// empty state plus a note saying so, never an error.
-    pub fn load(&self, notes: &mut Vec<String>) -> State {
+    /// empty state plus the problem, never an error.
+    pub fn load(&self) -> (State, Option<StateFileProblem>) {
+        let path = self.state.clone();
         let bytes = match fs::read(&self.state) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return State::default(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return (State::default(), None),
             Err(e) => {
-                notes.push(format!(
-                    "state file {} cannot be read ({}); continuing without it, so nothing recorded there will be pruned",
-                    self.state.display(),
-                    crate::error::describe_io(&e)
-                ));
-                return State::default();
+                let error = crate::error::describe_io(&e);
+                return (
+                    State::default(),
+                    Some(StateFileProblem::Unreadable { path, error }),
+                );
             }
         };
         match serde_json::from_slice::<StateFile>(&bytes) {
-            Ok(file) if file.version == VERSION => State {
-                links: file
-                    .links
-                    .into_iter()
-                    .map(|r| (r.target.clone(), r))
-                    .collect(),
-                dirs: file.dirs.into_iter().collect(),
-            },
+            Ok(file) if file.version == VERSION => {
+                let state = State {
+                    links: file
+                        .links
+                        .into_iter()
+                        .map(|r| (r.target.clone(), r))
+                        .collect(),
+                    dirs: file.dirs.into_iter().collect(),
+                };
+                (state, None)
+            }
             Ok(file) => {
-                notes.push(format!(
-                    "state file {} has version {} (this dotlink writes {VERSION}); starting a fresh one",
-                    self.state.display(),
-                    file.version
-                ));
-                State::default()
+                let version = file.version;
+                let problem = StateFileProblem::OtherVersion { path, version };
+                (State::default(), Some(problem))
             }
             Err(e) => {
-                notes.push(format!(
-                    "state file {} is damaged ({e}); starting a fresh one, so nothing recorded there will be pruned",
-                    self.state.display()
-                ));
-                State::default()
+                let error = e.to_string();
+                (
+                    State::default(),
+                    Some(StateFileProblem::Damaged { path, error }),
+                )
             }
-        }
-    }
-
-    /// Write the state atomically: readers see the old file or the new one, never half of one.
-    pub fn save(&self, state: &State) -> Result<()> {
-        let file = StateFileRef {
-            version: VERSION,
-            manifest: &self.manifest,
-            links: {
-                // Sorted, so the file is the same for the same state.
-                let mut links: Vec<&Record> = state.links.values().collect();
-                links.sort_unstable_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
-                links
-            },
-            dirs: state.dirs.iter().map(PathBuf::as_path).collect(),
-        };
-        fsutil::write_atomic_with(&self.state, |out| Ok(serde_json::to_writer(out, &file)?))
-            .map_err(|e| Error::io("write state file", &self.state, &e))
-    }
-
-    /// Take the lock that keeps two writing runs on one manifest apart. The lock is held on
-    /// the manifest file itself, so taking it creates nothing (a run that stops on a conflict
-    /// leaves no trace).
-    pub fn lock(&self) -> Result<Lock> {
-        let file = File::open(&self.manifest)
-            .map_err(|e| Error::io("open manifest", &self.manifest, &e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Lock { _file: file }),
-            Err(fs::TryLockError::WouldBlock) => Err(Error::failure(format!(
-                "another dotlink run is working on {}",
-                self.manifest.display()
-            ))
-            .with_hint("wait for it to finish, then run again")),
-            Err(fs::TryLockError::Error(e)) => Err(Error::io("lock", &self.manifest, &e)),
         }
     }
 }
 
-/// Held while a run writes; released when dropped.
-pub struct Lock {
-    _file: File,
+/// Why a state file could not be used (the run goes on without it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StateFileProblem {
+    Unreadable {
+        #[serde(with = "serde_path")]
+        path: PathBuf,
+        error: String,
+    },
+    OtherVersion {
+        #[serde(with = "serde_path")]
+        path: PathBuf,
+        version: u32,
+    },
+    Damaged {
+        #[serde(with = "serde_path")]
+        path: PathBuf,
+        error: String,
+    },
+}
+
+impl State {
+    /// Write the state file's contents for the manifest at `manifest`, streamed from the state
+    /// (no copy of thousands of records). Sorted, so the file is the same for the same state.
+    pub fn write_json(&self, manifest: &Path, out: &mut dyn io::Write) -> io::Result<()> {
+        let mut links: Vec<&Record> = self.links.values().collect();
+        links.sort_unstable_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
+        let file = StateFileRef {
+            version: VERSION,
+            manifest,
+            links,
+            dirs: self.dirs.iter().map(PathBuf::as_path).collect(),
+        };
+        Ok(serde_json::to_writer(out, &file)?)
+    }
 }
 
 /// FNV-1a: a stable hash for state file names (std's hasher may change between releases).
@@ -284,15 +283,14 @@ mod tests {
     fn state_roundtrips() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("dotlink.toml"), "").unwrap();
-        let files =
-            Files::for_manifest(&dir.path().join("state"), &dir.path().join("dotlink.toml"));
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
         let mut state = State::default();
         state.links.insert(PathBuf::from("/h/.x"), record("/h/.x"));
         state.dirs.insert(PathBuf::from("/h/.config"));
-        files.save(&state).unwrap();
-        let mut notes = vec![];
-        assert_eq!(files.load(&mut notes), state);
-        assert!(notes.is_empty());
+        let mut bytes = Vec::new();
+        state.write_json(&files.manifest, &mut bytes).unwrap();
+        fs::write(&files.state, bytes).unwrap();
+        assert_eq!(files.load(), (state, None));
     }
 
     #[test]
@@ -300,25 +298,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
         fs::write(&files.state, "{ not json").unwrap();
-        let mut notes = vec![];
-        assert_eq!(files.load(&mut notes), State::default());
-        assert!(notes[0].contains("is damaged"), "{notes:?}");
-    }
-
-    #[test]
-    fn one_lock_at_a_time() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("dotlink.toml"), "").unwrap();
-        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
-        let held = files.lock().unwrap();
-        let err = files.lock().err().unwrap();
+        let (state, problem) = files.load();
+        assert_eq!(state, State::default());
         assert!(
-            err.message.contains("another dotlink run"),
-            "{}",
-            err.message
+            matches!(problem, Some(StateFileProblem::Damaged { .. })),
+            "{problem:?}"
         );
-        drop(held);
-        assert!(files.lock().is_ok());
     }
 
     #[test]

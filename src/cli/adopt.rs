@@ -1,0 +1,49 @@
+//! `adopt`: move files from the home directory into the repository, declare them, and link
+//! them back with the ordinary planner and applier.
+
+use super::args::{AdoptArgs, Cli};
+use super::{Verdict, load, open_state};
+use crate::apply;
+use crate::error::Result;
+use crate::manifest::{self, Sources};
+use crate::plan::{self, Options};
+use crate::report::{self, Printer, Verbosity};
+
+pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<Verdict> {
+    let loaded = load(cli, Sources::Require)?;
+    let mut open = open_state(&loaded.files, &loaded.ctx, !args.dry_run)?;
+    let home = &loaded.ctx.home;
+    report::print_notes(&open.notes, home);
+    let adoptions = plan::adopt::prepare(
+        &args.paths,
+        args.place.as_deref(),
+        &loaded.manifest,
+        &loaded.specs,
+        &open.state,
+        &loaded.ctx,
+    )?;
+    report::print_adoptions(&adoptions, home, verbosity);
+    if args.dry_run {
+        report::print_dry_run(verbosity);
+        return Ok(Verdict::Done);
+    }
+    apply::adopt::move_in(&adoptions, &loaded.manifest.path)?;
+
+    // Link them back with the ordinary planner and applier, touching nothing else.
+    let manifest = manifest::load(&loaded.manifest.path, &loaded.ctx)?;
+    let specs = manifest::expand(&manifest, Sources::Require)?;
+    let options = Options {
+        prune: false,
+        ..Options::default()
+    };
+    let mut plan = plan::plan(&manifest, specs, &open.state, &options, &loaded.ctx)?;
+    plan.steps
+        .retain(|s| adoptions.iter().any(|a| a.from == s.target));
+    plan.forget.clear();
+    let outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
+    Printer::new(&plan, Verbosity::Quiet).outcome(&outcome);
+    if outcome.failed.is_empty() {
+        report::print_adopted(adoptions.len(), &manifest.path, home, verbosity);
+    }
+    Ok(Verdict::unless(!outcome.failed.is_empty()))
+}

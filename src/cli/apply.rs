@@ -1,0 +1,59 @@
+//! `apply` and `plan`: plan the manifest's links against the home directory, show the plan,
+//! and (for `apply`) carry it out.
+
+use super::args::{Cli, RunArgs};
+use super::{Verdict, load, open_state};
+use crate::apply;
+use crate::error::Result;
+use crate::manifest::Sources;
+use crate::plan::{self, Options};
+use crate::report::progress::Progress;
+use crate::report::{self, Printer, Verbosity};
+
+pub(super) fn run(
+    cli: &Cli,
+    run: &RunArgs,
+    dry_run: bool,
+    json: bool,
+    verbosity: Verbosity,
+) -> Result<Verdict> {
+    let spinner = Progress::start("reading the repository", verbosity != Verbosity::Quiet);
+    let loaded = load(cli, Sources::Require)?;
+    drop(spinner);
+    let mut open = open_state(&loaded.files, &loaded.ctx, !dry_run)?;
+    let options = Options {
+        on_conflict: run.on_conflict,
+        prune: !run.no_prune,
+        ..Options::default()
+    };
+    let spinner = Progress::start("planning", verbosity != Verbosity::Quiet);
+    let mut plan = plan::plan(
+        &loaded.manifest,
+        loaded.specs,
+        &open.state,
+        &options,
+        &loaded.ctx,
+    )?;
+    drop(spinner);
+    open.annotate(&mut plan);
+    let blocked = plan.blocked();
+    if json {
+        report::json::print(&report::json::plan(&plan));
+        return Ok(Verdict::unless(blocked));
+    }
+    let printer = Printer::new(&plan, verbosity);
+    printer.plan();
+    if plan.halted() {
+        report::print_halted(&plan);
+        return Ok(Verdict::NeedsAttention);
+    }
+    if dry_run {
+        report::print_dry_run(verbosity);
+        return Ok(Verdict::unless(blocked));
+    }
+    let spinner = Progress::start("applying", verbosity != Verbosity::Quiet);
+    let outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
+    drop(spinner);
+    printer.outcome(&outcome);
+    Ok(Verdict::unless(blocked || !outcome.failed.is_empty()))
+}

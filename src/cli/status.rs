@@ -1,0 +1,31 @@
+//! `status`: the state of every declared target and every orphan, for people or as JSON.
+
+use super::args::Cli;
+use super::{Verdict, load, open_state};
+use crate::error::Result;
+use crate::manifest::Sources;
+use crate::plan::{self, Options};
+use crate::report::progress::Progress;
+use crate::report::{self, Printer, Verbosity};
+
+pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict> {
+    let spinner = Progress::start("checking", verbosity != Verbosity::Quiet && !json);
+    // A deleted source is something status reports, not a reason to stop reporting.
+    let loaded = load(cli, Sources::Report)?;
+    let mut open = open_state(&loaded.files, &loaded.ctx, false)?;
+    let mut plan = plan::plan(
+        &loaded.manifest,
+        loaded.specs,
+        &open.state,
+        &Options::default(),
+        &loaded.ctx,
+    )?;
+    drop(spinner);
+    open.annotate(&mut plan);
+    if json {
+        report::json::print(&report::json::status(&plan));
+    } else {
+        Printer::new(&plan, verbosity).status();
+    }
+    Ok(Verdict::unless(!plan.all_ok()))
+}

@@ -1,0 +1,32 @@
+//! `unlink`: remove every link dotlink made that is still as it made it, and nothing else.
+
+use super::args::Cli;
+use super::{Verdict, open_state};
+use crate::apply;
+use crate::context::Context;
+use crate::error::Result;
+use crate::manifest;
+use crate::plan;
+use crate::report::{self, Printer, Verbosity};
+use crate::state::Files;
+use std::path::Path;
+
+pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verdict> {
+    // Unlinking needs only the state, so a manifest that no longer parses cannot block it.
+    let ctx = Context::from_process(cli.profile.as_deref())?;
+    let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
+    let files = Files::for_manifest(&ctx.state_dir, &path);
+    let repo = files.manifest.parent().unwrap_or(Path::new("/"));
+    let mut open = open_state(&files, &ctx, !dry_run)?;
+    let mut plan = plan::plan_unlink(&files.manifest, repo, &open.state, &ctx);
+    open.annotate(&mut plan);
+    let printer = Printer::unlinking(&plan, verbosity);
+    printer.plan();
+    if dry_run {
+        report::print_dry_run(verbosity);
+        return Ok(Verdict::Done);
+    }
+    let outcome = apply::apply(&plan, &files, &mut open.state)?;
+    printer.outcome(&outcome);
+    Ok(Verdict::unless(!outcome.failed.is_empty()))
+}

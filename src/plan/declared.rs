@@ -1,0 +1,241 @@
+//! Decisions for declared symlinks: whether what is at the target is already the right link,
+//! a link that may be replaced freely (dotlink's own, or one into the repository), or
+//! something in the way; and a declared source that no longer exists.
+
+use super::inspect::{self, Dir, FileId, Found};
+use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Step};
+use super::planner::{Planner, replace_link};
+use crate::manifest::{LinkSpec, Location, Method, Policy, Style};
+use crate::paths;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+impl Planner<'_> {
+    pub(super) fn symlink(&mut self, spec: &LinkSpec, policy: Policy) -> Step {
+        let parent = spec.target.parent().unwrap_or(Path::new("/"));
+        let dir = self.resolve_parent(spec, policy);
+        let real_parent = dir.real().unwrap_or(parent).to_path_buf();
+        let contents = match spec.style {
+            Style::Absolute => spec.source.clone(),
+            Style::Relative => self.relative(&spec.source, &real_parent),
+        };
+        let link = Link {
+            method: Method::Symlink,
+            contents,
+            inode: None,
+        };
+        let found = self.look_below(&spec.target, &dir);
+        // The usual case, a link exactly as dotlink would make it, is settled by comparing
+        // bytes; only other spellings are resolved.
+        if let Found::Symlink(stored) = &found
+            && (*stored == link.contents
+                || self.resolves_to(stored, &real_parent, &spec.target, &spec.source))
+        {
+            if *stored == link.contents || stored.is_absolute() == (spec.style == Style::Absolute) {
+                let kept = Link {
+                    contents: stored.clone(),
+                    ..link
+                };
+                return self.step(
+                    spec,
+                    policy,
+                    LinkState::Ok,
+                    Action::None,
+                    kept,
+                    Reason::Plain,
+                );
+            }
+            let reason = Reason::Respell {
+                stored_absolute: stored.is_absolute(),
+                style: spec.style,
+            };
+            return self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason);
+        }
+        if let Some(conflict) = self.inside_repo(spec, &dir) {
+            return self.conflict(spec, policy, conflict, link);
+        }
+        match found {
+            Found::Symlink(stored) => self.other_symlink(spec, policy, &stored, &real_parent, link),
+            other => self.not_a_link(spec, policy, other, &dir, link),
+        }
+    }
+
+    /// A declared link whose source does not exist (reported by `status` only; everything
+    /// that links refuses such a manifest). A link still at the target is `dangling`.
+    pub(super) fn missing_source(&mut self, spec: &LinkSpec, policy: Policy, at: Location) -> Step {
+        let found = self.looker.look(&spec.target);
+        let leads_there = match &found {
+            Found::Symlink(stored) => {
+                let parent = spec.target.parent().unwrap_or(Path::new("/"));
+                let real_parent = self
+                    .dirs
+                    .resolve(parent)
+                    .real()
+                    .unwrap_or(parent)
+                    .to_path_buf();
+                paths::normalize(&real_parent.join(stored)) == spec.source
+            }
+            _ => false,
+        };
+        let state = if leads_there
+            || self.state.links.contains_key(&spec.target) && found != Found::Nothing
+        {
+            LinkState::Dangling
+        } else {
+            LinkState::Missing
+        };
+        let reason = Reason::SourceMissing {
+            line: at.line,
+            column: at.column,
+        };
+        self.step(spec, policy, state, Action::Block, None, reason)
+    }
+
+    /// A symlink at the target that does not resolve to the source.
+    pub(super) fn other_symlink(
+        &mut self,
+        spec: &LinkSpec,
+        policy: Policy,
+        stored: &Path,
+        real_parent: &Path,
+        link: Link,
+    ) -> Step {
+        let points_to = paths::normalize(&real_parent.join(stored));
+        let into_repo = points_to.starts_with(self.repo);
+        if into_repo && fs::symlink_metadata(&points_to).is_err() {
+            let reason = Reason::PointsToMissing { points_to };
+            return self.step(
+                spec,
+                policy,
+                LinkState::Dangling,
+                replace_link(),
+                link,
+                reason,
+            );
+        }
+        if self.state.links.contains_key(&spec.target) || into_repo {
+            let reason = Reason::PointsElsewhere { points_to };
+            return self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason);
+        }
+        self.conflict(
+            spec,
+            policy,
+            Conflict::ForeignSymlink {
+                points_to: stored.to_path_buf(),
+            },
+            link,
+        )
+    }
+
+    /// Nothing, a file, a directory or something unreadable at the target.
+    pub(super) fn not_a_link(
+        &mut self,
+        spec: &LinkSpec,
+        policy: Policy,
+        found: Found,
+        dir: &Dir,
+        link: Link,
+    ) -> Step {
+        match found {
+            Found::Nothing | Found::NotADirectoryOnTheWay => match dir {
+                Dir::Blocked { at, why } => self.conflict(
+                    spec,
+                    policy,
+                    Conflict::ParentNotDirectory {
+                        at: at.clone(),
+                        why: why.clone(),
+                    },
+                    link,
+                ),
+                Dir::Exists { .. } => self.step(
+                    spec,
+                    policy,
+                    LinkState::Missing,
+                    Action::Create { mkdirs: Vec::new() },
+                    link,
+                    Reason::Plain,
+                ),
+                Dir::Missing { first, .. } => {
+                    let parent = spec.target.parent().unwrap_or(Path::new("/"));
+                    let mkdirs = inspect::missing_chain(first, parent);
+                    self.step(
+                        spec,
+                        policy,
+                        LinkState::Missing,
+                        Action::Create { mkdirs },
+                        link,
+                        Reason::Plain,
+                    )
+                }
+            },
+            // A hard link to the source itself (a switch from `method = "hardlink"`): the
+            // repository keeps the data, so replacing it loses nothing.
+            Found::File(id)
+                if fs::metadata(&spec.source).is_ok_and(|m| FileId::of(&m).same_inode(&id)) =>
+            {
+                let reason = Reason::HardLinkToSource;
+                self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason)
+            }
+            Found::File(_) => self.conflict(spec, policy, Conflict::RegularFile, link),
+            Found::Directory => match self.only_own_links(&spec.target) {
+                Some(links) => {
+                    self.emptied.extend(links);
+                    let action = Action::Replace {
+                        displace: Displace::EmptyDirectory,
+                    };
+                    let reason = Reason::OwnDirectory;
+                    self.step(spec, policy, LinkState::Wrong, action, link, reason)
+                }
+                None => self.conflict(spec, policy, Conflict::Directory, link),
+            },
+            Found::Special => self.conflict(spec, policy, Conflict::Special, link),
+            Found::Unreadable(error) => {
+                self.conflict(spec, policy, Conflict::Unreadable { error }, link)
+            }
+            Found::Symlink(_) => unreachable!("symlinks are handled by the caller"),
+        }
+    }
+
+    /// Whether `stored`, read from the link at `target`, leads to `source`.
+    pub(super) fn resolves_to(
+        &self,
+        stored: &Path,
+        real_parent: &Path,
+        target: &Path,
+        source: &Path,
+    ) -> bool {
+        let lexical = paths::normalize(&real_parent.join(stored));
+        if lexical == source {
+            return true;
+        }
+        // Spelled through other symlinks: let the kernel decide. Only reached for links that
+        // differ from the expected spelling, so it costs nothing on the usual path.
+        match (fs::canonicalize(target), fs::canonicalize(source)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// If `dir` is a directory dotlink created holding only links it made (and directories it
+    /// created), those links; otherwise `None`.
+    fn only_own_links(&self, dir: &Path) -> Option<Vec<PathBuf>> {
+        if !self.state.dirs.contains(dir) {
+            return None;
+        }
+        let mut links = Vec::new();
+        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+            let entry = entry.ok()?;
+            let path = entry.path();
+            if entry.file_type().is_dir() {
+                if !self.state.dirs.contains(path) {
+                    return None;
+                }
+            } else if self.removable.contains(path) {
+                links.push(path.to_path_buf());
+            } else {
+                return None;
+            }
+        }
+        Some(links)
+    }
+}

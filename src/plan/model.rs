@@ -1,0 +1,436 @@
+//! The plan as a value: what the planner decided for each target ([`Step`]: its [`LinkState`],
+//! the [`Action`] to take, the [`Conflict`] in the way and the [`Reason`] why), and the
+//! [`Note`]s worth telling. Everything here is data; `report` turns it into words.
+
+use crate::manifest::{Method, Policy, Style};
+use crate::paths;
+use crate::state::{RecordRef, StateFileProblem};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// How a run was asked to behave, beyond the manifest.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--on-conflict`: replaces every entry's policy.
+    pub on_conflict: Option<Policy>,
+    /// `--no-prune` sets this to false.
+    pub prune: bool,
+    /// The time that names this run's backup set.
+    pub now: SystemTime,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            on_conflict: None,
+            prune: true,
+            now: SystemTime::now(),
+        }
+    }
+}
+
+/// The state word of a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkState {
+    /// Already the right link.
+    Ok,
+    /// Nothing there.
+    Missing,
+    /// A link that is not the right one but can be replaced without losing anything.
+    Wrong,
+    /// Something that is not dotlink's is in the way.
+    Conflict,
+    /// A link into the repository at a source that no longer exists.
+    Dangling,
+    /// A link dotlink made that the manifest no longer declares.
+    Orphan,
+    /// A hard link that became a separate file with the same contents.
+    Diverged,
+    /// An entry whose `when` condition does not hold on this machine.
+    Skipped,
+}
+
+impl LinkState {
+    pub const ALL: [LinkState; 8] = [
+        LinkState::Ok,
+        LinkState::Missing,
+        LinkState::Wrong,
+        LinkState::Conflict,
+        LinkState::Dangling,
+        LinkState::Orphan,
+        LinkState::Diverged,
+        LinkState::Skipped,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            LinkState::Ok => "ok",
+            LinkState::Missing => "missing",
+            LinkState::Wrong => "wrong",
+            LinkState::Conflict => "conflict",
+            LinkState::Dangling => "dangling",
+            LinkState::Orphan => "orphan",
+            LinkState::Diverged => "diverged",
+            LinkState::Skipped => "skipped",
+        }
+    }
+}
+
+/// What is in the way of a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Conflict {
+    RegularFile,
+    Directory,
+    /// A symlink dotlink did not make, pointing outside the repository.
+    ForeignSymlink {
+        #[serde(with = "paths::serde_path")]
+        points_to: PathBuf,
+    },
+    /// A fifo, socket or device.
+    Special,
+    /// The target's directory resolves into the repository through `link`: writing there
+    /// would write inside the repository.
+    InsideRepository {
+        #[serde(with = "paths::serde_path")]
+        link: PathBuf,
+        #[serde(with = "paths::serde_path")]
+        resolves_to: PathBuf,
+    },
+    /// Something that is not a directory is where a parent directory must be.
+    ParentNotDirectory {
+        #[serde(with = "paths::serde_path")]
+        at: PathBuf,
+        why: NotADirectory,
+    },
+    /// The target's path is longer than the system allows.
+    PathTooLong,
+    Unreadable {
+        error: String,
+    },
+}
+
+impl Conflict {
+    /// Whether a `backup` or `overwrite` policy can clear it.
+    pub fn resolvable(&self) -> bool {
+        matches!(
+            self,
+            Conflict::RegularFile
+                | Conflict::Directory
+                | Conflict::ForeignSymlink { .. }
+                | Conflict::Special
+        )
+    }
+}
+
+/// Why something on the way to a target is not the directory it needs to be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NotADirectory {
+    File,
+    SymlinkToNonDirectory {
+        #[serde(with = "paths::serde_path")]
+        points_to: PathBuf,
+    },
+    DanglingSymlink,
+    Unreadable {
+        error: String,
+    },
+}
+
+/// Why a step is what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Nothing worth saying: the right link, or nothing there yet.
+    Plain,
+    /// A hard link sharing its source's inode.
+    SharesInode,
+    /// The right source, spelled in the other style.
+    Respell { stored_absolute: bool, style: Style },
+    /// A declared source that does not exist, declared at this line and column of the
+    /// manifest.
+    SourceMissing { line: usize, column: usize },
+    /// A link into the repository at a path that no longer exists.
+    PointsToMissing {
+        #[serde(with = "paths::serde_path")]
+        points_to: PathBuf,
+    },
+    /// A link dotlink made, or one into the repository, that leads elsewhere.
+    PointsElsewhere {
+        #[serde(with = "paths::serde_path")]
+        points_to: PathBuf,
+    },
+    /// A hard link to the source where the method is now `symlink`.
+    HardLinkToSource,
+    /// A symlink to the source where the method is now `hardlink`.
+    SymlinkToSource,
+    /// A directory dotlink made that holds only its own old links.
+    OwnDirectory,
+    /// A hard link that became a separate copy with the same contents.
+    SeparateCopy,
+    /// Something is in the way: the step's [`Conflict`] says what.
+    InTheWay,
+    /// A hard link dotlink made whose source was replaced since: this is the old copy.
+    OldCopyOfSource,
+    /// A regular file with other contents where a hard link should be.
+    EditedCopy,
+    /// A link dotlink made that nothing declares now.
+    Orphan { source_gone: bool, fate: OrphanFate },
+    /// An entry whose `when` does not hold here; `why` is the condition that failed.
+    NotOnThisMachine { why: String },
+}
+
+/// What becomes of an orphan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrphanFate {
+    /// Removed, since the manifest no longer declares it.
+    Pruned,
+    /// Left, since pruning is off.
+    Kept,
+    /// Removed although pruning is off: a declared link needs its place.
+    MakesRoom,
+    /// Removed by `unlink`.
+    Unlinked,
+}
+
+/// Something worth telling that is not a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Note {
+    /// A state entry that no longer describes anything was dropped.
+    Forgot {
+        #[serde(with = "paths::serde_path")]
+        target: PathBuf,
+        why: Forgotten,
+    },
+    /// The state file could not be used.
+    StateFile(StateFileProblem),
+    /// An interrupted run left a journal that the next writing run recovers.
+    JournalPending,
+}
+
+/// Why a recorded link was forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Forgotten {
+    Gone,
+    Changed,
+    OnlyCopy,
+}
+
+/// What the applier does for one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Nothing to do.
+    None,
+    /// Make the link where nothing is, creating `mkdirs` (top first) before it.
+    Create {
+        #[serde(with = "paths::serde_path::vec")]
+        mkdirs: Vec<PathBuf>,
+    },
+    /// Put the link in place of what is there, atomically.
+    Replace { displace: Displace },
+    /// Remove a link dotlink made, then the directories in `rmdirs` it made for it, deepest
+    /// first, while they are empty.
+    Remove {
+        #[serde(with = "paths::serde_path::vec")]
+        rmdirs: Vec<PathBuf>,
+    },
+    /// Move away (`backup`) or remove (`overwrite`) a file that stands where a directory of
+    /// later links must be; the links below it follow as `Create` steps.
+    Clear { displace: Displace },
+    /// Leave the target as it is (a conflict under `skip`, an orphan with pruning off).
+    Leave,
+    /// A conflict that stops the whole run under `fail`, or that no policy can resolve.
+    Block,
+}
+
+impl Action {
+    /// Whether executing this changes the filesystem.
+    pub fn changes(&self) -> bool {
+        matches!(
+            self,
+            Action::Create { .. }
+                | Action::Replace { .. }
+                | Action::Remove { .. }
+                | Action::Clear { .. }
+        )
+    }
+
+    /// Where what is in the way goes, when the action backs it up.
+    pub fn backup(&self) -> Option<&PathBuf> {
+        match self {
+            Action::Replace {
+                displace: Displace::Backup { to },
+            }
+            | Action::Clear {
+                displace: Displace::Backup { to },
+            } => Some(to),
+            _ => None,
+        }
+    }
+}
+
+/// What happens to what a `Replace` displaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Displace {
+    /// A link (or an identical copy of the source): replacing it loses nothing.
+    Link,
+    /// Moved to `to` in this run's backup set first.
+    Backup {
+        #[serde(with = "paths::serde_path")]
+        to: PathBuf,
+    },
+    /// Removed (`overwrite`).
+    Delete,
+    /// Directories dotlink created that hold nothing once this run's prunes are done.
+    EmptyDirectory,
+}
+
+/// The link a target holds once its step is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub method: Method,
+    /// For a symlink, the path it stores; for a hard link, the source file.
+    #[serde(with = "paths::serde_path")]
+    pub contents: PathBuf,
+    /// For a hard link, the device and inode it shares with its source.
+    pub inode: Option<(u64, u64)>,
+}
+
+/// One target and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    #[serde(with = "paths::serde_path")]
+    pub target: PathBuf,
+    #[serde(with = "paths::serde_path")]
+    pub source: PathBuf,
+    pub method: Method,
+    pub state: LinkState,
+    pub conflict: Option<Conflict>,
+    pub action: Action,
+    pub reason: Reason,
+    pub policy: Policy,
+    /// The manifest declares this target (false for orphans).
+    pub declared: bool,
+    /// The link the target holds once the step is done (declared targets only).
+    pub link: Option<Link>,
+    /// For hard links: how many names the target's inode has now.
+    pub link_count: Option<u64>,
+}
+
+impl Step {
+    /// A step that is not for a declared link (an orphan, a clear, a skipped entry); the
+    /// `with_*` methods add the rest.
+    pub fn new(
+        target: PathBuf,
+        source: PathBuf,
+        method: Method,
+        state: LinkState,
+        action: Action,
+        reason: Reason,
+        policy: Policy,
+    ) -> Step {
+        Step {
+            target,
+            source,
+            method,
+            state,
+            conflict: None,
+            action,
+            reason,
+            policy,
+            declared: false,
+            link: None,
+            link_count: None,
+        }
+    }
+
+    /// Declared by the manifest; the target holds `link` once done (none when it cannot be
+    /// made).
+    pub fn declaring(mut self, link: Option<Link>) -> Step {
+        self.declared = true;
+        self.link = link;
+        self
+    }
+
+    pub fn with_conflict(mut self, conflict: Conflict) -> Step {
+        self.conflict = Some(conflict);
+        self
+    }
+
+    pub fn with_link_count(mut self, count: u64) -> Step {
+        self.link_count = Some(count);
+        self
+    }
+
+    /// The state record for the link this step leaves at its target (declared targets only).
+    pub fn record(&self) -> Option<RecordRef<'_>> {
+        let link = self.link.as_ref()?;
+        Some(RecordRef {
+            target: &self.target,
+            source: &self.source,
+            method: link.method,
+            spelling: (link.method == Method::Symlink).then_some(link.contents.as_path()),
+            inode: link.inode,
+        })
+    }
+}
+
+/// Everything a run would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    #[serde(with = "paths::serde_path")]
+    pub manifest: PathBuf,
+    #[serde(with = "paths::serde_path")]
+    pub repo: PathBuf,
+    #[serde(with = "paths::serde_path")]
+    pub home: PathBuf,
+    /// In execution order: removals first (deepest first), then the rest by target.
+    pub steps: Vec<Step>,
+    /// State entries that no longer describe anything and are dropped.
+    #[serde(with = "paths::serde_path::vec")]
+    pub forget: Vec<PathBuf>,
+    /// Things worth saying that are not steps (stale state, damaged state file, …).
+    pub notes: Vec<Note>,
+    /// Where this run's backups go (empty when it makes none).
+    #[serde(with = "paths::serde_path")]
+    pub backup_set: PathBuf,
+}
+
+impl Plan {
+    /// A conflict under `fail` exists: nothing at all may change.
+    pub fn halted(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.action == Action::Block && s.policy == Policy::Fail)
+    }
+
+    /// Whether some step is blocked (under `fail`, or by a conflict no policy resolves).
+    pub fn blocked(&self) -> bool {
+        self.steps.iter().any(|s| s.action == Action::Block)
+    }
+
+    /// Steps that change the filesystem.
+    pub fn changes(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.action.changes())
+    }
+
+    /// Whether everything is as declared: every step `ok`, or skipped by a condition.
+    pub fn all_ok(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| matches!(s.state, LinkState::Ok | LinkState::Skipped))
+    }
+
+    /// How many steps are in each state.
+    pub fn count(&self, state: LinkState) -> usize {
+        self.steps.iter().filter(|s| s.state == state).count()
+    }
+}

@@ -1,0 +1,152 @@
+//! Decisions about recorded links that nothing declares any more (or, for `unlink`, every
+//! recorded link): which are still exactly what dotlink made and may go, which were changed or
+//! are gone and are forgotten with a note, and which directories dotlink made go with them.
+
+use super::inspect::{FileId, Found, Looker};
+use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Step};
+use crate::manifest::{Method, Policy};
+use crate::paths;
+use crate::state::{PathRefSet, PathSet, Record, State};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The orphans of a run, and the stale records it drops.
+pub(super) struct Orphans {
+    pub steps: Vec<Step>,
+    /// Records that no longer describe anything.
+    pub forget: Vec<PathBuf>,
+    pub notes: Vec<Note>,
+}
+
+impl Orphans {
+    /// Orphans that are still as dotlink made them, so removing them loses nothing.
+    pub fn removable(&self) -> PathSet {
+        self.steps.iter().map(|s| s.target.clone()).collect()
+    }
+}
+
+/// Look at each recorded link in `records` and decide its fate.
+pub(super) fn find<'r>(records: impl Iterator<Item = &'r Record>, fate: OrphanFate) -> Orphans {
+    let mut looker = Looker::default();
+    let mut found = Orphans {
+        steps: Vec::new(),
+        forget: Vec::new(),
+        notes: Vec::new(),
+    };
+    for record in records {
+        match orphan(record, fate, &mut looker) {
+            Ok(step) => found.steps.push(step),
+            Err(why) => {
+                found.notes.push(Note::Forgot {
+                    target: record.target.clone(),
+                    why,
+                });
+                found.forget.push(record.target.clone());
+            }
+        }
+    }
+    found
+}
+
+/// The step for one recorded link, or why the record is stale (it is then forgotten).
+fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step, Forgotten> {
+    let found = looker.look(&record.target);
+    // The source is looked at only for a link that is still there.
+    let source = || fs::symlink_metadata(&record.source).ok();
+    let (ours, source_alive) = match (&found, record.method) {
+        (Found::Symlink(stored), Method::Symlink) => {
+            let parent = record.target.parent().unwrap_or(Path::new("/"));
+            let ours = record.spelling.as_deref() == Some(stored.as_path())
+                || paths::normalize(&parent.join(stored)) == record.source;
+            (ours, source().is_some())
+        }
+        (Found::File(id), Method::Hardlink) => {
+            let ours = record.inode == Some((id.dev, id.ino));
+            let alive = source().is_some_and(|m| FileId::of(&m).same_inode(id)) && id.nlink > 1;
+            (ours, alive)
+        }
+        _ => (false, false),
+    };
+    match (&found, ours) {
+        (Found::Nothing, _) => return Err(Forgotten::Gone),
+        (_, false) => return Err(Forgotten::Changed),
+        (_, true) if record.method == Method::Hardlink && !source_alive => {
+            return Err(Forgotten::OnlyCopy);
+        }
+        _ => {}
+    }
+    let state = if source_alive {
+        LinkState::Orphan
+    } else {
+        LinkState::Dangling
+    };
+    let action = match fate {
+        OrphanFate::Kept => Action::Leave,
+        _ => Action::Remove { rmdirs: Vec::new() },
+    };
+    let reason = Reason::Orphan {
+        source_gone: !source_alive,
+        fate,
+    };
+    Ok(Step::new(
+        record.target.clone(),
+        record.source.clone(),
+        record.method,
+        state,
+        action,
+        reason,
+        Policy::Fail,
+    ))
+}
+
+/// Orphans that stand in the way of declared targets go even when pruning is off: they are
+/// dotlink's own links, so removing them loses nothing. `needed` holds those places.
+pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
+    for orphan in orphans {
+        if orphan.action == Action::Leave && needed.contains(&orphan.target) {
+            orphan.action = Action::Remove { rmdirs: Vec::new() };
+            if let Reason::Orphan { fate, .. } = &mut orphan.reason {
+                *fate = OrphanFate::MakesRoom;
+            }
+        }
+    }
+}
+
+/// Give each removal the directories dotlink created for it that nothing declared still
+/// needs, deepest first; the applier removes them while they are empty.
+pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
+    if state.dirs.is_empty()
+        || !steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Remove { .. }))
+    {
+        return;
+    }
+    // Directories that declared targets need, and declared targets themselves (a
+    // directory replaced by a link is removed by that link's step).
+    let needed: PathRefSet = steps
+        .iter()
+        .filter(|s| s.declared)
+        .flat_map(|s| s.target.ancestors())
+        .collect();
+    let assigned: Vec<(usize, Vec<PathBuf>)> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.action, Action::Remove { .. }))
+        .map(|(i, step)| {
+            let dirs = step
+                .target
+                .ancestors()
+                .skip(1)
+                .take_while(|d| state.dirs.contains(*d) && !needed.contains(d) && *d != home)
+                .map(Path::to_path_buf)
+                .collect();
+            (i, dirs)
+        })
+        .collect();
+    for (i, dirs) in assigned {
+        if let Action::Remove { rmdirs } = &mut steps[i].action {
+            *rmdirs = dirs;
+        }
+    }
+}

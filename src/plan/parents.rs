@@ -1,0 +1,72 @@
+//! Decisions about the directories on the way to a target: what they really are once symlinks
+//! are resolved, whether one of them leads into the repository (then nothing is written
+//! there), and clearing a file that stands where a directory is needed.
+
+use super::inspect::Dir;
+use super::model::{Action, Conflict, Displace, LinkState, Reason, Step};
+use super::planner::Planner;
+use crate::manifest::{LinkSpec, Policy};
+use std::path::Path;
+use std::rc::Rc;
+
+impl Planner<'_> {
+    /// The target's directory. When a file (or a link that is not a directory) stands where
+    /// it needs a directory and the policy is `backup` or `overwrite`, plan clearing it once,
+    /// unless it lies inside the repository or outside the home.
+    pub(super) fn resolve_parent(&mut self, spec: &LinkSpec, policy: Policy) -> Rc<Dir> {
+        let parent = spec.target.parent().unwrap_or(Path::new("/"));
+        let dir = self.dirs.resolve(parent);
+        let Dir::Blocked { at, why } = &*dir else {
+            return dir;
+        };
+        let displace = match policy {
+            Policy::Backup => Displace::Backup {
+                to: self.backup_destination(at),
+            },
+            Policy::Overwrite => Displace::Delete,
+            Policy::Fail | Policy::Skip => return dir,
+        };
+        let holder = at.parent().unwrap_or(Path::new("/"));
+        let holder_in_repo = match &*self.dirs.resolve(holder) {
+            Dir::Exists { real, .. } => real.starts_with(self.repo),
+            _ => true,
+        };
+        if holder_in_repo || !at.starts_with(self.home) || at == self.home {
+            return dir;
+        }
+        let conflict = Conflict::ParentNotDirectory {
+            at: at.clone(),
+            why: why.clone(),
+        };
+        self.clears.push(
+            Step::new(
+                at.clone(),
+                spec.source.clone(),
+                spec.method,
+                LinkState::Conflict,
+                Action::Clear { displace },
+                Reason::InTheWay,
+                policy,
+            )
+            .with_conflict(conflict),
+        );
+        let at = at.clone();
+        self.dirs.assume_removed(&at);
+        self.dirs.resolve(parent)
+    }
+
+    /// A conflict when the target's directory resolves into the repository.
+    pub(super) fn inside_repo(&self, spec: &LinkSpec, dir: &Dir) -> Option<Conflict> {
+        match dir {
+            Dir::Exists { real, via } if real.starts_with(self.repo) => {
+                Some(Conflict::InsideRepository {
+                    link: via.clone().unwrap_or_else(|| {
+                        spec.target.parent().unwrap_or(Path::new("/")).to_path_buf()
+                    }),
+                    resolves_to: real.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The planner's working state for one run, built from all its inputs in one place, and the
+//! helpers every decision shares: making a step, a conflict under the entry's policy, the
+//! relative spelling of a source, and naming this run's backup set.
+
+use super::inspect::{Dir, Dirs, Found, Looker};
+use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Step};
+use crate::error::Result;
+use crate::manifest::{LinkSpec, Manifest, Method, Policy};
+use crate::paths;
+use crate::state::{PathSet, State, backup};
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// Where this run's backups go, and the time that names its set.
+pub(super) struct BackupNaming<'a> {
+    pub dir: &'a Path,
+    pub now: SystemTime,
+}
+
+/// Everything the planner decides from.
+pub(super) struct Inputs<'a> {
+    pub repo: &'a Path,
+    pub home: &'a Path,
+    pub state: &'a State,
+    /// Orphans that are still as dotlink made them, so removing them loses nothing.
+    pub removable: PathSet,
+    /// `None` when the run makes no backups (`unlink`).
+    pub backups: Option<BackupNaming<'a>>,
+}
+
+pub(super) struct Planner<'a> {
+    pub(super) repo: &'a Path,
+    pub(super) home: &'a Path,
+    pub(super) state: &'a State,
+    pub(super) removable: PathSet,
+    backups: Option<BackupNaming<'a>>,
+    backup_set: OnceCell<PathBuf>,
+    pub(super) dirs: Dirs,
+    pub(super) looker: Looker,
+    /// The last (link directory, source directory, relative path between them).
+    relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
+    /// Orphan links inside directories that are replaced as a whole.
+    pub(super) emptied: PathSet,
+    /// Files in the way of directories that links need, cleared by the policy.
+    pub(super) clears: Vec<Step>,
+}
+
+impl<'a> Planner<'a> {
+    pub(super) fn new(inputs: Inputs<'a>) -> Self {
+        Planner {
+            repo: inputs.repo,
+            home: inputs.home,
+            state: inputs.state,
+            dirs: Dirs::new(inputs.home, inputs.removable.clone()),
+            removable: inputs.removable,
+            backups: inputs.backups,
+            backup_set: OnceCell::new(),
+            looker: Looker::default(),
+            relative_memo: None,
+            emptied: PathSet::default(),
+            clears: Vec::new(),
+        }
+    }
+
+    /// The step for one declared link, under `--on-conflict` if given, else its policy.
+    pub(super) fn declared(
+        &mut self,
+        manifest: &Manifest,
+        spec: &LinkSpec,
+        on_conflict: Option<Policy>,
+    ) -> Result<Step> {
+        let policy = on_conflict.unwrap_or(spec.on_conflict);
+        let at = manifest.entries[spec.entry].source_at;
+        if spec.source_missing {
+            return Ok(self.missing_source(spec, policy, at));
+        }
+        if spec.target.as_os_str().len() >= libc::PATH_MAX as usize {
+            let link = Link {
+                method: spec.method,
+                contents: spec.source.clone(),
+                inode: None,
+            };
+            return Ok(self.conflict(spec, policy, Conflict::PathTooLong, link));
+        }
+        match spec.method {
+            Method::Symlink => Ok(self.symlink(spec, policy)),
+            Method::Hardlink => self
+                .hardlink(spec, policy)
+                .map_err(|e| e.context(crate::manifest::position(&manifest.path, at))),
+        }
+    }
+
+    /// Places that declared links need this run: directories on their way that orphan links
+    /// stand in, and orphans inside directories replaced as a whole.
+    pub(super) fn needed_places(&self) -> PathSet {
+        let mut needed = self.dirs.used.clone();
+        needed.extend(self.emptied.iter().cloned());
+        needed
+    }
+
+    /// The clearing steps planned on the way, and this run's backup set (empty without one).
+    pub(super) fn finish(self) -> (Vec<Step>, PathBuf) {
+        (
+            self.clears,
+            self.backup_set.into_inner().unwrap_or_default(),
+        )
+    }
+
+    /// The relative spelling of `source` seen from `dir`. Consecutive links usually share both
+    /// directories, so the path arithmetic runs once per pair of directories, not per link.
+    pub(super) fn relative(&mut self, source: &Path, dir: &Path) -> PathBuf {
+        let (Some(source_dir), Some(name)) = (source.parent(), source.file_name()) else {
+            return paths::relative(source, dir);
+        };
+        let hit = self.relative_memo.as_ref().is_some_and(|(d, s, _)| {
+            d.as_os_str() == dir.as_os_str() && s.as_os_str() == source_dir.as_os_str()
+        });
+        if !hit {
+            let between = paths::relative(source_dir, dir);
+            self.relative_memo = Some((dir.to_path_buf(), source_dir.to_path_buf(), between));
+        }
+        let (_, _, between) = self.relative_memo.as_ref().expect("just set");
+        between.join(name)
+    }
+
+    /// What is at `target`, given what its directory is: below a directory that does not exist
+    /// (or is a link this run removes) there is nothing, whatever the old link leads to.
+    pub(super) fn look_below(&mut self, target: &Path, dir: &Dir) -> Found {
+        match dir {
+            Dir::Exists { .. } => self.looker.look(target),
+            Dir::Missing { .. } | Dir::Blocked { .. } => Found::Nothing,
+        }
+    }
+
+    /// This run's backup set, named when the first backup is planned (so a run without
+    /// backups never looks at the backup directory).
+    fn backup_set(&self) -> &Path {
+        self.backup_set.get_or_init(|| match &self.backups {
+            Some(naming) => backup::new_set(naming.dir, naming.now),
+            None => PathBuf::new(),
+        })
+    }
+
+    /// Where `path` goes in this run's backup set.
+    pub(super) fn backup_destination(&self, path: &Path) -> PathBuf {
+        backup::destination(self.backup_set(), path, self.home)
+    }
+
+    /// A step for a declared link.
+    pub(super) fn step(
+        &self,
+        spec: &LinkSpec,
+        policy: Policy,
+        state: LinkState,
+        action: Action,
+        link: impl Into<Option<Link>>,
+        reason: Reason,
+    ) -> Step {
+        Step::new(
+            spec.target.clone(),
+            spec.source.clone(),
+            spec.method,
+            state,
+            action,
+            reason,
+            policy,
+        )
+        .declaring(link.into())
+    }
+
+    /// A declared link with something in the way, and what its policy does about it.
+    pub(super) fn conflict(
+        &self,
+        spec: &LinkSpec,
+        policy: Policy,
+        conflict: Conflict,
+        link: Link,
+    ) -> Step {
+        let action = match policy {
+            Policy::Fail => Action::Block,
+            Policy::Skip => Action::Leave,
+            _ if !conflict.resolvable() => Action::Block,
+            Policy::Backup => Action::Replace {
+                displace: Displace::Backup {
+                    to: self.backup_destination(&spec.target),
+                },
+            },
+            Policy::Overwrite => Action::Replace {
+                displace: Displace::Delete,
+            },
+        };
+        self.step(
+            spec,
+            policy,
+            LinkState::Conflict,
+            action,
+            link,
+            Reason::InTheWay,
+        )
+        .with_conflict(conflict)
+    }
+}
+
+/// Replace a link: what is there loses nothing.
+pub(super) fn replace_link() -> Action {
+    Action::Replace {
+        displace: Displace::Link,
+    }
+}

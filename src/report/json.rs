@@ -1,0 +1,167 @@
+//! The JSON outputs, for scripts and configuration-management tools: `status --json` and
+//! `plan --json`. Their formats are stable (see the README); reasons are worded by
+//! [`super::text`], as in human output.
+
+use super::text;
+use crate::manifest::Method;
+use crate::plan::{Action, Displace, LinkState, Plan, Step};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// `status --json`: entries with absolute paths, and a count per state word.
+#[derive(Serialize)]
+pub struct StatusJson {
+    pub entries: Vec<StatusEntry>,
+    pub summary: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Serialize)]
+pub struct StatusEntry {
+    pub target: String,
+    pub source: String,
+    pub state: LinkState,
+    pub detail: String,
+    pub method: Method,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_count: Option<u64>,
+}
+
+pub fn status(plan: &Plan) -> StatusJson {
+    let mut entries: Vec<StatusEntry> = plan
+        .steps
+        .iter()
+        .map(|step| StatusEntry {
+            target: step.target.to_string_lossy().into_owned(),
+            source: step.source.to_string_lossy().into_owned(),
+            state: step.state,
+            detail: text::reason(step, plan),
+            method: step.method,
+            link_count: step.link_count,
+        })
+        .collect();
+    entries.sort_by(|a, b| a.target.cmp(&b.target));
+    let summary = LinkState::ALL
+        .iter()
+        .map(|s| (s.word(), plan.count(*s)))
+        .collect();
+    StatusJson { entries, summary }
+}
+
+/// `plan --json`: the plan for scripts and configuration-management tools. The format is
+/// stable (see "plan --json" in the README); `version` changes if it ever has to.
+#[derive(Serialize)]
+pub struct PlanJson {
+    pub version: u32,
+    pub manifest: String,
+    /// True when a conflict under `fail` stops the whole run: nothing would change.
+    pub halted: bool,
+    pub actions: Vec<ActionJson>,
+    pub summary: BTreeMap<&'static str, usize>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct ActionJson {
+    /// create | relink | backup | overwrite | prune | skip | block | none
+    pub kind: &'static str,
+    pub target: String,
+    pub source: String,
+    /// The target's state word now.
+    pub state: LinkState,
+    pub reason: String,
+    pub method: Method,
+    /// What the symlink will store (a hard link: the source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Where what is in the way goes, for `backup`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+    /// Directories created first, top first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mkdirs: Vec<String>,
+}
+
+/// The kind of action a step is, in `plan --json`'s words.
+pub fn action_kind(step: &Step) -> &'static str {
+    match &step.action {
+        Action::None => "none",
+        Action::Create { .. } => "create",
+        Action::Replace {
+            displace: Displace::Backup { .. },
+        }
+        | Action::Clear {
+            displace: Displace::Backup { .. },
+        } => "backup",
+        Action::Replace {
+            displace: Displace::Delete,
+        }
+        | Action::Clear { .. } => "overwrite",
+        Action::Replace { .. } => "relink",
+        Action::Remove { .. } => "prune",
+        Action::Leave => "skip",
+        Action::Block => "block",
+    }
+}
+
+pub fn plan(plan: &Plan) -> PlanJson {
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    let actions: Vec<ActionJson> = plan
+        .steps
+        .iter()
+        .map(|step| ActionJson {
+            kind: action_kind(step),
+            target: text(&step.target),
+            source: text(&step.source),
+            state: step.state,
+            reason: text::reason(step, plan),
+            method: step.method,
+            link: step
+                .link
+                .as_ref()
+                .filter(|_| step.action.changes())
+                .map(|l| text(&l.contents)),
+            backup: step.action.backup().map(|to| text(to)),
+            mkdirs: match &step.action {
+                Action::Create { mkdirs } => mkdirs.iter().map(|d| text(d)).collect(),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    let mut summary: BTreeMap<&'static str, usize> = [
+        "create",
+        "relink",
+        "backup",
+        "overwrite",
+        "prune",
+        "skip",
+        "block",
+        "none",
+    ]
+    .into_iter()
+    .map(|k| (k, 0))
+    .collect();
+    for action in &actions {
+        *summary.entry(action.kind).or_default() += 1;
+    }
+    PlanJson {
+        version: 1,
+        manifest: text(&plan.manifest),
+        halted: plan.halted(),
+        actions,
+        summary,
+        notes: plan
+            .notes
+            .iter()
+            .map(|n| text::note(n, &plan.home))
+            .collect(),
+    }
+}
+
+/// Print a JSON document on stdout, pretty, with a final newline.
+pub fn print(document: &impl Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(document).expect("JSON output serialises")
+    );
+}

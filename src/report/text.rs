@@ -1,0 +1,246 @@
+//! The words for the plan's values: why a step is what it is, what is in the way, notes, and
+//! what recovery did. Human output and both JSON outputs use these, so a reason reads the
+//! same everywhere.
+
+use crate::apply::recovery::Recovered;
+use crate::paths;
+use crate::plan::{Conflict, Forgotten, NotADirectory, Note, OrphanFate, Plan, Reason, Step};
+use crate::state::StateFileProblem;
+use std::path::Path;
+
+/// A step's reason as plan and JSON show it: `relink: …` or `prune: …` when the reason is a
+/// replacement or a prune, then why, then the hard link's link count.
+pub fn reason(step: &Step, plan: &Plan) -> String {
+    let (verb, why) = reason_parts(step, plan);
+    match verb {
+        Some(verb) => format!("{verb}: {why}"),
+        None => why,
+    }
+}
+
+/// The same without the `relink:` or `prune:` in front, as `status` shows it (the state word
+/// already says it).
+pub fn reason_without_verb(step: &Step, plan: &Plan) -> String {
+    reason_parts(step, plan).1
+}
+
+fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
+    let show = |p: &Path| paths::display(p, &plan.home);
+    let relink = Some("relink");
+    let (verb, mut why) = match &step.reason {
+        Reason::Plain => (None, String::new()),
+        Reason::SharesInode => (None, "hard link".to_string()),
+        Reason::Respell {
+            stored_absolute,
+            style,
+        } => {
+            let spelled = if *stored_absolute {
+                "absolute"
+            } else {
+                "relative"
+            };
+            (relink, format!("spelled {spelled}, style is {style}"))
+        }
+        Reason::SourceMissing { line, column } => (
+            None,
+            format!(
+                "its source {} was deleted or moved ({}:{line}:{column})",
+                step.source.display(),
+                plan.manifest.display()
+            ),
+        ),
+        Reason::PointsToMissing { points_to } => (
+            relink,
+            format!("points to {}, which no longer exists", show(points_to)),
+        ),
+        Reason::PointsElsewhere { points_to } => {
+            (relink, format!("points to {}", show(points_to)))
+        }
+        Reason::HardLinkToSource => (
+            relink,
+            "a hard link to the source; method is symlink".to_string(),
+        ),
+        Reason::SymlinkToSource => (
+            relink,
+            "a symlink to the source; method is hardlink".to_string(),
+        ),
+        Reason::OwnDirectory => (
+            relink,
+            "replaces a directory dotlink made that holds only its own old links".to_string(),
+        ),
+        Reason::SeparateCopy => (
+            relink,
+            "a separate copy with the same contents (an editor saved by replacing the file)"
+                .to_string(),
+        ),
+        Reason::InTheWay => (
+            None,
+            step.conflict
+                .as_ref()
+                .map(|c| conflict(c, &plan.home))
+                .unwrap_or_default(),
+        ),
+        Reason::OldCopyOfSource => (
+            None,
+            "the source was replaced since dotlink linked it (a git checkout or an editor's save), so this is the old copy".to_string(),
+        ),
+        Reason::EditedCopy => (
+            None,
+            "a regular file with different contents is in the way (edited after it stopped being a hard link?)".to_string(),
+        ),
+        Reason::Orphan { source_gone, fate } => orphan(step, *source_gone, *fate),
+        Reason::NotOnThisMachine { why } => (None, format!("not on this machine: {why}")),
+    };
+    if let Some(count) = step.link_count {
+        why.push_str(&format!(" (link count {count})"));
+    }
+    (verb, why)
+}
+
+fn orphan(step: &Step, source_gone: bool, fate: OrphanFate) -> (Option<&'static str>, String) {
+    let why = if source_gone {
+        format!("its source {} was deleted or moved", step.source.display())
+    } else {
+        "no longer declared in the manifest".to_string()
+    };
+    match fate {
+        OrphanFate::Pruned => (Some("prune"), why),
+        OrphanFate::Kept => (None, format!("{why} (kept: pruning is off)")),
+        OrphanFate::MakesRoom => (
+            None,
+            format!("{why} (kept: pruning is off); removed to make room for a declared link"),
+        ),
+        OrphanFate::Unlinked if source_gone => (
+            None,
+            format!("its source {} is gone", step.source.display()),
+        ),
+        OrphanFate::Unlinked => (None, String::new()),
+    }
+}
+
+/// What is in the way, in words.
+pub fn conflict(conflict: &Conflict, home: &Path) -> String {
+    let show = |p: &Path| paths::display(p, home);
+    match conflict {
+        Conflict::RegularFile => "a regular file is in the way".into(),
+        Conflict::Directory => "a directory is in the way".into(),
+        Conflict::ForeignSymlink { points_to } => format!(
+            "a symlink dotlink did not make is in the way (→ {})",
+            points_to.display()
+        ),
+        Conflict::Special => "a special file (fifo, socket or device) is in the way".into(),
+        Conflict::InsideRepository { link, resolves_to } => format!(
+            "{} is a link into the repository ({}); writing here would write inside the repository, so no policy touches it — remove that link (it is only a link) or declare it as a directory link",
+            show(link),
+            show(resolves_to)
+        ),
+        Conflict::ParentNotDirectory { at, why } => format!(
+            "{} {}, but a directory is needed there; move it away first",
+            show(at),
+            not_a_directory(why)
+        ),
+        Conflict::PathTooLong => {
+            "cannot be read: the path is longer than this system allows (File name too long)".into()
+        }
+        Conflict::Unreadable { error } => format!("cannot be read: {error}"),
+    }
+}
+
+fn not_a_directory(why: &NotADirectory) -> String {
+    match why {
+        NotADirectory::File => "is a file, not a directory".into(),
+        NotADirectory::SymlinkToNonDirectory { points_to } => format!(
+            "is a symlink to {}, which is not a directory",
+            points_to.display()
+        ),
+        NotADirectory::DanglingSymlink => "is a dangling symlink or a symlink loop".into(),
+        NotADirectory::Unreadable { error } => format!("cannot be read: {error}"),
+    }
+}
+
+/// A note, in words.
+pub fn note(note: &Note, home: &Path) -> String {
+    match note {
+        Note::Forgot { target, why } => {
+            let why = match why {
+                Forgotten::Gone => "it is gone",
+                Forgotten::Changed => "it was changed since dotlink made it, so it is left alone",
+                Forgotten::OnlyCopy => {
+                    "its source is gone or replaced, so this hard link holds the only copy; it is left alone"
+                }
+            };
+            format!("forgot {}: {why}", paths::display(target, home))
+        }
+        Note::StateFile(problem) => state_file_problem(problem),
+        Note::JournalPending => {
+            "an interrupted run left a journal; the next `dotlink apply` recovers it".into()
+        }
+    }
+}
+
+fn state_file_problem(problem: &StateFileProblem) -> String {
+    match problem {
+        StateFileProblem::Unreadable { path, error } => format!(
+            "state file {} cannot be read ({error}); continuing without it, so nothing recorded there will be pruned",
+            path.display()
+        ),
+        StateFileProblem::OtherVersion { path, version } => format!(
+            "state file {} has version {version} (this dotlink writes {}); starting a fresh one",
+            path.display(),
+            crate::state::VERSION
+        ),
+        StateFileProblem::Damaged { path, error } => format!(
+            "state file {} is damaged ({error}); starting a fresh one, so nothing recorded there will be pruned",
+            path.display()
+        ),
+    }
+}
+
+/// One thing recovery did, in words.
+pub fn recovered(action: &Recovered, home: &Path) -> String {
+    let show = |p: &Path| paths::display(p, home);
+    match action {
+        Recovered::DiscardedDamagedJournal => {
+            "discarded a damaged journal; `dotlink status` shows where things stand".into()
+        }
+        Recovered::RemovedPartialBackup { partial } => {
+            format!("removed the incomplete backup copy {}", show(partial))
+        }
+        Recovered::MovedDirectoryToBackup { target, to } => format!(
+            "moved the replaced directory {} to its backup {}",
+            show(target),
+            show(to)
+        ),
+        Recovered::FinishedDirectoryBackup { target, to } => format!(
+            "finished moving the replaced directory {} to its backup {}",
+            show(target),
+            show(to)
+        ),
+        Recovered::FinishedRemovingDirectory { target } => {
+            format!("finished removing the replaced directory {}", show(target))
+        }
+        Recovered::RemovedEmptiedDirectory { target } => {
+            format!("removed the emptied directory {}", show(target))
+        }
+        Recovered::LeftReplacedDirectory { target, temp } => format!(
+            "left the replaced directory of {} at {}; check it and remove it",
+            show(target),
+            show(temp)
+        ),
+        Recovered::RemovedTemporaryLink { temp } => {
+            format!("removed the leftover temporary link {}", show(temp))
+        }
+        Recovered::PutBack { target } => format!(
+            "put {} back from its backup (the run stopped before linking it)",
+            show(target)
+        ),
+        Recovered::LeftBoth { target, copy } => format!(
+            "both {} and a copy of it at {} exist; left both",
+            show(target),
+            show(copy)
+        ),
+        Recovered::Recorded { target } => {
+            format!("recorded {}, linked before the stop", show(target))
+        }
+    }
+}
