@@ -36,87 +36,32 @@ pub fn prepare(
             "--as names one place, so it takes exactly one PATH",
         ));
     }
-    let home = &ctx.home;
-    let show = |p: &Path| paths::display(p, home);
     let mut adoptions: Vec<Adoption> = Vec::new();
     for path in given {
         let from = paths::normalize(&ctx.cwd.join(path));
         let refuse = |why: String, hint: &str| {
-            Err(Error::input(format!("cannot adopt {}: {why}", show(&from))).with_hint(hint))
+            let shown = paths::display(&from, &ctx.home);
+            Error::input(format!("cannot adopt {shown}: {why}")).with_hint(hint)
         };
-        if !from.starts_with(home) || from == *home {
-            return refuse(
-                "it is outside the home directory".into(),
-                "adopt takes files and directories inside your home",
-            );
-        }
-        let meta = match fs::symlink_metadata(&from) {
-            Ok(meta) => meta,
-            Err(e) => return refuse(crate::error::describe_io(&e), "check the path"),
-        };
-        if meta.file_type().is_symlink() {
-            let into_repo = fs::canonicalize(&from).is_ok_and(|r| r.starts_with(&manifest.repo));
-            return if into_repo || state.links.contains_key(&from) {
-                refuse(
-                    "it is already managed by dotlink (a link into the repository)".into(),
-                    "nothing to do",
-                )
-            } else {
-                refuse(
-                    "it is a symlink; adopt moves real files and directories".into(),
-                    "adopt what it points to, or replace the link with the file",
-                )
-            };
-        }
-        if specs.iter().any(|s| s.target == from) || state.links.contains_key(&from) {
-            return refuse("it is already managed by dotlink".into(), "nothing to do");
-        }
-        if let Some(inner) = specs.iter().find(|s| s.target.starts_with(&from)) {
-            return refuse(
-                format!(
-                    "it contains {}, which dotlink already manages",
-                    show(&inner.target)
-                ),
-                "adopt the files next to it one by one",
-            );
-        }
-        let real_parent = from
-            .parent()
-            .and_then(|p| fs::canonicalize(p).ok())
-            .unwrap_or_default();
-        if real_parent.starts_with(&manifest.repo) || manifest.repo.starts_with(&from) {
-            return refuse(
-                "it is inside the repository already (or contains it)".into(),
-                "nothing to do",
-            );
-        }
-        let relative = from.strip_prefix(home).unwrap_or(&from);
+        check_adoptable(&from, manifest, specs, state, &ctx.home)
+            .map_err(|(why, hint)| refuse(why, hint))?;
+        let relative = from.strip_prefix(&ctx.home).unwrap_or(&from);
         let source = match place {
-            Some(place) => {
-                let place = place.trim_end_matches('/');
-                if place.is_empty() || paths::escapes(Path::new(place)) {
-                    return Err(Error::input(format!(
-                        "--as {place}: must be a path inside the repository"
-                    )));
-                }
-                paths::normalize(Path::new(place))
-                    .to_string_lossy()
-                    .into_owned()
-            }
+            Some(place) => repository_place(place)?,
             None => undotted(relative),
         };
         let to = manifest.repo.join(&source);
         if fs::symlink_metadata(&to).is_ok() || adoptions.iter().any(|a| a.to == to) {
-            return refuse(
+            return Err(refuse(
                 format!("{} already exists in the repository", to.display()),
                 "choose another place with --as PATH",
-            );
+            ));
         }
         if source.contains(['*', '?', '[', '{']) || from.to_str().is_none() {
-            return refuse(
+            return Err(refuse(
                 "its name cannot be written in the manifest as it is".into(),
                 "rename it, or choose a plain name with --as",
-            );
+            ));
         }
         adoptions.push(Adoption {
             target: format!("~/{}", relative.display()),
@@ -126,6 +71,73 @@ pub fn prepare(
         });
     }
     Ok(adoptions)
+}
+
+/// Why `from` cannot be adopted, with a hint: outside the home, missing, a symlink, already
+/// managed, or inside the repository.
+fn check_adoptable(
+    from: &Path,
+    manifest: &Manifest,
+    specs: &[LinkSpec],
+    state: &State,
+    home: &Path,
+) -> std::result::Result<(), (String, &'static str)> {
+    if !from.starts_with(home) || from == home {
+        return Err((
+            "it is outside the home directory".into(),
+            "adopt takes files and directories inside your home",
+        ));
+    }
+    let meta = fs::symlink_metadata(from)
+        .map_err(|e| (crate::error::describe_io(&e), "check the path"))?;
+    if meta.file_type().is_symlink() {
+        let into_repo = fs::canonicalize(from).is_ok_and(|r| r.starts_with(&manifest.repo));
+        return Err(if into_repo || state.links.contains_key(from) {
+            (
+                "it is already managed by dotlink (a link into the repository)".into(),
+                "nothing to do",
+            )
+        } else {
+            (
+                "it is a symlink; adopt moves real files and directories".into(),
+                "adopt what it points to, or replace the link with the file",
+            )
+        });
+    }
+    if specs.iter().any(|s| s.target == from) || state.links.contains_key(from) {
+        return Err(("it is already managed by dotlink".into(), "nothing to do"));
+    }
+    if let Some(inner) = specs.iter().find(|s| s.target.starts_with(from)) {
+        let inner = paths::display(&inner.target, home);
+        return Err((
+            format!("it contains {inner}, which dotlink already manages"),
+            "adopt the files next to it one by one",
+        ));
+    }
+    let real_parent = from
+        .parent()
+        .and_then(|p| fs::canonicalize(p).ok())
+        .unwrap_or_default();
+    if real_parent.starts_with(&manifest.repo) || manifest.repo.starts_with(from) {
+        return Err((
+            "it is inside the repository already (or contains it)".into(),
+            "nothing to do",
+        ));
+    }
+    Ok(())
+}
+
+/// `--as PLACE`, checked: a path inside the repository.
+fn repository_place(place: &str) -> Result<String> {
+    let place = place.trim_end_matches('/');
+    if place.is_empty() || paths::escapes(Path::new(place)) {
+        return Err(Error::input(format!(
+            "--as {place}: must be a path inside the repository"
+        )));
+    }
+    Ok(paths::normalize(Path::new(place))
+        .to_string_lossy()
+        .into_owned())
 }
 
 /// `.config/nvim` → `config/nvim`: the repository keeps dotfiles visible.
