@@ -1,9 +1,10 @@
 //! The process environment dotlink runs in, read once: home directory, state directory,
-//! working directory and environment variables. Everything else takes a `Context` instead of
-//! reading the environment itself, so tests and the planner see one consistent picture.
+//! working directory, environment variables, and the [`Machine`] (os, hostname, chosen
+//! profiles) that manifest conditions are matched against. Everything else takes a `Context`
+//! instead of reading the environment itself, so tests and the planner see one consistent
+//! picture. It depends on no other stage: the manifest reads it, never the reverse.
 
 use crate::error::{Error, Result};
-use crate::manifest::Machine;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -16,6 +17,15 @@ pub struct Context {
     pub cwd: PathBuf,
     /// This machine, for `when` conditions.
     pub machine: Machine,
+}
+
+/// What this machine is, for matching the manifest's `when` conditions and `[profiles]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Machine {
+    pub os: String,
+    pub hostname: String,
+    /// Profiles chosen with `--profile` or `$DOTLINK_PROFILE`; `None` means "from [profiles]".
+    pub chosen_profiles: Option<Vec<String>>,
 }
 
 impl Context {

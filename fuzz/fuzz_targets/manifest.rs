@@ -41,7 +41,7 @@ fn world() -> &'static World {
                 home,
                 state_dir: base.join("state/dotlink"),
                 cwd: repo,
-                machine: dotlink::manifest::Machine {
+                machine: dotlink::context::Machine {
                     os: "linux".into(),
                     hostname: "fuzz-host".into(),
                     chosen_profiles: None,

@@ -1,6 +1,7 @@
 //! The command line: every command, flag and help text, defined once with clap's derive API.
 
 use crate::manifest::Policy;
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -208,6 +209,35 @@ impl ColorChoice {
             ColorChoice::Never => false,
             ColorChoice::Auto => is_terminal && no_color.is_none_or(str::is_empty),
         }
+    }
+}
+
+/// `--on-conflict`'s values, written out here so that the manifest's `Policy` needs no clap:
+/// the same names and help texts the derive made from `Policy`'s doc comments.
+impl ValueEnum for Policy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Policy::Fail,
+            Policy::Skip,
+            Policy::Backup,
+            Policy::Overwrite,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Policy::Fail => {
+                PossibleValue::new("fail").help("Change nothing at all if any conflict exists")
+            }
+            Policy::Skip => {
+                PossibleValue::new("skip").help("Leave conflicting targets alone and do the rest")
+            }
+            Policy::Backup => PossibleValue::new("backup")
+                .help("Move what is in the way to the backup directory, then link"),
+            Policy::Overwrite => {
+                PossibleValue::new("overwrite").help("Remove what is in the way, then link")
+            }
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! profile }` must match in every key it names; `[profiles]` names profiles by the machines
 //! they apply to, and `--profile` / `$DOTLINK_PROFILE` choose profiles explicitly instead.
 
+use crate::context::Machine;
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use std::ops::Range;
@@ -54,15 +55,6 @@ pub(super) struct RawWhen {
 pub(super) struct RawProfile {
     os: Option<Spanned<OneOrMany>>,
     hostname: Option<Spanned<OneOrMany>>,
-}
-
-/// What a machine is, for matching conditions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Machine {
-    pub os: String,
-    pub hostname: String,
-    /// Profiles chosen with `--profile` or `$DOTLINK_PROFILE`; `None` means "from [profiles]".
-    pub chosen_profiles: Option<Vec<String>>,
 }
 
 /// A checked condition.

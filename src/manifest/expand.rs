@@ -431,7 +431,7 @@ mod tests {
                 home: self.home(),
                 state_dir: self.root.path().join("state"),
                 cwd: self.root.path().to_path_buf(),
-                machine: crate::manifest::Machine {
+                machine: crate::context::Machine {
                     os: "linux".into(),
                     hostname: "box".into(),
                     chosen_profiles: None,

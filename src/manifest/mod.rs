@@ -7,7 +7,7 @@ mod conditions;
 pub mod edit;
 mod expand;
 
-pub use conditions::{KNOWN_OS, Machine};
+pub use conditions::KNOWN_OS;
 pub use expand::{LinkSpec, Sources, expand};
 
 use crate::context::Context;
@@ -42,7 +42,10 @@ pub enum Method {
 }
 
 /// What to do when something that is not dotlink's is in the way of a target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, clap::ValueEnum)]
+///
+/// `--on-conflict` offers the same names with the same descriptions; `cli::args` spells
+/// them out by hand, so a change here belongs there too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Policy {
     /// Change nothing at all if any conflict exists.
@@ -496,6 +499,7 @@ pub fn position(path: &Path, at: Location) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::Machine;
 
     fn ctx(home: &Path) -> Context {
         Context {
