@@ -1,0 +1,603 @@
+//! Parsing and checking `dotlink.toml`: the TOML is read with positions into the `Raw*`
+//! structs, then checked part by part — `[defaults]`, `[profiles]`, and each `[[link]]` entry
+//! with its source and target — into a [`Manifest`]. Every refusal names the
+//! `file:line:column` of the value at fault and carries a hint; the checks run in a fixed
+//! order, so the first mistake in the file is the one reported.
+
+use super::conditions::{self, Condition, RawProfile, RawWhen};
+use super::{Entry, Location, Manifest, Method, Policy, Settings, Style, locate_offset, position};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::paths;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// `dotlink.toml` as written, with spans kept for error positions.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    profiles: BTreeMap<String, Spanned<RawProfile>>,
+    #[serde(default)]
+    link: Vec<RawLink>,
+}
+
+/// `[defaults]` as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    style: Option<Spanned<Style>>,
+    method: Option<Spanned<Method>>,
+    on_conflict: Option<Policy>,
+    prune: Option<bool>,
+    ignore: Option<Vec<Spanned<String>>>,
+    backup_dir: Option<Spanned<String>>,
+}
+
+/// One `[[link]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    source: Spanned<String>,
+    target: Spanned<String>,
+    recursive: Option<bool>,
+    style: Option<Spanned<Style>>,
+    method: Option<Spanned<Method>>,
+    on_conflict: Option<Policy>,
+    allow_outside_home: Option<bool>,
+    ignore: Option<Vec<Spanned<String>>>,
+    when: Option<Spanned<RawWhen>>,
+}
+
+/// What an entry falls back to from `[defaults]`, once `[defaults]` has been checked.
+struct EntryDefaults {
+    style: Option<Style>,
+    method: Option<Method>,
+    on_conflict: Option<Policy>,
+    /// Ignore patterns every entry starts with.
+    ignore: Vec<Spanned<String>>,
+}
+
+/// Parse and check manifest text that lives at `path`.
+pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
+    let raw: RawManifest = toml::from_str(text).map_err(|e| syntax_error(path, text, &e))?;
+    let manifest_dir = path.parent().unwrap_or(Path::new("/"));
+    let repo = manifest_dir
+        .canonicalize()
+        .map_err(|e| Error::io("read repository", manifest_dir, &e))?;
+    let checker = Checker {
+        path,
+        text,
+        ctx,
+        manifest_dir,
+        repo,
+    };
+    let (settings, defaults) = checker.defaults(raw.defaults)?;
+    let profiles = checker.profiles(raw.profiles)?;
+    let entries = raw
+        .link
+        .into_iter()
+        .map(|link| checker.entry(link, &defaults, &profiles))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        repo: checker.repo,
+        settings,
+        entries,
+        profiles,
+    })
+}
+
+/// TOML that does not fit the manifest's shape, located at the fault (1:1 when unknown).
+fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let loc = e
+        .span()
+        .map(|span| locate_offset(text, span.start))
+        .unwrap_or(Location { line: 1, column: 1 });
+    let message = e.message().trim();
+    Error::input(format!("{}: {message}", position(path, loc)))
+        .with_hint("see dotlink.toml.example for every key and its allowed values")
+}
+
+/// What checking needs: the text (to turn spans into positions), this machine, and where
+/// the repository is.
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+    ctx: &'a Context,
+    /// The manifest's directory as given.
+    manifest_dir: &'a Path,
+    /// The repository root: the manifest's directory, canonical.
+    repo: PathBuf,
+}
+
+impl Checker<'_> {
+    /// An input error at `span`: `file:line:column: message`, with a hint.
+    fn fail(&self, span: Range<usize>, message: String, hint: &str) -> Error {
+        let at = locate_offset(self.text, span.start);
+        Error::input(format!("{}: {message}", position(self.path, at))).with_hint(hint)
+    }
+
+    /// An invalid condition, at the key at fault or, when it has no span, the whole table.
+    fn fail_condition(
+        &self,
+        whole: Range<usize>,
+        (span, message): (Range<usize>, String),
+        hint: &str,
+    ) -> Error {
+        let span = if span.is_empty() { whole } else { span };
+        self.fail(span, message, hint)
+    }
+
+    /// Expand `~` and `$VAR` in a path value, failing at that value.
+    fn expand(&self, raw: &Spanned<String>, hint: &str) -> Result<PathBuf> {
+        let lookup = |name: &str| self.ctx.var(name);
+        paths::expand(raw.get_ref(), &self.ctx.home, &lookup)
+            .map_err(|m| self.fail(raw.span(), m, hint))
+    }
+
+    /// Compile ignore patterns, failing at the first that is not a valid glob.
+    fn ignore(&self, patterns: &[Spanned<String>]) -> Result<GlobSet> {
+        build_ignore(patterns).map_err(|(span, m)| self.fail(span, m, "fix the glob pattern"))
+    }
+
+    /// Check `[defaults]` and split it into manifest-wide settings and entry fallbacks.
+    fn defaults(&self, raw: RawDefaults) -> Result<(Settings, EntryDefaults)> {
+        if let (Some(style), Some(method)) = (&raw.style, &raw.method)
+            && *method.get_ref() == Method::Hardlink
+        {
+            return Err(self.fail(
+                style.span(),
+                "`style` and `method = \"hardlink\"` are both set in [defaults], but style applies only to symlinks".into(),
+                "remove `style`, or use `method = \"symlink\"`",
+            ));
+        }
+        let ignore = raw.ignore.unwrap_or_default();
+        self.ignore(&ignore)?;
+        let backup_dir = match &raw.backup_dir {
+            Some(dir) => self.backup_dir(dir)?,
+            None => self.ctx.state_dir.join("backups"),
+        };
+        let settings = Settings {
+            prune: raw.prune.unwrap_or(true),
+            backup_dir,
+        };
+        let defaults = EntryDefaults {
+            style: raw.style.map(Spanned::into_inner),
+            method: raw.method.map(Spanned::into_inner),
+            on_conflict: raw.on_conflict,
+            ignore,
+        };
+        Ok((settings, defaults))
+    }
+
+    /// `backup_dir` expanded, refused unless it lies inside the home and clear of the repository.
+    fn backup_dir(&self, raw: &Spanned<String>) -> Result<PathBuf> {
+        let home = &self.ctx.home;
+        let dir = paths::normalize(&self.expand(raw, "fix `backup_dir`")?);
+        let allowed = dir.is_absolute()
+            && (dir.starts_with(home) || dir.starts_with(&self.ctx.state_dir))
+            && dir != *home
+            && !overlaps(&dir, &self.repo)
+            && !overlaps(&dir, self.manifest_dir);
+        if !allowed {
+            return Err(self.fail(
+                raw.span(),
+                format!(
+                    "backup_dir {} must be a directory inside the home directory and outside the repository",
+                    dir.display()
+                ),
+                "use a path such as \"~/.local/state/dotlink/backups\"",
+            ));
+        }
+        Ok(dir)
+    }
+
+    /// Check `[profiles]` and return the names of those active on this machine.
+    fn profiles(&self, raw: BTreeMap<String, Spanned<RawProfile>>) -> Result<Vec<String>> {
+        let mut profiles = Vec::with_capacity(raw.len());
+        for (name, profile) in raw {
+            let whole = profile.span();
+            let condition = Condition::from_profile(profile.into_inner()).map_err(|invalid| {
+                self.fail_condition(whole, invalid, "fix the profile's condition")
+            })?;
+            profiles.push((name, condition));
+        }
+        Ok(conditions::active_profiles(&profiles, &self.ctx.machine))
+    }
+
+    /// Check one `[[link]]` entry and fill in what it leaves to `[defaults]`.
+    fn entry(
+        &self,
+        link: RawLink,
+        defaults: &EntryDefaults,
+        active_profiles: &[String],
+    ) -> Result<Entry> {
+        let skip = self.skip(link.when, active_profiles)?;
+        let method = self.method(link.method, link.style.as_ref(), defaults.method)?;
+        let source = self.source(&link.source)?;
+        let is_glob = source.contains(['*', '?', '[', '{']);
+        let recursive = link.recursive.unwrap_or(false);
+        let allow_outside_home = link.allow_outside_home.unwrap_or(false);
+        let target = match self.target(&link.target, allow_outside_home, recursive || is_glob) {
+            Ok(target) => target,
+            // An entry that does not apply here may name variables or places of another
+            // machine; it is never linked here, so only its display needs a target.
+            Err(_) if skip.is_some() => PathBuf::from(link.target.get_ref()),
+            Err(e) => return Err(e),
+        };
+        let mut patterns = defaults.ignore.clone();
+        patterns.extend(link.ignore.unwrap_or_default());
+        let ignore = self.ignore(&patterns)?;
+        Ok(Entry {
+            source,
+            target,
+            into_dir: link.target.get_ref().ends_with('/') || is_glob,
+            recursive,
+            method,
+            style: link
+                .style
+                .map(Spanned::into_inner)
+                .or(defaults.style)
+                .unwrap_or(Style::Relative),
+            on_conflict: link
+                .on_conflict
+                .or(defaults.on_conflict)
+                .unwrap_or(Policy::Fail),
+            allow_outside_home,
+            ignore,
+            source_at: locate_offset(self.text, link.source.span().start),
+            target_at: locate_offset(self.text, link.target.span().start),
+            skip,
+        })
+    }
+
+    /// Why an entry does not apply on this machine, from its `when`; `None` when it does.
+    fn skip(
+        &self,
+        when: Option<Spanned<RawWhen>>,
+        active_profiles: &[String],
+    ) -> Result<Option<String>> {
+        let Some(when) = when else { return Ok(None) };
+        let whole = when.span();
+        let condition = Condition::from_when(when.into_inner())
+            .map_err(|invalid| self.fail_condition(whole, invalid, "fix the entry's `when`"))?;
+        Ok(condition.unmet(&self.ctx.machine, active_profiles))
+    }
+
+    /// The entry's method; `style` on a hard link is refused rather than silently ignored.
+    fn method(
+        &self,
+        method: Option<Spanned<Method>>,
+        style: Option<&Spanned<Style>>,
+        default: Option<Method>,
+    ) -> Result<Method> {
+        let method = method
+            .map(Spanned::into_inner)
+            .or(default)
+            .unwrap_or(Method::Symlink);
+        if let Some(style) = style
+            && method == Method::Hardlink
+        {
+            return Err(self.fail(
+                style.span(),
+                "`style` is set on a link with `method = \"hardlink\"`, but style applies only to symlinks".into(),
+                "remove `style` from this entry, or use `method = \"symlink\"`",
+            ));
+        }
+        Ok(method)
+    }
+
+    /// The entry's source without a trailing `/`; it must name something inside the repository.
+    fn source(&self, raw: &Spanned<String>) -> Result<String> {
+        let source = raw.get_ref().trim_end_matches('/').to_string();
+        if source.is_empty() || source == "." {
+            return Err(self.fail(
+                raw.span(),
+                "`source` is empty: it must name a file, directory or glob in the repository"
+                    .into(),
+                "write a path relative to the manifest's directory, such as \"zsh/zshrc\"",
+            ));
+        }
+        if paths::escapes(Path::new(&source)) {
+            return Err(self.fail(
+                raw.span(),
+                format!(
+                    "source `{source}` is outside the repository {}",
+                    self.repo.display()
+                ),
+                "sources are relative to the manifest's directory and may not climb out of it with `..` or start with `/`",
+            ));
+        }
+        Ok(source)
+    }
+
+    /// The entry's target, expanded and normalised, if it is a place dotlink may link to.
+    fn target(
+        &self,
+        raw: &Spanned<String>,
+        allow_outside_home: bool,
+        links_contents: bool,
+    ) -> Result<PathBuf> {
+        let expanded = self.expand(raw, "fix `target`")?;
+        if !expanded.is_absolute() {
+            return Err(self.fail(
+                raw.span(),
+                format!("target `{}` is a relative path", raw.get_ref()),
+                "start targets with `~/` (the home directory) or `/`",
+            ));
+        }
+        let target = paths::normalize(&expanded);
+        if !allow_outside_home {
+            self.target_in_home(raw, &target)?;
+        }
+        // Recursive and glob entries link what is inside their source, not the source itself.
+        if !links_contents {
+            self.target_not_home(raw, &target)?;
+        }
+        self.target_outside_repo(raw, &target)?;
+        Ok(target)
+    }
+
+    /// Targets stay inside the home directory unless the entry opts out.
+    fn target_in_home(&self, raw: &Spanned<String>, target: &Path) -> Result<()> {
+        let home = &self.ctx.home;
+        if target.starts_with(home) {
+            return Ok(());
+        }
+        Err(self.fail(
+            raw.span(),
+            format!(
+                "target {} is outside the home directory {}",
+                target.display(),
+                home.display()
+            ),
+            "add `allow_outside_home = true` to this entry if that is intended",
+        ))
+    }
+
+    /// The home directory itself is never replaced by a link.
+    fn target_not_home(&self, raw: &Spanned<String>, target: &Path) -> Result<()> {
+        if target != self.ctx.home {
+            return Ok(());
+        }
+        Err(self.fail(
+            raw.span(),
+            "target is the home directory itself, which dotlink will not replace with a link"
+                .into(),
+            "use `recursive = true` to link the source's files into the home directory, or name a path inside it",
+        ))
+    }
+
+    /// A target inside the repository would have dotlink write into the repository.
+    fn target_outside_repo(&self, raw: &Spanned<String>, target: &Path) -> Result<()> {
+        // A directory that merely contains the repository is fine for recursive and glob
+        // entries; each link they expand to is checked again in `expand`.
+        if !target.starts_with(&self.repo) && !target.starts_with(self.manifest_dir) {
+            return Ok(());
+        }
+        Err(self.fail(
+            raw.span(),
+            format!(
+                "target {} is inside the repository {}",
+                target.display(),
+                self.repo.display()
+            ),
+            "targets must lie outside the dotfiles repository",
+        ))
+    }
+}
+
+/// True when one of the two paths contains the other.
+fn overlaps(path: &Path, dir: &Path) -> bool {
+    let dir = paths::normalize(dir);
+    path.starts_with(&dir) || dir.starts_with(path)
+}
+
+/// Compile ignore patterns. A pattern without `/` matches a name at any depth, as in
+/// `.gitignore`; one with `/` matches the whole repository-relative path.
+fn build_ignore(
+    patterns: &[Spanned<String>],
+) -> std::result::Result<GlobSet, (Range<usize>, String)> {
+    let mut set = GlobSetBuilder::new();
+    for pattern in patterns {
+        let text = pattern.get_ref().trim_end_matches('/');
+        let anchored = if text.contains('/') {
+            text.trim_start_matches('/').to_string()
+        } else {
+            format!("**/{text}")
+        };
+        let glob = GlobBuilder::new(&anchored)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| {
+                (
+                    pattern.span(),
+                    format!("ignore pattern `{text}` is not a valid glob: {}", e.kind()),
+                )
+            })?;
+        set.add(glob);
+    }
+    set.build().map_err(|e| (0..0, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Machine;
+    use crate::manifest::FILE_NAME;
+
+    fn ctx(home: &Path) -> Context {
+        Context {
+            home: home.to_path_buf(),
+            state_dir: home.join(".local/state/dotlink"),
+            cwd: home.to_path_buf(),
+            machine: Machine {
+                os: "linux".into(),
+                hostname: "box".into(),
+                chosen_profiles: None,
+            },
+        }
+    }
+
+    fn parse_in(text: &str) -> Result<Manifest> {
+        let root = tempfile::tempdir().unwrap();
+        let repo = root.path().join("dots");
+        std::fs::create_dir(&repo).unwrap();
+        let path = repo.join(FILE_NAME);
+        let result = parse(&path, text, &ctx(root.path()));
+        result.map_err(|mut e| {
+            e.message = e.message.replace(&path.display().to_string(), "M");
+            e
+        })
+    }
+
+    #[test]
+    fn defaults_fill_entries() {
+        let m = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n").unwrap();
+        let e = &m.entries[0];
+        assert_eq!(
+            (e.style, e.method, e.on_conflict, e.recursive),
+            (Style::Relative, Method::Symlink, Policy::Fail, false)
+        );
+        assert!(m.settings.prune);
+        assert!(
+            m.settings
+                .backup_dir
+                .ends_with(".local/state/dotlink/backups")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_name_line_and_column() {
+        let err =
+            parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecursiv = true\n").unwrap_err();
+        assert!(
+            err.message.starts_with("M:4:1: unknown field `recursiv`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn bad_values_name_the_allowed_ones() {
+        let err = parse_in("[defaults]\nstyle = \"weird\"\n").unwrap_err();
+        assert!(err.message.contains("M:2:9"), "{}", err.message);
+        assert!(err.message.contains("relative"), "{}", err.message);
+    }
+
+    #[test]
+    fn escaping_sources_are_refused() {
+        let err = parse_in("[[link]]\nsource = \"../x\"\ntarget = \"~/.x\"\n").unwrap_err();
+        assert!(
+            err.message
+                .contains("M:2:10: source `../x` is outside the repository"),
+            "{}",
+            err.message
+        );
+        let err = parse_in("[[link]]\nsource = \"/etc/passwd\"\ntarget = \"~/.x\"\n").unwrap_err();
+        assert!(
+            err.message.contains("outside the repository"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn targets_outside_home_need_opt_in() {
+        let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\n").unwrap_err();
+        assert!(
+            err.message
+                .contains("M:3:10: target /etc/a is outside the home directory"),
+            "{}",
+            err.message
+        );
+        assert!(err.hint.unwrap().contains("allow_outside_home = true"));
+        let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/../x\"\n").unwrap_err();
+        assert!(
+            err.message.contains("outside the home directory"),
+            "{}",
+            err.message
+        );
+        assert!(
+            parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\nallow_outside_home = true\n")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn targets_may_not_overlap_the_repository_or_be_home() {
+        let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/dots/a\"\n").unwrap_err();
+        assert!(
+            err.message.contains("is inside the repository"),
+            "{}",
+            err.message
+        );
+        let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\n").unwrap_err();
+        assert!(
+            err.message.contains("home directory itself"),
+            "{}",
+            err.message
+        );
+        assert!(parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\nrecursive = true\n").is_ok());
+    }
+
+    #[test]
+    fn style_on_a_hard_link_is_an_error() {
+        let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nmethod = \"hardlink\"\nstyle = \"absolute\"\n").unwrap_err();
+        assert!(
+            err.message
+                .contains("M:5:9: `style` is set on a link with `method = \"hardlink\"`"),
+            "{}",
+            err.message
+        );
+        let err =
+            parse_in("[defaults]\nmethod = \"hardlink\"\nstyle = \"relative\"\n").unwrap_err();
+        assert!(
+            err.message.contains("style applies only to symlinks"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn backup_dir_must_stay_home() {
+        let err = parse_in("[defaults]\nbackup_dir = \"/tmp/elsewhere\"\n").unwrap_err();
+        assert!(
+            err.message.contains("backup_dir /tmp/elsewhere must be"),
+            "{}",
+            err.message
+        );
+        let err = parse_in("[defaults]\nbackup_dir = \"~/dots/b\"\n").unwrap_err();
+        assert!(err.message.contains("backup_dir"), "{}", err.message);
+    }
+
+    #[test]
+    fn ignore_patterns_without_slash_match_at_any_depth() {
+        let m = parse_in("[defaults]\nignore = [\".DS_Store\", \"**/README.md\", \"a/*.swp\"]\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n").unwrap();
+        let set = &m.entries[0].ignore;
+        assert!(set.is_match("x/y/.DS_Store"));
+        assert!(set.is_match(".DS_Store"));
+        assert!(set.is_match("README.md"));
+        assert!(set.is_match("a/f.swp"));
+        assert!(!set.is_match("b/f.swp"));
+    }
+
+    #[test]
+    fn bad_ignore_globs_are_located() {
+        let err = parse_in("[defaults]\nignore = [\"a[\"]\n").unwrap_err();
+        assert!(
+            err.message
+                .contains("M:2:11: ignore pattern `a[` is not a valid glob"),
+            "{}",
+            err.message
+        );
+    }
+}
