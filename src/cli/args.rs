@@ -247,6 +247,15 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
+    fn policy_values_are_the_manifest_words() {
+        for policy in Policy::value_variants() {
+            let value = policy.to_possible_value().unwrap();
+            assert_eq!(value.get_name(), policy.to_string());
+            assert!(value.get_help().is_some(), "{policy} has no help");
+        }
+    }
+
+    #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
