@@ -264,3 +264,38 @@ fn dotlink_toml_example_is_a_valid_manifest() {
     s.run(&["apply"]).code(0);
     s.run(&["status"]).code(0);
 }
+
+#[test]
+fn one_run_at_a_time_per_home_whatever_the_manifest() {
+    let s = basic();
+    // Another manifest for the same home, and a live run holding the home's lock.
+    s.source("other/x", "x");
+    let other = s.repo().join("other/dotlink.toml");
+    std::fs::write(&other, "[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n").unwrap();
+    let lock_path = s.state().join("dotlink/lock");
+    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.try_lock().unwrap();
+    std::fs::write(&lock_path, "4242").unwrap();
+    let before = s.home_tree();
+    for args in [
+        &["apply"][..],
+        &["-m", other.to_str().unwrap(), "apply"],
+        &["unlink"],
+    ] {
+        s.run(args)
+            .code(1)
+            .stderr_has("error: another dotlink run (pid 4242) is in progress");
+    }
+    // Replacing the manifest (git checkout, an editor's save) gives no way around it.
+    let replacement = s.repo().join("new.toml");
+    std::fs::copy(s.repo().join("dotlink.toml"), &replacement).unwrap();
+    std::fs::rename(&replacement, s.repo().join("dotlink.toml")).unwrap();
+    s.run(&["apply"]).code(1).stderr_has("pid 4242");
+    assert_eq!(s.home_tree(), before);
+    // Readers do not wait for it.
+    s.run(&["status"]).code(1);
+    drop(lock);
+    s.run(&["apply"]).code(0);
+    assert!(!lock_path.exists(), "a finished run removes its lock file");
+}

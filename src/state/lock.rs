@@ -1,29 +1,119 @@
-//! The lock that keeps two writing runs on one manifest apart.
+//! The lock that keeps dotlink runs on one home apart: a file `lock` in the state directory,
+//! locked (flock) for the whole of a writing run and holding the owner's process id, whatever
+//! manifest each run uses. It is in the state directory, not on the manifest, because a
+//! manifest can be replaced under a running apply (a `git checkout`, an editor's save), and
+//! the next run would lock the new file.
+//!
+//! A run that ends removes the file again (and the state directory, if the run created it and
+//! left it empty), so a run that changes nothing leaves no trace. A killed run leaves the file,
+//! unlocked: the next run takes it over.
 
 use super::Files;
 use crate::error::{Error, Result};
 use std::fs::{self, File};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
-/// Held while a run writes; released when dropped.
+/// Held while a run writes; released, and its file removed, when dropped.
 pub struct Lock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+    /// The state directory, when this run created it.
+    made_dir: Option<PathBuf>,
 }
 
 impl Files {
-    /// Take the lock. It is held on the manifest file itself, so taking it creates nothing (a
-    /// run that stops on a conflict leaves no trace).
+    /// Take the lock for the home this state directory belongs to.
     pub fn lock(&self) -> Result<Lock> {
-        let file = File::open(&self.manifest)
-            .map_err(|e| Error::io("open manifest", &self.manifest, &e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Lock { _file: file }),
-            Err(fs::TryLockError::WouldBlock) => Err(Error::failure(format!(
-                "another dotlink run is working on {}",
-                self.manifest.display()
-            ))
-            .with_hint("wait for it to finish, then run again")),
-            Err(fs::TryLockError::Error(e)) => Err(Error::io("lock", &self.manifest, &e)),
+        let dir = self.lock.parent().unwrap_or(Path::new("/"));
+        // The file may be removed by its owner between our open and our lock: then the lock we
+        // hold is on a name nobody else sees, so look again.
+        for _ in 0..16 {
+            let made_dir = (fs::symlink_metadata(dir).is_err())
+                .then(|| fs::create_dir_all(dir))
+                .transpose()
+                .map_err(|e| Error::io("create state directory", dir, &e))?
+                .map(|()| dir.to_path_buf());
+            let file = match File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&self.lock)
+            {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("open lock file", &self.lock, &e)),
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Err(held_by(file)),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(Error::io("lock", &self.lock, &e));
+                }
+            }
+            if !same_file(&file, &self.lock) {
+                continue;
+            }
+            let mut lock = Lock {
+                file,
+                path: self.lock.clone(),
+                made_dir,
+            };
+            lock.write_pid()
+                .map_err(|e| Error::io("write lock file", &self.lock, &e))?;
+            return Ok(lock);
         }
+        Err(Error::failure(format!(
+            "cannot take the lock {}: it keeps changing",
+            self.lock.display()
+        ))
+        .with_hint("another dotlink run may be starting and stopping; run again"))
+    }
+}
+
+impl Lock {
+    fn write_pid(&mut self) -> std::io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.rewind()?;
+        write!(self.file, "{}", std::process::id())?;
+        self.file.flush()
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held, and only while the name is still this file.
+        if same_file(&self.file, &self.path) {
+            let _ = fs::remove_file(&self.path);
+        }
+        let _ = self.file.unlock();
+        if let Some(dir) = &self.made_dir {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// The error for a lock another run holds, naming its process when it wrote its id.
+fn held_by(mut file: File) -> Error {
+    let mut text = String::new();
+    let pid = file
+        .read_to_string(&mut text)
+        .ok()
+        .and_then(|_| text.trim().parse::<u32>().ok());
+    let who = match pid {
+        Some(pid) => format!("another dotlink run (pid {pid}) is in progress"),
+        None => "another dotlink run is in progress".to_string(),
+    };
+    Error::failure(who).with_hint("wait for it to finish, then run again")
+}
+
+/// Whether `path` still names the open `file`.
+fn same_file(file: &File, path: &Path) -> bool {
+    match (file.metadata(), fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
     }
 }
 
@@ -32,18 +122,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_lock_at_a_time() {
+    fn one_lock_at_a_time_for_every_manifest_of_a_home() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("dotlink.toml"), "").unwrap();
-        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
+        let state = dir.path().join("state");
+        let files = Files::for_manifest(&state, &dir.path().join("a/dotlink.toml"));
+        let other = Files::for_manifest(&state, &dir.path().join("b/dotlink.toml"));
         let held = files.lock().unwrap();
-        let err = files.lock().err().unwrap();
-        assert!(
-            err.message.contains("another dotlink run"),
-            "{}",
-            err.message
+        let err = other.lock().err().unwrap();
+        let pid = std::process::id();
+        assert_eq!(
+            err.message,
+            format!("another dotlink run (pid {pid}) is in progress")
         );
+        assert_eq!(err.exit_code(), 1);
         drop(held);
-        assert!(files.lock().is_ok());
+        assert!(!state.exists(), "the lock leaves no trace");
+        let again = other.lock().unwrap();
+        assert!(state.join("lock").exists());
+        drop(again);
+    }
+
+    #[test]
+    fn a_lock_file_left_by_a_killed_run_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
+        fs::write(&files.lock, "99999999").unwrap();
+        let held = files.lock().unwrap();
+        let pid = fs::read_to_string(&files.lock).unwrap();
+        assert_eq!(pid, std::process::id().to_string());
+        drop(held);
+        assert!(!files.lock.exists());
+        assert!(dir.path().exists(), "a directory it did not make stays");
     }
 }

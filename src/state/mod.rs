@@ -113,6 +113,8 @@ pub struct Files {
     pub manifest: PathBuf,
     pub state: PathBuf,
     pub journal: PathBuf,
+    /// The lock every writing run on this home holds (one per state directory).
+    pub lock: PathBuf,
 }
 
 impl Files {
@@ -139,6 +141,7 @@ impl Files {
             manifest: canonical,
             state: state_dir.join(format!("{stem}.json")),
             journal: state_dir.join(format!("{stem}.journal.json")),
+            lock: state_dir.join("lock"),
         }
     }
 
