@@ -10,9 +10,9 @@ use super::{backup, fsutil};
 use crate::error::{Error, Result};
 use crate::paths;
 use crate::plan::Displace;
-use crate::plan::inspect::{self, Found};
+use crate::plan::inspect::{self, holds};
 use crate::state::backup::{BackedUp, index_path};
-use crate::state::{Files, Record, State};
+use crate::state::{Files, State};
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -275,13 +275,4 @@ fn complete_backup_index(journal: &Journal) -> Result<()> {
         return Ok(());
     }
     backup::write_index(set, &index)
-}
-
-/// Whether what is at a target is the link `record` describes.
-fn holds(record: &Record, found: &Found) -> bool {
-    match found {
-        Found::Symlink(stored) => record.spelling.as_deref() == Some(stored.as_path()),
-        Found::File(id) => record.inode == Some((id.dev, id.ino)),
-        _ => false,
-    }
 }

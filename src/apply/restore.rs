@@ -27,19 +27,25 @@ pub struct Restored {
 /// may replace it.
 fn replaceable(entry: &BackedUp, state: &State) -> bool {
     let target = &entry.target;
-    match inspect::look(target) {
+    let found = inspect::look(target);
+    if inspect::recorded(state, target, &found) {
+        return true;
+    }
+    // A link to the source the backup's link was made for holds nothing of its own either.
+    match &found {
         Found::Nothing => true,
         Found::Symlink(stored) => {
             let parent = target.parent().unwrap_or(Path::new("/"));
-            let leads_to = paths::normalize(&parent.join(&stored));
-            state.links.contains_key(target)
-                || leads_to == entry.source
-                || fs::canonicalize(target).ok() == fs::canonicalize(&entry.source).ok()
+            let leads_to = paths::normalize(&parent.join(stored));
+            leads_to == entry.source
+                || matches!(
+                    (fs::canonicalize(target), fs::canonicalize(&entry.source)),
+                    (Ok(a), Ok(b)) if a == b
+                )
         }
         Found::File(id) => {
-            let recorded = state.links.get(target).and_then(|r| r.inode) == Some((id.dev, id.ino));
             let source = fs::metadata(&entry.source).map(|m| FileId::of(&m));
-            recorded || source.is_ok_and(|s| s.same_inode(&id))
+            source.is_ok_and(|s| s.same_inode(id))
         }
         _ => false,
     }

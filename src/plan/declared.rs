@@ -77,9 +77,7 @@ impl Planner<'_> {
             }
             _ => false,
         };
-        let state = if leads_there
-            || self.state.links.contains_key(&spec.target) && found != Found::Nothing
-        {
+        let state = if leads_there || inspect::recorded(self.state, &spec.target, &found) {
             LinkState::Dangling
         } else {
             LinkState::Missing
@@ -113,7 +111,10 @@ impl Planner<'_> {
                 reason,
             );
         }
-        if self.state.links.contains_key(&spec.target) || into_repo {
+        // Dotlink's own link (the state records it, and it still has the text dotlink gave
+        // it), or a link into the repository: replacing it loses nothing.
+        let ours = inspect::recorded(self.state, &spec.target, &Found::Symlink(stored.into()));
+        if ours || into_repo {
             let reason = Reason::PointsElsewhere { points_to };
             return self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason);
         }

@@ -68,8 +68,7 @@ impl Planner<'_> {
                 reason,
             )
         } else {
-            let made_by_dotlink =
-                self.state.links.get(&spec.target).and_then(|r| r.inode) == Some((id.dev, id.ino));
+            let made_by_dotlink = inspect::recorded(self.state, &spec.target, &Found::File(id));
             let mut step = self.conflict(spec, policy, Conflict::RegularFile, link);
             step.reason = if made_by_dotlink {
                 Reason::OldCopyOfSource

@@ -6,7 +6,7 @@
 //! once per run, however many targets share it.
 
 use super::model::NotADirectory;
-use crate::state::{PathMap, PathSet};
+use crate::state::{PathMap, PathSet, Record, State};
 use std::ffi::{CString, OsStr};
 use std::fs;
 use std::io;
@@ -54,6 +54,22 @@ impl FileId {
     pub fn same_inode(&self, other: &FileId) -> bool {
         self.dev == other.dev && self.ino == other.ino
     }
+}
+
+/// Whether what was found at a target is exactly the link `record` says dotlink made there:
+/// the same link text, or for a hard link the same device and inode. Ownership is proven by
+/// this, never by the record alone.
+pub fn holds(record: &Record, found: &Found) -> bool {
+    match found {
+        Found::Symlink(stored) => record.spelling.as_deref() == Some(stored.as_path()),
+        Found::File(id) => record.inode == Some((id.dev, id.ino)),
+        _ => false,
+    }
+}
+
+/// Whether the state records a link at `target` that `found` still is.
+pub fn recorded(state: &State, target: &Path, found: &Found) -> bool {
+    state.links.get(target).is_some_and(|r| holds(r, found))
 }
 
 /// What is at `path`, without following a symlink there.

@@ -2,10 +2,9 @@
 //! recorded link): which are still exactly what dotlink made and may go, which were changed or
 //! are gone and are forgotten with a note, and which directories dotlink made go with them.
 
-use super::inspect::{FileId, Found, Looker};
+use super::inspect::{self, FileId, Found, Looker};
 use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Step};
 use crate::manifest::{Method, Policy};
-use crate::paths;
 use crate::state::{PathRefSet, PathSet, Record, State};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,19 +52,14 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
     let found = looker.look(&record.target);
     // The source is looked at only for a link that is still there.
     let source = || fs::symlink_metadata(&record.source).ok();
-    let (ours, source_alive) = match (&found, record.method) {
-        (Found::Symlink(stored), Method::Symlink) => {
-            let parent = record.target.parent().unwrap_or(Path::new("/"));
-            let ours = record.spelling.as_deref() == Some(stored.as_path())
-                || paths::normalize(&parent.join(stored)) == record.source;
-            (ours, source().is_some())
-        }
+    // Dotlink's only while it still holds exactly what dotlink made there.
+    let ours = inspect::holds(record, &found);
+    let source_alive = match (&found, record.method) {
+        (Found::Symlink(_), Method::Symlink) => ours && source().is_some(),
         (Found::File(id), Method::Hardlink) => {
-            let ours = record.inode == Some((id.dev, id.ino));
-            let alive = source().is_some_and(|m| FileId::of(&m).same_inode(id)) && id.nlink > 1;
-            (ours, alive)
+            ours && source().is_some_and(|m| FileId::of(&m).same_inode(id)) && id.nlink > 1
         }
-        _ => (false, false),
+        _ => false,
     };
     match (&found, ours) {
         (Found::Nothing, _) => return Err(Forgotten::Gone),
