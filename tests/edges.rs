@@ -6,7 +6,6 @@ mod common;
 use common::Sandbox;
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::PathBuf;
 
 fn vimrc() -> Sandbox {
     let s = Sandbox::new();
@@ -73,6 +72,6 @@ fn a_users_own_link_where_an_orphan_was_is_never_pruned() {
         .stderr_has("forgot ~/.vimrc: it was changed since dotlink made it");
     assert_eq!(
         fs::read_link(s.home().join(".vimrc")).unwrap(),
-        PathBuf::from(s.home().join("my-vimrc"))
+        s.home().join("my-vimrc")
     );
 }
