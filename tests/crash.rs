@@ -2,7 +2,8 @@
 //! was or as planned, loses nothing, and the next run recovers and finishes the job.
 //!
 //! The binary under test is built with the `fault-injection` feature, so
-//! `DOTLINK_FAULT_AFTER=N` aborts it (like `kill -9`) right before its change number N+1.
+//! `DOTLINK_FAULT_AFTER=N` aborts it (like `kill -9`) at its fault point N+1: there is one
+//! just before and one just after each filesystem change.
 
 mod common;
 

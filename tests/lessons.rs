@@ -250,8 +250,9 @@ fn a_failing_step_is_reported_and_the_next_run_finishes() {
     let s = Sandbox::new();
     s.source("a", "a").source("b", "b").source("c", "c");
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"c\"\ntarget = \"~/.c\"\n");
-    // The second filesystem change (linking ~/.b) fails.
-    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", "1")]);
+    // The second filesystem change (linking ~/.b) fails: fault points come two per change,
+    // before and after it, so point 2 is just before the second change.
+    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", "2")]);
     run.code(1)
         .stderr_has("error: ~/.b: cannot create link")
         .stderr_has("injected fault")

@@ -1,15 +1,18 @@
 //! Fault injection for the reliability tests. Built with the `fault-injection` feature (test
-//! builds only), two environment variables count the run's filesystem changes:
-//! - `DOTLINK_FAULT_AFTER=N` aborts the process (as `kill -9` or a power cut would) right
-//!   before change number N+1;
-//! - `DOTLINK_FAULT_ERROR_AT=N` makes change number N+1 fail with an I/O error, as a full disk
-//!   or a permission problem would.
+//! builds only), two environment variables count the run's fault points. Every filesystem
+//! change has two, one just before it and one just after it took effect, so point 2k is before
+//! change k+1 and point 2k+1 after it (the state file's write has one, before it):
+//! - `DOTLINK_FAULT_AFTER=N` aborts the process (as `kill -9` or a power cut would) at point
+//!   N+1, having passed N points;
+//! - `DOTLINK_FAULT_ERROR_AT=N` makes point N+1 fail with an I/O error, as a full disk or a
+//!   permission problem would: before a change it fails instead of the change, after one it
+//!   fails although the change was made.
 //!
 //! Without the feature, [`point`] does nothing and compiles away.
 
 use std::io;
 
-/// Mark the place just before one filesystem change.
+/// Mark the place just before, or just after, one filesystem change.
 #[cfg(feature = "fault-injection")]
 pub fn point() -> io::Result<()> {
     use std::sync::OnceLock;
@@ -22,7 +25,7 @@ pub fn point() -> io::Result<()> {
     });
     let count = COUNT.fetch_add(1, Ordering::SeqCst);
     if abort_after.is_some_and(|limit| count >= limit) {
-        eprintln!("dotlink: fault injected: aborting after {count} filesystem changes");
+        eprintln!("dotlink: fault injected: aborting after {count} fault points");
         std::process::abort();
     }
     if error_at == Some(count) {
@@ -31,7 +34,7 @@ pub fn point() -> io::Result<()> {
     Ok(())
 }
 
-/// Mark the place just before one filesystem change.
+/// Mark the place just before, or just after, one filesystem change.
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
 pub fn point() -> io::Result<()> {

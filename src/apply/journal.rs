@@ -1,23 +1,25 @@
 //! The journal of a run in progress.
 //!
 //! Before the applier changes anything it writes, atomically, the list of what it is about to
-//! do: each target, the temporary name its new link is made under, and where a backup goes.
-//! The journal is removed once the state file is written. If dotlink finds a journal, the run
-//! that wrote it died (power loss, Ctrl-C, kill -9), and [`super::recovery`] settles it.
+//! do: each target, what the planner saw there, the temporary name its new link is made under
+//! (unique to the run, so a name is never taken for dotlink's by its shape alone), and where a
+//! backup goes. The journal is removed once the state file is written. If dotlink finds a
+//! journal, the run that wrote it died (power loss, Ctrl-C, kill -9), and [`super::recovery`]
+//! settles it; a step that fails is settled the same way at once.
 
 use super::fsutil;
 use crate::error::{Error, Result};
 use crate::paths::serde_path;
-use crate::plan::{Action, Displace, Plan, Step};
+use crate::plan::{Action, Displace, Plan, Seen, Step};
 use crate::state::backup;
-use crate::state::{Files, Record, RecordRef};
+use crate::state::{Files, Record};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Journal {
     /// When the interrupted run started (UTC).
     pub started: String,
@@ -27,7 +29,8 @@ pub struct Journal {
     pub entries: Vec<Entry>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One step of a run, as recovery needs to know it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     #[serde(with = "serde_path")]
     pub target: PathBuf,
@@ -37,6 +40,9 @@ pub struct Entry {
     pub temp: Option<PathBuf>,
     #[serde(default)]
     pub displace: Option<Displace>,
+    /// What the planner saw at the target (or, for a clear, at the path cleared).
+    #[serde(default)]
+    pub seen: Option<Seen>,
     /// What the target is once the step is done; `None` when the step removes it.
     #[serde(default)]
     pub link: Option<Record>,
@@ -48,32 +54,75 @@ pub struct Entry {
     pub rmdirs: Vec<PathBuf>,
 }
 
-/// The temporary name a replacement link is made under: in the target's own directory, so the
-/// rename that puts it in place is atomic.
-pub fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().unwrap_or_default();
-    if name.len() + 14 <= 255 {
-        let mut temp = std::ffi::OsString::from(".");
-        temp.push(name);
-        temp.push(".dotlink-tmp");
-        target.with_file_name(temp)
-    } else {
-        // Too long to extend: a short name derived from the long one.
-        let hash = name
-            .as_encoded_bytes()
-            .iter()
-            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
-        target.with_file_name(format!(".dotlink-tmp-{hash:016x}"))
+impl Entry {
+    /// The entry for `step` in the run `run`.
+    pub fn of(step: &Step, run: &RunId) -> Entry {
+        let (displace, temp) = match &step.action {
+            Action::Replace { displace } => {
+                (Some(displace.clone()), Some(run.temp_path(&step.target)))
+            }
+            Action::Clear { displace } => (Some(displace.clone()), None),
+            _ => (None, None),
+        };
+        Entry {
+            target: step.target.clone(),
+            temp,
+            displace,
+            seen: step.seen.clone(),
+            link: step.record().map(|r| r.to_record()),
+            mkdirs: match &step.action {
+                Action::Create { mkdirs } => mkdirs.clone(),
+                _ => Vec::new(),
+            },
+            rmdirs: match &step.action {
+                Action::Remove { rmdirs } => rmdirs.clone(),
+                _ => Vec::new(),
+            },
+        }
     }
 }
 
-/// Write the journal for `plan` before any of its changes are made. It is streamed from the
-/// plan (a first apply of many links would otherwise hold a copy of every path twice).
-pub fn write(files: &Files, plan: &Plan) -> Result<()> {
+/// What makes one run's temporary names its own: the process id and the start time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunId(String);
+
+impl RunId {
+    pub fn new() -> RunId {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        RunId(format!("{:x}{:08x}", std::process::id(), nanos as u32))
+    }
+
+    /// The temporary name a replacement link is made under: in the target's own directory, so
+    /// the exchange that puts it in place is atomic.
+    pub fn temp_path(&self, target: &Path) -> PathBuf {
+        let name = target.file_name().unwrap_or_default();
+        let tail = format!(".dotlink-tmp-{}", self.0);
+        if name.len() + 1 + tail.len() <= 255 {
+            let mut temp = std::ffi::OsString::from(".");
+            temp.push(name);
+            temp.push(&tail);
+            target.with_file_name(temp)
+        } else {
+            // Too long to extend: a short name derived from the long one.
+            let hash = name
+                .as_encoded_bytes()
+                .iter()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+            target.with_file_name(format!(".{hash:016x}{tail}"))
+        }
+    }
+}
+
+/// Write the journal for `plan` before any of its changes are made. Entries are streamed from
+/// the plan, one at a time (a first apply of many links would otherwise hold every path twice).
+pub fn write(files: &Files, plan: &Plan, run: &RunId) -> Result<()> {
     let journal = JournalOut {
         started: backup::utc_stamp(SystemTime::now()),
         backup_set: &plan.backup_set,
-        entries: EntriesOut(plan),
+        entries: EntriesOut(plan, run),
     };
     fsutil::write_atomic_with(&files.journal, |out| {
         Ok(serde_json::to_writer(out, &journal)?)
@@ -90,50 +139,11 @@ struct JournalOut<'a> {
     entries: EntriesOut<'a>,
 }
 
-struct EntriesOut<'a>(&'a Plan);
+struct EntriesOut<'a>(&'a Plan, &'a RunId);
 
 impl Serialize for EntriesOut<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.changes().map(EntryOut::of))
-    }
-}
-
-/// [`Entry`] as written.
-#[derive(Serialize)]
-struct EntryOut<'a> {
-    #[serde(serialize_with = "serde_path::serialize")]
-    target: &'a Path,
-    #[serde(serialize_with = "serde_path::option::serialize")]
-    temp: Option<PathBuf>,
-    displace: Option<&'a Displace>,
-    link: Option<RecordRef<'a>>,
-    #[serde(serialize_with = "serde_path::vec::serialize")]
-    mkdirs: &'a [PathBuf],
-    #[serde(serialize_with = "serde_path::vec::serialize")]
-    rmdirs: &'a [PathBuf],
-}
-
-impl<'a> EntryOut<'a> {
-    fn of(step: &'a Step) -> Self {
-        let (displace, temp) = match &step.action {
-            Action::Replace { displace } => (Some(displace), Some(temp_path(&step.target))),
-            Action::Clear { displace } => (Some(displace), None),
-            _ => (None, None),
-        };
-        EntryOut {
-            target: &step.target,
-            temp,
-            displace,
-            link: step.record(),
-            mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs,
-                _ => &[],
-            },
-            rmdirs: match &step.action {
-                Action::Remove { rmdirs } => rmdirs,
-                _ => &[],
-            },
-        }
+        s.collect_seq(self.0.changes().map(|step| Entry::of(step, self.1)))
     }
 }
 
@@ -157,14 +167,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn temp_names_stay_in_the_directory_and_within_name_limits() {
+    fn temp_names_stay_in_the_directory_and_belong_to_one_run() {
+        let run = RunId("1a2b".into());
         assert_eq!(
-            temp_path(Path::new("/h/.zshrc")),
-            PathBuf::from("/h/..zshrc.dotlink-tmp")
+            run.temp_path(Path::new("/h/.zshrc")),
+            PathBuf::from("/h/..zshrc.dotlink-tmp-1a2b")
         );
         let long = "x".repeat(250);
-        let temp = temp_path(&Path::new("/h").join(&long));
+        let temp = run.temp_path(&Path::new("/h").join(&long));
         assert_eq!(temp.parent().unwrap(), Path::new("/h"));
         assert!(temp.file_name().unwrap().len() < 255);
+        assert!(temp.to_string_lossy().ends_with(".dotlink-tmp-1a2b"));
+        assert_ne!(
+            RunId::new().temp_path(Path::new("/h/x")),
+            run.temp_path(Path::new("/h/x"))
+        );
     }
 }

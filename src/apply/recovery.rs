@@ -10,8 +10,8 @@ use super::{backup, fsutil};
 use crate::error::{Error, Result};
 use crate::paths;
 use crate::plan::Displace;
-use crate::plan::inspect::{self, holds};
-use crate::state::backup::{BackedUp, index_path};
+use crate::plan::inspect::{self, Found, holds};
+use crate::state::backup::{BackedUp, read_index};
 use crate::state::{Files, State};
 use std::fs;
 use std::io;
@@ -34,31 +34,26 @@ pub enum Recovered {
     RemovedPartialBackup {
         partial: PathBuf,
     },
-    /// The old directory was swapped out; it was moved to its backup now.
-    MovedDirectoryToBackup {
+    /// The backup of what the link replaced was complete; the rest of the original (left at
+    /// the temporary name by a copy across filesystems) was removed.
+    FinishedBackup {
         target: PathBuf,
         to: PathBuf,
     },
-    /// The backup was complete; the rest of the original was removed.
-    FinishedDirectoryBackup {
-        target: PathBuf,
-        to: PathBuf,
-    },
-    FinishedRemovingDirectory {
-        target: PathBuf,
-    },
-    RemovedEmptiedDirectory {
-        target: PathBuf,
-    },
-    LeftReplacedDirectory {
+    /// Something that is neither the new link nor what was replaced is at the temporary name.
+    LeftAtTemporaryName {
         target: PathBuf,
         temp: PathBuf,
     },
     RemovedTemporaryLink {
         temp: PathBuf,
     },
-    /// Moved out, never replaced: put back from the backup.
+    /// Moved to its backup, never replaced: put back from the backup.
     PutBack {
+        target: PathBuf,
+    },
+    /// Swapped out of the target, not yet in its backup: swapped back in.
+    SwappedBack {
         target: PathBuf,
     },
     /// Both the target and a copy of it in the backup set exist.
@@ -91,7 +86,7 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
     };
     let mut actions = Vec::new();
     for entry in &journal.entries {
-        recover_entry(entry, state, &mut actions)?;
+        settle(entry, state, &mut actions)?;
     }
     complete_backup_index(&journal)?;
     super::save_state(files, state)?;
@@ -108,44 +103,43 @@ fn failed(what: &str, path: &Path, e: io::Error) -> Error {
         .with_hint("fix this, then run `dotlink apply` again to finish recovering")
 }
 
-/// Settle one step of the interrupted run. Each step was a sequence of atomic changes, so the
-/// target is either as it was or the new link; what may be left over is the temporary link,
-/// the directory swapped out of the target, or a backup copy.
-fn recover_entry(entry: &Entry, state: &mut State, actions: &mut Vec<Recovered>) -> Result<()> {
+/// Settle one step of an interrupted run, or one that failed: afterwards its target is as it
+/// was or as planned, nothing is left at its temporary name, and the state says which.
+/// Returns whether the target is as planned.
+///
+/// Each change of a step was atomic, so what may be left over is the new link at the
+/// temporary name, the old contents swapped out to it, a backup copy, or a partial one.
+pub(super) fn settle(
+    entry: &Entry,
+    state: &mut State,
+    actions: &mut Vec<Recovered>,
+) -> Result<bool> {
     for dir in &entry.mkdirs {
         if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
             state.dirs.insert(dir.clone());
         }
     }
-    let done = entry
-        .link
-        .as_ref()
-        .is_some_and(|r| holds(r, &inspect::look(&entry.target)));
     let backup = match &entry.displace {
-        Some(Displace::Backup { to }) => Some(to),
+        Some(Displace::Backup { to }) => Some(to.as_path()),
         _ => None,
     };
     if let Some(to) = backup {
         remove_partial_copy(to, actions)?;
     }
-    if let Some(temp) = &entry.temp
-        && let Ok(meta) = fs::symlink_metadata(temp)
-    {
-        if done && meta.is_dir() {
-            finish_swapped_directory(entry, temp, actions)?;
-        } else if !meta.is_dir() {
-            fs::remove_file(temp).map_err(|e| failed("remove temporary link", temp, e))?;
-            let temp = temp.clone();
-            actions.push(Recovered::RemovedTemporaryLink { temp });
-        }
+    if let Some(temp) = &entry.temp {
+        settle_temporary(entry, temp, backup, actions)?;
     }
+    let done = entry
+        .link
+        .as_ref()
+        .is_some_and(|r| holds(r, &inspect::look(&entry.target)));
     if let Some(to) = backup
         && !done
     {
         settle_backup_copy(entry, to, actions)?;
     }
     settle_record(entry, done, state, actions);
-    Ok(())
+    Ok(done)
 }
 
 /// A copy across filesystems that did not finish is removed; the original is still whole.
@@ -159,38 +153,49 @@ fn remove_partial_copy(to: &Path, actions: &mut Vec<Recovered>) -> Result<()> {
     Ok(())
 }
 
-/// The link is in place and the old directory was swapped out to the temporary name: finish
-/// what the step was doing with it.
-fn finish_swapped_directory(
+/// What is at the step's temporary name: the new link, made and not yet put in place (it is
+/// removed), or the old contents swapped out of the target (they go back, unless their backup
+/// is already complete). Anything else is not dotlink's and is left where it is.
+fn settle_temporary(
     entry: &Entry,
     temp: &Path,
+    backup: Option<&Path>,
     actions: &mut Vec<Recovered>,
 ) -> Result<()> {
+    let at_temp = inspect::look(temp);
+    if at_temp == Found::Nothing {
+        return Ok(());
+    }
+    let ours = |found: &Found| entry.link.as_ref().is_some_and(|r| holds(r, found));
     let target = entry.target.clone();
-    match &entry.displace {
-        Some(Displace::Backup { to }) if fs::symlink_metadata(to).is_err() => {
-            fsutil::move_path(temp, to).map_err(|e| failed("back up", temp, e))?;
-            let to = to.clone();
-            actions.push(Recovered::MovedDirectoryToBackup { target, to });
+    let swapped_out =
+        entry.seen.as_ref().is_some_and(|seen| seen.is(&at_temp)) && ours(&inspect::look(&target));
+    if swapped_out {
+        if let Some(to) = backup
+            && fs::symlink_metadata(to).is_ok()
+        {
+            // The backup is complete (a copy across filesystems is renamed into place only
+            // when whole): what is left at the temporary name is the rest of the original.
+            fsutil::remove_any(temp).map_err(|e| failed("remove", temp, e))?;
+            let to = to.to_path_buf();
+            actions.push(Recovered::FinishedBackup { target, to });
+            return Ok(());
         }
-        // The backup is complete (a copy across filesystems is renamed into place only when
-        // whole); what is left at the temporary name is the rest of the original.
-        Some(Displace::Backup { to }) => {
-            fs::remove_dir_all(temp).map_err(|e| failed("remove", temp, e))?;
-            let to = to.clone();
-            actions.push(Recovered::FinishedDirectoryBackup { target, to });
+        fsutil::exchange(temp, &target).map_err(|e| failed("put back", &target, e))?;
+        actions.push(Recovered::SwappedBack {
+            target: target.clone(),
+        });
+    } else if !ours(&at_temp) {
+        let temp = temp.to_path_buf();
+        actions.push(Recovered::LeftAtTemporaryName { target, temp });
+        return Ok(());
+    }
+    if ours(&inspect::look(temp)) {
+        fs::remove_file(temp).map_err(|e| failed("remove temporary link", temp, e))?;
+        if !swapped_out {
+            let temp = temp.to_path_buf();
+            actions.push(Recovered::RemovedTemporaryLink { temp });
         }
-        Some(Displace::Delete) => {
-            fs::remove_dir_all(temp).map_err(|e| failed("remove", temp, e))?;
-            actions.push(Recovered::FinishedRemovingDirectory { target });
-        }
-        Some(Displace::EmptyDirectory) if fsutil::remove_empty_tree(temp).is_ok() => {
-            actions.push(Recovered::RemovedEmptiedDirectory { target });
-        }
-        _ => actions.push(Recovered::LeftReplacedDirectory {
-            target,
-            temp: temp.to_path_buf(),
-        }),
     }
     Ok(())
 }
@@ -202,7 +207,7 @@ fn settle_backup_copy(entry: &Entry, to: &Path, actions: &mut Vec<Recovered>) ->
     };
     let target = &entry.target;
     match fs::symlink_metadata(target) {
-        // Moved out, never replaced (a filesystem without atomic exchange): put it back.
+        // Moved out, never replaced: put it back.
         Err(_) => {
             fsutil::move_path(to, target).map_err(|e| failed("restore backup", to, e))?;
             actions.push(Recovered::PutBack {
@@ -250,10 +255,7 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
 /// may have stopped between a backup and the index write).
 fn complete_backup_index(journal: &Journal) -> Result<()> {
     let set = &journal.backup_set;
-    let mut index: Vec<BackedUp> = fs::read(index_path(set))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
+    let mut index = read_index(set);
     let before = index.len();
     for entry in &journal.entries {
         if let Some(Displace::Backup { to }) = &entry.displace

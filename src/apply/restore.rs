@@ -89,7 +89,7 @@ fn put_back(entry: &BackedUp) -> io::Result<()> {
         fs::create_dir_all(parent)?;
     }
     // Bring the backup into the target's directory first, so the last step is a rename.
-    let staged = journal::temp_path(target);
+    let staged = journal::RunId::new().temp_path(target);
     if fs::symlink_metadata(&staged).is_ok() {
         fsutil::remove_any(&staged)?;
     }

@@ -40,8 +40,11 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     plan.steps
         .retain(|s| adoptions.iter().any(|a| a.from == s.target));
     plan.forget.clear();
-    let outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
+    let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
     Printer::new(&plan, Verbosity::Quiet).outcome(&outcome);
+    if let Some(error) = outcome.unfinished.take() {
+        return Err(error);
+    }
     if outcome.failed.is_empty() {
         report::print_adopted(adoptions.len(), &manifest.path, home, verbosity);
     }

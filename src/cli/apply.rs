@@ -52,8 +52,11 @@ pub(super) fn run(
         return Ok(Verdict::unless(blocked));
     }
     let spinner = Progress::start("applying", verbosity != Verbosity::Quiet);
-    let outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
+    let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
     drop(spinner);
     printer.outcome(&outcome);
+    if let Some(error) = outcome.unfinished.take() {
+        return Err(error);
+    }
     Ok(Verdict::unless(blocked || !outcome.failed.is_empty()))
 }

@@ -26,7 +26,10 @@ pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verd
         report::print_dry_run(verbosity);
         return Ok(Verdict::Done);
     }
-    let outcome = apply::apply(&plan, &files, &mut open.state)?;
+    let mut outcome = apply::apply(&plan, &files, &mut open.state)?;
     printer.outcome(&outcome);
+    if let Some(error) = outcome.unfinished.take() {
+        return Err(error);
+    }
     Ok(Verdict::unless(!outcome.failed.is_empty()))
 }

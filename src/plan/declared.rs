@@ -178,7 +178,7 @@ impl Planner<'_> {
                 self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason)
             }
             Found::File(_) => self.conflict(spec, policy, Conflict::RegularFile, link),
-            Found::Directory => match self.only_own_links(&spec.target) {
+            Found::Directory(_) => match self.only_own_links(&spec.target) {
                 Some(links) => {
                     self.emptied.extend(links);
                     let action = Action::Replace {
@@ -189,7 +189,7 @@ impl Planner<'_> {
                 }
                 None => self.conflict(spec, policy, Conflict::Directory, link),
             },
-            Found::Special => self.conflict(spec, policy, Conflict::Special, link),
+            Found::Special(_) => self.conflict(spec, policy, Conflict::Special, link),
             Found::Unreadable(error) => {
                 self.conflict(spec, policy, Conflict::Unreadable { error }, link)
             }

@@ -5,7 +5,7 @@
 //! first, so an up-to-date symlink costs one system call, and [`Dirs`] resolves each directory
 //! once per run, however many targets share it.
 
-use super::model::NotADirectory;
+use super::model::{NotADirectory, Seen};
 use crate::state::{PathMap, PathSet, Record, State};
 use std::ffi::{CString, OsStr};
 use std::fs;
@@ -23,9 +23,9 @@ pub enum Found {
     /// A symlink, with the path it stores.
     Symlink(PathBuf),
     File(FileId),
-    Directory,
+    Directory(FileId),
     /// A fifo, socket or device.
-    Special,
+    Special(FileId),
     /// A parent component is not a directory.
     NotADirectoryOnTheWay,
     /// The path could not be read (permission denied, …); the error text.
@@ -56,6 +56,35 @@ impl FileId {
     }
 }
 
+impl Seen {
+    /// What the applier must find at a path for `found` to be still there: its link text, or
+    /// its device and inode. Nothing for nothing (a new link cannot replace anything).
+    pub fn of(found: &Found) -> Option<Seen> {
+        match found {
+            Found::Symlink(points_to) => Some(Seen::Symlink {
+                points_to: points_to.clone(),
+            }),
+            Found::File(id) | Found::Directory(id) | Found::Special(id) => Some(Seen::Object {
+                dev: id.dev,
+                ino: id.ino,
+            }),
+            Found::Nothing | Found::NotADirectoryOnTheWay | Found::Unreadable(_) => None,
+        }
+    }
+
+    /// Whether `found` is still what was seen.
+    pub fn is(&self, found: &Found) -> bool {
+        match (self, found) {
+            (Seen::Symlink { points_to }, Found::Symlink(now)) => points_to == now,
+            (
+                Seen::Object { dev, ino },
+                Found::File(id) | Found::Directory(id) | Found::Special(id),
+            ) => (*dev, *ino) == (id.dev, id.ino),
+            _ => false,
+        }
+    }
+}
+
 /// Whether what was found at a target is exactly the link `record` says dotlink made there:
 /// the same link text, or for a hard link the same device and inode. Ownership is proven by
 /// this, never by the record alone.
@@ -83,11 +112,11 @@ pub fn look(path: &Path) -> Found {
     }
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => Found::File(FileId::of(&meta)),
-        Ok(meta) if meta.is_dir() => Found::Directory,
+        Ok(meta) if meta.is_dir() => Found::Directory(FileId::of(&meta)),
         Ok(meta) if meta.file_type().is_symlink() => fs::read_link(path)
             .map(Found::Symlink)
             .unwrap_or(Found::Nothing),
-        Ok(_) => Found::Special,
+        Ok(meta) => Found::Special(FileId::of(&meta)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Found::Nothing,
         Err(e) => Found::Unreadable(crate::error::describe_io(&e)),
     }
@@ -178,16 +207,17 @@ fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
     let stat = unsafe { stat.assume_init() };
     // The widths of these fields differ between platforms; on some the casts are no-ops.
     #[allow(clippy::unnecessary_cast)]
+    let id = FileId {
+        dev: stat.st_dev as u64,
+        ino: stat.st_ino as u64,
+        nlink: stat.st_nlink as u64,
+        len: stat.st_size as u64,
+    };
     Some(match stat.st_mode & libc::S_IFMT {
-        libc::S_IFREG => Found::File(FileId {
-            dev: stat.st_dev as u64,
-            ino: stat.st_ino as u64,
-            nlink: stat.st_nlink as u64,
-            len: stat.st_size as u64,
-        }),
-        libc::S_IFDIR => Found::Directory,
+        libc::S_IFREG => Found::File(id),
+        libc::S_IFDIR => Found::Directory(id),
         libc::S_IFLNK => return None,
-        _ => Found::Special,
+        _ => Found::Special(id),
     })
 }
 
@@ -359,7 +389,7 @@ mod tests {
         fs::create_dir(p.join("d")).unwrap();
         symlink("nowhere", p.join("l")).unwrap();
         assert!(matches!(look(&p.join("f")), Found::File(id) if id.len == 1 && id.nlink == 1));
-        assert_eq!(look(&p.join("d")), Found::Directory);
+        assert!(matches!(look(&p.join("d")), Found::Directory(_)));
         assert_eq!(look(&p.join("l")), Found::Symlink(PathBuf::from("nowhere")));
         assert_eq!(look(&p.join("none")), Found::Nothing);
         assert_eq!(look(&p.join("f/below")), Found::NotADirectoryOnTheWay);

@@ -293,6 +293,19 @@ pub enum Displace {
     EmptyDirectory,
 }
 
+/// What the planner saw at a path it plans to replace, clear or remove. The applier checks
+/// that it is still there, just before acting, so a file written since is never replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Seen {
+    Symlink {
+        #[serde(with = "paths::serde_path")]
+        points_to: PathBuf,
+    },
+    /// A file, directory or special file, by identity.
+    Object { dev: u64, ino: u64 },
+}
+
 /// The link a target holds once its step is done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
@@ -323,6 +336,8 @@ pub struct Step {
     pub link: Option<Link>,
     /// For hard links: how many names the target's inode has now.
     pub link_count: Option<u64>,
+    /// What is at the target now, for a step that replaces or removes it.
+    pub seen: Option<Seen>,
 }
 
 impl Step {
@@ -349,6 +364,7 @@ impl Step {
             declared: false,
             link: None,
             link_count: None,
+            seen: None,
         }
     }
 
@@ -362,6 +378,11 @@ impl Step {
 
     pub fn with_conflict(mut self, conflict: Conflict) -> Step {
         self.conflict = Some(conflict);
+        self
+    }
+
+    pub fn seeing(mut self, seen: Option<Seen>) -> Step {
+        self.seen = seen;
         self
     }
 

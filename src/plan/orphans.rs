@@ -3,7 +3,7 @@
 //! are gone and are forgotten with a note, and which directories dotlink made go with them.
 
 use super::inspect::{self, FileId, Found, Looker};
-use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Step};
+use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Seen, Step};
 use crate::manifest::{Method, Policy};
 use crate::state::{PathRefSet, PathSet, Record, State};
 use std::fs;
@@ -90,7 +90,8 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
         action,
         reason,
         Policy::Fail,
-    ))
+    )
+    .seeing(Seen::of(&found)))
 }
 
 /// Orphans that stand in the way of declared targets go even when pruning is off: they are

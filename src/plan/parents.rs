@@ -2,8 +2,8 @@
 //! are resolved, whether one of them leads into the repository (then nothing is written
 //! there), and clearing a file that stands where a directory is needed.
 
-use super::inspect::Dir;
-use super::model::{Action, Conflict, Displace, LinkState, Reason, Step};
+use super::inspect::{self, Dir};
+use super::model::{Action, Conflict, Displace, LinkState, Reason, Seen, Step};
 use super::planner::Planner;
 use crate::manifest::{LinkSpec, Policy};
 use std::path::Path;
@@ -48,7 +48,8 @@ impl Planner<'_> {
                 Reason::InTheWay,
                 policy,
             )
-            .with_conflict(conflict),
+            .with_conflict(conflict)
+            .seeing(Seen::of(&inspect::look(at))),
         );
         let at = at.clone();
         self.dirs.assume_removed(&at);

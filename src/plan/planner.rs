@@ -2,8 +2,8 @@
 //! helpers every decision shares: making a step, a conflict under the entry's policy, the
 //! relative spelling of a source, and naming this run's backup set.
 
-use super::inspect::{Dir, Dirs, Found, Looker};
-use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Step};
+use super::inspect::{self, Dir, Dirs, Found, Looker};
+use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Seen, Step};
 use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
@@ -83,12 +83,20 @@ impl<'a> Planner<'a> {
             };
             return Ok(self.conflict(spec, policy, Conflict::PathTooLong, link));
         }
-        match spec.method {
-            Method::Symlink => Ok(self.symlink(spec, policy)),
+        let step = match spec.method {
+            Method::Symlink => self.symlink(spec, policy),
             Method::Hardlink => self
                 .hardlink(spec, policy)
-                .map_err(|e| e.context(crate::manifest::position(&manifest.path, at))),
-        }
+                .map_err(|e| e.context(crate::manifest::position(&manifest.path, at)))?,
+        };
+        // Only for steps that replace something: a no-op run looks no more than it must.
+        Ok(match step.action {
+            Action::Replace { .. } => {
+                let seen = Seen::of(&inspect::look(&step.target));
+                step.seeing(seen)
+            }
+            _ => step,
+        })
     }
 
     /// Places that declared links need this run: directories on their way that orphan links

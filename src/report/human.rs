@@ -229,6 +229,9 @@ impl<'a> Printer<'a> {
             let step = &self.plan.steps[*index];
             print_error(&error.clone().context(self.target(&step.target)));
         }
+        for left in &outcome.left {
+            print_note(&text::recovered(left, &self.plan.home));
+        }
         if self.verbosity != Verbosity::Quiet {
             for backed_up in &outcome.backups {
                 println!(

@@ -206,32 +206,25 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
         Recovered::RemovedPartialBackup { partial } => {
             format!("removed the incomplete backup copy {}", show(partial))
         }
-        Recovered::MovedDirectoryToBackup { target, to } => format!(
-            "moved the replaced directory {} to its backup {}",
+        Recovered::FinishedBackup { target, to } => format!(
+            "finished moving what {} held to its backup {}",
             show(target),
             show(to)
         ),
-        Recovered::FinishedDirectoryBackup { target, to } => format!(
-            "finished moving the replaced directory {} to its backup {}",
-            show(target),
-            show(to)
-        ),
-        Recovered::FinishedRemovingDirectory { target } => {
-            format!("finished removing the replaced directory {}", show(target))
-        }
-        Recovered::RemovedEmptiedDirectory { target } => {
-            format!("removed the emptied directory {}", show(target))
-        }
-        Recovered::LeftReplacedDirectory { target, temp } => format!(
-            "left the replaced directory of {} at {}; check it and remove it",
-            show(target),
-            show(temp)
+        Recovered::LeftAtTemporaryName { target, temp } => format!(
+            "left {} (found at the temporary name of {}, and not dotlink's); check it and remove it",
+            show(temp),
+            show(target)
         ),
         Recovered::RemovedTemporaryLink { temp } => {
             format!("removed the leftover temporary link {}", show(temp))
         }
         Recovered::PutBack { target } => format!(
             "put {} back from its backup (the run stopped before linking it)",
+            show(target)
+        ),
+        Recovered::SwappedBack { target } => format!(
+            "put back what {} held (the step stopped before its link was in place)",
             show(target)
         ),
         Recovered::LeftBoth { target, copy } => format!(

@@ -56,6 +56,14 @@ pub fn index_path(set: &Path) -> PathBuf {
     crate::paths::with_suffix(set, ".json")
 }
 
+/// What a set's index names (nothing when it has no index, or one that cannot be read).
+pub fn read_index(set: &Path) -> Vec<BackedUp> {
+    fs::read(index_path(set))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
 /// One backup set, as `restore` sees it.
 #[derive(Debug, Clone)]
 pub struct BackupSet {
@@ -82,11 +90,7 @@ pub fn list(backup_dir: &Path) -> Vec<BackupSet> {
                 && name[..8].bytes().all(|b| b.is_ascii_digit());
             looks_right.then(|| {
                 let dir = e.path();
-                let entries: Vec<BackedUp> = fs::read(index_path(&dir))
-                    .ok()
-                    .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                    .unwrap_or_default();
-                let entries = entries
+                let entries = read_index(&dir)
                     .into_iter()
                     .filter(|b| b.backup.symlink_metadata().is_ok())
                     .collect();

@@ -1,0 +1,250 @@
+//! Carrying out one step, each change atomic on its own and behind a fault-injection point.
+//!
+//! A replacement makes the new link under the run's temporary name beside the target, then
+//! swaps it with the target in one atomic exchange (`renameat2(RENAME_EXCHANGE)`), so the
+//! target is never missing. What came out must be what the planner saw; otherwise it is
+//! swapped back and the step fails, "changed since planning". Only then does what came out go
+//! to its backup, or away. Where the filesystem cannot exchange, a file is backed up by a
+//! second name (a hard link) before the link is renamed over it, and a directory is moved out
+//! before the link is renamed in; the target is checked just before either.
+//!
+//! Nothing here cleans up after a failure: the caller settles a failed step the way recovery
+//! settles a crashed one, looking at what is really there.
+
+use super::{fault, fsutil};
+use crate::error::{Error, Result};
+use crate::manifest::Method;
+use crate::paths;
+use crate::plan::inspect;
+use crate::plan::{Action, Displace, Link, Step};
+use crate::state::backup::BackedUp;
+use std::fs;
+use std::io;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use super::journal::RunId;
+
+/// What a step did besides its link, for the state and the outcome.
+#[derive(Default)]
+pub(super) struct Effects {
+    pub created: Vec<PathBuf>,
+    pub removed: Vec<PathBuf>,
+    pub backup: Option<BackedUp>,
+}
+
+/// Carry out `step`.
+pub(super) fn step(step: &Step, run: &RunId, effects: &mut Effects) -> Result<()> {
+    match &step.action {
+        Action::Create { mkdirs } => create(step, mkdirs, effects),
+        Action::Replace { displace } => {
+            replace(step, displace, &run.temp_path(&step.target), effects)
+        }
+        Action::Remove { rmdirs } => remove(step, rmdirs, effects),
+        Action::Clear { displace } => clear(step, displace, effects),
+        Action::None | Action::Leave | Action::Block => Ok(()),
+    }
+}
+
+/// The backup record for `step`'s target moved to `to`.
+pub(super) fn backed_up(step: &Step, to: &Path) -> BackedUp {
+    BackedUp {
+        target: step.target.clone(),
+        backup: to.to_path_buf(),
+        source: step.source.clone(),
+    }
+}
+
+fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
+    for dir in mkdirs {
+        match change(|| fs::create_dir(dir)) {
+            Ok(()) => effects.created.push(dir.clone()),
+            // Appeared since the plan was made; a symlink here is never good enough.
+            Err(e)
+                if e.kind() == io::ErrorKind::AlreadyExists
+                    && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) => {}
+            Err(e) => return Err(Error::io("create directory", dir, &e)),
+        }
+    }
+    let link = link_of(step)?;
+    match change(|| make_link(link, &step.source, &step.target)) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(changed(&step.target)),
+        other => other.map_err(|e| Error::io("create link", &step.target, &e)),
+    }
+}
+
+/// Put the new link in place of what the planner saw at the target.
+fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects) -> Result<()> {
+    let target = &step.target;
+    let link = link_of(step)?;
+    // The name is this run's; something already there is not ours to remove.
+    if fs::symlink_metadata(temp).is_ok() {
+        return Err(Error::failure(format!(
+            "the temporary name {} is taken; left it alone",
+            temp.display()
+        )));
+    }
+    change(|| make_link(link, &step.source, temp))
+        .map_err(|e| Error::io("create link", temp, &e))?;
+    match change(|| fsutil::exchange(temp, target)) {
+        Ok(()) => {}
+        Err(e) if cannot_exchange(&e) => return replace_by_rename(step, displace, temp, effects),
+        Err(e) => return Err(Error::io("put link in place at", target, &e)),
+    }
+    // What came out is what the planner saw, or it goes straight back.
+    if !still_seen(step, temp) {
+        change(|| fsutil::exchange(temp, target)).map_err(|e| Error::io("put back", target, &e))?;
+        return Err(changed(target));
+    }
+    dispose(step, displace, temp, effects)
+}
+
+/// What was swapped out of the target to `old`: to its backup, or away.
+fn dispose(step: &Step, displace: &Displace, old: &Path, effects: &mut Effects) -> Result<()> {
+    let target = &step.target;
+    match displace {
+        Displace::Link => change(|| fs::remove_file(old)).map_err(|e| Error::io("remove", old, &e)),
+        Displace::Backup { to } => {
+            make_backup_dir(to)?;
+            change(|| fsutil::move_path(old, to)).map_err(|e| Error::io("back up", target, &e))?;
+            effects.backup = Some(backed_up(step, to));
+            Ok(())
+        }
+        Displace::Delete => {
+            change(|| fsutil::remove_any(old)).map_err(|e| Error::io("remove", target, &e))
+        }
+        Displace::EmptyDirectory => {
+            effects.removed.extend(empty_directories(old, target));
+            change(|| fsutil::remove_empty_tree(old))
+                .map_err(|e| Error::io("remove emptied directory", target, &e))
+        }
+    }
+}
+
+/// [`replace`] where the filesystem cannot exchange two names.
+fn replace_by_rename(
+    step: &Step,
+    displace: &Displace,
+    temp: &Path,
+    effects: &mut Effects,
+) -> Result<()> {
+    let target = &step.target;
+    if !still_seen(step, target) {
+        return Err(changed(target));
+    }
+    let is_dir = fs::symlink_metadata(target).is_ok_and(|m| m.is_dir());
+    match (displace, is_dir) {
+        // A second name first: the original stays in place until the link replaces it.
+        (Displace::Backup { to }, false) => {
+            make_backup_dir(to)?;
+            change(|| fsutil::link_or_copy(target, to))
+                .map_err(|e| Error::io("back up", target, &e))?;
+            effects.backup = Some(backed_up(step, to));
+        }
+        (Displace::Link | Displace::Delete | Displace::EmptyDirectory, false) => {}
+        (_, true) => dispose(step, displace, target, effects)?,
+    }
+    change(|| fs::rename(temp, target)).map_err(|e| Error::io("put link in place at", target, &e))
+}
+
+/// Remove a link dotlink made, then the directories it made for it while they are empty.
+fn remove(step: &Step, rmdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
+    if !still_seen(step, &step.target) {
+        return Err(changed(&step.target));
+    }
+    change(|| fs::remove_file(&step.target))
+        .map_err(|e| Error::io("remove link", &step.target, &e))?;
+    for dir in rmdirs {
+        if change(|| fs::remove_dir(dir)).is_err() {
+            break;
+        }
+        effects.removed.push(dir.clone());
+    }
+    Ok(())
+}
+
+/// Move away or remove what stands where a directory of links must be.
+fn clear(step: &Step, displace: &Displace, effects: &mut Effects) -> Result<()> {
+    let at = &step.target;
+    if !still_seen(step, at) {
+        return Err(changed(at));
+    }
+    if let Displace::Backup { to } = displace {
+        make_backup_dir(to)?;
+        change(|| fsutil::move_path(at, to)).map_err(|e| Error::io("back up", at, &e))?;
+        effects.backup = Some(backed_up(step, to));
+        Ok(())
+    } else {
+        change(|| fsutil::remove_any(at)).map_err(|e| Error::io("remove", at, &e))
+    }
+}
+
+/// Whether `path` still holds what the planner saw at the step's target.
+fn still_seen(step: &Step, path: &Path) -> bool {
+    step.seen
+        .as_ref()
+        .is_some_and(|seen| seen.is(&inspect::look(path)))
+}
+
+/// The error for a target that is not what the planner saw any more.
+fn changed(target: &Path) -> Error {
+    Error::failure(format!(
+        "{} changed since planning; left it as it is",
+        target.display()
+    ))
+    .with_hint("run `dotlink apply` again to plan with what is there now")
+}
+
+/// The directories of a tree being removed, so the state forgets them.
+fn empty_directories(tree: &Path, target: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(tree)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_dir())
+        .filter_map(|e| paths::below(e.path(), tree).map(|rel| target.join(rel)))
+        .map(|p| paths::normalize(&p))
+        .collect()
+}
+
+/// An exchange that failed because the system or filesystem cannot do it at all.
+fn cannot_exchange(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Unsupported
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::EINVAL | libc::ENOSYS | libc::ENOTSUP)
+        )
+}
+
+/// Make the directory a backup goes into.
+fn make_backup_dir(to: &Path) -> Result<()> {
+    match to.parent() {
+        Some(dir) => change(|| fs::create_dir_all(dir))
+            .map_err(|e| Error::io("create backup directory", dir, &e)),
+        None => Ok(()),
+    }
+}
+
+/// One filesystem change, between two fault-injection points: the tests stop a run, or make
+/// it fail, just before the change and just after it took effect.
+fn change<T>(act: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    fault::point()?;
+    let done = act()?;
+    fault::point()?;
+    Ok(done)
+}
+
+fn link_of(step: &Step) -> Result<&Link> {
+    step.link.as_ref().ok_or_else(|| {
+        Error::failure(format!(
+            "internal error: no link planned for {}",
+            step.target.display()
+        ))
+    })
+}
+
+fn make_link(link: &Link, source: &Path, at: &Path) -> io::Result<()> {
+    match link.method {
+        Method::Symlink => symlink(&link.contents, at),
+        Method::Hardlink => fs::hard_link(source, at),
+    }
+}
