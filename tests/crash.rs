@@ -193,3 +193,194 @@ fn recovery_is_reported() {
         .stderr_has("found an interrupted run")
         .stderr_has("recovered it");
 }
+
+/// A home with one of each kind of thing in the way — a file, a directory, a foreign symlink,
+/// a file with a second hard link, a directory of dotlink's own links — plus a relink, a
+/// create with new directories and a prune, all under `policy`.
+fn everything_in_the_way(policy: &str) -> Sandbox {
+    let s = Sandbox::new();
+    for (path, text) in [
+        ("a", "a"),
+        ("b1", "b1"),
+        ("b2", "b2"),
+        ("c", "c"),
+        ("d/inner", "d"),
+        ("e", "e"),
+        ("f", "f"),
+        ("k", "k"),
+        ("own/x", "x"),
+        ("own2/y", "y"),
+    ] {
+        s.source(path, text);
+    }
+    s.manifest("[[link]]\nsource = \"b1\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"e\"\ntarget = \"~/.old/e\"\n[[link]]\nsource = \"own\"\ntarget = \"~/.own\"\nrecursive = true\n");
+    s.run(&["apply"]).code(0);
+    s.home_file(".c", "user c")
+        .home_file(".d/notes", "user d")
+        .home_file(".d/deeper/more", "user d2")
+        .home_file(".k", "user k")
+        .home_link(".f", "/elsewhere/user-f");
+    fs::hard_link(s.home().join(".k"), s.home().join("k-second-name")).unwrap();
+    let mut manifest = format!("[defaults]\non_conflict = \"{policy}\"\n");
+    for (source, target) in [
+        ("a", "~/.new/sub/a"),
+        ("b2", "~/.b"),
+        ("c", "~/.c"),
+        ("d", "~/.d"),
+        ("f", "~/.f"),
+        ("k", "~/.k"),
+        ("own2", "~/.own"),
+    ] {
+        manifest.push_str(&format!(
+            "[[link]]\nsource = \"{source}\"\ntarget = \"{target}\"\n"
+        ));
+    }
+    s.manifest(&manifest);
+    s
+}
+
+/// The declared targets of [`everything_in_the_way`], and what each holds once applied.
+const DECLARED: [(&str, &str); 7] = [
+    (".new/sub/a", "link -> ../../../repo/a"),
+    (".b", "link -> ../repo/b2"),
+    (".c", "link -> ../repo/c"),
+    (".d", "link -> ../repo/d"),
+    (".f", "link -> ../repo/f"),
+    (".k", "link -> ../repo/k"),
+    (".own", "link -> ../repo/own2"),
+];
+
+/// The user's data in the way: (where it was, its contents).
+const USERS: [(&str, &str); 4] = [
+    (".c", "user c"),
+    (".d/notes", "user d"),
+    (".d/deeper/more", "user d2"),
+    (".k", "user k"),
+];
+
+/// Every precious byte is at its place in the home or in a backup that `restore --list` shows.
+fn nothing_precious_lost(s: &Sandbox, at: &str) {
+    let listed = s.run(&["restore", "--list"]).stdout;
+    for (path, contents) in USERS {
+        let in_place = fs::read_to_string(s.home().join(path)).is_ok_and(|c| c == contents);
+        let top = path.split('/').next().unwrap();
+        let backed_up = s.backup_sets().iter().any(|set| {
+            let name = set.file_name().unwrap().to_string_lossy().into_owned();
+            fs::read_to_string(set.join(path)).is_ok_and(|c| c == contents)
+                && listed
+                    .lines()
+                    .any(|l| l.starts_with(&name) && l.contains(&format!("~/{top}")))
+        });
+        assert!(
+            in_place || backed_up,
+            "{at}: {path} ({contents:?}) lost\n{listed}"
+        );
+    }
+    let foreign = s.link_at(".f");
+    let foreign_kept = foreign == Some(PathBuf::from("/elsewhere/user-f"))
+        || s.backup_sets().iter().any(|set| {
+            fs::read_link(set.join(".f")).is_ok_and(|l| l == Path::new("/elsewhere/user-f"))
+        });
+    assert!(foreign_kept, "{at}: the foreign link ~/.f was lost");
+}
+
+/// Nothing is left at a temporary name or as a partial copy.
+fn no_leftovers(s: &Sandbox, at: &str) {
+    let leftovers: Vec<PathBuf> = s
+        .whole_tree()
+        .into_keys()
+        .filter(|p| {
+            let p = p.to_string_lossy();
+            p.contains("dotlink-tmp") || p.ends_with(".partial")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{at}: {leftovers:?}");
+}
+
+/// `status --json` calls a declared target ok exactly when it is the planned link.
+fn status_tells_the_truth(s: &Sandbox, at: &str) {
+    let status = s.run(&["status", "--json"]).json();
+    let home = s.home_tree();
+    for (target, planned) in DECLARED {
+        let path = s.home().join(target);
+        let entry = status["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["target"] == path.to_string_lossy().as_ref())
+            .unwrap_or_else(|| panic!("{at}: status does not list {target}"));
+        let is_planned = kind(&home, target) == planned;
+        assert_eq!(
+            entry["state"] == "ok",
+            is_planned,
+            "{at}: status says {} for {target}, which is {}",
+            entry["state"],
+            kind(&home, target)
+        );
+    }
+}
+
+#[test]
+fn an_error_at_any_point_of_any_step_leaves_every_target_as_it_was_or_as_planned() {
+    for policy in ["backup", "overwrite", "skip"] {
+        let reference = everything_in_the_way(policy);
+        reference.run(&["apply"]);
+        let expected = reference.home_tree();
+        let mut failed_runs = 0;
+        let mut quiet_runs = 0;
+        for n in 0.. {
+            let at = format!("{policy}, error at point {n}");
+            let s = everything_in_the_way(policy);
+            let before = s.home_tree();
+            let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())]);
+            let injected = run.stderr.contains("injected fault");
+            // Past the last point the runs are the uninterrupted one. (An error on removing an
+            // emptied directory is no failure: the directory stays, and the run goes on.)
+            quiet_runs = if injected || s.home_tree() != expected {
+                0
+            } else {
+                quiet_runs + 1
+            };
+            if quiet_runs == 6 {
+                assert!(n > 10, "{at}: the run has more than {n} fault points");
+                break;
+            }
+            failed_runs += usize::from(injected);
+            run.code(if injected { 1 } else { 0 });
+            // Every target as it was or as planned; everything precious kept.
+            let home = s.home_tree();
+            for (target, planned) in DECLARED {
+                let now = kind(&home, target);
+                let was = kind(&before, target);
+                assert!(
+                    now == planned || now == was,
+                    "{at}: {target} is {now}, neither as it was ({was}) nor as planned ({planned})"
+                );
+            }
+            if policy != "overwrite" {
+                nothing_precious_lost(&s, &at);
+            }
+            no_leftovers(&s, &at);
+            status_tells_the_truth(&s, &at);
+            // The next apply completes, to the same home as an uninterrupted run.
+            s.run(&["apply"]).code(0);
+            let left_dirs = |t: &Tree| -> Tree {
+                t.iter()
+                    .filter(|(p, v)| !(v.starts_with("dir") && p.starts_with(".old")))
+                    .map(|(p, v)| (p.clone(), v.clone()))
+                    .collect()
+            };
+            assert_eq!(
+                left_dirs(&s.home_tree()),
+                left_dirs(&expected),
+                "{at}: the next apply did not converge"
+            );
+            s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+            no_leftovers(&s, &at);
+            if policy == "backup" {
+                nothing_precious_lost(&s, &at);
+            }
+        }
+        assert!(failed_runs > 10, "{policy}: only {failed_runs} points");
+    }
+}

@@ -114,9 +114,11 @@ fn dispose(step: &Step, displace: &Displace, old: &Path, effects: &mut Effects) 
             change(|| fsutil::remove_any(old)).map_err(|e| Error::io("remove", target, &e))
         }
         Displace::EmptyDirectory => {
-            effects.removed.extend(empty_directories(old, target));
+            let dirs = empty_directories(old, target);
             change(|| fsutil::remove_empty_tree(old))
-                .map_err(|e| Error::io("remove emptied directory", target, &e))
+                .map_err(|e| Error::io("remove emptied directory", target, &e))?;
+            effects.removed.extend(dirs);
+            Ok(())
         }
     }
 }
