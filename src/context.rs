@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// The home directory as the user spells it (`$HOME`); targets are under it.
+    /// The home directory (`$HOME`), where it really is: a home reached through a symlink is
+    /// the same home as its real path. Targets are under it.
     pub home: PathBuf,
     /// Where dotlink keeps state files, journals and locks: `$XDG_STATE_HOME/dotlink`.
     pub state_dir: PathBuf,
@@ -39,6 +40,7 @@ impl Context {
                     .with_hint("set HOME to an absolute path")
             })?;
         let home = crate::paths::normalize(&home);
+        let home = home.canonicalize().unwrap_or(home);
         // macOS has no state directory; the local data directory is its nearest equivalent.
         let state_base = dirs::state_dir()
             .or_else(dirs::data_local_dir)

@@ -75,3 +75,151 @@ fn a_users_own_link_where_an_orphan_was_is_never_pruned() {
         s.home().join("my-vimrc")
     );
 }
+
+#[test]
+fn a_symlinked_directory_leading_out_of_home_is_refused() {
+    let s = Sandbox::new();
+    let outside = s.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("important.txt"), "precious").unwrap();
+    s.home_link("shared", &outside);
+    s.source("evil", "evil").manifest(
+        "[[link]]\nsource = \"evil\"\ntarget = \"~/shared/important.txt\"\non_conflict = \"overwrite\"\n",
+    );
+    let before = s.whole_tree();
+    s.run(&["apply"])
+        .code(2)
+        .stderr_has("dotlink.toml:3:10: target ~/shared/important.txt is really")
+        .stderr_has("through the symlink ~/shared, outside the home directory")
+        .stderr_has("allow_outside_home = true");
+    assert_eq!(s.whole_tree(), before);
+    // With the opt-in, it is an ordinary target (and the policy applies).
+    s.manifest("[[link]]\nsource = \"evil\"\ntarget = \"~/shared/important.txt\"\nallow_outside_home = true\n");
+    s.run(&["apply"])
+        .code(1)
+        .stdout_has("a regular file is in the way");
+    assert_eq!(
+        fs::read_to_string(outside.join("important.txt")).unwrap(),
+        "precious"
+    );
+}
+
+#[test]
+fn no_target_may_hold_dotlinks_own_backups() {
+    let s = Sandbox::new();
+    s.source("bk/keep", "k").source("x", "x");
+    s.home_file(".x", "private");
+    let backups = s.backups();
+    s.manifest(&format!(
+        "[[link]]\nsource = \"bk\"\ntarget = \"{}\"\nallow_outside_home = true\n[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\non_conflict = \"backup\"\n",
+        backups.display()
+    ));
+    let before = s.whole_tree();
+    s.run(&["apply"])
+        .code(2)
+        .stderr_has("would replace or write into dotlink's own backup directory")
+        .stderr_has("backup_dir");
+    assert_eq!(s.whole_tree(), before, "nothing lands in the repository");
+}
+
+/// `dotlink` with XDG_STATE_HOME unset: its state goes under ~/.local/state.
+fn run_without_xdg_state(s: &Sandbox, args: &[&str]) -> common::Run {
+    let output = s
+        .command()
+        .env_remove("XDG_STATE_HOME")
+        .args(args)
+        .output()
+        .unwrap();
+    common::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn no_target_may_replace_the_directory_that_holds_dotlinks_state() {
+    let s = Sandbox::new();
+    s.source("local/share/x", "x");
+    s.home_file(".local/keep", "mine");
+    s.home_file(".zshrc", "old zshrc");
+    s.source("zshrc", "z");
+    for policy in ["backup", "overwrite"] {
+        s.manifest(&format!(
+            "[[link]]\nsource = \"local\"\ntarget = \"~/.local\"\non_conflict = \"{policy}\"\n[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\non_conflict = \"backup\"\n"
+        ));
+        let before = s.whole_tree();
+        let run = run_without_xdg_state(&s, &["apply"]);
+        assert_eq!(run.code, 2, "{policy}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "target ~/.local would replace or write into dotlink's own state directory"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("XDG_STATE_HOME"), "{}", run.stderr);
+        assert_eq!(s.whole_tree(), before, "{policy} changed something");
+    }
+}
+
+#[test]
+fn dotlinks_state_never_goes_into_the_repository() {
+    let s = Sandbox::new();
+    s.source("local/share/x", "x").source("zshrc", "z");
+    // ~/.local is already a link into the repository (made by hand, or by Stow).
+    s.home_link(".local", s.repo().join("local"));
+    s.manifest("[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n");
+    let before = s.whole_tree();
+    let run = run_without_xdg_state(&s, &["apply"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("state directory") && run.stderr.contains("is inside the repository"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.whole_tree(), before, "nothing lands in the repository");
+}
+
+#[test]
+fn two_spellings_of_one_target_are_one_target() {
+    let s = Sandbox::new();
+    s.source("app.conf", "conf");
+    s.home_file(".config/other", "o");
+    s.home_link("cfg", ".config");
+    s.manifest("[[link]]\nsource = \"app.conf\"\ntarget = \"~/.config/app.conf\"\n");
+    s.run(&["apply"]).code(0);
+    let linked = s.home_tree();
+    s.manifest("[[link]]\nsource = \"app.conf\"\ntarget = \"~/cfg/app.conf\"\n");
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("Nothing to do: 1 link up to date.");
+    assert_eq!(s.home_tree(), linked, "the link is still there");
+    s.run(&["status"]).code(0);
+    // Both spellings at once are one target declared twice.
+    s.manifest("[[link]]\nsource = \"app.conf\"\ntarget = \"~/cfg/app.conf\"\n[[link]]\nsource = \"app.conf\"\ntarget = \"~/.config/app.conf\"\n");
+    s.run(&["plan"]).code(2).stderr_has("is claimed twice");
+}
+
+#[test]
+fn a_symlinked_home_and_its_real_path_are_one_home() {
+    let s = Sandbox::new();
+    s.source("zshrc", "z").source("nvim/init.lua", "lua");
+    s.manifest("[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\n");
+    let alias = s.path().join("home-alias");
+    symlink(s.home(), &alias).unwrap();
+    let alias = alias.to_str().unwrap().to_string();
+    s.run_env(&["apply"], &[("HOME", &alias)]).code(0);
+    let linked = s.home_tree();
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("Nothing to do: 2 links up to date.");
+    s.run_env(&["apply"], &[("HOME", &alias)])
+        .code(0)
+        .stdout_has("Nothing to do: 2 links up to date.");
+    assert_eq!(s.home_tree(), linked);
+    s.run(&["status"]).code(0);
+    s.run(&["unlink"])
+        .code(0)
+        .stdout_has("Unlinked: 2 removed.");
+}

@@ -92,6 +92,7 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
     let manifest = manifest::load(&path, &ctx)?;
     let specs = manifest::expand(&manifest, sources)?;
+    crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
     Ok(Loaded {
         ctx,

@@ -21,6 +21,7 @@ pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result
         report::print_backup_sets(&backup::list(backup_dir), backup_dir, home);
         return Ok(Verdict::Done);
     }
+    crate::plan::check_own_dirs(&manifest.repo, Some(backup_dir), &ctx)?;
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
     let mut open = open_state(&files, &ctx, !args.dry_run)?;
     report::print_notes(&open.notes, home);

@@ -333,7 +333,7 @@ impl EntryExpansion<'_> {
 
 /// No two links may claim one target, no link may sit inside a directory that another links
 /// as a whole (that would write into the repository), and none may overlap the repository.
-fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
+pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
     let line = |spec: &LinkSpec| manifest.entries[spec.entry].target_at.line;
     let error_at = |spec: &LinkSpec, message: String, hint: &str| {
         Error::input(format!(

@@ -20,6 +20,7 @@ mod expand;
 mod parse;
 
 pub use conditions::KNOWN_OS;
+pub(crate) use expand::check_targets;
 pub use expand::{LinkSpec, Sources, expand};
 pub use parse::parse;
 

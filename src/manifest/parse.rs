@@ -348,7 +348,7 @@ impl Checker<'_> {
     /// Targets stay inside the home directory unless the entry opts out.
     fn target_in_home(&self, raw: &Spanned<String>, target: &Path) -> Result<()> {
         let home = &self.ctx.home;
-        if target.starts_with(home) {
+        if target.starts_with(home) || really_below(target, home) {
             return Ok(());
         }
         Err(self.fail(
@@ -425,6 +425,19 @@ fn build_ignore(
         set.add(glob);
     }
     set.build().map_err(|e| (0..0, e.to_string()))
+}
+
+/// Whether `path` lies below `dir` once the symlinks on its way are resolved (a target
+/// spelled through another name of the home directory). The planner checks every target's
+/// real place again before anything is written.
+fn really_below(path: &Path, dir: &Path) -> bool {
+    let Some(existing) = path.ancestors().find(|a| a.exists()) else {
+        return false;
+    };
+    let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
+    existing
+        .canonicalize()
+        .is_ok_and(|real| real.join(rest).starts_with(dir))
 }
 
 #[cfg(test)]

@@ -228,8 +228,13 @@ pub enum Dir {
     /// passed through on the way, if any.
     Exists { real: PathBuf, via: Option<PathBuf> },
     /// It does not exist yet. `first` is the highest missing directory (everything from there
-    /// down must be created); `real` is where it will really be.
-    Missing { real: PathBuf, first: PathBuf },
+    /// down must be created); `real` is where it will really be, `via` the last symlink on the
+    /// way there.
+    Missing {
+        real: PathBuf,
+        first: PathBuf,
+        via: Option<PathBuf>,
+    },
     /// Something that is not a directory is in the way at `at`.
     Blocked { at: PathBuf, why: NotADirectory },
 }
@@ -267,6 +272,19 @@ impl Dirs {
         }
     }
 
+    /// Where the home directory really is.
+    pub fn real_home(&mut self, home: &Path) -> PathBuf {
+        self.resolve(home).real().unwrap_or(home).to_path_buf()
+    }
+
+    /// Treat the symlinks in `removed` as gone from now on: this run removes them before it
+    /// creates anything below them.
+    pub fn set_removed(&mut self, removed: PathSet) {
+        self.cache
+            .retain(|p, _| !p.ancestors().any(|a| removed.contains(a)));
+        self.removed = removed;
+    }
+
     /// Treat `path` as gone from now on: this run removes what is there before it creates
     /// anything below it.
     pub fn assume_removed(&mut self, path: &Path) {
@@ -283,9 +301,10 @@ impl Dirs {
                 let above = self.resolve(parent);
                 match &*above {
                     Dir::Blocked { .. } => above.clone(),
-                    Dir::Missing { real, first } => Rc::new(Dir::Missing {
+                    Dir::Missing { real, first, via } => Rc::new(Dir::Missing {
                         real: real.join(name),
                         first: first.clone(),
+                        via: via.clone(),
                     }),
                     Dir::Exists { real, via } => Rc::new(self.step(dir, real.join(name), via)),
                 }
@@ -306,6 +325,7 @@ impl Dirs {
             return Dir::Missing {
                 real,
                 first: dir.to_path_buf(),
+                via: via.clone(),
             };
         }
         match fs::symlink_metadata(dir) {
@@ -334,6 +354,7 @@ impl Dirs {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Dir::Missing {
                 real,
                 first: dir.to_path_buf(),
+                via: via.clone(),
             },
             Err(e) => Dir::Blocked {
                 at: dir.to_path_buf(),
@@ -429,7 +450,8 @@ mod tests {
             *dirs.resolve(&p.join("link/new/deeper")),
             Dir::Missing {
                 real: p.join("real/new/deeper"),
-                first: p.join("link/new")
+                first: p.join("link/new"),
+                via: Some(p.join("link"))
             }
         );
         assert!(

@@ -23,6 +23,9 @@ pub(crate) mod inspect;
 mod model;
 mod orphans;
 mod parents;
+mod places;
+
+pub(crate) use places::check_own_dirs;
 mod planner;
 
 pub(crate) use model::*;
@@ -30,7 +33,8 @@ pub(crate) use model::*;
 use crate::context::Context;
 use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest};
-use crate::state::{PathRefSet, PathSet, State};
+use crate::state::{PathRefSet, PathSet, Record, State};
+use inspect::Dirs;
 use planner::{BackupNaming, Planner};
 use std::path::Path;
 
@@ -38,11 +42,13 @@ use std::path::Path;
 /// consumed as they are planned, so a large tree is never held twice.
 pub(crate) fn plan(
     manifest: &Manifest,
-    specs: Vec<LinkSpec>,
+    mut specs: Vec<LinkSpec>,
     state: &State,
     options: &Options,
     ctx: &Context,
 ) -> Result<Plan> {
+    let mut dirs = Dirs::new(&ctx.home, PathSet::default());
+    places::settle_targets(manifest, &mut specs, &mut dirs, ctx)?;
     let prune = options.prune && manifest.settings.prune;
     let fate = if prune {
         OrphanFate::Pruned
@@ -50,17 +56,31 @@ pub(crate) fn plan(
         OrphanFate::Kept
     };
     let declared: PathRefSet = specs.iter().map(|s| s.target.as_path()).collect();
-    let undeclared = state
+    // A record is compared by where its target really is: one spelled through another name
+    // of the same place is the declared target's, and only its key is out of date.
+    let mut respelled = Vec::new();
+    let undeclared: Vec<&Record> = state
         .links
         .values()
-        .filter(|r| !declared.contains(r.target.as_path()));
-    let found = orphans::find(undeclared, fate);
+        .filter(|r| !declared.contains(r.target.as_path()))
+        .filter(|r| {
+            let (real, _) = places::identity(&mut dirs, &r.target);
+            let same_place = declared.contains(real.as_path());
+            if same_place {
+                respelled.push(r.target.clone());
+            }
+            !same_place
+        })
+        .collect();
+    let mut found = orphans::find(undeclared.into_iter(), fate);
+    found.forget.extend(respelled);
     drop(declared);
 
     let mut planner = Planner::new(planner::Inputs {
         repo: &manifest.repo,
         home: &ctx.home,
         state,
+        dirs,
         removable: found.removable(),
         backups: Some(BackupNaming {
             dir: &manifest.settings.backup_dir,

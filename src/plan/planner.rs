@@ -23,6 +23,8 @@ pub(super) struct Inputs<'a> {
     pub repo: &'a Path,
     pub home: &'a Path,
     pub state: &'a State,
+    /// The directories on the way to targets, as resolved so far.
+    pub dirs: Dirs,
     /// Orphans that are still as dotlink made them, so removing them loses nothing.
     pub removable: PathSet,
     /// `None` when the run makes no backups (`unlink`).
@@ -48,11 +50,13 @@ pub(super) struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     pub(super) fn new(inputs: Inputs<'a>) -> Self {
+        let mut dirs = inputs.dirs;
+        dirs.set_removed(inputs.removable.clone());
         Planner {
             repo: inputs.repo,
             home: inputs.home,
             state: inputs.state,
-            dirs: Dirs::new(inputs.home, inputs.removable.clone()),
+            dirs,
             removable: inputs.removable,
             backups: inputs.backups,
             backup_set: OnceCell::new(),

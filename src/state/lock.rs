@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 pub struct Lock {
     file: File,
     path: PathBuf,
-    /// The state directory, when this run created it.
-    made_dir: Option<PathBuf>,
+    /// The directories this run created to hold the lock, deepest first.
+    made_dirs: Vec<PathBuf>,
 }
 
 impl Files {
@@ -30,11 +30,12 @@ impl Files {
         // The file may be removed by its owner between our open and our lock: then the lock we
         // hold is on a name nobody else sees, so look again.
         for _ in 0..16 {
-            let made_dir = (fs::symlink_metadata(dir).is_err())
-                .then(|| fs::create_dir_all(dir))
-                .transpose()
-                .map_err(|e| Error::io("create state directory", dir, &e))?
-                .map(|()| dir.to_path_buf());
+            let made_dirs: Vec<PathBuf> = dir
+                .ancestors()
+                .take_while(|a| fs::symlink_metadata(a).is_err())
+                .map(Path::to_path_buf)
+                .collect();
+            fs::create_dir_all(dir).map_err(|e| Error::io("create state directory", dir, &e))?;
             let file = match File::options()
                 .read(true)
                 .write(true)
@@ -59,7 +60,7 @@ impl Files {
             let mut lock = Lock {
                 file,
                 path: self.lock.clone(),
-                made_dir,
+                made_dirs,
             };
             lock.write_pid()
                 .map_err(|e| Error::io("write lock file", &self.lock, &e))?;
@@ -89,8 +90,10 @@ impl Drop for Lock {
             let _ = fs::remove_file(&self.path);
         }
         let _ = self.file.unlock();
-        if let Some(dir) = &self.made_dir {
-            let _ = fs::remove_dir(dir);
+        for dir in &self.made_dirs {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
         }
     }
 }
@@ -124,7 +127,7 @@ mod tests {
     #[test]
     fn one_lock_at_a_time_for_every_manifest_of_a_home() {
         let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state");
+        let state = dir.path().join("xdg/state");
         let files = Files::for_manifest(&state, &dir.path().join("a/dotlink.toml"));
         let other = Files::for_manifest(&state, &dir.path().join("b/dotlink.toml"));
         let held = files.lock().unwrap();
@@ -136,7 +139,7 @@ mod tests {
         );
         assert_eq!(err.exit_code(), 1);
         drop(held);
-        assert!(!state.exists(), "the lock leaves no trace");
+        assert!(!dir.path().join("xdg").exists(), "the lock leaves no trace");
         let again = other.lock().unwrap();
         assert!(state.join("lock").exists());
         drop(again);
