@@ -1,9 +1,7 @@
 //! `apply`, `plan` and `--dry-run` on real temporary trees: styles, recursive directories,
 //! globs and ignore, idempotence, and a dry run that prints the plan and writes nothing.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 use std::path::PathBuf;
 

@@ -1,9 +1,7 @@
 //! One manifest for many machines: `when` conditions on os, hostname and profile, `[profiles]`,
 //! `--profile` / `$DOTLINK_PROFILE`, and `$VAR` expansion in targets.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 
 fn this_host() -> String {

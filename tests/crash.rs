@@ -5,9 +5,7 @@
 //! `DOTLINK_FAULT_AFTER=N` aborts it (like `kill -9`) at its fault point N+1: there is one
 //! just before and one just after each filesystem change.
 
-mod common;
-
-use common::{Sandbox, Tree};
+use crate::common::{Sandbox, Tree};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -88,7 +86,7 @@ fn kind(tree: &Tree, path: &str) -> String {
 const PRECIOUS: [&str; 3] = ["user c", "user d", "user d2"];
 
 fn contents_anywhere(root: &Path) -> Vec<String> {
-    common::tree(root)
+    crate::common::tree(root)
         .into_values()
         .filter(|v| v.starts_with("file"))
         .collect()

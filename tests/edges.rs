@@ -1,9 +1,7 @@
 //! Edges where data used to be lost or stranded (issue #10): each test is a reproduction on a
 //! real temporary tree.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 use std::os::unix::fs::symlink;
 
@@ -123,14 +121,14 @@ fn no_target_may_hold_dotlinks_own_backups() {
 }
 
 /// `dotlink` with XDG_STATE_HOME unset: its state goes under ~/.local/state.
-fn run_without_xdg_state(s: &Sandbox, args: &[&str]) -> common::Run {
+fn run_without_xdg_state(s: &Sandbox, args: &[&str]) -> crate::common::Run {
     let output = s
         .command()
         .env_remove("XDG_STATE_HOME")
         .args(args)
         .output()
         .unwrap();
-    common::Run {
+    crate::common::Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -1,9 +1,7 @@
 //! Bad input gets a clear error naming the file, line and column and what to do, exit 2; and
 //! the manifest is found by `--manifest`, `$DOTLINK_MANIFEST` or by walking up.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::os::unix::fs::symlink;
 
 fn error(s: &Sandbox, manifest: &str) -> String {
@@ -78,7 +76,7 @@ fn a_missing_source_is_an_error() {
 #[test]
 fn a_source_escaping_the_repository_is_an_error() {
     let s = Sandbox::new();
-    common::write(&s.path().join("secret"), "s");
+    crate::common::write(&s.path().join("secret"), "s");
     let e = error(&s, "[[link]]\nsource = \"../secret\"\ntarget = \"~/.x\"\n");
     assert!(
         e.contains("M:2:10: source `../secret` is outside the repository"),

@@ -2,9 +2,7 @@
 //! symlink loops, awkward names and very long paths. Each gives a clear error, leaves everything
 //! else applied or untouched as the policy says, and never panics.
 
-mod common;
-
-use common::{Run, Sandbox};
+use crate::common::{Run, Sandbox};
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -127,7 +125,7 @@ fn names_with_spaces_newlines_and_bytes_that_are_not_utf8() {
     let names: [&[u8]; 4] = [b"with space", b"new\nline", b"caf\xe9", b"tab\there"];
     for name in names {
         let path = s.repo().join("odd").join(OsStr::from_bytes(name));
-        common::write(&path, "odd");
+        crate::common::write(&path, "odd");
     }
     s.manifest("[[link]]\nsource = \"odd\"\ntarget = \"~/odd\"\nrecursive = true\n");
     s.run(&["apply"]).code(0).stdout_has("4 created");

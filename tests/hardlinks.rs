@@ -1,9 +1,7 @@
 //! Hard links as a link method: every rule a hard link has, checked before anything is written,
 //! and drift detection by inode.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -243,7 +241,7 @@ fn hard_links_across_filesystems_are_refused() {
         return;
     };
     let repo = other.path().join("repo");
-    common::write(&repo.join("a"), "a");
+    crate::common::write(&repo.join("a"), "a");
     fs::write(
         repo.join("dotlink.toml"),
         "[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\nmethod = \"hardlink\"\n",

@@ -2,9 +2,7 @@
 //! trust: every attempt to read from outside the repository or write outside the home directory
 //! is refused before anything is touched, with the manifest's file, line and column.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::os::unix::fs::symlink;
 
 /// Refused with exit 2, naming the manifest position, and nothing at all changed.
@@ -21,7 +19,7 @@ fn refused(s: &Sandbox, manifest: &str, env: &[(&str, &str)], expect: &str) {
 fn sandbox() -> Sandbox {
     let s = Sandbox::new();
     s.source("a", "a");
-    common::write(&s.path().join("outside/secret"), "secret");
+    crate::common::write(&s.path().join("outside/secret"), "secret");
     s
 }
 

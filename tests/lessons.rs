@@ -1,9 +1,7 @@
 //! The worst bugs in the bug trackers of GNU Stow, dotbot, dotter and tuckr, each made
 //! impossible in dotlink and proven here on real trees.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 use std::path::PathBuf;
 

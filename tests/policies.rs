@@ -2,9 +2,7 @@
 //! keeps every displaced thing (never overwriting an earlier backup), overwrite only when
 //! asked; and pruning and unlink remove only dotlink's own links.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 use std::path::PathBuf;
 

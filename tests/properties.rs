@@ -4,9 +4,7 @@
 //!
 //! The default case count keeps CI fast; raise it for long runs with `PROPTEST_CASES=2000`.
 
-mod common;
-
-use common::{Sandbox, Tree};
+use crate::common::{Sandbox, Tree};
 use proptest::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -149,7 +147,7 @@ fn place(s: &Sandbox, path: &Path, occupant: &Occupant, source: &str) {
         Occupant::File(n) => {
             fs::write(path, format!("user file {n} at {}", path.display())).unwrap()
         }
-        Occupant::Dir(n) => common::write(
+        Occupant::Dir(n) => crate::common::write(
             &path.join("inside"),
             &format!("user dir {n} at {}", path.display()),
         ),

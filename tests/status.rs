@@ -1,8 +1,6 @@
 //! `status`: every state word, human and JSON output, and exit codes 0 / 1 / 2.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 
 /// One declared target in each state: ok, missing, wrong, conflict, dangling, orphan.

@@ -1,8 +1,6 @@
 //! Everyday workflow commands: init, adopt, restore, plan --json, completions and the man page.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::fs;
 use std::path::PathBuf;
 
@@ -111,7 +109,7 @@ fn adopt_refuses_what_it_must_not_take() {
     s.home_file(".gitconfig", "g")
         .home_link(".foreign", "/etc/hostname");
     s.source("gitconfig", "already here");
-    common::write(&s.path().join("elsewhere/file"), "x");
+    crate::common::write(&s.path().join("elsewhere/file"), "x");
     let path = |p: &str| s.home().join(p).display().to_string();
     let before = s.whole_tree();
     s.run(&["adopt", &path(".a")])

@@ -5,19 +5,17 @@
 //! A sandbox fails its test if anything outside its root changed: it snapshots the real home
 //! directory of the test process (top level, and dotlink's real state directory) when created
 //! and compares when dropped.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 pub struct Sandbox {
     pub root: tempfile::TempDir,
-    guard: RealHomeGuard,
+    /// Checks, when the sandbox is dropped, that the real home was left alone.
+    _guard: RealHomeGuard,
 }
 
 /// The result of one run of the binary.
@@ -89,7 +87,10 @@ impl Sandbox {
         for dir in ["home", "state", "repo"] {
             fs::create_dir(root.path().join(dir)).unwrap();
         }
-        Sandbox { root, guard }
+        Sandbox {
+            root,
+            _guard: guard,
+        }
     }
 
     /// The sandbox's root, canonical (temp dirs may sit behind symlinks).
@@ -338,9 +339,4 @@ impl Drop for RealHomeGuard {
             );
         }
     }
-}
-
-/// `name` as an `OsStr` from raw bytes (for names that are not UTF-8).
-pub fn os(bytes: &[u8]) -> &OsStr {
-    OsStr::from_bytes(bytes)
 }
