@@ -382,3 +382,96 @@ fn an_error_at_any_point_of_any_step_leaves_every_target_as_it_was_or_as_planned
         assert!(failed_runs > 10, "{policy}: only {failed_runs} points");
     }
 }
+
+/// A home whose file, directory and second file were backed up and replaced by links.
+fn backed_up_home() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("a", "a").source("d/inner", "d").source("e", "e");
+    s.home_file(".a", "user a")
+        .home_file(".d/notes", "user d")
+        .home_file(".d/deeper/more", "user d2")
+        .home_file(".e", "user e");
+    s.manifest("[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\n[[link]]\nsource = \"e\"\ntarget = \"~/.e\"\n");
+    s.run(&["apply"]).code(0);
+    s
+}
+
+/// Each of the user's files is at its place, or in a backup `restore --list` shows.
+fn restorable_or_restored(s: &Sandbox, at: &str) {
+    let listed = s.run(&["restore", "--list"]).stdout;
+    for (path, contents) in [
+        (".a", "user a"),
+        (".d/notes", "user d"),
+        (".d/deeper/more", "user d2"),
+        (".e", "user e"),
+    ] {
+        let in_place = fs::read_to_string(s.home().join(path)).is_ok_and(|c| c == contents);
+        let top = path.split('/').next().unwrap();
+        let listed_backup = s.backup_sets().iter().any(|set| {
+            fs::read_to_string(set.join(path)).is_ok_and(|c| c == contents)
+                && listed.contains(&format!("~/{top}"))
+        });
+        assert!(
+            in_place || listed_backup,
+            "{at}: {path} is neither back nor listed\n{listed}"
+        );
+    }
+}
+
+#[test]
+fn a_restore_killed_or_failing_at_any_point_loses_nothing_and_is_finished_later() {
+    let reference = backed_up_home();
+    reference.run(&["restore"]).code(0);
+    let expected = reference.home_tree();
+    for (variable, next) in [
+        ("DOTLINK_FAULT_AFTER", "restore"),
+        ("DOTLINK_FAULT_ERROR_AT", "restore"),
+        ("DOTLINK_FAULT_AFTER", "apply"),
+    ] {
+        let mut quiet_runs = 0;
+        for n in 0.. {
+            let at = format!("{variable}={n}, then {next}");
+            let s = backed_up_home();
+            let run = s.run_env(&["restore"], &[(variable, &n.to_string())]);
+            // An error just after a change that completed a step is no failure: that step
+            // is done. Past the last point the runs are the uninterrupted one.
+            quiet_runs = if run.code == 0 { quiet_runs + 1 } else { 0 };
+            if quiet_runs == 4 {
+                assert!(n > 6, "{at}: the restore has more than {n} points");
+                break;
+            }
+            if run.code == 0 {
+                assert_eq!(s.home_tree(), expected, "{at}: restored wrongly");
+                continue;
+            }
+            if variable == "DOTLINK_FAULT_ERROR_AT" {
+                // A failure is settled at once; a kill is settled by the next run.
+                restorable_or_restored(&s, &at);
+            } else {
+                s.run(&["restore", "--list"])
+                    .stderr_has("an interrupted run left a journal");
+            }
+            if next == "apply" {
+                // The next apply settles the restore first, and takes nothing away.
+                s.run(&["apply", "--on-conflict", "skip"]).code(0);
+                no_leftovers(&s, &at);
+                restorable_or_restored(&s, &at);
+                continue;
+            }
+            // It finishes the job, or (stopped after the last one) finds nothing left to do.
+            let next = s.run(&["restore"]);
+            if next.code != 0 {
+                next.code(1).stderr_has("no backup to restore");
+            }
+            no_leftovers(&s, &at);
+            assert_eq!(
+                s.home_tree(),
+                expected,
+                "{at}: the next restore did not finish"
+            );
+            s.run(&["restore", "--list"])
+                .code(0)
+                .stdout_has("No backups");
+        }
+    }
+}

@@ -11,7 +11,8 @@
 //! Nothing here cleans up after a failure: the caller settles a failed step the way recovery
 //! settles a crashed one, looking at what is really there.
 
-use super::{fault, fsutil};
+use super::fault::change;
+use super::fsutil;
 use crate::error::{Error, Result};
 use crate::manifest::Method;
 use crate::paths;
@@ -224,15 +225,6 @@ fn make_backup_dir(to: &Path) -> Result<()> {
             .map_err(|e| Error::io("create backup directory", dir, &e)),
         None => Ok(()),
     }
-}
-
-/// One filesystem change, between two fault-injection points: the tests stop a run, or make
-/// it fail, just before the change and just after it took effect.
-fn change<T>(act: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
-    fault::point()?;
-    let done = act()?;
-    fault::point()?;
-    Ok(done)
 }
 
 fn link_of(step: &Step) -> Result<&Link> {

@@ -40,3 +40,12 @@ pub fn point() -> io::Result<()> {
 pub fn point() -> io::Result<()> {
     Ok(())
 }
+
+/// One filesystem change, between two fault points: the tests stop a run, or make it fail,
+/// just before the change and just after it took effect.
+pub fn change<T>(act: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    point()?;
+    let done = act()?;
+    point()?;
+    Ok(done)
+}

@@ -52,6 +52,9 @@ pub struct Entry {
     /// Directories a removal takes away once they are empty.
     #[serde(with = "serde_path::vec", default)]
     pub rmdirs: Vec<PathBuf>,
+    /// For `restore`: the backup put back at the target.
+    #[serde(with = "serde_path::option", default)]
+    pub restores: Option<PathBuf>,
 }
 
 impl Entry {
@@ -78,6 +81,22 @@ impl Entry {
                 Action::Remove { rmdirs } => rmdirs.clone(),
                 _ => Vec::new(),
             },
+            restores: None,
+        }
+    }
+
+    /// The entry for putting the backup at `backup` back at `target`, where the planner saw
+    /// `seen` (dotlink's link, or nothing).
+    pub fn restoring(target: &Path, backup: &Path, seen: Option<Seen>, run: &RunId) -> Entry {
+        Entry {
+            target: target.to_path_buf(),
+            temp: Some(run.temp_path(target)),
+            displace: None,
+            seen,
+            link: None,
+            mkdirs: Vec::new(),
+            rmdirs: Vec::new(),
+            restores: Some(backup.to_path_buf()),
         }
     }
 }
@@ -119,10 +138,22 @@ impl RunId {
 /// Write the journal for `plan` before any of its changes are made. Entries are streamed from
 /// the plan, one at a time (a first apply of many links would otherwise hold every path twice).
 pub fn write(files: &Files, plan: &Plan, run: &RunId) -> Result<()> {
+    write_entries(files, &plan.backup_set, || {
+        plan.changes().map(|step| Entry::of(step, run))
+    })
+}
+
+/// Write a journal of `entries` (made anew each time they are asked for) for a run whose
+/// backups go to `backup_set`.
+pub fn write_entries<I: Iterator<Item = Entry>>(
+    files: &Files,
+    backup_set: &Path,
+    entries: impl Fn() -> I,
+) -> Result<()> {
     let journal = JournalOut {
         started: backup::utc_stamp(SystemTime::now()),
-        backup_set: &plan.backup_set,
-        entries: EntriesOut(plan, run),
+        backup_set,
+        entries: EntriesOut(&entries),
     };
     fsutil::write_atomic_with(&files.journal, |out| {
         Ok(serde_json::to_writer(out, &journal)?)
@@ -132,18 +163,20 @@ pub fn write(files: &Files, plan: &Plan, run: &RunId) -> Result<()> {
 
 /// [`Journal`] as written: borrowed from the plan.
 #[derive(Serialize)]
-struct JournalOut<'a> {
+#[serde(bound(serialize = "EntriesOut<'a, F>: Serialize"))]
+struct JournalOut<'a, F> {
     started: String,
     #[serde(serialize_with = "serde_path::serialize")]
     backup_set: &'a Path,
-    entries: EntriesOut<'a>,
+    entries: EntriesOut<'a, F>,
 }
 
-struct EntriesOut<'a>(&'a Plan, &'a RunId);
+/// The entries, serialised as they are made.
+struct EntriesOut<'a, F>(&'a F);
 
-impl Serialize for EntriesOut<'_> {
+impl<I: Iterator<Item = Entry>, F: Fn() -> I> Serialize for EntriesOut<'_, F> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.changes().map(|step| Entry::of(step, self.1)))
+        s.collect_seq((self.0)())
     }
 }
 

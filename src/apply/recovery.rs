@@ -56,6 +56,11 @@ pub enum Recovered {
     SwappedBack {
         target: PathBuf,
     },
+    /// A backup being restored was not put in place: it is back in its set.
+    ReturnedToBackup {
+        target: PathBuf,
+        backup: PathBuf,
+    },
     /// Both the target and a copy of it in the backup set exist.
     LeftBoth {
         target: PathBuf,
@@ -114,6 +119,9 @@ pub(super) fn settle(
     state: &mut State,
     actions: &mut Vec<Recovered>,
 ) -> Result<bool> {
+    if let Some(backup) = &entry.restores {
+        return settle_restore(entry, backup, state, actions);
+    }
     for dir in &entry.mkdirs {
         if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
             state.dirs.insert(dir.clone());
@@ -140,6 +148,61 @@ pub(super) fn settle(
     }
     settle_record(entry, done, state, actions);
     Ok(done)
+}
+
+/// Settle a step of `restore` that put the backup at `backup` back at the target: finished when
+/// the exchange was made and dotlink's link came out; otherwise what the target held goes back
+/// there and the backup returns to its set.
+fn settle_restore(
+    entry: &Entry,
+    backup: &Path,
+    state: &mut State,
+    actions: &mut Vec<Recovered>,
+) -> Result<bool> {
+    let target = &entry.target;
+    let Some(temp) = &entry.temp else {
+        return Ok(false);
+    };
+    remove_partial_copy(temp, actions)?;
+    let as_seen = |found: &Found| match &entry.seen {
+        Some(seen) => seen.is(found),
+        None => *found == Found::Nothing,
+    };
+    let at_temp = inspect::look(temp);
+    if at_temp == Found::Nothing {
+        let done = fs::symlink_metadata(backup).is_err() && !as_seen(&inspect::look(target));
+        if done {
+            state.links.remove(target);
+        }
+        return Ok(done);
+    }
+    if entry.seen.as_ref().is_some_and(|seen| seen.is(&at_temp)) {
+        // Exchanged as planned: what is left at the temporary name is dotlink's old link.
+        fs::remove_file(temp).map_err(|e| failed("remove", temp, e))?;
+        state.links.remove(target);
+        return Ok(true);
+    }
+    if !as_seen(&inspect::look(target)) {
+        // Exchanged with something dotlink did not plan on: it goes back.
+        fsutil::exchange(temp, target).map_err(|e| failed("put back", target, e))?;
+        actions.push(Recovered::SwappedBack {
+            target: target.clone(),
+        });
+    }
+    if fs::symlink_metadata(backup).is_ok() {
+        let temp = temp.clone();
+        actions.push(Recovered::LeftAtTemporaryName {
+            target: target.clone(),
+            temp,
+        });
+        return Ok(false);
+    }
+    fsutil::move_path(temp, backup).map_err(|e| failed("return to its backup set", temp, e))?;
+    actions.push(Recovered::ReturnedToBackup {
+        target: target.clone(),
+        backup: backup.to_path_buf(),
+    });
+    Ok(false)
 }
 
 /// A copy across filesystems that did not finish is removed; the original is still whole.

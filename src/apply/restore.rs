@@ -1,16 +1,24 @@
 //! `restore`: put a backup set back where it came from — but only over what dotlink put there
 //! (its link, or nothing). A target the user has changed since is left alone, and so is its
 //! backup, so nothing is ever overwritten that dotlink did not make.
+//!
+//! Like `apply`, a restore is decided first and then carried out through the journal: each
+//! backup is moved beside its target under the run's temporary name and exchanged with the
+//! target in one step; what came out must be dotlink's link that was there (or nothing), or it
+//! goes straight back and the backup returns to its set. A restore that is killed or fails is
+//! settled (see `recovery`) by finishing the exchange it made, or by returning the backup to its
+//! set, where `restore --list` shows it again.
 
-use crate::apply::fsutil;
-use crate::apply::journal;
-use crate::error::Error;
+use super::fault::change;
+use super::journal::{self, Entry, RunId};
+use super::{fsutil, recovery};
+use crate::error::{Error, Result};
 use crate::paths;
+use crate::plan::Seen;
 use crate::plan::inspect::{self, FileId, Found};
-use crate::state::State;
 use crate::state::backup::{BackedUp, BackupSet};
+use crate::state::{Files, State};
 use std::fs;
-use std::io;
 use std::path::Path;
 
 /// What happened to each entry of a set.
@@ -23,16 +31,15 @@ pub struct Restored {
     pub failed: Vec<(BackedUp, Error)>,
 }
 
-/// Whether what is at the target of `entry` is dotlink's (its link, or nothing), so the backup
-/// may replace it.
-fn replaceable(entry: &BackedUp, state: &State) -> bool {
+/// Whether `found`, at the target of `entry`, is dotlink's (its link, or nothing), so the
+/// backup may replace it.
+fn replaceable(entry: &BackedUp, found: &Found, state: &State) -> bool {
     let target = &entry.target;
-    let found = inspect::look(target);
-    if inspect::recorded(state, target, &found) {
+    if inspect::recorded(state, target, found) {
         return true;
     }
     // A link to the source the backup's link was made for holds nothing of its own either.
-    match &found {
+    match found {
         Found::Nothing => true,
         Found::Symlink(stored) => {
             let parent = target.parent().unwrap_or(Path::new("/"));
@@ -51,57 +58,95 @@ fn replaceable(entry: &BackedUp, state: &State) -> bool {
     }
 }
 
-/// Put `set` back. With `dry_run`, only decide.
-pub fn restore(set: &BackupSet, state: &mut State, dry_run: bool) -> Restored {
+/// Put `set` back, under the lock. With `dry_run`, only decide.
+pub fn restore(
+    set: &BackupSet,
+    files: &Files,
+    state: &mut State,
+    dry_run: bool,
+) -> Result<Restored> {
     let mut result = Restored::default();
+    let mut chosen = Vec::new();
     for entry in &set.entries {
-        if !replaceable(entry, state) {
+        let found = inspect::look(&entry.target);
+        if replaceable(entry, &found, state) {
+            chosen.push((entry, Seen::of(&found)));
+        } else {
             result.refused.push(entry.clone());
-            continue;
-        }
-        if dry_run {
-            result.restored.push(entry.clone());
-            continue;
-        }
-        match put_back(entry) {
-            Ok(()) => {
-                state.links.remove(&entry.target);
-                result.restored.push(entry.clone());
-            }
-            Err(e) => result
-                .failed
-                .push((entry.clone(), Error::io("restore", &entry.target, &e))),
         }
     }
-    if !dry_run && result.refused.is_empty() && result.failed.is_empty() {
+    if dry_run {
+        result.restored = chosen.into_iter().map(|(e, _)| e.clone()).collect();
+        return Ok(result);
+    }
+    let run = RunId::new();
+    let entry_of = |(e, seen): &(&BackedUp, Option<Seen>)| {
+        Entry::restoring(&e.target, &e.backup, seen.clone(), &run)
+    };
+    journal::write_entries(files, &set.dir, || chosen.iter().map(entry_of))?;
+    let mut unsettled = None;
+    for chosen in &chosen {
+        let entry = entry_of(chosen);
+        match put_back(&entry) {
+            Ok(()) => {
+                state.links.remove(&entry.target);
+                result.restored.push(chosen.0.clone());
+            }
+            Err(error) => {
+                let mut actions = Vec::new();
+                match recovery::settle(&entry, state, &mut actions) {
+                    Ok(true) => result.restored.push(chosen.0.clone()),
+                    Ok(false) => result.failed.push((chosen.0.clone(), error)),
+                    Err(e) => {
+                        result.failed.push((chosen.0.clone(), error));
+                        unsettled.get_or_insert(e);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(error) = unsettled {
+        // The journal stays: the next run settles what this one could not.
+        return Err(error);
+    }
+    journal::finish(files)?;
+    if result.refused.is_empty() && result.failed.is_empty() {
         // Everything is back: the set is spent. Only empty directories remain in it.
         let _ = fsutil::remove_empty_tree(&set.dir);
         let _ = fs::remove_file(crate::state::backup::index_path(&set.dir));
     }
-    result
+    Ok(result)
 }
 
-/// Replace what is at the target (dotlink's link, or nothing) with the backup, atomically where
-/// the filesystem allows: a file or link by one rename, a directory by an exchange.
-fn put_back(entry: &BackedUp) -> io::Result<()> {
-    let (target, backup) = (&entry.target, &entry.backup);
+/// Replace what is at the target (dotlink's link, or nothing) with the backup: the backup is
+/// moved beside the target, then exchanged with it (or renamed into an empty place).
+fn put_back(entry: &Entry) -> Result<()> {
+    let (target, temp) = (
+        &entry.target,
+        entry.temp.as_deref().unwrap_or(Path::new("")),
+    );
+    let backup = entry.restores.as_deref().unwrap_or(Path::new(""));
+    if fs::symlink_metadata(temp).is_ok() {
+        return Err(Error::failure(format!(
+            "the temporary name {} is taken; left it alone",
+            temp.display()
+        )));
+    }
     if let Some(parent) = target.parent() {
-        fs::create_dir_all(parent)?;
+        change(|| fs::create_dir_all(parent))
+            .map_err(|e| Error::io("create directory", parent, &e))?;
     }
-    // Bring the backup into the target's directory first, so the last step is a rename.
-    let staged = journal::RunId::new().temp_path(target);
-    if fs::symlink_metadata(&staged).is_ok() {
-        fsutil::remove_any(&staged)?;
+    change(|| fsutil::move_path(backup, temp)).map_err(|e| Error::io("restore", target, &e))?;
+    let Some(seen) = &entry.seen else {
+        return change(|| fsutil::rename_new(temp, target))
+            .map_err(|e| Error::io("restore", target, &e));
+    };
+    change(|| fsutil::exchange(temp, target)).map_err(|e| Error::io("restore", target, &e))?;
+    if !seen.is(&inspect::look(temp)) {
+        return Err(Error::failure(format!(
+            "{} changed since planning; left it as it is",
+            target.display()
+        )));
     }
-    fsutil::move_path(backup, &staged)?;
-    let present = fs::symlink_metadata(target).is_ok();
-    let is_dir = fs::symlink_metadata(&staged).is_ok_and(|m| m.is_dir());
-    if present && is_dir && fsutil::exchange(&staged, target).is_ok() {
-        // The link went to the staging name.
-        return fs::remove_file(&staged);
-    }
-    if present && is_dir {
-        fs::remove_file(target)?;
-    }
-    fs::rename(&staged, target)
+    change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))
 }

@@ -17,17 +17,20 @@ pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result
     let manifest = manifest::load(&path, &ctx)?;
     let home = &ctx.home;
     let backup_dir = &manifest.settings.backup_dir;
+    crate::plan::check_own_dirs(&manifest.repo, Some(backup_dir), &ctx)?;
+    let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
     if args.list {
+        // A backup an interrupted run was putting back is listed again once it is settled.
+        let open = open_state(&files, &ctx, false)?;
+        report::print_notes(&open.notes, home);
         report::print_backup_sets(&backup::list(backup_dir), backup_dir, home);
         return Ok(Verdict::Done);
     }
-    crate::plan::check_own_dirs(&manifest.repo, Some(backup_dir), &ctx)?;
-    let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
     let mut open = open_state(&files, &ctx, !args.dry_run)?;
     report::print_notes(&open.notes, home);
     let set = backup::find(backup_dir, args.backup.as_deref())?;
     let before = open.state.clone();
-    let result = apply::restore::restore(&set, &mut open.state, args.dry_run);
+    let result = apply::restore::restore(&set, &files, &mut open.state, args.dry_run)?;
     if open.state != before {
         apply::save_state(&files, &open.state)?;
     }

@@ -227,6 +227,11 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
             "put back what {} held (the step stopped before its link was in place)",
             show(target)
         ),
+        Recovered::ReturnedToBackup { target, backup } => format!(
+            "returned the backup of {} to {} (the restore stopped before putting it back)",
+            show(target),
+            show(backup)
+        ),
         Recovered::LeftBoth { target, copy } => format!(
             "both {} and a copy of it at {} exist; left both",
             show(target),
