@@ -144,8 +144,14 @@ fn a_run_killed_at_any_step_is_consistent_and_recovered() {
             status.stderr_has("interrupted run");
         }
 
-        // The next run recovers and finishes: the same home as the uninterrupted run.
+        // The next run recovers and finishes: the same home as the uninterrupted run, with
+        // every backup of the two runs in one set, so one restore puts them all back.
         s.run(&["apply"]).code(0);
+        assert!(
+            s.backup_sets().len() <= 1,
+            "step {n}: {:?}",
+            s.backup_sets()
+        );
         assert_eq!(
             s.home_tree(),
             expected,

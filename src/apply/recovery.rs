@@ -24,6 +24,9 @@ pub struct Recovery {
     /// When the interrupted run started (UTC); `None` when its journal was damaged.
     pub started: Option<String>,
     pub actions: Vec<Recovered>,
+    /// The interrupted run's backup set, when it began one: the run that finishes the job adds
+    /// to it.
+    pub backup_set: Option<PathBuf>,
 }
 
 /// One thing recovery did (or found and left).
@@ -87,6 +90,7 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
         return Ok(Some(Recovery {
             started: None,
             actions: vec![Recovered::DiscardedDamagedJournal],
+            backup_set: None,
         }));
     };
     let mut actions = Vec::new();
@@ -96,9 +100,13 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
     complete_backup_index(&journal)?;
     super::save_state(files, state)?;
     journal::finish(files)?;
+    // A set the interrupted run began (even one it had not yet put anything in) is carried on.
+    let began = !journal.backup_set.as_os_str().is_empty() && journal.backup_set.is_dir();
+    let backup_set = began.then_some(journal.backup_set);
     Ok(Some(Recovery {
         started: Some(journal.started),
         actions,
+        backup_set,
     }))
 }
 

@@ -24,6 +24,7 @@ pub(super) fn run(
     let options = Options {
         on_conflict: run.on_conflict,
         prune: !run.no_prune,
+        resume_backup_set: open.resume_backup_set.take(),
         ..Options::default()
     };
     let spinner = Progress::start("planning", verbosity != Verbosity::Quiet);

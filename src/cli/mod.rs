@@ -108,6 +108,8 @@ struct OpenState {
     /// Held while this run writes.
     _lock: Option<Lock>,
     notes: Vec<Note>,
+    /// The backup set of an interrupted run that was recovered, to add this run's backups to.
+    resume_backup_set: Option<std::path::PathBuf>,
 }
 
 impl OpenState {
@@ -123,9 +125,11 @@ fn open_state(files: &Files, ctx: &Context, writing: bool) -> Result<OpenState> 
     let lock = if writing { Some(files.lock()?) } else { None };
     let (mut state, problem) = files.load();
     let mut notes: Vec<Note> = problem.into_iter().map(Note::StateFile).collect();
+    let mut resume_backup_set = None;
     if writing {
         if let Some(recovery) = recovery::recover(files, &mut state)? {
             report::print_recovery(&recovery, &ctx.home);
+            resume_backup_set = recovery.backup_set;
         }
     } else if crate::apply::journal::pending(files) {
         notes.push(Note::JournalPending);
@@ -134,5 +138,6 @@ fn open_state(files: &Files, ctx: &Context, writing: bool) -> Result<OpenState> 
         state,
         _lock: lock,
         notes,
+        resume_backup_set,
     })
 }

@@ -85,6 +85,7 @@ pub(crate) fn plan(
         backups: Some(BackupNaming {
             dir: &manifest.settings.backup_dir,
             now: options.now,
+            resume: options.resume_backup_set.as_deref(),
         }),
     });
     let mut steps = Vec::with_capacity(specs.len() + found.steps.len());

@@ -18,6 +18,9 @@ pub struct Options {
     pub prune: bool,
     /// The time that names this run's backup set.
     pub now: SystemTime,
+    /// The backup set of an interrupted run this one finishes: its backups go there too, so
+    /// one `restore` puts them all back.
+    pub resume_backup_set: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -26,6 +29,7 @@ impl Default for Options {
             on_conflict: None,
             prune: true,
             now: SystemTime::now(),
+            resume_backup_set: None,
         }
     }
 }

@@ -16,6 +16,8 @@ use std::time::SystemTime;
 pub(super) struct BackupNaming<'a> {
     pub dir: &'a Path,
     pub now: SystemTime,
+    /// The set of the interrupted run this one finishes, if it made backups.
+    pub resume: Option<&'a Path>,
 }
 
 /// Everything the planner decides from.
@@ -149,6 +151,9 @@ impl<'a> Planner<'a> {
     /// backups never looks at the backup directory).
     fn backup_set(&self) -> &Path {
         self.backup_set.get_or_init(|| match &self.backups {
+            Some(BackupNaming {
+                resume: Some(set), ..
+            }) => set.to_path_buf(),
             Some(naming) => backup::new_set(naming.dir, naming.now),
             None => PathBuf::new(),
         })
