@@ -221,3 +221,43 @@ fn a_symlinked_home_and_its_real_path_are_one_home() {
         .code(0)
         .stdout_has("Unlinked: 2 removed.");
 }
+
+#[test]
+fn moving_the_repository_is_not_an_event() {
+    let s = Sandbox::new();
+    s.source("zshrc", "z")
+        .source("vimrc", "v")
+        .source("old", "o");
+    s.manifest("[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n[[link]]\nsource = \"vimrc\"\ntarget = \"~/.vimrc\"\n[[link]]\nsource = \"old\"\ntarget = \"~/.old\"\n");
+    s.run(&["apply"]).code(0);
+    let moved = s.path().join("src/dotfiles");
+    fs::create_dir_all(moved.parent().unwrap()).unwrap();
+    fs::rename(s.repo(), &moved).unwrap();
+    let manifest = moved.join("dotlink.toml");
+    // status says what happened, and calls the links wrong (to relink), not someone else's.
+    s.run_in(&moved, &["status"], &[])
+        .code(1)
+        .stderr_has("the repository moved from")
+        .stdout_has("wrong")
+        .stdout_lacks("conflict");
+    s.run_in(&moved, &["apply"], &[])
+        .code(0)
+        .stderr_has("the repository moved from")
+        .stdout_has("3 relinked");
+    s.run_in(&moved, &["status"], &[]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join(".zshrc")).unwrap(),
+        "z",
+        "the link leads to the moved repository"
+    );
+    // Pruning and unlink keep working from the new place.
+    fs::write(&manifest, "[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n[[link]]\nsource = \"vimrc\"\ntarget = \"~/.vimrc\"\n").unwrap();
+    s.run_in(&moved, &["apply"], &[])
+        .code(0)
+        .stdout_has("1 pruned");
+    assert!(!s.home().join(".old").exists());
+    s.run_in(&moved, &["unlink"], &[])
+        .code(0)
+        .stdout_has("2 removed");
+    assert!(!s.home().join(".zshrc").exists() && !s.home().join(".vimrc").exists());
+}

@@ -143,6 +143,12 @@ pub(crate) fn save_state(files: &Files, state: &State) -> Result<()> {
         .map_err(|e| Error::io("write state file", &files.state, &e))
 }
 
+/// Remove a state file whose records are now in another (the repository moved). Best effort:
+/// a leftover is found again, and its links are already recorded where they are now.
+pub(crate) fn retire_state_file(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+}
+
 /// Bring the state in line with a step that is done (or needed doing nothing); returns
 /// whether the state changed.
 fn record(step: &Step, state: &mut State) -> bool {

@@ -45,6 +45,9 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     if let Some(error) = outcome.unfinished.take() {
         return Err(error);
     }
+    if outcome.state_saved {
+        open.saved();
+    }
     if outcome.failed.is_empty() {
         report::print_adopted(adoptions.len(), &manifest.path, home, verbosity);
     }

@@ -59,5 +59,8 @@ pub(super) fn run(
     if let Some(error) = outcome.unfinished.take() {
         return Err(error);
     }
+    if outcome.state_saved {
+        open.saved();
+    }
     Ok(Verdict::unless(blocked || !outcome.failed.is_empty()))
 }

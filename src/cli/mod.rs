@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::manifest::{self, LinkSpec, Manifest, Sources};
 use crate::plan::{Note, Plan};
 use crate::report::{self, Verbosity};
-use crate::state::{Files, Lock, State};
+use crate::state::{Files, Lock, Moved, State};
 use args::{Cli, Command};
 use std::io::IsTerminal;
 
@@ -110,9 +110,19 @@ struct OpenState {
     notes: Vec<Note>,
     /// The backup set of an interrupted run that was recovered, to add this run's backups to.
     resume_backup_set: Option<std::path::PathBuf>,
+    /// The state was taken over from where the repository was before it moved.
+    moved: Option<Moved>,
 }
 
 impl OpenState {
+    /// After this run wrote its own state file: a state taken over from the repository's old
+    /// place is now in it, so the old file goes.
+    fn saved(&self) {
+        if let Some(moved) = &self.moved {
+            crate::apply::retire_state_file(&moved.old_state_file);
+        }
+    }
+
     /// Put the state's notes before the plan's own.
     fn annotate(&mut self, plan: &mut Plan) {
         self.notes.append(&mut plan.notes);
@@ -125,6 +135,17 @@ fn open_state(files: &Files, ctx: &Context, writing: bool) -> Result<OpenState> 
     let lock = if writing { Some(files.lock()?) } else { None };
     let (mut state, problem) = files.load();
     let mut notes: Vec<Note> = problem.into_iter().map(Note::StateFile).collect();
+    let mut moved = None;
+    if notes.is_empty() && state.links.is_empty() && !files.state.exists() {
+        if let Some((found, how)) = files.find_moved() {
+            notes.push(Note::RepositoryMoved {
+                from: how.from.clone(),
+                to: how.to.clone(),
+            });
+            state = found;
+            moved = Some(how);
+        }
+    }
     let mut resume_backup_set = None;
     if writing {
         if let Some(recovery) = recovery::recover(files, &mut state)? {
@@ -139,5 +160,6 @@ fn open_state(files: &Files, ctx: &Context, writing: bool) -> Result<OpenState> 
         _lock: lock,
         notes,
         resume_backup_set,
+        moved,
     })
 }

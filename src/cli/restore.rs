@@ -33,6 +33,7 @@ pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result
     let result = apply::restore::restore(&set, &files, &mut open.state, args.dry_run)?;
     if open.state != before {
         apply::save_state(&files, &open.state)?;
+        open.saved();
     }
     report::print_restored(&result, &set, args.dry_run, home, verbosity);
     if !args.dry_run {

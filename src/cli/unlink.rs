@@ -32,5 +32,8 @@ pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verd
     if let Some(error) = outcome.unfinished.take() {
         return Err(error);
     }
+    if outcome.state_saved {
+        open.saved();
+    }
     Ok(Verdict::unless(!outcome.failed.is_empty()))
 }

@@ -215,6 +215,13 @@ pub enum Note {
     StateFile(StateFileProblem),
     /// An interrupted run left a journal that the next writing run recovers.
     JournalPending,
+    /// The repository moved: the state recorded at its old place was taken over.
+    RepositoryMoved {
+        #[serde(with = "paths::serde_path")]
+        from: PathBuf,
+        #[serde(with = "paths::serde_path")]
+        to: PathBuf,
+    },
 }
 
 /// Why a recorded link was forgotten.

@@ -175,6 +175,11 @@ pub fn note(note: &Note, home: &Path) -> String {
         Note::JournalPending => {
             "an interrupted run left a journal; the next `dotlink apply` recovers it".into()
         }
+        Note::RepositoryMoved { from, to } => format!(
+            "the repository moved from {} to {}; `dotlink apply` relinks the links dotlink made from there",
+            paths::display(from, home),
+            paths::display(to, home)
+        ),
     }
 }
 

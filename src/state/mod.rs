@@ -7,8 +7,10 @@
 
 pub mod backup;
 mod lock;
+mod moved;
 
 pub use lock::Lock;
+pub use moved::Moved;
 
 use crate::manifest::Method;
 use crate::paths::serde_path;
@@ -91,9 +93,25 @@ pub struct State {
 #[derive(Deserialize)]
 struct StateFile {
     version: u32,
+    /// The manifest this state belongs to.
+    #[serde(with = "serde_path::option", default)]
+    manifest: Option<PathBuf>,
     links: Vec<Record>,
     #[serde(with = "serde_path::vec", default)]
     dirs: Vec<PathBuf>,
+}
+
+impl StateFile {
+    fn into_state(self) -> State {
+        State {
+            links: self
+                .links
+                .into_iter()
+                .map(|r| (r.target.clone(), r))
+                .collect(),
+            dirs: self.dirs.into_iter().collect(),
+        }
+    }
 }
 
 /// The same, borrowing from a [`State`] for writing (no copy of thousands of records).
@@ -161,17 +179,7 @@ impl Files {
             }
         };
         match serde_json::from_slice::<StateFile>(&bytes) {
-            Ok(file) if file.version == VERSION => {
-                let state = State {
-                    links: file
-                        .links
-                        .into_iter()
-                        .map(|r| (r.target.clone(), r))
-                        .collect(),
-                    dirs: file.dirs.into_iter().collect(),
-                };
-                (state, None)
-            }
+            Ok(file) if file.version == VERSION => (file.into_state(), None),
             Ok(file) => {
                 let version = file.version;
                 let problem = StateFileProblem::OtherVersion { path, version };

@@ -1,0 +1,95 @@
+//! A repository that moved: its state file is still named after the old place of its
+//! manifest. When a manifest has no state yet, the state of a manifest that no longer exists is
+//! taken over if its sources, moved along with the repository, are there in this one.
+
+use super::{Files, Record, State, StateFile, VERSION};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A state taken over from where the repository was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub from: PathBuf,
+    pub to: PathBuf,
+    /// The old state file, which goes once this manifest's own is written.
+    pub old_state_file: PathBuf,
+}
+
+impl Files {
+    /// The state of this repository from where it was before it moved, its sources moved along
+    /// with it; `None` when no state of a vanished manifest fits.
+    pub fn find_moved(&self) -> Option<(State, Moved)> {
+        let to = self.manifest.parent()?.to_path_buf();
+        let dir = self.state.parent()?;
+        let mut best: Option<(usize, State, Moved)> = None;
+        for entry in fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !name.ends_with(".json") || name.ends_with(".journal.json") || path == self.state {
+                continue;
+            }
+            let Some((manifest, state)) = read_foreign(&path) else {
+                continue;
+            };
+            let Some(from) = manifest.parent().map(Path::to_path_buf) else {
+                continue;
+            };
+            let moved = state.rebased(&from, &to);
+            let fits = moved
+                .links
+                .values()
+                .filter(|r| r.source.starts_with(&to) && r.source.exists())
+                .count();
+            if fits > 0 && best.as_ref().is_none_or(|(n, ..)| fits > *n) {
+                let old_state_file = path;
+                best = Some((
+                    fits,
+                    moved,
+                    Moved {
+                        from,
+                        to: to.clone(),
+                        old_state_file,
+                    },
+                ));
+            }
+        }
+        best.map(|(_, state, moved)| (state, moved))
+    }
+}
+
+/// The manifest and state of another state file, if its manifest is gone.
+fn read_foreign(path: &Path) -> Option<(PathBuf, State)> {
+    let file: StateFile = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
+    let manifest = file.manifest.clone()?;
+    if file.version != VERSION || manifest.exists() {
+        return None;
+    }
+    Some((manifest, file.into_state()))
+}
+
+impl State {
+    /// The same links with their sources under `to` instead of `from`. The link text stays:
+    /// it is what dotlink made, and what proves a link is dotlink's until it is relinked.
+    fn rebased(&self, from: &Path, to: &Path) -> State {
+        let links = self
+            .links
+            .values()
+            .map(|r| {
+                let source = match r.source.strip_prefix(from) {
+                    Ok(rest) => to.join(rest),
+                    Err(_) => r.source.clone(),
+                };
+                let record = Record {
+                    source,
+                    ..r.clone()
+                };
+                (r.target.clone(), record)
+            })
+            .collect();
+        State {
+            links,
+            dirs: self.dirs.clone(),
+        }
+    }
+}
