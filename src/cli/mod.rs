@@ -136,15 +136,17 @@ fn open_state(files: &Files, ctx: &Context, writing: bool) -> Result<OpenState> 
     let (mut state, problem) = files.load();
     let mut notes: Vec<Note> = problem.into_iter().map(Note::StateFile).collect();
     let mut moved = None;
-    if notes.is_empty() && state.links.is_empty() && !files.state.exists() {
-        if let Some((found, how)) = files.find_moved() {
-            notes.push(Note::RepositoryMoved {
-                from: how.from.clone(),
-                to: how.to.clone(),
-            });
-            state = found;
-            moved = Some(how);
-        }
+    if notes.is_empty()
+        && state.links.is_empty()
+        && !files.state.exists()
+        && let Some((found, how)) = files.find_moved()
+    {
+        notes.push(Note::RepositoryMoved {
+            from: how.from.clone(),
+            to: how.to.clone(),
+        });
+        state = found;
+        moved = Some(how);
     }
     let mut resume_backup_set = None;
     if writing {
