@@ -1,6 +1,9 @@
 //! Property tests: random manifests over a dotfiles repository, applied onto random home trees
 //! (files, directories, foreign and dangling symlinks, links from an older manifest), under
-//! every policy. Each case runs the real binary in its own sandbox.
+//! every policy, in random layouts (a symlinked directory inside the home with targets spelled
+//! through it, a home reached through a symlink, a repository reached through a symlink), and
+//! with dotlink's own state and backup directories placed inside or at declared targets. Each
+//! case runs the real binary in its own sandbox.
 //!
 //! The default case count keeps CI fast; raise it for long runs with `PROPTEST_CASES=2000`.
 
@@ -40,8 +43,21 @@ struct Entry {
     inner: Option<(usize, Occupant)>,
 }
 
+/// How the home and the repository are reached.
+#[derive(Debug, Clone, Default)]
+struct Layout {
+    /// `~/alias` is a symlink to `~/.cfg`, and the new manifest spells nested targets through
+    /// it (the older one used the real spelling).
+    alias: bool,
+    /// `HOME` is a symlink to the sandbox's home.
+    symlinked_home: bool,
+    /// The manifest is named through a symlink to the repository.
+    repo_via_symlink: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Scenario {
+    layout: Layout,
     entries: Vec<Entry>,
     /// Entries an older manifest already linked (by index), and links it made that the new
     /// manifest drops (orphans).
@@ -83,16 +99,28 @@ fn entry() -> impl Strategy<Value = Entry> {
         )
 }
 
+fn layout() -> impl Strategy<Value = Layout> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(alias, symlinked_home, repo_via_symlink)| Layout {
+            alias,
+            symlinked_home,
+            repo_via_symlink,
+        },
+    )
+}
+
 fn scenario() -> impl Strategy<Value = Scenario> {
     (
+        layout(),
         proptest::collection::vec(entry(), 1..6),
         proptest::collection::vec(any::<bool>(), 6),
         0..3usize,
         any::<bool>(),
     )
-        .prop_map(|(entries, old_mask, orphans, prune)| {
+        .prop_map(|(layout, entries, old_mask, orphans, prune)| {
             let old = (0..entries.len()).filter(|i| old_mask[*i]).collect();
             Scenario {
+                layout,
                 entries,
                 old,
                 orphans,
@@ -101,6 +129,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         })
 }
 
+/// Where entry `i` links, as the home has it.
 fn target(i: usize, e: &Entry) -> String {
     if e.nested {
         format!(".cfg/t{i}")
@@ -109,17 +138,43 @@ fn target(i: usize, e: &Entry) -> String {
     }
 }
 
+/// The same target as a manifest spells it: through `~/alias` when the layout has one.
+fn spelled(i: usize, e: &Entry, alias: bool) -> String {
+    match target(i, e).strip_prefix(".cfg/") {
+        Some(rest) if alias => format!("alias/{rest}"),
+        _ => target(i, e),
+    }
+}
+
+/// Run `dotlink ARGS` as the layout says: HOME and the manifest maybe through symlinks.
+fn dotlink(s: &Sandbox, layout: &Layout, args: &[&str]) -> crate::common::Run {
+    let home = s.path().join("home-link");
+    let repo = s.path().join("repo-link");
+    let manifest = repo.join("dotlink.toml");
+    let manifest = manifest.to_str().unwrap();
+    let mut all: Vec<&str> = Vec::new();
+    if layout.repo_via_symlink {
+        all.extend(["-m", manifest]);
+    }
+    all.extend(args);
+    let mut env = Vec::new();
+    if layout.symlinked_home {
+        env.push(("HOME", home.to_str().unwrap()));
+    }
+    s.run_env(&all, &env)
+}
+
 fn is_dir_source(e: &Entry) -> bool {
     SOURCES[e.source].starts_with("dir")
 }
 
-fn manifest(entries: &[(usize, &Entry)], orphans: usize, prune: bool) -> String {
+fn manifest(entries: &[(usize, &Entry)], orphans: usize, prune: bool, alias: bool) -> String {
     let mut text = format!("[defaults]\nprune = {prune}\n");
     for (i, e) in entries {
         text.push_str(&format!(
             "[[link]]\nsource = \"{}\"\ntarget = \"~/{}\"\nrecursive = {}\nstyle = \"{}\"\n",
             SOURCES[e.source],
-            target(*i, e),
+            spelled(*i, e, alias),
             e.recursive,
             if e.absolute { "absolute" } else { "relative" }
         ));
@@ -167,9 +222,15 @@ fn build(sc: &Scenario) -> Sandbox {
     for f in REPO_FILES {
         s.source(f, &format!("repo {f}"));
     }
+    std::os::unix::fs::symlink(s.home(), s.path().join("home-link")).unwrap();
+    std::os::unix::fs::symlink(s.repo(), s.path().join("repo-link")).unwrap();
+    if sc.layout.alias {
+        fs::create_dir_all(s.home().join(".cfg")).unwrap();
+        s.home_link("alias", ".cfg");
+    }
     if !sc.old.is_empty() || sc.orphans > 0 {
         let old: Vec<(usize, &Entry)> = sc.old.iter().map(|i| (*i, &sc.entries[*i])).collect();
-        s.manifest(&manifest(&old, sc.orphans, true));
+        s.manifest(&manifest(&old, sc.orphans, true, false));
         s.run(&["apply", "--on-conflict", "skip"]).code(0);
     }
     for (i, e) in sc.entries.iter().enumerate() {
@@ -194,7 +255,7 @@ fn build(sc: &Scenario) -> Sandbox {
         }
     }
     let all: Vec<(usize, &Entry)> = sc.entries.iter().enumerate().collect();
-    s.manifest(&manifest(&all, 0, sc.prune));
+    s.manifest(&manifest(&all, 0, sc.prune, sc.layout.alias));
     s
 }
 
@@ -209,7 +270,7 @@ fn files(tree: &Tree) -> Vec<(PathBuf, String)> {
 fn check(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     let s = build(sc);
     let before = s.home_tree();
-    let run = s.run(&["apply", "--on-conflict", policy]);
+    let run = dotlink(&s, &sc.layout, &["apply", "--on-conflict", policy]);
     let after = s.home_tree();
     prop_assert!(
         run.code == 0 || run.code == 1,
@@ -227,7 +288,7 @@ fn check(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     }
     // Every declared target is ok, or a conflict that skip left alone, or one below a link into
     // the repository, which no policy writes through (and which makes the run exit 1).
-    let status = s.run(&["status", "--json"]).json();
+    let status = dotlink(&s, &sc.layout, &["status", "--json"]).json();
     let mut through_repo = false;
     for entry in status["entries"].as_array().unwrap() {
         let state = entry["state"].as_str().unwrap();
@@ -261,7 +322,7 @@ fn check(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     );
 
     // A second apply plans nothing and changes nothing.
-    let again = s.run(&["apply", "--on-conflict", policy]);
+    let again = dotlink(&s, &sc.layout, &["apply", "--on-conflict", policy]);
     prop_assert_eq!(again.code, expected_code);
     prop_assert_eq!(
         again.stdout.contains("Nothing to do"),
@@ -311,16 +372,17 @@ fn check_unlink(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     }
     let s = build(&clean);
     let before = s.home_tree();
-    let run = s.run(&["apply", "--on-conflict", policy]);
+    let layout = &clean.layout;
+    let run = dotlink(&s, layout, &["apply", "--on-conflict", policy]);
     prop_assert!(
         run.code == 0 || run.stdout.contains("link into the repository"),
         "{}{}",
         run.stdout,
         run.stderr
     );
-    s.run(&["unlink"]).code(0);
+    dotlink(&s, layout, &["unlink"]).code(0);
     if policy == "backup" && !s.backup_sets().is_empty() {
-        let restored = s.run(&["restore"]);
+        let restored = dotlink(&s, layout, &["restore"]);
         prop_assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
     }
     // Links into the repository at another source were relinked (nothing lost: they were
@@ -333,6 +395,56 @@ fn check_unlink(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(
         without_repo_links(s.home_tree()),
         without_repo_links(before)
+    );
+    Ok(())
+}
+
+/// dotlink's state or backup directory placed at or inside a declared target: every run is
+/// refused (exit 2) and nothing anywhere changes.
+fn check_own_dirs(
+    sc: &Scenario,
+    which: usize,
+    inside: bool,
+    backups: bool,
+) -> Result<(), TestCaseError> {
+    let i = which % sc.entries.len();
+    // A recursive entry's target is a directory of links, which replaces nothing: dotlink's
+    // files may live there. Every other target is one link, in place of whatever is there.
+    prop_assume!(!(sc.entries[i].recursive && is_dir_source(&sc.entries[i])));
+    let s = build(sc);
+    let place = s.home().join(target(i, &sc.entries[i]));
+    let own = if inside {
+        place.join("own")
+    } else {
+        place.clone()
+    };
+    let before = s.whole_tree();
+    let run = if backups {
+        let text = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+        let text = text.replacen(
+            "[defaults]\n",
+            &format!("[defaults]\nbackup_dir = \"{}\"\n", own.display()),
+            1,
+        );
+        s.manifest(&text);
+        let before = s.whole_tree();
+        let run = dotlink(&s, &sc.layout, &["apply", "--on-conflict", "overwrite"]);
+        prop_assert_eq!(&s.whole_tree(), &before, "{}", run.stderr);
+        run
+    } else {
+        let state = own.to_str().unwrap().to_string();
+        let run = s.run_env(
+            &["apply", "--on-conflict", "overwrite"],
+            &[("XDG_STATE_HOME", &state)],
+        );
+        prop_assert_eq!(&s.whole_tree(), &before, "{}", run.stderr);
+        run
+    };
+    prop_assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    prop_assert!(
+        run.stderr.contains("dotlink's own") || run.stderr.contains("is inside the repository"),
+        "{}",
+        run.stderr
     );
     Ok(())
 }
@@ -364,4 +476,11 @@ proptest! {
 
     #[test]
     fn apply_then_unlink_then_restore_gives_back_the_home(sc in scenario()) { check_unlink(&sc, "backup")?; }
+
+    #[test]
+    fn dotlinks_own_directories_in_a_targets_place_are_refused(
+        sc in scenario(), which in 0..6usize, inside in any::<bool>(), backups in any::<bool>()
+    ) {
+        check_own_dirs(&sc, which, inside, backups)?;
+    }
 }

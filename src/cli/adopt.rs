@@ -11,6 +11,9 @@ use crate::report::{self, Printer, Verbosity};
 
 pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<Verdict> {
     let loaded = load(cli, Sources::Require)?;
+    if !args.dry_run {
+        plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
+    }
     let mut open = open_state(&loaded.files, &loaded.ctx, !args.dry_run)?;
     let home = &loaded.ctx.home;
     report::print_notes(&open.notes, home);

@@ -20,6 +20,9 @@ pub(super) fn run(
     let spinner = Progress::start("reading the repository", verbosity != Verbosity::Quiet);
     let loaded = load(cli, Sources::Require)?;
     drop(spinner);
+    if !dry_run {
+        plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
+    }
     let mut open = open_state(&loaded.files, &loaded.ctx, !dry_run)?;
     let options = Options {
         on_conflict: run.on_conflict,

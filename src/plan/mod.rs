@@ -25,7 +25,7 @@ mod orphans;
 mod parents;
 mod places;
 
-pub(crate) use places::check_own_dirs;
+pub(crate) use places::{check_before_writing, check_own_dirs};
 mod planner;
 
 pub(crate) use model::*;

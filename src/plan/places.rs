@@ -29,40 +29,72 @@ pub(super) fn settle_targets(
     dirs: &mut Dirs,
     ctx: &Context,
 ) -> Result<()> {
-    let real_home = dirs.real_home(&ctx.home);
     let own = own_dirs(
         &manifest.repo,
         Some(&manifest.settings.backup_dir),
         ctx,
         dirs,
     )?;
+    let real_home = dirs.real_home(&ctx.home);
     for spec in specs.iter_mut() {
-        let entry = &manifest.entries[spec.entry];
-        let at = || position(&manifest.path, entry.target_at);
-        let (real, via) = identity(dirs, &spec.target);
-        // Below a link into the repository (or a link this run replaces) the target keeps its
-        // spelling: the planner reports it in the user's words, and never writes there.
-        if real.starts_with(&manifest.repo) {
-            continue;
-        }
-        if !real.starts_with(&real_home) && !entry.allow_outside_home {
-            return Err(outside_home(&spec.target, &real, via.as_deref(), ctx).context(at()));
-        }
-        if let Some(own) = own_dir_in_the_way(&own, &real) {
-            return Err(Error::input(format!(
-                "target {} would replace or write into dotlink's own {} ({})",
-                paths::display(&spec.target, &ctx.home),
-                own.what,
-                paths::display(&own.real, &ctx.home)
-            ))
-            .with_hint(own.hint)
-            .context(at()));
-        }
-        if via.is_some() && real.starts_with(&real_home) {
+        if let Some(real) = settle_target(manifest, spec, dirs, &own, &real_home, ctx)? {
             spec.target = real;
         }
     }
     crate::manifest::check_targets(manifest, specs)
+}
+
+/// For a run about to write: the same checks, before the lock is taken and anything written.
+pub(crate) fn check_before_writing(
+    manifest: &Manifest,
+    specs: &[LinkSpec],
+    ctx: &Context,
+) -> Result<()> {
+    let mut dirs = Dirs::new(&ctx.home, Default::default());
+    let own = own_dirs(
+        &manifest.repo,
+        Some(&manifest.settings.backup_dir),
+        ctx,
+        &mut dirs,
+    )?;
+    let real_home = dirs.real_home(&ctx.home);
+    for spec in specs {
+        settle_target(manifest, spec, &mut dirs, &own, &real_home, ctx)?;
+    }
+    Ok(())
+}
+
+/// Check one target's real place; returns it when the target should be spelled that way.
+fn settle_target(
+    manifest: &Manifest,
+    spec: &LinkSpec,
+    dirs: &mut Dirs,
+    own: &[OwnDir],
+    real_home: &Path,
+    ctx: &Context,
+) -> Result<Option<PathBuf>> {
+    let entry = &manifest.entries[spec.entry];
+    let at = || position(&manifest.path, entry.target_at);
+    let (real, via) = identity(dirs, &spec.target);
+    // Below a link into the repository (or a link this run replaces) the target keeps its
+    // spelling: the planner reports it in the user's words, and never writes there.
+    if real.starts_with(&manifest.repo) {
+        return Ok(None);
+    }
+    if !real.starts_with(real_home) && !entry.allow_outside_home {
+        return Err(outside_home(&spec.target, &real, via.as_deref(), ctx).context(at()));
+    }
+    if let Some(own) = own_dir_in_the_way(own, &real) {
+        return Err(Error::input(format!(
+            "target {} would replace or write into dotlink's own {} ({})",
+            paths::display(&spec.target, &ctx.home),
+            own.what,
+            paths::display(&own.real, &ctx.home)
+        ))
+        .with_hint(own.hint)
+        .context(at()));
+    }
+    Ok((via.is_some() && real.starts_with(real_home)).then_some(real))
 }
 
 /// The own directory a target at `real` would replace (the outermost one at or below it), or
@@ -89,6 +121,12 @@ pub(super) fn identity(dirs: &mut Dirs, path: &Path) -> (PathBuf, Option<PathBuf
     match &*dirs.resolve(parent) {
         Dir::Exists { real, via } | Dir::Missing { real, via, .. } => {
             (real.join(name), via.clone())
+        }
+        // Below something that is not a directory: where that thing really is, then the rest.
+        Dir::Blocked { at, .. } if at.as_path() != path => {
+            let rest = path.strip_prefix(at).unwrap_or(Path::new("")).to_path_buf();
+            let (real_at, via) = identity(dirs, &at.clone());
+            (real_at.join(rest), via)
         }
         Dir::Blocked { .. } => (path.to_path_buf(), None),
     }
