@@ -7,7 +7,8 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
-/// Expand `~`, `~/…`, `$VAR`, `${VAR}` and `${VAR:-default}` in a manifest path.
+/// Expand `~`, `~/…`, `$VAR`, `${VAR}` and `${VAR:-default}` in a manifest path; `$$` is a
+/// literal `$` (see [`escape_dollars`]).
 ///
 /// `~user` is refused rather than looked up: a manifest arrives by `git pull`, and another
 /// user's home is never a place it may write to. `lookup` returns a variable's value; an unset
@@ -47,7 +48,10 @@ fn substitute_vars(
     while let Some(pos) = rest.find('$') {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
-        if let Some(body) = after.strip_prefix('{') {
+        if let Some(literal) = after.strip_prefix('$') {
+            out.push('$');
+            rest = literal;
+        } else if let Some(body) = after.strip_prefix('{') {
             let end = body
                 .find('}')
                 .ok_or_else(|| format!("unclosed `${{` in `{raw}`: write `${{NAME}}`"))?;
@@ -84,6 +88,11 @@ fn substitute_vars(
     Ok(out)
 }
 
+/// A name as a manifest path must spell it so that [`expand`] gives it back: `$` doubled.
+pub fn escape_dollars(name: &str) -> String {
+    name.replace('$', "$$")
+}
+
 fn check_var_name(name: &str, raw: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && !name.as_bytes()[0].is_ascii_digit()
@@ -92,7 +101,7 @@ fn check_var_name(name: &str, raw: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`{raw}` has a `$` that is not a variable: write `$NAME`, `${{NAME}}` or `${{NAME:-default}}`"
+            "`{raw}` has a `$` that is not a variable: write `$NAME`, `${{NAME}}` or `${{NAME:-default}}`, or `$$` for a `$` itself"
         ))
     }
 }
@@ -297,6 +306,35 @@ mod tests {
             expand("/etc/x", home, &env).unwrap(),
             PathBuf::from("/etc/x")
         );
+    }
+
+    #[test]
+    fn a_doubled_dollar_is_a_dollar() {
+        let home = Path::new("/h");
+        assert_eq!(
+            expand("~/.cost$$USER", home, &env).unwrap(),
+            PathBuf::from("/h/.cost$USER")
+        );
+        assert_eq!(
+            expand("~/a$$$$b${XDG_CONFIG_HOME}", home, &env).unwrap(),
+            PathBuf::from("/h/a$$b/cfg")
+        );
+        for name in [
+            "plain",
+            ".cost$USER",
+            "$$",
+            "a$",
+            "${X}",
+            "~tilde",
+            "q\"uote'",
+        ] {
+            let spelled = format!("~/{}", escape_dollars(name));
+            assert_eq!(
+                expand(&spelled, home, &env).unwrap(),
+                home.join(name),
+                "{spelled}"
+            );
+        }
     }
 
     #[test]

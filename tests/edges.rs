@@ -4,6 +4,7 @@
 use crate::common::Sandbox;
 use std::fs;
 use std::os::unix::fs::symlink;
+use std::path::Path;
 
 fn vimrc() -> Sandbox {
     let s = Sandbox::new();
@@ -260,4 +261,69 @@ fn moving_the_repository_is_not_an_event() {
         .code(0)
         .stdout_has("2 removed");
     assert!(!s.home().join(".zshrc").exists() && !s.home().join(".vimrc").exists());
+}
+
+#[test]
+fn adopt_keeps_the_manifests_mode_and_writes_through_a_symlinked_manifest() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Sandbox::new();
+    s.source("hosts/laptop.toml", "# the laptop\n");
+    fs::set_permissions(
+        s.repo().join("hosts/laptop.toml"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    symlink("hosts/laptop.toml", s.repo().join("dotlink.toml")).unwrap();
+    s.home_file(".gitconfig", "[user]\n");
+    let gitconfig = s.home().join(".gitconfig");
+    s.run(&["adopt", gitconfig.to_str().unwrap()]).code(0);
+    let manifest = s.repo().join("dotlink.toml");
+    assert_eq!(
+        fs::read_link(&manifest).unwrap(),
+        Path::new("hosts/laptop.toml"),
+        "the manifest is still a symlink"
+    );
+    let real = s.repo().join("hosts/laptop.toml");
+    let text = fs::read_to_string(&real).unwrap();
+    assert!(text.starts_with("# the laptop\n") && text.contains("target = \"~/.gitconfig\""));
+    assert_eq!(
+        fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    s.run(&["status"]).code(0);
+}
+
+#[test]
+fn adopt_names_exactly_the_adopted_path_whatever_its_characters() {
+    let s = Sandbox::new();
+    s.manifest("");
+    let names = [".cost$USER", ".a$$b", "~tilde", ".q\"uote'"];
+    for name in names {
+        s.home_file(name, name);
+    }
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| s.home().join(n).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["adopt"];
+    args.extend(paths.iter().map(String::as_str));
+    s.run(&args).code(0).stdout_has("Adopted: 4");
+    // A `{` would make the source a glob: it gets a plain place with --as, and its target is
+    // still exactly its own name.
+    let braces = s.home().join(".x${HOME}");
+    fs::write(&braces, ".x${HOME}").unwrap();
+    s.run(&["adopt", braces.to_str().unwrap()])
+        .code(2)
+        .stderr_has("choose a plain name with --as");
+    s.run(&["adopt", "--as", "xhome", braces.to_str().unwrap()])
+        .code(0);
+    for name in names.into_iter().chain([".x${HOME}"]) {
+        let at = s.home().join(name);
+        assert!(at.is_symlink(), "{name} was not linked back");
+        assert_eq!(fs::read_to_string(&at).unwrap(), name, "{name}");
+    }
+    s.run(&["status"]).code(0).stdout_lacks("missing");
+    // The manifest says exactly these paths: a new machine links them the same way.
+    s.run(&["unlink"]).code(0);
+    s.run(&["apply"]).code(0).stdout_has("5 created");
 }

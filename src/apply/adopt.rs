@@ -16,6 +16,9 @@ use std::path::Path;
 /// Declare the adoptions in the manifest and move them into the repository. On failure,
 /// everything done so far is undone.
 pub fn move_in(adoptions: &[Adoption], manifest_path: &Path) -> Result<()> {
+    // A manifest that is a symlink (say to hosts/laptop.toml) is edited where it really is.
+    let real = fs::canonicalize(manifest_path).map_err(|e| Error::io("read", manifest_path, &e))?;
+    let manifest_path = real.as_path();
     let text =
         fs::read_to_string(manifest_path).map_err(|e| Error::io("read", manifest_path, &e))?;
     let entries: Vec<NewEntry> = adoptions
@@ -23,7 +26,7 @@ pub fn move_in(adoptions: &[Adoption], manifest_path: &Path) -> Result<()> {
         .map(|a| NewEntry {
             source: a.source.clone(),
             target: a.target.clone(),
-            comment: format!("adopted from {}", a.target),
+            comment: format!("adopted from {}", a.target.replace("$$", "$")),
         })
         .collect();
     let edited = edit::add_links(manifest_path, &text, &entries)?;

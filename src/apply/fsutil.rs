@@ -4,11 +4,12 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 
 /// Write `bytes` to `path` so that readers see either the old contents or the new, never a mix:
-/// a temporary file in the same directory, flushed to disk, renamed over `path`.
+/// a temporary file in the same directory, flushed to disk, renamed over `path`. A file that is
+/// replaced keeps its mode and owner.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |out| out.write_all(bytes))
 }
@@ -27,6 +28,12 @@ pub fn write_atomic_with(
     write(&mut out)?;
     out.flush()?;
     drop(out);
+    if let Ok(old) = fs::metadata(path) {
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(old.permissions().mode()))?;
+        // Only root may give a file away; anyone else writes their own files anyway.
+        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(old.uid()), Some(old.gid()));
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir);

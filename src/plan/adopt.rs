@@ -64,7 +64,8 @@ pub fn prepare(
             ));
         }
         adoptions.push(Adoption {
-            target: format!("~/{}", relative.display()),
+            // `$` doubled, so the manifest's expansion gives back exactly this path.
+            target: format!("~/{}", paths::escape_dollars(&relative.to_string_lossy())),
             from,
             to,
             source,
