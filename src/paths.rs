@@ -143,8 +143,50 @@ pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
 pub fn display(path: &Path, home: &Path) -> String {
     match below(path, home) {
         Some(rest) if rest.as_os_str().is_empty() => "~".to_string(),
-        Some(rest) => format!("~/{}", rest.display()),
-        None => path.display().to_string(),
+        Some(rest) => format!("~/{}", escaped(rest.as_os_str())),
+        None => escaped(path.as_os_str()),
+    }
+}
+
+/// A name as a person may read it on one line, as `ls -b` shows it: control characters as
+/// `\n`, `\t` or `\xNN`, bytes that are not UTF-8 as `\xNN`, and a backslash doubled, so a
+/// file name can never forge a line of output.
+pub fn escaped(name: &OsStr) -> String {
+    let mut out = String::with_capacity(name.len());
+    for chunk in name.as_bytes().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            escape_char(c, &mut out);
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// [`escaped`] for text that may hold a name (an error message, a note).
+pub fn escape_text(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control()) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push(c),
+            _ => escape_char(c, &mut out),
+        }
+    }
+    out
+}
+
+fn escape_char(c: char, out: &mut String) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        '\\' => out.push_str("\\\\"),
+        c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+        c => out.push(c),
     }
 }
 
@@ -305,6 +347,24 @@ mod tests {
         assert_eq!(
             expand("/etc/x", home, &env).unwrap(),
             PathBuf::from("/etc/x")
+        );
+    }
+
+    #[test]
+    fn names_are_escaped_for_people() {
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(escaped(OsStr::new("plain name.txt")), "plain name.txt");
+        assert_eq!(escaped(OsStr::new("new\nline\ttab")), "new\\nline\\ttab");
+        assert_eq!(
+            escaped(OsStr::from_bytes(b"caf\xe9\x1b[31m")),
+            "caf\\xe9\\x1b[31m"
+        );
+        assert_eq!(escaped(OsStr::new("back\\slash")), "back\\\\slash");
+        assert_eq!(escaped(OsStr::new("é ✓")), "é ✓");
+        assert_eq!(display(Path::new("/h/a\nb"), Path::new("/h")), "~/a\\nb");
+        assert_eq!(
+            escape_text("cannot read /h/a\nb: gone"),
+            "cannot read /h/a\\nb: gone"
         );
     }
 

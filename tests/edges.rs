@@ -327,3 +327,60 @@ fn adopt_names_exactly_the_adopted_path_whatever_its_characters() {
     s.run(&["unlink"]).code(0);
     s.run(&["apply"]).code(0).stdout_has("5 created");
 }
+
+#[test]
+fn a_file_name_cannot_forge_lines_and_json_keeps_its_exact_bytes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let s = Sandbox::new();
+    let forged = "a\n  + ~/.forged → evil";
+    s.source(&format!("odd/{forged}"), "x");
+    crate::common::write(
+        &s.repo().join("odd").join(OsStr::from_bytes(b"caf\xe9")),
+        "y",
+    );
+    s.manifest("[[link]]\nsource = \"odd\"\ntarget = \"~/odd\"\nrecursive = true\n");
+    for args in [&["plan"][..], &["apply"], &["status", "-v"]] {
+        let run = s.run(args);
+        assert!(
+            !run.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with("+ ~/.forged")),
+            "{args:?} printed a forged line:\n{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("a\\n  + ~/.forged"), "{}", run.stdout);
+        assert!(run.stdout.contains("caf\\xe9"), "{}", run.stdout);
+    }
+    let json = s.run(&["status", "--json"]).json();
+    let odd = json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"].as_str().unwrap().ends_with("caf\u{fffd}"))
+        .expect("the non-UTF-8 entry");
+    let bytes: Vec<u8> = odd["target_bytes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u8)
+        .collect();
+    assert_eq!(
+        bytes,
+        s.home()
+            .join("odd")
+            .join(OsStr::from_bytes(b"caf\xe9"))
+            .as_os_str()
+            .as_bytes()
+    );
+    let plain = json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"].as_str().unwrap().contains("forged"))
+        .unwrap();
+    assert!(
+        plain.get("target_bytes").is_none(),
+        "only for names that are not UTF-8"
+    );
+}

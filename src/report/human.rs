@@ -59,7 +59,7 @@ impl<'a> Printer<'a> {
 
     fn source(&self, path: &Path) -> String {
         match paths::below(path, &self.plan.repo) {
-            Some(relative) => relative.display().to_string(),
+            Some(relative) => paths::escaped(relative.as_os_str()),
             None => paths::display(path, &self.plan.home),
         }
     }
@@ -355,7 +355,7 @@ pub fn print_notes(notes: &[Note], home: &Path) {
 }
 
 fn print_note(note: &str) {
-    eprintln!("{} {note}", "note:".yellow().bold());
+    eprintln!("{} {}", "note:".yellow().bold(), paths::escape_text(note));
 }
 
 /// What recovery from an interrupted run did, before anything else is printed.
@@ -392,9 +392,10 @@ fn push_count(parts: &mut Vec<String>, n: usize, one: &str, many: &str) {
 
 /// An error on stderr: the cause, then the hint.
 pub fn print_error(error: &Error) {
-    eprintln!("{} {error}", "error:".red().bold());
+    let text = paths::escape_text(&error.to_string());
+    eprintln!("{} {text}", "error:".red().bold());
     if let Some(hint) = &error.hint {
-        eprintln!("  {} {hint}", "hint:".cyan());
+        eprintln!("  {} {}", "hint:".cyan(), paths::escape_text(hint));
     }
 }
 
@@ -427,7 +428,7 @@ pub fn print_adoptions(adoptions: &[Adoption], home: &Path, verbosity: Verbosity
             "  {} {} → {}  {}",
             "+".green().bold(),
             paths::display(&a.from, home),
-            a.source,
+            paths::escape_text(&a.source),
             "(moved into the repository, linked back, added to the manifest)".dimmed()
         );
     }
@@ -532,7 +533,7 @@ pub fn print_still_declared(targets: &[&Path], home: &Path) {
 pub fn print_initialised(path: &Path) {
     println!(
         "Created {}: add [[link]] entries (the comments show how), then run `dotlink plan`.",
-        path.display()
+        paths::escaped(path.as_os_str())
     );
 }
 

@@ -20,6 +20,12 @@ pub struct StatusJson {
 pub struct StatusEntry {
     pub target: String,
     pub source: String,
+    /// The exact bytes of `target` and `source`, given only for a path that is not UTF-8
+    /// (whose `target` or `source` then shows U+FFFD where a byte could not be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_bytes: Option<Vec<u8>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_bytes: Option<Vec<u8>>,
     pub state: LinkState,
     pub detail: String,
     pub method: Method,
@@ -34,6 +40,8 @@ pub fn status(plan: &Plan) -> StatusJson {
         .map(|step| StatusEntry {
             target: step.target.to_string_lossy().into_owned(),
             source: step.source.to_string_lossy().into_owned(),
+            target_bytes: bytes_unless_utf8(&step.target),
+            source_bytes: bytes_unless_utf8(&step.source),
             state: step.state,
             detail: text::reason(step, plan),
             method: step.method,
@@ -67,6 +75,11 @@ pub struct ActionJson {
     pub kind: &'static str,
     pub target: String,
     pub source: String,
+    /// As in `status --json`: exact bytes for paths that are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_bytes: Option<Vec<u8>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_bytes: Option<Vec<u8>>,
     /// The target's state word now.
     pub state: LinkState,
     pub reason: String,
@@ -113,6 +126,8 @@ pub fn plan(plan: &Plan) -> PlanJson {
             kind: action_kind(step),
             target: text(&step.target),
             source: text(&step.source),
+            target_bytes: bytes_unless_utf8(&step.target),
+            source_bytes: bytes_unless_utf8(&step.source),
             state: step.state,
             reason: text::reason(step, plan),
             method: step.method,
@@ -156,6 +171,14 @@ pub fn plan(plan: &Plan) -> PlanJson {
             .map(|n| text::note(n, &plan.home))
             .collect(),
     }
+}
+
+/// A path's bytes when it is not UTF-8, so a script can recover the exact name.
+fn bytes_unless_utf8(path: &Path) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    path.to_str()
+        .is_none()
+        .then(|| path.as_os_str().as_bytes().to_vec())
 }
 
 /// Print a JSON document on stdout, pretty, with a final newline.

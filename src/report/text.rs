@@ -45,8 +45,8 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
             None,
             format!(
                 "its source {} was deleted or moved ({}:{line}:{column})",
-                step.source.display(),
-                plan.manifest.display()
+                paths::escaped(step.source.as_os_str()),
+                paths::escaped(plan.manifest.as_os_str())
             ),
         ),
         Reason::PointsToMissing { points_to } => (
@@ -99,7 +99,10 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
 
 fn orphan(step: &Step, source_gone: bool, fate: OrphanFate) -> (Option<&'static str>, String) {
     let why = if source_gone {
-        format!("its source {} was deleted or moved", step.source.display())
+        format!(
+            "its source {} was deleted or moved",
+            paths::escaped(step.source.as_os_str())
+        )
     } else {
         "no longer declared in the manifest".to_string()
     };
@@ -112,7 +115,10 @@ fn orphan(step: &Step, source_gone: bool, fate: OrphanFate) -> (Option<&'static 
         ),
         OrphanFate::Unlinked if source_gone => (
             None,
-            format!("its source {} is gone", step.source.display()),
+            format!(
+                "its source {} is gone",
+                paths::escaped(step.source.as_os_str())
+            ),
         ),
         OrphanFate::Unlinked => (None, String::new()),
     }
@@ -126,7 +132,7 @@ pub fn conflict(conflict: &Conflict, home: &Path) -> String {
         Conflict::Directory => "a directory is in the way".into(),
         Conflict::ForeignSymlink { points_to } => format!(
             "a symlink dotlink did not make is in the way (→ {})",
-            points_to.display()
+            paths::escaped(points_to.as_os_str())
         ),
         Conflict::Special => "a special file (fifo, socket or device) is in the way".into(),
         Conflict::InsideRepository { link, resolves_to } => format!(
@@ -151,7 +157,7 @@ fn not_a_directory(why: &NotADirectory) -> String {
         NotADirectory::File => "is a file, not a directory".into(),
         NotADirectory::SymlinkToNonDirectory { points_to } => format!(
             "is a symlink to {}, which is not a directory",
-            points_to.display()
+            paths::escaped(points_to.as_os_str())
         ),
         NotADirectory::DanglingSymlink => "is a dangling symlink or a symlink loop".into(),
         NotADirectory::Unreadable { error } => format!("cannot be read: {error}"),
@@ -187,16 +193,16 @@ fn state_file_problem(problem: &StateFileProblem) -> String {
     match problem {
         StateFileProblem::Unreadable { path, error } => format!(
             "state file {} cannot be read ({error}); continuing without it, so nothing recorded there will be pruned",
-            path.display()
+            paths::escaped(path.as_os_str())
         ),
         StateFileProblem::OtherVersion { path, version } => format!(
             "state file {} has version {version} (this dotlink writes {}); starting a fresh one",
-            path.display(),
+            paths::escaped(path.as_os_str()),
             crate::state::VERSION
         ),
         StateFileProblem::Damaged { path, error } => format!(
             "state file {} is damaged ({error}); starting a fresh one, so nothing recorded there will be pruned",
-            path.display()
+            paths::escaped(path.as_os_str())
         ),
     }
 }
