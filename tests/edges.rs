@@ -384,3 +384,45 @@ fn a_file_name_cannot_forge_lines_and_json_keeps_its_exact_bytes() {
         "only for names that are not UTF-8"
     );
 }
+
+#[test]
+fn a_file_where_a_directory_must_be_is_worded_as_the_policies_treat_it() {
+    let s = Sandbox::new();
+    s.source("a", "a");
+    s.home_file(".f", "user f");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.f/a\"\n");
+    s.run(&["plan"])
+        .code(1)
+        .stdout_has(
+            "~/.f is a file, not a directory, but a directory is needed there (policy fail)",
+        )
+        .stdout_lacks("cannot be resolved")
+        .stderr_has("choose a policy: --on-conflict backup");
+    s.run(&["plan", "--on-conflict", "backup"])
+        .code(0)
+        .stdout_has("but a directory is needed there (backup to");
+    s.run(&["apply", "--on-conflict", "backup"]).code(0);
+    assert!(s.home().join(".f/a").is_symlink());
+    s.run(&["restore", "--list"]).code(0).stdout_has("~/.f");
+}
+
+#[test]
+fn the_hint_offers_a_policy_only_where_one_helps() {
+    let s = Sandbox::new();
+    s.source("sub/x", "x").source("y", "y").source("z", "z");
+    // ~/.r is a link into the repository: no policy writes below it.
+    s.home_link(".r", s.repo().join("sub"));
+    s.manifest("[[link]]\nsource = \"y\"\ntarget = \"~/.r/y\"\n");
+    s.run(&["apply"])
+        .code(1)
+        .stdout_has("(cannot be resolved)")
+        .stderr_has("no policy resolves these")
+        .stderr_lacks("--on-conflict");
+    // With a conflict a policy does resolve, the hint says both.
+    s.home_file(".z", "user z");
+    s.manifest("[[link]]\nsource = \"y\"\ntarget = \"~/.r/y\"\n[[link]]\nsource = \"z\"\ntarget = \"~/.z\"\n");
+    s.run(&["apply"])
+        .code(1)
+        .stderr_has("1 of them no policy resolves")
+        .stderr_has("--on-conflict backup");
+}

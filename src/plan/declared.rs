@@ -139,15 +139,14 @@ impl Planner<'_> {
     ) -> Step {
         match found {
             Found::Nothing | Found::NotADirectoryOnTheWay => match dir {
-                Dir::Blocked { at, why } => self.conflict(
-                    spec,
-                    policy,
-                    Conflict::ParentNotDirectory {
+                Dir::Blocked { at, why } => {
+                    let conflict = Conflict::ParentNotDirectory {
                         at: at.clone(),
                         why: why.clone(),
-                    },
-                    link,
-                ),
+                        clearable: self.clearable(at),
+                    };
+                    self.conflict(spec, policy, conflict, link)
+                }
                 Dir::Exists { .. } => self.step(
                     spec,
                     policy,

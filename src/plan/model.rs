@@ -103,11 +103,14 @@ pub enum Conflict {
         #[serde(with = "paths::serde_path")]
         resolves_to: PathBuf,
     },
-    /// Something that is not a directory is where a parent directory must be.
+    /// Something that is not a directory is where a parent directory must be. `clearable`
+    /// when `backup` or `overwrite` may clear it (it is in the home, not the home itself, and
+    /// not in the repository).
     ParentNotDirectory {
         #[serde(with = "paths::serde_path")]
         at: PathBuf,
         why: NotADirectory,
+        clearable: bool,
     },
     /// The target's path is longer than the system allows.
     PathTooLong,
@@ -125,6 +128,10 @@ impl Conflict {
                 | Conflict::Directory
                 | Conflict::ForeignSymlink { .. }
                 | Conflict::Special
+                | Conflict::ParentNotDirectory {
+                    clearable: true,
+                    ..
+                }
         )
     }
 }

@@ -26,17 +26,13 @@ impl Planner<'_> {
             Policy::Overwrite => Displace::Delete,
             Policy::Fail | Policy::Skip => return dir,
         };
-        let holder = at.parent().unwrap_or(Path::new("/"));
-        let holder_in_repo = match &*self.dirs.resolve(holder) {
-            Dir::Exists { real, .. } => real.starts_with(self.repo),
-            _ => true,
-        };
-        if holder_in_repo || !at.starts_with(self.home) || at == self.home {
+        if !self.clearable(at) {
             return dir;
         }
         let conflict = Conflict::ParentNotDirectory {
             at: at.clone(),
             why: why.clone(),
+            clearable: true,
         };
         self.clears.push(
             Step::new(
@@ -54,6 +50,17 @@ impl Planner<'_> {
         let at = at.clone();
         self.dirs.assume_removed(&at);
         self.dirs.resolve(parent)
+    }
+
+    /// Whether `backup` or `overwrite` may clear what stands at `at`: it is in the home, not the
+    /// home itself, and not in the repository.
+    pub(super) fn clearable(&mut self, at: &Path) -> bool {
+        let holder = at.parent().unwrap_or(Path::new("/"));
+        let holder_in_repo = match &*self.dirs.resolve(holder) {
+            Dir::Exists { real, .. } => real.starts_with(self.repo),
+            _ => true,
+        };
+        !holder_in_repo && at.starts_with(self.home) && at != self.home
     }
 
     /// A conflict when the target's directory resolves into the repository.

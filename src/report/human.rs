@@ -399,15 +399,28 @@ pub fn print_error(error: &Error) {
     }
 }
 
-/// A plan halted by conflicts under `fail`: nothing was changed.
+/// A plan halted by conflicts under `fail`: nothing was changed. The hint offers a policy
+/// only for conflicts a policy resolves.
 pub fn print_halted(plan: &Plan) {
     let n = plan.count(LinkState::Conflict);
+    let unresolvable = plan
+        .steps
+        .iter()
+        .filter(|s| s.conflict.as_ref().is_some_and(|c| !c.resolvable()))
+        .count();
+    let hint = match unresolvable {
+        0 => "move what is in the way, or choose a policy: --on-conflict backup (keeps a copy), skip, or overwrite".to_string(),
+        u if u == n => "no policy resolves these; each line above says what to do".to_string(),
+        u => format!(
+            "{u} of them no policy resolves (each line says what to do); for the others, move what is in the way or choose a policy: --on-conflict backup (keeps a copy), skip, or overwrite"
+        ),
+    };
     print_error(
         &Error::failure(format!(
             "{n} conflict{}; nothing was changed (policy `fail`)",
             if n == 1 { "" } else { "s" }
         ))
-        .with_hint("move what is in the way, or choose a policy: --on-conflict backup (keeps a copy), skip, or overwrite"),
+        .with_hint(hint),
     );
 }
 

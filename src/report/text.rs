@@ -140,10 +140,15 @@ pub fn conflict(conflict: &Conflict, home: &Path) -> String {
             show(link),
             show(resolves_to)
         ),
-        Conflict::ParentNotDirectory { at, why } => format!(
-            "{} {}, but a directory is needed there; move it away first",
+        Conflict::ParentNotDirectory { at, why, clearable } => format!(
+            "{} {}, but a directory is needed there{}",
             show(at),
-            not_a_directory(why)
+            not_a_directory(why),
+            if *clearable {
+                ""
+            } else {
+                "; no policy clears it, so move it away first"
+            }
         ),
         Conflict::PathTooLong => {
             "cannot be read: the path is longer than this system allows (File name too long)".into()

@@ -47,6 +47,17 @@ impl Run {
     }
 
     #[track_caller]
+    pub fn stderr_lacks(&self, needle: &str) -> &Run {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
     pub fn stdout_lacks(&self, needle: &str) -> &Run {
         assert!(
             !self.stdout.contains(needle),
