@@ -426,3 +426,24 @@ fn the_hint_offers_a_policy_only_where_one_helps() {
         .stderr_has("1 of them no policy resolves")
         .stderr_has("--on-conflict backup");
 }
+
+#[test]
+fn a_skipped_entry_for_another_machine_keeps_its_target_as_written() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("w", "w");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"w\"\ntarget = \"$DOTLINK_TEST_UNSET_WORK/w\"\nwhen = { os = \"freebsd\" }\n");
+    s.run(&["apply"]).code(0);
+    let json = s.run(&["status", "--json"]).json();
+    let entries = json["entries"].as_array().unwrap();
+    let skipped = entries.iter().find(|e| e["state"] == "skipped").unwrap();
+    assert_eq!(skipped["target"], "$DOTLINK_TEST_UNSET_WORK/w");
+    assert!(
+        skipped["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("not on this machine")
+    );
+    for e in entries.iter().filter(|e| e["state"] != "skipped") {
+        assert!(e["target"].as_str().unwrap().starts_with('/'), "{e}");
+    }
+}

@@ -61,6 +61,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for entry in &parsed.entries {
+        // A skipped entry may keep a target written for another machine (never linked here).
+        if entry.skip.is_some() && !entry.target.is_absolute() {
+            continue;
+        }
         assert!(entry.target.is_absolute());
         assert!(entry.allow_outside_home || entry.target.starts_with(&world.ctx.home), "{:?}", entry.target);
         assert!(!entry.target.starts_with(&parsed.repo), "{:?}", entry.target);

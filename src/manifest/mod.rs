@@ -101,7 +101,9 @@ pub struct Settings {
 pub struct Entry {
     /// The source as written: a path or glob relative to the repository.
     pub source: String,
-    /// The target, expanded and normalised: an absolute path.
+    /// The target, expanded and normalised: an absolute path. The one exception is an entry
+    /// skipped by `when` whose target cannot be expanded on this machine (another machine's
+    /// variables or places): it is never linked here, and keeps its target as written.
     pub target: PathBuf,
     /// The target was written with a trailing `/`: links go inside it.
     pub into_dir: bool,
