@@ -65,7 +65,7 @@ pub(crate) fn plan(
         .filter(|r| !declared.contains(r.target.as_path()))
         .filter(|r| {
             let (real, _) = places::identity(&mut dirs, &r.target);
-            let same_place = declared.contains(real.as_path());
+            let same_place = declared.contains(&*real);
             if same_place {
                 respelled.push(r.target.clone());
             }

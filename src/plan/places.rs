@@ -13,12 +13,14 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::manifest::{LinkSpec, Manifest, position};
 use crate::paths;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-/// One of dotlink's own directories, where it really is.
+/// One of dotlink's own directories, where it really is and as it is spelled.
 struct OwnDir {
     what: &'static str,
     real: PathBuf,
+    spelled: PathBuf,
     hint: &'static str,
 }
 
@@ -36,32 +38,75 @@ pub(super) fn settle_targets(
         dirs,
     )?;
     let real_home = dirs.real_home(&ctx.home);
+    let mut respelled = false;
     for spec in specs.iter_mut() {
         if let Some(real) = settle_target(manifest, spec, dirs, &own, &real_home, ctx)? {
             spec.target = real;
+            respelled = true;
         }
     }
-    crate::manifest::check_targets(manifest, specs)
+    // Two spellings of one place are found only once the targets are respelled.
+    if respelled {
+        crate::manifest::check_targets(manifest, specs)?;
+    }
+    Ok(())
 }
 
-/// For a run about to write: the same checks, before the lock is taken and anything written.
+/// For a run about to write, before the lock is taken: no target as spelled may be at, above
+/// or inside dotlink's own directories (as spelled or as they really are), so that taking the
+/// lock creates nothing where a target goes. It only compares paths; the planner checks every
+/// target's real place again once the lock is held and an interrupted run is settled.
 pub(crate) fn check_before_writing(
     manifest: &Manifest,
     specs: &[LinkSpec],
     ctx: &Context,
 ) -> Result<()> {
     let mut dirs = Dirs::new(&ctx.home, Default::default());
-    let own = own_dirs(
+    let mut own = own_dirs(
         &manifest.repo,
         Some(&manifest.settings.backup_dir),
         ctx,
         &mut dirs,
     )?;
-    let real_home = dirs.real_home(&ctx.home);
+    // Targets are still as spelled here, so the directories are compared as spelled too.
+    let spelled: Vec<OwnDir> = own
+        .iter()
+        .map(|o| OwnDir {
+            real: o.spelled.clone(),
+            spelled: o.spelled.clone(),
+            ..*o
+        })
+        .collect();
+    own.extend(spelled);
+    // Only a target named like a directory on the way to one of them can really be at or
+    // above it: those few are resolved (one spelled through an alias, say).
+    let names: std::collections::HashSet<&std::ffi::OsStr> = own
+        .iter()
+        .flat_map(|o| o.real.ancestors().filter_map(Path::file_name))
+        .collect();
     for spec in specs {
-        settle_target(manifest, spec, &mut dirs, &own, &real_home, ctx)?;
+        let mut dir = own_dir_in_the_way(&own, &spec.target);
+        if dir.is_none() && spec.target.file_name().is_some_and(|n| names.contains(n)) {
+            let (real, _) = identity(&mut dirs, &spec.target);
+            dir = own_dir_in_the_way(&own, &real);
+        }
+        if let Some(dir) = dir {
+            let at = position(&manifest.path, manifest.entries[spec.entry].target_at);
+            return Err(in_the_way_of(&spec.target, dir, ctx).context(at));
+        }
     }
     Ok(())
+}
+
+/// The error for a target at, above or inside one of dotlink's own directories.
+fn in_the_way_of(target: &Path, own: &OwnDir, ctx: &Context) -> Error {
+    Error::input(format!(
+        "target {} would replace or write into dotlink's own {} ({})",
+        paths::display(target, &ctx.home),
+        own.what,
+        paths::display(&own.real, &ctx.home)
+    ))
+    .with_hint(own.hint)
 }
 
 /// Check one target's real place; returns it when the target should be spelled that way.
@@ -78,23 +123,22 @@ fn settle_target(
     let (real, via) = identity(dirs, &spec.target);
     // Below a link into the repository (or a link this run replaces) the target keeps its
     // spelling: the planner reports it in the user's words, and never writes there.
-    if real.starts_with(&manifest.repo) {
+    if within(&real, &manifest.repo) {
         return Ok(None);
     }
-    if !real.starts_with(real_home) && !entry.allow_outside_home {
+    if !within(&real, real_home) && !entry.allow_outside_home {
         return Err(outside_home(&spec.target, &real, via.as_deref(), ctx).context(at()));
     }
     if let Some(own) = own_dir_in_the_way(own, &real) {
-        return Err(Error::input(format!(
-            "target {} would replace or write into dotlink's own {} ({})",
-            paths::display(&spec.target, &ctx.home),
-            own.what,
-            paths::display(&own.real, &ctx.home)
-        ))
-        .with_hint(own.hint)
-        .context(at()));
+        return Err(in_the_way_of(&spec.target, own, ctx).context(at()));
     }
-    Ok((via.is_some() && real.starts_with(real_home)).then_some(real))
+    Ok((via.is_some() && within(&real, real_home)).then(|| real.into_owned()))
+}
+
+/// Whether `path` is `dir` or below it (normalised absolute paths, compared as bytes: this runs
+/// for every target).
+fn within(path: &Path, dir: &Path) -> bool {
+    paths::below(path, dir).is_some()
 }
 
 /// The own directory a target at `real` would replace (the outermost one at or below it), or
@@ -103,32 +147,37 @@ fn own_dir_in_the_way<'o>(own: &'o [OwnDir], real: &Path) -> Option<&'o OwnDir> 
     let depth = |o: &&OwnDir| o.real.components().count();
     let replaced = own
         .iter()
-        .filter(|o| o.real.starts_with(real))
+        .filter(|o| within(&o.real, real))
         .min_by_key(depth);
     replaced.or_else(|| {
         own.iter()
-            .filter(|o| real.starts_with(&o.real))
+            .filter(|o| within(real, &o.real))
             .max_by_key(depth)
     })
 }
 
 /// The real place of `path` (its parent resolved, then its name), and the last symlink on the
 /// way, if any.
-pub(super) fn identity(dirs: &mut Dirs, path: &Path) -> (PathBuf, Option<PathBuf>) {
+pub(super) fn identity<'p>(dirs: &mut Dirs, path: &'p Path) -> (Cow<'p, Path>, Option<PathBuf>) {
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-        return (path.to_path_buf(), None);
+        return (Cow::Borrowed(path), None);
     };
     match &*dirs.resolve(parent) {
+        // The usual case, a parent that is where it is spelled, costs no allocation.
+        Dir::Exists { real, via: None } if real.as_os_str() == parent.as_os_str() => {
+            (Cow::Borrowed(path), None)
+        }
         Dir::Exists { real, via } | Dir::Missing { real, via, .. } => {
-            (real.join(name), via.clone())
+            (Cow::Owned(real.join(name)), via.clone())
         }
         // Below something that is not a directory: where that thing really is, then the rest.
         Dir::Blocked { at, .. } if at.as_path() != path => {
             let rest = path.strip_prefix(at).unwrap_or(Path::new("")).to_path_buf();
-            let (real_at, via) = identity(dirs, &at.clone());
-            (real_at.join(rest), via)
+            let at = at.clone();
+            let (real_at, via) = identity(dirs, &at);
+            (Cow::Owned(real_at.join(rest)), via)
         }
-        Dir::Blocked { .. } => (path.to_path_buf(), None),
+        Dir::Blocked { .. } => (Cow::Borrowed(path), None),
     }
 }
 
@@ -171,7 +220,13 @@ fn own_dirs(
             ))
             .with_hint(hint));
         }
-        own.push(OwnDir { what, real, hint });
+        let spelled = path.to_path_buf();
+        own.push(OwnDir {
+            what,
+            real: real.into_owned(),
+            spelled,
+            hint,
+        });
     }
     Ok(own)
 }
