@@ -447,3 +447,33 @@ fn a_skipped_entry_for_another_machine_keeps_its_target_as_written() {
         assert!(e["target"].as_str().unwrap().starts_with('/'), "{e}");
     }
 }
+
+#[test]
+fn temporaries_of_a_run_killed_mid_write_are_removed_and_nothing_else() {
+    let s = Sandbox::new();
+    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let state = s.state().join("dotlink");
+    let backups = s.backups();
+    fs::create_dir_all(&backups).unwrap();
+    // A run with pid 4242 was killed while writing its state file and a backup index: its
+    // lock file (unlocked now) and its temporaries are left.
+    fs::write(state.join("lock"), "4242").unwrap();
+    let dead = [
+        state.join(".repo-0123.json.dotlink-tmp-4242-Ab12Cd"),
+        backups.join(".20260101T000000Z.json.dotlink-tmp-4242-Zz9"),
+    ];
+    let kept = [
+        state.join(".repo-0123.json.dotlink-tmp-777-Ab12Cd"),
+        backups.join("notes.txt"),
+    ];
+    for path in dead.iter().chain(&kept) {
+        fs::write(path, "partial").unwrap();
+    }
+    s.run(&["apply"]).code(0);
+    for path in &dead {
+        assert!(!path.exists(), "{} was left", path.display());
+    }
+    for path in &kept {
+        assert!(path.exists(), "{} was removed", path.display());
+    }
+}

@@ -21,8 +21,11 @@ pub fn write_atomic_with(
 ) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     fs::create_dir_all(dir)?;
+    // Named for this process, so a run that takes over the lock of one that was killed
+    // mid-write knows exactly which temporaries were that run's (see `temporaries_of`).
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
     let mut tmp = tempfile::Builder::new()
-        .prefix(".dotlink-")
+        .prefix(&format!(".{name}{}", temporary_tag(std::process::id())))
         .tempfile_in(dir)?;
     let mut out = io::BufWriter::new(tmp.as_file_mut());
     write(&mut out)?;
@@ -38,6 +41,32 @@ pub fn write_atomic_with(
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir);
     Ok(())
+}
+
+/// What the temporary files of process `pid` have in their names.
+fn temporary_tag(pid: u32) -> String {
+    format!(".dotlink-tmp-{pid}-")
+}
+
+/// Remove, from each of `dirs`, the temporary files an atomic write of the (dead) process
+/// `pid` left: the files there whose names say they were that process's temporaries.
+pub fn remove_temporaries_of(pid: u32, dirs: &[&Path]) {
+    let tag = temporary_tag(pid);
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.')
+                && name.contains(&tag)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Flush a directory's entries, so a rename in it survives a power loss. Best effort: some

@@ -14,7 +14,12 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     if !args.dry_run {
         plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
     }
-    let mut open = open_state(&loaded.files, &loaded.ctx, !args.dry_run)?;
+    let mut open = open_state(
+        &loaded.files,
+        &loaded.ctx,
+        !args.dry_run,
+        Some(&loaded.manifest.settings.backup_dir),
+    )?;
     let home = &loaded.ctx.home;
     report::print_notes(&open.notes, home);
     let adoptions = plan::adopt::prepare(

@@ -23,7 +23,12 @@ pub(super) fn run(
     if !dry_run {
         plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
     }
-    let mut open = open_state(&loaded.files, &loaded.ctx, !dry_run)?;
+    let mut open = open_state(
+        &loaded.files,
+        &loaded.ctx,
+        !dry_run,
+        Some(&loaded.manifest.settings.backup_dir),
+    )?;
     let options = Options {
         on_conflict: run.on_conflict,
         prune: !run.no_prune,

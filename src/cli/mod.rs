@@ -131,8 +131,22 @@ impl OpenState {
 }
 
 /// Read the state; when about to write, take the lock and recover an interrupted run first.
-fn open_state(files: &Files, ctx: &Context, writing: bool) -> Result<OpenState> {
+/// `backup_dir` is where this manifest's backups go, when it is known (`unlink` reads no
+/// manifest).
+fn open_state(
+    files: &Files,
+    ctx: &Context,
+    writing: bool,
+    backup_dir: Option<&std::path::Path>,
+) -> Result<OpenState> {
     let lock = if writing { Some(files.lock()?) } else { None };
+    // A run killed mid-write left its lock file, and maybe a temporary file or two.
+    if let Some(pid) = lock.as_ref().and_then(|l| l.killed_run) {
+        let dirs: Vec<&std::path::Path> = std::iter::once(ctx.state_dir.as_path())
+            .chain(backup_dir)
+            .collect();
+        crate::apply::fsutil::remove_temporaries_of(pid, &dirs);
+    }
     let (mut state, problem) = files.load();
     let mut notes: Vec<Note> = problem.into_iter().map(Note::StateFile).collect();
     let mut moved = None;

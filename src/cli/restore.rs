@@ -21,12 +21,12 @@ pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
     if args.list {
         // A backup an interrupted run was putting back is listed again once it is settled.
-        let open = open_state(&files, &ctx, false)?;
+        let open = open_state(&files, &ctx, false, Some(backup_dir))?;
         report::print_notes(&open.notes, home);
         report::print_backup_sets(&backup::list(backup_dir), backup_dir, home);
         return Ok(Verdict::Done);
     }
-    let mut open = open_state(&files, &ctx, !args.dry_run)?;
+    let mut open = open_state(&files, &ctx, !args.dry_run, Some(backup_dir))?;
     report::print_notes(&open.notes, home);
     let set = backup::find(backup_dir, args.backup.as_deref())?;
     let before = open.state.clone();

@@ -12,7 +12,7 @@ pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict
     let spinner = Progress::start("checking", verbosity != Verbosity::Quiet && !json);
     // A deleted source is something status reports, not a reason to stop reporting.
     let loaded = load(cli, Sources::Report)?;
-    let mut open = open_state(&loaded.files, &loaded.ctx, false)?;
+    let mut open = open_state(&loaded.files, &loaded.ctx, false, None)?;
     let mut plan = plan::plan(
         &loaded.manifest,
         loaded.specs,

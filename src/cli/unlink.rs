@@ -18,7 +18,7 @@ pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verd
     let files = Files::for_manifest(&ctx.state_dir, &path);
     let repo = files.manifest.parent().unwrap_or(Path::new("/"));
     crate::plan::check_own_dirs(repo, None, &ctx)?;
-    let mut open = open_state(&files, &ctx, !dry_run)?;
+    let mut open = open_state(&files, &ctx, !dry_run, None)?;
     let mut plan = plan::plan_unlink(&files.manifest, repo, &open.state, &ctx);
     open.annotate(&mut plan);
     let printer = Printer::unlinking(&plan, verbosity);

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 pub struct Lock {
     file: File,
     path: PathBuf,
+    /// The process id a killed run left in the file this run took over.
+    pub killed_run: Option<u32>,
     /// The directories this run created to hold the lock, deepest first.
     made_dirs: Vec<PathBuf>,
 }
@@ -58,6 +60,7 @@ impl Files {
                 continue;
             }
             let mut lock = Lock {
+                killed_run: pid_in(&file),
                 file,
                 path: self.lock.clone(),
                 made_dirs,
@@ -98,13 +101,16 @@ impl Drop for Lock {
     }
 }
 
-/// The error for a lock another run holds, naming its process when it wrote its id.
-fn held_by(mut file: File) -> Error {
+/// The process id written in a lock file, if there is one.
+fn pid_in(mut file: &File) -> Option<u32> {
     let mut text = String::new();
-    let pid = file
-        .read_to_string(&mut text)
-        .ok()
-        .and_then(|_| text.trim().parse::<u32>().ok());
+    file.read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+/// The error for a lock another run holds, naming its process when it wrote its id.
+fn held_by(file: File) -> Error {
+    let pid = pid_in(&file);
     let who = match pid {
         Some(pid) => format!("another dotlink run (pid {pid}) is in progress"),
         None => "another dotlink run is in progress".to_string(),
@@ -151,6 +157,7 @@ mod tests {
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
         fs::write(&files.lock, "99999999").unwrap();
         let held = files.lock().unwrap();
+        assert_eq!(held.killed_run, Some(99999999));
         let pid = fs::read_to_string(&files.lock).unwrap();
         assert_eq!(pid, std::process::id().to_string());
         drop(held);
