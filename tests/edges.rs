@@ -451,7 +451,8 @@ fn a_skipped_entry_for_another_machine_keeps_its_target_as_written() {
 #[test]
 fn temporaries_of_a_run_killed_mid_write_are_removed_and_nothing_else() {
     let s = Sandbox::new();
-    s.source("a", "a").manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     let state = s.state().join("dotlink");
     let backups = s.backups();
     fs::create_dir_all(&backups).unwrap();
@@ -475,5 +476,50 @@ fn temporaries_of_a_run_killed_mid_write_are_removed_and_nothing_else() {
     }
     for path in &kept {
         assert!(path.exists(), "{} was removed", path.display());
+    }
+}
+
+#[test]
+fn a_target_written_between_planning_and_acting_is_never_replaced() {
+    // ~/.b is dotlink's link (a relink) and ~/.c a file in the way (backed up): each is
+    // replaced by a user's file just before the run reaches it.
+    for target in [".b", ".c"] {
+        let s = Sandbox::new();
+        s.source("b1", "b1").source("b2", "b2").source("c", "c");
+        s.manifest("[[link]]\nsource = \"b1\"\ntarget = \"~/.b\"\n");
+        s.run(&["apply"]).code(0);
+        s.home_file(".c", "user c");
+        s.manifest("[[link]]\nsource = \"b2\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"c\"\ntarget = \"~/.c\"\non_conflict = \"backup\"\n");
+        let path = s.home().join(target);
+        let at = match target {
+            ".b" => "0",
+            _ => "4",
+        };
+        let run = s.run_env(
+            &["apply"],
+            &[
+                ("DOTLINK_FAULT_WRITE_AT", at),
+                ("DOTLINK_FAULT_WRITE_PATH", path.to_str().unwrap()),
+            ],
+        );
+        run.code(1)
+            .stderr_has(&format!("{target}: "))
+            .stderr_has("changed since planning");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "written since planning",
+            "{target} was replaced"
+        );
+        let leftovers: Vec<_> = s
+            .home_tree()
+            .into_keys()
+            .filter(|p| p.to_string_lossy().contains("dotlink-tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        // The next run sees it as it is now: a file in the way, kept by the policy.
+        s.run(&["apply", "--on-conflict", "backup"]).code(0);
+        s.run(&["restore", "--list"])
+            .code(0)
+            .stdout_has(&format!("~/{target}"));
     }
 }

@@ -198,3 +198,111 @@ fn a_home_that_does_not_exist_yet_is_created() {
         PathBuf::from("../repo/a")
     );
 }
+
+/// A small tmpfs mounted at `at` for the life of the value (tests run as root in CI). `None`,
+/// with the reason printed, where mounting is impossible.
+struct SmallFs(PathBuf);
+
+impl SmallFs {
+    fn mount(at: &Path, size: &str) -> Option<SmallFs> {
+        fs::create_dir_all(at).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(SmallFs(at.to_path_buf())),
+            Ok(o) => {
+                eprintln!(
+                    "cannot mount a small tmpfs (not root?): {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("cannot run mount: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_backup_filesystem_that_fills_up_strands_nothing() {
+    let s = Sandbox::new();
+    let Some(_bk) = SmallFs::mount(&s.home().join(".bk"), "256k") else {
+        assert!(
+            unsafe { libc::geteuid() } != 0,
+            "root could not mount a tmpfs: the full-disk test cannot run"
+        );
+        return;
+    };
+    s.source("d/inner", "repo d").source("x", "x");
+    // A 1 MiB directory in the way, to be backed up onto a 256 KiB filesystem.
+    let big = "z".repeat(64 * 1024);
+    for i in 0..16 {
+        s.home_file(&format!(".d/part{i}"), &big);
+    }
+    s.manifest("[defaults]\nbackup_dir = \"~/.bk\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"backup\"\n[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n");
+    let before = fs::read_dir(s.home().join(".d")).unwrap().count();
+    s.run(&["apply"])
+        .code(1)
+        .stderr_has("~/.d: cannot back up")
+        .stdout_has("1 created")
+        .stdout_has("1 failed");
+    // The directory is whole at its place, nothing is at a temporary name, and status says so.
+    assert!(s.home().join(".d").is_dir() && !s.home().join(".d").is_symlink());
+    assert_eq!(fs::read_dir(s.home().join(".d")).unwrap().count(), before);
+    for i in 0..16 {
+        assert_eq!(
+            fs::read_to_string(s.home().join(format!(".d/part{i}"))).unwrap(),
+            big
+        );
+    }
+    let leftovers: Vec<_> = s
+        .home_tree()
+        .into_keys()
+        .filter(|p| {
+            p.to_string_lossy().contains("dotlink-tmp") || p.to_string_lossy().ends_with(".partial")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    s.run(&["status"]).code(1).stdout_has("conflict");
+    s.run(&["restore", "--list"])
+        .code(0)
+        .stdout_has("No backups");
+}
+
+#[test]
+fn a_directory_backup_across_filesystems_is_whole_and_restorable() {
+    let s = Sandbox::new();
+    let Some(_bk) = SmallFs::mount(&s.home().join(".bk"), "4m") else {
+        assert!(
+            unsafe { libc::geteuid() } != 0,
+            "root could not mount a tmpfs: the cross-filesystem test cannot run"
+        );
+        return;
+    };
+    s.source("d/inner", "repo d");
+    s.home_file(".d/notes", "user d")
+        .home_file(".d/deeper/more", "user d2");
+    s.manifest("[defaults]\nbackup_dir = \"~/.bk\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"backup\"\n");
+    s.run(&["apply"]).code(0).stdout_has("1 backed up");
+    assert!(s.home().join(".d").is_symlink());
+    s.run(&["unlink"]).code(0);
+    s.run(&["restore"]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join(".d/notes")).unwrap(),
+        "user d"
+    );
+    assert_eq!(
+        fs::read_to_string(s.home().join(".d/deeper/more")).unwrap(),
+        "user d2"
+    );
+}

@@ -6,7 +6,9 @@
 //!   N+1, having passed N points;
 //! - `DOTLINK_FAULT_ERROR_AT=N` makes point N+1 fail with an I/O error, as a full disk or a
 //!   permission problem would: before a change it fails instead of the change, after one it
-//!   fails although the change was made.
+//!   fails although the change was made;
+//! - `DOTLINK_FAULT_WRITE_AT=N` with `DOTLINK_FAULT_WRITE_PATH=P` puts a new file at `P` at
+//!   point N+1, as a user or an editor writing between planning and acting would.
 //!
 //! Without the feature, [`point`] does nothing and compiles away.
 
@@ -17,13 +19,24 @@ use std::io;
 pub fn point() -> io::Result<()> {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    static LIMITS: OnceLock<(Option<usize>, Option<usize>)> = OnceLock::new();
+    static LIMITS: OnceLock<(Option<usize>, Option<usize>, Option<usize>)> = OnceLock::new();
     static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let (abort_after, error_at) = *LIMITS.get_or_init(|| {
+    let (abort_after, error_at, write_at) = *LIMITS.get_or_init(|| {
         let read = |name| std::env::var(name).ok().and_then(|v| v.parse().ok());
-        (read("DOTLINK_FAULT_AFTER"), read("DOTLINK_FAULT_ERROR_AT"))
+        (
+            read("DOTLINK_FAULT_AFTER"),
+            read("DOTLINK_FAULT_ERROR_AT"),
+            read("DOTLINK_FAULT_WRITE_AT"),
+        )
     });
     let count = COUNT.fetch_add(1, Ordering::SeqCst);
+    if write_at == Some(count)
+        && let Some(path) = std::env::var_os("DOTLINK_FAULT_WRITE_PATH")
+    {
+        let path = std::path::Path::new(&path);
+        let _ = std::fs::remove_file(path);
+        std::fs::write(path, "written since planning")?;
+    }
     if abort_after.is_some_and(|limit| count >= limit) {
         eprintln!("dotlink: fault injected: aborting after {count} fault points");
         std::process::abort();

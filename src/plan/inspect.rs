@@ -39,6 +39,9 @@ pub struct FileId {
     pub ino: u64,
     pub nlink: u64,
     pub len: u64,
+    /// Last modification (seconds, nanoseconds): with the size, what tells a file written
+    /// anew from the one that was there, even when it got the same inode number.
+    pub mtime: (i64, i64),
 }
 
 impl FileId {
@@ -48,6 +51,7 @@ impl FileId {
             ino: meta.ino(),
             nlink: meta.nlink(),
             len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
         }
     }
 
@@ -64,9 +68,15 @@ impl Seen {
             Found::Symlink(points_to) => Some(Seen::Symlink {
                 points_to: points_to.clone(),
             }),
-            Found::File(id) | Found::Directory(id) | Found::Special(id) => Some(Seen::Object {
+            Found::Directory(id) => Some(Seen::Directory {
                 dev: id.dev,
                 ino: id.ino,
+            }),
+            Found::File(id) | Found::Special(id) => Some(Seen::Object {
+                dev: id.dev,
+                ino: id.ino,
+                len: id.len,
+                mtime: id.mtime,
             }),
             Found::Nothing | Found::NotADirectoryOnTheWay | Found::Unreadable(_) => None,
         }
@@ -77,9 +87,17 @@ impl Seen {
         match (self, found) {
             (Seen::Symlink { points_to }, Found::Symlink(now)) => points_to == now,
             (
-                Seen::Object { dev, ino },
-                Found::File(id) | Found::Directory(id) | Found::Special(id),
-            ) => (*dev, *ino) == (id.dev, id.ino),
+                Seen::Object {
+                    dev,
+                    ino,
+                    len,
+                    mtime,
+                },
+                Found::File(id) | Found::Special(id),
+            ) => (*dev, *ino, *len, *mtime) == (id.dev, id.ino, id.len, id.mtime),
+            (Seen::Directory { dev, ino }, Found::Directory(id)) => {
+                (*dev, *ino) == (id.dev, id.ino)
+            }
             _ => false,
         }
     }
@@ -212,6 +230,7 @@ fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
         ino: stat.st_ino as u64,
         nlink: stat.st_nlink as u64,
         len: stat.st_size as u64,
+        mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
     };
     Some(match stat.st_mode & libc::S_IFMT {
         libc::S_IFREG => Found::File(id),

@@ -320,8 +320,16 @@ pub enum Seen {
         #[serde(with = "paths::serde_path")]
         points_to: PathBuf,
     },
-    /// A file, directory or special file, by identity.
-    Object { dev: u64, ino: u64 },
+    /// A directory, by identity (its modification time changes as this run prunes in it).
+    Directory { dev: u64, ino: u64 },
+    /// A file or special file: its identity, and its size and modification time (a file
+    /// written anew can get a freed inode number; a rename keeps both).
+    Object {
+        dev: u64,
+        ino: u64,
+        len: u64,
+        mtime: (i64, i64),
+    },
 }
 
 /// The link a target holds once its step is done.

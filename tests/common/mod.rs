@@ -177,7 +177,9 @@ impl Sandbox {
             .env_remove("DOTLINK_PROFILE")
             .env_remove("NO_COLOR")
             .env_remove("DOTLINK_FAULT_AFTER")
-            .env_remove("DOTLINK_FAULT_ERROR_AT");
+            .env_remove("DOTLINK_FAULT_ERROR_AT")
+            .env_remove("DOTLINK_FAULT_WRITE_AT")
+            .env_remove("DOTLINK_FAULT_WRITE_PATH");
     }
 
     /// Run `dotlink ARGS…` in the sandbox.
