@@ -205,11 +205,7 @@ fn no_temporary_files_are_left_behind() {
     s.run(&["apply", "--on-conflict", "overwrite"]).code(0);
     s.manifest("[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.zshrc\"\nstyle = \"absolute\"\n");
     s.run(&["apply"]).code(0).stdout_has("~ ~/.zshrc");
-    let leftovers: Vec<_> = s
-        .whole_tree()
-        .into_keys()
-        .filter(|p| p.to_string_lossy().contains("dotlink-tmp"))
-        .collect();
+    let leftovers = s.leftovers();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_eq!(s.link_at(".zshrc").unwrap(), s.repo().join("zsh/zshrc"));
 }

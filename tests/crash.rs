@@ -159,14 +159,7 @@ fn a_run_killed_at_any_step_is_consistent_and_recovered() {
         );
         s.run(&["status"]).code(0);
         s.run(&["apply"]).code(0).stdout_has("Nothing to do");
-        let leftovers: Vec<PathBuf> = s
-            .whole_tree()
-            .into_keys()
-            .filter(|p| {
-                p.to_string_lossy().contains("dotlink-tmp")
-                    || p.to_string_lossy().ends_with(".partial")
-            })
-            .collect();
+        let leftovers = s.leftovers();
         assert!(leftovers.is_empty(), "step {n}: {leftovers:?}");
         let everything = contents_anywhere(&s.path());
         for precious in PRECIOUS {
@@ -290,14 +283,7 @@ fn nothing_precious_lost(s: &Sandbox, at: &str) {
 
 /// Nothing is left at a temporary name or as a partial copy.
 fn no_leftovers(s: &Sandbox, at: &str) {
-    let leftovers: Vec<PathBuf> = s
-        .whole_tree()
-        .into_keys()
-        .filter(|p| {
-            let p = p.to_string_lossy();
-            p.contains("dotlink-tmp") || p.ends_with(".partial")
-        })
-        .collect();
+    let leftovers = s.leftovers();
     assert!(leftovers.is_empty(), "{at}: {leftovers:?}");
 }
 

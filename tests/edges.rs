@@ -510,11 +510,7 @@ fn a_target_written_between_planning_and_acting_is_never_replaced() {
             "written since planning",
             "{target} was replaced"
         );
-        let leftovers: Vec<_> = s
-            .home_tree()
-            .into_keys()
-            .filter(|p| p.to_string_lossy().contains("dotlink-tmp"))
-            .collect();
+        let leftovers = s.leftovers();
         assert!(leftovers.is_empty(), "{leftovers:?}");
         // The next run sees it as it is now: a file in the way, kept by the policy.
         s.run(&["apply", "--on-conflict", "backup"]).code(0);

@@ -265,13 +265,7 @@ fn a_backup_filesystem_that_fills_up_strands_nothing() {
             big
         );
     }
-    let leftovers: Vec<_> = s
-        .home_tree()
-        .into_keys()
-        .filter(|p| {
-            p.to_string_lossy().contains("dotlink-tmp") || p.to_string_lossy().ends_with(".partial")
-        })
-        .collect();
+    let leftovers = s.leftovers();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     s.run(&["status"]).code(1).stdout_has("conflict");
     s.run(&["restore", "--list"])

@@ -237,6 +237,17 @@ impl Sandbox {
         tree(&self.path())
     }
 
+    /// Whatever dotlink left at a temporary name or as a partial copy, anywhere in the sandbox.
+    pub fn leftovers(&self) -> Vec<PathBuf> {
+        self.whole_tree()
+            .into_keys()
+            .filter(|p| {
+                let p = p.to_string_lossy();
+                p.contains("dotlink-tmp") || p.ends_with(".partial")
+            })
+            .collect()
+    }
+
     /// Every backup set directory, oldest first.
     pub fn backup_sets(&self) -> Vec<PathBuf> {
         let mut sets: Vec<PathBuf> = fs::read_dir(self.backups())
