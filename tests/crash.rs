@@ -92,6 +92,27 @@ fn contents_anywhere(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// While stopped at step `n`: every target as it was or as planned, and nothing precious lost.
+fn as_it_was_or_as_planned(s: &Sandbox, n: usize) {
+    let home = s.home_tree();
+    for target in [".new/sub/a", ".b", ".c", ".d", ".g", ".h", ".old/e"] {
+        let now = kind(&home, target);
+        let (before, planned) = allowed(target);
+        let ok = now == planned || before.map_or(now == "(absent)", |b| now == b);
+        assert!(
+            ok,
+            "step {n}: {target} is {now}, neither as it was ({before:?}) nor as planned ({planned})"
+        );
+    }
+    let everything = contents_anywhere(&s.path());
+    for precious in PRECIOUS {
+        assert!(
+            everything.iter().any(|c| c.ends_with(precious)),
+            "step {n}: {precious:?} lost"
+        );
+    }
+}
+
 #[test]
 fn a_run_killed_at_any_step_is_consistent_and_recovered() {
     // The reference: the same run, uninterrupted.
@@ -114,24 +135,7 @@ fn a_run_killed_at_any_step_is_consistent_and_recovered() {
             run.stderr
         );
 
-        // While stopped: every target as it was or as planned, and nothing precious lost.
-        let home = s.home_tree();
-        for target in [".new/sub/a", ".b", ".c", ".d", ".g", ".h", ".old/e"] {
-            let now = kind(&home, target);
-            let (before, planned) = allowed(target);
-            let ok = now == planned || before.map_or(now == "(absent)", |b| now == b);
-            assert!(
-                ok,
-                "step {n}: {target} is {now}, neither as it was ({before:?}) nor as planned ({planned})"
-            );
-        }
-        let everything = contents_anywhere(&s.path());
-        for precious in PRECIOUS {
-            assert!(
-                everything.iter().any(|c| c.ends_with(precious)),
-                "step {n}: {precious:?} lost"
-            );
-        }
+        as_it_was_or_as_planned(&s, n);
         // Status notices the interrupted run and changes nothing.
         let frozen = s.whole_tree();
         let status = s.run(&["status"]);

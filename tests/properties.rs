@@ -333,25 +333,35 @@ fn check(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     );
     prop_assert_eq!(&s.home_tree(), &after, "second apply changed the home");
 
-    // Under backup, every regular file that was in the home still exists, with the same bytes,
-    // in place or in the backup directory.
     if policy != "overwrite" {
-        let sets = s.backup_sets();
-        for (path, contents) in files(&before) {
-            let in_place = files(&after)
-                .iter()
-                .any(|(p, c)| *p == path && *c == contents);
-            let backed_up = sets
-                .iter()
-                .any(|set| fs::read_to_string(set.join(&path)).is_ok_and(|c| c == contents));
-            prop_assert!(
-                in_place || backed_up,
-                "{}: lost {} ({})",
-                policy,
-                path.display(),
-                contents
-            );
-        }
+        nothing_lost(&s, &before, &after, policy)?;
+    }
+    Ok(())
+}
+
+/// Every regular file that was in the home still exists, with the same bytes, in place or in
+/// the backup directory.
+fn nothing_lost(
+    s: &Sandbox,
+    before: &Tree,
+    after: &Tree,
+    policy: &str,
+) -> Result<(), TestCaseError> {
+    let sets = s.backup_sets();
+    for (path, contents) in files(before) {
+        let in_place = files(after)
+            .iter()
+            .any(|(p, c)| *p == path && *c == contents);
+        let backed_up = sets
+            .iter()
+            .any(|set| fs::read_to_string(set.join(&path)).is_ok_and(|c| c == contents));
+        prop_assert!(
+            in_place || backed_up,
+            "{}: lost {} ({})",
+            policy,
+            path.display(),
+            contents
+        );
     }
     Ok(())
 }
