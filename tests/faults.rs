@@ -300,3 +300,41 @@ fn a_directory_backup_across_filesystems_is_whole_and_restorable() {
         "user d2"
     );
 }
+
+#[test]
+fn on_a_full_disk_every_failed_link_is_reported_as_well_as_the_state_file() {
+    let s = Sandbox::new();
+    let full = s.home().join(".full");
+    // Room for a handful of names only: most links fail, and so does the state file there.
+    let Some(_fs) = SmallFs::mount(&full, "64k,nr_inodes=8") else {
+        assert!(
+            unsafe { libc::geteuid() } != 0,
+            "root could not mount a tmpfs: the full-disk test cannot run"
+        );
+        return;
+    };
+    let mut manifest = String::new();
+    for i in 0..20 {
+        s.source(&format!("f{i}"), "x");
+        manifest.push_str(&format!(
+            "[[link]]\nsource = \"f{i}\"\ntarget = \"~/.full/f{i:02}\"\n"
+        ));
+    }
+    s.manifest(&manifest);
+    let state = full.join("state");
+    let run = s.run_env(&["apply"], &[("XDG_STATE_HOME", state.to_str().unwrap())]);
+    run.code(1);
+    let failed = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: ~/.full/f") && l.contains("cannot create link"))
+        .count();
+    assert!(failed >= 10, "{failed} failures reported\n{}", run.stderr);
+    let summary = format!("{failed} failed");
+    run.stdout_has(&summary);
+    assert!(
+        run.stderr.contains("No space left on device"),
+        "{}",
+        run.stderr
+    );
+}
