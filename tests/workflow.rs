@@ -137,6 +137,38 @@ fn adopt_refuses_what_it_must_not_take() {
     assert_eq!(s.whole_tree(), before, "a refused adopt changes nothing");
 }
 
+/// adopt rewrites the manifest with its whole mode (set-ID bits too, which a chown clears)
+/// and, run as root, its owner and group.
+#[test]
+fn adopt_keeps_the_manifests_mode_and_owner() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, chown};
+    let s = Sandbox::new();
+    s.manifest("# mine\n");
+    s.home_file(".gitconfig", "[user]\n");
+    let manifest = s.repo().join("dotlink.toml");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        chown(&manifest, Some(4242), Some(4343)).unwrap();
+    }
+    fs::set_permissions(&manifest, fs::Permissions::from_mode(0o4640)).unwrap();
+    let before = fs::metadata(&manifest).unwrap();
+    let gitconfig = s.home().join(".gitconfig");
+    s.run(&["adopt", gitconfig.to_str().unwrap()]).code(0);
+    let after = fs::metadata(&manifest).unwrap();
+    assert_ne!(after.ino(), before.ino(), "the manifest was replaced");
+    assert!(
+        fs::read_to_string(&manifest)
+            .unwrap()
+            .contains("target = \"~/.gitconfig\"")
+    );
+    assert_eq!(after.mode() & 0o7777, 0o4640, "mode {:o}", after.mode());
+    assert_eq!(
+        (after.uid(), after.gid()),
+        (before.uid(), before.gid()),
+        "owner and group"
+    );
+}
+
 /// Back up two conflicts, then restore them after unlink, or over the links directly.
 fn backed_up() -> Sandbox {
     let s = Sandbox::new();

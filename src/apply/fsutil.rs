@@ -32,10 +32,11 @@ pub fn write_atomic_with(
     out.flush()?;
     drop(out);
     if let Ok(old) = fs::metadata(path) {
+        // Only root may give a file away; anyone else writes their own files anyway. The owner
+        // comes first: a chown clears the set-user-ID and set-group-ID bits of the mode.
+        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(old.uid()), Some(old.gid()));
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(old.permissions().mode()))?;
-        // Only root may give a file away; anyone else writes their own files anyway.
-        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(old.uid()), Some(old.gid()));
     }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
