@@ -169,6 +169,52 @@ fn adopt_keeps_the_manifests_mode_and_owner() {
     );
 }
 
+/// Every `[[link]]` of the sandbox's manifest as the strings it holds: (source, target) and
+/// how many keys it has.
+fn manifest_links(s: &Sandbox) -> Vec<(String, String, usize)> {
+    let text = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let string = |t: &toml::Table, key: &str| t[key].as_str().unwrap().to_string();
+    doc["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_table().unwrap())
+        .map(|t| (string(t, "source"), string(t, "target"), t.len()))
+        .collect()
+}
+
+/// A file name cannot write lines into the manifest: a newline in an adopted name stays inside
+/// its entry's strings, and the comment above the entry shows it escaped, on one line.
+#[test]
+fn a_name_with_a_newline_cannot_write_lines_into_the_manifest() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let name = ".x\non_conflict = \"overwrite\"";
+    s.home_file(name, "x");
+    let path = s.home().join(name);
+    s.run(&["adopt", path.to_str().unwrap()])
+        .code(0)
+        .stdout_has("Adopted: 1");
+    let text = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    assert!(
+        text.contains("\n# adopted from ~/.x\\non_conflict = \"overwrite\"\n[[link]]\n"),
+        "{text}"
+    );
+    assert_eq!(
+        manifest_links(&s),
+        [
+            ("a".into(), "~/.a".into(), 2),
+            (name[1..].into(), format!("~/{name}"), 2),
+        ],
+        "the first entry is untouched and the second names the file"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), "x");
+    assert!(path.is_symlink());
+    s.run(&["status"]).code(1).stdout_has("missing"); // ~/.a was never applied
+}
+
 /// Back up two conflicts, then restore them after unlink, or over the links directly.
 fn backed_up() -> Sandbox {
     let s = Sandbox::new();

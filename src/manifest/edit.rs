@@ -3,6 +3,7 @@
 //! starter manifest `dotlink init` writes.
 
 use crate::error::{Error, Result};
+use crate::paths;
 use std::path::Path;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
@@ -10,7 +11,7 @@ use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 pub struct NewEntry {
     pub source: String,
     pub target: String,
-    /// A comment line above the entry.
+    /// A comment line above the entry (control characters escaped, so it stays one line).
     pub comment: String,
 }
 
@@ -45,9 +46,11 @@ pub fn add_links(path: &Path, text: &str, entries: &[NewEntry]) -> Result<String
         } else {
             "\n"
         };
+        // Decor is written as it is: a newline from a file name would start a line of TOML.
+        let comment = paths::escape_text(&entry.comment);
         table
             .decor_mut()
-            .set_prefix(format!("{before}{gap}# {}\n", entry.comment));
+            .set_prefix(format!("{before}{gap}# {comment}\n"));
         before = String::new();
         links.push(table);
     }
@@ -129,6 +132,26 @@ mod tests {
         assert!(
             edited.ends_with("source = \"b\"\ntarget = \"~/.b\"\n"),
             "{edited}"
+        );
+    }
+
+    #[test]
+    fn a_comment_stays_one_line() {
+        let odd = entry(
+            "x\non_conflict = \"overwrite\"",
+            "~/.x\non_conflict = \"overwrite\"",
+        );
+        let edited = add_links(Path::new("m"), "", &[odd]).unwrap();
+        assert!(
+            edited.starts_with("# adopted from ~/.x\\non_conflict = \"overwrite\"\n[[link]]\n"),
+            "{edited}"
+        );
+        let doc: toml::Table = toml::from_str(&edited).unwrap();
+        let link = doc["link"][0].as_table().unwrap();
+        assert_eq!(link.len(), 2, "{edited}");
+        assert_eq!(
+            link["target"].as_str(),
+            Some("~/.x\non_conflict = \"overwrite\"")
         );
     }
 
