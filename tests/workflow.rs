@@ -184,6 +184,47 @@ fn manifest_links(s: &Sandbox) -> Vec<(String, String, usize)> {
         .collect()
 }
 
+/// adopt spells each name so the manifest gives back exactly that path: `$` doubled (a
+/// variable otherwise), a `~` that does not start `~/` kept as it is (only `~/` and a bare `~`
+/// are the home), quotes left to TOML; and the source is the file's new place, spelled as is.
+#[test]
+fn adopt_spells_each_name_so_the_manifest_gives_it_back() {
+    let s = Sandbox::new();
+    s.manifest("");
+    let names = [
+        (".cost$USER", "cost$USER", "~/.cost$$USER"),
+        ("$HOME", "$HOME", "~/$$HOME"),
+        ("~foo", "~foo", "~/~foo"),
+        (".config/~foo", "config/~foo", "~/.config/~foo"),
+        ("~", "~", "~/~"),
+        (".q\"uote'", "q\"uote'", "~/.q\"uote'"),
+    ];
+    for (name, _, _) in names {
+        s.home_file(name, name);
+    }
+    let paths: Vec<String> = names
+        .iter()
+        .map(|(name, _, _)| s.home().join(name).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["adopt"];
+    args.extend(paths.iter().map(String::as_str));
+    s.run(&args).code(0).stdout_has("Adopted: 6");
+    let expected: Vec<_> = names
+        .iter()
+        .map(|(_, source, target)| (source.to_string(), target.to_string(), 2))
+        .collect();
+    assert_eq!(manifest_links(&s), expected);
+    let text = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    assert!(text.contains("# adopted from ~/.cost$USER\n"), "{text}");
+    for (name, source, _) in names {
+        let at = s.home().join(name);
+        assert!(at.is_symlink(), "{name} was not linked back");
+        assert_eq!(fs::read_to_string(&at).unwrap(), name);
+        assert_eq!(fs::read_to_string(s.repo().join(source)).unwrap(), name);
+    }
+    s.run(&["status"]).code(0);
+}
+
 /// A file name cannot write lines into the manifest: a newline in an adopted name stays inside
 /// its entry's strings, and the comment above the entry shows it escaped, on one line.
 #[test]
