@@ -519,3 +519,119 @@ fn a_target_written_between_planning_and_acting_is_never_replaced() {
             .stdout_has(&format!("~/{target}"));
     }
 }
+
+#[test]
+fn a_backup_never_goes_where_something_already_is() {
+    // A target outside the home and one at ~/@root/… would share one place in the set.
+    let s = Sandbox::new();
+    let out = s.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("x"), "precious outside").unwrap();
+    let twin = format!("@root{}", out.join("x").display());
+    s.home_file(&twin, "precious inside");
+    s.source("a", "a").source("b", "b");
+    s.manifest(&format!(
+        "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"{}\"\nallow_outside_home = true\n[[link]]\nsource = \"b\"\ntarget = \"~/{twin}\"\n",
+        out.join("x").display()
+    ));
+    s.run(&["apply"]).code(0).stdout_has("2 backed up");
+    let kept: Vec<String> = s
+        .whole_tree()
+        .into_values()
+        .filter(|v| v.starts_with("file"))
+        .collect();
+    for precious in ["precious outside", "precious inside"] {
+        assert!(
+            kept.iter().any(|v| v.ends_with(precious)),
+            "{precious} lost"
+        );
+    }
+    s.run(&["restore"]).code(0).stdout_has("Restored: 2 of 2");
+    assert_eq!(
+        fs::read_to_string(out.join("x")).unwrap(),
+        "precious outside"
+    );
+    assert_eq!(
+        fs::read_to_string(s.home().join(&twin)).unwrap(),
+        "precious inside"
+    );
+}
+
+#[test]
+fn a_file_rewritten_after_a_killed_backup_run_is_never_lost() {
+    let mut rewritten = 0;
+    for n in 0..12 {
+        let s = Sandbox::new();
+        s.source("zrc", "Z");
+        s.home_file(".zrc", "precious v1");
+        s.manifest("[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"zrc\"\ntarget = \"~/.zrc\"\n");
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            break;
+        }
+        // Once dotlink's link stands there, a user (or a program) writes the file anew before
+        // the next run.
+        let zrc = s.home().join(".zrc");
+        if !zrc.is_symlink() {
+            continue;
+        }
+        fs::remove_file(&zrc).unwrap();
+        fs::write(&zrc, "precious v2").unwrap();
+        rewritten += 1;
+        let next = s.run(&["apply"]);
+        assert!(
+            next.code == 0 || !next.stdout.contains("backed up ~/.zrc"),
+            "{n}: reported as backed up and as failed\n{}{}",
+            next.stdout,
+            next.stderr
+        );
+        let kept: Vec<String> = s
+            .whole_tree()
+            .into_values()
+            .filter(|v| v.starts_with("file"))
+            .collect();
+        for precious in ["precious v1", "precious v2"] {
+            assert!(
+                kept.iter().any(|v| v.ends_with(precious)),
+                "{n}: {precious} lost\n{}{}",
+                next.stdout,
+                next.stderr
+            );
+        }
+        assert!(s.leftovers().is_empty(), "{n}: {:?}", s.leftovers());
+    }
+    assert!(rewritten > 0, "no run stopped after its link was in place");
+}
+
+#[test]
+fn dotlinks_directories_behind_a_chain_of_symlinks_are_out_of_harms_way() {
+    let s = Sandbox::new();
+    s.source("d/q", "q").source("zrc", "z");
+    s.home_file(".local/state/keep", "k")
+        .home_file(".local/share/keep", "k")
+        .home_file(".zzsecret", "my secret");
+    s.home_link(".st2", ".local/state")
+        .home_link(".st3", ".st2");
+    s.home_link(".bk2", ".local/share")
+        .home_link(".bk3", ".bk2");
+    let home = s.home();
+    // The state directory is reached through ~/.st3 -> ~/.st2 -> ~/.local/state, and a target
+    // would replace the link in the middle.
+    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.st2\"\n[[link]]\nsource = \"zrc\"\ntarget = \"~/.zzsecret\"\n");
+    let before = s.whole_tree();
+    let state = home.join(".st3");
+    s.run_env(
+        &["apply", "--on-conflict", "backup"],
+        &[("XDG_STATE_HOME", state.to_str().unwrap())],
+    )
+    .code(2)
+    .stderr_has("would replace or write into dotlink's own state directory");
+    assert_eq!(s.whole_tree(), before, "nothing was written");
+    // The same for a backup directory behind a chain.
+    s.manifest("[defaults]\nbackup_dir = \"~/.bk3/backups\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.bk2\"\n[[link]]\nsource = \"zrc\"\ntarget = \"~/.zzsecret\"\n");
+    let before = s.whole_tree();
+    s.run(&["apply", "--on-conflict", "backup"])
+        .code(2)
+        .stderr_has("dotlink's own backup directory");
+    assert_eq!(s.whole_tree(), before, "nothing was written");
+}

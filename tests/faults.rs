@@ -338,3 +338,37 @@ fn on_a_full_disk_every_failed_link_is_reported_as_well_as_the_state_file() {
         run.stderr
     );
 }
+
+#[test]
+fn a_read_only_directory_backed_up_across_filesystems_leaves_nothing_behind() {
+    let s = Sandbox::new();
+    let Some(_bk) = SmallFs::mount(&s.home().join("bk"), "4m") else {
+        assert!(
+            unsafe { libc::geteuid() } != 0,
+            "root could not mount a tmpfs: the cross-filesystem test cannot run"
+        );
+        return;
+    };
+    s.source("gocache/x", "x");
+    // Like Go's module cache: read-only directories, files inside.
+    s.home_file(".gocache/mod/pkg/a.go", "package a")
+        .home_file(".gocache/top", "t");
+    for dir in [".gocache/mod/pkg", ".gocache/mod"] {
+        fs::set_permissions(s.home().join(dir), fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    s.manifest("[defaults]\nbackup_dir = \"~/bk\"\n[[link]]\nsource = \"gocache\"\ntarget = \"~/.gocache\"\non_conflict = \"backup\"\n");
+    s.run_unprivileged(&["apply"])
+        .code(0)
+        .stdout_has("1 backed up");
+    assert!(s.home().join(".gocache").is_symlink());
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    s.run_unprivileged(&["apply"])
+        .code(0)
+        .stdout_has("Nothing to do");
+    s.run_unprivileged(&["unlink"]).code(0);
+    s.run_unprivileged(&["restore"]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join(".gocache/mod/pkg/a.go")).unwrap(),
+        "package a"
+    );
+}

@@ -69,7 +69,7 @@ fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> 
     }
     let link = link_of(step)?;
     match change(|| make_link(link, &step.source, &step.target)) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(changed(&step.target)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(changed()),
         other => other.map_err(|e| Error::io("create link", &step.target, &e)),
     }
 }
@@ -78,6 +78,7 @@ fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> 
 fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects) -> Result<()> {
     let target = &step.target;
     let link = link_of(step)?;
+    backup_place_free(displace)?;
     // The name is this run's; something already there is not ours to remove.
     if fs::symlink_metadata(temp).is_ok() {
         return Err(Error::failure(format!(
@@ -95,7 +96,7 @@ fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects)
     // What came out is what the planner saw, or it goes straight back.
     if !still_seen(step, temp) {
         change(|| fsutil::exchange(temp, target)).map_err(|e| Error::io("put back", target, &e))?;
-        return Err(changed(target));
+        return Err(changed());
     }
     dispose(step, displace, temp, effects)
 }
@@ -133,7 +134,7 @@ fn replace_by_rename(
 ) -> Result<()> {
     let target = &step.target;
     if !still_seen(step, target) {
-        return Err(changed(target));
+        return Err(changed());
     }
     let is_dir = fs::symlink_metadata(target).is_ok_and(|m| m.is_dir());
     match (displace, is_dir) {
@@ -153,7 +154,7 @@ fn replace_by_rename(
 /// Remove a link dotlink made, then the directories it made for it while they are empty.
 fn remove(step: &Step, rmdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
     if !still_seen(step, &step.target) {
-        return Err(changed(&step.target));
+        return Err(changed());
     }
     change(|| fs::remove_file(&step.target))
         .map_err(|e| Error::io("remove link", &step.target, &e))?;
@@ -169,8 +170,9 @@ fn remove(step: &Step, rmdirs: &[PathBuf], effects: &mut Effects) -> Result<()> 
 /// Move away or remove what stands where a directory of links must be.
 fn clear(step: &Step, displace: &Displace, effects: &mut Effects) -> Result<()> {
     let at = &step.target;
+    backup_place_free(displace)?;
     if !still_seen(step, at) {
-        return Err(changed(at));
+        return Err(changed());
     }
     if let Displace::Backup { to } = displace {
         make_backup_dir(to)?;
@@ -182,6 +184,18 @@ fn clear(step: &Step, displace: &Displace, effects: &mut Effects) -> Result<()> 
     }
 }
 
+/// A backup goes only where nothing is: what is found at its place is never taken for it.
+fn backup_place_free(displace: &Displace) -> Result<()> {
+    match displace {
+        Displace::Backup { to } if to.symlink_metadata().is_ok() => Err(Error::failure(format!(
+            "its backup place {} is taken; left it as it is",
+            to.display()
+        ))
+        .with_hint("run `dotlink apply` again to plan another place")),
+        _ => Ok(()),
+    }
+}
+
 /// Whether `path` still holds what the planner saw at the step's target.
 fn still_seen(step: &Step, path: &Path) -> bool {
     step.seen
@@ -190,12 +204,9 @@ fn still_seen(step: &Step, path: &Path) -> bool {
 }
 
 /// The error for a target that is not what the planner saw any more.
-fn changed(target: &Path) -> Error {
-    Error::failure(format!(
-        "{} changed since planning; left it as it is",
-        target.display()
-    ))
-    .with_hint("run `dotlink apply` again to plan with what is there now")
+fn changed() -> Error {
+    Error::failure("changed since planning; left it as it is")
+        .with_hint("run `dotlink apply` again to plan with what is there now")
 }
 
 /// The directories of a tree being removed, so the state forgets them.

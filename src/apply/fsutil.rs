@@ -196,13 +196,23 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
-/// Remove a file, symlink or whole directory tree (never following a symlink).
+/// Remove a file, symlink or whole directory tree (never following a symlink). Only for what
+/// dotlink decided to remove (a tree already copied to its backup, an `overwrite`): a
+/// directory in it that its owner made read-only (a Go module cache, say) is made writable
+/// first, so the removal is not stopped half way.
 pub fn remove_any(path: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(path)?.is_dir() {
-        fs::remove_dir_all(path)
-    } else {
-        fs::remove_file(path)
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.is_dir() {
+        return fs::remove_file(path);
     }
+    let mode = meta.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode | 0o700))?;
+    }
+    for entry in fs::read_dir(path)? {
+        remove_any(&entry?.path())?;
+    }
+    fs::remove_dir(path)
 }
 
 /// Remove a directory tree that holds nothing but directories; fails, leaving the rest in

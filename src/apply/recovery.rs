@@ -256,6 +256,10 @@ fn settle_temporary(
         actions.push(Recovered::SwappedBack {
             target: target.clone(),
         });
+    } else if entry.seen.as_ref().is_some_and(|seen| seen.is(&at_temp)) {
+        // Swapped out, and then the link in its place was replaced by someone else: what
+        // was swapped out gets what the step meant for it, or its place back if that is free.
+        return settle_displaced(entry, temp, actions);
     } else if !ours(&at_temp) {
         let temp = temp.to_path_buf();
         actions.push(Recovered::LeftAtTemporaryName { target, temp });
@@ -267,6 +271,41 @@ fn settle_temporary(
             let temp = temp.to_path_buf();
             actions.push(Recovered::RemovedTemporaryLink { temp });
         }
+    }
+    Ok(())
+}
+
+/// What a step swapped out of its target, still at the temporary name, when the target now
+/// holds something else than the step's link.
+fn settle_displaced(entry: &Entry, temp: &Path, actions: &mut Vec<Recovered>) -> Result<()> {
+    let target = entry.target.clone();
+    if fs::symlink_metadata(&target).is_err() {
+        fsutil::rename_new(temp, &target).map_err(|e| failed("put back", &target, e))?;
+        actions.push(Recovered::SwappedBack { target });
+        return Ok(());
+    }
+    let done = match &entry.displace {
+        Some(Displace::Backup { to }) if fs::symlink_metadata(to).is_err() => {
+            if let Some(dir) = to.parent() {
+                fs::create_dir_all(dir).map_err(|e| failed("create backup directory", dir, e))?;
+            }
+            fsutil::move_path(temp, to).map_err(|e| failed("back up", temp, e))?;
+            actions.push(Recovered::FinishedBackup {
+                target: target.clone(),
+                to: to.clone(),
+            });
+            true
+        }
+        Some(Displace::Link | Displace::Delete) => {
+            fsutil::remove_any(temp).map_err(|e| failed("remove", temp, e))?;
+            true
+        }
+        Some(Displace::EmptyDirectory) => fsutil::remove_empty_tree(temp).is_ok(),
+        _ => false,
+    };
+    if !done {
+        let temp = temp.to_path_buf();
+        actions.push(Recovered::LeftAtTemporaryName { target, temp });
     }
     Ok(())
 }

@@ -143,10 +143,7 @@ fn put_back(entry: &Entry) -> Result<()> {
     };
     change(|| fsutil::exchange(temp, target)).map_err(|e| Error::io("restore", target, &e))?;
     if !seen.is(&inspect::look(temp)) {
-        return Err(Error::failure(format!(
-            "{} changed since planning; left it as it is",
-            target.display()
-        )));
+        return Err(Error::failure("changed since planning; left it as it is"));
     }
     change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))
 }

@@ -16,11 +16,13 @@ use crate::paths;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-/// One of dotlink's own directories, where it really is and as it is spelled.
+/// One of dotlink's own directories, where it really is and as it is spelled, and every
+/// symlink passed on the way from the one to the other (replacing any of them moves it).
 struct OwnDir {
     what: &'static str,
     real: PathBuf,
     spelled: PathBuf,
+    links: Vec<PathBuf>,
     hint: &'static str,
 }
 
@@ -74,6 +76,7 @@ pub(crate) fn check_before_writing(
         .map(|o| OwnDir {
             real: o.spelled.clone(),
             spelled: o.spelled.clone(),
+            links: o.links.clone(),
             ..*o
         })
         .collect();
@@ -147,13 +150,47 @@ fn own_dir_in_the_way<'o>(own: &'o [OwnDir], real: &Path) -> Option<&'o OwnDir> 
     let depth = |o: &&OwnDir| o.real.components().count();
     let replaced = own
         .iter()
-        .filter(|o| within(&o.real, real))
+        .filter(|o| within(&o.real, real) || o.links.iter().any(|l| within(l, real)))
         .min_by_key(depth);
     replaced.or_else(|| {
         own.iter()
             .filter(|o| within(real, &o.real))
             .max_by_key(depth)
     })
+}
+
+/// Every symlink passed in resolving `path`, through chains of links, as the kernel would
+/// (at most 40 of them, as it allows).
+fn symlinks_on_the_way(path: &Path) -> Vec<PathBuf> {
+    use std::path::Component;
+    let mut links = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    'paths: while let Some(next) = pending.pop() {
+        let parts: Vec<Component> = next.components().collect();
+        let mut at = PathBuf::from("/");
+        for (i, part) in parts.iter().enumerate() {
+            match part {
+                Component::Normal(name) => {
+                    let here = at.join(name);
+                    if let Ok(points_to) = std::fs::read_link(&here) {
+                        links.push(here);
+                        if links.len() >= 40 {
+                            break 'paths;
+                        }
+                        let rest: PathBuf = parts[i + 1..].iter().collect();
+                        pending.push(at.join(points_to).join(rest));
+                        continue 'paths;
+                    }
+                    at = here;
+                }
+                Component::ParentDir => {
+                    at.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    links
 }
 
 /// The real place of `path` (its parent resolved, then its name), and the last symlink on the
@@ -224,6 +261,7 @@ fn own_dirs(
         own.push(OwnDir {
             what,
             real: real.into_owned(),
+            links: symlinks_on_the_way(&spelled),
             spelled,
             hint,
         });

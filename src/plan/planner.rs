@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
 use crate::state::{PathSet, State, backup};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -40,6 +40,8 @@ pub(super) struct Planner<'a> {
     pub(super) removable: PathSet,
     backups: Option<BackupNaming<'a>>,
     backup_set: OnceCell<PathBuf>,
+    /// Backup destinations this plan has given out.
+    backups_taken: RefCell<PathSet>,
     pub(super) dirs: Dirs,
     pub(super) looker: Looker,
     /// The last (link directory, source directory, relative path between them).
@@ -62,6 +64,7 @@ impl<'a> Planner<'a> {
             removable: inputs.removable,
             backups: inputs.backups,
             backup_set: OnceCell::new(),
+            backups_taken: RefCell::default(),
             looker: Looker::default(),
             relative_memo: None,
             emptied: PathSet::default(),
@@ -159,9 +162,20 @@ impl<'a> Planner<'a> {
         })
     }
 
-    /// Where `path` goes in this run's backup set.
+    /// Where `path` goes in this run's backup set: a name nothing has yet, neither on disk (a
+    /// resumed run adds to its interrupted run's set) nor in this plan (`~/@root/x` and `/x`
+    /// would share one).
     pub(super) fn backup_destination(&self, path: &Path) -> PathBuf {
-        backup::destination(self.backup_set(), path, self.home)
+        let first = backup::destination(self.backup_set(), path, self.home);
+        let mut taken = self.backups_taken.borrow_mut();
+        let mut candidate = first.clone();
+        let mut n = 1;
+        while taken.contains(&candidate) || candidate.symlink_metadata().is_ok() {
+            n += 1;
+            candidate = paths::with_suffix(&first, &format!(".{n}"));
+        }
+        taken.insert(candidate.clone());
+        candidate
     }
 
     /// A step for a declared link.
