@@ -85,13 +85,6 @@ fn kind(tree: &Tree, path: &str) -> String {
 /// Every piece of user data that no policy may lose (`.g` and `.h` are overwritten on purpose).
 const PRECIOUS: [&str; 3] = ["user c", "user d", "user d2"];
 
-fn contents_anywhere(root: &Path) -> Vec<String> {
-    crate::common::tree(root)
-        .into_values()
-        .filter(|v| v.starts_with("file"))
-        .collect()
-}
-
 /// While stopped at step `n`: every target as it was or as planned, and nothing precious lost.
 fn as_it_was_or_as_planned(s: &Sandbox, n: usize) {
     let home = s.home_tree();
@@ -104,7 +97,7 @@ fn as_it_was_or_as_planned(s: &Sandbox, n: usize) {
             "step {n}: {target} is {now}, neither as it was ({before:?}) nor as planned ({planned})"
         );
     }
-    let everything = contents_anywhere(&s.path());
+    let everything = s.contents_anywhere();
     for precious in PRECIOUS {
         assert!(
             everything.iter().any(|c| c.ends_with(precious)),
@@ -165,7 +158,7 @@ fn a_run_killed_at_any_step_is_consistent_and_recovered() {
         s.run(&["apply"]).code(0).stdout_has("Nothing to do");
         let leftovers = s.leftovers();
         assert!(leftovers.is_empty(), "step {n}: {leftovers:?}");
-        let everything = contents_anywhere(&s.path());
+        let everything = s.contents_anywhere();
         for precious in PRECIOUS {
             assert!(
                 everything.iter().any(|c| c.ends_with(precious)),

@@ -237,6 +237,15 @@ impl Sandbox {
         tree(&self.path())
     }
 
+    /// The contents of every regular file anywhere in the sandbox (home, state, backups,
+    /// repository), each as `file MODE nlink=N CONTENTS`.
+    pub fn contents_anywhere(&self) -> Vec<String> {
+        self.whole_tree()
+            .into_values()
+            .filter(|v| v.starts_with("file"))
+            .collect()
+    }
+
     /// Whatever dotlink left at a temporary name or as a partial copy, anywhere in the sandbox.
     pub fn leftovers(&self) -> Vec<PathBuf> {
         self.whole_tree()
