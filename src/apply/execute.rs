@@ -18,6 +18,7 @@ use crate::manifest::Method;
 use crate::paths;
 use crate::plan::inspect;
 use crate::plan::{Action, Displace, Link, Step};
+use crate::state::Record;
 use crate::state::backup::BackedUp;
 use std::fs;
 use std::io;
@@ -43,7 +44,10 @@ pub(super) fn step(step: &Step, run: &RunId, effects: &mut Effects) -> Result<()
         }
         Action::Remove { rmdirs } => remove(step, rmdirs, effects),
         Action::Clear { displace } => clear(step, displace, effects),
-        Action::None | Action::Leave | Action::Block => Ok(()),
+        Action::Unfold { dirs, links } => {
+            unfold(step, dirs, links, &run.temp_path(&step.target), effects)
+        }
+        Action::None | Action::Unfolded { .. } | Action::Leave | Action::Block => Ok(()),
     }
 }
 
@@ -165,6 +169,65 @@ fn remove(step: &Step, rmdirs: &[PathBuf], effects: &mut Effects) -> Result<()> 
         effects.removed.push(dir.clone());
     }
     Ok(())
+}
+
+/// Replace a folded directory link with a real directory of links: built under the run's
+/// temporary name beside it, swapped in at once (the files stay reachable throughout), then
+/// the old link, which came out exactly as the planner saw it, is removed.
+fn unfold(
+    step: &Step,
+    dirs: &[PathBuf],
+    links: &[Record],
+    temp: &Path,
+    effects: &mut Effects,
+) -> Result<()> {
+    let link = &step.target;
+    if fs::symlink_metadata(temp).is_ok() {
+        return Err(Error::failure(format!(
+            "the temporary name {} is taken; left it alone",
+            temp.display()
+        )));
+    }
+    if !still_seen(step, link) {
+        return Err(changed());
+    }
+    let inside = |path: &Path| temp.join(paths::below(path, link).unwrap_or(path));
+    change(|| fs::create_dir(temp)).map_err(|e| Error::io("create directory", temp, &e))?;
+    for dir in dirs {
+        let at = inside(dir);
+        change(|| fs::create_dir(&at)).map_err(|e| Error::io("create directory", &at, &e))?;
+    }
+    for record in links {
+        let at = inside(&record.target);
+        change(|| make_recorded(record, &at)).map_err(|e| Error::io("create link", &at, &e))?;
+    }
+    match change(|| fsutil::exchange(temp, link)) {
+        Ok(()) => {}
+        Err(e) if cannot_exchange(&e) => {
+            return Err(Error::failure(format!(
+                "this filesystem cannot swap a directory in for the folded link {} at once",
+                link.display()
+            ))
+            .with_hint("remove that link by hand (it is only a link into the repository), then run `dotlink apply` again"));
+        }
+        Err(e) => return Err(Error::io("put directory in place at", link, &e)),
+    }
+    if !still_seen(step, temp) {
+        change(|| fsutil::exchange(temp, link)).map_err(|e| Error::io("put back", link, &e))?;
+        return Err(changed());
+    }
+    change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))?;
+    effects.created.push(link.clone());
+    effects.created.extend(dirs.iter().cloned());
+    Ok(())
+}
+
+/// Make the link `record` describes at `at`.
+pub(super) fn make_recorded(record: &Record, at: &Path) -> io::Result<()> {
+    match (&record.method, &record.spelling) {
+        (Method::Symlink, Some(spelling)) => symlink(spelling, at),
+        _ => fs::hard_link(&record.source, at),
+    }
 }
 
 /// Move away or remove what stands where a directory of links must be.

@@ -55,6 +55,10 @@ pub struct Entry {
     /// For `restore`: the backup put back at the target.
     #[serde(with = "serde_path::option", default)]
     pub restores: Option<PathBuf>,
+    /// For an unfold: the links the directory built at `temp` holds (its directories are
+    /// `mkdirs`), swapped in for the folded link at the target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unfold: Vec<Record>,
 }
 
 impl Entry {
@@ -65,6 +69,7 @@ impl Entry {
                 (Some(displace.clone()), Some(run.temp_path(&step.target)))
             }
             Action::Clear { displace } => (Some(displace.clone()), None),
+            Action::Unfold { .. } => (None, Some(run.temp_path(&step.target))),
             _ => (None, None),
         };
         Entry {
@@ -74,7 +79,7 @@ impl Entry {
             seen: step.seen.clone(),
             link: step.record().map(|r| r.to_record()),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs.clone(),
+                Action::Create { mkdirs } | Action::Unfold { dirs: mkdirs, .. } => mkdirs.clone(),
                 _ => Vec::new(),
             },
             rmdirs: match &step.action {
@@ -82,6 +87,10 @@ impl Entry {
                 _ => Vec::new(),
             },
             restores: None,
+            unfold: match &step.action {
+                Action::Unfold { links, .. } => links.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -97,6 +106,7 @@ impl Entry {
             mkdirs: Vec::new(),
             rmdirs: Vec::new(),
             restores: Some(backup.to_path_buf()),
+            unfold: Vec::new(),
         }
     }
 }

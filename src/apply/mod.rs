@@ -57,9 +57,16 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
     }
     let mut state_changed = false;
     let mut unsettled = None;
+    // Folded directory links that could not be unfolded: nothing below them is touched, since
+    // they still lead into the repository.
+    let mut still_folded: Vec<&std::path::Path> = Vec::new();
     for (index, step) in plan.steps.iter().enumerate() {
         if !step.action.changes() {
             state_changed |= record(step, state);
+            continue;
+        }
+        if let Some(link) = still_folded.iter().find(|l| step.target.starts_with(l)) {
+            outcome.failed.push((index, not_unfolded(link)));
             continue;
         }
         let mut effects = Effects::default();
@@ -71,6 +78,9 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
             }
             Err(error) => {
                 state_changed = true;
+                if matches!(step.action, Action::Unfold { .. }) {
+                    still_folded.push(&step.target);
+                }
                 if let Err(e) = settle_failed(step, &run, state, &mut outcome) {
                     unsettled.get_or_insert(e);
                 }
@@ -95,6 +105,15 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
         journal::finish(files)?;
     }
     Ok(outcome)
+}
+
+/// The error for a step below a folded directory link that could not be unfolded.
+fn not_unfolded(link: &std::path::Path) -> Error {
+    Error::failure(format!(
+        "not made: the folded directory link {} above it could not be unfolded",
+        link.display()
+    ))
+    .with_hint("fix what stopped the unfold (said above), then run `dotlink apply` again")
 }
 
 /// Settle a step that failed, as recovery would after a crash: its target goes back to as it
@@ -169,6 +188,15 @@ fn record(step: &Step, state: &mut State) -> bool {
             true
         }
         Action::Remove { .. } => state.links.remove(&step.target).is_some(),
+        // The unfold records every link it made; the folded link is no longer dotlink's.
+        Action::Unfold { links, .. } => {
+            state.links.remove(&step.target);
+            for link in links {
+                state.links.insert(link.target.clone(), link.clone());
+            }
+            true
+        }
+        Action::Unfolded { .. } => false,
         // A declared target left in conflict is not dotlink's link any more.
         Action::Leave | Action::Block if step.declared => {
             state.links.remove(&step.target).is_some()

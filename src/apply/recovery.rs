@@ -51,6 +51,10 @@ pub enum Recovered {
     RemovedTemporaryLink {
         temp: PathBuf,
     },
+    /// The directory an unfold was building was taken apart; the folded link stays.
+    RemovedUnfinishedUnfold {
+        target: PathBuf,
+    },
     /// Moved to its backup, never replaced: put back from the backup.
     PutBack {
         target: PathBuf,
@@ -129,6 +133,9 @@ pub(super) fn settle(
 ) -> Result<bool> {
     if let Some(backup) = &entry.restores {
         return settle_restore(entry, backup, state, actions);
+    }
+    if !entry.unfold.is_empty() {
+        return settle_unfold(entry, state, actions);
     }
     for dir in &entry.mkdirs {
         if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
@@ -211,6 +218,90 @@ fn settle_restore(
         backup: backup.to_path_buf(),
     });
     Ok(false)
+}
+
+/// Settle an unfold: done once the real directory is at the folded link's place with every
+/// link in it. What is left at the temporary name is the old link (swapped out: removed, since
+/// it is exactly what the planner saw and the step replaces it) or the directory being built
+/// (taken apart, when it holds only what the step made there; otherwise left alone).
+fn settle_unfold(entry: &Entry, state: &mut State, actions: &mut Vec<Recovered>) -> Result<bool> {
+    let link = &entry.target;
+    let Some(temp) = &entry.temp else {
+        return Ok(false);
+    };
+    let seen = |found: &Found| entry.seen.as_ref().is_some_and(|s| s.is(found));
+    let at_temp = inspect::look(temp);
+    let directory_in_place = matches!(inspect::look(link), Found::Directory(_));
+    match &at_temp {
+        Found::Nothing => {}
+        found if seen(found) && directory_in_place => {
+            fs::remove_file(temp).map_err(|e| failed("remove", temp, e))?;
+        }
+        Found::Directory(_) if take_apart(entry, temp)? => {
+            actions.push(Recovered::RemovedUnfinishedUnfold {
+                target: link.clone(),
+            });
+        }
+        _ => actions.push(Recovered::LeftAtTemporaryName {
+            target: link.clone(),
+            temp: temp.clone(),
+        }),
+    }
+    let done = directory_in_place
+        && entry
+            .unfold
+            .iter()
+            .all(|r| holds(r, &inspect::look(&r.target)));
+    if done {
+        state.links.remove(link);
+        state.dirs.insert(link.clone());
+        state.dirs.extend(entry.mkdirs.iter().cloned());
+        for record in &entry.unfold {
+            if state.links.get(&record.target) != Some(record) {
+                state.links.insert(record.target.clone(), record.clone());
+                actions.push(Recovered::Recorded {
+                    target: record.target.clone(),
+                });
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Remove the directory an unfold was building at `temp`, if everything in it is what the step
+/// made there (its directories and links); returns whether it did.
+fn take_apart(entry: &Entry, temp: &Path) -> Result<bool> {
+    let place = |path: &Path| entry.target.join(paths::below(path, temp).unwrap_or(path));
+    let mut items = Vec::new();
+    for item in walkdir::WalkDir::new(temp)
+        .min_depth(1)
+        .contents_first(true)
+    {
+        let Ok(item) = item else { return Ok(false) };
+        let planned = place(item.path());
+        let ours = if item.file_type().is_dir() {
+            entry.mkdirs.contains(&planned)
+        } else {
+            entry
+                .unfold
+                .iter()
+                .any(|r| r.target == planned && holds(r, &inspect::look(item.path())))
+        };
+        if !ours {
+            return Ok(false);
+        }
+        items.push((item.path().to_path_buf(), item.file_type().is_dir()));
+    }
+    for (path, is_dir) in items {
+        let removed = if is_dir {
+            fs::remove_dir(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(|e| failed("remove", &path, e))?;
+    }
+    fs::remove_dir(temp).map_err(|e| failed("remove", temp, e))?;
+    Ok(true)
 }
 
 /// A copy across filesystems that did not finish is removed; the original is still whole.

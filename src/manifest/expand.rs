@@ -6,6 +6,7 @@
 //! Directory walks read entry types from the directory listing, so a tree costs one read per
 //! directory rather than one `stat` per file.
 
+use super::package::FoldRoot;
 use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
 use crate::paths;
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use walkdir::WalkDir;
 
 /// One link to make: a source in the repository and the target path it appears at.
@@ -32,6 +34,13 @@ pub struct LinkSpec {
     pub on_conflict: Policy,
     /// Index of the manifest entry this link comes from.
     pub entry: usize,
+    /// One file of a mirrored tree (a recursive entry or a package): a directory link above it
+    /// that leads to its directory in the repository is a folded directory, not a conflict.
+    pub in_tree: bool,
+    /// The package it comes from, as the repository names it.
+    pub package: Option<Rc<str>>,
+    /// For a package with `fold = true`: what the planner needs to link whole directories.
+    pub fold: Option<Rc<FoldRoot>>,
 }
 
 /// What to do about an entry whose source does not exist.
@@ -56,9 +65,12 @@ pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
             entry,
             index,
             sources,
+            home: manifest.home.clone(),
             specs: &mut specs,
         };
-        if entry.is_glob() {
+        if let Some(package) = entry.package {
+            ctx.packages(package)?;
+        } else if entry.is_glob() {
             ctx.glob()?;
         } else {
             ctx.path()?;
@@ -68,16 +80,28 @@ pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
     Ok(specs)
 }
 
-struct EntryExpansion<'a> {
-    manifest: &'a Manifest,
-    entry: &'a Entry,
+/// Expanding one entry: what it needs to know, and the specs so far.
+pub(super) struct EntryExpansion<'a> {
+    pub manifest: &'a Manifest,
+    pub entry: &'a Entry,
     index: usize,
     sources: Sources,
-    specs: &'a mut Vec<LinkSpec>,
+    /// The home directory, where Stow's global ignore file is.
+    pub home: PathBuf,
+    pub specs: &'a mut Vec<LinkSpec>,
 }
 
 impl EntryExpansion<'_> {
-    fn error(&self, message: String, hint: &str) -> Error {
+    /// The entry's source as an absolute path (`.` is the repository itself).
+    pub(super) fn source_path(&self) -> PathBuf {
+        if self.entry.source == "." {
+            self.manifest.repo.clone()
+        } else {
+            self.manifest.repo.join(&self.entry.source)
+        }
+    }
+
+    pub(super) fn error(&self, message: String, hint: &str) -> Error {
         Error::input(format!(
             "{}: {message}",
             position(&self.manifest.path, self.entry.source_at)
@@ -104,13 +128,16 @@ impl EntryExpansion<'_> {
             style: self.entry.style,
             on_conflict: self.entry.on_conflict,
             entry: self.index,
+            in_tree: false,
+            package: None,
+            fold: None,
         });
         Ok(())
     }
 
     /// A plain path: one link, or a mirrored tree when recursive.
     fn path(&mut self) -> Result<()> {
-        let source = self.manifest.repo.join(&self.entry.source);
+        let source = self.source_path();
         let target = if self.entry.into_dir {
             self.entry
                 .target
@@ -170,8 +197,34 @@ impl EntryExpansion<'_> {
         }
     }
 
-    /// A glob: one link per match, inside the target directory.
+    /// A glob: one link per match, inside the target directory, its name after `prefix`.
     fn glob(&mut self) -> Result<()> {
+        let before = self.specs.len();
+        for (source, file_type) in self.glob_matches()? {
+            let mut name = std::ffi::OsString::from(&self.entry.prefix);
+            name.push(source.file_name().unwrap_or_default());
+            let target = self.entry.target.join(name);
+            if file_type.is_symlink() {
+                let resolved = self.resolve_inside(&source)?;
+                self.push(source, target, resolved.is_dir())?;
+            } else if file_type.is_dir() && self.entry.recursive {
+                self.tree(&source, &target)?;
+            } else {
+                self.push(source, target, file_type.is_dir())?;
+            }
+        }
+        if self.specs.len() == before {
+            return Err(self.error(
+                format!("source glob `{}` matches nothing in {}", self.entry.source, self.manifest.repo.display()),
+                "fix the pattern, or remove the entry (ignore patterns are applied before matching)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the entry's source glob matches, by name. A matched directory is one match: its
+    /// contents are not matched again.
+    pub(super) fn glob_matches(&self) -> Result<Vec<(PathBuf, fs::FileType)>> {
         let pattern = self.entry.source.trim_start_matches("./");
         let matcher = GlobBuilder::new(pattern)
             .literal_separator(true)
@@ -194,41 +247,24 @@ impl EntryExpansion<'_> {
         } else {
             components.len() - literal
         };
-        let before = self.specs.len();
-
+        let mut matches = Vec::new();
         // A missing base directory simply matches nothing.
-        let base_exists = base.is_dir();
+        if !base.is_dir() {
+            return Ok(matches);
+        }
         let mut walk = self.walker(&base, depth);
-        while let Some(item) = base_exists.then(|| walk.next()).flatten() {
+        while let Some(item) = walk.next() {
             let item = item.map_err(|e| self.walk_error(e))?;
             let relative = paths::below(item.path(), &self.manifest.repo).unwrap_or(item.path());
             if !matcher.is_match(relative) {
                 continue;
             }
-            let file_type = item.file_type();
-            if file_type.is_dir() {
-                // A matched directory is linked (or mirrored) as a whole: its contents are not
-                // matched again.
+            if item.file_type().is_dir() {
                 walk.skip_current_dir();
             }
-            let target = self.entry.target.join(item.file_name());
-            let source = item.path().to_path_buf();
-            if file_type.is_symlink() {
-                let resolved = self.resolve_inside(&source)?;
-                self.push(source, target, resolved.is_dir())?;
-            } else if file_type.is_dir() && self.entry.recursive {
-                self.tree(&source, &target)?;
-            } else {
-                self.push(source, target, file_type.is_dir())?;
-            }
+            matches.push((item.path().to_path_buf(), item.file_type()));
         }
-        if self.specs.len() == before {
-            return Err(self.error(
-                format!("source glob `{pattern}` matches nothing in {}", self.manifest.repo.display()),
-                "fix the pattern, or remove the entry (ignore patterns are applied before matching)",
-            ));
-        }
-        Ok(())
+        Ok(matches)
     }
 
     /// Mirror the tree at `root` into `target`: one link per file, real directories between.
@@ -240,25 +276,40 @@ impl EntryExpansion<'_> {
                 continue;
             }
             let source = item.path().to_path_buf();
-            if file_type.is_symlink() {
-                self.resolve_inside(&source)?;
-                if self.entry.method == Method::Hardlink {
-                    return Err(self.error(
-                        format!("{} is a symlink; hard links need regular files", source.display()),
-                        "replace the symlink in the repository with the file itself, or use `method = \"symlink\"`",
-                    ));
-                }
-            } else if !file_type.is_file() {
+            let rest = paths::below(&source, root).unwrap_or(&source);
+            let target = target.join(rest);
+            self.file_in_tree(source, file_type, target)?;
+        }
+        Ok(())
+    }
+
+    /// One file of a mirrored tree (not a directory): a link of its own, marked as in a tree.
+    pub(super) fn file_in_tree(
+        &mut self,
+        source: PathBuf,
+        file_type: fs::FileType,
+        target: PathBuf,
+    ) -> Result<()> {
+        if file_type.is_symlink() {
+            self.resolve_inside(&source)?;
+            if self.entry.method == Method::Hardlink {
                 return Err(self.error(
-                    format!(
-                        "{} is not a regular file, directory or symlink",
-                        source.display()
-                    ),
-                    "remove it from the repository or add it to `ignore`",
+                    format!("{} is a symlink; hard links need regular files", source.display()),
+                    "replace the symlink in the repository with the file itself, or use `method = \"symlink\"`",
                 ));
             }
-            let rest = paths::below(&source, root).unwrap_or(&source);
-            self.push(source.clone(), target.join(rest), false)?;
+        } else if !file_type.is_file() {
+            return Err(self.error(
+                format!(
+                    "{} is not a regular file, directory or symlink",
+                    source.display()
+                ),
+                "remove it from the repository or add it to `ignore`",
+            ));
+        }
+        self.push(source, target, false)?;
+        if let Some(spec) = self.specs.last_mut() {
+            spec.in_tree = true;
         }
         Ok(())
     }
@@ -287,7 +338,7 @@ impl EntryExpansion<'_> {
             })
     }
 
-    fn walk_error(&self, e: walkdir::Error) -> Error {
+    pub(super) fn walk_error(&self, e: walkdir::Error) -> Error {
         let path = e.path().map(Path::to_path_buf).unwrap_or_default();
         match e.into_io_error() {
             Some(io) => self.error(
@@ -302,7 +353,7 @@ impl EntryExpansion<'_> {
     }
 
     /// Resolve symlinks in `source` and insist the result is still inside the repository.
-    fn resolve_inside(&self, source: &Path) -> Result<PathBuf> {
+    pub(super) fn resolve_inside(&self, source: &Path) -> Result<PathBuf> {
         let resolved = source.canonicalize().map_err(|e| {
             let why = if e.raw_os_error() == Some(40) {
                 "it is a symlink loop".to_string()

@@ -17,11 +17,13 @@
 mod conditions;
 pub mod edit;
 mod expand;
+mod package;
 mod parse;
 
 pub use conditions::KNOWN_OS;
 pub(crate) use expand::check_targets;
 pub use expand::{LinkSpec, Sources, expand};
+pub use package::{FoldRoot, StowIgnore, adjust_dotfile};
 pub use parse::parse;
 
 use crate::context::Context;
@@ -96,7 +98,17 @@ pub struct Settings {
     pub backup_dir: PathBuf,
 }
 
-/// One `[[link]]` entry, checked, with its defaults filled in.
+/// What a `[[package]]` adds to an entry: each directory its source names is a package whose
+/// contents are mirrored file by file into the target, as GNU Stow does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Package {
+    /// `dot-foo` in the package becomes `.foo` in the target (`stow --dotfiles`).
+    pub dotfiles: bool,
+    /// Link the highest directories only this package uses, as Stow does by default.
+    pub fold: bool,
+}
+
+/// One `[[link]]` or `[[package]]` entry, checked, with its defaults filled in.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The source as written: a path or glob relative to the repository.
@@ -108,6 +120,13 @@ pub struct Entry {
     /// The target was written with a trailing `/`: links go inside it.
     pub into_dir: bool,
     pub recursive: bool,
+    /// Set for a `[[package]]`.
+    pub package: Option<Package>,
+    /// Put before the name of each match of a glob (`prefix = "."`, as dotbot has).
+    pub prefix: String,
+    /// Whether links this entry made are pruned once no longer declared; `None` follows
+    /// `[defaults]`.
+    pub prune: Option<bool>,
     pub method: Method,
     pub style: Style,
     pub on_conflict: Policy,
@@ -133,6 +152,8 @@ pub struct Manifest {
     pub path: PathBuf,
     /// The repository root: the manifest's directory, canonical.
     pub repo: PathBuf,
+    /// The home directory the manifest was read for (Stow's global ignore file is there).
+    pub home: PathBuf,
     pub settings: Settings,
     pub entries: Vec<Entry>,
     /// The profiles active on this machine.

@@ -5,7 +5,9 @@
 //! order, so the first mistake in the file is the one reported.
 
 use super::conditions::{self, Condition, RawProfile, RawWhen};
-use super::{Entry, Location, Manifest, Method, Policy, Settings, Style, locate_offset, position};
+use super::{
+    Entry, Location, Manifest, Method, Package, Policy, Settings, Style, locate_offset, position,
+};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::paths;
@@ -26,6 +28,8 @@ struct RawManifest {
     profiles: BTreeMap<String, Spanned<RawProfile>>,
     #[serde(default)]
     link: Vec<RawLink>,
+    #[serde(default)]
+    package: Vec<RawPackage>,
 }
 
 /// `[defaults]` as written.
@@ -53,6 +57,47 @@ struct RawLink {
     allow_outside_home: Option<bool>,
     ignore: Option<Vec<Spanned<String>>>,
     when: Option<Spanned<RawWhen>>,
+    prefix: Option<Spanned<String>>,
+    prune: Option<bool>,
+}
+
+/// One `[[package]]` table as written: a `[[link]]` without `recursive` (a package is always
+/// mirrored) and `prefix`, with `dotfiles` and `fold`, and a target that defaults to `~`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPackage {
+    source: Spanned<String>,
+    target: Option<Spanned<String>>,
+    dotfiles: Option<bool>,
+    fold: Option<bool>,
+    style: Option<Spanned<Style>>,
+    method: Option<Spanned<Method>>,
+    on_conflict: Option<Policy>,
+    allow_outside_home: Option<bool>,
+    ignore: Option<Vec<Spanned<String>>>,
+    when: Option<Spanned<RawWhen>>,
+    prune: Option<bool>,
+}
+
+impl From<RawPackage> for RawLink {
+    fn from(p: RawPackage) -> RawLink {
+        let span = p.source.span();
+        RawLink {
+            target: p
+                .target
+                .unwrap_or_else(|| Spanned::new(span, "~".to_string())),
+            source: p.source,
+            recursive: Some(true),
+            style: p.style,
+            method: p.method,
+            on_conflict: p.on_conflict,
+            allow_outside_home: p.allow_outside_home,
+            ignore: p.ignore,
+            when: p.when,
+            prefix: None,
+            prune: p.prune,
+        }
+    }
 }
 
 /// What an entry falls back to from `[defaults]`, once `[defaults]` has been checked.
@@ -80,14 +125,25 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
     };
     let (settings, defaults) = checker.defaults(raw.defaults)?;
     let profiles = checker.profiles(raw.profiles)?;
-    let entries = raw
-        .link
+    // Links and packages in the order they are written, so the first mistake is reported first.
+    let mut written: Vec<(RawLink, Option<Package>)> =
+        raw.link.into_iter().map(|link| (link, None)).collect();
+    written.extend(raw.package.into_iter().map(|p| {
+        let package = Package {
+            dotfiles: p.dotfiles.unwrap_or(false),
+            fold: p.fold.unwrap_or(false),
+        };
+        (RawLink::from(p), Some(package))
+    }));
+    written.sort_by_key(|(link, _)| link.source.span().start);
+    let entries = written
         .into_iter()
-        .map(|link| checker.entry(link, &defaults, &profiles))
+        .map(|(link, package)| checker.entry(link, package, &defaults, &profiles))
         .collect::<Result<Vec<_>>>()?;
     Ok(Manifest {
         path: path.to_path_buf(),
         repo: checker.repo,
+        home: ctx.home.clone(),
         settings,
         entries,
         profiles,
@@ -216,6 +272,7 @@ impl Checker<'_> {
     fn entry(
         &self,
         link: RawLink,
+        package: Option<Package>,
         defaults: &EntryDefaults,
         active_profiles: &[String],
     ) -> Result<Entry> {
@@ -224,6 +281,7 @@ impl Checker<'_> {
         let source = self.source(&link.source)?;
         let is_glob = source.contains(['*', '?', '[', '{']);
         let recursive = link.recursive.unwrap_or(false);
+        let prefix = self.prefix(link.prefix.as_ref(), is_glob)?;
         let allow_outside_home = link.allow_outside_home.unwrap_or(false);
         let target = match self.target(&link.target, allow_outside_home, recursive || is_glob) {
             Ok(target) => target,
@@ -240,6 +298,9 @@ impl Checker<'_> {
             target,
             into_dir: link.target.get_ref().ends_with('/') || is_glob,
             recursive,
+            package,
+            prefix,
+            prune: link.prune,
             method,
             style: link
                 .style
@@ -294,10 +355,39 @@ impl Checker<'_> {
         Ok(method)
     }
 
+    /// `prefix`, which only a glob's matches can take (other entries name their target).
+    fn prefix(&self, raw: Option<&Spanned<String>>, is_glob: bool) -> Result<String> {
+        let Some(raw) = raw else {
+            return Ok(String::new());
+        };
+        let prefix = raw.get_ref();
+        if !is_glob {
+            return Err(self.fail(
+                raw.span(),
+                "`prefix` applies only to an entry whose source is a glob".into(),
+                "write the prefixed name in `target` instead, such as target = \"~/.vimrc\"",
+            ));
+        }
+        if prefix.contains('/') || prefix.contains('\0') {
+            return Err(self.fail(
+                raw.span(),
+                format!("`prefix` {prefix:?} contains a `/`; it is put before each name"),
+                "use a prefix such as \".\"; to link into a subdirectory, end `target` with it",
+            ));
+        }
+        Ok(prefix.clone())
+    }
+
     /// The entry's source without a trailing `/`; it must name something inside the repository.
+    /// `.` is the repository itself.
     fn source(&self, raw: &Spanned<String>) -> Result<String> {
-        let source = raw.get_ref().trim_end_matches('/').to_string();
-        if source.is_empty() || source == "." {
+        let trimmed = raw.get_ref().trim_end_matches('/');
+        let source = if trimmed.is_empty() && !raw.get_ref().is_empty() {
+            "/".to_string()
+        } else {
+            trimmed.trim_start_matches("./").to_string()
+        };
+        if source.is_empty() {
             return Err(self.fail(
                 raw.span(),
                 "`source` is empty: it must name a file, directory or glob in the repository"

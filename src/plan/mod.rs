@@ -18,6 +18,7 @@
 
 pub(crate) mod adopt;
 mod declared;
+mod folds;
 mod hardlinks;
 pub(crate) mod inspect;
 mod model;
@@ -42,13 +43,15 @@ use std::path::Path;
 /// consumed as they are planned, so a large tree is never held twice.
 pub(crate) fn plan(
     manifest: &Manifest,
-    mut specs: Vec<LinkSpec>,
+    specs: Vec<LinkSpec>,
     state: &State,
     options: &Options,
     ctx: &Context,
 ) -> Result<Plan> {
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
-    places::settle_targets(manifest, &mut specs, &mut dirs, ctx)?;
+    let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
+    let mut folds = folds::Folds::default();
+    places::settle_targets(manifest, &mut specs, &mut dirs, ctx, &mut folds)?;
     let prune = options.prune && manifest.settings.prune;
     let fate = if prune {
         OrphanFate::Pruned
@@ -59,10 +62,11 @@ pub(crate) fn plan(
     // A record is compared by where its target really is: one spelled through another name
     // of the same place is the declared target's, and only its key is out of date.
     let mut respelled = Vec::new();
+    // A recorded directory link that is now a folded directory is unfolded, not pruned.
     let undeclared: Vec<&Record> = state
         .links
         .values()
-        .filter(|r| !declared.contains(r.target.as_path()))
+        .filter(|r| !declared.contains(r.target.as_path()) && !folds.is_fold(&r.target))
         .filter(|r| {
             let (real, _) = places::identity(&mut dirs, &r.target);
             let same_place = declared.contains(&*real);
@@ -88,11 +92,21 @@ pub(crate) fn plan(
             resume: options.resume_backup_set.as_deref(),
         }),
     });
+    for link in folds.links() {
+        planner.dirs.assume_removed(link);
+    }
     let mut steps = Vec::with_capacity(specs.len() + found.steps.len());
     for spec in specs {
         // Owned until the end of this iteration: its paths are freed as soon as it is planned.
-        steps.push(planner.declared(manifest, &spec, options.on_conflict)?);
+        let mut step = planner.declared(manifest, &spec, options.on_conflict)?;
+        if let Some(link) = folds.link_above(&spec.target) {
+            step = folds::as_folded(step, link);
+        }
+        step.package = spec.package;
+        steps.push(step);
     }
+    let unfolds = folds.unfold_steps(&steps, &manifest.repo);
+    steps.extend(unfolds);
     let orphans::Orphans {
         steps: mut orphan_steps,
         forget,
@@ -153,8 +167,14 @@ fn order(steps: &mut [Step]) {
     });
     let mut made = PathSet::default();
     for step in steps {
-        if let Action::Create { mkdirs } = &mut step.action {
-            mkdirs.retain(|dir| made.insert(dir.clone()));
+        match &mut step.action {
+            Action::Create { mkdirs } => mkdirs.retain(|dir| made.insert(dir.clone())),
+            // An unfold makes its directory, and those inside it, before anything below.
+            Action::Unfold { dirs, .. } => {
+                made.insert(step.target.clone());
+                made.extend(dirs.iter().cloned());
+            }
+            _ => {}
         }
     }
 }

@@ -4,9 +4,10 @@
 
 use crate::manifest::{Method, Policy, Style};
 use crate::paths;
-use crate::state::{RecordRef, StateFileProblem};
+use crate::state::{Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::SystemTime;
 
 /// How a run was asked to behave, beyond the manifest.
@@ -54,10 +55,13 @@ pub enum LinkState {
     Diverged,
     /// An entry whose `when` condition does not hold on this machine.
     Skipped,
+    /// Reached through a directory link into the repository, as GNU Stow folds directories;
+    /// `apply` unfolds it into a real directory of links.
+    Folded,
 }
 
 impl LinkState {
-    pub const ALL: [LinkState; 8] = [
+    pub const ALL: [LinkState; 9] = [
         LinkState::Ok,
         LinkState::Missing,
         LinkState::Wrong,
@@ -66,6 +70,7 @@ impl LinkState {
         LinkState::Orphan,
         LinkState::Diverged,
         LinkState::Skipped,
+        LinkState::Folded,
     ];
 
     pub fn word(self) -> &'static str {
@@ -78,6 +83,7 @@ impl LinkState {
             LinkState::Orphan => "orphan",
             LinkState::Diverged => "diverged",
             LinkState::Skipped => "skipped",
+            LinkState::Folded => "folded",
         }
     }
 }
@@ -192,6 +198,13 @@ pub enum Reason {
     Orphan { source_gone: bool, fate: OrphanFate },
     /// An entry whose `when` does not hold here; `why` is the condition that failed.
     NotOnThisMachine { why: String },
+    /// Reached through `link`, a folded directory link, which `apply` unfolds.
+    Folded {
+        #[serde(with = "paths::serde_path")]
+        link: PathBuf,
+    },
+    /// A folded directory link that `apply` unfolds into this many links.
+    FoldedLink { links: usize },
 }
 
 /// What becomes of an orphan.
@@ -262,6 +275,18 @@ pub enum Action {
     /// Move away (`backup`) or remove (`overwrite`) a file that stands where a directory of
     /// later links must be; the links below it follow as `Create` steps.
     Clear { displace: Displace },
+    /// Replace a folded directory link with a real directory holding `links` (and the
+    /// directories `dirs` between, top first), built beside it and swapped in at once.
+    Unfold {
+        #[serde(with = "paths::serde_path::vec")]
+        dirs: Vec<PathBuf>,
+        links: Vec<Record>,
+    },
+    /// Made by the `Unfold` of the folded directory link `by`.
+    Unfolded {
+        #[serde(with = "paths::serde_path")]
+        by: PathBuf,
+    },
     /// Leave the target as it is (a conflict under `skip`, an orphan with pruning off).
     Leave,
     /// A conflict that stops the whole run under `fail`, or that no policy can resolve.
@@ -277,6 +302,7 @@ impl Action {
                 | Action::Replace { .. }
                 | Action::Remove { .. }
                 | Action::Clear { .. }
+                | Action::Unfold { .. }
         )
     }
 
@@ -364,6 +390,9 @@ pub struct Step {
     pub link_count: Option<u64>,
     /// What is at the target now, for a step that replaces or removes it.
     pub seen: Option<Seen>,
+    /// The package the target comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<Rc<str>>,
 }
 
 impl Step {
@@ -391,6 +420,7 @@ impl Step {
             link: None,
             link_count: None,
             seen: None,
+            package: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! own directories (the state directory, with its journal and lock, and the backup
 //! directory), and those may not resolve into the repository.
 
+use super::folds::Folds;
 use super::inspect::{Dir, Dirs};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -26,12 +27,14 @@ struct OwnDir {
     hint: &'static str,
 }
 
-/// Resolve every target to its identity, and check it may be written.
+/// Resolve every target to its identity, and check it may be written. Targets reached through
+/// a folded directory link are noted in `folds`.
 pub(super) fn settle_targets(
     manifest: &Manifest,
     specs: &mut [LinkSpec],
     dirs: &mut Dirs,
     ctx: &Context,
+    folds: &mut Folds,
 ) -> Result<()> {
     let own = own_dirs(
         &manifest.repo,
@@ -42,7 +45,7 @@ pub(super) fn settle_targets(
     let real_home = dirs.real_home(&ctx.home);
     let mut respelled = false;
     for spec in specs.iter_mut() {
-        if let Some(real) = settle_target(manifest, spec, dirs, &own, &real_home, ctx)? {
+        if let Some(real) = settle_target(manifest, spec, dirs, &own, &real_home, ctx, folds)? {
             spec.target = real;
             respelled = true;
         }
@@ -120,13 +123,16 @@ fn settle_target(
     own: &[OwnDir],
     real_home: &Path,
     ctx: &Context,
+    folds: &mut Folds,
 ) -> Result<Option<PathBuf>> {
     let entry = &manifest.entries[spec.entry];
     let at = || position(&manifest.path, entry.target_at);
     let (real, via) = identity(dirs, &spec.target);
     // Below a link into the repository (or a link this run replaces) the target keeps its
-    // spelling: the planner reports it in the user's words, and never writes there.
+    // spelling: the planner reports it in the user's words, and never writes there unless
+    // the link is a folded directory, unfolded first.
     if within(&real, &manifest.repo) {
+        folds.consider(spec, &real, via.as_deref(), real_home);
         return Ok(None);
     }
     if !within(&real, real_home) && !entry.allow_outside_home {

@@ -124,6 +124,7 @@ impl<'a> Printer<'a> {
             (Action::Clear { .. }, _) => "!".yellow().bold(),
             (Action::Replace { .. }, _) => "~".yellow().bold(),
             (Action::Remove { .. }, _) => "-".red().bold(),
+            (Action::Unfold { .. } | Action::Unfolded { .. }, _) => "~".yellow().bold(),
             (Action::Leave, LinkState::Conflict) => "!".yellow().bold(),
             (Action::Leave, _) => "·".dimmed(),
             (Action::Block, _) => "!".red().bold(),
@@ -139,9 +140,10 @@ impl<'a> Printer<'a> {
             "→"
         };
         let mut line = format!(
-            "{target}{} {arrow} {}",
+            "{target}{} {arrow} {}{}",
             " ".repeat(pad),
-            self.source(&step.source)
+            self.source(&step.source),
+            package(step)
         );
         let detail = self.detail(step);
         if !detail.is_empty() {
@@ -174,8 +176,12 @@ impl<'a> Printer<'a> {
         format!("conflict: {reason} ({resolution})")
     }
 
-    fn counts(&self) -> (usize, usize, usize, usize, usize) {
+    fn counts(&self) -> (usize, usize, usize, usize, usize, usize) {
         let steps = &self.plan.steps;
+        let unfold = steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Unfold { .. }))
+            .count();
         let create = steps
             .iter()
             .filter(|s| matches!(s.action, Action::Create { .. }))
@@ -192,12 +198,18 @@ impl<'a> Printer<'a> {
             .count();
         let conflicts = self.plan.count(LinkState::Conflict);
         let ok = self.plan.count(LinkState::Ok);
-        (create, relink, prune, conflicts, ok)
+        (create, relink, prune, conflicts, ok, unfold)
     }
 
     fn plan_summary(&self) -> String {
-        let (create, relink, prune, conflicts, ok) = self.counts();
+        let (create, relink, prune, conflicts, ok, unfold) = self.counts();
         let mut parts = Vec::new();
+        push_count(
+            &mut parts,
+            unfold,
+            "folded directory to unfold",
+            "folded directories to unfold",
+        );
         push_count(&mut parts, create, "to create", "to create");
         push_count(&mut parts, relink, "to relink", "to relink");
         let remove = if self.unlinking {
@@ -263,7 +275,9 @@ impl<'a> Printer<'a> {
             )
         });
         let pruned = done(&|s| matches!(s.action, Action::Remove { .. }));
+        let unfolded = done(&|s| matches!(s.action, Action::Unfold { .. }));
         let mut parts = Vec::new();
+        push_count(&mut parts, unfolded, "unfolded", "unfolded");
         push_count(&mut parts, created, "created", "created");
         push_count(&mut parts, relinked, "relinked", "relinked");
         let removed = if self.unlinking { "removed" } else { "pruned" };
@@ -307,10 +321,11 @@ impl<'a> Printer<'a> {
             let target = self.target(&step.target);
             let pad = width.saturating_sub(target.chars().count());
             let mut line = format!(
-                "{} {target}{}  {}",
+                "{} {target}{}  {}{}",
                 state_colour(step.state, &word),
                 " ".repeat(pad),
-                self.source(&step.source)
+                self.source(&step.source),
+                package(step)
             );
             let detail = self.status_detail(step);
             if !detail.is_empty() {
@@ -373,10 +388,22 @@ pub fn print_recovery(recovery: &Recovery, home: &Path) {
 fn state_colour(state: LinkState, text: &str) -> ColoredString {
     match state {
         LinkState::Ok => text.green(),
-        LinkState::Missing | LinkState::Wrong | LinkState::Diverged => text.yellow(),
+        LinkState::Missing | LinkState::Wrong | LinkState::Diverged | LinkState::Folded => {
+            text.yellow()
+        }
         LinkState::Conflict | LinkState::Dangling => text.red(),
         LinkState::Orphan => text.cyan(),
         LinkState::Skipped => text.dimmed(),
+    }
+}
+
+/// ` [nvim]`: the package a line comes from, when it comes from one.
+fn package(step: &Step) -> String {
+    match &step.package {
+        Some(name) => format!(" [{}]", paths::escape_text(name))
+            .dimmed()
+            .to_string(),
+        None => String::new(),
     }
 }
 

@@ -31,6 +31,9 @@ pub struct StatusEntry {
     pub method: Method,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_count: Option<u64>,
+    /// The package the target comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
 }
 
 pub fn status(plan: &Plan) -> StatusJson {
@@ -46,6 +49,7 @@ pub fn status(plan: &Plan) -> StatusJson {
             detail: text::reason(step, plan),
             method: step.method,
             link_count: step.link_count,
+            package: step.package.as_deref().map(str::to_string),
         })
         .collect();
     entries.sort_by(|a, b| a.target.cmp(&b.target));
@@ -93,6 +97,9 @@ pub struct ActionJson {
     /// Directories created first, top first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mkdirs: Vec<String>,
+    /// The package the target comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
 }
 
 /// The kind of action a step is, in `plan --json`'s words.
@@ -112,6 +119,7 @@ pub fn action_kind(step: &Step) -> &'static str {
         | Action::Clear { .. } => "overwrite",
         Action::Replace { .. } => "relink",
         Action::Remove { .. } => "prune",
+        Action::Unfold { .. } | Action::Unfolded { .. } => "unfold",
         Action::Leave => "skip",
         Action::Block => "block",
     }
@@ -138,9 +146,12 @@ pub fn plan(plan: &Plan) -> PlanJson {
                 .map(|l| text(&l.contents)),
             backup: step.action.backup().map(|to| text(to)),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs.iter().map(|d| text(d)).collect(),
+                Action::Create { mkdirs } | Action::Unfold { dirs: mkdirs, .. } => {
+                    mkdirs.iter().map(|d| text(d)).collect()
+                }
                 _ => Vec::new(),
             },
+            package: step.package.as_deref().map(str::to_string),
         })
         .collect();
     let mut summary: BTreeMap<&'static str, usize> = [
@@ -149,6 +160,7 @@ pub fn plan(plan: &Plan) -> PlanJson {
         "backup",
         "overwrite",
         "prune",
+        "unfold",
         "skip",
         "block",
         "none",

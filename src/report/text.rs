@@ -90,6 +90,20 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
         ),
         Reason::Orphan { source_gone, fate } => orphan(step, *source_gone, *fate),
         Reason::NotOnThisMachine { why } => (None, format!("not on this machine: {why}")),
+        Reason::Folded { link } => (
+            Some("unfold"),
+            format!(
+                "below {}, a folded directory link, as GNU Stow makes",
+                show(link)
+            ),
+        ),
+        Reason::FoldedLink { links } => (
+            Some("unfold"),
+            format!(
+                "a folded directory link, as GNU Stow makes; becomes a directory of {links} link{}",
+                if *links == 1 { "" } else { "s" }
+            ),
+        ),
     };
     if let Some(count) = step.link_count {
         why.push_str(&format!(" (link count {count})"));
@@ -235,6 +249,10 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
         Recovered::RemovedTemporaryLink { temp } => {
             format!("removed the leftover temporary link {}", show(temp))
         }
+        Recovered::RemovedUnfinishedUnfold { target } => format!(
+            "removed the unfinished unfold of {} (it is still the folded directory link)",
+            show(target)
+        ),
         Recovered::PutBack { target } => format!(
             "put {} back from its backup (the run stopped before linking it)",
             show(target)
