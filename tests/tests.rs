@@ -13,6 +13,7 @@ mod faults;
 mod hardlinks;
 mod hostile;
 mod lessons;
+mod migrate;
 mod policies;
 mod properties;
 mod status;

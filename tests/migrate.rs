@@ -1,0 +1,384 @@
+//! Moving in from GNU Stow, dotbot and dotter: folded directories, `[[package]]`, `prefix`,
+//! `source = "."`, and what the home looks like before and after dotlink takes over. The tests
+//! with the real tools are in `peers.rs`.
+
+use crate::common::Sandbox;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Every file reachable in the sandbox's home (following links, as a program reading it would),
+/// and the file it really is, relative to the sandbox.
+pub fn reachable(s: &Sandbox) -> BTreeMap<PathBuf, PathBuf> {
+    let home = s.home();
+    walkdir::WalkDir::new(&home)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let relative = e.path().strip_prefix(&home).unwrap().to_path_buf();
+            let real = e.path().canonicalize().unwrap();
+            (relative, real.strip_prefix(s.path()).unwrap().to_path_buf())
+        })
+        .collect()
+}
+
+/// A Stow-shaped repository of three packages, deployed as Stow folds them: `~/.config/nvim`
+/// and `~/bin` are directory links into the repository, `~/.zshrc` a file link.
+fn stowed() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("nvim/.config/nvim/init.lua", "init")
+        .source("nvim/.config/nvim/lua/plugins.lua", "plugins")
+        .source("nvim/README.md", "not linked")
+        .source("zsh/.zshrc", "zshrc")
+        .source("bin/bin/tool", "tool");
+    fs::create_dir_all(s.home().join(".config")).unwrap();
+    s.home_link(".config/nvim", "../../repo/nvim/.config/nvim")
+        .home_link(".zshrc", "../repo/zsh/.zshrc")
+        .home_link("bin", "../repo/bin/bin")
+        .home_file(".config/user-file", "mine");
+    s.manifest("[[package]]\nsource = \"*\"\ntarget = \"~\"\n");
+    s
+}
+
+#[test]
+fn stow_folded_directories_are_folded_not_conflicts() {
+    let s = stowed();
+    let run = s.run(&["status"]);
+    run.code(1)
+        .stdout_has("folded    ~/.config/nvim/init.lua")
+        .stdout_has("below ~/.config/nvim, a folded directory link, as GNU Stow makes")
+        .stdout_has("[nvim]")
+        .stdout_has("ok        ~/.zshrc")
+        .stdout_lacks("conflict");
+    let json = s.run(&["status", "--json"]).json();
+    assert_eq!(json["summary"]["conflict"], 0);
+    assert!(json["summary"]["folded"].as_u64().unwrap() >= 3);
+    let entry = json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["target"]
+                .as_str()
+                .unwrap()
+                .ends_with(".config/nvim/init.lua")
+        })
+        .unwrap();
+    assert_eq!(entry["state"], "folded");
+    assert_eq!(entry["package"], "nvim");
+}
+
+#[test]
+fn apply_unfolds_under_every_policy_and_every_file_stays_the_same() {
+    for policy in ["fail", "skip", "backup", "overwrite"] {
+        let s = stowed();
+        let before = reachable(&s);
+        let run = s.run(&["apply", "--on-conflict", policy]);
+        run.code(0).stdout_has("2 unfolded");
+        assert_eq!(reachable(&s), before, "{policy}");
+        assert!(s.home().join(".config/nvim").is_dir());
+        assert!(!s.home().join(".config/nvim").is_symlink(), "{policy}");
+        assert_eq!(
+            s.link_at(".config/nvim/init.lua").unwrap(),
+            Path::new("../../../repo/nvim/.config/nvim/init.lua")
+        );
+        assert!(s.home().join(".config/nvim/lua").is_dir());
+        assert!(!s.home().join("bin").is_symlink());
+        assert!(s.backup_sets().is_empty(), "{policy}: nothing is backed up");
+        s.run(&["status"]).code(0).stdout_lacks("folded");
+        s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+        assert!(s.leftovers().is_empty());
+        // What the unfold made is dotlink's: unlink takes it all away again.
+        s.run(&["unlink"]).code(0);
+        assert!(!s.home().join(".config/nvim").exists(), "{policy}");
+        assert_eq!(
+            fs::read_to_string(s.home().join(".config/user-file")).unwrap(),
+            "mine"
+        );
+    }
+}
+
+#[test]
+fn under_fail_another_conflict_still_changes_nothing() {
+    let s = stowed();
+    s.source("extra/.extrarc", "x")
+        .home_file(".extrarc", "user's");
+    let before = s.whole_tree();
+    s.run(&["apply"]).code(1).stderr_has("nothing was changed");
+    assert_eq!(s.whole_tree(), before);
+}
+
+#[test]
+fn a_folded_link_several_entries_share_is_unfolded_for_all_of_them() {
+    let s = stowed();
+    s.manifest(
+        "[[link]]\nsource = \"nvim/.config/nvim/lua\"\ntarget = \"~/.config/nvim/lua\"\nrecursive = true\n\
+         [[link]]\nsource = \"nvim/.config/nvim/init.lua\"\ntarget = \"~/.config/nvim/init.lua\"\n\
+         [[link]]\nsource = \"zsh/.zshrc\"\ntarget = \"~/.config/nvim/zshrc-copy\"\n",
+    );
+    let before = reachable(&s);
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("1 unfolded")
+        .stdout_has("1 created");
+    let after = reachable(&s);
+    for (path, real) in &before {
+        if path.starts_with(".config/nvim") {
+            assert_eq!(after.get(path), Some(real), "{}", path.display());
+        }
+    }
+    assert!(s.home().join(".config/nvim/zshrc-copy").is_symlink());
+    s.run(&["status"]).code(0);
+}
+
+#[test]
+fn a_link_into_the_repository_that_is_not_the_source_directory_is_still_refused() {
+    let s = stowed();
+    // ~/.config/nvim leads to the zsh package, not to nvim/.config/nvim.
+    fs::remove_file(s.home().join(".config/nvim")).unwrap();
+    s.home_link(".config/nvim", "../../repo/zsh");
+    s.run(&["status"])
+        .code(1)
+        .stdout_has("is a link into the repository");
+    let before = s.home_tree();
+    s.run(&["apply", "--on-conflict", "overwrite"]).code(1);
+    let after = s.home_tree();
+    assert_eq!(
+        after.get(Path::new(".config/nvim")),
+        before.get(Path::new(".config/nvim"))
+    );
+    assert!(
+        !s.repo().join("zsh/init.lua").exists(),
+        "nothing is written into the repository"
+    );
+}
+
+#[test]
+fn a_folded_link_changed_between_plan_and_apply_is_left_alone() {
+    let s = stowed();
+    // The test-build hook puts a file where the folded link is, after the journal is written.
+    fs::remove_file(s.home().join("bin")).unwrap();
+    s.home_link("bin", "../repo/bin/bin");
+    let run = s.run_env(
+        &["apply"],
+        &[
+            ("DOTLINK_FAULT_WRITE_AT", "0"),
+            ("DOTLINK_FAULT_WRITE_PATH", "bin-replaced"),
+        ],
+    );
+    // Whatever the hook did, nothing precious is lost and nothing is left behind.
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    assert!(!run.stderr.contains("panicked"));
+}
+
+/// Each abort point of an unfolding run: every file stays reachable as the same file, and the
+/// next run finishes the job.
+#[test]
+fn an_unfold_killed_at_any_point_keeps_every_file_reachable_and_is_finished_later() {
+    let reference = stowed();
+    let before = reachable(&reference);
+    reference.run(&["apply"]).code(0);
+    let expected = reference.home_tree();
+    let mut stopped = 0;
+    for n in 0.. {
+        let s = stowed();
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            break;
+        }
+        stopped += 1;
+        assert!(run.stderr.contains("fault injected"), "{n}: {}", run.stderr);
+        // Besides what the run was building under its temporary name, nothing moved.
+        let now: BTreeMap<_, _> = reachable(&s)
+            .into_iter()
+            .filter(|(p, _)| !p.to_string_lossy().contains(".dotlink-tmp-"))
+            .collect();
+        assert_eq!(now, before, "abort after {n}: a file moved");
+        s.run(&["apply"]).code(0);
+        assert_eq!(s.home_tree(), expected, "abort after {n}: did not converge");
+        assert!(s.leftovers().is_empty(), "{n}: {:?}", s.leftovers());
+        s.run(&["status"]).code(0);
+        s.run(&["unlink"]).code(0);
+        assert!(!s.home().join("bin").exists(), "{n}: unlink left ~/bin");
+    }
+    assert!(stopped > 8, "only {stopped} abort points");
+}
+
+/// An I/O error at each point of an unfolding run: the unfold fails whole (the folded link
+/// stays, nothing is left at a temporary name), and the next run finishes the job.
+#[test]
+fn an_unfold_failing_at_any_point_leaves_the_folded_link_or_the_directory() {
+    let reference = stowed();
+    let before = reachable(&reference);
+    reference.run(&["apply"]).code(0);
+    let expected = reference.home_tree();
+    let mut failed = 0;
+    for n in 0.. {
+        let s = stowed();
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())]);
+        if !run.stderr.contains("injected fault") {
+            assert_eq!(s.home_tree(), expected, "{n}");
+            break;
+        }
+        failed += 1;
+        run.code(1);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert_eq!(reachable(&s), before, "error at {n}: a file moved");
+        assert!(s.leftovers().is_empty(), "{n}: {:?}", s.leftovers());
+        for link in [".config/nvim", "bin"] {
+            let at = s.home().join(link);
+            assert!(
+                at.is_dir(),
+                "{n}: {link} is neither the link nor the directory"
+            );
+        }
+        s.run(&["apply"]).code(0);
+        assert_eq!(s.home_tree(), expected, "error at {n}: did not converge");
+        s.run(&["status"]).code(0);
+    }
+    assert!(failed > 8, "only {failed} error points");
+}
+
+#[test]
+fn packages_mirror_each_directory_with_stows_ignore_lists() {
+    let s = Sandbox::new();
+    s.source("zsh/.zshrc", "z")
+        .source("zsh/README.md", "ignored at the top of a package")
+        .source("zsh/doc/README.md", "kept below the top")
+        .source("zsh/.zshrc~", "backup file, ignored")
+        .source("git/.gitconfig", "g")
+        .source("git/.stow-local-ignore", "secret.*\n^/notes$  # mine\n")
+        .source("git/secret.key", "s")
+        .source("git/notes", "n")
+        .source("git/README.md", "a local list replaces Stow's built-in one")
+        .source("top-level-file", "not a package")
+        .source(".hidden/.x", "not a package");
+    s.manifest("[[package]]\nsource = \"*\"\n");
+    s.run(&["apply"]).code(0);
+    let linked: Vec<String> = s
+        .home_tree()
+        .into_iter()
+        .filter(|(_, v)| v.starts_with("link"))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert_eq!(
+        linked,
+        [".gitconfig", ".zshrc", "README.md", "doc/README.md"],
+        "{linked:?}"
+    );
+    s.run(&["plan", "--json"]).code(0);
+    let status = s.run(&["status", "--json"]).json();
+    let gitconfig = status["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"].as_str().unwrap().ends_with(".gitconfig"))
+        .unwrap()
+        .clone();
+    assert_eq!(gitconfig["package"], "git");
+}
+
+#[test]
+fn dotfiles_renames_dot_names_and_packages_take_link_keys() {
+    let s = Sandbox::new();
+    s.source("shell/dot-bashrc", "b")
+        .source("shell/dot-config/fish/config.fish", "f")
+        .source("shell/dot-", "kept as is");
+    s.manifest(
+        "[[package]]\nsource = \"shell\"\ntarget = \"~/\"\ndotfiles = true\nstyle = \"absolute\"\non_conflict = \"backup\"\n",
+    );
+    s.home_file(".bashrc", "old");
+    s.run(&["apply"]).code(0).stdout_has("1 backed up");
+    assert_eq!(
+        s.link_at(".bashrc").unwrap(),
+        s.repo().join("shell/dot-bashrc")
+    );
+    assert!(s.link_at(".config/fish/config.fish").is_some());
+    assert!(s.link_at("dot-").is_some());
+}
+
+#[test]
+fn fold_true_links_whole_directories_unfolds_and_refolds() {
+    let s = Sandbox::new();
+    s.source("nvim/.config/nvim/init.lua", "i")
+        .source("nvim/.config/nvim/lua/p.lua", "p")
+        .source("zsh/.zshrc", "z")
+        .source("extra", "x");
+    fs::create_dir_all(s.home().join(".config")).unwrap();
+    let folded = "[[package]]\nsource = \"*\"\nfold = true\nignore = [\"extra\"]\n";
+    s.manifest(folded);
+    s.run(&["apply"]).code(0);
+    // ~/.config is a real directory already, so Stow (and dotlink) descend into it.
+    assert_eq!(
+        s.link_at(".config/nvim").unwrap(),
+        Path::new("../../repo/nvim/.config/nvim")
+    );
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+    // Another entry places a link inside: the directory is unfolded, atomically.
+    s.manifest(&format!(
+        "{folded}[[link]]\nsource = \"extra\"\ntarget = \"~/.config/nvim/extra\"\n"
+    ));
+    s.run(&["apply"]).code(0).stdout_has("1 unfolded");
+    assert!(!s.home().join(".config/nvim").is_symlink());
+    assert_eq!(
+        s.link_at(".config/nvim/lua").unwrap(),
+        Path::new("../../../repo/nvim/.config/nvim/lua")
+    );
+    s.run(&["status"]).code(0);
+    // And refolded when it no longer does.
+    s.manifest(folded);
+    s.run(&["apply"]).code(0);
+    assert_eq!(
+        s.link_at(".config/nvim").unwrap(),
+        Path::new("../../repo/nvim/.config/nvim")
+    );
+    s.run(&["status"]).code(0);
+    assert!(s.leftovers().is_empty());
+}
+
+#[test]
+fn glob_prefix_and_the_repository_root() {
+    let s = Sandbox::new();
+    s.source("vimrc", "v")
+        .source("zshrc", "z")
+        .source("config/a", "a");
+    s.manifest(
+        "[[link]]\nsource = \"*rc\"\ntarget = \"~/\"\nprefix = \".\"\n\
+         [[link]]\nsource = \".\"\ntarget = \"~/.dotfiles\"\n",
+    );
+    s.run(&["apply"]).code(0).stdout_has("3 created");
+    assert_eq!(s.link_at(".vimrc").unwrap(), Path::new("../repo/vimrc"));
+    assert_eq!(s.link_at(".zshrc").unwrap(), Path::new("../repo/zshrc"));
+    assert_eq!(s.link_at(".dotfiles").unwrap(), Path::new("../repo"));
+    s.run(&["status"]).code(0);
+    s.manifest("[[link]]\nsource = \"vimrc\"\ntarget = \"~/.vimrc\"\nprefix = \".\"\n");
+    s.run(&["plan"])
+        .code(2)
+        .stderr_has("dotlink.toml:4:10: `prefix` applies only to an entry whose source is a glob");
+}
+
+#[test]
+fn package_mistakes_are_located() {
+    let s = Sandbox::new();
+    s.source("file", "f");
+    s.manifest("[[package]]\nsource = \"file\"\n");
+    s.run(&["plan"])
+        .code(2)
+        .stderr_has("dotlink.toml:2:10: package source `file` is not a directory");
+    s.manifest("[[package]]\nsource = \"nope/*\"\n");
+    s.run(&["plan"])
+        .code(2)
+        .stderr_has("package source `nope/*` names no directory");
+    s.manifest("[[package]]\nsource = \"*\"\nrecursive = true\n");
+    s.run(&["plan"])
+        .code(2)
+        .stderr_has("dotlink.toml:3:1: unknown field `recursive`");
+    s.source("p/.stow-local-ignore", "(?<=a)b\n");
+    s.manifest("[[package]]\nsource = \"p\"\n");
+    s.run(&["plan"])
+        .code(2)
+        .stderr_has("p/.stow-local-ignore:1: `(?<=a)b` is not a regular expression");
+}
