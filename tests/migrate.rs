@@ -382,3 +382,98 @@ fn package_mistakes_are_located() {
         .code(2)
         .stderr_has("p/.stow-local-ignore:1: `(?<=a)b` is not a regular expression");
 }
+
+/// A home with dead links left by another tool: two into the repository (one in a directory of
+/// a declared target, one at the top), and ones that must stay.
+fn dead_links_left_behind() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("a", "a");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\n");
+    s.home_link(".config/old", "../../repo/gone")
+        .home_link(".old", "../repo/gone")
+        .home_link(".alive", "../repo/a")
+        .home_link(".elsewhere", "/nowhere/at/all")
+        .home_link("deep/down/old", "../../../repo/gone");
+    s.source("dir/x", "x");
+    s.home_link(".dirlink", "../repo/dir");
+    s
+}
+
+#[test]
+fn clean_removes_dead_links_into_the_repository_and_nothing_else() {
+    let s = dead_links_left_behind();
+    s.run(&["apply"]).code(0);
+    s.run(&["status"])
+        .code(0)
+        .stderr_has("2 dead links into the repository that dotlink did not make")
+        .stderr_has("`dotlink clean` removes them");
+    assert_eq!(s.run(&["status", "--json"]).json()["dead_links"], 2);
+    let before = s.whole_tree();
+    s.run(&["clean", "--dry-run"])
+        .code(0)
+        .stdout_has("- ~/.config/old → gone")
+        .stdout_has("- ~/.old")
+        .stdout_has("Dry run");
+    assert_eq!(s.whole_tree(), before, "a dry run changes nothing");
+    s.run(&["clean"]).code(0).stdout_has("Cleaned: 2 removed.");
+    for gone in [".config/old", ".old"] {
+        assert!(s.home().join(gone).symlink_metadata().is_err(), "{gone}");
+    }
+    for kept in [
+        ".alive",
+        ".elsewhere",
+        "deep/down/old",
+        ".dirlink",
+        ".config/a",
+    ] {
+        assert!(s.home().join(kept).is_symlink(), "{kept}");
+    }
+    s.run(&["status"]).code(0).stderr_lacks("dead link");
+    s.run(&["clean"])
+        .code(0)
+        .stdout_has("Nothing to do: no dead links into the repository.");
+}
+
+#[test]
+fn clean_never_removes_a_link_dotlink_recorded() {
+    let s = dead_links_left_behind();
+    s.source("b", "b");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    s.run(&["apply"]).code(0);
+    // The source of a recorded link goes away: the link is dotlink's, so `clean` leaves it
+    // (status calls it dangling; apply or unlink deal with it).
+    fs::remove_file(s.repo().join("b")).unwrap();
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\n");
+    s.run(&["clean"]).code(0).stdout_lacks(".b ");
+    assert!(s.home().join(".b").is_symlink());
+}
+
+#[test]
+fn clean_killed_or_failing_at_any_point_removes_each_dead_link_or_leaves_it() {
+    for variable in ["DOTLINK_FAULT_AFTER", "DOTLINK_FAULT_ERROR_AT"] {
+        let mut interrupted = 0;
+        for n in 0.. {
+            let s = dead_links_left_behind();
+            let before = s.home_tree();
+            let run = s.run_env(&["clean"], &[(variable, &n.to_string())]);
+            if run.code == 0 && !run.stderr.contains("injected") {
+                break;
+            }
+            interrupted += 1;
+            assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+            let after = s.home_tree();
+            for (path, was) in &before {
+                let dead = [".config/old", ".old"].contains(&path.to_str().unwrap());
+                assert!(
+                    after.get(path) == Some(was) || (dead && !after.contains_key(path)),
+                    "{variable}={n}: {} changed",
+                    path.display()
+                );
+            }
+            assert!(s.leftovers().is_empty());
+            s.run(&["clean"]).code(0);
+            s.run(&["clean"]).code(0).stdout_has("Nothing to do");
+        }
+        assert!(interrupted >= 3, "{variable}: {interrupted}");
+    }
+}

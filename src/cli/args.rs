@@ -76,6 +76,8 @@ pub enum Command {
         wrong     a link that will be replaced (points elsewhere, or spelled in the other style)\n\
         conflict  something that is not dotlink's is in the way\n\
         dangling  a link into the repository whose source no longer exists\n\
+        folded    reached through a directory link into the repository, as GNU Stow folds \
+        directories; apply unfolds it\n\
         orphan    a link dotlink made that the manifest no longer declares\n\
         diverged  a hard link that became a separate copy with the same contents\n\
         skipped   an entry whose `when` condition does not hold on this machine\n\n\
@@ -84,6 +86,15 @@ pub enum Command {
     Status(StatusArgs),
     /// Remove every link dotlink made that still points at its source, and nothing else
     Unlink(UnlinkArgs),
+    /// Remove dead links into the repository that dotlink did not make (left by Stow, dotbot, …)
+    #[command(
+        long_about = "Remove dead symlinks that point into the repository and that dotlink \
+        never recorded, as GNU Stow, dotbot or an older layout of the repository leave behind \
+        when a source is deleted or moved. It looks in the directories that hold declared \
+        targets and in the home directory's top level, removes nothing else, and lists what it \
+        removes. `status` says how many there are."
+    )]
+    Clean(UnlinkArgs),
     /// Move files or directories from your home into the repository and link them back
     #[command(
         long_about = "Move files or directories from your home into the repository, \

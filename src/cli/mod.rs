@@ -8,6 +8,7 @@
 mod adopt;
 mod apply;
 pub mod args;
+mod clean;
 mod docs;
 mod init;
 mod restore;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan(args) => apply::run(&cli, &args.run, true, args.json, verbosity),
         Command::Status(args) => status::run(&cli, args.json, verbosity),
         Command::Unlink(args) => unlink::run(&cli, args.dry_run, verbosity),
+        Command::Clean(args) => clean::run(&cli, args.dry_run, verbosity),
         Command::Adopt(args) => adopt::run(&cli, args, verbosity),
         Command::Restore(args) => restore::run(&cli, args, verbosity),
         Command::Init => init::run(&cli),

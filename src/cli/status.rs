@@ -17,7 +17,10 @@ pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict
         &loaded.manifest,
         loaded.specs,
         &open.state,
-        &Options::default(),
+        &Options {
+            dead_links: true,
+            ..Options::default()
+        },
         &loaded.ctx,
     )?;
     drop(spinner);

@@ -17,6 +17,7 @@
 //! - a stale state entry is forgotten with a note, never an error.
 
 pub(crate) mod adopt;
+mod clean;
 mod declared;
 mod folds;
 mod hardlinks;
@@ -29,6 +30,7 @@ mod places;
 pub(crate) use places::{check_before_writing, check_own_dirs};
 mod planner;
 
+pub(crate) use clean::removal_steps;
 pub(crate) use model::*;
 
 use crate::context::Context;
@@ -114,6 +116,27 @@ pub(crate) fn plan(
     } = found;
     orphans::make_room(&mut orphan_steps, &planner.needed_places());
     steps.extend(orphan_steps);
+    let mut notes = notes;
+    let dead_links = if options.dead_links {
+        let declared = steps
+            .iter()
+            .filter(|s| s.declared)
+            .map(|s| s.target.as_path());
+        clean::find(
+            declared,
+            &ctx.home,
+            &manifest.repo,
+            state,
+            &mut planner.dirs,
+        )
+    } else {
+        Vec::new()
+    };
+    if !dead_links.is_empty() {
+        notes.push(Note::DeadLinks {
+            count: dead_links.len(),
+        });
+    }
     let (clears, backup_set) = planner.finish();
     steps.extend(clears);
     steps.extend(skipped_entries(manifest));
@@ -127,6 +150,7 @@ pub(crate) fn plan(
         forget,
         notes,
         backup_set,
+        dead_links,
     })
 }
 
@@ -144,6 +168,7 @@ pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx:
         forget: found.forget,
         notes: found.notes,
         backup_set: Default::default(),
+        dead_links: Vec::new(),
     }
 }
 

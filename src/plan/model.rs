@@ -22,6 +22,8 @@ pub struct Options {
     /// The backup set of an interrupted run this one finishes: its backups go there too, so
     /// one `restore` puts them all back.
     pub resume_backup_set: Option<PathBuf>,
+    /// Look for dead links into the repository that dotlink did not make (`status`, `clean`).
+    pub dead_links: bool,
 }
 
 impl Default for Options {
@@ -31,6 +33,7 @@ impl Default for Options {
             prune: true,
             now: SystemTime::now(),
             resume_backup_set: None,
+            dead_links: false,
         }
     }
 }
@@ -205,6 +208,8 @@ pub enum Reason {
     },
     /// A folded directory link that `apply` unfolds into this many links.
     FoldedLink { links: usize },
+    /// A dead link into the repository that dotlink did not make (`clean` removes it).
+    DeadLink,
 }
 
 /// What becomes of an orphan.
@@ -235,6 +240,8 @@ pub enum Note {
     StateFile(StateFileProblem),
     /// An interrupted run left a journal that the next writing run recovers.
     JournalPending,
+    /// Dead links into the repository that dotlink did not make; `clean` removes them.
+    DeadLinks { count: usize },
     /// The repository moved: the state recorded at its old place was taken over.
     RepositoryMoved {
         #[serde(with = "paths::serde_path")]
@@ -479,6 +486,8 @@ pub struct Plan {
     /// Where this run's backups go (empty when it makes none).
     #[serde(with = "paths::serde_path")]
     pub backup_set: PathBuf,
+    /// Dead links into the repository that dotlink did not make, when they were looked for.
+    pub dead_links: Vec<super::clean::DeadLink>,
 }
 
 impl Plan {

@@ -28,12 +28,21 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// Which command a plan is for, as far as its words go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Apply,
+    /// `unlink` removes links rather than pruning them, and says so.
+    Unlink,
+    /// `clean` removes dead links.
+    Clean,
+}
+
 /// Prints for one plan.
 pub struct Printer<'a> {
     plan: &'a Plan,
     pub verbosity: Verbosity,
-    /// `unlink` removes links rather than pruning them, and says so.
-    unlinking: bool,
+    purpose: Purpose,
 }
 
 impl<'a> Printer<'a> {
@@ -41,14 +50,22 @@ impl<'a> Printer<'a> {
         Printer {
             plan,
             verbosity,
-            unlinking: false,
+            purpose: Purpose::Apply,
         }
     }
 
     /// A printer for `unlink`'s plan.
     pub fn unlinking(plan: &'a Plan, verbosity: Verbosity) -> Self {
         Printer {
-            unlinking: true,
+            purpose: Purpose::Unlink,
+            ..Printer::new(plan, verbosity)
+        }
+    }
+
+    /// A printer for `clean`'s plan.
+    pub fn cleaning(plan: &'a Plan, verbosity: Verbosity) -> Self {
+        Printer {
+            purpose: Purpose::Clean,
             ..Printer::new(plan, verbosity)
         }
     }
@@ -212,16 +229,21 @@ impl<'a> Printer<'a> {
         );
         push_count(&mut parts, create, "to create", "to create");
         push_count(&mut parts, relink, "to relink", "to relink");
-        let remove = if self.unlinking {
-            "to remove"
-        } else {
+        let remove = if self.purpose == Purpose::Apply {
             "to prune"
+        } else {
+            "to remove"
         };
         push_count(&mut parts, prune, remove, remove);
         push_count(&mut parts, conflicts, "conflict", "conflicts");
         let up_to_date = plural(ok, "link up to date", "links up to date");
         let blocked = self.plan.steps.iter().any(|s| s.action == Action::Block);
-        if self.plan.changes().count() == 0 && !blocked {
+        if self.purpose == Purpose::Clean && prune == 0 {
+            format!(
+                "{} no dead links into the repository.",
+                "Nothing to do:".green().bold()
+            )
+        } else if self.plan.changes().count() == 0 && !blocked {
             let skipped = if conflicts > 0 {
                 format!("; {} skipped", plural(conflicts, "conflict", "conflicts"))
             } else {
@@ -280,7 +302,11 @@ impl<'a> Printer<'a> {
         push_count(&mut parts, unfolded, "unfolded", "unfolded");
         push_count(&mut parts, created, "created", "created");
         push_count(&mut parts, relinked, "relinked", "relinked");
-        let removed = if self.unlinking { "removed" } else { "pruned" };
+        let removed = if self.purpose == Purpose::Apply {
+            "pruned"
+        } else {
+            "removed"
+        };
         push_count(&mut parts, pruned, removed, removed);
         push_count(&mut parts, outcome.backups.len(), "backed up", "backed up");
         push_count(&mut parts, overwritten, "overwritten", "overwritten");
@@ -297,10 +323,10 @@ impl<'a> Printer<'a> {
         }
         let acted = !outcome.done.is_empty() || !outcome.failed.is_empty();
         if self.verbosity != Verbosity::Quiet && acted {
-            let done = if self.unlinking {
-                "Unlinked:"
-            } else {
-                "Applied:"
+            let done = match self.purpose {
+                Purpose::Apply => "Applied:",
+                Purpose::Unlink => "Unlinked:",
+                Purpose::Clean => "Cleaned:",
             };
             println!("{} {}.", done.bold(), parts.join(", "));
         }

@@ -14,6 +14,8 @@ use std::path::Path;
 pub struct StatusJson {
     pub entries: Vec<StatusEntry>,
     pub summary: BTreeMap<&'static str, usize>,
+    /// Dead links into the repository that dotlink did not make (`clean` removes them).
+    pub dead_links: usize,
 }
 
 #[derive(Serialize)]
@@ -57,7 +59,11 @@ pub fn status(plan: &Plan) -> StatusJson {
         .iter()
         .map(|s| (s.word(), plan.count(*s)))
         .collect();
-    StatusJson { entries, summary }
+    StatusJson {
+        entries,
+        summary,
+        dead_links: plan.dead_links.len(),
+    }
 }
 
 /// `plan --json`: the plan for scripts and configuration-management tools. The format is

@@ -90,6 +90,10 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
         ),
         Reason::Orphan { source_gone, fate } => orphan(step, *source_gone, *fate),
         Reason::NotOnThisMachine { why } => (None, format!("not on this machine: {why}")),
+        Reason::DeadLink => (
+            None,
+            "a dead link into the repository that dotlink did not make".to_string(),
+        ),
         Reason::Folded { link } => (
             Some("unfold"),
             format!(
@@ -200,6 +204,11 @@ pub fn note(note: &Note, home: &Path) -> String {
         Note::JournalPending => {
             "an interrupted run left a journal; the next `dotlink apply` recovers it".into()
         }
+        Note::DeadLinks { count } => format!(
+            "{count} dead link{} into the repository that dotlink did not make (left by Stow, dotbot or an older layout); `dotlink clean` removes {}",
+            if *count == 1 { "" } else { "s" },
+            if *count == 1 { "it" } else { "them" }
+        ),
         Note::RepositoryMoved { from, to } => format!(
             "the repository moved from {} to {}; `dotlink apply` relinks the links dotlink made from there",
             paths::display(from, home),
