@@ -3,7 +3,8 @@
 //! The flow is visible in the modules: [`manifest`] (parse and check `dotlink.toml`, expand it
 //! into links) → `plan` (inspect the filesystem, decide; no writes) → `apply` (act, record
 //! the `state`) → `report` (print for people, JSON for scripts). [`cli`] wires them together
-//! for each subcommand. ARCHITECTURE.md in the repository says where each decision lives.
+//! for each subcommand; `import` writes a manifest from another tool's configuration.
+//! ARCHITECTURE.md in the repository says where each decision lives.
 //!
 //! Only what the binary ([`cli`]) and the fuzz target ([`manifest`], [`context`]) use is
 //! public; everything else is the crate's own.
@@ -12,6 +13,7 @@ pub(crate) mod apply;
 pub mod cli;
 pub mod context;
 pub mod error;
+pub(crate) mod import;
 pub mod manifest;
 pub(crate) mod paths;
 pub(crate) mod plan;

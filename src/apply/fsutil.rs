@@ -10,6 +10,17 @@ use std::path::Path;
 /// Write `bytes` to `path` so that readers see either the old contents or the new, never a mix:
 /// a temporary file in the same directory, flushed to disk, renamed over `path`. A file that is
 /// replaced keeps its mode and owner.
+/// Write a new file at `path` whole, never over anything already there (`AlreadyExists`).
+pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".dotlink-new-")
+        .tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist_noclobber(path).map(drop).map_err(|e| e.error)
+}
+
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |out| out.write_all(bytes))
 }

@@ -113,6 +113,17 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Write a commented starter dotlink.toml in the current directory
     Init,
+    /// Write a dotlink.toml that reproduces what GNU Stow, dotbot or dotter deploys
+    #[command(
+        long_about = "Write a dotlink.toml that reproduces what GNU Stow, dotbot or dotter \
+        deploys, so that `dotlink apply` on a home that tool set up finds no conflicts and \
+        changes no file you reach. Anything the tool does that dotlink does not (dotbot's \
+        shell, clean and create; dotter's templates and variables; Stow's --override and \
+        --defer) is listed as a warning with its file and line, and kept as a comment in the \
+        manifest. An existing dotlink.toml is never overwritten; --stdout prints instead.",
+        after_help = "Examples:\n  cd ~/dotfiles && dotlink import stow && dotlink plan\n  dotlink import dotbot ~/dotfiles/install.conf.yaml\n  dotlink import dotter ~/dotfiles --stdout"
+    )]
+    Import(ImportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  dotlink completions bash > ~/.local/share/bash-completion/completions/dotlink\n  dotlink completions zsh > ~/.zfunc/_dotlink\n  dotlink completions fish > ~/.config/fish/completions/dotlink.fish"
@@ -151,6 +162,49 @@ pub struct RestoreArgs {
     /// Show what would be restored and change nothing
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub tool: ImportTool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportTool {
+    /// GNU Stow: packages in the stow directory become a [[package]] (honours .stowrc)
+    Stow {
+        /// The stow directory [default: the current directory, as Stow]
+        #[arg(short = 'd', long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Where packages are stowed [default: the stow directory's parent, as Stow]
+        #[arg(short = 't', long, value_name = "DIR")]
+        target: Option<PathBuf>,
+        /// The packages to import [default: every directory of the stow directory]
+        #[arg(value_name = "PACKAGE")]
+        packages: Vec<String>,
+        /// Print the manifest instead of writing dotlink.toml
+        #[arg(long)]
+        stdout: bool,
+    },
+    /// dotbot: the links of install.conf.yaml (or .json), with their defaults
+    Dotbot {
+        /// The config file or its directory [default: install.conf.yaml, .yml or .json here]
+        #[arg(value_name = "CONFIG")]
+        config: Option<PathBuf>,
+        /// Print the manifest instead of writing dotlink.toml
+        #[arg(long)]
+        stdout: bool,
+    },
+    /// dotter: .dotter/global.toml's packages as profiles, local.toml's selection for this host
+    Dotter {
+        /// The repository holding .dotter/ [default: the current directory]
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Print the manifest instead of writing dotlink.toml
+        #[arg(long)]
+        stdout: bool,
+    },
 }
 
 #[derive(Debug, Args)]

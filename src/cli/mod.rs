@@ -10,6 +10,7 @@ mod apply;
 pub mod args;
 mod clean;
 mod docs;
+mod import;
 mod init;
 mod restore;
 mod status;
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Adopt(args) => adopt::run(&cli, args, verbosity),
         Command::Restore(args) => restore::run(&cli, args, verbosity),
         Command::Init => init::run(&cli),
+        Command::Import(args) => import::run(&args.tool, verbosity),
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man => docs::man(),
     };

@@ -607,3 +607,43 @@ pub fn print_initialised(path: &Path) {
 pub fn print_bytes(bytes: &[u8]) {
     let _ = std::io::stdout().lock().write_all(bytes);
 }
+
+/// What an importer could not carry over, one warning per line with its file and line.
+pub fn print_import_warnings(warnings: &[crate::import::Warning]) {
+    for w in warnings {
+        let at = if w.line > 0 {
+            format!("{}:{}", w.file.display(), w.line)
+        } else {
+            w.file.display().to_string()
+        };
+        eprintln!(
+            "{} {at}: {}",
+            "warning:".yellow().bold(),
+            paths::escape_text(&w.message)
+        );
+    }
+}
+
+/// A manifest printed whole (`import --stdout`).
+pub fn print_manifest_text(text: &str) {
+    print!("{text}");
+}
+
+/// Where an imported manifest was written, and what to run next.
+pub fn print_imported(imported: &crate::import::Imported, verbosity: Verbosity) {
+    if verbosity == Verbosity::Quiet {
+        return;
+    }
+    println!(
+        "Wrote {}{}.",
+        imported.repo.join(crate::manifest::FILE_NAME).display(),
+        match imported.warnings.len() {
+            0 => String::new(),
+            1 => " (1 thing not carried over, kept as a comment)".to_string(),
+            n => format!(" ({n} things not carried over, kept as comments)"),
+        }
+    );
+    println!(
+        "Next: `dotlink plan` shows what `dotlink apply` would change (a home that tool deployed needs nothing)."
+    );
+}
