@@ -14,6 +14,7 @@ mod hardlinks;
 mod hostile;
 mod lessons;
 mod migrate;
+mod peers;
 mod policies;
 mod properties;
 mod status;

@@ -295,11 +295,17 @@ fn listing(value: &Node) -> String {
             .iter()
             .map(|n| match &n.value {
                 Value::Scalar(s) => s.clone(),
-                Value::Map(entries) => entries
-                    .iter()
-                    .filter_map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                // `[command, description]`, or `{command: …, description: …}`.
+                Value::Seq(parts) => parts
+                    .first()
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                Value::Map(_) => n
+                    .get("command")
+                    .and_then(Node::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| listing(n)),
                 _ => String::new(),
             })
             .collect::<Vec<_>>()
