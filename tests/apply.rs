@@ -249,12 +249,15 @@ fn dotlink_toml_example_is_a_valid_manifest() {
         .source("nvim/init.lua", "n")
         .source("bin/tool", "t")
         .source("config/git/config", "g")
-        .source("work/env.sh", "w");
+        .source("work/env.sh", "w")
+        .source("rc/bashrc", "b")
+        .source("rc/inputrc", "i")
+        .source("stow/shell/dot-profile", "p");
     s.manifest(&example);
-    s.run(&["plan"]).code(0).stdout_has("Plan: 4 to create.");
+    s.run(&["plan"]).code(0).stdout_has("Plan: 8 to create.");
     s.run(&["plan", "--profile", "work"])
         .code(0)
-        .stdout_has("Plan: 5 to create.");
+        .stdout_has("Plan: 9 to create.");
     s.run(&["apply"]).code(0);
     s.run(&["status"]).code(0);
 }

@@ -477,3 +477,22 @@ fn clean_killed_or_failing_at_any_point_removes_each_dead_link_or_leaves_it() {
         assert!(interrupted >= 3, "{variable}: {interrupted}");
     }
 }
+
+#[test]
+fn an_entry_with_prune_false_keeps_the_links_it_made() {
+    let s = Sandbox::new();
+    s.source("keep/a", "a")
+        .source("keep/b", "b")
+        .source("other/c", "c")
+        .source("other/d", "d");
+    s.manifest("[[package]]\nsource = \"keep\"\nprune = false\n[[link]]\nsource = \"other\"\ntarget = \"~/other\"\nrecursive = true\n");
+    s.run(&["apply"]).code(0).stdout_has("4 created");
+    fs::remove_file(s.repo().join("keep/b")).unwrap();
+    fs::remove_file(s.repo().join("other/d")).unwrap();
+    s.run(&["apply"]).code(0).stdout_has("1 pruned");
+    assert!(
+        s.home().join("b").is_symlink(),
+        "kept: its entry says prune = false"
+    );
+    assert!(s.home().join("other/d").symlink_metadata().is_err());
+}

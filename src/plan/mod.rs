@@ -78,7 +78,21 @@ pub(crate) fn plan(
             !same_place
         })
         .collect();
+    // An entry with `prune = false` keeps the links it made once they are no longer declared.
+    let keep: Vec<std::path::PathBuf> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.prune == Some(false))
+        .map(|e| manifest.repo.join(literal_part(&e.source)))
+        .collect();
+    let (kept, undeclared): (Vec<&Record>, Vec<&Record>) = undeclared
+        .into_iter()
+        .partition(|r| keep.iter().any(|base| r.source.starts_with(base)));
     let mut found = orphans::find(undeclared.into_iter(), fate);
+    let also = orphans::find(kept.into_iter(), OrphanFate::Kept);
+    found.steps.extend(also.steps);
+    found.forget.extend(also.forget);
+    found.notes.extend(also.notes);
     found.forget.extend(respelled);
     drop(declared);
 
@@ -201,6 +215,16 @@ fn order(steps: &mut [Step]) {
             }
             _ => {}
         }
+    }
+}
+
+/// The part of a source before its first glob character, up to a `/`: the directory a glob's
+/// matches are in (the whole source when it is no glob).
+fn literal_part(source: &str) -> &str {
+    match source.find(['*', '?', '[', '{']) {
+        Some(at) => source[..at].rsplit_once('/').map_or("", |(dir, _)| dir),
+        None if source == "." => "",
+        None => source,
     }
 }
 
