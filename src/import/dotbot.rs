@@ -197,47 +197,15 @@ fn link(
         .trim_end_matches('/')
         .to_string();
     let is_glob = options.glob && source.contains(['*', '?', '[']);
-    let mut active = true;
-    if let Some(condition) = &options.condition {
-        out.warn(
-            file,
-            target.line,
-            format!("`if: {condition}` is not carried over (dotlink runs no commands); the entry below is commented out: use `when` to choose machines"),
-        );
-        active = false;
-    }
-    if !target_text.starts_with(['~', '/', '$']) {
-        out.warn(
-            file,
-            target.line,
-            format!("{target_text} is relative to where dotbot runs; the entry below is commented out: write it as ~/…"),
-        );
-        active = false;
-    } else if Path::new(&source).is_absolute()
-        || source.starts_with('~')
-        || source.starts_with("..")
-    {
-        out.warn(
-            file,
-            target.line,
-            format!("{source} is outside the repository; dotlink links only sources inside it, so the entry below is commented out"),
-        );
-        active = false;
-    } else if !is_glob && !repo.join(&source).exists() {
-        out.warn(
-            file,
-            target.line,
-            format!(
-                "{source} does not exist{}; the entry below is commented out",
-                if options.ignore_missing {
-                    " (ignore-missing)"
-                } else {
-                    ""
-                }
-            ),
-        );
-        active = false;
-    }
+    let active = carried_over(
+        target_text,
+        &source,
+        is_glob,
+        &options,
+        repo,
+        (file, target.line),
+        out,
+    );
     out.table("link", active);
     if is_glob {
         // `dir/**` mirrors the tree, as dotbot's recursive glob links every file.
@@ -285,6 +253,61 @@ fn link(
         // dotlink keeps a copy of what is in the way rather than deleting it.
         out.key("on_conflict", Val::Str("backup"), active);
     }
+}
+
+/// Whether a link can be written as an active entry; if not, why, as a warning (the entry is
+/// then written commented out).
+fn carried_over(
+    target_text: &str,
+    source: &str,
+    is_glob: bool,
+    options: &Options,
+    repo: &Path,
+    (file, line): (&Path, usize),
+    out: &mut Writer,
+) -> bool {
+    let mut active = true;
+    if let Some(condition) = &options.condition {
+        out.warn(
+            file,
+            line,
+            format!("`if: {condition}` is not carried over (dotlink runs no commands); the entry below is commented out: use `when` to choose machines"),
+        );
+        active = false;
+    }
+    if !target_text.starts_with(['~', '/', '$']) {
+        out.warn(
+            file,
+            line,
+            format!("{target_text} is relative to where dotbot runs; the entry below is commented out: write it as ~/…"),
+        );
+        active = false;
+    } else if Path::new(&source).is_absolute()
+        || source.starts_with('~')
+        || source.starts_with("..")
+    {
+        out.warn(
+            file,
+            line,
+            format!("{source} is outside the repository; dotlink links only sources inside it, so the entry below is commented out"),
+        );
+        active = false;
+    } else if !is_glob && !repo.join(&source).exists() {
+        out.warn(
+            file,
+            line,
+            format!(
+                "{source} does not exist{}; the entry below is commented out",
+                if options.ignore_missing {
+                    " (ignore-missing)"
+                } else {
+                    ""
+                }
+            ),
+        );
+        active = false;
+    }
+    active
 }
 
 /// A directive's value in one line, for a comment.

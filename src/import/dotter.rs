@@ -76,37 +76,10 @@ pub fn import(dir: Option<&Path>, ctx: &Context) -> Result<Imported> {
             }
         }
     }
-    let mut overrides: BTreeMap<String, String> = BTreeMap::new();
-    let mut selected = BTreeSet::new();
-    if let (Some(local), Some(path)) = (&local, &local_path) {
-        let table = local.as_table();
-        selected.extend(strings(table.get("packages")));
-        if let Some(files) = table.get("files").and_then(Item::as_table) {
-            for (source, target) in files.iter() {
-                if let Some(target) = target.as_str() {
-                    overrides.insert(source.to_string(), target.to_string());
-                }
-            }
-        }
-        if table
-            .get("variables")
-            .and_then(Item::as_table)
-            .is_some_and(|t| !t.is_empty())
-        {
-            out.warn(
-                path,
-                line_of(local, table.key("variables").and_then(|k| k.span())),
-                "[variables] are not carried over: dotlink has no templates".into(),
-            );
-        }
-        if !strings(table.get("includes")).is_empty() {
-            out.warn(
-                path,
-                line_of(local, table.key("includes").and_then(|k| k.span())),
-                "`includes` are not carried over: add their files to the manifest".into(),
-            );
-        }
-    }
+    let (mut selected, overrides) = match (&local, &local_path) {
+        (Some(local), Some(path)) => read_local(local, path, &mut out),
+        _ => Default::default(),
+    };
     // What the selected packages depend on is selected too, as in dotter.
     let mut pending: Vec<String> = selected.iter().cloned().collect();
     while let Some(name) = pending.pop() {
@@ -132,6 +105,44 @@ pub fn import(dir: Option<&Path>, ctx: &Context) -> Result<Imported> {
         }
     }
     Ok(out.finish(repo))
+}
+
+/// This machine's selection (`packages`) and target overrides (`[files]`) from `local.toml`.
+fn read_local(
+    local: &Document<String>,
+    path: &Path,
+    out: &mut Writer,
+) -> (BTreeSet<String>, BTreeMap<String, String>) {
+    let mut overrides = BTreeMap::new();
+    let table = local.as_table();
+    let selected = strings(table.get("packages")).into_iter().collect();
+    if let Some(files) = table.get("files").and_then(Item::as_table) {
+        for (source, target) in files.iter() {
+            if let Some(target) = target.as_str() {
+                overrides.insert(source.to_string(), target.to_string());
+            }
+        }
+    }
+    let line = |key: &str| line_of(local, table.key(key).and_then(|k| k.span()));
+    if table
+        .get("variables")
+        .and_then(Item::as_table)
+        .is_some_and(|t| !t.is_empty())
+    {
+        out.warn(
+            path,
+            line("variables"),
+            "[variables] are not carried over: dotlink has no templates".into(),
+        );
+    }
+    if !strings(table.get("includes")).is_empty() {
+        out.warn(
+            path,
+            line("includes"),
+            "`includes` are not carried over: add their files to the manifest".into(),
+        );
+    }
+    (selected, overrides)
 }
 
 fn read(path: &Path) -> Result<Document<String>> {

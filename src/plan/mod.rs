@@ -54,48 +54,7 @@ pub(crate) fn plan(
     let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
     let mut folds = folds::Folds::default();
     places::settle_targets(manifest, &mut specs, &mut dirs, ctx, &mut folds)?;
-    let prune = options.prune && manifest.settings.prune;
-    let fate = if prune {
-        OrphanFate::Pruned
-    } else {
-        OrphanFate::Kept
-    };
-    let declared: PathRefSet = specs.iter().map(|s| s.target.as_path()).collect();
-    // A record is compared by where its target really is: one spelled through another name
-    // of the same place is the declared target's, and only its key is out of date.
-    let mut respelled = Vec::new();
-    // A recorded directory link that is now a folded directory is unfolded, not pruned.
-    let undeclared: Vec<&Record> = state
-        .links
-        .values()
-        .filter(|r| !declared.contains(r.target.as_path()) && !folds.is_fold(&r.target))
-        .filter(|r| {
-            let (real, _) = places::identity(&mut dirs, &r.target);
-            let same_place = declared.contains(&*real);
-            if same_place {
-                respelled.push(r.target.clone());
-            }
-            !same_place
-        })
-        .collect();
-    // An entry with `prune = false` keeps the links it made once they are no longer declared.
-    let keep: Vec<std::path::PathBuf> = manifest
-        .entries
-        .iter()
-        .filter(|e| e.prune == Some(false))
-        .map(|e| manifest.repo.join(literal_part(&e.source)))
-        .collect();
-    let (kept, undeclared): (Vec<&Record>, Vec<&Record>) = undeclared
-        .into_iter()
-        .partition(|r| keep.iter().any(|base| r.source.starts_with(base)));
-    let mut found = orphans::find(undeclared.into_iter(), fate);
-    let also = orphans::find(kept.into_iter(), OrphanFate::Kept);
-    found.steps.extend(also.steps);
-    found.forget.extend(also.forget);
-    found.notes.extend(also.notes);
-    found.forget.extend(respelled);
-    drop(declared);
-
+    let found = recorded_orphans(manifest, &specs, state, options, &folds, &mut dirs);
     let mut planner = Planner::new(planner::Inputs {
         repo: &manifest.repo,
         home: &ctx.home,
@@ -166,6 +125,57 @@ pub(crate) fn plan(
         backup_set,
         dead_links,
     })
+}
+
+/// The recorded links nothing declares now, and what becomes of each. A record is compared by
+/// where its target really is: one spelled through another name of a declared target's place
+/// is that target's, and only its key is out of date (it is forgotten). A recorded directory
+/// link that is now a folded directory is unfolded, not pruned. An entry with `prune = false`
+/// keeps the links it made.
+fn recorded_orphans(
+    manifest: &Manifest,
+    specs: &[LinkSpec],
+    state: &State,
+    options: &Options,
+    folds: &folds::Folds,
+    dirs: &mut Dirs,
+) -> orphans::Orphans {
+    let fate = if options.prune && manifest.settings.prune {
+        OrphanFate::Pruned
+    } else {
+        OrphanFate::Kept
+    };
+    let declared: PathRefSet = specs.iter().map(|s| s.target.as_path()).collect();
+    let mut respelled = Vec::new();
+    let undeclared: Vec<&Record> = state
+        .links
+        .values()
+        .filter(|r| !declared.contains(r.target.as_path()) && !folds.is_fold(&r.target))
+        .filter(|r| {
+            let (real, _) = places::identity(dirs, &r.target);
+            let same_place = declared.contains(&*real);
+            if same_place {
+                respelled.push(r.target.clone());
+            }
+            !same_place
+        })
+        .collect();
+    let keep: Vec<std::path::PathBuf> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.prune == Some(false))
+        .map(|e| manifest.repo.join(literal_part(&e.source)))
+        .collect();
+    let (kept, undeclared): (Vec<&Record>, Vec<&Record>) = undeclared
+        .into_iter()
+        .partition(|r| keep.iter().any(|base| r.source.starts_with(base)));
+    let mut found = orphans::find(undeclared.into_iter(), fate);
+    let also = orphans::find(kept.into_iter(), OrphanFate::Kept);
+    found.steps.extend(also.steps);
+    found.forget.extend(also.forget);
+    found.notes.extend(also.notes);
+    found.forget.extend(respelled);
+    found
 }
 
 /// Plan removing every link recorded in `state` that is still as dotlink made it (`unlink`).
