@@ -292,7 +292,7 @@ fn carried_over(
             format!("{source} is outside the repository; dotlink links only sources inside it, so the entry below is commented out"),
         );
         active = false;
-    } else if !is_glob && !repo.join(&source).exists() {
+    } else if !is_glob && !repo.join(source).exists() {
         out.warn(
             file,
             line,
