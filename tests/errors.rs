@@ -187,6 +187,40 @@ fn colour_follows_the_flag_and_no_color() {
             .stdout
             .contains(esc)
     );
+    // CLICOLOR_FORCE colours a pipe too, unless NO_COLOR says otherwise or it is 0.
+    assert!(
+        s.run_env(&["plan"], &[("CLICOLOR_FORCE", "1")])
+            .stdout
+            .contains(esc)
+    );
+    assert!(
+        !s.run_env(&["plan"], &[("CLICOLOR_FORCE", "0")])
+            .stdout
+            .contains(esc)
+    );
+    assert!(
+        !s.run_env(&["plan"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
+            .stdout
+            .contains(esc)
+    );
+}
+
+#[test]
+fn init_writes_where_m_points_and_never_over_a_manifest() {
+    let s = Sandbox::new();
+    let dots = s.home().join("dots");
+    std::fs::create_dir(&dots).unwrap();
+    s.run(&["-m", dots.to_str().unwrap(), "init"]).code(0);
+    assert!(dots.join("dotlink.toml").is_file());
+    s.run(&["-m", dots.to_str().unwrap(), "init"])
+        .code(1)
+        .stderr_has("already exists; not overwriting it");
+    let named = s.home().join("dots/other.toml");
+    s.run(&["-m", named.to_str().unwrap(), "init"]).code(0);
+    assert!(named.is_file());
+    s.run(&["-m", "/nonexistent/dir/", "init"])
+        .code(2)
+        .stderr_has("is not a directory");
 }
 
 #[test]

@@ -36,7 +36,8 @@ pub struct Cli {
     #[arg(short = 'm', long, global = true, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
 
-    /// When to colour the output; `auto` colours a terminal unless NO_COLOR is set
+    /// When to colour the output; `auto` colours a terminal (or anything, with CLICOLOR_FORCE)
+    /// unless NO_COLOR is set
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -268,11 +269,22 @@ pub enum ColorChoice {
 
 impl ColorChoice {
     /// Whether to colour, given whether stdout is a terminal and the value of NO_COLOR.
-    pub fn enabled(self, is_terminal: bool, no_color: Option<&str>) -> bool {
+    /// Whether to colour: `auto` colours a terminal unless `NO_COLOR` is set, and colours
+    /// anything when `CLICOLOR_FORCE` is set (not to `0`); `NO_COLOR` wins over both.
+    pub fn enabled(
+        self,
+        is_terminal: bool,
+        no_color: Option<&str>,
+        clicolor_force: Option<&str>,
+    ) -> bool {
+        let set = |v: Option<&str>| v.is_some_and(|v| !v.is_empty());
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => is_terminal && no_color.is_none_or(str::is_empty),
+            ColorChoice::Auto if set(no_color) => false,
+            ColorChoice::Auto => {
+                is_terminal || (set(clicolor_force) && clicolor_force != Some("0"))
+            }
         }
     }
 }
@@ -327,11 +339,14 @@ mod tests {
 
     #[test]
     fn colour_follows_flag_then_no_color_then_terminal() {
-        assert!(ColorChoice::Always.enabled(false, Some("1")));
-        assert!(!ColorChoice::Never.enabled(true, None));
-        assert!(ColorChoice::Auto.enabled(true, None));
-        assert!(ColorChoice::Auto.enabled(true, Some("")));
-        assert!(!ColorChoice::Auto.enabled(true, Some("1")));
-        assert!(!ColorChoice::Auto.enabled(false, None));
+        assert!(ColorChoice::Always.enabled(false, Some("1"), None));
+        assert!(!ColorChoice::Never.enabled(true, None, Some("1")));
+        assert!(ColorChoice::Auto.enabled(true, None, None));
+        assert!(ColorChoice::Auto.enabled(true, Some(""), None));
+        assert!(!ColorChoice::Auto.enabled(true, Some("1"), None));
+        assert!(!ColorChoice::Auto.enabled(false, None, None));
+        assert!(ColorChoice::Auto.enabled(false, None, Some("1")));
+        assert!(!ColorChoice::Auto.enabled(false, None, Some("0")));
+        assert!(!ColorChoice::Auto.enabled(false, Some("1"), Some("1")));
     }
 }

@@ -48,10 +48,12 @@ impl Verdict {
 /// Run the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
     let no_color = std::env::var("NO_COLOR").ok();
-    colored::control::set_override(
-        cli.color
-            .enabled(std::io::stdout().is_terminal(), no_color.as_deref()),
-    );
+    let force = std::env::var("CLICOLOR_FORCE").ok();
+    colored::control::set_override(cli.color.enabled(
+        std::io::stdout().is_terminal(),
+        no_color.as_deref(),
+        force.as_deref(),
+    ));
     let verbosity = if cli.quiet {
         Verbosity::Quiet
     } else if cli.verbose {

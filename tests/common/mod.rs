@@ -176,6 +176,7 @@ impl Sandbox {
             .env_remove("DOTLINK_MANIFEST")
             .env_remove("DOTLINK_PROFILE")
             .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
             .env_remove("DOTLINK_FAULT_AFTER")
             .env_remove("DOTLINK_FAULT_ERROR_AT")
             .env_remove("DOTLINK_FAULT_WRITE_AT")
