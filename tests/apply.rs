@@ -296,3 +296,18 @@ fn one_run_at_a_time_per_home_whatever_the_manifest() {
     s.run(&["apply"]).code(0);
     assert!(!lock_path.exists(), "a finished run removes its lock file");
 }
+
+#[test]
+fn globs_leave_hidden_names_out_unless_the_pattern_starts_with_a_dot() {
+    let s = Sandbox::new();
+    s.source("conf/app.conf", "a")
+        .source("conf/.DS_Store", "junk")
+        .source("conf/.hidden.conf", "h");
+    s.manifest("[[link]]\nsource = \"conf/*\"\ntarget = \"~/.config/\"\n");
+    s.run(&["apply"]).code(0).stdout_has("1 created");
+    assert!(s.home().join(".config/app.conf").is_symlink());
+    assert!(!s.home().join(".config/.DS_Store").exists());
+    s.manifest("[[link]]\nsource = \"conf/.*.conf\"\ntarget = \"~/.config/\"\n");
+    s.run(&["apply"]).code(0);
+    assert!(s.home().join(".config/.hidden.conf").is_symlink());
+}

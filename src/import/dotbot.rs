@@ -222,14 +222,9 @@ fn link(
         if !options.prefix.is_empty() {
             out.key("prefix", Val::Str(&options.prefix), active);
         }
-        // Python's glob leaves out hidden names unless the pattern asks for them.
-        let mut ignore: Vec<String> = options.exclude.clone();
-        let last = base.rsplit('/').next().unwrap_or(base);
-        if !last.starts_with('.') && recursive.is_none() {
-            ignore.push(".*".to_string());
-        }
-        if !ignore.is_empty() {
-            out.key("ignore", Val::List(&ignore), active);
+        // Hidden names are left out of `*` in dotlink as in Python's glob.
+        if !options.exclude.is_empty() {
+            out.key("ignore", Val::List(&options.exclude), active);
         }
     } else {
         out.key("source", Val::Str(&source), active);

@@ -252,11 +252,12 @@ impl EntryExpansion<'_> {
         if !base.is_dir() {
             return Ok(matches);
         }
+        let dotted = DottedNames::of(pattern);
         let mut walk = self.walker(&base, depth);
         while let Some(item) = walk.next() {
             let item = item.map_err(|e| self.walk_error(e))?;
             let relative = paths::below(item.path(), &self.manifest.repo).unwrap_or(item.path());
-            if !matcher.is_match(relative) {
+            if !matcher.is_match(relative) || !dotted.allows(relative) {
                 continue;
             }
             if item.file_type().is_dir() {
@@ -379,6 +380,30 @@ impl EntryExpansion<'_> {
             ));
         }
         Ok(resolved)
+    }
+}
+
+/// The shell's rule for hidden names: `*`, `?` and `**` do not match a leading dot, so a
+/// hidden name matches only a part of the pattern that starts with a dot itself (`.*`).
+struct DottedNames(Vec<globset::GlobMatcher>);
+
+impl DottedNames {
+    fn of(pattern: &str) -> DottedNames {
+        DottedNames(
+            pattern
+                .split('/')
+                .filter(|part| part.starts_with('.') && *part != "." && *part != "..")
+                .filter_map(|part| globset::Glob::new(part).ok())
+                .map(|g| g.compile_matcher())
+                .collect(),
+        )
+    }
+
+    /// Whether every hidden name of `relative` is matched by a dotted part of the pattern.
+    fn allows(&self, relative: &Path) -> bool {
+        relative.iter().all(|name| {
+            !name.as_encoded_bytes().starts_with(b".") || self.0.iter().any(|g| g.is_match(name))
+        })
     }
 }
 
@@ -565,6 +590,29 @@ mod tests {
                 ("config/tmux.conf", "~/.config/tmux.conf")
             ])
         );
+    }
+
+    #[test]
+    fn globs_follow_the_shell_on_hidden_names() {
+        let repo = Repo::new(&["conf/a", "conf/.DS_Store", "conf/.hidden/x", "dots/.vimrc"]);
+        let got = repo
+            .expand("[[link]]\nsource = \"conf/*\"\ntarget = \"~/c/\"\n")
+            .unwrap();
+        assert_eq!(got, pairs(&[("conf/a", "~/c/a")]));
+        let got = repo
+            .expand("[[link]]\nsource = \"conf/.*\"\ntarget = \"~/c/\"\n")
+            .unwrap();
+        assert_eq!(
+            got,
+            pairs(&[
+                ("conf/.DS_Store", "~/c/.DS_Store"),
+                ("conf/.hidden", "~/c/.hidden")
+            ])
+        );
+        let got = repo
+            .expand("[[link]]\nsource = \"**/?vimrc\"\ntarget = \"~/v/\"\n")
+            .unwrap_err();
+        assert!(got.message.contains("matches nothing"), "{}", got.message);
     }
 
     #[test]
