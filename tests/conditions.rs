@@ -209,3 +209,31 @@ fn entries_for_different_profiles_may_share_a_target() {
     quiet.code(0);
     assert_eq!(quiet.stdout, "");
 }
+
+#[test]
+fn a_mistyped_profile_is_an_error_or_a_warning_never_silence() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b");
+    s.manifest(
+        "[profiles]\nwork = { hostname = \"work-*\" }\n\
+         [[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nwhen = { profile = \"work\" }\n\
+         [[link]]\nsource = \"b\"\ntarget = \"~/.b\"\nwhen = { profile = \"wrok\" }\n",
+    );
+    s.run(&["plan"])
+        .code(0)
+        .stderr_has("warning: ")
+        .stderr_has("dotlink.toml:10:8: profile `wrok` is not defined in [profiles]")
+        .stderr_has("did you mean `work`?");
+    s.run(&["--profile", "nope", "plan"])
+        .code(2)
+        .stderr_has("profile `nope` (from --profile or $DOTLINK_PROFILE) is not mentioned")
+        .stderr_has("known profiles: work, wrok");
+    s.run_env(&["status"], &[("DOTLINK_PROFILE", "wokr")])
+        .code(2)
+        .stderr_has("did you mean `work`?");
+    // Chosen explicitly, a profile only `when` names is fine and not warned about.
+    s.run(&["--profile", "wrok", "apply"])
+        .code(0)
+        .stderr_lacks("warning");
+    assert!(s.home().join(".b").is_symlink());
+}

@@ -97,6 +97,9 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     let ctx = Context::from_process(cli.profile.as_deref())?;
     let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
     let manifest = manifest::load(&path, &ctx)?;
+    for warning in &manifest.warnings {
+        report::print_warning(warning);
+    }
     let specs = manifest::expand(&manifest, sources)?;
     crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path);

@@ -126,6 +126,11 @@ impl Condition {
         })
     }
 
+    /// The profiles the condition names.
+    pub fn profiles(&self) -> &[String] {
+        &self.profile
+    }
+
     /// `None` when the condition holds; otherwise why not, for people.
     pub fn unmet(&self, machine: &Machine, active_profiles: &[String]) -> Option<String> {
         if !self.os.is_empty() && !self.os.contains(&machine.os) {

@@ -158,6 +158,8 @@ pub struct Manifest {
     pub entries: Vec<Entry>,
     /// The profiles active on this machine.
     pub profiles: Vec<String>,
+    /// Things worth a warning that are not errors (a profile no `[profiles]` row defines).
+    pub warnings: Vec<String>,
 }
 
 /// Where the manifest is: `--manifest`, else `$DOTLINK_MANIFEST`, else the nearest

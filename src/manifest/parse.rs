@@ -122,8 +122,10 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
         ctx,
         manifest_dir,
         repo,
+        mentioned: Default::default(),
     };
     let (settings, defaults) = checker.defaults(raw.defaults)?;
+    let defined: Vec<String> = raw.profiles.keys().cloned().collect();
     let profiles = checker.profiles(raw.profiles)?;
     // Links and packages in the order they are written, so the first mistake is reported first.
     let mut written: Vec<(RawLink, Option<Package>)> =
@@ -140,7 +142,9 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
         .into_iter()
         .map(|(link, package)| checker.entry(link, package, &defaults, &profiles))
         .collect::<Result<Vec<_>>>()?;
+    let warnings = checker.check_profile_names(&defined)?;
     Ok(Manifest {
+        warnings,
         path: path.to_path_buf(),
         repo: checker.repo,
         home: ctx.home.clone(),
@@ -171,6 +175,8 @@ struct Checker<'a> {
     manifest_dir: &'a Path,
     /// The repository root: the manifest's directory, canonical.
     repo: PathBuf,
+    /// Every profile an entry's `when` names, with where.
+    mentioned: std::cell::RefCell<Vec<(String, usize)>>,
 }
 
 impl Checker<'_> {
@@ -255,6 +261,57 @@ impl Checker<'_> {
         Ok(dir)
     }
 
+    /// A profile chosen with `--profile` or `$DOTLINK_PROFILE` that nothing in the manifest
+    /// mentions is an error (a typo would silently skip entries); a `when.profile` that no
+    /// `[profiles]` row defines, and that is not chosen, is a warning.
+    fn check_profile_names(&self, defined: &[String]) -> Result<Vec<String>> {
+        let mentioned = self.mentioned.borrow();
+        let mut known: Vec<&str> = defined.iter().map(String::as_str).collect();
+        known.extend(mentioned.iter().map(|(n, _)| n.as_str()));
+        known.sort_unstable();
+        known.dedup();
+        let chosen = self
+            .ctx
+            .machine
+            .chosen_profiles
+            .as_deref()
+            .unwrap_or_default();
+        for name in chosen {
+            if !known.contains(&name.as_str()) {
+                let listed = if known.is_empty() {
+                    "the manifest names no profiles".to_string()
+                } else {
+                    format!("known profiles: {}", known.join(", "))
+                };
+                let hint = match closest(name, &known) {
+                    Some(near) => format!("did you mean `{near}`? ({listed})"),
+                    None => format!("choose one the manifest uses ({listed})"),
+                };
+                return Err(Error::input(format!(
+                    "profile `{name}` (from --profile or $DOTLINK_PROFILE) is not mentioned in {}",
+                    self.path.display()
+                ))
+                .with_hint(&hint));
+            }
+        }
+        let mut warnings = Vec::new();
+        for (name, at) in mentioned.iter() {
+            if defined.contains(name) || chosen.contains(name) {
+                continue;
+            }
+            let defined_names: Vec<&str> = defined.iter().map(String::as_str).collect();
+            let suggestion = match closest(name, &defined_names) {
+                Some(near) => format!("; did you mean `{near}`?"),
+                None => String::new(),
+            };
+            warnings.push(format!(
+                "{}: profile `{name}` is not defined in [profiles], so this entry applies only with --profile {name}{suggestion}",
+                position(self.path, locate_offset(self.text, *at))
+            ));
+        }
+        Ok(warnings)
+    }
+
     /// Check `[profiles]` and return the names of those active on this machine.
     fn profiles(&self, raw: BTreeMap<String, Spanned<RawProfile>>) -> Result<Vec<String>> {
         let mut profiles = Vec::with_capacity(raw.len());
@@ -327,8 +384,15 @@ impl Checker<'_> {
     ) -> Result<Option<String>> {
         let Some(when) = when else { return Ok(None) };
         let whole = when.span();
-        let condition = Condition::from_when(when.into_inner())
-            .map_err(|invalid| self.fail_condition(whole, invalid, "fix the entry's `when`"))?;
+        let condition = Condition::from_when(when.into_inner()).map_err(|invalid| {
+            self.fail_condition(whole.clone(), invalid, "fix the entry's `when`")
+        })?;
+        self.mentioned.borrow_mut().extend(
+            condition
+                .profiles()
+                .iter()
+                .map(|p| (p.clone(), whole.start)),
+        );
         Ok(condition.unmet(&self.ctx.machine, active_profiles))
     }
 
@@ -482,6 +546,16 @@ impl Checker<'_> {
             "targets must lie outside the dotfiles repository",
         ))
     }
+}
+
+/// The known name closest to `name`, if one is close enough to be a typo of it.
+fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
 }
 
 /// True when one of the two paths contains the other.

@@ -608,6 +608,15 @@ pub fn print_bytes(bytes: &[u8]) {
     let _ = std::io::stdout().lock().write_all(bytes);
 }
 
+/// A warning on stderr: something probably wrong that stops nothing.
+pub fn print_warning(text: &str) {
+    eprintln!(
+        "{} {}",
+        "warning:".yellow().bold(),
+        paths::escape_text(text)
+    );
+}
+
 /// What an importer could not carry over, one warning per line with its file and line.
 pub fn print_import_warnings(warnings: &[crate::import::Warning]) {
     for w in warnings {
@@ -616,11 +625,7 @@ pub fn print_import_warnings(warnings: &[crate::import::Warning]) {
         } else {
             w.file.display().to_string()
         };
-        eprintln!(
-            "{} {at}: {}",
-            "warning:".yellow().bold(),
-            paths::escape_text(&w.message)
-        );
+        print_warning(&format!("{at}: {}", w.message));
     }
 }
 
