@@ -50,8 +50,8 @@ when = {{ os = ["{other}", "{os}"], hostname = "{host_prefix}*" }}
     assert!(s.home().join(".here").is_symlink());
     assert!(s.home().join(".host").is_symlink());
     assert!(!s.home().join(".there").exists());
-    // Status shows the skipped entry as skipped, not missing, and still exits 0.
-    let run = s.run(&["status"]);
+    // Status shows the skipped entry as skipped (with -v), not missing, and still exits 0.
+    let run = s.run(&["status", "-v"]);
     run.code(0)
         .stdout_has("skipped")
         .stdout_has("~/.there")
@@ -101,7 +101,7 @@ target = "~/.all"
         .stdout_has("- ~/.work")
         .stdout_has("+ ~/.home");
     assert!(!s.home().join(".work").exists() && s.home().join(".home").is_symlink());
-    s.run(&["status", "--profile", "laptop"])
+    s.run(&["status", "-v", "--profile", "laptop"])
         .code(0)
         .stdout_has("profile work is not active (active: laptop)");
     // $DOTLINK_PROFILE does the same, and a list selects several.
@@ -182,7 +182,10 @@ fn an_entry_for_another_machine_may_use_its_variables_and_places() {
         other_os()
     ));
     s.run(&["apply"]).code(0).stdout_has("1 created");
-    s.run(&["status"]).code(0).stdout_has("skipped");
+    s.run(&["status", "-v"]).code(0).stdout_has("skipped");
+    s.run(&["status"])
+        .code(0)
+        .stdout_has("1 link up to date (1 not for this machine)");
 }
 
 #[test]

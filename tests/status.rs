@@ -62,7 +62,7 @@ target = "~/.config/"
 #[test]
 fn status_shows_one_line_per_target_with_its_state_word() {
     let s = every_state();
-    let run = s.run(&["status"]);
+    let run = s.run(&["status", "--verbose"]);
     run.code(1);
     let line = |word: &str, target: &str| {
         assert!(
@@ -137,7 +137,14 @@ fn status_exits_0_when_everything_is_ok() {
         .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["status"]).code(1).stdout_has("missing");
     s.run(&["apply"]).code(0);
-    s.run(&["status"]).code(0).stdout_has("1 ok");
+    // Quiet when all is well: one line; -v lists every target.
+    let run = s.run(&["status"]);
+    run.code(0).stdout_has("1 link up to date");
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    s.run(&["status", "-v"])
+        .code(0)
+        .stdout_has("ok ")
+        .stdout_has("1 ok");
     let json = s.run(&["status", "--json"]);
     json.code(0);
     assert_eq!(json.json()["summary"]["ok"], 1);
@@ -164,8 +171,16 @@ fn status_writes_nothing() {
 fn a_dangling_link_into_the_repository_is_relinked_by_apply() {
     let s = every_state();
     s.run(&["apply", "--on-conflict", "skip"]).code(0);
-    let run = s.run(&["status"]);
+    let run = s.run(&["status", "-v"]);
     run.stdout_has("4 ok, 1 conflict");
+    // Without -v, only what needs attention, then the counts.
+    let quiet = s.run(&["status"]);
+    let words: Vec<&str> = quiet
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(words, ["conflict", "4"], "{}", quiet.stdout);
     let words: Vec<&str> = run
         .stdout
         .lines()

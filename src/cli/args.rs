@@ -71,7 +71,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show every declared target's state: ok, missing, wrong, conflict, dangling, orphan, …
     #[command(
-        long_about = "Show every declared target's state, and every orphan.\n\n\
+        long_about = "Show the targets that need attention, one line each with its state word, \
+        then the counts; with nothing to report, one line (\"10,000 links up to date\"). \
+        --verbose lists every declared target and every orphan.\n\n\
         ok        already the right link\n\
         missing   nothing there yet\n\
         wrong     a link that will be replaced (points elsewhere, or spelled in the other style)\n\

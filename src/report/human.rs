@@ -333,12 +333,20 @@ impl<'a> Printer<'a> {
     }
 
     /// `status`: one line per target with its state word.
+    /// `status`: the targets that need attention (every target with `--verbose`), one line
+    /// each with its state word, then the counts; one line when everything is up to date.
     pub fn status(&self) {
         self.notes(&self.plan.notes);
         if self.verbosity == Verbosity::Quiet {
             return;
         }
-        let mut by_target: Vec<&Step> = self.plan.steps.iter().collect();
+        let verbose = self.verbosity == Verbosity::Verbose;
+        let mut by_target: Vec<&Step> = self
+            .plan
+            .steps
+            .iter()
+            .filter(|s| verbose || !matches!(s.state, LinkState::Ok | LinkState::Skipped))
+            .collect();
         let width = self.width(&by_target);
         by_target.sort_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
         let mut out = stdout();
@@ -364,11 +372,23 @@ impl<'a> Printer<'a> {
         for state in LinkState::ALL {
             let n = self.plan.count(state);
             if n > 0 {
-                parts.push(format!("{n} {}", state_colour(state, state.word())));
+                parts.push(format!(
+                    "{} {}",
+                    thousands(n),
+                    state_colour(state, state.word())
+                ));
             }
         }
+        let ok = self.plan.count(LinkState::Ok);
         if parts.is_empty() {
             let _ = writeln!(out, "No links declared.");
+        } else if self.plan.all_ok() && !verbose {
+            let skipped = match self.plan.count(LinkState::Skipped) {
+                0 => String::new(),
+                n => format!(" ({} not for this machine)", thousands(n)),
+            };
+            let links = if ok == 1 { "link" } else { "links" };
+            let _ = writeln!(out, "{} {links} up to date{skipped}", thousands(ok).green());
         } else {
             let _ = writeln!(out, "{}", parts.join(", "));
         }
@@ -421,6 +441,19 @@ fn state_colour(state: LinkState, text: &str) -> ColoredString {
         LinkState::Orphan => text.cyan(),
         LinkState::Skipped => text.dimmed(),
     }
+}
+
+/// `10,000`: a count as people read it.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// ` [nvim]`: the package a line comes from, when it comes from one.
@@ -651,4 +684,18 @@ pub fn print_imported(imported: &crate::import::Imported, verbosity: Verbosity) 
     println!(
         "Next: `dotlink plan` shows what `dotlink apply` would change (a home that tool deployed needs nothing)."
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_in_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(10000), "10,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 }
