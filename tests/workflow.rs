@@ -446,3 +446,38 @@ fn no_spinner_or_escape_codes_when_not_on_a_terminal() {
     assert_eq!(run.stderr, "");
     assert!(!run.stdout.contains('\u{1b}') && !run.stdout.contains('\r'));
 }
+
+#[test]
+fn the_prompt_recipe_works_from_anywhere_once_applied() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let home = s.home();
+    // Before any apply, nothing says which manifest manages this home.
+    s.run_in(&home, &["status", "-q"], &[])
+        .code(2)
+        .stderr_has("no dotlink.toml found");
+    s.run(&["apply"]).code(0);
+    // The README's prompt recipe, from ~: silent, exit 0 when all is linked.
+    let run = s.run_in(&home, &["status", "-q"], &[]);
+    run.code(0);
+    assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+    std::fs::remove_file(home.join(".a")).unwrap();
+    s.run_in(&home, &["status", "-q"], &[]).code(1);
+    s.run_in(&home, &["apply", "-q"], &[]).code(0);
+    // A second manifest managing the same home: say which, and how to choose.
+    s.source("other/b", "b");
+    std::fs::write(
+        s.repo().join("other/dotlink.toml"),
+        "[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n",
+    )
+    .unwrap();
+    s.run_in(&s.repo().join("other"), &["apply"], &[]).code(0);
+    s.run_in(&home, &["status"], &[])
+        .code(2)
+        .stderr_has("2 manifests manage this home")
+        .stderr_has("-m PATH or $DOTLINK_MANIFEST");
+    // unlink forgets its manifest: the other one is found again.
+    s.run_in(&s.repo().join("other"), &["unlink"], &[]).code(0);
+    s.run_in(&home, &["status", "-q"], &[]).code(0);
+}

@@ -162,6 +162,20 @@ pub(crate) fn save_state(files: &Files, state: &State) -> Result<()> {
         .map_err(|e| Error::io("write state file", &files.state, &e))
 }
 
+/// Remember (or, with `present` false, forget) that `manifest` manages this home, so it is found
+/// from anywhere. Written atomically, under the run's lock; skipped when nothing changes.
+pub(crate) fn remember_manifest(
+    state_dir: &std::path::Path,
+    manifest: &std::path::Path,
+    present: bool,
+) -> Result<()> {
+    let Some(bytes) = crate::state::remembered::with(state_dir, manifest, present) else {
+        return Ok(());
+    };
+    let file = crate::state::remembered::file(state_dir);
+    fsutil::write_atomic(&file, &bytes).map_err(|e| Error::io("write", &file, &e))
+}
+
 /// Remove a state file whose records are now in another (the repository moved). Best effort:
 /// a leftover is found again, and its links are already recorded where they are now.
 pub(crate) fn retire_state_file(path: &std::path::Path) {

@@ -70,5 +70,9 @@ pub(super) fn run(
     if outcome.state_saved {
         open.saved();
     }
+    // A manifest that has made links manages this home: it is found from anywhere now.
+    if loaded.files.state.exists() {
+        apply::remember_manifest(&loaded.ctx.state_dir, &loaded.files.manifest, true)?;
+    }
     Ok(Verdict::unless(blocked || !outcome.failed.is_empty()))
 }

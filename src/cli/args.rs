@@ -32,7 +32,7 @@ Exit status:
 #[command(name = "dotlink", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     /// The manifest (or its directory) [default: $DOTLINK_MANIFEST, else the nearest
-    /// dotlink.toml in or above the current directory]
+    /// dotlink.toml in or above the current directory, else the one that manages this home]
     #[arg(short = 'm', long, global = true, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
 

@@ -92,10 +92,18 @@ struct Loaded {
     files: Files,
 }
 
+/// Where the manifest is (see [`manifest::locate`]); the manifests this home's state
+/// remembers are read only when nothing nearer names one.
+fn find_manifest(cli: &Cli, ctx: &Context) -> Result<std::path::PathBuf> {
+    manifest::locate(cli.manifest.as_deref(), ctx, || {
+        crate::state::remembered::remembered(&ctx.state_dir)
+    })
+}
+
 /// Find, read and expand the manifest.
 fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     let ctx = Context::from_process(cli.profile.as_deref())?;
-    let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
+    let path = find_manifest(cli, &ctx)?;
     let manifest = manifest::load(&path, &ctx)?;
     for warning in &manifest.warnings {
         report::print_warning(warning);

@@ -13,7 +13,7 @@ use std::path::Path;
 
 pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result<Verdict> {
     let ctx = Context::from_process(cli.profile.as_deref())?;
-    let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
+    let path = super::find_manifest(cli, &ctx)?;
     let manifest = manifest::load(&path, &ctx)?;
     let home = &ctx.home;
     let backup_dir = &manifest.settings.backup_dir;

@@ -5,7 +5,6 @@ use super::{Verdict, open_state};
 use crate::apply;
 use crate::context::Context;
 use crate::error::Result;
-use crate::manifest;
 use crate::plan;
 use crate::report::{self, Printer, Verbosity};
 use crate::state::Files;
@@ -14,7 +13,7 @@ use std::path::Path;
 pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verdict> {
     // Unlinking needs only the state, so a manifest that no longer parses cannot block it.
     let ctx = Context::from_process(cli.profile.as_deref())?;
-    let path = manifest::locate(cli.manifest.as_deref(), &ctx)?;
+    let path = super::find_manifest(cli, &ctx)?;
     let files = Files::for_manifest(&ctx.state_dir, &path);
     let repo = files.manifest.parent().unwrap_or(Path::new("/"));
     crate::plan::check_own_dirs(repo, None, &ctx)?;
@@ -34,6 +33,9 @@ pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verd
     }
     if outcome.state_saved {
         open.saved();
+    }
+    if outcome.failed.is_empty() {
+        apply::remember_manifest(&ctx.state_dir, &files.manifest, false)?;
     }
     Ok(Verdict::unless(!outcome.failed.is_empty()))
 }

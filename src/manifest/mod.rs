@@ -163,8 +163,13 @@ pub struct Manifest {
 }
 
 /// Where the manifest is: `--manifest`, else `$DOTLINK_MANIFEST`, else the nearest
-/// `dotlink.toml` walking up from the working directory. A directory means its `dotlink.toml`.
-pub fn locate(explicit: Option<&Path>, ctx: &Context) -> Result<PathBuf> {
+/// `dotlink.toml` walking up from the working directory, else the one manifest `remembered`
+/// (those that manage this home) names. A directory means its `dotlink.toml`.
+pub fn locate(
+    explicit: Option<&Path>,
+    ctx: &Context,
+    remembered: impl FnOnce() -> Vec<PathBuf>,
+) -> Result<PathBuf> {
     let given = explicit.map(Path::to_path_buf).or_else(|| {
         std::env::var_os("DOTLINK_MANIFEST")
             .filter(|v| !v.is_empty())
@@ -189,6 +194,23 @@ pub fn locate(explicit: Option<&Path>, ctx: &Context) -> Result<PathBuf> {
         let candidate = dir.join(FILE_NAME);
         if candidate.is_file() {
             return Ok(candidate);
+        }
+    }
+    let known: Vec<PathBuf> = remembered().into_iter().filter(|p| p.is_file()).collect();
+    match known.as_slice() {
+        [one] => return Ok(one.clone()),
+        [] => {}
+        many => {
+            let listed: Vec<String> = many.iter().map(|p| p.display().to_string()).collect();
+            return Err(Error::input(format!(
+                "no {FILE_NAME} in {} or above it, and {} manifests manage this home: {}",
+                ctx.cwd.display(),
+                many.len(),
+                listed.join(", ")
+            ))
+            .with_hint(
+                "choose one with -m PATH or $DOTLINK_MANIFEST, or run inside its repository",
+            ));
         }
     }
     Err(Error::input(format!(

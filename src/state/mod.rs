@@ -8,6 +8,7 @@
 pub mod backup;
 mod lock;
 mod moved;
+pub mod remembered;
 
 pub use lock::Lock;
 pub use moved::Moved;
