@@ -496,3 +496,50 @@ fn an_entry_with_prune_false_keeps_the_links_it_made() {
     );
     assert!(s.home().join("other/d").symlink_metadata().is_err());
 }
+
+#[test]
+fn a_link_inside_the_repository_is_never_taken_for_a_fold() {
+    let s = Sandbox::new();
+    s.source("b/.config/nvim/init.lua", "i")
+        .source("a/.config/other.conf", "c");
+    std::os::unix::fs::symlink("../../b/.config/nvim", s.repo().join("a/.config/nvim")).unwrap();
+    s.home_link(".config", "../repo/a/.config");
+    s.manifest("[[package]]\nsource = \"b\"\n");
+    let repo_before = crate::common::tree(&s.repo());
+    s.run(&["apply", "--on-conflict", "overwrite"]).code(1);
+    assert_eq!(
+        crate::common::tree(&s.repo()),
+        repo_before,
+        "the repository is untouched"
+    );
+}
+
+#[test]
+fn clean_leaves_a_link_it_cannot_follow() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("private/key", "k");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.home_link(".key", "../repo/private/key");
+    let private = s.repo().join("private");
+    let chmod = |mode| {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&private, fs::Permissions::from_mode(mode)).unwrap();
+    };
+    chmod(0o000);
+    let run = s.run_unprivileged(&["clean"]);
+    chmod(0o755);
+    run.code(0);
+    assert!(s.home().join(".key").is_symlink(), "{}", run.stdout);
+}
+
+#[test]
+fn an_unfold_names_the_files_the_home_will_no_longer_reach() {
+    let s = stowed();
+    s.source("nvim/.config/nvim/.gitignore", "g");
+    s.run(&["plan"])
+        .code(0)
+        .stdout_has("1 file it shows that no entry declares (ignored) will no longer be reachable from the home: nvim/.config/nvim/.gitignore");
+    // With fold = true the package keeps Stow's fold, ignored files and all.
+    s.manifest("[[package]]\nsource = \"*\"\nfold = true\n");
+    s.run(&["plan"]).code(0).stdout_has("Nothing to do");
+}

@@ -297,3 +297,69 @@ fn import_dotter_makes_profiles_and_leaves_templates_alone() {
     assert!(!s.home().join(".ssh").exists(), "work is not selected here");
     s.run(&["status"]).code(0);
 }
+
+#[test]
+fn importers_refuse_or_warn_about_what_they_cannot_read() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .source("c", "c")
+        .source("we\"ird\nname", "w");
+    let config = s.repo().join("install.conf.yaml");
+    fs::write(&config, "link:\n  ~/.a: a\n").unwrap();
+    s.run(&["import", "dotbot", "--stdout"])
+        .code(2)
+        .stderr_has("install.conf.yaml:1: a dotbot config is a list of tasks");
+    fs::write(
+        &config,
+        "- link: 5\n- link:\n    ~/.a: a\n    ~/.a: c\n    \"~/.q\\\"uote\\n\": \"we\\\"ird\\nname\"\n    ~/.p: {path: [1, 2]}\n",
+    )
+    .unwrap();
+    s.run(&["import", "dotbot"])
+        .code(0)
+        .stderr_has("install.conf.yaml:1: a `link` task that is not a mapping")
+        .stderr_has("the `path` of ~/.p is not a string");
+    let manifest = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    assert!(
+        manifest.contains("source = \"c\""),
+        "the last ~/.a wins:\n{manifest}"
+    );
+    assert!(!manifest.contains("source = \"a\""), "{manifest}");
+    s.run(&["plan"]).code(0);
+}
+
+#[test]
+fn import_stow_names_packages_literally() {
+    let s = Sandbox::new();
+    s.source("vim[1]/.a", "a").source("vim1/.b", "b");
+    let home = s.home().display().to_string();
+    s.run(&["import", "stow", "--target", &home, "vim[1]"])
+        .code(0);
+    s.run(&["apply"]).code(0).stdout_has("1 created");
+    assert!(s.home().join(".a").is_symlink());
+    assert!(!s.home().join(".b").exists());
+}
+
+#[test]
+fn import_dotter_decides_templates_file_by_file() {
+    let s = Sandbox::new();
+    s.source("nvim/init.lua", "plain")
+        .source("nvim/lua/t.lua", "{{ x }}");
+    fs::create_dir_all(s.repo().join(".dotter")).unwrap();
+    fs::write(
+        s.repo().join(".dotter/global.toml"),
+        "[nvim.files]\nnvim = \"~/.config/nvim\"\n",
+    )
+    .unwrap();
+    fs::write(
+        s.repo().join(".dotter/local.toml"),
+        "packages = [\"nvim\", \"ghost\"]\n",
+    )
+    .unwrap();
+    s.run(&["import", "dotter"])
+        .code(0)
+        .stderr_has("package `ghost` is selected here but no package of that name is defined")
+        .stderr_has("nvim/lua/t.lua is a template");
+    s.run(&["apply"]).code(0).stdout_has("1 created");
+    assert!(s.home().join(".config/nvim/init.lua").is_symlink());
+    assert!(!s.home().join(".config/nvim/lua/t.lua").exists());
+}

@@ -32,6 +32,25 @@ impl Options {
     fn read(&mut self, map: &Node, file: &Path, out: &mut Writer) {
         for (key, value) in map.entries() {
             let flag = value.as_bool().unwrap_or(false);
+            let flags = [
+                "relative",
+                "glob",
+                "force",
+                "backup",
+                "ignore-missing",
+                "create",
+                "relink",
+            ];
+            if flags.contains(&key.as_str().unwrap_or("")) && value.as_bool().is_none() {
+                out.warn(
+                    file,
+                    key.line,
+                    format!(
+                        "`{}` is not true or false; taken as false",
+                        key.as_str().unwrap_or("")
+                    ),
+                );
+            }
             match key.as_str().unwrap_or("") {
                 "relative" => self.relative = flag,
                 "type" => self.hardlink = value.as_str() == Some("hardlink"),
@@ -68,6 +87,14 @@ pub fn import(config: Option<&Path>, ctx: &Context) -> Result<Imported> {
         "dotlink.toml, imported from dotbot ({}) by `dotlink import dotbot`.",
         file.file_name().unwrap_or_default().to_string_lossy()
     ));
+    if !matches!(doc.value, Value::Seq(_)) {
+        return Err(Error::input(format!(
+            "{}:{}: a dotbot config is a list of tasks (`- link: …`), and this is not",
+            file.display(),
+            doc.line
+        ))
+        .with_hint("fix the config (dotbot itself refuses it too)"));
+    }
     let mut defaults = Options::default();
     let mut body = Writer::default();
     for directive in doc.items() {
@@ -78,9 +105,21 @@ pub fn import(config: Option<&Path>, ctx: &Context) -> Result<Imported> {
                         defaults.read(link, &file, &mut body);
                     }
                 }
+                "link" if !matches!(value.value, Value::Map(_)) => body.warn(
+                    &file,
+                    name.line,
+                    "a `link` task that is not a mapping of links is not carried over".into(),
+                ),
                 "link" => {
-                    for (target, spec) in value.entries() {
-                        link(target, spec, &defaults, &repo, &file, &mut body);
+                    // A name given twice: the last one counts, as in dotbot.
+                    let entries = value.entries();
+                    for (i, (target, spec)) in entries.iter().enumerate() {
+                        let again = entries[i + 1..]
+                            .iter()
+                            .any(|(later, _)| later.as_str() == target.as_str());
+                        if !again {
+                            link(target, spec, &defaults, &repo, &file, &mut body);
+                        }
                     }
                 }
                 "clean" => body.warn(
@@ -179,7 +218,16 @@ fn link(
     let path = match &spec.value {
         Value::Map(_) => {
             options.read(spec, file, out);
-            spec.get("path").and_then(Node::as_str).map(str::to_string)
+            let path = spec.get("path");
+            if path.is_some_and(|p| !matches!(p.value, Value::Scalar(_) | Value::Null)) {
+                out.warn(
+                    file,
+                    target.line,
+                    format!("the `path` of {target_text} is not a string; not carried over"),
+                );
+                return;
+            }
+            path.and_then(Node::as_str).map(str::to_string)
         }
         Value::Scalar(s) => Some(s.clone()),
         _ => None,

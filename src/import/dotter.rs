@@ -89,13 +89,24 @@ pub fn import(dir: Option<&Path>, ctx: &Context) -> Result<Imported> {
             }
         }
     }
+    for name in selected.clone() {
+        if !packages.contains_key(&name) {
+            let file = local_path.as_deref().unwrap_or(&global_path);
+            out.warn(
+                file,
+                0,
+                format!("package `{name}` is selected here but no package of that name is defined; left out"),
+            );
+            selected.remove(&name);
+        }
+    }
     out.blank();
     out.raw("[defaults]\n# dotter links by absolute path.\nstyle = \"absolute\"\n");
     if !selected.is_empty() {
         out.blank();
         out.raw("[profiles]\n");
         for name in &selected {
-            let host = toml::Value::String(ctx.machine.hostname.clone());
+            let host = super::toml_string(&ctx.machine.hostname);
             out.raw(&format!("{} = {{ hostname = {host} }}\n", toml_key(name)));
         }
     }
@@ -182,7 +193,7 @@ fn toml_key(name: &str) -> String {
     {
         name.to_string()
     } else {
-        toml::Value::String(name.to_string()).to_string()
+        super::toml_string(name)
     }
 }
 
@@ -222,11 +233,6 @@ fn package_files(
                 )
             }
         };
-        let template = match kind.as_str() {
-            "template" => true,
-            "symbolic" => false,
-            _ => is_template(&repo.join(source)),
-        };
         if kind != "template" && kind != "symbolic" && kind != "automatic" {
             out.warn(
                 file,
@@ -234,26 +240,71 @@ fn package_files(
                 format!("file type `{kind}` is not one dotter documents; taken as automatic"),
             );
         }
-        found.push(File {
-            source: source.to_string(),
+        let file = |source: String, target: String, template: bool, recurse: bool| File {
+            source,
             target,
             template,
-            condition,
+            condition: condition.clone(),
             owner,
             recurse,
             line,
-        });
+        };
+        // dotter decides file by file: in a directory, only the files holding `{{` are
+        // templates (automatic type), and the rest are still linked.
+        let templates = match kind.as_str() {
+            "template" => None,
+            "symbolic" => Some(Vec::new()),
+            _ => Some(templates_in(&repo.join(source))),
+        };
+        match templates {
+            None => found.push(file(source.to_string(), target, true, recurse)),
+            Some(t) if t.is_empty() => found.push(file(source.to_string(), target, false, recurse)),
+            Some(t) if t.iter().any(|p| p.as_os_str().is_empty()) => {
+                found.push(file(source.to_string(), target, true, recurse));
+            }
+            Some(t) => {
+                for item in walkdir::WalkDir::new(repo.join(source))
+                    .min_depth(1)
+                    .sort_by_file_name()
+                {
+                    let Ok(item) = item else { continue };
+                    if item.file_type().is_dir() {
+                        continue;
+                    }
+                    let rel = item
+                        .path()
+                        .strip_prefix(repo.join(source))
+                        .unwrap_or(item.path());
+                    let template = t.iter().any(|p| p == rel);
+                    let rel = rel.to_string_lossy();
+                    found.push(file(
+                        format!("{source}/{rel}"),
+                        format!("{}/{rel}", target.trim_end_matches('/')),
+                        template,
+                        false,
+                    ));
+                }
+            }
+        }
     }
     found
 }
 
-/// dotter's automatic type: a file (or any file of a directory) holding `{{` is a template.
-fn is_template(path: &Path) -> bool {
+/// dotter's automatic type: the files below `path` (or `path` itself, as an empty path) that
+/// hold `{{` are templates.
+fn templates_in(path: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(path)
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
-        .any(|e| std::fs::read(e.path()).is_ok_and(|b| b.windows(2).any(|w| w == b"{{")))
+        .filter(|e| std::fs::read(e.path()).is_ok_and(|b| b.windows(2).any(|w| w == b"{{")))
+        .map(|e| {
+            e.path()
+                .strip_prefix(path)
+                .unwrap_or(Path::new(""))
+                .to_path_buf()
+        })
+        .collect()
 }
 
 fn entry(
@@ -315,6 +366,6 @@ fn entry(
     out.raw(&format!(
         "{}when = {{ profile = {} }}\n",
         if active { "" } else { "# " },
-        toml::Value::String(package.to_string())
+        super::toml_string(package)
     ));
 }

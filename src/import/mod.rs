@@ -65,14 +65,12 @@ impl Writer {
 
     pub fn key(&mut self, key: &str, value: Val, active: bool) {
         let value = match value {
-            Val::Str(s) => toml::Value::String(s.to_string()),
-            Val::Bool(b) => toml::Value::Boolean(b),
-            Val::List(items) => toml::Value::Array(
-                items
-                    .iter()
-                    .map(|s| toml::Value::String(s.clone()))
-                    .collect(),
-            ),
+            Val::Str(s) => toml_string(s),
+            Val::Bool(b) => b.to_string(),
+            Val::List(items) => {
+                let items: Vec<String> = items.iter().map(|s| toml_string(s)).collect();
+                format!("[{}]", items.join(", "))
+            }
         };
         let _ = writeln!(
             self.text,
@@ -110,6 +108,42 @@ impl Writer {
     }
 }
 
+/// A TOML basic string on one line, whatever `text` holds (a commented-out entry must stay
+/// commented out: no value may break its line).
+pub(crate) fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A source as the manifest spells it: literal, so a glob character in a name is escaped.
+pub(crate) fn literal_source(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '*' | '?' | '[' | ']' | '{' | '}' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A target as the manifest spells it: `~/…` under the home directory, `$` doubled.
 pub(crate) fn spell_target(target: &Path, home: &Path) -> String {
     let text = match paths::below(target, home) {
@@ -118,4 +152,26 @@ pub(crate) fn spell_target(target: &Path, home: &Path) -> String {
         None => target.to_string_lossy().into_owned(),
     };
     paths::escape_dollars(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_stay_on_one_line_and_sources_stay_literal() {
+        assert_eq!(toml_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+        let parsed: toml::Table =
+            toml::from_str(&format!("k = {}", toml_string("x\n\"y\u{7}"))).unwrap();
+        assert_eq!(parsed["k"].as_str(), Some("x\n\"y\u{7}"));
+        assert_eq!(literal_source("vim[1]*"), "vim[[]1[]][*]");
+        let glob = globset::Glob::new(&literal_source("vim[1]"))
+            .unwrap()
+            .compile_matcher();
+        assert!(glob.is_match("vim[1]") && !glob.is_match("vim1"));
+        let glob = globset::Glob::new(&literal_source("a?{b}"))
+            .unwrap()
+            .compile_matcher();
+        assert!(glob.is_match("a?{b}") && !glob.is_match("ax{b}"));
+    }
 }

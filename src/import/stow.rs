@@ -79,7 +79,12 @@ pub fn import(request: &Request, ctx: &Context) -> Result<Imported> {
     };
     for source in &sources {
         text.table("package", true);
-        text.key("source", Val::Str(&paths::escape_dollars(source)), true);
+        let source = if request.packages.is_empty() {
+            source.clone()
+        } else {
+            super::literal_source(source)
+        };
+        text.key("source", Val::Str(&source), true);
         text.key("target", Val::Str(&spelled), true);
         if !target.starts_with(&home) {
             text.key("allow_outside_home", Val::Bool(true), true);

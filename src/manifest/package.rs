@@ -146,8 +146,8 @@ pub fn adjust_dotfile(name: &str) -> Option<String> {
 }
 
 /// What the planner needs to fold a package's directories: the package, where it goes, and
-/// which of its directories may never be linked whole (they hold something ignored, or a name
-/// that `dotfiles` renames, which a directory link would show unrenamed).
+/// which of its directories may never be linked whole (they hold a name that `dotfiles`
+/// renames, which a directory link would show unrenamed).
 #[derive(Debug, PartialEq, Eq)]
 pub struct FoldRoot {
     pub source: PathBuf,
@@ -235,8 +235,10 @@ impl EntryExpansion<'_> {
                 || self.entry.ignore.is_match(in_repo);
             let renamed =
                 package.dotfiles && adjust_dotfile(&item.file_name().to_string_lossy()).is_some();
-            if skipped || renamed {
-                // Its directory cannot be linked whole: that would show it (unrenamed).
+            if renamed {
+                // Its directory cannot be linked whole: that would show it unrenamed. (What the
+                // ignore lists leave out does not stop a fold, as in Stow: a folded directory
+                // shows all it holds.)
                 whole_only_below.extend(
                     relative
                         .ancestors()

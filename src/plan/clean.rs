@@ -62,7 +62,11 @@ pub(super) fn find<'t>(
                 continue;
             };
             let leads = paths::normalize(&real.join(&points_to));
-            if leads.starts_with(repo) && fs::metadata(&at).is_err() {
+            // Dead means leading to nothing: a link that cannot be followed for another reason
+            // (permissions, a loop) is not dead.
+            let gone =
+                matches!(fs::metadata(&at), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+            if leads.starts_with(repo) && gone {
                 dead.push(DeadLink { at, points_to });
             }
         }

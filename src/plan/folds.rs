@@ -92,24 +92,23 @@ impl Folds {
                     .filter_map(|s| s.record().map(|r| r.to_record()))
                     .collect();
                 let points_to = self.links[link].0.clone();
-                let source = crate::paths::normalize(
-                    &link.parent().unwrap_or(Path::new("/")).join(&points_to),
-                );
+                // The repository directory the link shows (it resolved there when planned).
+                let source = fs::canonicalize(link).unwrap_or_else(|_| repo.to_path_buf());
+                let hidden = undeclared_below(&source, &steps);
                 let first = steps[0];
                 let mut step = Step::new(
                     link.to_path_buf(),
-                    if source.starts_with(repo) {
-                        source
-                    } else {
-                        points_to.clone()
-                    },
+                    source,
                     Method::Symlink,
                     LinkState::Folded,
                     Action::Unfold {
                         dirs: dirs.into_iter().collect(),
                         links,
                     },
-                    Reason::FoldedLink { links: steps.len() },
+                    Reason::FoldedLink {
+                        links: steps.len(),
+                        hidden,
+                    },
                     first.policy,
                 )
                 .seeing(Some(Seen::Symlink { points_to }));
@@ -118,6 +117,30 @@ impl Folds {
             })
             .collect()
     }
+}
+
+/// The files below the folded directory `dir` (in the repository) that none of `steps` links,
+/// nor any directory they link whole.
+fn undeclared_below(dir: &Path, steps: &[&Step]) -> Vec<PathBuf> {
+    let linked: std::collections::HashSet<&Path> =
+        steps.iter().map(|s| s.source.as_path()).collect();
+    let mut walk = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter();
+    let mut hidden = Vec::new();
+    while let Some(Ok(item)) = walk.next() {
+        if linked.contains(item.path()) {
+            if item.file_type().is_dir() {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        if !item.file_type().is_dir() {
+            hidden.push(item.path().to_path_buf());
+        }
+    }
+    hidden
 }
 
 /// Turn the planned step of a folded target into its part of the unfold: it is made there.

@@ -206,8 +206,14 @@ pub enum Reason {
         #[serde(with = "paths::serde_path")]
         link: PathBuf,
     },
-    /// A folded directory link that `apply` unfolds into this many links.
-    FoldedLink { links: usize },
+    /// A folded directory link that `apply` unfolds into this many links. `hidden` are the
+    /// files the link shows that no entry declares (ignored ones): after the unfold the home no
+    /// longer reaches them.
+    FoldedLink {
+        links: usize,
+        #[serde(with = "paths::serde_path::vec")]
+        hidden: Vec<PathBuf>,
+    },
     /// A dead link into the repository that dotlink did not make (`clean` removes it).
     DeadLink,
 }

@@ -132,7 +132,14 @@ fn settle_target(
     // spelling: the planner reports it in the user's words, and never writes there unless
     // the link is a folded directory, unfolded first.
     if within(&real, &manifest.repo) {
-        folds.consider(spec, &real, via.as_deref(), real_home);
+        // A link that itself lies in the repository (reached through another link into it)
+        // is the repository's own: never a fold.
+        let link_outside = via
+            .as_deref()
+            .is_some_and(|link| !within(&identity(dirs, link).0, &manifest.repo));
+        if link_outside {
+            folds.consider(spec, &real, via.as_deref(), real_home);
+        }
         return Ok(None);
     }
     if !within(&real, real_home) && !entry.allow_outside_home {

@@ -101,11 +101,12 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
                 show(link)
             ),
         ),
-        Reason::FoldedLink { links } => (
+        Reason::FoldedLink { links, hidden } => (
             Some("unfold"),
             format!(
-                "a folded directory link, as GNU Stow makes; becomes a directory of {links} link{}",
-                if *links == 1 { "" } else { "s" }
+                "a folded directory link, as GNU Stow makes; becomes a directory of {links} link{}{}",
+                if *links == 1 { "" } else { "s" },
+                no_longer_reachable(hidden, plan)
             ),
         ),
     };
@@ -113,6 +114,31 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
         why.push_str(&format!(" (link count {count})"));
     }
     (verb, why)
+}
+
+/// `; 2 files no entry declares will no longer be reachable from the home: a, b`.
+fn no_longer_reachable(hidden: &[std::path::PathBuf], plan: &Plan) -> String {
+    if hidden.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = hidden
+        .iter()
+        .take(3)
+        .map(|p| {
+            let shown = paths::below(p, &plan.repo).unwrap_or(p);
+            paths::escaped(shown.as_os_str())
+        })
+        .collect();
+    let more = match hidden.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    format!(
+        "; {} file{} it shows that no entry declares (ignored) will no longer be reachable from the home: {}{more}",
+        hidden.len(),
+        if hidden.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )
 }
 
 fn orphan(step: &Step, source_gone: bool, fate: OrphanFate) -> (Option<&'static str>, String) {
