@@ -481,3 +481,50 @@ fn the_prompt_recipe_works_from_anywhere_once_applied() {
     s.run_in(&s.repo().join("other"), &["unlink"], &[]).code(0);
     s.run_in(&home, &["status", "-q"], &[]).code(0);
 }
+
+#[test]
+fn apply_json_says_what_the_run_did_and_detailed_exit_codes_say_whether_it_changed() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\non_conflict = \"backup\"\n");
+    s.home_file(".b", "mine");
+    s.run(&["apply", "--dry-run", "--detailed-exitcode"])
+        .code(3);
+    let run = s.run(&["apply", "--json"]);
+    run.code(0);
+    let json = run.json();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["changed"], true);
+    assert_eq!(json["summary"]["created"], 1);
+    assert_eq!(json["summary"]["backed_up"], 1);
+    assert_eq!(json["summary"]["failed"], 0);
+    assert!(json["backup_set"].as_str().unwrap().contains("backups"));
+    let steps = json["steps"].as_array().unwrap();
+    assert!(steps.iter().all(|s| s["result"] == "done"), "{steps:?}");
+    assert_eq!(steps[0]["kind"], "create");
+    // Nothing left to do: unchanged, and exit 0 with --detailed-exitcode.
+    let again = s.run(&["apply", "--json", "--detailed-exitcode"]);
+    again.code(0);
+    let json = again.json();
+    assert_eq!(json["changed"], false);
+    assert_eq!(json["summary"]["unchanged"], 2);
+    assert!(json["backup_set"].is_null());
+    std::fs::remove_file(s.home().join(".a")).unwrap();
+    s.run(&["apply", "-q", "--detailed-exitcode"]).code(3);
+    // A halted run: nothing done, exit 1, the conflict blocked.
+    std::fs::remove_file(s.home().join(".a")).unwrap();
+    s.home_file(".a", "in the way");
+    let halted = s.run(&["apply", "--json", "--detailed-exitcode"]);
+    halted.code(1);
+    let json = halted.json();
+    assert_eq!(json["halted"], true);
+    assert!(
+        json["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["result"] == "not_run")
+    );
+    // Without the flag, exit codes stay as they were.
+    s.run(&["apply", "--on-conflict", "skip"]).code(0);
+}

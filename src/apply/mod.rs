@@ -44,6 +44,54 @@ pub struct Outcome {
     pub state_saved: bool,
 }
 
+/// What a run did, counted by kind (each step counts once, in the first that fits).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub unfolded: usize,
+    pub created: usize,
+    /// Replaced a link (nothing lost).
+    pub relinked: usize,
+    pub pruned: usize,
+    /// Moved to the backup set first.
+    pub backed_up: usize,
+    /// Removed what was in the way (`overwrite`).
+    pub overwritten: usize,
+    pub failed: usize,
+    /// Targets the run left as they were: up to date, skipped, blocked, or not for this
+    /// machine.
+    pub unchanged: usize,
+}
+
+impl Outcome {
+    /// The steps of `plan` this outcome did, counted.
+    pub fn counts(&self, plan: &Plan) -> Counts {
+        let mut counts = Counts {
+            failed: self.failed.len(),
+            backed_up: self.backups.len(),
+            ..Counts::default()
+        };
+        for step in self.done.iter().map(|i| &plan.steps[*i]) {
+            match &step.action {
+                Action::Unfold { .. } => counts.unfolded += 1,
+                Action::Create { .. } => counts.created += 1,
+                Action::Replace { displace } | Action::Clear { displace } => match displace {
+                    crate::plan::Displace::Delete => counts.overwritten += 1,
+                    crate::plan::Displace::Backup { .. } => {}
+                    _ => counts.relinked += 1,
+                },
+                Action::Remove { .. } => counts.pruned += 1,
+                _ => {}
+            }
+        }
+        counts.unchanged = plan
+            .steps
+            .iter()
+            .filter(|s| !s.action.changes() && !matches!(s.action, Action::Unfolded { .. }))
+            .count();
+        counts
+    }
+}
+
 /// Execute `plan`, updating `state` and saving it. Does nothing when the plan is halted.
 pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
     let mut outcome = Outcome::default();

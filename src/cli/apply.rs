@@ -10,13 +10,18 @@ use crate::plan::{self, Options};
 use crate::report::progress::Progress;
 use crate::report::{self, Printer, Verbosity};
 
-pub(super) fn run(
-    cli: &Cli,
-    run: &RunArgs,
-    dry_run: bool,
-    json: bool,
-    verbosity: Verbosity,
-) -> Result<Verdict> {
+/// How `apply` (or `plan`) was asked to run.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mode {
+    pub dry_run: bool,
+    /// `plan --json` prints the plan; `apply --json` what the run did.
+    pub json: bool,
+    pub detailed_exitcode: bool,
+}
+
+pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) -> Result<Verdict> {
+    let Mode { dry_run, json, .. } = mode;
+    let verbosity = if json { Verbosity::Quiet } else { verbosity };
     let spinner = Progress::start("reading the repository", verbosity != Verbosity::Quiet);
     let loaded = load(cli, Sources::Require)?;
     drop(spinner);
@@ -46,24 +51,39 @@ pub(super) fn run(
     drop(spinner);
     open.annotate(&mut plan);
     let blocked = plan.blocked();
-    if json {
+    if json && dry_run {
         report::json::print(&report::json::plan(&plan));
         return Ok(Verdict::unless(blocked));
     }
     let printer = Printer::new(&plan, verbosity);
-    printer.plan();
+    if !json {
+        printer.plan();
+    }
     if plan.halted() {
-        report::print_halted(&plan);
+        if json {
+            let outcome = apply::Outcome::default();
+            report::json::print(&report::json::applied(&plan, &outcome));
+        } else {
+            report::print_halted(&plan);
+        }
         return Ok(Verdict::NeedsAttention);
     }
     if dry_run {
         report::print_dry_run(verbosity);
+        // With --detailed-exitcode a dry run says whether `apply` would change anything.
+        if mode.detailed_exitcode && !blocked && plan.changes().next().is_some() {
+            return Ok(Verdict::Changed);
+        }
         return Ok(Verdict::unless(blocked));
     }
     let spinner = Progress::start("applying", verbosity != Verbosity::Quiet);
     let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
     drop(spinner);
-    printer.outcome(&outcome);
+    if json {
+        report::json::print(&report::json::applied(&plan, &outcome));
+    } else {
+        printer.outcome(&outcome);
+    }
     if let Some(error) = outcome.unfinished.take() {
         return Err(error);
     }
@@ -74,5 +94,9 @@ pub(super) fn run(
     if loaded.files.state.exists() {
         apply::remember_manifest(&loaded.ctx.state_dir, &loaded.files.manifest, true)?;
     }
-    Ok(Verdict::unless(blocked || !outcome.failed.is_empty()))
+    let attention = blocked || !outcome.failed.is_empty();
+    if mode.detailed_exitcode && !attention && !outcome.done.is_empty() {
+        return Ok(Verdict::Changed);
+    }
+    Ok(Verdict::unless(attention))
 }

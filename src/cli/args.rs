@@ -26,7 +26,8 @@ Examples:
 Exit status:
   0  success (status: every target is ok)
   1  conflicts, a step that failed (status: some target is not ok)
-  2  bad usage or a manifest error";
+  2  bad usage or a manifest error
+  3  apply --detailed-exitcode only: changes were made";
 
 #[derive(Debug, Parser)]
 #[command(name = "dotlink", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -221,6 +222,16 @@ pub struct ApplyArgs {
     /// Show exactly what would happen and write nothing
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+
+    /// Print what the run did as JSON: each step with its result ("done", "failed",
+    /// "unchanged", "not_run"), counts, and the backup set (see the README)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub json: bool,
+
+    /// Exit 0 when nothing changed, 1 on a failure or conflict, 2 on bad usage, 3 when
+    /// changes were made (as Terraform's plan -detailed-exitcode)
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 
     #[command(flatten)]
     pub run: RunArgs,

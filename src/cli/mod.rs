@@ -33,6 +33,8 @@ enum Verdict {
     Done,
     /// Conflicts, failed steps, or (status) targets that are not ok: exit 1.
     NeedsAttention,
+    /// `apply --detailed-exitcode` made changes: exit 3.
+    Changed,
 }
 
 impl Verdict {
@@ -62,8 +64,26 @@ pub fn run(cli: Cli) -> i32 {
         Verbosity::Normal
     };
     let result = match &cli.command {
-        Command::Apply(args) => apply::run(&cli, &args.run, args.dry_run, false, verbosity),
-        Command::Plan(args) => apply::run(&cli, &args.run, true, args.json, verbosity),
+        Command::Apply(args) => apply::run(
+            &cli,
+            &args.run,
+            apply::Mode {
+                dry_run: args.dry_run,
+                json: args.json,
+                detailed_exitcode: args.detailed_exitcode,
+            },
+            verbosity,
+        ),
+        Command::Plan(args) => apply::run(
+            &cli,
+            &args.run,
+            apply::Mode {
+                dry_run: true,
+                json: args.json,
+                detailed_exitcode: false,
+            },
+            verbosity,
+        ),
         Command::Status(args) => status::run(&cli, args.json, verbosity),
         Command::Unlink(args) => unlink::run(&cli, args.dry_run, verbosity),
         Command::Clean(args) => clean::run(&cli, args.dry_run, verbosity),
@@ -77,6 +97,7 @@ pub fn run(cli: Cli) -> i32 {
     match result {
         Ok(Verdict::Done) => 0,
         Ok(Verdict::NeedsAttention) => 1,
+        Ok(Verdict::Changed) => 3,
         Err(error) => {
             report::print_error(&error);
             error.exit_code()

@@ -276,40 +276,19 @@ impl<'a> Printer<'a> {
                 );
             }
         }
-        let done = |f: &dyn Fn(&Step) -> bool| {
-            outcome
-                .done
-                .iter()
-                .filter(|i| f(&self.plan.steps[**i]))
-                .count()
-        };
-        let created = done(&|s| matches!(s.action, Action::Create { .. }));
-        let relinked =
-            done(&|s| matches!(s.action, Action::Replace { .. }) && s.state != LinkState::Conflict);
-        let overwritten = done(&|s| {
-            matches!(
-                &s.action,
-                Action::Replace {
-                    displace: Displace::Delete
-                } | Action::Clear {
-                    displace: Displace::Delete
-                }
-            )
-        });
-        let pruned = done(&|s| matches!(s.action, Action::Remove { .. }));
-        let unfolded = done(&|s| matches!(s.action, Action::Unfold { .. }));
+        let counts = outcome.counts(self.plan);
         let mut parts = Vec::new();
-        push_count(&mut parts, unfolded, "unfolded", "unfolded");
-        push_count(&mut parts, created, "created", "created");
-        push_count(&mut parts, relinked, "relinked", "relinked");
+        push_count(&mut parts, counts.unfolded, "unfolded", "unfolded");
+        push_count(&mut parts, counts.created, "created", "created");
+        push_count(&mut parts, counts.relinked, "relinked", "relinked");
         let removed = if self.purpose == Purpose::Apply {
             "pruned"
         } else {
             "removed"
         };
-        push_count(&mut parts, pruned, removed, removed);
-        push_count(&mut parts, outcome.backups.len(), "backed up", "backed up");
-        push_count(&mut parts, overwritten, "overwritten", "overwritten");
+        push_count(&mut parts, counts.pruned, removed, removed);
+        push_count(&mut parts, counts.backed_up, "backed up", "backed up");
+        push_count(&mut parts, counts.overwritten, "overwritten", "overwritten");
         let left = self
             .plan
             .steps

@@ -191,6 +191,94 @@ pub fn plan(plan: &Plan) -> PlanJson {
     }
 }
 
+/// `apply --json`: what the run did, for scripts and configuration-management tools. Each step
+/// carries the plan's fields and its `result`: `done`, `failed` (with `error`), `unchanged`
+/// (nothing to do, skipped, blocked, or not for this machine) or `not_run` (the run was
+/// halted).
+#[derive(Serialize)]
+pub struct ApplyJson {
+    pub version: u32,
+    pub manifest: String,
+    pub halted: bool,
+    /// Whether anything on disk changed.
+    pub changed: bool,
+    pub steps: Vec<AppliedJson>,
+    pub summary: crate::apply::Counts,
+    /// The backup set this run used, when it made backups.
+    pub backup_set: Option<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct AppliedJson {
+    #[serde(flatten)]
+    pub action: ActionJson,
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
+    let halted = plan.halted();
+    let done: std::collections::HashSet<usize> = outcome.done.iter().copied().collect();
+    let failed: BTreeMap<usize, String> = outcome
+        .failed
+        .iter()
+        .map(|(i, e)| (*i, e.to_string()))
+        .collect();
+    // A link an unfold makes shares its unfold's result.
+    let unfold_result: BTreeMap<&Path, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.action, Action::Unfold { .. }))
+        .map(|(i, s)| (s.target.as_path(), i))
+        .collect();
+    let result_of = |index: usize| -> (&'static str, Option<String>) {
+        if let Some(error) = failed.get(&index) {
+            return ("failed", Some(error.clone()));
+        }
+        if done.contains(&index) {
+            return ("done", None);
+        }
+        if halted {
+            return ("not_run", None);
+        }
+        ("unchanged", None)
+    };
+    let plan_json = self::plan(plan);
+    let steps = plan_json
+        .actions
+        .into_iter()
+        .enumerate()
+        .map(|(index, action)| {
+            let (result, error) = match &plan.steps[index].action {
+                Action::Unfolded { by } => unfold_result
+                    .get(by.as_path())
+                    .map(|i| result_of(*i))
+                    .unwrap_or(("unchanged", None)),
+                _ => result_of(index),
+            };
+            AppliedJson {
+                action,
+                result,
+                error,
+            }
+        })
+        .collect();
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    ApplyJson {
+        version: 1,
+        manifest: text(&plan.manifest),
+        halted,
+        changed: !outcome.done.is_empty(),
+        steps,
+        summary: outcome.counts(plan),
+        backup_set: (!outcome.backups.is_empty()).then(|| text(&plan.backup_set)),
+        notes: plan_json.notes,
+    }
+}
+
 /// A path's bytes when it is not UTF-8, so a script can recover the exact name.
 fn bytes_unless_utf8(path: &Path) -> Option<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
