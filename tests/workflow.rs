@@ -528,3 +528,32 @@ fn apply_json_says_what_the_run_did_and_detailed_exit_codes_say_whether_it_chang
     // Without the flag, exit codes stay as they were.
     s.run(&["apply", "--on-conflict", "skip"]).code(0);
 }
+
+#[test]
+fn diff_shows_what_is_in_the_way_against_the_source() {
+    let s = Sandbox::new();
+    s.source("zshrc", "export A=1\nexport B=2\n")
+        .source("vimrc", "set number\n")
+        .source("d/x", "x");
+    s.manifest(
+        "[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n\
+         [[link]]\nsource = \"vimrc\"\ntarget = \"~/.vimrc\"\n\
+         [[link]]\nsource = \"d\"\ntarget = \"~/.d\"\n",
+    );
+    s.run(&["diff"]).code(0);
+    s.home_file(".zshrc", "export A=1\nexport B=3\n")
+        .home_file(".d/mine", "m");
+    let run = s.run(&["diff"]);
+    run.code(1)
+        .stdout_has("--- ~/.zshrc (in the way)")
+        .stdout_has("+++ zshrc (in the repository)")
+        .stdout_has("-export B=3")
+        .stdout_has("+export B=2")
+        .stdout_has("a directory with 1 entry is in the way")
+        .stdout_lacks("vimrc");
+    let one = s.run(&["diff", "~/.zshrc"]);
+    one.code(1).stdout_lacks("~/.d");
+    s.run(&["diff", "~/.nope"])
+        .code(2)
+        .stderr_has("~/.nope is not a target");
+}

@@ -88,6 +88,15 @@ pub enum Command {
         Exits 0 when every entry is ok (or skipped), 1 otherwise."
     )]
     Status(StatusArgs),
+    /// Show how what is in the way differs from the repository's source (conflicts, diverged)
+    #[command(
+        long_about = "For every target in `conflict` or `diverged` (or only the TARGETs named), \
+        a unified diff from what is in the way to the repository's source, so you can choose \
+        `--on-conflict backup` or `overwrite` knowingly. Exits 0 when there is nothing to show, \
+        1 otherwise.",
+        after_help = "Examples:\n  dotlink diff\n  dotlink diff ~/.zshrc ~/.gitconfig"
+    )]
+    Diff(DiffArgs),
     /// Remove every link dotlink made that still points at its source, and nothing else
     Unlink(UnlinkArgs),
     /// Remove dead links into the repository that dotlink did not make (left by Stow, dotbot, …)
@@ -264,6 +273,13 @@ pub struct StatusArgs {
     /// Print JSON: {"entries":[{"target","source","state","detail"}],"summary":{"ok":N,…}}
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Only these targets (as status shows them, such as ~/.zshrc)
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod adopt;
 mod apply;
 pub mod args;
 mod clean;
+mod diff;
 mod docs;
 mod import;
 mod init;
@@ -87,6 +88,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Status(args) => status::run(&cli, args.json, verbosity),
         Command::Unlink(args) => unlink::run(&cli, args.dry_run, verbosity),
         Command::Clean(args) => clean::run(&cli, args.dry_run, verbosity),
+        Command::Diff(args) => diff::run(&cli, &args.targets),
         Command::Adopt(args) => adopt::run(&cli, args, verbosity),
         Command::Restore(args) => restore::run(&cli, args, verbosity),
         Command::Init => init::run(&cli),

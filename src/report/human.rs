@@ -678,3 +678,76 @@ mod tests {
         assert_eq!(thousands(1234567), "1,234,567");
     }
 }
+
+/// What stands at a target against its source, for `diff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// A unified diff, from what is in the way to the source.
+    Text(String),
+    Same,
+    Binary,
+    Symlink(std::path::PathBuf),
+    Directory {
+        entries: usize,
+    },
+    SourceIsDirectory,
+    Special,
+    Unreadable(String),
+}
+
+/// One target's difference: a `---`/`+++` header (what is in the way, then the source), then
+/// the hunks, coloured.
+pub fn print_difference(target: &Path, source: &Path, difference: &Difference, plan: &Plan) {
+    let mut out = stdout();
+    let target_text = paths::display(target, &plan.home);
+    let source_text = match paths::below(source, &plan.repo) {
+        Some(rel) => paths::escaped(rel.as_os_str()),
+        None => paths::display(source, &plan.home),
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        format!("--- {target_text} (in the way)").red().bold()
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        format!("+++ {source_text} (in the repository)")
+            .green()
+            .bold()
+    );
+    let said = match difference {
+        Difference::Text(text) => {
+            for line in text.lines() {
+                let line = paths::escape_text(line);
+                let coloured = if line.starts_with("@@") {
+                    line.cyan().to_string()
+                } else if line.starts_with('+') {
+                    line.green().to_string()
+                } else if line.starts_with('-') {
+                    line.red().to_string()
+                } else {
+                    line
+                };
+                let _ = writeln!(out, "{coloured}");
+            }
+            return;
+        }
+        Difference::Same => "same contents (a separate copy, not a link)".to_string(),
+        Difference::Binary => "binary files differ".to_string(),
+        Difference::Symlink(to) => format!(
+            "a symlink to {}, not a file: nothing to compare",
+            paths::escaped(to.as_os_str())
+        ),
+        Difference::Directory { entries } => format!(
+            "a directory with {entries} entr{} is in the way: nothing to compare",
+            if *entries == 1 { "y" } else { "ies" }
+        ),
+        Difference::SourceIsDirectory => {
+            "the source is a directory and a file is in the way: nothing to compare".to_string()
+        }
+        Difference::Special => "a special file is in the way: nothing to compare".to_string(),
+        Difference::Unreadable(why) => format!("cannot compare: {why}"),
+    };
+    let _ = writeln!(out, "{}", said.dimmed());
+}
