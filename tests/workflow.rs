@@ -557,3 +557,71 @@ fn diff_shows_what_is_in_the_way_against_the_source() {
         .code(2)
         .stderr_has("~/.nope is not a target");
 }
+
+#[test]
+fn hooks_relink_after_git_pull_and_never_replace_anyone_elses() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(s.repo())
+            .env("HOME", s.home())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git is needed for the hook test");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    s.run(&["hook", "install"])
+        .code(2)
+        .stderr_has("is not in a git repository");
+    git(&["init", "-q"]);
+    git(&["-c", "user.email=t@t", "-c", "user.name=t", "add", "."]);
+    git(&[
+        "-c",
+        "user.email=t@t",
+        "-c",
+        "user.name=t",
+        "commit",
+        "-qm",
+        "one",
+    ]);
+    s.run(&["hook", "install"])
+        .code(0)
+        .stdout_has("installed")
+        .stdout_has("post-merge");
+    let hook = s.repo().join(".git/hooks/post-merge");
+    assert!(
+        std::fs::read_to_string(&hook)
+            .unwrap()
+            .contains("apply --quiet")
+    );
+    // The hook works: a checkout runs it, and the link appears.
+    git(&["checkout", "-q", "-b", "other"]);
+    assert!(
+        s.home().join(".a").is_symlink(),
+        "post-checkout ran dotlink apply"
+    );
+    s.run(&["hook", "install"]).code(0);
+    // Someone else's hook is never replaced or removed.
+    std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
+    s.run(&["hook", "install"])
+        .code(1)
+        .stderr_has("post-merge exists and dotlink did not write it")
+        .stderr_has("add this line to it:");
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    s.run(&["hook", "uninstall"])
+        .code(0)
+        .stdout_has("removed")
+        .stdout_has("(not dotlink's)");
+    assert!(hook.exists());
+    assert!(!s.repo().join(".git/hooks/post-checkout").exists());
+}

@@ -126,6 +126,18 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Write a commented starter dotlink.toml in the current directory
     Init,
+    /// Git hooks that run `dotlink apply --quiet` after every `git pull` and checkout
+    #[command(
+        long_about = "Write post-merge and post-checkout hooks into the dotfiles repository's \
+        git hooks directory, so every `git pull` (and checkout) relinks. A hook that dotlink did \
+        not write is never replaced: install refuses (exit 1) and prints the line to add to it \
+        instead. `uninstall` removes only dotlink's own hooks.",
+        after_help = "Examples:\n  dotlink hook install\n  dotlink hook uninstall"
+    )]
+    Hook {
+        #[arg(value_enum)]
+        action: HookAction,
+    },
     /// Write a dotlink.toml that reproduces what GNU Stow, dotbot or dotter deploys
     #[command(
         long_about = "Write a dotlink.toml that reproduces what GNU Stow, dotbot or dotter \
@@ -287,6 +299,14 @@ pub struct UnlinkArgs {
     /// Show what would be removed and remove nothing
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookAction {
+    /// Write dotlink's post-merge and post-checkout hooks
+    Install,
+    /// Remove dotlink's own hooks (and no other)
+    Uninstall,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -751,3 +751,37 @@ pub fn print_difference(target: &Path, source: &Path, difference: &Difference, p
     };
     let _ = writeln!(out, "{}", said.dimmed());
 }
+
+/// What `hook install` or `uninstall` did to one hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookChange {
+    Installed(std::path::PathBuf),
+    Removed(std::path::PathBuf),
+    /// A hook dotlink did not write is there: install leaves it.
+    NotOurs(std::path::PathBuf),
+    /// A hook dotlink did not write: uninstall leaves it.
+    LeftAlone(std::path::PathBuf),
+}
+
+/// One line per hook; for a hook that is not dotlink's, how to chain dotlink from it.
+pub fn print_hook_changes(changes: &[HookChange], line: &str) {
+    for change in changes {
+        match change {
+            HookChange::Installed(p) => println!("{} {}", "installed".green(), p.display()),
+            HookChange::Removed(p) => println!("{} {}", "removed".red(), p.display()),
+            HookChange::LeftAlone(p) => {
+                println!("{} {} (not dotlink's)", "left".dimmed(), p.display())
+            }
+            HookChange::NotOurs(p) => print_error(
+                &Error::failure(format!(
+                    "{} exists and dotlink did not write it; left as it is",
+                    p.display()
+                ))
+                .with_hint(&format!("to chain dotlink, add this line to it: {line}")),
+            ),
+        }
+    }
+    if changes.is_empty() {
+        println!("No dotlink hooks to remove.");
+    }
+}
