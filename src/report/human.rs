@@ -777,7 +777,7 @@ pub fn print_hook_changes(changes: &[HookChange], line: &str) {
                     "{} exists and dotlink did not write it; left as it is",
                     p.display()
                 ))
-                .with_hint(&format!("to chain dotlink, add this line to it: {line}")),
+                .with_hint(format!("to chain dotlink, add this line to it: {line}")),
             ),
         }
     }
