@@ -625,3 +625,61 @@ fn hooks_relink_after_git_pull_and_never_replace_anyone_elses() {
     assert!(hook.exists());
     assert!(!s.repo().join(".git/hooks/post-checkout").exists());
 }
+
+#[test]
+fn doctor_explains_what_is_wrong_and_exits_0_only_when_healthy() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    s.run(&["apply"]).code(0);
+    let healthy = s.run(&["doctor"]);
+    healthy
+        .code(0)
+        .stdout_has("ok   manifest")
+        .stdout_has("ok   own directories")
+        .stdout_has("ok   filesystem")
+        .stdout_has("Healthy.");
+    assert!(s.leftovers().is_empty());
+    assert!(
+        !s.whole_tree()
+            .keys()
+            .any(|p| p.to_string_lossy().contains("dotlink-probe"))
+    );
+    // A dead link and a link dotlink did not make (as Stow leaves them).
+    s.home_link(".dead", "../repo/gone");
+    std::fs::remove_file(s.home().join(".b")).unwrap();
+    s.home_link(".b", "../repo/b");
+    let state = s.state().join("dotlink");
+    let state_file = std::fs::read_dir(&state)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let text = std::fs::read_to_string(&state_file).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["links"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|l| !l["target"].as_str().unwrap().ends_with("/.b"));
+    std::fs::write(&state_file, json.to_string()).unwrap();
+    // A remembered manifest that is gone.
+    let remembered = state.join("manifests");
+    let mut list = std::fs::read_to_string(&remembered).unwrap();
+    list.push_str("/nowhere/dotlink.toml\n");
+    std::fs::write(&remembered, list).unwrap();
+    s.run(&["doctor"])
+        .code(1)
+        .stdout_has("FAIL dead links")
+        .stdout_has("dotlink clean")
+        .stdout_has("FAIL unmanaged links")
+        .stdout_has("~/.b")
+        .stdout_has("FAIL remembered manifest")
+        .stdout_has("/nowhere/dotlink.toml")
+        .stdout_has("Unhealthy: 3 checks failed.");
+    s.manifest("[[link]]\nsource = \"nope\"\ntarget = \"~/.n\"\n");
+    s.run(&["doctor"])
+        .code(1)
+        .stdout_has("FAIL manifest")
+        .stdout_has("dotlink.toml:2:10");
+}

@@ -321,3 +321,28 @@ mod tests {
         assert!(dir.path().join("u/a/keep").exists());
     }
 }
+
+/// What a filesystem can do, found by trying in a fresh temporary directory under `dir`
+/// (removed again): a symlink, a hard link, and an atomic exchange of two names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abilities {
+    pub symlink: bool,
+    pub hardlink: bool,
+    pub exchange: bool,
+}
+
+pub fn probe(dir: &Path) -> io::Result<Abilities> {
+    let scratch = tempfile::Builder::new()
+        .prefix(".dotlink-probe-")
+        .tempdir_in(dir)?;
+    let at = scratch.path();
+    fs::write(at.join("a"), b"a")?;
+    fs::write(at.join("b"), b"b")?;
+    let abilities = Abilities {
+        symlink: std::os::unix::fs::symlink("a", at.join("s")).is_ok(),
+        hardlink: fs::hard_link(at.join("a"), at.join("h")).is_ok(),
+        exchange: exchange(&at.join("a"), &at.join("b")).is_ok() && fs::read(at.join("a"))? == b"b",
+    };
+    scratch.close()?;
+    Ok(abilities)
+}

@@ -97,6 +97,16 @@ pub enum Command {
         after_help = "Examples:\n  dotlink diff\n  dotlink diff ~/.zshrc ~/.gitconfig"
     )]
     Diff(DiffArgs),
+    /// Check the manifest, dotlink's directories, the home and its filesystem, and stray links
+    #[command(
+        long_about = "Check what dotlink depends on and explain anything wrong: the manifest is \
+        found and valid; the state and backup directories are writable and outside the \
+        repository and every target; how HOME resolves; that the home's filesystem supports \
+        symlinks, hard links and atomic exchange; dead links into the repository (see `clean`); \
+        links into the repository that dotlink does not manage (left by Stow, say); and \
+        remembered manifests that no longer exist. Exits 0 when healthy, 1 otherwise."
+    )]
+    Doctor,
     /// Remove every link dotlink made that still points at its source, and nothing else
     Unlink(UnlinkArgs),
     /// Remove dead links into the repository that dotlink did not make (left by Stow, dotbot, …)

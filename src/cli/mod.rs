@@ -11,6 +11,7 @@ pub mod args;
 mod clean;
 mod diff;
 mod docs;
+mod doctor;
 mod hook;
 mod import;
 mod init;
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Adopt(args) => adopt::run(&cli, args, verbosity),
         Command::Restore(args) => restore::run(&cli, args, verbosity),
         Command::Init => init::run(&cli),
+        Command::Doctor => doctor::run(&cli),
         Command::Hook { action } => hook::run(&cli, *action),
         Command::Import(args) => import::run(&args.tool, verbosity),
         Command::Completions(args) => docs::completions(args.shell),

@@ -785,3 +785,63 @@ pub fn print_hook_changes(changes: &[HookChange], line: &str) {
         println!("No dotlink hooks to remove.");
     }
 }
+
+/// One check of `doctor`.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub ok: bool,
+    pub what: &'static str,
+    pub detail: String,
+    pub hint: Option<String>,
+}
+
+impl Check {
+    pub fn ok(what: &'static str, detail: String) -> Check {
+        Check {
+            ok: true,
+            what,
+            detail,
+            hint: None,
+        }
+    }
+
+    pub fn fail(what: &'static str, detail: String, hint: Option<String>) -> Check {
+        Check {
+            ok: false,
+            what,
+            detail,
+            hint,
+        }
+    }
+}
+
+/// `doctor`'s checks, one line each (with a hint under a failed one), then the verdict.
+pub fn print_checks(checks: &[Check]) {
+    let mut out = stdout();
+    for check in checks {
+        let mark = if check.ok {
+            "ok  ".green()
+        } else {
+            "FAIL".red().bold()
+        };
+        let _ = writeln!(
+            out,
+            "{mark} {:<16} {}",
+            check.what,
+            paths::escape_text(&check.detail)
+        );
+        if let Some(hint) = &check.hint {
+            let _ = writeln!(out, "     {} {}", "hint:".cyan(), paths::escape_text(hint));
+        }
+    }
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    let _ = match failed {
+        0 => writeln!(out, "{}", "Healthy.".green().bold()),
+        n => writeln!(
+            out,
+            "{} {n} check{} failed.",
+            "Unhealthy:".red().bold(),
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+}
