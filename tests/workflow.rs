@@ -429,11 +429,31 @@ fn completions_for_each_shell_and_a_man_page() {
             .stdout_has("on-conflict");
     }
     s.run(&["completions", "tcsh"]).code(2);
-    s.run(&["man"])
-        .code(0)
+    let page = s.run(&["man"]);
+    page.code(0)
         .stdout_has(".TH dotlink")
         .stdout_has("apply")
-        .stdout_has("Exit status");
+        .stdout_has(".SH MANIFEST")
+        .stdout_has("[[package]]")
+        .stdout_has(".SH ENVIRONMENT")
+        .stdout_has("DOTLINK_MANIFEST")
+        .stdout_has(".SH FILES")
+        .stdout_has(".SH \"EXIT STATUS\"")
+        .stdout_has(".SH EXAMPLES");
+    // Every page the main page refers to is written by --dir.
+    let dir = s.path().join("man1");
+    s.run(&["man", "--dir", dir.to_str().unwrap()]).code(0);
+    for referenced in page.stdout.split_whitespace().filter_map(|w| {
+        let w = w.trim_start_matches("\\fB").trim_end_matches("\\fR");
+        w.strip_suffix("(1)").filter(|n| n.starts_with("dotlink-"))
+    }) {
+        assert!(
+            dir.join(format!("{referenced}.1")).is_file(),
+            "{referenced}"
+        );
+    }
+    assert!(dir.join("dotlink-apply.1").is_file());
+    assert!(dir.join("dotlink.1").is_file());
 }
 
 #[test]

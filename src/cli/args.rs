@@ -164,9 +164,15 @@ pub enum Command {
         after_help = "Examples:\n  dotlink completions bash > ~/.local/share/bash-completion/completions/dotlink\n  dotlink completions zsh > ~/.zfunc/_dotlink\n  dotlink completions fish > ~/.config/fish/completions/dotlink.fish"
     )]
     Completions(CompletionsArgs),
-    /// Print the man page (roff), generated from these definitions
-    #[command(after_help = "Example:\n  dotlink man > ~/.local/share/man/man1/dotlink.1")]
-    Man,
+    /// Print the man page (roff), or write every page (one per command too) with --dir
+    #[command(
+        after_help = "Examples:\n  dotlink man > ~/.local/share/man/man1/dotlink.1\n  dotlink man --dir ~/.local/share/man/man1"
+    )]
+    Man {
+        /// Write dotlink.1 and a dotlink-COMMAND.1 per command into this directory
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -98,7 +98,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Hook { action } => hook::run(&cli, *action),
         Command::Import(args) => import::run(&args.tool, verbosity),
         Command::Completions(args) => docs::completions(args.shell),
-        Command::Man => docs::man(),
+        Command::Man { dir } => docs::man(dir.as_deref()),
     };
     match result {
         Ok(Verdict::Done) => 0,

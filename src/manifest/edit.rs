@@ -59,7 +59,7 @@ pub fn add_links(path: &Path, text: &str, entries: &[NewEntry]) -> Result<String
 
 /// The commented starter manifest written by `dotlink init`.
 pub const STARTER: &str = r#"# dotlink.toml — what to link from this repository into your home directory.
-# Every key is documented in dotlink.toml.example in the dotlink sources.
+# Every key is documented in the MANIFEST section of `man dotlink` (or `dotlink man`).
 # Try changes safely with `dotlink plan`; make them with `dotlink apply`.
 
 [defaults]

@@ -162,7 +162,7 @@ fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
         .unwrap_or(Location { line: 1, column: 1 });
     let message = e.message().trim();
     Error::input(format!("{}: {message}", position(path, loc)))
-        .with_hint("see dotlink.toml.example for every key and its allowed values")
+        .with_hint("every key and its allowed values are in the MANIFEST section of `dotlink man`")
 }
 
 /// What checking needs: the text (to turn spans into positions), this machine, and where

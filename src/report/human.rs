@@ -845,3 +845,10 @@ pub fn print_checks(checks: &[Check]) {
         ),
     };
 }
+
+/// The files a command wrote, one per line.
+pub fn print_written(paths: &[std::path::PathBuf]) {
+    for path in paths {
+        println!("{} {}", "wrote".green(), path.display());
+    }
+}
