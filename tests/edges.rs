@@ -438,7 +438,7 @@ fn a_skipped_entry_for_another_machine_keeps_its_target_as_written() {
     let skipped = entries.iter().find(|e| e["state"] == "skipped").unwrap();
     assert_eq!(skipped["target"], "$DOTLINK_TEST_UNSET_WORK/w");
     assert!(
-        skipped["detail"]
+        skipped["reason"]
             .as_str()
             .unwrap()
             .starts_with("not on this machine")

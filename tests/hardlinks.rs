@@ -35,7 +35,7 @@ fn a_hard_link_shares_the_source_inode_and_is_ok() {
     assert_eq!(entry["method"], "hardlink");
     assert_eq!(entry["link_count"], 2);
     assert!(
-        entry["detail"].as_str().unwrap().contains("link count 2"),
+        entry["reason"].as_str().unwrap().contains("link count 2"),
         "{entry}"
     );
 }
@@ -290,11 +290,11 @@ fn status_reports_a_managed_link_whose_source_was_deleted_as_dangling() {
         .unwrap()
         .clone();
     assert!(
-        entry["detail"].as_str().unwrap().contains(&expected),
+        entry["reason"].as_str().unwrap().contains(&expected),
         "{entry}"
     );
     assert!(
-        entry["detail"]
+        entry["reason"]
             .as_str()
             .unwrap()
             .contains("dotlink.toml:2:10"),

@@ -293,7 +293,7 @@ fn check(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
     for entry in status["entries"].as_array().unwrap() {
         let state = entry["state"].as_str().unwrap();
         let inside = state == "conflict"
-            && entry["detail"]
+            && entry["reason"]
                 .as_str()
                 .unwrap()
                 .contains("link into the repository");
@@ -308,7 +308,7 @@ fn check(sc: &Scenario, policy: &str) -> Result<(), TestCaseError> {
             policy,
             entry["target"],
             state,
-            entry["detail"]
+            entry["reason"]
         );
     }
     let expected_code = i32::from(through_repo && policy != "skip");

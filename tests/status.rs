@@ -102,12 +102,12 @@ fn status_json_has_entries_with_absolute_paths_and_a_summary() {
     let ok = find(".ok");
     assert_eq!(ok["state"], "ok");
     assert_eq!(ok["source"], s.repo().join("ok").display().to_string());
-    assert!(ok["detail"].is_string());
+    assert!(ok["reason"].is_string());
     assert_eq!(find(".missing")["state"], "missing");
     assert_eq!(find(".wrong")["state"], "wrong");
     assert_eq!(find(".conflict")["state"], "conflict");
     assert!(
-        find(".conflict")["detail"]
+        find(".conflict")["reason"]
             .as_str()
             .unwrap()
             .contains("regular file")
@@ -115,7 +115,7 @@ fn status_json_has_entries_with_absolute_paths_and_a_summary() {
     let dangling = find(".config/gone");
     assert_eq!(dangling["state"], "dangling");
     assert!(
-        dangling["detail"]
+        dangling["reason"]
             .as_str()
             .unwrap()
             .contains(&s.repo().join("config/gone").display().to_string())

@@ -17,5 +17,6 @@ mod migrate;
 mod peers;
 mod policies;
 mod properties;
+mod schemas;
 mod status;
 mod workflow;

@@ -298,7 +298,8 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Print JSON: {"entries":[{"target","source","state","detail"}],"summary":{"ok":N,…}}
+    /// Print JSON: {"version":1,"entries":[{"target","source","state","reason"}],"summary":{"ok":N,…}}
+    /// (the schema is docs/status.schema.json)
     #[arg(long)]
     pub json: bool,
 }

@@ -12,6 +12,8 @@ use std::path::Path;
 /// `status --json`: entries with absolute paths, and a count per state word.
 #[derive(Serialize)]
 pub struct StatusJson {
+    /// The format's version, shared with `plan --json` and `apply --json`.
+    pub version: u32,
     pub entries: Vec<StatusEntry>,
     pub summary: BTreeMap<&'static str, usize>,
     /// Dead links into the repository that dotlink did not make (`clean` removes them).
@@ -29,7 +31,8 @@ pub struct StatusEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_bytes: Option<Vec<u8>>,
     pub state: LinkState,
-    pub detail: String,
+    /// Why, in words: the same field, and the same words, as in `plan --json`.
+    pub reason: String,
     pub method: Method,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_count: Option<u64>,
@@ -48,7 +51,7 @@ pub fn status(plan: &Plan) -> StatusJson {
             target_bytes: bytes_unless_utf8(&step.target),
             source_bytes: bytes_unless_utf8(&step.source),
             state: step.state,
-            detail: text::reason(step, plan),
+            reason: text::reason(step, plan),
             method: step.method,
             link_count: step.link_count,
             package: step.package.as_deref().map(str::to_string),
@@ -60,6 +63,7 @@ pub fn status(plan: &Plan) -> StatusJson {
         .map(|s| (s.word(), plan.count(*s)))
         .collect();
     StatusJson {
+        version: 1,
         entries,
         summary,
         dead_links: plan.dead_links.len(),
