@@ -703,3 +703,28 @@ fn doctor_explains_what_is_wrong_and_exits_0_only_when_healthy() {
         .stdout_has("FAIL manifest")
         .stdout_has("dotlink.toml:2:10");
 }
+
+#[test]
+fn a_plan_longer_than_a_screen_collapses_creates_but_never_conflicts() {
+    let s = Sandbox::new();
+    for i in 0..60 {
+        s.source(&format!("nvim/.config/nvim/lua/m{i}.lua"), "x");
+    }
+    s.source("zsh/.zshrc", "z")
+        .source("zsh/.zprofile", "p")
+        .source("gitconfig", "g");
+    s.home_file(".zshrc", "mine");
+    s.manifest("[[package]]\nsource = \"*\"\non_conflict = \"skip\"\n[[link]]\nsource = \"gitconfig\"\ntarget = \"~/.gitconfig\"\n");
+    let run = s.run_env(&["plan"], &[("LINES", "30")]);
+    run.code(0)
+        .stdout_has("+ ~/.config/nvim/lua/… 60 links from nvim/")
+        .stdout_has("! ~/.zshrc")
+        .stdout_has("+ ~/.gitconfig")
+        .stdout_has("Plan: 62 to create, 1 conflict.");
+    assert!(run.stdout.lines().count() < 30, "{}", run.stdout);
+    // -v lists every link; a short plan is never collapsed.
+    let all = s.run_env(&["plan", "-v"], &[("LINES", "30")]);
+    assert!(all.stdout.contains("~/.config/nvim/lua/m7.lua"));
+    s.run_env(&["plan"], &[("LINES", "100")])
+        .stdout_has("~/.config/nvim/lua/m7.lua");
+}

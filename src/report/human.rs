@@ -104,10 +104,30 @@ impl<'a> Printer<'a> {
                 Verbosity::Quiet => matches!(s.action, Action::Block | Action::Leave) && s.declared,
             })
             .collect();
+        // Longer than a screen: each source directory's creates become one line.
+        let collapsed = self.verbosity == Verbosity::Normal && shown.len() + 2 > screen_rows();
+        let groups = if collapsed {
+            self.create_groups(&shown)
+        } else {
+            std::collections::HashMap::new()
+        };
         let width = self.width(&shown);
         let mut announced = HashSet::new();
         let mut out = stdout();
+        let mut said = HashSet::new();
         for step in &shown {
+            if let Some(group) = self.group_of(step).and_then(|key| groups.get(&key)) {
+                if said.insert(group.top.clone()) {
+                    let line = format!(
+                        "{}/… {} links from {}/",
+                        self.target(&group.top),
+                        thousands(group.count),
+                        group.source
+                    );
+                    let _ = writeln!(out, "  {} {line}", "+".green().bold());
+                }
+                continue;
+            }
             let mut line = self.line(step, width);
             // Say once which directories a run creates, on the first link that needs them.
             if let Action::Create { mkdirs } = &step.action
@@ -128,6 +148,44 @@ impl<'a> Printer<'a> {
             }
             let _ = writeln!(out, "{}", self.plan_summary());
         }
+    }
+
+    /// The source directory (the first name below the repository) a create comes from, which
+    /// a collapsed plan groups by.
+    fn group_of(&self, step: &Step) -> Option<String> {
+        if !matches!(step.action, Action::Create { .. }) {
+            return None;
+        }
+        let rel = paths::below(&step.source, &self.plan.repo)?;
+        let mut names = rel.iter();
+        let first = names.next()?;
+        names.next()?;
+        Some(paths::escaped(first))
+    }
+
+    /// Creates grouped by source directory, where a group has more than one: the deepest
+    /// directory holding all their targets, and how many.
+    fn create_groups(&self, shown: &[&Step]) -> std::collections::HashMap<String, CreateGroup> {
+        let mut groups: std::collections::HashMap<String, CreateGroup> = Default::default();
+        for step in shown {
+            let Some(key) = self.group_of(step) else {
+                continue;
+            };
+            let parent = step.target.parent().unwrap_or(Path::new("/"));
+            let group = groups.entry(key.clone()).or_insert_with(|| CreateGroup {
+                top: parent.to_path_buf(),
+                count: 0,
+                source: key,
+            });
+            while !parent.starts_with(&group.top) {
+                if !group.top.pop() {
+                    break;
+                }
+            }
+            group.count += 1;
+        }
+        groups.retain(|_, g| g.count > 1);
+        groups
     }
 
     fn marker(&self, step: &Step) -> ColoredString {
@@ -420,6 +478,27 @@ fn state_colour(state: LinkState, text: &str) -> ColoredString {
         LinkState::Orphan => text.cyan(),
         LinkState::Skipped => text.dimmed(),
     }
+}
+
+/// Creates from one source directory, shown as one line in a long plan.
+struct CreateGroup {
+    top: std::path::PathBuf,
+    count: usize,
+    source: String,
+}
+
+/// How many lines the terminal shows: its height when stdout is one, else `$LINES`, else 40.
+fn screen_rows() -> usize {
+    // SAFETY: TIOCGWINSZ fills a winsize; the descriptor is stdout's.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if got && size.ws_row > 0 {
+        return usize::from(size.ws_row);
+    }
+    std::env::var("LINES")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(40)
 }
 
 /// `10,000`: a count as people read it.
