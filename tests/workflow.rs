@@ -728,3 +728,36 @@ fn a_plan_longer_than_a_screen_collapses_creates_but_never_conflicts() {
     s.run_env(&["plan"], &[("LINES", "100")])
         .stdout_has("~/.config/nvim/lua/m7.lua");
 }
+
+#[test]
+fn progress_counts_steps_on_a_terminal_and_erases_itself() {
+    let s = Sandbox::new();
+    for p in 0..30 {
+        for f in 0..100 {
+            s.source(&format!("pkg{p}/.config/app{p}/f{f}"), "x");
+        }
+    }
+    s.manifest("[[package]]\nsource = \"*\"\n");
+    // `script` gives the run a terminal; the test build shows progress at once.
+    let bin = assert_cmd::cargo::cargo_bin("dotlink");
+    let run = std::process::Command::new("script")
+        .args(["-qc", &format!("{} apply", bin.display()), "/dev/null"])
+        .current_dir(s.repo())
+        .env("HOME", s.home())
+        .env("XDG_STATE_HOME", s.state())
+        .env("DOTLINK_PROGRESS_DELAY_MS", "0")
+        .output()
+        .expect("script (util-linux) gives the run a terminal");
+    let text = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(text.contains("Applied:"), "{text}");
+    assert!(text.contains("3,000 created"), "{text}");
+    let at = text
+        .find("applying ")
+        .expect("progress shown on a terminal");
+    assert!(text[at..].contains("/3,000"), "{text}");
+    let summary = text.find("Applied:").unwrap();
+    let last_erase = text[..summary]
+        .rfind("\u{1b}[2K")
+        .expect("erased before the summary");
+    assert!(last_erase > at);
+}

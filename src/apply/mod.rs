@@ -94,6 +94,16 @@ impl Outcome {
 
 /// Execute `plan`, updating `state` and saving it. Does nothing when the plan is halted.
 pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
+    apply_counting(plan, files, state, &|| {})
+}
+
+/// [`apply`], calling `step_done` after each step that changes something.
+pub fn apply_counting(
+    plan: &Plan,
+    files: &Files,
+    state: &mut State,
+    step_done: &dyn Fn(),
+) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     if plan.halted() {
         return Ok(outcome);
@@ -135,6 +145,7 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
                 outcome.failed.push((index, error));
             }
         }
+        step_done();
         state_changed |= !effects.created.is_empty() || !effects.removed.is_empty();
         state.dirs.extend(effects.created);
         for dir in &effects.removed {

@@ -76,9 +76,14 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
         }
         return Ok(Verdict::unless(blocked));
     }
-    let spinner = Progress::start("applying", verbosity != Verbosity::Quiet);
-    let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
-    drop(spinner);
+    let progress = Progress::counting(
+        "applying",
+        plan.changes().count(),
+        verbosity != Verbosity::Quiet,
+    );
+    let mut outcome =
+        apply::apply_counting(&plan, &loaded.files, &mut open.state, &|| progress.step())?;
+    drop(progress);
     if json {
         report::json::print(&report::json::applied(&plan, &outcome));
     } else {

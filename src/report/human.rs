@@ -525,7 +525,7 @@ fn package(step: &Step) -> String {
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 fn push_count(parts: &mut Vec<String>, n: usize, one: &str, many: &str) {

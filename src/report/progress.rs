@@ -1,54 +1,89 @@
-//! A spinner on stderr for runs that take longer than a moment. It appears only on a terminal,
-//! only after a short delay (so quick runs never flicker), and erases itself when done.
+//! Progress on stderr for runs that take longer than a moment, drawn by indicatif: a spinner
+//! while reading and planning, a count of steps while applying (`applying 4,210/10,000`). It
+//! appears only on a terminal, only after a short delay (so quick runs never flicker), and
+//! erases itself when done.
 
-use std::io::{IsTerminal, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
 
 const DELAY: Duration = Duration::from_millis(300);
-const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/// Shows "⠋ label…" until dropped.
+/// The delay before progress appears; test builds let a test set it
+/// (`DOTLINK_PROGRESS_DELAY_MS`), so that what is drawn can be checked on any machine.
+fn delay() -> Duration {
+    #[cfg(feature = "fault-injection")]
+    if let Some(ms) = std::env::var("DOTLINK_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return Duration::from_millis(ms);
+    }
+    DELAY
+}
+
+/// Shows progress until dropped.
 pub struct Progress {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    bar: Option<ProgressBar>,
 }
 
 impl Progress {
-    /// Start a spinner for `label`, if `wanted` and stderr is a terminal.
+    /// A spinner for `label`, if `wanted` and stderr is a terminal.
     pub fn start(label: &'static str, wanted: bool) -> Progress {
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = (wanted && std::io::stderr().is_terminal()).then(|| {
-            let stop = stop.clone();
-            thread::spawn(move || spin(label, &stop))
+        let bar = Self::wanted(wanted).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg}…").expect("valid"));
+            bar.set_message(label);
+            bar
         });
-        Progress { stop, thread }
+        Progress::new(bar)
     }
-}
 
-fn spin(label: &str, stop: &AtomicBool) {
-    let started = Instant::now();
-    let mut frame = 0;
-    while !stop.load(Ordering::Relaxed) {
-        thread::sleep(Duration::from_millis(50));
-        if started.elapsed() >= DELAY && !stop.load(Ordering::Relaxed) {
-            eprint!("\r{} {label}…", FRAMES[frame / 2 % FRAMES.len()]);
-            let _ = std::io::stderr().flush();
-            frame += 1;
-        }
+    /// A count of `total` steps for `label`, advanced by [`Progress::step`].
+    pub fn counting(label: &'static str, total: usize, wanted: bool) -> Progress {
+        let bar = Self::wanted(wanted).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+            bar.set_style(
+                ProgressStyle::with_template("{msg} {human_pos}/{human_len}").expect("valid"),
+            );
+            bar.set_message(label);
+            bar
+        });
+        Progress::new(bar)
     }
-    if frame > 0 {
-        eprint!("\r\x1b[2K");
+
+    fn wanted(wanted: bool) -> bool {
+        wanted && std::io::stderr().is_terminal()
+    }
+
+    /// Hidden at first; drawn once the delay has passed, if the work is not done by then.
+    fn new(bar: Option<ProgressBar>) -> Progress {
+        if let Some(bar) = &bar {
+            bar.enable_steady_tick(Duration::from_millis(100));
+            let later = bar.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(delay());
+                if !later.is_finished() {
+                    later.set_draw_target(ProgressDrawTarget::stderr());
+                }
+            });
+        }
+        Progress { bar }
+    }
+
+    /// One step done.
+    pub fn step(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
     }
 }

@@ -180,7 +180,8 @@ impl Sandbox {
             .env_remove("DOTLINK_FAULT_AFTER")
             .env_remove("DOTLINK_FAULT_ERROR_AT")
             .env_remove("DOTLINK_FAULT_WRITE_AT")
-            .env_remove("DOTLINK_FAULT_WRITE_PATH");
+            .env_remove("DOTLINK_FAULT_WRITE_PATH")
+            .env_remove("DOTLINK_PROGRESS_DELAY_MS");
     }
 
     /// Run `dotlink ARGS…` in the sandbox.
