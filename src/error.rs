@@ -30,6 +30,21 @@ pub struct Error {
     context: Vec<String>,
     /// The operating system's error behind an I/O failure.
     cause: Option<Arc<io::Error>>,
+    /// The line of the file at fault, shown under the message with the span marked.
+    pub snippet: Option<Box<Snippet>>,
+}
+
+/// One line of a file, and the part of it an error is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    pub path: String,
+    /// 1-based.
+    pub line: usize,
+    pub text: String,
+    /// Byte range within `text`.
+    pub span: std::ops::Range<usize>,
+    /// What to say under the span.
+    pub label: String,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -79,7 +94,14 @@ impl Error {
             hint: None,
             context: Vec::new(),
             cause: None,
+            snippet: None,
         }
+    }
+
+    /// Show the line of the file at fault, with `snippet`'s span marked.
+    pub fn with_snippet(mut self, snippet: Snippet) -> Self {
+        self.snippet = Some(Box::new(snippet));
+        self
     }
 
     /// The same error, said to have happened at `at` (shown as `at: message`). The kind, and so

@@ -244,3 +244,56 @@ fn help_teaches_the_commands_and_exit_codes() {
         .stdout_has("--on-conflict")
         .stdout_has("--no-prune");
 }
+
+#[test]
+fn manifest_errors_show_the_line_and_speak_plainly() {
+    let s = Sandbox::new();
+    s.source("a", "a");
+    let cases = [
+        (
+            "[link]\nsource = \"a\"\ntarget = \"~/.a\"\n",
+            "`[link]` is a single table, but entries are an array of tables",
+            "write `[[link]]`",
+            "1 | [link]",
+        ),
+        (
+            "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecursive = \"yes\"\n",
+            "`recursive` must be true or false, not string \"yes\"",
+            "fix the value of `recursive`",
+            "4 | recursive = \"yes\"",
+        ),
+        (
+            "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecursiv = true\n",
+            "unknown field `recursiv`; did you mean `recursive`?",
+            "the keys here are: source, target, recursive",
+            "4 | recursiv = true",
+        ),
+        (
+            "[profiles]\nwork = \"x\"\n",
+            "`work` must be a table such as { hostname = \"work-*\" }, not string \"x\"",
+            "fix the value of `work`",
+            "2 | work = \"x\"",
+        ),
+        (
+            "[[link]]\nsource = \"../a\"\ntarget = \"~/.a\"\n",
+            "source `../a` is outside the repository",
+            "sources are relative",
+            "2 | source = \"../a\"",
+        ),
+    ];
+    for (manifest, message, hint, line) in cases {
+        s.manifest(manifest);
+        let run = s.run(&["plan"]);
+        run.code(2)
+            .stderr_has(message)
+            .stderr_has(hint)
+            .stderr_has(line)
+            .stderr_has(" --> ")
+            .stderr_lacks("Raw")
+            .stderr_lacks("invalid type: map");
+        // The caret sits under the value at fault.
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        let at = lines.iter().position(|l| l.contains(line)).unwrap();
+        assert!(lines[at + 1].contains('^'), "{}", run.stderr);
+    }
+}

@@ -179,10 +179,10 @@ fn a_damaged_state_file_never_blocks_a_run() {
     s.run(&["apply"]).code(0);
     let state = fs::read_dir(s.state().join("dotlink"))
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
     fs::write(&state, "{ garbage").unwrap();
     s.run(&["status"]).code(0).stderr_has("is damaged");
     s.run(&["apply"]).code(0).stderr_has("starting a fresh one");

@@ -5,9 +5,7 @@
 //! order, so the first mistake in the file is the one reported.
 
 use super::conditions::{self, Condition, RawProfile, RawWhen};
-use super::{
-    Entry, Location, Manifest, Method, Package, Policy, Settings, Style, locate_offset, position,
-};
+use super::{Entry, Manifest, Method, Package, Policy, Settings, Style, locate_offset, position};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::paths;
@@ -154,15 +152,91 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
     })
 }
 
-/// TOML that does not fit the manifest's shape, located at the fault (1:1 when unknown).
+/// TOML that does not fit the manifest's shape, located at the fault (1:1 when unknown), in
+/// plain words rather than serde's: `[link]` for `[[link]]`, a value of the wrong type, a
+/// misspelled key.
 fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
-    let loc = e
-        .span()
-        .map(|span| locate_offset(text, span.start))
-        .unwrap_or(Location { line: 1, column: 1 });
-    let message = e.message().trim();
-    Error::input(format!("{}: {message}", position(path, loc)))
-        .with_hint("every key and its allowed values are in the MANIFEST section of `dotlink man`")
+    let span = e.span().unwrap_or(0..0);
+    let loc = locate_offset(text, span.start);
+    let line = text.lines().nth(loc.line - 1).unwrap_or("");
+    let (message, hint) = plain_words(e.message().trim(), line);
+    let error = Error::input(format!("{}: {message}", position(path, loc))).with_hint(hint);
+    match e.span() {
+        Some(span) => error.with_snippet(snippet(path, text, span, "")),
+        None => error,
+    }
+}
+
+/// The line of `text` that `span` starts on, with the span (cut at the line's end) marked.
+fn snippet(path: &Path, text: &str, span: Range<usize>, label: &str) -> crate::error::Snippet {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let end = span.end.clamp(start, line_end);
+    crate::error::Snippet {
+        path: path.display().to_string(),
+        line: text[..start].matches('\n').count() + 1,
+        text: text[line_start..line_end].to_string(),
+        span: start - line_start..end - line_start,
+        label: label.to_string(),
+    }
+}
+
+/// serde's message for the common mistakes, in words a user reads, and what to do.
+fn plain_words(message: &str, line: &str) -> (String, String) {
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .unwrap_or_default();
+    let table = line.trim().trim_start_matches('[').trim_end_matches(']');
+    let see = "every key and its allowed values are in the MANIFEST section of `dotlink man`";
+    if message.contains("invalid type: map, expected a sequence")
+        && (table == "link" || table == "package")
+    {
+        return (
+            format!("`[{table}]` is a single table, but entries are an array of tables"),
+            format!("write `[[{table}]]` (double brackets) above each entry"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, wanted)) = rest.split_once(", expected ")
+        && !key.is_empty()
+    {
+        let wanted = match wanted {
+            "a boolean" => "true or false".to_string(),
+            "struct RawProfile" => "a table such as { hostname = \"work-*\" }".to_string(),
+            "struct RawWhen" => "a table such as { os = \"linux\" }".to_string(),
+            other if other.starts_with("struct ") => "a table".to_string(),
+            other => other.to_string(),
+        };
+        return (
+            format!("`{key}` must be {wanted}, not {found}"),
+            format!("fix the value of `{key}`; {see}"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((unknown, expected)) = rest.split_once("`, expected one of ")
+    {
+        let known: Vec<&str> = expected.split(", ").map(|k| k.trim_matches('`')).collect();
+        let near = closest(unknown, &known);
+        let message = format!("unknown field `{unknown}`");
+        return match near {
+            Some(near) => (
+                format!("{message}; did you mean `{near}`?"),
+                format!("the keys here are: {}", known.join(", ")),
+            ),
+            None => (message, format!("the keys here are: {}", known.join(", "))),
+        };
+    }
+    let cleaned = message
+        .replace(
+            "struct RawProfile",
+            "a table such as { hostname = \"work-*\" }",
+        )
+        .replace("struct RawWhen", "a table such as { os = \"linux\" }")
+        .replace("struct RawLink", "a [[link]] table")
+        .replace("struct RawPackage", "a [[package]] table");
+    (cleaned, see.to_string())
 }
 
 /// What checking needs: the text (to turn spans into positions), this machine, and where
@@ -183,7 +257,9 @@ impl Checker<'_> {
     /// An input error at `span`: `file:line:column: message`, with a hint.
     fn fail(&self, span: Range<usize>, message: String, hint: &str) -> Error {
         let at = locate_offset(self.text, span.start);
-        Error::input(format!("{}: {message}", position(self.path, at))).with_hint(hint)
+        Error::input(format!("{}: {message}", position(self.path, at)))
+            .with_hint(hint)
+            .with_snippet(snippet(self.path, self.text, span, ""))
     }
 
     /// An invalid condition, at the key at fault or, when it has no span, the whole table.

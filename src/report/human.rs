@@ -537,10 +537,37 @@ fn push_count(parts: &mut Vec<String>, n: usize, one: &str, many: &str) {
 /// An error on stderr: the cause, then the hint.
 pub fn print_error(error: &Error) {
     let text = paths::escape_text(&error.to_string());
-    eprintln!("{} {text}", "error:".red().bold());
+    match &error.snippet {
+        Some(snippet) => eprint!("{}", render_snippet(&text, snippet)),
+        None => eprintln!("{} {text}", "error:".red().bold()),
+    }
     if let Some(hint) = &error.hint {
         eprintln!("  {} {}", "hint:".cyan(), paths::escape_text(hint));
     }
+}
+
+/// The error with the line at fault under it, as cargo shows it (annotate-snippets, which cargo
+/// uses): the message, then `--> file:line:column`, the line, and a caret under the span.
+fn render_snippet(message: &str, snippet: &crate::error::Snippet) -> String {
+    use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+    let text = paths::escape_text(&snippet.text);
+    // Escaping may lengthen the line before the span; keep the span on what it marked.
+    let shift = |at: usize| paths::escape_text(&snippet.text[..at.min(snippet.text.len())]).len();
+    let span =
+        shift(snippet.span.start)..shift(snippet.span.end).max(shift(snippet.span.start) + 1);
+    let span = span.start.min(text.len())..span.end.min(text.len().max(span.start));
+    let report = &[Level::ERROR.primary_title(message).element(
+        Snippet::source(&text)
+            .line_start(snippet.line)
+            .path(&snippet.path)
+            .annotation(AnnotationKind::Primary.span(span).label(&snippet.label)),
+    )];
+    let renderer = if colored::control::SHOULD_COLORIZE.should_colorize() {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    format!("{}\n", renderer.render(report))
 }
 
 /// A plan halted by conflicts under `fail`: nothing was changed. The hint offers a policy
