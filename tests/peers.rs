@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 /// The command of a real tool, installed once per test run.
-fn tool(name: &str) -> PathBuf {
+pub fn tool(name: &str) -> PathBuf {
     static INSTALLED: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut installed = INSTALLED.get_or_init(Default::default).lock().unwrap();
     if let Some(path) = installed.get(name) {

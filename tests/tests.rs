@@ -4,6 +4,7 @@
 
 mod common;
 
+mod ansible;
 mod apply;
 mod conditions;
 mod crash;
