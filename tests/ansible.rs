@@ -20,20 +20,7 @@ fn the_playbook_links_once_reports_ok_after_and_check_mode_changes_nothing() {
         .status()
         .unwrap();
     assert!(copy.success());
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&origin)
-            .env("HOME", s.home())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("git is needed for the Ansible test");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let git = |args: &[&str]| s.git(&origin, args);
     git(&["init", "-q"]);
     git(&["add", "."]);
     git(&[

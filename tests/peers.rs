@@ -70,15 +70,20 @@ fn stow_repository() -> Sandbox {
     s
 }
 
-#[test]
-fn a_home_stow_deployed_with_folding_is_taken_over_without_a_conflict() {
-    let s = stow_repository();
+/// `stow -t HOME` every package of [`stow_repository`], folding as Stow does by default.
+fn stow_every_package(s: &Sandbox) {
     let home = s.home().display().to_string();
     run_tool(
-        &s,
+        s,
         "stow",
         &["-t", &home, "nvim", "zsh", "git", "bin", "tmux"],
     );
+}
+
+#[test]
+fn a_home_stow_deployed_with_folding_is_taken_over_without_a_conflict() {
+    let s = stow_repository();
+    stow_every_package(&s);
     // Stow folded what only one package uses.
     assert!(s.home().join(".config/nvim").is_symlink());
     assert!(s.home().join("bin").is_symlink());
@@ -103,14 +108,10 @@ fn a_home_stow_deployed_with_folding_is_taken_over_without_a_conflict() {
 #[test]
 fn import_stow_reproduces_stow_with_folding_and_with_its_stowrc() {
     let s = stow_repository();
-    let home = s.home().display().to_string();
-    run_tool(
-        &s,
-        "stow",
-        &["-t", &home, "nvim", "zsh", "git", "bin", "tmux"],
-    );
+    stow_every_package(&s);
     let before = reachable(&s);
     let tree = s.home_tree();
+    let home = s.home().display().to_string();
     s.run(&["import", "stow", "--target", &home])
         .code(0)
         .stdout_has("Wrote");

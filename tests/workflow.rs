@@ -583,20 +583,7 @@ fn hooks_relink_after_git_pull_and_never_replace_anyone_elses() {
     let s = Sandbox::new();
     s.source("a", "a")
         .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(s.repo())
-            .env("HOME", s.home())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("git is needed for the hook test");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let git = |args: &[&str]| s.git(&s.repo(), args);
     s.run(&["hook", "install"])
         .code(2)
         .stderr_has("is not in a git repository");

@@ -259,6 +259,24 @@ impl Sandbox {
             .collect()
     }
 
+    /// Run git in `dir` with the sandbox's home (and no system configuration), as a committer
+    /// named "t"; fails the test, saying why, when git fails.
+    pub fn git(&self, dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.email=t@t", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", self.home())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git is needed for this test");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Every backup set directory, oldest first.
     pub fn backup_sets(&self) -> Vec<PathBuf> {
         let mut sets: Vec<PathBuf> = fs::read_dir(self.backups())
