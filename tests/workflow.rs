@@ -733,6 +733,8 @@ fn progress_counts_steps_on_a_terminal_and_erases_itself() {
         .env("HOME", s.home())
         .env("XDG_STATE_HOME", s.state())
         .env("DOTLINK_PROGRESS_DELAY_MS", "0")
+        // A terminal that can draw (indicatif draws nothing on TERM=dumb, or none).
+        .env("TERM", "xterm")
         .output()
         .expect("script (util-linux) gives the run a terminal");
     let text = String::from_utf8_lossy(&run.stdout).into_owned();
