@@ -631,6 +631,39 @@ fn hooks_relink_after_git_pull_and_never_replace_anyone_elses() {
         .stdout_has("(not dotlink's)");
     assert!(hook.exists());
     assert!(!s.repo().join(".git/hooks/post-checkout").exists());
+    // A hook of dotlink's that someone edited is theirs now; so is a symlink, even dangling.
+    std::fs::remove_file(&hook).unwrap();
+    s.run(&["--profile", "work", "hook", "install"]).code(0);
+    let ours = std::fs::read_to_string(&hook).unwrap();
+    assert!(ours.contains("--profile 'work' apply --quiet"), "{ours}");
+    std::fs::write(&hook, format!("{ours}echo mine\n")).unwrap();
+    s.run(&["hook", "install"]).code(1);
+    s.run(&["hook", "uninstall"])
+        .code(0)
+        .stdout_has("(not dotlink's)");
+    assert!(
+        std::fs::read_to_string(&hook)
+            .unwrap()
+            .ends_with("echo mine\n")
+    );
+    let checkout = s.repo().join(".git/hooks/post-checkout");
+    assert!(
+        !checkout.exists(),
+        "uninstall removed dotlink's own post-checkout"
+    );
+    std::os::unix::fs::symlink("/nonexistent", &checkout).unwrap();
+    s.run(&["hook", "install"]).code(1);
+    assert!(checkout.is_symlink());
+    // A hooks path shared by other repositories is left alone.
+    git(&[
+        "config",
+        "core.hooksPath",
+        s.path().join("shared-hooks").to_str().unwrap(),
+    ]);
+    s.run(&["hook", "install"])
+        .code(1)
+        .stderr_has("(core.hooksPath), which other repositories may share");
+    assert!(!s.path().join("shared-hooks").exists());
 }
 
 #[test]

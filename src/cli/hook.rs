@@ -21,19 +21,25 @@ pub(super) fn run(cli: &Cli, action: HookAction) -> Result<Verdict> {
     let manifest = manifest.canonicalize().unwrap_or(manifest);
     let repo = manifest.parent().unwrap_or(Path::new("/"));
     let hooks = hooks_dir(repo)?;
+    let line = hook_line(&manifest, ctx.machine.chosen_profiles.as_deref());
     let mut changes = Vec::new();
     let mut refused = false;
     for name in HOOKS {
         let path = hooks.join(name);
-        let existing = std::fs::read_to_string(&path).ok();
-        let ours = existing.as_deref().is_some_and(|t| t.contains(MARKER));
+        // Anything there that is not a regular file (a symlink, even a dangling one) counts.
+        let existing = match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => Some(std::fs::read_to_string(&path).unwrap_or_default()),
+            Ok(_) => Some(String::new()),
+            Err(_) => None,
+        };
+        let ours = existing.as_deref().is_some_and(is_ours);
         let change = match (action, &existing) {
             (HookAction::Install, Some(_)) if !ours => {
                 refused = true;
                 HookChange::NotOurs(path)
             }
             (HookAction::Install, _) => {
-                write_hook(&path, &hook_text(&manifest))?;
+                write_hook(&path, &hook_text(&line))?;
                 HookChange::Installed(path)
             }
             (HookAction::Uninstall, None) => continue,
@@ -45,29 +51,50 @@ pub(super) fn run(cli: &Cli, action: HookAction) -> Result<Verdict> {
         };
         changes.push(change);
     }
-    report::print_hook_changes(&changes, &hook_line(&manifest));
+    report::print_hook_changes(&changes, &line);
     Ok(Verdict::unless(refused))
 }
 
-/// The command a hook runs.
-fn hook_line(manifest: &Path) -> String {
+/// The command a hook runs: this dotlink, this manifest, and the profiles chosen now (a hook
+/// runs where `--profile` and `$DOTLINK_PROFILE` are not set).
+fn hook_line(manifest: &Path, profiles: Option<&[String]>) -> String {
     let exe = std::env::current_exe()
         .ok()
         .filter(|p| p.is_file())
         .unwrap_or_else(|| PathBuf::from("dotlink"));
+    let profile = match profiles {
+        Some(names) if !names.is_empty() => format!(" --profile {}", shell_quote(&names.join(","))),
+        _ => String::new(),
+    };
     format!(
-        "{} -m {} apply --quiet",
+        "{} -m {}{profile} apply --quiet",
         shell_quote(&exe.to_string_lossy()),
         shell_quote(&manifest.to_string_lossy())
     )
 }
 
-fn hook_text(manifest: &Path) -> String {
+fn hook_text(line: &str) -> String {
     format!(
-        "#!/bin/sh\n{MARKER}: relink the dotfiles after git pull and checkout.\n\
-         # `dotlink hook uninstall` removes it.\n{}\n",
-        hook_line(manifest)
+        "#!/bin/sh\n{MARKER}: relink the dotfiles after git pull and checkout.\n{UNINSTALL}\n{line}\n"
     )
+}
+
+/// The third line of dotlink's hooks.
+const UNINSTALL: &str = "# `dotlink hook uninstall` removes it.";
+
+/// Whether `text` is a hook exactly as dotlink writes them: its three lines, then one dotlink
+/// command and nothing else. A hook someone edited is theirs.
+fn is_ours(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().collect();
+    matches!(
+        lines.as_slice(),
+        [shebang, marker, uninstall, command]
+            if *shebang == "#!/bin/sh"
+                && marker.starts_with(MARKER)
+                && *uninstall == UNINSTALL
+                && command.starts_with('\'')
+                && command.ends_with(" apply --quiet")
+    ) && text.ends_with('\n')
 }
 
 fn write_hook(path: &Path, text: &str) -> Result<()> {
@@ -78,6 +105,18 @@ fn write_hook(path: &Path, text: &str) -> Result<()> {
     fsutil::write_atomic(path, text.as_bytes()).map_err(|e| Error::io("write", path, &e))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| Error::io("make executable", path, &e))
+}
+
+/// What `git ARGS` prints in `repo`, trimmed, when it succeeds.
+fn git(repo: &Path, args: &[&str]) -> Option<PathBuf> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !text.is_empty()).then(|| PathBuf::from(text))
 }
 
 /// Single quotes for the shell.
@@ -97,8 +136,24 @@ fn hooks_dir(repo: &Path) -> Result<PathBuf> {
         && out.status.success()
     {
         let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let git_dir = git(
+            repo,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        );
         if !text.is_empty() {
-            return Ok(PathBuf::from(text));
+            let hooks = PathBuf::from(text);
+            // core.hooksPath elsewhere: those hooks serve other repositories too.
+            if let Some(git_dir) = git_dir
+                && !hooks.starts_with(&git_dir)
+            {
+                return Err(Error::failure(format!(
+                    "git's hooks for {} are in {} (core.hooksPath), which other repositories may share; left alone",
+                    repo.display(),
+                    hooks.display()
+                ))
+                .with_hint("add `dotlink apply --quiet` to the post-merge and post-checkout hooks there yourself, or unset core.hooksPath for this repository"));
+            }
+            return Ok(hooks);
         }
     }
     repo.ancestors()

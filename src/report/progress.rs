@@ -61,13 +61,18 @@ impl Progress {
     fn new(bar: Option<ProgressBar>) -> Progress {
         if let Some(bar) = &bar {
             bar.enable_steady_tick(Duration::from_millis(100));
-            let later = bar.clone();
-            std::thread::spawn(move || {
-                std::thread::sleep(delay());
-                if !later.is_finished() {
-                    later.set_draw_target(ProgressDrawTarget::stderr());
-                }
-            });
+            let delay = delay();
+            if delay.is_zero() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            } else {
+                let later = bar.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    if !later.is_finished() {
+                        later.set_draw_target(ProgressDrawTarget::stderr());
+                    }
+                });
+            }
         }
         Progress { bar }
     }
