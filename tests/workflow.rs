@@ -783,3 +783,47 @@ fn progress_counts_steps_on_a_terminal_and_erases_itself() {
         .expect("erased before the summary");
     assert!(last_erase > at);
 }
+
+#[test]
+fn review_fixes_for_daily_use() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    // status -q prints only conflicts (and nothing when all is well).
+    s.home_file(".b", "mine");
+    let quiet = s.run(&["status", "-q"]);
+    quiet
+        .code(1)
+        .stdout_has("conflict  ~/.b")
+        .stdout_lacks("missing");
+    std::fs::remove_file(s.home().join(".b")).unwrap();
+    s.run(&["apply"]).code(0);
+    // A repository that moved: applying at its new place forgets the old one, so doctor is
+    // healthy again and `status` from ~ finds the new one.
+    let moved = s.path().join("moved");
+    std::fs::rename(s.repo(), &moved).unwrap();
+    s.run_in(&moved, &["apply"], &[]).code(0);
+    s.run_in(&s.home(), &["doctor"], &[]).code(0);
+    s.run_in(&s.home(), &["status", "-q"], &[]).code(0);
+    // init with a trailing slash means a directory; files it writes are readable by others.
+    let new = s.path().join("new");
+    let init = |s: &Sandbox| s.run_in(&moved, &["-m", &format!("{}/", new.display()), "init"], &[]);
+    init(&s).code(2).stderr_has("is not a directory");
+    assert!(!new.exists());
+    std::fs::create_dir(&new).unwrap();
+    init(&s).code(0);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(new.join("dotlink.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o044, 0o044, "{mode:o}");
+    let man = s.path().join("man");
+    s.run_in(&moved, &["man", "--dir", man.to_str().unwrap()], &[])
+        .code(0);
+    let mode = std::fs::metadata(man.join("dotlink.1"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o044, 0o044, "{mode:o}");
+}

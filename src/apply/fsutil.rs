@@ -7,20 +7,47 @@ use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 
-/// Write `bytes` to `path` so that readers see either the old contents or the new, never a mix:
-/// a temporary file in the same directory, flushed to disk, renamed over `path`. A file that is
-/// replaced keeps its mode and owner.
-/// Write a new file at `path` whole, never over anything already there (`AlreadyExists`).
+/// Write a new file at `path` whole, never over anything already there (`AlreadyExists`),
+/// readable as the umask allows (a manifest, not a private file).
 pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(".dotlink-new-")
         .tempfile_in(dir)?;
     temp.write_all(bytes)?;
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(shared_mode()))?;
     temp.as_file().sync_all()?;
     temp.persist_noclobber(path).map(drop).map_err(|e| e.error)
 }
 
+/// [`write_atomic`] for a file others read (a man page): a new one gets the mode the umask
+/// allows, not the private mode dotlink's own files have.
+pub fn write_shared(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let existed = path.symlink_metadata().is_ok();
+    write_atomic(path, bytes)?;
+    if !existed {
+        fs::set_permissions(path, fs::Permissions::from_mode(shared_mode()))?;
+    }
+    Ok(())
+}
+
+/// 0666 less the process's umask.
+// mode_t is u32 here and u16 on some platforms: the conversion is needed there.
+#[allow(clippy::useless_conversion)]
+fn shared_mode() -> u32 {
+    // SAFETY: umask only swaps the process's mask; it is put back at once.
+    let mask = unsafe {
+        let mask = libc::umask(0o022);
+        libc::umask(mask);
+        mask
+    };
+    0o666 & !u32::from(mask)
+}
+
+/// Write `bytes` to `path` so that readers see either the old contents or the new, never a mix:
+/// a temporary file in the same directory, flushed to disk, renamed over `path`. A file that is
+/// replaced keeps its mode and owner; a new one is private to its owner.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |out| out.write_all(bytes))
 }

@@ -95,9 +95,13 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     if outcome.state_saved {
         open.saved();
     }
-    // A manifest that has made links manages this home: it is found from anywhere now.
+    // A manifest that has made links manages this home: it is found from anywhere now, and
+    // where it was before the repository moved no longer is.
     if loaded.files.state.exists() {
         apply::remember_manifest(&loaded.ctx.state_dir, &loaded.files.manifest, true)?;
+        if let (Some(moved), Some(name)) = (&open.moved, loaded.files.manifest.file_name()) {
+            apply::remember_manifest(&loaded.ctx.state_dir, &moved.from.join(name), false)?;
+        }
     }
     let attention = blocked || !outcome.failed.is_empty();
     if mode.detailed_exitcode && !attention && !outcome.done.is_empty() {

@@ -43,7 +43,7 @@ pub(super) fn man(dir: Option<&Path>) -> Result<Verdict> {
 
 fn write_page(dir: &Path, name: &str, page: &[u8]) -> Result<std::path::PathBuf> {
     let path = dir.join(name);
-    fsutil::write_atomic(&path, page).map_err(|e| Error::io("write", &path, &e))?;
+    fsutil::write_shared(&path, page).map_err(|e| Error::io("write", &path, &e))?;
     Ok(path)
 }
 

@@ -12,8 +12,9 @@ pub(super) fn run(cli: &Cli) -> Result<Verdict> {
     let ctx = Context::from_process(cli.profile.as_deref())?;
     let path = match &cli.manifest {
         Some(given) => {
+            let as_dir = given.as_os_str().as_encoded_bytes().ends_with(b"/");
             let given = paths::normalize(&ctx.cwd.join(given));
-            if given.is_dir() || given.as_os_str().as_encoded_bytes().ends_with(b"/") {
+            if given.is_dir() || as_dir {
                 given.join(manifest::FILE_NAME)
             } else {
                 given

@@ -374,15 +374,17 @@ impl<'a> Printer<'a> {
     /// each with its state word, then the counts; one line when everything is up to date.
     pub fn status(&self) {
         self.notes(&self.plan.notes);
-        if self.verbosity == Verbosity::Quiet {
-            return;
-        }
         let verbose = self.verbosity == Verbosity::Verbose;
+        // Quiet: conflicts only, as -q promises ("only errors and conflicts").
         let mut by_target: Vec<&Step> = self
             .plan
             .steps
             .iter()
-            .filter(|s| verbose || !matches!(s.state, LinkState::Ok | LinkState::Skipped))
+            .filter(|s| match self.verbosity {
+                Verbosity::Verbose => true,
+                Verbosity::Quiet => s.state == LinkState::Conflict,
+                Verbosity::Normal => !matches!(s.state, LinkState::Ok | LinkState::Skipped),
+            })
             .collect();
         let width = self.width(&by_target);
         by_target.sort_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
@@ -404,6 +406,9 @@ impl<'a> Printer<'a> {
                 line.push_str(&detail.dimmed().to_string());
             }
             let _ = writeln!(out, "{line}");
+        }
+        if self.verbosity == Verbosity::Quiet {
+            return;
         }
         let mut parts = Vec::new();
         for state in LinkState::ALL {
