@@ -827,3 +827,20 @@ fn review_fixes_for_daily_use() {
         .mode();
     assert_eq!(mode & 0o044, 0o044, "{mode:o}");
 }
+
+#[test]
+fn doctor_clears_what_an_interrupted_probe_left_and_nothing_else() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    // A probe of a process that died (pid 4194303 is above Linux's limit), and one that is not
+    // a probe's although it is named like one.
+    s.home_file(".dotlink-probe-4194303-x1/a", "a")
+        .home_file(".dotlink-probe-4194303-x1/b", "b")
+        .home_link(".dotlink-probe-4194303-x1/s", "a")
+        .home_file(".dotlink-probe-4194303-x2/a", "a")
+        .home_file(".dotlink-probe-4194303-x2/notes", "mine");
+    s.run(&["doctor"]);
+    assert!(!s.home().join(".dotlink-probe-4194303-x1").exists());
+    assert!(s.home().join(".dotlink-probe-4194303-x2/notes").exists());
+}

@@ -359,8 +359,9 @@ pub struct Abilities {
 }
 
 pub fn probe(dir: &Path) -> io::Result<Abilities> {
+    remove_stale_probes(dir);
     let scratch = tempfile::Builder::new()
-        .prefix(".dotlink-probe-")
+        .prefix(&probe_prefix(std::process::id()))
         .tempdir_in(dir)?;
     let at = scratch.path();
     fs::write(at.join("a"), b"a")?;
@@ -372,4 +373,59 @@ pub fn probe(dir: &Path) -> io::Result<Abilities> {
     };
     scratch.close()?;
     Ok(abilities)
+}
+
+/// The name a probe's directory starts with: the process's id, so a later probe can tell a
+/// leftover of a process that died from one still at work.
+fn probe_prefix(pid: u32) -> String {
+    format!(".dotlink-probe-{pid}-")
+}
+
+/// Remove what probes of processes that no longer run left in `dir` (a Ctrl-C mid-probe), when
+/// it holds exactly what a probe makes there (files `a` and `b` of one byte, the symlink `s` to
+/// `a`, the hard link `h`): never a directory by its name alone.
+fn remove_stale_probes(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(".dotlink-probe-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        let path = entry.path();
+        if alive || !is_probe(&path) {
+            continue;
+        }
+        let _ = fs::remove_dir_all(&path);
+    }
+}
+
+/// Whether `path` is a directory holding only what a probe makes.
+fn is_probe(path: &Path) -> bool {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    let Ok(entries) = fs::read_dir(path) else {
+        return false;
+    };
+    meta.is_dir()
+        && entries.flatten().all(|e| {
+            let name = e.file_name();
+            let Ok(m) = e.path().symlink_metadata() else {
+                return false;
+            };
+            match name.to_str() {
+                Some("a" | "b" | "h") => m.is_file() && m.len() == 1,
+                Some("s") => fs::read_link(e.path()).is_ok_and(|t| t == Path::new("a")),
+                _ => false,
+            }
+        })
 }
