@@ -275,6 +275,24 @@ fn manifest_errors_show_the_line_and_speak_plainly() {
             "2 | work = \"x\"",
         ),
         (
+            "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nwhen = { os = 1 }\n",
+            "`os` must be a string or a list of strings",
+            "write `os = \"…\"`",
+            "4 | when = { os = 1 }",
+        ),
+        (
+            "[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[link]\nsource = \"a\"\n",
+            "`[link]` is a single table, but entries are an array of tables",
+            "write `[[link]]`",
+            "4 | [link]",
+        ),
+        (
+            "[[link]]\r\nsource = \"a\"\r\n\trecursiv = true\r\n",
+            "unknown field `recursiv`; did you mean `recursive`?",
+            "the keys here are",
+            "3 |  recursiv = true",
+        ),
+        (
             "[[link]]\nsource = \"../a\"\ntarget = \"~/.a\"\n",
             "source `../a` is outside the repository",
             "sources are relative",
@@ -290,6 +308,8 @@ fn manifest_errors_show_the_line_and_speak_plainly() {
             .stderr_has(line)
             .stderr_has(" --> ")
             .stderr_lacks("Raw")
+            .stderr_lacks("untagged")
+            .stderr_lacks("\\r")
             .stderr_lacks("invalid type: map");
         // The caret sits under the value at fault.
         let lines: Vec<&str> = run.stderr.lines().collect();

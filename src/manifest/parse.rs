@@ -159,7 +159,11 @@ fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
     let span = e.span().unwrap_or(0..0);
     let loc = locate_offset(text, span.start);
     let line = text.lines().nth(loc.line - 1).unwrap_or("");
-    let (message, hint) = plain_words(e.message().trim(), line);
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let before = &line[..(span.start - line_start).min(line.len())];
+    let (message, hint) = plain_words(e.message().trim(), line, before);
     let error = Error::input(format!("{}: {message}", position(path, loc))).with_hint(hint);
     match e.span() {
         Some(span) => error.with_snippet(snippet(path, text, span, "")),
@@ -176,21 +180,31 @@ fn snippet(path: &Path, text: &str, span: Range<usize>, label: &str) -> crate::e
     crate::error::Snippet {
         path: path.display().to_string(),
         line: text[..start].matches('\n').count() + 1,
-        text: text[line_start..line_end].to_string(),
+        text: text[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string(),
         span: start - line_start..end - line_start,
         label: label.to_string(),
     }
 }
 
 /// serde's message for the common mistakes, in words a user reads, and what to do.
-fn plain_words(message: &str, line: &str) -> (String, String) {
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+fn plain_words(message: &str, line: &str, before: &str) -> (String, String) {
+    // The key whose value is at fault: the last `key =` before it on its line.
+    let key = before
+        .trim_end()
+        .strip_suffix('=')
+        .and_then(|k| {
+            k.trim_end()
+                .rsplit(|c: char| c == '{' || c == ',' || c.is_whitespace())
+                .next()
+        })
+        .map(|k| k.trim_matches('"').to_string())
         .unwrap_or_default();
     let table = line.trim().trim_start_matches('[').trim_end_matches(']');
     let see = "every key and its allowed values are in the MANIFEST section of `dotlink man`";
-    if message.contains("invalid type: map, expected a sequence")
+    if (message.contains("invalid type: map, expected a sequence")
+        || message.contains("duplicate key"))
         && (table == "link" || table == "package")
     {
         return (
@@ -227,6 +241,12 @@ fn plain_words(message: &str, line: &str) -> (String, String) {
             ),
             None => (message, format!("the keys here are: {}", known.join(", "))),
         };
+    }
+    if message.contains("untagged enum OneOrMany") && !key.is_empty() {
+        return (
+            format!("`{key}` must be a string or a list of strings"),
+            format!("write `{key} = \"…\"` or `{key} = [\"…\", \"…\"]`"),
+        );
     }
     let cleaned = message
         .replace(
@@ -359,7 +379,9 @@ impl Checker<'_> {
                 } else {
                     format!("known profiles: {}", known.join(", "))
                 };
-                let hint = match closest(name, &known) {
+                let defined_names: Vec<&str> = defined.iter().map(String::as_str).collect();
+                let near = closest(name, &defined_names).or_else(|| closest(name, &known));
+                let hint = match near {
                     Some(near) => format!("did you mean `{near}`? ({listed})"),
                     None => format!("choose one the manifest uses ({listed})"),
                 };

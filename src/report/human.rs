@@ -555,9 +555,11 @@ pub fn print_error(error: &Error) {
 /// uses): the message, then `--> file:line:column`, the line, and a caret under the span.
 fn render_snippet(message: &str, snippet: &crate::error::Snippet) -> String {
     use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
-    let text = paths::escape_text(&snippet.text);
+    // A tab is one column, as the position in the message counts it.
+    let line = snippet.text.replace('\t', " ");
+    let text = paths::escape_text(&line);
     // Escaping may lengthen the line before the span; keep the span on what it marked.
-    let shift = |at: usize| paths::escape_text(&snippet.text[..at.min(snippet.text.len())]).len();
+    let shift = |at: usize| paths::escape_text(&line[..at.min(line.len())]).len();
     let span =
         shift(snippet.span.start)..shift(snippet.span.end).max(shift(snippet.span.start) + 1);
     let span = span.start.min(text.len())..span.end.min(text.len().max(span.start));
@@ -878,11 +880,17 @@ pub enum HookChange {
 pub fn print_hook_changes(changes: &[HookChange], line: &str) {
     for change in changes {
         match change {
-            HookChange::Installed(p) => println!("{} {}", "installed".green(), p.display()),
-            HookChange::Removed(p) => println!("{} {}", "removed".red(), p.display()),
-            HookChange::LeftAlone(p) => {
-                println!("{} {} (not dotlink's)", "left".dimmed(), p.display())
+            HookChange::Installed(p) => {
+                println!("{} {}", "installed".green(), paths::escaped(p.as_os_str()))
             }
+            HookChange::Removed(p) => {
+                println!("{} {}", "removed".red(), paths::escaped(p.as_os_str()))
+            }
+            HookChange::LeftAlone(p) => println!(
+                "{} {} (not dotlink's)",
+                "left".dimmed(),
+                paths::escaped(p.as_os_str())
+            ),
             HookChange::NotOurs(p) => print_error(
                 &Error::failure(format!(
                     "{} exists and dotlink did not write it; left as it is",
@@ -960,6 +968,6 @@ pub fn print_checks(checks: &[Check]) {
 /// The files a command wrote, one per line.
 pub fn print_written(paths: &[std::path::PathBuf]) {
     for path in paths {
-        println!("{} {}", "wrote".green(), path.display());
+        println!("{} {}", "wrote".green(), paths::escaped(path.as_os_str()));
     }
 }
