@@ -538,6 +538,10 @@ fn apply_json_says_what_the_run_did_and_detailed_exit_codes_say_whether_it_chang
     halted.code(1);
     let json = halted.json();
     assert_eq!(json["halted"], true);
+    assert_eq!(
+        json["summary"]["unchanged"],
+        json["steps"].as_array().unwrap().len()
+    );
     assert!(
         json["steps"]
             .as_array()
@@ -573,6 +577,12 @@ fn diff_shows_what_is_in_the_way_against_the_source() {
         .stdout_lacks("vimrc");
     let one = s.run(&["diff", "~/.zshrc"]);
     one.code(1).stdout_lacks("~/.d");
+    // Another spelling of the same target is the same target.
+    std::os::unix::fs::symlink(s.home(), s.path().join("alias")).unwrap();
+    let alias = s.path().join("alias/.zshrc");
+    s.run(&["diff", alias.to_str().unwrap()])
+        .code(1)
+        .stdout_has("-export B=3");
     s.run(&["diff", "~/.nope"])
         .code(2)
         .stderr_has("~/.nope is not a target");

@@ -83,10 +83,14 @@ impl Outcome {
                 _ => {}
             }
         }
+        // A halted run changed nothing: every target is as it was.
         counts.unchanged = plan
             .steps
             .iter()
-            .filter(|s| !s.action.changes() && !matches!(s.action, Action::Unfolded { .. }))
+            .filter(|s| {
+                plan.halted()
+                    || (!s.action.changes() && !matches!(s.action, Action::Unfolded { .. }))
+            })
             .count();
         counts
     }

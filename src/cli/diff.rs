@@ -27,7 +27,15 @@ pub(super) fn run(cli: &Cli, targets: &[PathBuf]) -> Result<Verdict> {
         .map(|t| {
             let expanded =
                 paths::expand(&t.to_string_lossy(), home, &|_| None).unwrap_or_else(|_| t.clone());
-            paths::normalize(&loaded.ctx.cwd.join(expanded))
+            // One identity per path: the real directory plus the name.
+            let spelled = paths::normalize(&loaded.ctx.cwd.join(expanded));
+            match (spelled.parent(), spelled.file_name()) {
+                (Some(dir), Some(name)) => dir
+                    .canonicalize()
+                    .map(|real| real.join(name))
+                    .unwrap_or(spelled),
+                _ => spelled,
+            }
         })
         .collect();
     let mut shown = 0;
