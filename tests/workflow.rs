@@ -854,3 +854,27 @@ fn doctor_clears_what_an_interrupted_probe_left_and_nothing_else() {
     assert!(!s.home().join(".dotlink-probe-4194303-x1").exists());
     assert!(s.home().join(".dotlink-probe-4194303-x2/notes").exists());
 }
+
+#[test]
+fn a_deleted_repository_is_unlinked_by_naming_where_its_manifest_was() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["apply"]).code(0);
+    let manifest = s.repo().join("dotlink.toml");
+    std::fs::remove_dir_all(s.repo()).unwrap();
+    s.run_in(&s.home(), &["doctor"], &[])
+        .code(1)
+        .stdout_has("manages this home but no longer exists");
+    s.run_in(
+        &s.home(),
+        &["-m", manifest.to_str().unwrap(), "unlink"],
+        &[],
+    )
+    .code(0)
+    .stdout_has("1 removed");
+    assert!(s.home().join(".a").symlink_metadata().is_err());
+    // Forgotten, too: doctor is healthy about remembered manifests again.
+    s.run_in(&s.home(), &["doctor"], &[])
+        .stdout_lacks("remembered manifest");
+}

@@ -13,7 +13,17 @@ use std::path::Path;
 pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verdict> {
     // Unlinking needs only the state, so a manifest that no longer parses cannot block it.
     let ctx = Context::from_process(cli.profile.as_deref())?;
-    let path = super::find_manifest(cli, &ctx)?;
+    // A repository that is gone can still be unlinked by naming where its manifest was: the
+    // state is found by that path.
+    let gone = cli
+        .manifest
+        .as_deref()
+        .map(|given| crate::paths::normalize(&ctx.cwd.join(given)))
+        .filter(|given| !given.exists());
+    let path = match gone {
+        Some(path) => path,
+        None => super::find_manifest(cli, &ctx)?,
+    };
     let files = Files::for_manifest(&ctx.state_dir, &path);
     let repo = files.manifest.parent().unwrap_or(Path::new("/"));
     crate::plan::check_own_dirs(repo, None, &ctx)?;
