@@ -50,6 +50,10 @@ impl Folds {
 
     /// The folded directory link above `target`, if it is one.
     pub fn link_above(&self, target: &Path) -> Option<&Path> {
+        // Asked for every target: without folds, no path is hashed.
+        if self.by_target.is_empty() {
+            return None;
+        }
         let link = self.by_target.get(target)?;
         self.is_fold(link).then_some(link.as_path())
     }
