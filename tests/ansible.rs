@@ -23,15 +23,7 @@ fn the_playbook_links_once_reports_ok_after_and_check_mode_changes_nothing() {
     let git = |args: &[&str]| s.git(&origin, args);
     git(&["init", "-q"]);
     git(&["add", "."]);
-    git(&[
-        "-c",
-        "user.email=t@t",
-        "-c",
-        "user.name=t",
-        "commit",
-        "-qm",
-        "dotfiles",
-    ]);
+    git(&["commit", "-qm", "dotfiles"]);
 
     let playbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ansible/playbook.yml");
     let run = |extra: &[&str]| {

@@ -598,16 +598,8 @@ fn hooks_relink_after_git_pull_and_never_replace_anyone_elses() {
         .code(2)
         .stderr_has("is not in a git repository");
     git(&["init", "-q"]);
-    git(&["-c", "user.email=t@t", "-c", "user.name=t", "add", "."]);
-    git(&[
-        "-c",
-        "user.email=t@t",
-        "-c",
-        "user.name=t",
-        "commit",
-        "-qm",
-        "one",
-    ]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "one"]);
     s.run(&["hook", "install"])
         .code(0)
         .stdout_has("installed")

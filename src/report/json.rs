@@ -20,8 +20,9 @@ pub struct StatusJson {
     pub dead_links: usize,
 }
 
+/// The fields every JSON output gives a target, with the same names and words everywhere.
 #[derive(Serialize)]
-pub struct StatusEntry {
+pub struct TargetJson {
     pub target: String,
     pub source: String,
     /// The exact bytes of `target` and `source`, given only for a path that is not UTF-8
@@ -30,22 +31,19 @@ pub struct StatusEntry {
     pub target_bytes: Option<Vec<u8>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_bytes: Option<Vec<u8>>,
+    /// The target's state word now.
     pub state: LinkState,
-    /// Why, in words: the same field, and the same words, as in `plan --json`.
+    /// Why, in words.
     pub reason: String,
     pub method: Method,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link_count: Option<u64>,
     /// The package the target comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
 }
 
-pub fn status(plan: &Plan) -> StatusJson {
-    let mut entries: Vec<StatusEntry> = plan
-        .steps
-        .iter()
-        .map(|step| StatusEntry {
+impl TargetJson {
+    fn of(step: &Step, plan: &Plan) -> TargetJson {
+        TargetJson {
             target: step.target.to_string_lossy().into_owned(),
             source: step.source.to_string_lossy().into_owned(),
             target_bytes: bytes_unless_utf8(&step.target),
@@ -53,11 +51,29 @@ pub fn status(plan: &Plan) -> StatusJson {
             state: step.state,
             reason: text::reason(step, plan),
             method: step.method,
-            link_count: step.link_count,
             package: step.package.as_deref().map(str::to_string),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct StatusEntry {
+    #[serde(flatten)]
+    pub about: TargetJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_count: Option<u64>,
+}
+
+pub fn status(plan: &Plan) -> StatusJson {
+    let mut entries: Vec<StatusEntry> = plan
+        .steps
+        .iter()
+        .map(|step| StatusEntry {
+            about: TargetJson::of(step, plan),
+            link_count: step.link_count,
         })
         .collect();
-    entries.sort_by(|a, b| a.target.cmp(&b.target));
+    entries.sort_by(|a, b| a.about.target.cmp(&b.about.target));
     let summary = LinkState::ALL
         .iter()
         .map(|s| (s.word(), plan.count(*s)))
@@ -85,19 +101,10 @@ pub struct PlanJson {
 
 #[derive(Serialize)]
 pub struct ActionJson {
-    /// create | relink | backup | overwrite | prune | skip | block | none
+    /// create | relink | backup | overwrite | prune | unfold | skip | block | none
     pub kind: &'static str,
-    pub target: String,
-    pub source: String,
-    /// As in `status --json`: exact bytes for paths that are not UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_bytes: Option<Vec<u8>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_bytes: Option<Vec<u8>>,
-    /// The target's state word now.
-    pub state: LinkState,
-    pub reason: String,
-    pub method: Method,
+    #[serde(flatten)]
+    pub about: TargetJson,
     /// What the symlink will store (a hard link: the source).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
@@ -107,9 +114,6 @@ pub struct ActionJson {
     /// Directories created first, top first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mkdirs: Vec<String>,
-    /// The package the target comes from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
 }
 
 /// The kind of action a step is, in `plan --json`'s words.
@@ -142,13 +146,7 @@ pub fn plan(plan: &Plan) -> PlanJson {
         .iter()
         .map(|step| ActionJson {
             kind: action_kind(step),
-            target: text(&step.target),
-            source: text(&step.source),
-            target_bytes: bytes_unless_utf8(&step.target),
-            source_bytes: bytes_unless_utf8(&step.source),
-            state: step.state,
-            reason: text::reason(step, plan),
-            method: step.method,
+            about: TargetJson::of(step, plan),
             link: step
                 .link
                 .as_ref()
@@ -161,7 +159,6 @@ pub fn plan(plan: &Plan) -> PlanJson {
                 }
                 _ => Vec::new(),
             },
-            package: step.package.as_deref().map(str::to_string),
         })
         .collect();
     let mut summary: BTreeMap<&'static str, usize> = [
