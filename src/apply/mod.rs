@@ -84,12 +84,12 @@ impl Outcome {
             }
         }
         // A halted run changed nothing: every target is as it was.
+        let halted = plan.halted();
         counts.unchanged = plan
             .steps
             .iter()
             .filter(|s| {
-                plan.halted()
-                    || (!s.action.changes() && !matches!(s.action, Action::Unfolded { .. }))
+                halted || (!s.action.changes() && !matches!(s.action, Action::Unfolded { .. }))
             })
             .count();
         counts

@@ -501,12 +501,12 @@ impl Plan {
     pub fn halted(&self) -> bool {
         self.steps
             .iter()
-            .any(|s| s.action == Action::Block && s.policy == Policy::Fail)
+            .any(|s| matches!(s.action, Action::Block) && s.policy == Policy::Fail)
     }
 
     /// Whether some step is blocked (under `fail`, or by a conflict no policy resolves).
     pub fn blocked(&self) -> bool {
-        self.steps.iter().any(|s| s.action == Action::Block)
+        self.steps.iter().any(|s| matches!(s.action, Action::Block))
     }
 
     /// Steps that change the filesystem.
