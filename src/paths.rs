@@ -205,6 +205,39 @@ pub fn below<'a>(path: &'a Path, base: &Path) -> Option<&'a Path> {
     Some(Path::new(OsStr::from_bytes(rest)))
 }
 
+/// A name as one field of a line in dotlink's own files: a backslash is written `\\`, a
+/// newline `\n` and a tab `\t`, so no name can add a line or a field. Any other byte, UTF-8 or
+/// not, is written as it is. [`unescape_field`] reads it back.
+pub fn escape_field(name: &OsStr, out: &mut Vec<u8>) {
+    for &b in name.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b => out.push(b),
+        }
+    }
+}
+
+/// The name [`escape_field`] wrote as `field`.
+pub fn unescape_field(field: &[u8]) -> PathBuf {
+    let mut out = Vec::with_capacity(field.len());
+    let mut bytes = field.iter();
+    while let Some(&b) = bytes.next() {
+        if b == b'\\' {
+            match bytes.next() {
+                Some(b'n') => out.push(b'\n'),
+                Some(b't') => out.push(b'\t'),
+                Some(&other) => out.push(other),
+                None => out.push(b),
+            }
+        } else {
+            out.push(b);
+        }
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
 /// `path` with `suffix` appended to its last component (`a/b` + `.x` = `a/b.x`).
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path

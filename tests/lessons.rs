@@ -181,13 +181,16 @@ fn a_damaged_state_file_never_blocks_a_run() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .find(|p| p.extension().is_some_and(|e| e == "state"))
         .unwrap();
-    fs::write(&state, "{ garbage").unwrap();
-    s.run(&["status"]).code(0).stderr_has("is damaged");
+    fs::write(&state, "dotlink-state 2\ngarbage").unwrap();
+    s.run(&["status"])
+        .code(0)
+        .stderr_has("is damaged")
+        .stderr_has("line 2");
     s.run(&["apply"]).code(0).stderr_has("starting a fresh one");
     s.run(&["apply"]).code(0).stdout_has("Nothing to do");
-    assert!(fs::read_to_string(&state).unwrap().contains("\"links\""));
+    assert!(fs::read_to_string(&state).unwrap().contains("\ns\t.a\ta\t"));
 }
 
 #[test]
@@ -281,4 +284,75 @@ fn a_blocking_file_inside_the_repository_is_never_cleared() {
             "a repo file"
         );
     }
+}
+
+/// A state file written by dotlink before version 2 (JSON, absolute paths) is read as it is,
+/// replaced by version 2 on the first writing run, and what it recorded is still pruned.
+#[test]
+fn a_version_1_state_file_is_migrated_once_and_nothing_recorded_is_lost() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    s.run(&["apply"]).code(0);
+    let dir = s.state().join("dotlink");
+    let v2 = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "state"))
+        .unwrap();
+    let v1 = v2.with_extension("json");
+    let (home, repo) = (
+        s.home().canonicalize().unwrap(),
+        s.repo().canonicalize().unwrap(),
+    );
+    let link = |name: &str| {
+        serde_json::json!({
+            "target": home.join(format!(".{name}")),
+            "source": repo.join(name),
+            "method": "symlink",
+            "spelling": fs::read_link(s.home().join(format!(".{name}"))).unwrap(),
+        })
+    };
+    let json = serde_json::json!({
+        "version": 1,
+        "manifest": repo.join("dotlink.toml"),
+        "links": [link("a"), link("b")],
+        "dirs": [],
+    });
+    fs::remove_file(&v2).unwrap();
+    fs::write(&v1, json.to_string()).unwrap();
+    // Reading commands read version 1 as it is.
+    s.run(&["status"]).code(0).stderr_lacks("state file");
+    assert!(v1.exists() && !v2.exists());
+    // The first writing run migrates it, and the records still prove the links dotlink's.
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["apply"]).code(0).stdout_has("- ~/.b");
+    assert!(!v1.exists(), "the version 1 file is gone");
+    let text = fs::read_to_string(&v2).unwrap();
+    assert!(text.starts_with("dotlink-state 2\n"), "{text}");
+    assert!(text.contains("\ns\t.a\ta\t"), "{text}");
+    assert!(!text.contains(".b"), "{text}");
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+}
+
+/// A damaged version 1 file is reported, and left for the user to look at.
+#[test]
+fn a_damaged_version_1_state_file_is_kept() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["apply"]).code(0);
+    let dir = s.state().join("dotlink");
+    let v2 = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "state"))
+        .unwrap();
+    let v1 = v2.with_extension("json");
+    fs::remove_file(&v2).unwrap();
+    fs::write(&v1, "{ damaged").unwrap();
+    s.run(&["apply"]).code(0).stderr_has("is damaged");
+    assert_eq!(fs::read_to_string(&v1).unwrap(), "{ damaged");
 }

@@ -219,10 +219,15 @@ fn finish(
 }
 
 /// Write the state file atomically: readers see the old file or the new one, never half of
-/// one.
+/// one. A version 1 state file goes once the new one is written.
 pub(crate) fn save_state(files: &Files, state: &State) -> Result<()> {
-    fsutil::write_atomic_with(&files.state, |out| state.write_json(&files.manifest, out))
-        .map_err(|e| Error::io("write state file", &files.state, &e))
+    fsutil::write_atomic_with(&files.state, |out| {
+        state.write(&files.manifest, &files.home, out)
+    })
+    .map_err(|e| Error::io("write state file", &files.state, &e))?;
+    files
+        .retire_legacy_state()
+        .map_err(|e| Error::io("remove the old state file", &files.legacy_state, &e))
 }
 
 /// Remember (or, with `present` false, forget) that `manifest` manages this home, so it is found

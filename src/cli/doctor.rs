@@ -170,7 +170,7 @@ fn link_checks(
     specs: Vec<manifest::LinkSpec>,
     ctx: &Context,
 ) -> Result<Vec<Check>> {
-    let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
+    let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
     let (state, _) = files.load();
     let options = Options {
         dead_links: true,

@@ -137,7 +137,7 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     }
     let specs = manifest::expand(&manifest, sources)?;
     crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
-    let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
+    let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
     Ok(Loaded {
         ctx,
         manifest,
@@ -207,6 +207,10 @@ fn open_state(
         moved = Some(how);
     }
     let mut resume_backup_set = None;
+    if writing && notes.is_empty() && files.needs_migration() {
+        // Version 1 is parsed slowly: migrate it once, now that the lock is held.
+        crate::apply::save_state(files, &state)?;
+    }
     if writing {
         if let Some(recovery) = recovery::recover(files, &mut state)? {
             report::print_recovery(&recovery, &ctx.home);

@@ -18,7 +18,7 @@ pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result
     let home = &ctx.home;
     let backup_dir = &manifest.settings.backup_dir;
     crate::plan::check_own_dirs(&manifest.repo, Some(backup_dir), &ctx)?;
-    let files = Files::for_manifest(&ctx.state_dir, &manifest.path);
+    let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
     if args.list {
         // A backup an interrupted run was putting back is listed again once it is settled.
         let open = open_state(&files, &ctx, false, Some(backup_dir))?;

@@ -24,7 +24,7 @@ pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verd
         Some(path) => path,
         None => super::find_manifest(cli, &ctx)?,
     };
-    let files = Files::for_manifest(&ctx.state_dir, &path);
+    let files = Files::for_manifest(&ctx.state_dir, &path, &ctx.home);
     let repo = files.manifest.parent().unwrap_or(Path::new("/"));
     crate::plan::check_own_dirs(repo, None, &ctx)?;
     let mut open = open_state(&files, &ctx, !dry_run, None)?;

@@ -134,8 +134,8 @@ mod tests {
     fn one_lock_at_a_time_for_every_manifest_of_a_home() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("xdg/state");
-        let files = Files::for_manifest(&state, &dir.path().join("a/dotlink.toml"));
-        let other = Files::for_manifest(&state, &dir.path().join("b/dotlink.toml"));
+        let files = Files::for_manifest(&state, &dir.path().join("a/dotlink.toml"), dir.path());
+        let other = Files::for_manifest(&state, &dir.path().join("b/dotlink.toml"), dir.path());
         let held = files.lock().unwrap();
         let err = other.lock().err().unwrap();
         let pid = std::process::id();
@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn a_lock_file_left_by_a_killed_run_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
         fs::write(&files.lock, "99999999").unwrap();
         let held = files.lock().unwrap();
         assert_eq!(held.killed_run, Some(99999999));

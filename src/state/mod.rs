@@ -1,11 +1,13 @@
 //! The state file: which links dotlink made, so it can prune them later and tell its own links
 //! from foreign ones. One file per manifest under `$XDG_STATE_HOME/dotlink/`, written
-//! atomically by the applier, while a lock on the manifest keeps other writing runs out.
+//! atomically by the applier, while a lock on the manifest keeps other writing runs out. Its
+//! format is in `format.rs`.
 //!
 //! The state is advisory. An unreadable or stale state file never stops a run: it is dropped
 //! with a note, and the only thing lost is the ability to prune what it recorded.
 
 pub mod backup;
+mod format;
 mod lock;
 mod moved;
 pub mod remembered;
@@ -15,14 +17,13 @@ pub use moved::Moved;
 
 use crate::manifest::Method;
 use crate::paths::serde_path;
+pub(crate) use format::VERSION;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
-
-pub(crate) const VERSION: u32 = 1;
 
 /// One link dotlink made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,54 +92,24 @@ pub struct State {
     pub dirs: BTreeSet<PathBuf>,
 }
 
-#[derive(Deserialize)]
-struct StateFile {
-    version: u32,
-    /// The manifest this state belongs to.
-    #[serde(with = "serde_path::option", default)]
-    manifest: Option<PathBuf>,
-    links: Vec<Record>,
-    #[serde(with = "serde_path::vec", default)]
-    dirs: Vec<PathBuf>,
-}
-
-impl StateFile {
-    fn into_state(self) -> State {
-        State {
-            links: self
-                .links
-                .into_iter()
-                .map(|r| (r.target.clone(), r))
-                .collect(),
-            dirs: self.dirs.into_iter().collect(),
-        }
-    }
-}
-
-/// The same, borrowing from a [`State`] for writing (no copy of thousands of records).
-#[derive(Serialize)]
-struct StateFileRef<'a> {
-    version: u32,
-    #[serde(with = "serde_path")]
-    manifest: &'a Path,
-    links: Vec<&'a Record>,
-    #[serde(serialize_with = "serde_path::vec::serialize")]
-    dirs: Vec<&'a Path>,
-}
-
 /// Where one manifest's state and journal live.
 #[derive(Debug, Clone)]
 pub struct Files {
     pub manifest: PathBuf,
+    /// The home the state's targets are written relative to.
+    pub home: PathBuf,
     pub state: PathBuf,
+    /// Where a dotlink before state version 2 kept this state (JSON), migrated on first write.
+    pub legacy_state: PathBuf,
     pub journal: PathBuf,
     /// The lock every writing run on this home holds (one per state directory).
     pub lock: PathBuf,
 }
 
 impl Files {
-    /// The files for the manifest at `manifest` (an absolute path), in `state_dir`.
-    pub fn for_manifest(state_dir: &Path, manifest: &Path) -> Files {
+    /// The files for the manifest at `manifest` (an absolute path) managing `home`, in
+    /// `state_dir`.
+    pub fn for_manifest(state_dir: &Path, manifest: &Path, home: &Path) -> Files {
         let canonical = manifest
             .canonicalize()
             .unwrap_or_else(|_| manifest.to_path_buf());
@@ -158,17 +129,26 @@ impl Files {
         );
         Files {
             manifest: canonical,
-            state: state_dir.join(format!("{stem}.json")),
+            home: home.to_path_buf(),
+            state: state_dir.join(format!("{stem}.state")),
+            legacy_state: state_dir.join(format!("{stem}.json")),
             journal: state_dir.join(format!("{stem}.journal.json")),
             lock: state_dir.join("lock"),
         }
     }
 
-    /// Read the state. A missing file is an empty state; an unreadable or corrupt one is an
-    /// empty state plus the problem, never an error.
+    /// Read the state (version 1 from its old place when there is no other). A missing file is
+    /// an empty state; an unreadable or corrupt one is an empty state plus the problem, never an
+    /// error.
     pub fn load(&self) -> (State, Option<StateFileProblem>) {
-        let path = self.state.clone();
-        let bytes = match fs::read(&self.state) {
+        let mut path = &self.state;
+        let mut bytes = fs::read(path);
+        if matches!(&bytes, Err(e) if e.kind() == io::ErrorKind::NotFound) {
+            path = &self.legacy_state;
+            bytes = fs::read(path);
+        }
+        let path = path.clone();
+        let bytes = match bytes {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return (State::default(), None),
             Err(e) => {
@@ -179,20 +159,32 @@ impl Files {
                 );
             }
         };
-        match serde_json::from_slice::<StateFile>(&bytes) {
-            Ok(file) if file.version == VERSION => (file.into_state(), None),
-            Ok(file) => {
-                let version = file.version;
-                let problem = StateFileProblem::OtherVersion { path, version };
-                (State::default(), Some(problem))
-            }
-            Err(e) => {
-                let error = e.to_string();
-                (
-                    State::default(),
-                    Some(StateFileProblem::Damaged { path, error }),
-                )
-            }
+        match format::read(&bytes) {
+            Ok((_, state)) => (state, None),
+            Err(format::Unreadable::OtherVersion(version)) => (
+                State::default(),
+                Some(StateFileProblem::OtherVersion { path, version }),
+            ),
+            Err(format::Unreadable::Damaged(error)) => (
+                State::default(),
+                Some(StateFileProblem::Damaged { path, error }),
+            ),
+        }
+    }
+
+    /// Whether the state is still in its version 1 file only: the next save migrates it.
+    pub fn needs_migration(&self) -> bool {
+        !self.state.exists() && self.legacy_state.exists()
+    }
+
+    /// Once the state is saved in its version 2 file: remove the version 1 file, if it is a
+    /// readable state file (a damaged one stays for the user to look at).
+    pub fn retire_legacy_state(&self) -> io::Result<()> {
+        match fs::read(&self.legacy_state) {
+            Ok(bytes) if format::read(&bytes).is_ok() => fs::remove_file(&self.legacy_state),
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
         }
     }
 }
@@ -219,18 +211,10 @@ pub enum StateFileProblem {
 }
 
 impl State {
-    /// Write the state file's contents for the manifest at `manifest`, streamed from the state
-    /// (no copy of thousands of records). Sorted, so the file is the same for the same state.
-    pub fn write_json(&self, manifest: &Path, out: &mut dyn io::Write) -> io::Result<()> {
-        let mut links: Vec<&Record> = self.links.values().collect();
-        links.sort_unstable_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
-        let file = StateFileRef {
-            version: VERSION,
-            manifest,
-            links,
-            dirs: self.dirs.iter().map(PathBuf::as_path).collect(),
-        };
-        Ok(serde_json::to_writer(out, &file)?)
+    /// Write the state file's contents for the manifest at `manifest` managing `home`, streamed
+    /// from the state (no copy of thousands of records).
+    pub fn write(&self, manifest: &Path, home: &Path, out: &mut dyn io::Write) -> io::Result<()> {
+        format::write(self, manifest, home, out)
     }
 }
 
@@ -295,12 +279,14 @@ mod tests {
     fn state_roundtrips() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("dotlink.toml"), "").unwrap();
-        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
         let mut state = State::default();
         state.links.insert(PathBuf::from("/h/.x"), record("/h/.x"));
         state.dirs.insert(PathBuf::from("/h/.config"));
         let mut bytes = Vec::new();
-        state.write_json(&files.manifest, &mut bytes).unwrap();
+        state
+            .write(&files.manifest, &files.home, &mut bytes)
+            .unwrap();
         fs::write(&files.state, bytes).unwrap();
         assert_eq!(files.load(), (state, None));
     }
@@ -308,7 +294,7 @@ mod tests {
     #[test]
     fn a_damaged_state_file_is_a_note_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"));
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
         fs::write(&files.state, "{ not json").unwrap();
         let (state, problem) = files.load();
         assert_eq!(state, State::default());
@@ -323,11 +309,12 @@ mod tests {
         let files = Files::for_manifest(
             Path::new("/s"),
             Path::new("/nonexistent/my dots/dotlink.toml"),
+            Path::new("/h"),
         );
         assert_eq!(files.state.parent().unwrap(), Path::new("/s"));
         let name = files.state.file_name().unwrap().to_str().unwrap();
         assert!(
-            name.starts_with("my_dots-") && name.ends_with(".json"),
+            name.starts_with("my_dots-") && name.ends_with(".state"),
             "{name}"
         );
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);

@@ -2,7 +2,7 @@
 //! manifest. When a manifest has no state yet, the state of a manifest that no longer exists is
 //! taken over if its sources, moved along with the repository, are there in this one.
 
-use super::{Files, Record, State, StateFile, VERSION};
+use super::{Files, Record, State, format};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +26,10 @@ impl Files {
             let path = entry.path();
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if !name.ends_with(".json") || name.ends_with(".journal.json") || path == self.state {
+            if !format::is_state_file(Path::new(name.as_ref()))
+                || path == self.state
+                || path == self.legacy_state
+            {
                 continue;
             }
             let Some((manifest, state)) = read_foreign(&path) else {
@@ -60,12 +63,12 @@ impl Files {
 
 /// The manifest and state of another state file, if its manifest is gone.
 fn read_foreign(path: &Path) -> Option<(PathBuf, State)> {
-    let file: StateFile = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
-    let manifest = file.manifest.clone()?;
-    if file.version != VERSION || manifest.exists() {
+    let (manifest, state) = format::read(&fs::read(path).ok()?).ok()?;
+    let manifest = manifest?;
+    if manifest.exists() {
         return None;
     }
-    Some((manifest, file.into_state()))
+    Some((manifest, state))
 }
 
 impl State {

@@ -1,9 +1,10 @@
 //! Which manifests manage this home: each `apply` remembers its manifest in the state
 //! directory, so that dotlink finds it from anywhere (`dotlink status -q` in a prompt run from
-//! `~`), and `unlink` forgets it. One absolute path per line, a backslash written `\\` and a
-//! newline in a name `\n` (so no name can add a line), in a file written atomically by the
+//! `~`), and `unlink` forgets it. One absolute path per line, escaped by
+//! [`paths::escape_field`] (so no name can add a line), in a file written atomically by the
 //! applier (see `apply::remember_manifest`).
 
+use crate::paths;
 use std::path::{Path, PathBuf};
 
 /// The file, in the state directory.
@@ -18,10 +19,7 @@ pub fn remembered(state_dir: &Path) -> Vec<PathBuf> {
             bytes
                 .split(|b| *b == b'\n')
                 .filter(|line| !line.is_empty())
-                .map(|line| {
-                    use std::os::unix::ffi::OsStrExt;
-                    PathBuf::from(std::ffi::OsStr::from_bytes(&unescape(line)))
-                })
+                .map(paths::unescape_field)
                 .collect()
         })
         .unwrap_or_default()
@@ -41,33 +39,10 @@ pub fn with(state_dir: &Path, manifest: &Path, present: bool) -> Option<Vec<u8>>
     }
     let mut bytes = Vec::new();
     for path in list {
-        for &b in path.as_os_str().as_encoded_bytes() {
-            match b {
-                b'\\' => bytes.extend_from_slice(b"\\\\"),
-                b'\n' => bytes.extend_from_slice(b"\\n"),
-                b => bytes.push(b),
-            }
-        }
+        paths::escape_field(path.as_os_str(), &mut bytes);
         bytes.push(b'\n');
     }
     Some(bytes)
-}
-
-fn unescape(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut bytes = line.iter();
-    while let Some(&b) = bytes.next() {
-        if b == b'\\' {
-            match bytes.next() {
-                Some(b'n') => out.push(b'\n'),
-                Some(&other) => out.push(other),
-                None => out.push(b),
-            }
-        } else {
-            out.push(b);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,0 +1,322 @@
+//! The state file's format. Version 2 is a text file read line by line, without building a tree
+//! of values: a header naming the manifest, the home and the repository, then one line per link
+//! and per directory, sorted, with paths relative to the home (targets, directories) and to the
+//! repository (sources) wherever they lie below them:
+//!
+//! ```text
+//! dotlink-state 2
+//! manifest  /home/me/dotfiles/dotlink.toml
+//! home  /home/me
+//! repo  /home/me/dotfiles
+//! s  .config/nvim/init.lua  nvim/init.lua  ../../dotfiles/nvim/init.lua
+//! h  .gitconfig  git/gitconfig  2049:1234567
+//! d  .config/nvim
+//! ```
+//!
+//! `s` is a symlink (target, source, the text it stores), `h` a hard link (target, source, the
+//! device and inode it shares), `d` a directory dotlink made. Fields are separated by tabs (shown
+//! as spaces above) and
+//! escaped by [`paths::escape_field`]; a field starting with `/` is absolute. Version 1 was JSON
+//! with four absolute paths per link; it is still read, and the first writing run replaces it.
+
+use super::{Record, State};
+use crate::manifest::Method;
+use crate::paths;
+use serde::Deserialize;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The version this dotlink writes.
+pub(crate) const VERSION: u32 = 2;
+
+const MAGIC: &str = "dotlink-state ";
+
+/// Why a state file could not be read.
+pub(crate) enum Unreadable {
+    /// Written by a dotlink that knows a format this one does not.
+    OtherVersion(u32),
+    Damaged(String),
+}
+
+/// Write `state` for the manifest at `manifest`, with paths relative to `home` and to the
+/// manifest's directory. Sorted, so the file is the same for the same state.
+pub(crate) fn write(
+    state: &State,
+    manifest: &Path,
+    home: &Path,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let repo = manifest.parent().unwrap_or(Path::new("/"));
+    let mut line = Vec::with_capacity(256);
+    line.extend_from_slice(format!("{MAGIC}{VERSION}\n").as_bytes());
+    for (key, path) in [("manifest", manifest), ("home", home), ("repo", repo)] {
+        line.extend_from_slice(key.as_bytes());
+        line.push(b'\t');
+        paths::escape_field(path.as_os_str(), &mut line);
+        line.push(b'\n');
+    }
+    out.write_all(&line)?;
+    let mut links: Vec<&Record> = state.links.values().collect();
+    links.sort_unstable_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
+    for record in links {
+        line.clear();
+        line.extend_from_slice(match record.method {
+            Method::Symlink => b"s\t",
+            Method::Hardlink => b"h\t",
+        });
+        push_below(&mut line, &record.target, home);
+        line.push(b'\t');
+        push_below(&mut line, &record.source, repo);
+        line.push(b'\t');
+        match record.method {
+            Method::Symlink => {
+                if let Some(spelling) = &record.spelling {
+                    paths::escape_field(spelling.as_os_str(), &mut line);
+                }
+            }
+            Method::Hardlink => {
+                if let Some((dev, ino)) = record.inode {
+                    line.extend_from_slice(format!("{dev}:{ino}").as_bytes());
+                }
+            }
+        }
+        line.push(b'\n');
+        out.write_all(&line)?;
+    }
+    for dir in &state.dirs {
+        line.clear();
+        line.extend_from_slice(b"d\t");
+        push_below(&mut line, dir, home);
+        line.push(b'\n');
+        out.write_all(&line)?;
+    }
+    Ok(())
+}
+
+/// `path` relative to `base` when it lies below it, else absolute.
+fn push_below(line: &mut Vec<u8>, path: &Path, base: &Path) {
+    let rest = paths::below(path, base).filter(|rest| !rest.as_os_str().is_empty());
+    paths::escape_field(rest.unwrap_or(path).as_os_str(), line);
+}
+
+/// The manifest a state file belongs to, and its state: version 2, or version 1 (JSON).
+pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
+    if bytes.first() == Some(&b'{') {
+        return read_json(bytes);
+    }
+    let mut lines = bytes.split(|b| *b == b'\n').enumerate();
+    let version = lines
+        .next()
+        .and_then(|(_, first)| first.strip_prefix(MAGIC.as_bytes()))
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
+        .ok_or_else(|| Unreadable::Damaged("line 1: not a dotlink state file".into()))?;
+    if version != VERSION {
+        return Err(Unreadable::OtherVersion(version));
+    }
+    let mut header = [None, None, None];
+    let mut state = State::default();
+    for (index, line) in lines {
+        if line.is_empty() {
+            continue;
+        }
+        let damaged = |what: &str| Unreadable::Damaged(format!("line {}: {what}", index + 1));
+        let mut fields = line.split(|b| *b == b'\t');
+        let kind = fields.next().unwrap_or_default();
+        let mut field = || fields.next().ok_or_else(|| damaged("a field is missing"));
+        match kind {
+            b"manifest" | b"home" | b"repo" => {
+                let slot = match kind {
+                    b"manifest" => 0,
+                    b"home" => 1,
+                    _ => 2,
+                };
+                header[slot] = Some(paths::unescape_field(field()?));
+            }
+            b"s" | b"h" => {
+                let [_, Some(home), Some(repo)] = &header else {
+                    return Err(damaged("a link before the home and the repository"));
+                };
+                let (target, source, last) = (field()?, field()?, field()?);
+                let target = resolve(target, home);
+                let source = resolve(source, repo);
+                let record = if kind == b"s" {
+                    Record {
+                        target,
+                        source,
+                        method: Method::Symlink,
+                        spelling: (!last.is_empty()).then(|| paths::unescape_field(last)),
+                        inode: None,
+                    }
+                } else {
+                    Record {
+                        target,
+                        source,
+                        method: Method::Hardlink,
+                        spelling: None,
+                        inode: inode(last).ok_or_else(|| damaged("not a device:inode pair"))?,
+                    }
+                };
+                state.links.insert(record.target.clone(), record);
+            }
+            b"d" => {
+                let [_, Some(home), _] = &header else {
+                    return Err(damaged("a directory before the home"));
+                };
+                state.dirs.insert(resolve(field()?, home));
+            }
+            other => {
+                let other = String::from_utf8_lossy(other);
+                return Err(damaged(&format!("unknown kind of line \"{other}\"")));
+            }
+        }
+    }
+    let [manifest, ..] = header;
+    Ok((manifest, state))
+}
+
+/// A field [`push_below`] wrote against `base`.
+fn resolve(field: &[u8], base: &Path) -> PathBuf {
+    let path = paths::unescape_field(field);
+    if field.first() == Some(&b'/') {
+        path
+    } else {
+        base.join(path)
+    }
+}
+
+/// `dev:ino`, or nothing (a hard link recorded without its inode).
+fn inode(field: &[u8]) -> Option<Option<(u64, u64)>> {
+    if field.is_empty() {
+        return Some(None);
+    }
+    let text = std::str::from_utf8(field).ok()?;
+    let (dev, ino) = text.split_once(':')?;
+    Some(Some((dev.parse().ok()?, ino.parse().ok()?)))
+}
+
+/// Version 1: JSON with absolute paths.
+#[derive(Deserialize)]
+struct JsonStateFile {
+    version: u32,
+    #[serde(with = "paths::serde_path::option", default)]
+    manifest: Option<PathBuf>,
+    links: Vec<Record>,
+    #[serde(with = "paths::serde_path::vec", default)]
+    dirs: Vec<PathBuf>,
+}
+
+fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
+    let file: JsonStateFile =
+        serde_json::from_slice(bytes).map_err(|e| Unreadable::Damaged(e.to_string()))?;
+    if file.version != 1 {
+        return Err(Unreadable::OtherVersion(file.version));
+    }
+    let state = State {
+        links: file
+            .links
+            .into_iter()
+            .map(|r| (r.target.clone(), r))
+            .collect(),
+        dirs: file.dirs.into_iter().collect(),
+    };
+    Ok((file.manifest, state))
+}
+
+/// Whether `name` (a file in the state directory) is a state file of either version.
+pub(crate) fn is_state_file(name: &Path) -> bool {
+    let name = name.as_os_str().as_bytes();
+    name.ends_with(b".state") || (name.ends_with(b".json") && !name.ends_with(b".journal.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> State {
+        let mut state = State::default();
+        let records = [
+            Record {
+                target: "/h/.config/a b\tc".into(),
+                source: "/r/a\nb".into(),
+                method: Method::Symlink,
+                spelling: Some("../r/a\nb".into()),
+                inode: None,
+            },
+            Record {
+                target: "/h/.x".into(),
+                source: "/elsewhere/x".into(),
+                method: Method::Hardlink,
+                spelling: None,
+                inode: Some((2049, 77)),
+            },
+            Record {
+                target: "/outside/.y".into(),
+                source: "/r".into(),
+                method: Method::Symlink,
+                spelling: Some("/r".into()),
+                inode: None,
+            },
+        ];
+        for record in records {
+            state.links.insert(record.target.clone(), record);
+        }
+        state.dirs.insert("/h/.config".into());
+        state
+    }
+
+    #[test]
+    fn version_2_roundtrips_with_odd_names_and_paths_outside() {
+        let mut bytes = Vec::new();
+        write(
+            &sample(),
+            Path::new("/r/dotlink.toml"),
+            Path::new("/h"),
+            &mut bytes,
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with("dotlink-state 2\n"), "{text}");
+        assert!(
+            text.contains("s\t.config/a b\\tc\ta\\nb\t../r/a\\nb\n"),
+            "{text}"
+        );
+        assert!(text.contains("h\t.x\t/elsewhere/x\t2049:77\n"), "{text}");
+        assert!(text.contains("s\t/outside/.y\t/r\t/r\n"), "{text}");
+        let Ok((manifest, state)) = read(&bytes) else {
+            panic!("unreadable: {text}")
+        };
+        assert_eq!(manifest.as_deref(), Some(Path::new("/r/dotlink.toml")));
+        assert_eq!(state, sample());
+    }
+
+    #[test]
+    fn damaged_lines_and_other_versions_are_named() {
+        let damaged = |text: &str| match read(text.as_bytes()) {
+            Err(Unreadable::Damaged(why)) => why,
+            _ => panic!("accepted: {text}"),
+        };
+        assert_eq!(damaged("garbage"), "line 1: not a dotlink state file");
+        let head = "dotlink-state 2\nmanifest\t/r/m\nhome\t/h\nrepo\t/r\n";
+        assert_eq!(
+            damaged(&format!("{head}s\t.a\n")),
+            "line 5: a field is missing"
+        );
+        assert_eq!(
+            damaged(&format!("{head}h\t.a\tb\tnope\n")),
+            "line 5: not a device:inode pair"
+        );
+        assert_eq!(
+            damaged("dotlink-state 2\ns\ta\tb\tc\n"),
+            "line 2: a link before the home and the repository"
+        );
+        assert!(matches!(
+            read(b"dotlink-state 3\n"),
+            Err(Unreadable::OtherVersion(3))
+        ));
+        assert!(matches!(
+            read(br#"{"version": 7, "links": []}"#),
+            Err(Unreadable::OtherVersion(7))
+        ));
+    }
+}
