@@ -14,6 +14,7 @@ pub mod cli;
 pub mod context;
 pub mod error;
 pub(crate) mod import;
+pub(crate) mod listing;
 pub mod manifest;
 pub(crate) mod paths;
 pub(crate) mod plan;

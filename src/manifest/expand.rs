@@ -9,6 +9,7 @@
 use super::package::FoldRoot;
 use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
+use crate::listing::{EntryType, Walk, WalkEntry, WalkError};
 use crate::paths;
 use globset::GlobBuilder;
 use std::collections::HashMap;
@@ -16,7 +17,6 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use walkdir::WalkDir;
 
 /// One link to make: a source in the repository and the target path it appears at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,7 +224,7 @@ impl EntryExpansion<'_> {
 
     /// What the entry's source glob matches, by name. A matched directory is one match: its
     /// contents are not matched again.
-    pub(super) fn glob_matches(&self) -> Result<Vec<(PathBuf, fs::FileType)>> {
+    pub(super) fn glob_matches(&self) -> Result<Vec<(PathBuf, EntryType)>> {
         let pattern = self.entry.source.trim_start_matches("./");
         let matcher = GlobBuilder::new(pattern)
             .literal_separator(true)
@@ -256,14 +256,14 @@ impl EntryExpansion<'_> {
         let mut walk = self.walker(&base, depth);
         while let Some(item) = walk.next() {
             let item = item.map_err(|e| self.walk_error(e))?;
-            let relative = paths::below(item.path(), &self.manifest.repo).unwrap_or(item.path());
+            let relative = paths::below(&item.path, &self.manifest.repo).unwrap_or(&item.path);
             if !matcher.is_match(relative) || !dotted.allows(relative) {
                 continue;
             }
-            if item.file_type().is_dir() {
+            if item.kind.is_dir() {
                 walk.skip_current_dir();
             }
-            matches.push((item.path().to_path_buf(), item.file_type()));
+            matches.push((item.path, item.kind));
         }
         Ok(matches)
     }
@@ -272,11 +272,11 @@ impl EntryExpansion<'_> {
     fn tree(&mut self, root: &Path, target: &Path) -> Result<()> {
         for item in self.walker(root, usize::MAX) {
             let item = item.map_err(|e| self.walk_error(e))?;
-            let file_type = item.file_type();
+            let file_type = item.kind;
             if file_type.is_dir() {
                 continue;
             }
-            let source = item.path().to_path_buf();
+            let source = item.path;
             let rest = paths::below(&source, root).unwrap_or(&source);
             let target = target.join(rest);
             self.file_in_tree(source, file_type, target)?;
@@ -288,7 +288,7 @@ impl EntryExpansion<'_> {
     pub(super) fn file_in_tree(
         &mut self,
         source: PathBuf,
-        file_type: fs::FileType,
+        file_type: EntryType,
         target: PathBuf,
     ) -> Result<()> {
         if file_type.is_symlink() {
@@ -320,37 +320,29 @@ impl EntryExpansion<'_> {
         &self,
         root: &Path,
         max_depth: usize,
-    ) -> walkdir::FilterEntry<walkdir::IntoIter, impl FnMut(&walkdir::DirEntry) -> bool + use<>>
-    {
+    ) -> Walk<impl FnMut(&WalkEntry) -> bool + use<>> {
         let repo = self.manifest.repo.clone();
         let manifest_name = self.manifest.path.file_name().map(|n| n.to_os_string());
         let ignore = self.entry.ignore.clone();
-        WalkDir::new(root)
-            .min_depth(1)
-            .max_depth(max_depth)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(move |item| {
-                let relative = paths::below(item.path(), &repo).unwrap_or(item.path());
-                let top_level = !relative.as_os_str().as_encoded_bytes().contains(&b'/');
-                !(item.file_name() == ".git"
-                    || (top_level && Some(item.file_name()) == manifest_name.as_deref())
-                    || ignore.is_match(relative))
-            })
+        Walk::new(root, max_depth, move |item: &WalkEntry| {
+            let relative = paths::below(&item.path, &repo).unwrap_or(&item.path);
+            let top_level = !relative.as_os_str().as_encoded_bytes().contains(&b'/');
+            let name = item.path.file_name();
+            name == Some(std::ffi::OsStr::new(".git"))
+                || (top_level && name == manifest_name.as_deref())
+                || ignore.is_match(relative)
+        })
     }
 
-    pub(super) fn walk_error(&self, e: walkdir::Error) -> Error {
-        let path = e.path().map(Path::to_path_buf).unwrap_or_default();
-        match e.into_io_error() {
-            Some(io) => self.error(
-                format!("cannot read {}: {}", path.display(), describe_io(&io)),
-                "check its permissions",
+    pub(super) fn walk_error(&self, e: WalkError) -> Error {
+        self.error(
+            format!(
+                "cannot read {}: {}",
+                e.path.display(),
+                describe_io(&e.error)
             ),
-            None => self.error(
-                format!("cannot read {}: a symlink loop", path.display()),
-                "remove the loop",
-            ),
-        }
+            "check its permissions",
+        )
     }
 
     /// Resolve symlinks in `source` and insist the result is still inside the repository.

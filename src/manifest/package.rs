@@ -15,13 +15,13 @@
 use super::expand::EntryExpansion;
 use super::{Package, position};
 use crate::error::{Error, Result, describe_io};
+use crate::listing::Walk;
 use crate::paths;
 use regex::Regex;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use walkdir::WalkDir;
 
 /// The local ignore file Stow reads in each package.
 pub const LOCAL_IGNORE_FILE: &str = ".stow-local-ignore";
@@ -219,22 +219,20 @@ impl EntryExpansion<'_> {
             .unwrap_or_else(|| dir.display().to_string())
             .into();
         let mut whole_only_below = HashSet::new();
-        let mut walk = WalkDir::new(dir)
-            .min_depth(1)
-            .sort_by_file_name()
-            .into_iter();
+        let mut walk = Walk::new(dir, usize::MAX, |_: &_| false);
         let mut found = Vec::new();
         while let Some(item) = walk.next() {
             let item = item.map_err(|e| self.walk_error(e))?;
-            let relative = paths::below(item.path(), dir).unwrap_or(item.path());
-            let in_repo = paths::below(item.path(), &self.manifest.repo).unwrap_or(item.path());
+            let relative = paths::below(&item.path, dir).unwrap_or(&item.path);
+            let in_repo = paths::below(&item.path, &self.manifest.repo).unwrap_or(&item.path);
             let text = relative.to_string_lossy();
-            let skipped = item.file_name() == ".git"
-                || item.path() == self.manifest.path
+            let file_name = item.path.file_name().unwrap_or_default();
+            let skipped = file_name == ".git"
+                || item.path == self.manifest.path
                 || ignore.ignores(&text)
                 || self.entry.ignore.is_match(in_repo);
             let renamed =
-                package.dotfiles && adjust_dotfile(&item.file_name().to_string_lossy()).is_some();
+                package.dotfiles && adjust_dotfile(&file_name.to_string_lossy()).is_some();
             if renamed {
                 // Its directory cannot be linked whole: that would show it unrenamed. (What the
                 // ignore lists leave out does not stop a fold, as in Stow: a folded directory
@@ -248,13 +246,13 @@ impl EntryExpansion<'_> {
                 );
             }
             if skipped {
-                if item.file_type().is_dir() {
+                if item.kind.is_dir() {
                     walk.skip_current_dir();
                 }
                 continue;
             }
-            if !item.file_type().is_dir() {
-                found.push((item.path().to_path_buf(), item.file_type()));
+            if !item.kind.is_dir() {
+                found.push((item.path.clone(), item.kind));
             }
         }
         let fold = package.fold.then(|| {

@@ -5,6 +5,7 @@
 
 use super::inspect::{Dir, Dirs};
 use super::model::{Action, LinkState, Reason, Seen, Step};
+use crate::listing::{self, EntryType};
 use crate::manifest::{Method, Policy};
 use crate::paths;
 use crate::state::{PathRefSet, PathSet, State};
@@ -47,14 +48,18 @@ pub(super) fn find<'t>(
         if !looked.insert(real.clone()) {
             continue;
         }
-        let Ok(listing) = fs::read_dir(place) else {
+        let Ok(listing) = listing::list(place) else {
             continue;
         };
-        for item in listing.flatten() {
-            if !item.file_type().is_ok_and(|t| t.is_symlink()) {
+        for (name, kind) in listing {
+            let at = place.join(name);
+            let symlink = match kind {
+                EntryType::Unknown => fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink()),
+                kind => kind.is_symlink(),
+            };
+            if !symlink {
                 continue;
             }
-            let at = place.join(item.file_name());
             if declared.contains(at.as_path()) || state.links.contains_key(&at) {
                 continue;
             }

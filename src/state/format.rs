@@ -14,10 +14,10 @@
 //! ```
 //!
 //! `s` is a symlink (target, source, the text it stores), `h` a hard link (target, source, the
-//! device and inode it shares), `d` a directory dotlink made. Fields are separated by tabs (shown
-//! as spaces above) and
-//! escaped by [`paths::escape_field`]; a field starting with `/` is absolute. Version 1 was JSON
-//! with four absolute paths per link; it is still read, and the first writing run replaces it.
+//! device and inode it shares), `d` a directory dotlink made. Fields are separated by tabs
+//! (shown as spaces above) and escaped by [`paths::escape_field`]; a field starting with `/` is
+//! absolute. Version 1 was JSON with four absolute paths per link; it is still read, and the
+//! first writing run replaces it.
 
 use super::{Record, State};
 use crate::manifest::Method;
