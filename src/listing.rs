@@ -7,6 +7,36 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// An open directory, closed when dropped. (`OwnedFd` would do, but in debug builds it checks
+/// every descriptor with an `fcntl` before closing it, which the system-call guard would count.)
+pub struct Handle(std::os::fd::RawFd);
+
+impl Handle {
+    /// Open `dir` with `flags` (`O_DIRECTORY` and `O_CLOEXEC` are added).
+    pub fn open(dir: &Path, flags: libc::c_int) -> io::Result<Handle> {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: a valid NUL-terminated path; the descriptor is owned by the handle from here.
+        let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Handle(fd))
+    }
+
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        self.0
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor was opened by `Handle::open` and is closed only here.
+        unsafe { libc::close(self.0) };
+    }
+}
+
 /// What a directory entry is, as the listing says (no `stat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryType {
@@ -147,24 +177,10 @@ impl<F: FnMut(&WalkEntry) -> bool> Iterator for Walk<F> {
 /// The entries of `dir` (without `.` and `..`), in the order the filesystem gives them.
 #[cfg(target_os = "linux")]
 pub fn list(dir: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
-    use std::ffi::{CString, OsStr};
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
 
-    let path = CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: a valid NUL-terminated path.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened here and is owned by nothing else; dropping it closes it.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let handle = Handle::open(dir, libc::O_RDONLY)?;
     // A buffer of this size takes a directory of some 600 entries in one call.
     let mut buf = vec![0u8; 32 * 1024];
     let mut entries = Vec::new();
@@ -173,7 +189,7 @@ pub fn list(dir: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
         let n = unsafe {
             libc::syscall(
                 libc::SYS_getdents64,
-                fd.as_raw_fd(),
+                handle.fd(),
                 buf.as_mut_ptr(),
                 buf.len(),
             )

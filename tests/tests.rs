@@ -20,4 +20,5 @@ mod policies;
 mod properties;
 mod schemas;
 mod status;
+mod syscalls;
 mod workflow;

@@ -6,11 +6,11 @@
 //! once per run, however many targets share it.
 
 use super::model::{NotADirectory, Seen};
+use crate::listing::Handle;
 use crate::state::{PathMap, PathSet, Record, State};
 use std::ffi::{CString, OsStr};
 use std::fs;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -145,7 +145,7 @@ pub fn look(path: &Path) -> Found {
 /// not the whole absolute path, for every target.
 #[derive(Default)]
 pub struct Looker {
-    dir: Option<(PathBuf, OwnedFd)>,
+    dir: Option<(PathBuf, Handle)>,
 }
 
 impl Looker {
@@ -169,32 +169,22 @@ impl Looker {
 }
 
 /// A handle on a directory good for `*at` calls (`O_PATH` needs only search permission).
-fn open_dir(dir: &Path) -> Option<OwnedFd> {
+fn open_dir(dir: &Path) -> Option<Handle> {
     #[cfg(target_os = "linux")]
-    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    let flags = libc::O_PATH;
     #[cfg(not(target_os = "linux"))]
-    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
-    let path = CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: a valid NUL-terminated path; the returned descriptor is owned from here on.
-    let fd = unsafe { libc::open(path.as_ptr(), flags) };
-    // SAFETY: `fd` was just opened by us and is not owned by anything else.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    let flags = libc::O_RDONLY;
+    Handle::open(dir, flags).ok()
 }
 
 /// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
-fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
+fn look_at(dir: &Handle, name: &OsStr) -> Option<Found> {
     let name = CString::new(name.as_bytes()).ok()?;
     let mut buf = [0u8; 4096];
     // SAFETY: `dir` is an open descriptor, `name` is NUL-terminated, `buf` is writable for its
     // whole length.
-    let n = unsafe {
-        libc::readlinkat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
+    let n =
+        unsafe { libc::readlinkat(dir.fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     if n >= 0 {
         let n = n as usize;
         // A target that fills the buffer may be cut short: read it the ordinary way.
@@ -212,7 +202,7 @@ fn look_at(dir: &OwnedFd, name: &OsStr) -> Option<Found> {
     // SAFETY: as above; `stat` is written by fstatat before it is read.
     let ok = unsafe {
         libc::fstatat(
-            dir.as_raw_fd(),
+            dir.fd(),
             name.as_ptr(),
             stat.as_mut_ptr(),
             libc::AT_SYMLINK_NOFOLLOW,

@@ -164,6 +164,15 @@ impl Sandbox {
         assert_cmd::Command::from_std(cmd)
     }
 
+    /// A command that runs `program ARGS… dotlink` (a tracer, say) with the sandbox's
+    /// environment, in the repository; the caller adds dotlink's own arguments.
+    pub fn command_under(&self, program: &Path, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(args).arg(assert_cmd::cargo::cargo_bin("dotlink"));
+        self.sandboxed(&mut cmd);
+        cmd
+    }
+
     /// Point a command's environment into the sandbox.
     fn sandboxed(&self, cmd: &mut std::process::Command) {
         cmd.current_dir(self.repo())
