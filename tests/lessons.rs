@@ -177,12 +177,7 @@ fn a_damaged_state_file_never_blocks_a_run() {
     s.source("a", "a")
         .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["apply"]).code(0);
-    let state = fs::read_dir(s.state().join("dotlink"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "state"))
-        .unwrap();
+    let state = s.state_file();
     fs::write(&state, "dotlink-state 2\ngarbage").unwrap();
     s.run(&["status"])
         .code(0)
@@ -294,13 +289,7 @@ fn a_version_1_state_file_is_migrated_once_and_nothing_recorded_is_lost() {
     s.source("a", "a").source("b", "b");
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
     s.run(&["apply"]).code(0);
-    let dir = s.state().join("dotlink");
-    let v2 = fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "state"))
-        .unwrap();
+    let v2 = s.state_file();
     let v1 = v2.with_extension("json");
     let (home, repo) = (
         s.home().canonicalize().unwrap(),
@@ -343,13 +332,7 @@ fn a_damaged_version_1_state_file_is_kept() {
     s.source("a", "a")
         .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["apply"]).code(0);
-    let dir = s.state().join("dotlink");
-    let v2 = fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "state"))
-        .unwrap();
+    let v2 = s.state_file();
     let v1 = v2.with_extension("json");
     fs::remove_file(&v2).unwrap();
     fs::write(&v1, "{ damaged").unwrap();

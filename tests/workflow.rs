@@ -692,12 +692,7 @@ fn doctor_explains_what_is_wrong_and_exits_0_only_when_healthy() {
     std::fs::remove_file(s.home().join(".b")).unwrap();
     s.home_link(".b", "../repo/b");
     let state = s.state().join("dotlink");
-    let state_file = std::fs::read_dir(&state)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "state"))
-        .unwrap();
+    let state_file = s.state_file();
     let text = std::fs::read_to_string(&state_file).unwrap();
     let kept: String = text
         .lines()

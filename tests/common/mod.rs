@@ -128,6 +128,15 @@ impl Sandbox {
     pub fn state(&self) -> PathBuf {
         self.path().join("state")
     }
+    /// The state file of the sandbox's manifest (after a run that wrote it).
+    pub fn state_file(&self) -> PathBuf {
+        fs::read_dir(self.state().join("dotlink"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "state"))
+            .expect("a state file")
+    }
     pub fn backups(&self) -> PathBuf {
         self.state().join("dotlink/backups")
     }
