@@ -206,7 +206,8 @@ pub fn below<'a>(path: &'a Path, base: &Path) -> Option<&'a Path> {
 }
 
 /// A name as one field of a line in dotlink's own files: a backslash is written `\\`, a
-/// newline `\n` and a tab `\t`, so no name can add a line or a field. Any other byte, UTF-8 or
+/// newline `\n`, a tab `\t` and a carriage return `\r`, so no name can add a line or a field
+/// (or look like a line ending). Any other byte, UTF-8 or
 /// not, is written as it is. [`unescape_field`] reads it back.
 pub fn escape_field(name: &OsStr, out: &mut Vec<u8>) {
     for &b in name.as_bytes() {
@@ -214,6 +215,7 @@ pub fn escape_field(name: &OsStr, out: &mut Vec<u8>) {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
             b => out.push(b),
         }
     }
@@ -228,6 +230,7 @@ pub fn unescape_field(field: &[u8]) -> PathBuf {
             match bytes.next() {
                 Some(b'n') => out.push(b'\n'),
                 Some(b't') => out.push(b'\t'),
+                Some(b'r') => out.push(b'\r'),
                 Some(&other) => out.push(other),
                 None => out.push(b),
             }

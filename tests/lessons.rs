@@ -339,3 +339,91 @@ fn a_damaged_version_1_state_file_is_kept() {
     s.run(&["apply"]).code(0).stderr_has("is damaged");
     assert_eq!(fs::read_to_string(&v1).unwrap(), "{ damaged");
 }
+
+/// An older dotlink that wrote version 1 after this one wrote version 2: both files are read
+/// and merged, so the link only the older one recorded is still pruned.
+#[test]
+fn records_an_older_dotlink_wrote_beside_version_2_are_merged() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    s.run(&["apply"]).code(0);
+    let v2 = s.state_file();
+    // What an older dotlink writes: only ~/.b, as JSON, after the version 2 file.
+    let repo = s.repo().canonicalize().unwrap();
+    let json = serde_json::json!({
+        "version": 1,
+        "manifest": repo.join("dotlink.toml"),
+        "links": [{
+            "target": s.home().canonicalize().unwrap().join(".b"),
+            "source": repo.join("b"),
+            "method": "symlink",
+            "spelling": fs::read_link(s.home().join(".b")).unwrap(),
+        }],
+    });
+    let text = fs::read_to_string(&v2).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("s\t.b\t"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(&v2, kept).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::write(v2.with_extension("json"), json.to_string()).unwrap();
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["apply"]).code(0).stdout_has("- ~/.b");
+    assert!(!v2.with_extension("json").exists());
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+}
+
+/// A state file that cannot be read, or that is not a file (a fifo would block), is a note:
+/// it never stops or hangs a run.
+#[test]
+fn a_state_file_that_is_not_a_file_never_blocks_or_hangs_a_run() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["apply"]).code(0);
+    let v2 = s.state_file();
+    fs::create_dir(v2.with_extension("json")).unwrap();
+    s.run(&["status"]).code(0).stderr_has("cannot be read");
+    s.run(&["apply"]).code(0);
+    s.run(&["apply"]).code(0);
+    fs::remove_dir(v2.with_extension("json")).unwrap();
+    fs::remove_file(&v2).unwrap();
+    let fifo = std::ffi::CString::new(v2.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let run = s
+        .command()
+        .arg("status")
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(run.status.code().is_some(), "status hung on a fifo");
+}
+
+/// A repository moved to where dotlink's links were (a hard link's target is now the
+/// repository's own file): pruning the taken-over record never deletes it.
+#[test]
+fn a_record_whose_target_is_now_in_the_repository_is_forgotten_not_pruned() {
+    let s = Sandbox::new();
+    let dots = s.home().join("dots");
+    fs::create_dir(&dots).unwrap();
+    fs::write(dots.join("vimrc"), "precious").unwrap();
+    let manifest = "[[link]]\nsource = \"vimrc\"\ntarget = \"~/.vim/vimrc\"\nmethod = \"hardlink\"\n[[link]]\nsource = \"vimrc\"\ntarget = \"~/.vimrc\"\nmethod = \"hardlink\"\n";
+    fs::write(dots.join("dotlink.toml"), manifest).unwrap();
+    s.run_in(&dots, &["apply", "-q"], &[]).code(0);
+    fs::remove_dir_all(s.home().join(".vim")).unwrap();
+    let moved = s.home().join(".vim");
+    fs::rename(&dots, &moved).unwrap();
+    fs::write(
+        moved.join("dotlink.toml"),
+        "[[link]]\nsource = \"vimrc\"\ntarget = \"~/.vimrc\"\nmethod = \"hardlink\"\n",
+    )
+    .unwrap();
+    s.run_in(&moved, &["apply"], &[])
+        .code(0)
+        .stderr_has("inside the repository");
+    assert_eq!(fs::read_to_string(moved.join("vimrc")).unwrap(), "precious");
+}

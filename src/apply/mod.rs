@@ -225,9 +225,8 @@ pub(crate) fn save_state(files: &Files, state: &State) -> Result<()> {
         state.write(&files.manifest, &files.home, out)
     })
     .map_err(|e| Error::io("write state file", &files.state, &e))?;
-    files
-        .retire_legacy_state()
-        .map_err(|e| Error::io("remove the old state file", &files.legacy_state, &e))
+    files.retire_legacy_state();
+    Ok(())
 }
 
 /// Remember (or, with `present` false, forget) that `manifest` manages this home, so it is found

@@ -197,6 +197,7 @@ fn open_state(
     if notes.is_empty()
         && state.links.is_empty()
         && !files.state.exists()
+        && !files.legacy_state.exists()
         && let Some((found, how)) = files.find_moved()
     {
         notes.push(Note::RepositoryMoved {

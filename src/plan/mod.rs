@@ -169,8 +169,8 @@ fn recorded_orphans(
     let (kept, undeclared): (Vec<&Record>, Vec<&Record>) = undeclared
         .into_iter()
         .partition(|r| keep.iter().any(|base| r.source.starts_with(base)));
-    let mut found = orphans::find(undeclared.into_iter(), fate);
-    let also = orphans::find(kept.into_iter(), OrphanFate::Kept);
+    let mut found = orphans::find(undeclared.into_iter(), fate, &manifest.repo, dirs);
+    let also = orphans::find(kept.into_iter(), OrphanFate::Kept, &manifest.repo, dirs);
     found.steps.extend(also.steps);
     found.forget.extend(also.forget);
     found.notes.extend(also.notes);
@@ -180,7 +180,8 @@ fn recorded_orphans(
 
 /// Plan removing every link recorded in `state` that is still as dotlink made it (`unlink`).
 pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Context) -> Plan {
-    let found = orphans::find(state.links.values(), OrphanFate::Unlinked);
+    let mut dirs = Dirs::new(&ctx.home, PathSet::default());
+    let found = orphans::find(state.links.values(), OrphanFate::Unlinked, repo, &mut dirs);
     let mut steps = found.steps;
     orphans::assign_rmdirs(&mut steps, state, &ctx.home);
     steps.sort_by(|a, b| b.target.as_os_str().cmp(a.target.as_os_str()));

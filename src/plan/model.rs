@@ -264,6 +264,9 @@ pub enum Forgotten {
     Gone,
     Changed,
     OnlyCopy,
+    /// The target now lies in the repository (it moved there): what is there is the
+    /// repository's.
+    InRepository,
 }
 
 /// What the applier does for one target.

@@ -2,8 +2,9 @@
 //! recorded link): which are still exactly what dotlink made and may go, which were changed or
 //! are gone and are forgotten with a note, and which directories dotlink made go with them.
 
-use super::inspect::{self, FileId, Found, Looker};
+use super::inspect::{self, Dirs, FileId, Found, Looker};
 use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Seen, Step};
+use super::places;
 use crate::manifest::{Method, Policy};
 use crate::state::{PathRefSet, PathSet, Record, State};
 use std::fs;
@@ -24,8 +25,15 @@ impl Orphans {
     }
 }
 
-/// Look at each recorded link in `records` and decide its fate.
-pub(super) fn find<'r>(records: impl Iterator<Item = &'r Record>, fate: OrphanFate) -> Orphans {
+/// Look at each recorded link in `records` and decide its fate. A record whose target really
+/// lies in the repository `repo` (a repository moved to where links were) is forgotten: what is
+/// there now is the repository's, never removed.
+pub(super) fn find<'r>(
+    records: impl Iterator<Item = &'r Record>,
+    fate: OrphanFate,
+    repo: &Path,
+    dirs: &mut Dirs,
+) -> Orphans {
     let mut looker = Looker::default();
     let mut found = Orphans {
         steps: Vec::new(),
@@ -33,7 +41,13 @@ pub(super) fn find<'r>(records: impl Iterator<Item = &'r Record>, fate: OrphanFa
         notes: Vec::new(),
     };
     for record in records {
-        match orphan(record, fate, &mut looker) {
+        let (real, _) = places::identity(dirs, &record.target);
+        let verdict = if real.starts_with(repo) || record.target.starts_with(repo) {
+            Err(Forgotten::InRepository)
+        } else {
+            orphan(record, fate, &mut looker)
+        };
+        match verdict {
             Ok(step) => found.steps.push(step),
             Err(why) => {
                 found.notes.push(Note::Forgot {

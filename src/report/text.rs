@@ -220,6 +220,9 @@ pub fn note(note: &Note, home: &Path) -> String {
             let why = match why {
                 Forgotten::Gone => "it is gone",
                 Forgotten::Changed => "it was changed since dotlink made it, so it is left alone",
+                Forgotten::InRepository => {
+                    "it now lies inside the repository, so what is there is the repository's; it is left alone"
+                }
                 Forgotten::OnlyCopy => {
                     "its source is gone or replaced, so this hard link holds the only copy; it is left alone"
                 }

@@ -102,8 +102,9 @@ fn push_below(line: &mut Vec<u8>, path: &Path, base: &Path) {
 
 /// The manifest a state file belongs to, and its state: version 2, or version 1 (JSON).
 pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
-    if bytes.first() == Some(&b'{') {
-        return read_json(bytes);
+    let json = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if json.trim_ascii_start().first() == Some(&b'{') {
+        return read_json(json);
     }
     let mut lines = bytes.split(|b| *b == b'\n').enumerate();
     let version = lines
@@ -121,6 +122,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
             continue;
         }
         let damaged = |what: &str| Unreadable::Damaged(format!("line {}: {what}", index + 1));
+        // A carriage return in a name is written escaped: one here means the file was changed.
+        if line.ends_with(b"\r") {
+            return Err(damaged("a carriage return ends the line"));
+        }
         let mut fields = line.split(|b| *b == b'\t');
         let kind = fields.next().unwrap_or_default();
         let mut field = || fields.next().ok_or_else(|| damaged("a field is missing"));
@@ -131,15 +136,20 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                     b"home" => 1,
                     _ => 2,
                 };
-                header[slot] = Some(paths::unescape_field(field()?));
+                let path = paths::unescape_field(field()?);
+                if !path.is_absolute() {
+                    return Err(damaged("the path is not absolute"));
+                }
+                header[slot] = Some(path);
             }
             b"s" | b"h" => {
                 let [_, Some(home), Some(repo)] = &header else {
                     return Err(damaged("a link before the home and the repository"));
                 };
                 let (target, source, last) = (field()?, field()?, field()?);
-                let target = resolve(target, home);
-                let source = resolve(source, repo);
+                let bad = || damaged("a path with a `..` in it");
+                let target = resolve(target, home).ok_or_else(bad)?;
+                let source = resolve(source, repo).ok_or_else(bad)?;
                 let record = if kind == b"s" {
                     Record {
                         target,
@@ -163,7 +173,9 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                 let [_, Some(home), _] = &header else {
                     return Err(damaged("a directory before the home"));
                 };
-                state.dirs.insert(resolve(field()?, home));
+                let dir =
+                    resolve(field()?, home).ok_or_else(|| damaged("a path with a `..` in it"))?;
+                state.dirs.insert(dir);
             }
             other => {
                 let other = String::from_utf8_lossy(other);
@@ -175,14 +187,21 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
     Ok((manifest, state))
 }
 
-/// A field [`push_below`] wrote against `base`.
-fn resolve(field: &[u8], base: &Path) -> PathBuf {
+/// A field [`push_below`] wrote against `base`; `None` for one with a `..`, which dotlink
+/// never writes (its paths are normalised) and which could lead anywhere.
+fn resolve(field: &[u8], base: &Path) -> Option<PathBuf> {
     let path = paths::unescape_field(field);
-    if field.first() == Some(&b'/') {
+    if path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        return None;
+    }
+    Some(if field.first() == Some(&b'/') {
         path
     } else {
         base.join(path)
-    }
+    })
 }
 
 /// `dev:ino`, or nothing (a hard link recorded without its inode).
@@ -310,6 +329,21 @@ mod tests {
             damaged("dotlink-state 2\ns\ta\tb\tc\n"),
             "line 2: a link before the home and the repository"
         );
+        assert_eq!(
+            damaged(&format!("{head}s\t../x\tb\tc\n")),
+            "line 5: a path with a `..` in it"
+        );
+        assert_eq!(
+            damaged(&format!("{head}s\ta\tb\tc\r\n")),
+            "line 5: a carriage return ends the line"
+        );
+        assert_eq!(
+            damaged("dotlink-state 2\nhome\t\n"),
+            "line 2: the path is not absolute"
+        );
+        // Version 1 as an editor may leave it: a byte-order mark, a newline first.
+        let v1 = "\u{feff}\n {\"version\": 1, \"links\": []}";
+        assert!(read(v1.as_bytes()).is_ok());
         assert!(matches!(
             read(b"dotlink-state 3\n"),
             Err(Unreadable::OtherVersion(3))

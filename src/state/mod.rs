@@ -137,55 +137,98 @@ impl Files {
         }
     }
 
-    /// Read the state (version 1 from its old place when there is no other). A missing file is
-    /// an empty state; an unreadable or corrupt one is an empty state plus the problem, never an
-    /// error.
+    /// Read the state. Both files are read when both are there (an older dotlink may have
+    /// written version 1 after this one wrote version 2): their records are merged, the newer
+    /// file's winning, so no record is lost. A missing file is an empty state; an unreadable or
+    /// corrupt one is an empty state plus the problem, never an error.
     pub fn load(&self) -> (State, Option<StateFileProblem>) {
-        let mut path = &self.state;
-        let mut bytes = fs::read(path);
-        if matches!(&bytes, Err(e) if e.kind() == io::ErrorKind::NotFound) {
-            path = &self.legacy_state;
-            bytes = fs::read(path);
-        }
-        let path = path.clone();
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return (State::default(), None),
-            Err(e) => {
-                let error = crate::error::describe_io(&e);
-                return (
-                    State::default(),
-                    Some(StateFileProblem::Unreadable { path, error }),
-                );
+        let mut problem = None;
+        let mut read = |path: &Path| match read_state_file(path) {
+            Ok(found) => found,
+            Err(p) => {
+                problem.get_or_insert(p);
+                None
             }
         };
-        match format::read(&bytes) {
-            Ok((_, state)) => (state, None),
-            Err(format::Unreadable::OtherVersion(version)) => (
-                State::default(),
-                Some(StateFileProblem::OtherVersion { path, version }),
-            ),
-            Err(format::Unreadable::Damaged(error)) => (
-                State::default(),
-                Some(StateFileProblem::Damaged { path, error }),
-            ),
-        }
+        let (current, legacy) = (read(&self.state), read(&self.legacy_state));
+        let state = match (current, legacy) {
+            (Some((a, a_time)), Some((b, b_time))) => {
+                let (mut older, newer) = if a_time >= b_time { (b, a) } else { (a, b) };
+                older.links.extend(newer.links);
+                older.dirs.extend(newer.dirs);
+                older
+            }
+            (Some((state, _)), None) | (None, Some((state, _))) => state,
+            (None, None) => State::default(),
+        };
+        (state, problem)
     }
 
-    /// Whether the state is still in its version 1 file only: the next save migrates it.
+    /// Whether a version 1 file is still there: the next save migrates it.
     pub fn needs_migration(&self) -> bool {
-        !self.state.exists() && self.legacy_state.exists()
+        fs::symlink_metadata(&self.legacy_state).is_ok_and(|m| m.is_file())
     }
 
-    /// Once the state is saved in its version 2 file: remove the version 1 file, if it is a
-    /// readable state file (a damaged one stays for the user to look at).
-    pub fn retire_legacy_state(&self) -> io::Result<()> {
-        match fs::read(&self.legacy_state) {
-            Ok(bytes) if format::read(&bytes).is_ok() => fs::remove_file(&self.legacy_state),
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
+    /// Once the state is saved in its version 2 file (with the version 1 records merged in by
+    /// [`Files::load`]): remove the version 1 file, if it is a readable state file. A damaged
+    /// or unreadable one stays for the user to look at; it never stops a run.
+    pub fn retire_legacy_state(&self) {
+        if let Ok(Some(_)) = read_state_file(&self.legacy_state) {
+            let _ = fs::remove_file(&self.legacy_state);
         }
+    }
+}
+
+/// The bytes of `path` and when it was written, if it is a regular file: a fifo would block
+/// the run, so nothing else is read, and nothing is waited on. `None` when there is nothing.
+pub(super) fn read_regular(path: &Path) -> io::Result<Option<(Vec<u8>, std::time::SystemTime)>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(Some((
+        bytes,
+        meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+    )))
+}
+
+/// A state file of either version and when it was written; `None` when there is none.
+fn read_state_file(
+    path: &Path,
+) -> Result<Option<(State, std::time::SystemTime)>, StateFileProblem> {
+    let (bytes, written) = match read_regular(path) {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            return Err(StateFileProblem::Unreadable {
+                path: path.to_path_buf(),
+                error: crate::error::describe_io(&e),
+            });
+        }
+    };
+    match format::read(&bytes) {
+        Ok((_, state)) => Ok(Some((state, written))),
+        Err(format::Unreadable::OtherVersion(version)) => Err(StateFileProblem::OtherVersion {
+            path: path.to_path_buf(),
+            version,
+        }),
+        Err(format::Unreadable::Damaged(error)) => Err(StateFileProblem::Damaged {
+            path: path.to_path_buf(),
+            error,
+        }),
     }
 }
 

@@ -63,7 +63,7 @@ impl Files {
 
 /// The manifest and state of another state file, if its manifest is gone.
 fn read_foreign(path: &Path) -> Option<(PathBuf, State)> {
-    let (manifest, state) = format::read(&fs::read(path).ok()?).ok()?;
+    let (manifest, state) = format::read(&super::read_regular(path).ok()??.0).ok()?;
     let manifest = manifest?;
     if manifest.exists() {
         return None;
