@@ -2,7 +2,7 @@
 //! them back with the ordinary planner and applier.
 
 use super::args::{AdoptArgs, Cli};
-use super::{Verdict, load, open_state};
+use super::{Verdict, load};
 use crate::apply;
 use crate::error::Result;
 use crate::manifest::{self, Sources};
@@ -14,12 +14,7 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     if !args.dry_run {
         plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
     }
-    let mut open = open_state(
-        &loaded.files,
-        &loaded.ctx,
-        !args.dry_run,
-        Some(&loaded.manifest.settings.backup_dir),
-    )?;
+    let mut open = loaded.open_state(!args.dry_run)?;
     let home = &loaded.ctx.home;
     report::print_notes(&open.notes, home);
     let adoptions = plan::adopt::prepare(

@@ -2,7 +2,7 @@
 //! and (for `apply`) carry it out.
 
 use super::args::{Cli, RunArgs};
-use super::{Verdict, load, open_state};
+use super::{Verdict, load};
 use crate::apply;
 use crate::error::Result;
 use crate::manifest::Sources;
@@ -28,12 +28,7 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     if !dry_run {
         plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
     }
-    let mut open = open_state(
-        &loaded.files,
-        &loaded.ctx,
-        !dry_run,
-        Some(&loaded.manifest.settings.backup_dir),
-    )?;
+    let mut open = loaded.open_state(!dry_run)?;
     let options = Options {
         on_conflict: run.on_conflict,
         prune: !run.no_prune,

@@ -2,7 +2,7 @@
 //! dotbot or an older layout), and nothing else.
 
 use super::args::Cli;
-use super::{Verdict, load, open_state};
+use super::{Verdict, load};
 use crate::apply;
 use crate::error::Result;
 use crate::manifest::Sources;
@@ -11,12 +11,7 @@ use crate::report::{self, Printer, Verbosity};
 
 pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verdict> {
     let loaded = load(cli, Sources::Report)?;
-    let mut open = open_state(
-        &loaded.files,
-        &loaded.ctx,
-        !dry_run,
-        Some(&loaded.manifest.settings.backup_dir),
-    )?;
+    let mut open = loaded.open_state(!dry_run)?;
     let options = Options {
         dead_links: true,
         ..Options::default()

@@ -2,7 +2,7 @@
 //! source, as a unified diff, so choosing `backup` or `overwrite` is an informed choice.
 
 use super::args::Cli;
-use super::{Verdict, load, open_state};
+use super::{Verdict, load};
 use crate::error::{Error, Result};
 use crate::manifest::Sources;
 use crate::paths;
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub(super) fn run(cli: &Cli, targets: &[PathBuf]) -> Result<Verdict> {
     let loaded = load(cli, Sources::Report)?;
-    let open = open_state(&loaded.files, &loaded.ctx, false, None)?;
+    let open = loaded.open_state(false)?;
     let plan = plan::plan(
         &loaded.manifest,
         loaded.specs,

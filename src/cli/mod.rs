@@ -119,6 +119,18 @@ struct Loaded {
     files: Files,
 }
 
+impl Loaded {
+    /// [`open_state`] for this manifest, whose backups go to its `backup_dir`.
+    fn open_state(&self, writing: bool) -> Result<OpenState> {
+        open_state(
+            &self.files,
+            &self.ctx,
+            writing,
+            Some(&self.manifest.settings.backup_dir),
+        )
+    }
+}
+
 /// Where the manifest is (see [`manifest::locate`]); the manifests this home's state
 /// remembers are read only when nothing nearer names one.
 fn find_manifest(cli: &Cli, ctx: &Context) -> Result<std::path::PathBuf> {

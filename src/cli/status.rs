@@ -1,7 +1,7 @@
 //! `status`: the state of every declared target and every orphan, for people or as JSON.
 
 use super::args::Cli;
-use super::{Verdict, load, open_state};
+use super::{Verdict, load};
 use crate::error::Result;
 use crate::manifest::Sources;
 use crate::plan::{self, Options};
@@ -12,7 +12,7 @@ pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict
     let spinner = Progress::start("checking", verbosity != Verbosity::Quiet && !json);
     // A deleted source is something status reports, not a reason to stop reporting.
     let loaded = load(cli, Sources::Report)?;
-    let mut open = open_state(&loaded.files, &loaded.ctx, false, None)?;
+    let mut open = loaded.open_state(false)?;
     let mut plan = plan::plan(
         &loaded.manifest,
         loaded.specs,
