@@ -705,6 +705,11 @@ fn really_below(path: &Path, dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `message` says `needle` (and the failure shows the whole message).
+    fn assert_has(message: &str, needle: &str) {
+        assert!(message.contains(needle), "{message}");
+    }
     use crate::context::Machine;
     use crate::manifest::FILE_NAME;
 
@@ -764,43 +769,31 @@ mod tests {
     #[test]
     fn bad_values_name_the_allowed_ones() {
         let err = parse_in("[defaults]\nstyle = \"weird\"\n").unwrap_err();
-        assert!(err.message.contains("M:2:9"), "{}", err.message);
-        assert!(err.message.contains("relative"), "{}", err.message);
+        assert_has(&err.message, "M:2:9");
+        assert_has(&err.message, "relative");
     }
 
     #[test]
     fn escaping_sources_are_refused() {
         let err = parse_in("[[link]]\nsource = \"../x\"\ntarget = \"~/.x\"\n").unwrap_err();
-        assert!(
-            err.message
-                .contains("M:2:10: source `../x` is outside the repository"),
-            "{}",
-            err.message
+        assert_has(
+            &err.message,
+            "M:2:10: source `../x` is outside the repository",
         );
         let err = parse_in("[[link]]\nsource = \"/etc/passwd\"\ntarget = \"~/.x\"\n").unwrap_err();
-        assert!(
-            err.message.contains("outside the repository"),
-            "{}",
-            err.message
-        );
+        assert_has(&err.message, "outside the repository");
     }
 
     #[test]
     fn targets_outside_home_need_opt_in() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\n").unwrap_err();
-        assert!(
-            err.message
-                .contains("M:3:10: target /etc/a is outside the home directory"),
-            "{}",
-            err.message
+        assert_has(
+            &err.message,
+            "M:3:10: target /etc/a is outside the home directory",
         );
         assert!(err.hint.unwrap().contains("allow_outside_home = true"));
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/../x\"\n").unwrap_err();
-        assert!(
-            err.message.contains("outside the home directory"),
-            "{}",
-            err.message
-        );
+        assert_has(&err.message, "outside the home directory");
         assert!(
             parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\nallow_outside_home = true\n")
                 .is_ok()
@@ -810,48 +803,30 @@ mod tests {
     #[test]
     fn targets_may_not_overlap_the_repository_or_be_home() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/dots/a\"\n").unwrap_err();
-        assert!(
-            err.message.contains("is inside the repository"),
-            "{}",
-            err.message
-        );
+        assert_has(&err.message, "is inside the repository");
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\n").unwrap_err();
-        assert!(
-            err.message.contains("home directory itself"),
-            "{}",
-            err.message
-        );
+        assert_has(&err.message, "home directory itself");
         assert!(parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\nrecursive = true\n").is_ok());
     }
 
     #[test]
     fn style_on_a_hard_link_is_an_error() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nmethod = \"hardlink\"\nstyle = \"absolute\"\n").unwrap_err();
-        assert!(
-            err.message
-                .contains("M:5:9: `style` is set on a link with `method = \"hardlink\"`"),
-            "{}",
-            err.message
+        assert_has(
+            &err.message,
+            "M:5:9: `style` is set on a link with `method = \"hardlink\"`",
         );
         let err =
             parse_in("[defaults]\nmethod = \"hardlink\"\nstyle = \"relative\"\n").unwrap_err();
-        assert!(
-            err.message.contains("style applies only to symlinks"),
-            "{}",
-            err.message
-        );
+        assert_has(&err.message, "style applies only to symlinks");
     }
 
     #[test]
     fn backup_dir_must_stay_home() {
         let err = parse_in("[defaults]\nbackup_dir = \"/tmp/elsewhere\"\n").unwrap_err();
-        assert!(
-            err.message.contains("backup_dir /tmp/elsewhere must be"),
-            "{}",
-            err.message
-        );
+        assert_has(&err.message, "backup_dir /tmp/elsewhere must be");
         let err = parse_in("[defaults]\nbackup_dir = \"~/dots/b\"\n").unwrap_err();
-        assert!(err.message.contains("backup_dir"), "{}", err.message);
+        assert_has(&err.message, "backup_dir");
     }
 
     #[test]
@@ -868,11 +843,9 @@ mod tests {
     #[test]
     fn bad_ignore_globs_are_located() {
         let err = parse_in("[defaults]\nignore = [\"a[\"]\n").unwrap_err();
-        assert!(
-            err.message
-                .contains("M:2:11: ignore pattern `a[` is not a valid glob"),
-            "{}",
-            err.message
+        assert_has(
+            &err.message,
+            "M:2:11: ignore pattern `a[` is not a valid glob",
         );
     }
 }
