@@ -76,7 +76,7 @@ impl Entry {
             target: step.target.clone(),
             temp,
             displace,
-            seen: step.seen.clone(),
+            seen: step.seen.as_deref().cloned(),
             link: step.record().map(|r| r.to_record()),
             mkdirs: match &step.action {
                 Action::Create { mkdirs } | Action::Unfold { dirs: mkdirs, .. } => mkdirs.clone(),

@@ -265,7 +265,7 @@ fn record(step: &Step, state: &mut State) -> bool {
             {
                 return false;
             }
-            state.links.insert(step.target.clone(), record.to_record());
+            state.links.insert(record.to_record());
             true
         }
         Action::Remove { .. } => state.links.remove(&step.target).is_some(),
@@ -273,7 +273,7 @@ fn record(step: &Step, state: &mut State) -> bool {
         Action::Unfold { links, .. } => {
             state.links.remove(&step.target);
             for link in links {
-                state.links.insert(link.target.clone(), link.clone());
+                state.links.insert(link.clone());
             }
             true
         }

@@ -12,7 +12,7 @@ use crate::paths;
 use crate::plan::Displace;
 use crate::plan::inspect::{self, Found, holds};
 use crate::state::backup::{BackedUp, read_index};
-use crate::state::{Files, State};
+use crate::state::{Files, Record, State};
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -258,7 +258,7 @@ fn settle_unfold(entry: &Entry, state: &mut State, actions: &mut Vec<Recovered>)
         state.dirs.extend(entry.mkdirs.iter().cloned());
         for record in &entry.unfold {
             if state.links.get(&record.target) != Some(record) {
-                state.links.insert(record.target.clone(), record.clone());
+                state.links.insert(record.clone());
                 actions.push(Recovered::Recorded {
                     target: record.target.clone(),
                 });
@@ -434,7 +434,11 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
     let target = &entry.target;
     match &entry.link {
         Some(record) if done && state.links.get(target) != Some(record) => {
-            state.links.insert(target.clone(), record.clone());
+            // Keyed by the journal entry's target, as the entry is what was acted on.
+            state.links.insert(Record {
+                target: target.clone(),
+                ..record.clone()
+            });
             actions.push(Recovered::Recorded {
                 target: target.clone(),
             });

@@ -394,7 +394,8 @@ pub struct Step {
     pub source: PathBuf,
     pub method: Method,
     pub state: LinkState,
-    pub conflict: Option<Conflict>,
+    /// Boxed, as most steps have none: a step is held per target.
+    pub conflict: Option<Box<Conflict>>,
     pub action: Action,
     pub reason: Reason,
     pub policy: Policy,
@@ -405,7 +406,7 @@ pub struct Step {
     /// For hard links: how many names the target's inode has now.
     pub link_count: Option<u64>,
     /// What is at the target now, for a step that replaces or removes it.
-    pub seen: Option<Seen>,
+    pub seen: Option<Box<Seen>>,
     /// The package the target comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<Rc<str>>,
@@ -449,12 +450,12 @@ impl Step {
     }
 
     pub fn with_conflict(mut self, conflict: Conflict) -> Step {
-        self.conflict = Some(conflict);
+        self.conflict = Some(Box::new(conflict));
         self
     }
 
     pub fn seeing(mut self, seen: Option<Seen>) -> Step {
-        self.seen = seen;
+        self.seen = seen.map(Box::new);
         self
     }
 

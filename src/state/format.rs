@@ -19,7 +19,7 @@
 //! absolute. Version 1 was JSON with four absolute paths per link; it is still read, and the
 //! first writing run replaces it.
 
-use super::{Record, State};
+use super::{Links, Record, State};
 use crate::manifest::Method;
 use crate::paths;
 use serde::Deserialize;
@@ -116,7 +116,12 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
         return Err(Unreadable::OtherVersion(version));
     }
     let mut header = [None, None, None];
-    let mut state = State::default();
+    // Sized once: growing a large table would hold the old one and the new at once.
+    let records = bytes.iter().filter(|b| **b == b'\n').count();
+    let mut state = State {
+        links: Links::with_capacity(records),
+        ..State::default()
+    };
     for (index, line) in lines {
         if line.is_empty() {
             continue;
@@ -167,7 +172,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                         inode: inode(last).ok_or_else(|| damaged("not a device:inode pair"))?,
                     }
                 };
-                state.links.insert(record.target.clone(), record);
+                state.links.insert(record);
             }
             b"d" => {
                 let [_, Some(home), _] = &header else {
@@ -232,11 +237,7 @@ fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
         return Err(Unreadable::OtherVersion(file.version));
     }
     let state = State {
-        links: file
-            .links
-            .into_iter()
-            .map(|r| (r.target.clone(), r))
-            .collect(),
+        links: file.links.into_iter().collect(),
         dirs: file.dirs.into_iter().collect(),
     };
     Ok((file.manifest, state))
@@ -278,7 +279,7 @@ mod tests {
             },
         ];
         for record in records {
-            state.links.insert(record.target.clone(), record);
+            state.links.insert(record);
         }
         state.dirs.insert("/h/.config".into());
         state

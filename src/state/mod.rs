@@ -8,10 +8,12 @@
 
 pub mod backup;
 mod format;
+mod links;
 mod lock;
 mod moved;
 pub mod remembered;
 
+pub use links::Links;
 pub use lock::Lock;
 pub use moved::Moved;
 
@@ -87,7 +89,7 @@ impl RecordRef<'_> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
     /// Links by target.
-    pub links: PathMap<Record>,
+    pub links: Links,
     /// Directories dotlink created to hold links; removed again when they become empty.
     pub dirs: BTreeSet<PathBuf>,
 }
@@ -154,7 +156,7 @@ impl Files {
         let state = match (current, legacy) {
             (Some((a, a_time)), Some((b, b_time))) => {
                 let (mut older, newer) = if a_time >= b_time { (b, a) } else { (a, b) };
-                older.links.extend(newer.links);
+                older.links.extend(newer.links.into_records());
                 older.dirs.extend(newer.dirs);
                 older
             }
@@ -324,7 +326,7 @@ mod tests {
         fs::write(dir.path().join("dotlink.toml"), "").unwrap();
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
         let mut state = State::default();
-        state.links.insert(PathBuf::from("/h/.x"), record("/h/.x"));
+        state.links.insert(record("/h/.x"));
         state.dirs.insert(PathBuf::from("/h/.config"));
         let mut bytes = Vec::new();
         state

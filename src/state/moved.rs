@@ -83,11 +83,10 @@ impl State {
                     Ok(rest) => to.join(rest),
                     Err(_) => r.source.clone(),
                 };
-                let record = Record {
+                Record {
                     source,
                     ..r.clone()
-                };
-                (r.target.clone(), record)
+                }
             })
             .collect();
         State {
