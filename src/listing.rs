@@ -126,7 +126,7 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
         })?;
         let mut entries = Vec::with_capacity(listing.len());
         for (name, kind) in listing {
-            let path = dir.join(name);
+            let path = crate::paths::join(&dir, Path::new(&name));
             let kind = match kind {
                 EntryType::Unknown => std::fs::symlink_metadata(&path)
                     .map(|m| EntryType::of(&m))

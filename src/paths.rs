@@ -134,9 +134,24 @@ pub fn escapes(relative: &Path) -> bool {
     relative.is_absolute() || normalize(relative).components().next() == Some(Component::ParentDir)
 }
 
-/// The relative spelling of `to` as seen from the directory `from_dir`; both absolute.
+/// The relative spelling of `to` as seen from the directory `from_dir`; both absolute. Its
+/// buffer is exactly as long as the path, as it is held per link.
 pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
-    pathdiff::diff_paths(to, from_dir).unwrap_or_else(|| to.to_path_buf())
+    let mut path = pathdiff::diff_paths(to, from_dir).unwrap_or_else(|| to.to_path_buf());
+    path.shrink_to_fit();
+    path
+}
+
+/// `base.join(rest)` in a buffer exactly as long as the result. `Path::join` grows its buffer
+/// by doubling, so up to half of each of the paths a run holds per link would be slack.
+pub fn join(base: &Path, rest: &Path) -> PathBuf {
+    if rest.is_absolute() || base.as_os_str().is_empty() {
+        return rest.to_path_buf();
+    }
+    let mut path = PathBuf::with_capacity(base.as_os_str().len() + 1 + rest.as_os_str().len());
+    path.push(base);
+    path.push(rest);
+    path
 }
 
 /// A path for people: `~/…` when it is under the home directory.
@@ -489,6 +504,25 @@ mod tests {
         assert!(escapes(Path::new("a/../../x")));
         assert!(escapes(Path::new("/abs")));
         assert!(!escapes(Path::new("a/../b")));
+    }
+
+    #[test]
+    fn join_is_path_join_without_slack() {
+        for (base, rest) in [
+            ("/h", ".x"),
+            ("/h/", "a/b"),
+            ("/h", "/abs"),
+            ("", "rel"),
+            ("/", "x"),
+        ] {
+            let joined = join(Path::new(base), Path::new(rest));
+            assert_eq!(joined, Path::new(base).join(rest), "{base} + {rest}");
+        }
+        let long = join(
+            Path::new("/home/someone/.config"),
+            Path::new("app/settings.toml"),
+        );
+        assert_eq!(long.capacity(), long.as_os_str().len());
     }
 
     #[test]

@@ -77,6 +77,8 @@ pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
         }
     }
     check_targets(manifest, &specs)?;
+    // Held until planned: no slack from growing.
+    specs.shrink_to_fit();
     Ok(specs)
 }
 
@@ -203,7 +205,7 @@ impl EntryExpansion<'_> {
         for (source, file_type) in self.glob_matches()? {
             let mut name = std::ffi::OsString::from(&self.entry.prefix);
             name.push(source.file_name().unwrap_or_default());
-            let target = self.entry.target.join(name);
+            let target = paths::join(&self.entry.target, Path::new(&name));
             if file_type.is_symlink() {
                 let resolved = self.resolve_inside(&source)?;
                 self.push(source, target, resolved.is_dir())?;
@@ -278,7 +280,7 @@ impl EntryExpansion<'_> {
             }
             let source = item.path;
             let rest = paths::below(&source, root).unwrap_or(&source);
-            let target = target.join(rest);
+            let target = paths::join(target, rest);
             self.file_in_tree(source, file_type, target)?;
         }
         Ok(())

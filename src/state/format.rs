@@ -205,7 +205,7 @@ fn resolve(field: &[u8], base: &Path) -> Option<PathBuf> {
     Some(if field.first() == Some(&b'/') {
         path
     } else {
-        base.join(path)
+        paths::join(base, &path)
     })
 }
 
