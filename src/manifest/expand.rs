@@ -11,9 +11,11 @@ use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
 use crate::listing::{EntryType, Walk, WalkEntry, WalkError};
 use crate::paths;
+use crate::state::Fnv;
 use globset::GlobBuilder;
 use std::collections::HashMap;
 use std::fs;
+use std::hash::BuildHasherDefault;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -412,7 +414,8 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
         ))
         .with_hint(hint)
     };
-    let mut by_target: HashMap<&Path, &LinkSpec> = HashMap::with_capacity(specs.len());
+    let mut by_target: HashMap<&Path, &LinkSpec, BuildHasherDefault<Fnv>> =
+        HashMap::with_capacity_and_hasher(specs.len(), Default::default());
     for spec in specs {
         if spec.target.starts_with(&manifest.repo) || manifest.repo.starts_with(&spec.target) {
             return Err(error_at(
@@ -444,8 +447,16 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
             ));
         }
     }
+    // No target is inside one shorter than the shortest: only the ancestors below it are looked
+    // up, not every ancestor up to `/` (this runs for every link).
+    let shortest = specs
+        .iter()
+        .map(|s| s.target.as_os_str().len())
+        .min()
+        .unwrap_or(0);
     for spec in specs {
-        for ancestor in spec.target.ancestors().skip(1) {
+        let ancestors = spec.target.ancestors().skip(1);
+        for ancestor in ancestors.take_while(|a| a.as_os_str().len() >= shortest) {
             if let Some(outer) = by_target.get(ancestor) {
                 let why = if outer.source_is_dir {
                     "links to a whole directory; it would be written inside the repository"
