@@ -417,7 +417,9 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
     let mut by_target: HashMap<&Path, &LinkSpec, BuildHasherDefault<Fnv>> =
         HashMap::with_capacity_and_hasher(specs.len(), Default::default());
     for spec in specs {
-        if spec.target.starts_with(&manifest.repo) || manifest.repo.starts_with(&spec.target) {
+        // By bytes (both are normalised): this runs for every link.
+        let overlaps = |a: &Path, b: &Path| paths::below(a, b).is_some();
+        if overlaps(&spec.target, &manifest.repo) || overlaps(&manifest.repo, &spec.target) {
             return Err(error_at(
                 spec,
                 format!(
