@@ -207,6 +207,31 @@ fn stale_state_entries_are_dropped_with_a_note() {
 }
 
 #[test]
+fn forgotten_records_are_told_in_target_order_on_every_run() {
+    let s = Sandbox::new();
+    let names: Vec<String> = (0..12).map(|i| format!("f{i:02}")).collect();
+    let mut manifest = String::new();
+    for name in &names {
+        s.source(name, name);
+        manifest += &format!("[[link]]\nsource = \"{name}\"\ntarget = \"~/.{name}\"\n");
+    }
+    s.manifest(&manifest);
+    s.run(&["apply"]).code(0);
+    for name in &names {
+        fs::remove_file(s.home().join(format!(".{name}"))).unwrap();
+    }
+    s.manifest("");
+    let run = s.run(&["status"]);
+    run.code(0);
+    let told: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.split("forgot ~/.").nth(1)?.split(':').next())
+        .collect();
+    assert_eq!(told, names, "{}", run.stderr);
+}
+
+#[test]
 fn deleting_the_state_file_loses_nothing_but_pruning() {
     let s = Sandbox::new();
     s.source("a", "a")

@@ -543,3 +543,25 @@ fn an_unfold_names_the_files_the_home_will_no_longer_reach() {
     s.manifest("[[package]]\nsource = \"*\"\nfold = true\n");
     s.run(&["plan"]).code(0).stdout_has("Nothing to do");
 }
+
+#[test]
+fn clean_knows_a_declared_link_under_every_spelling_of_its_directory() {
+    // `~/.a` and `~/.b` are two names of one directory outside the home: the declared `~/.b/u`,
+    // dangling once its source is gone, is dotlink's under either spelling, never a dead link.
+    let s = Sandbox::new();
+    s.source("t", "t").source("u", "u");
+    fs::create_dir_all(s.path().join("outside/d")).unwrap();
+    s.home_link(".a", "../outside/d")
+        .home_link(".b", "../outside/d");
+    s.manifest("[[link]]\nsource = \"t\"\ntarget = \"~/.a/t\"\nallow_outside_home = true\n[[link]]\nsource = \"u\"\ntarget = \"~/.b/u\"\nallow_outside_home = true\n");
+    s.run(&["apply"]).code(0);
+    fs::remove_file(s.repo().join("u")).unwrap();
+    std::os::unix::fs::symlink("../../repo/gone", s.path().join("outside/d/stray")).unwrap();
+    assert_eq!(s.run(&["status", "--json"]).json()["dead_links"], 1);
+    s.run(&["clean"]).code(0).stdout_has("Cleaned: 1 removed.");
+    assert!(
+        s.path().join("outside/d/u").is_symlink(),
+        "the declared link stays"
+    );
+    assert!(s.path().join("outside/d/stray").symlink_metadata().is_err());
+}

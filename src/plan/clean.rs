@@ -8,7 +8,7 @@ use super::model::{Action, LinkState, Reason, Seen, Step};
 use crate::listing::{self, EntryType};
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{PathRefSet, PathSet, State};
+use crate::state::{PathMap, PathRefSet, State};
 use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,9 @@ pub struct DeadLink {
 }
 
 /// The dead links in the home directory and the directories of `targets`, not counting the
-/// targets themselves (the planner decides about those) or anything the state records.
+/// targets themselves (the planner decides about those) or anything the state records. A
+/// directory reached by several spellings (through symlinked directories) is listed once, and
+/// a name in it is known when it is declared or recorded under any of its spellings.
 pub(super) fn find<'t>(
     targets: impl Iterator<Item = &'t Path>,
     home: &Path,
@@ -35,38 +37,34 @@ pub(super) fn find<'t>(
     let declared: PathRefSet = targets.collect();
     let mut places: Vec<&Path> = declared.iter().filter_map(|t| t.parent()).collect();
     places.push(home);
-    // By bytes: cheaper than by components, and only duplicates matter here.
+    // By bytes: cheaper than by components; the order only decides which spelling of a
+    // directory the links found in it are reported under.
     places.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     places.dedup();
-    let mut looked = PathSet::default();
     let mut dead = Vec::new();
-    for place in places {
-        // Only directories that really are in the home: never the repository's own.
-        let real = match &*dirs.resolve(place) {
-            Dir::Exists { real, .. } if !real.starts_with(repo) => real.clone(),
-            _ => continue,
-        };
-        if !looked.insert(real.clone()) {
-            continue;
-        }
-        let Ok(listing) = listing::list(place) else {
+    for (real, spellings) in by_real_directory(places, repo, dirs) {
+        let Ok(listing) = listing::list(spellings[0]) else {
             continue;
         };
-        // One buffer for every name: most are declared links, looked at and passed over.
-        let mut at = place.to_path_buf();
+        // One buffer per spelling: most names are declared links, looked at and passed over.
+        let mut ats: Vec<PathBuf> = spellings.iter().map(|p| p.to_path_buf()).collect();
         for (name, kind) in listing {
-            at.push(&name);
+            ats.iter_mut().for_each(|at| at.push(&name));
             let symlink = match kind {
-                EntryType::Unknown => fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink()),
+                EntryType::Unknown => fs::symlink_metadata(&ats[0]).is_ok_and(|m| m.is_symlink()),
                 kind => kind.is_symlink(),
             };
-            let known =
-                !symlink || declared.contains(at.as_path()) || state.links.contains_key(&at);
-            if known {
+            let known = !symlink
+                || ats
+                    .iter()
+                    .any(|at| declared.contains(at.as_path()) || state.links.contains_key(at));
+            let at = (!known).then(|| ats[0].clone());
+            ats.iter_mut().for_each(|at| {
                 at.pop();
+            });
+            let Some(at) = at else {
                 continue;
-            }
-            let at = std::mem::replace(&mut at, place.to_path_buf());
+            };
             let Ok(points_to) = fs::read_link(&at) else {
                 continue;
             };
@@ -82,6 +80,32 @@ pub(super) fn find<'t>(
     }
     dead.sort_by(|a, b| a.at.cmp(&b.at));
     dead
+}
+
+/// `places` grouped by the real directory each is (in their order), leaving out those that
+/// are not directories or lie in the repository.
+fn by_real_directory<'p>(
+    places: Vec<&'p Path>,
+    repo: &Path,
+    dirs: &mut Dirs,
+) -> Vec<(PathBuf, Vec<&'p Path>)> {
+    let mut groups: Vec<(PathBuf, Vec<&'p Path>)> = Vec::new();
+    let mut index: PathMap<usize> = PathMap::default();
+    for place in places {
+        // Only directories that really are in the home: never the repository's own.
+        let real = match &*dirs.resolve(place) {
+            Dir::Exists { real, .. } if !real.starts_with(repo) => real.clone(),
+            _ => continue,
+        };
+        match index.get(&real) {
+            Some(&i) => groups[i].1.push(place),
+            None => {
+                index.insert(real.clone(), groups.len());
+                groups.push((real, vec![place]));
+            }
+        }
+    }
+    groups
 }
 
 /// The steps that remove dead links: each checked, just before, to be the link it was.

@@ -40,6 +40,10 @@ pub(super) fn find<'r>(
         forget: Vec::new(),
         notes: Vec::new(),
     };
+    // In target order: the notes come out the same on every run, and the looker visits
+    // directory by directory.
+    let mut records: Vec<&Record> = records.collect();
+    records.sort_unstable_by(|a, b| a.target.cmp(&b.target));
     for record in records {
         let (real, _) = places::identity(dirs, &record.target);
         let verdict = if real.starts_with(repo) || record.target.starts_with(repo) {

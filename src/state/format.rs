@@ -116,8 +116,12 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
         return Err(Unreadable::OtherVersion(version));
     }
     let mut header = [None, None, None];
-    // Sized once: growing a large table would hold the old one and the new at once.
-    let records = bytes.iter().filter(|b| **b == b'\n').count();
+    // Sized once for the record lines: growing a large table would hold the old one and the
+    // new at once. Best effort: a file padded with junk must not make a run fail here.
+    let records = bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| line.starts_with(b"s\t") || line.starts_with(b"h\t"))
+        .count();
     let mut state = State {
         links: Links::with_capacity(records),
         ..State::default()
@@ -307,6 +311,24 @@ mod tests {
             panic!("unreadable: {text}")
         };
         assert_eq!(manifest.as_deref(), Some(Path::new("/r/dotlink.toml")));
+        assert_eq!(state, sample());
+    }
+
+    #[test]
+    fn blank_lines_are_read_past_and_not_counted_as_records() {
+        let mut bytes = Vec::new();
+        write(
+            &sample(),
+            Path::new("/r/dotlink.toml"),
+            Path::new("/h"),
+            &mut bytes,
+        )
+        .unwrap();
+        // Millions of blank lines once sized the table for millions of records.
+        bytes.resize(bytes.len() + 4_000_000, b'\n');
+        let Ok((_, state)) = read(&bytes) else {
+            panic!("a padded state file is still readable")
+        };
         assert_eq!(state, sample());
     }
 

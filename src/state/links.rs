@@ -38,11 +38,11 @@ impl Borrow<Path> for ByTarget {
 }
 
 impl Links {
+    /// Room for `capacity` records if it can be had (else none: the set grows as it fills).
     pub fn with_capacity(capacity: usize) -> Links {
-        Links(HashSet::with_capacity_and_hasher(
-            capacity,
-            Default::default(),
-        ))
+        let mut links = Links::default();
+        let _ = links.0.try_reserve(capacity);
+        links
     }
 
     pub fn get(&self, target: &Path) -> Option<&Record> {
