@@ -417,6 +417,11 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
     let mut by_target: HashMap<&Path, &LinkSpec, BuildHasherDefault<Fnv>> =
         HashMap::with_capacity_and_hasher(specs.len(), Default::default());
     for spec in specs {
+        debug_assert_eq!(
+            paths::normalize(&spec.target),
+            spec.target,
+            "compared as bytes below"
+        );
         // By bytes (both are normalised): this runs for every link.
         let overlaps = |a: &Path, b: &Path| paths::below(a, b).is_some();
         if overlaps(&spec.target, &manifest.repo) || overlaps(&manifest.repo, &spec.target) {
