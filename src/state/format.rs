@@ -289,8 +289,8 @@ mod tests {
         state
     }
 
-    #[test]
-    fn version_2_roundtrips_with_odd_names_and_paths_outside() {
+    /// [`sample`] as written for the manifest `/r/dotlink.toml` managing `/h`.
+    fn sample_file() -> Vec<u8> {
         let mut bytes = Vec::new();
         write(
             &sample(),
@@ -299,6 +299,12 @@ mod tests {
             &mut bytes,
         )
         .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn version_2_roundtrips_with_odd_names_and_paths_outside() {
+        let bytes = sample_file();
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.starts_with("dotlink-state 2\n"), "{text}");
         assert!(
@@ -316,14 +322,7 @@ mod tests {
 
     #[test]
     fn blank_lines_are_read_past_and_not_counted_as_records() {
-        let mut bytes = Vec::new();
-        write(
-            &sample(),
-            Path::new("/r/dotlink.toml"),
-            Path::new("/h"),
-            &mut bytes,
-        )
-        .unwrap();
+        let mut bytes = sample_file();
         // Millions of blank lines once sized the table for millions of records.
         bytes.resize(bytes.len() + 4_000_000, b'\n');
         let Ok((_, state)) = read(&bytes) else {
