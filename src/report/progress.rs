@@ -63,13 +63,13 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(100));
             let delay = delay();
             if delay.is_zero() {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
+                show(bar);
             } else {
                 let later = bar.clone();
                 std::thread::spawn(move || {
                     std::thread::sleep(delay);
                     if !later.is_finished() {
-                        later.set_draw_target(ProgressDrawTarget::stderr());
+                        show(&later);
                     }
                 });
             }
@@ -83,6 +83,14 @@ impl Progress {
             bar.inc(1);
         }
     }
+}
+
+/// Draws `bar` on stderr from now on, at once: with a steady tick, indicatif draws only on the
+/// tick, so a run that ends within one tick (or whose ticking thread is not scheduled in time)
+/// would show nothing.
+fn show(bar: &ProgressBar) {
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.force_draw();
 }
 
 impl Drop for Progress {
