@@ -338,8 +338,9 @@ pub mod serde_path {
         Out(path.as_ref()).serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
-        In::deserialize(d).map(|p| p.0)
+    /// Into a `PathBuf`, or a `Box<Path>` for a path held long and never grown.
+    pub fn deserialize<'de, D: Deserializer<'de>, P: From<PathBuf>>(d: D) -> Result<P, D::Error> {
+        In::deserialize(d).map(|p| p.0.into())
     }
 
     /// The same for `Option<PathBuf>`.
@@ -353,8 +354,10 @@ pub mod serde_path {
             path.as_ref().map(|p| Out(p.as_ref())).serialize(s)
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
-            Option::<In>::deserialize(d).map(|p| p.map(|p| p.0))
+        pub fn deserialize<'de, D: Deserializer<'de>, P: From<PathBuf>>(
+            d: D,
+        ) -> Result<Option<P>, D::Error> {
+            Option::<In>::deserialize(d).map(|p| p.map(|p| p.0.into()))
         }
     }
 

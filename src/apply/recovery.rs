@@ -260,7 +260,7 @@ fn settle_unfold(entry: &Entry, state: &mut State, actions: &mut Vec<Recovered>)
             if state.links.get(&record.target) != Some(record) {
                 state.links.insert(record.clone());
                 actions.push(Recovered::Recorded {
-                    target: record.target.clone(),
+                    target: record.target.to_path_buf(),
                 });
             }
         }
@@ -285,7 +285,7 @@ fn take_apart(entry: &Entry, temp: &Path) -> Result<bool> {
             entry
                 .unfold
                 .iter()
-                .any(|r| r.target == planned && holds(r, &inspect::look(item.path())))
+                .any(|r| *r.target == *planned && holds(r, &inspect::look(item.path())))
         };
         if !ours {
             return Ok(false);
@@ -436,7 +436,7 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
         Some(record) if done && state.links.get(target) != Some(record) => {
             // Keyed by the journal entry's target, as the entry is what was acted on.
             state.links.insert(Record {
-                target: target.clone(),
+                target: target.as_path().into(),
                 ..record.clone()
             });
             actions.push(Recovered::Recorded {
@@ -473,7 +473,7 @@ fn complete_backup_index(journal: &Journal) -> Result<()> {
                 source: entry
                     .link
                     .as_ref()
-                    .map(|r| r.source.clone())
+                    .map(|r| r.source.to_path_buf())
                     .unwrap_or_default(),
             });
         }

@@ -150,12 +150,12 @@ fn recorded_orphans(
     let undeclared: Vec<&Record> = state
         .links
         .values()
-        .filter(|r| !declared.contains(r.target.as_path()) && !folds.is_fold(&r.target))
+        .filter(|r| !declared.contains(&*r.target) && !folds.is_fold(&r.target))
         .filter(|r| {
             let (real, _) = places::identity(dirs, &r.target);
             let same_place = declared.contains(&*real);
             if same_place {
-                respelled.push(r.target.clone());
+                respelled.push(r.target.to_path_buf());
             }
             !same_place
         })

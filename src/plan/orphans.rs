@@ -55,10 +55,10 @@ pub(super) fn find<'r>(
             Ok(step) => found.steps.push(step),
             Err(why) => {
                 found.notes.push(Note::Forgot {
-                    target: record.target.clone(),
+                    target: record.target.to_path_buf(),
                     why,
                 });
-                found.forget.push(record.target.clone());
+                found.forget.push(record.target.to_path_buf());
             }
         }
     }
@@ -101,8 +101,8 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
         fate,
     };
     Ok(Step::new(
-        record.target.clone(),
-        record.source.clone(),
+        record.target.to_path_buf(),
+        record.source.to_path_buf(),
         record.method,
         state,
         action,

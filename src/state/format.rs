@@ -157,14 +157,14 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                 };
                 let (target, source, last) = (field()?, field()?, field()?);
                 let bad = || damaged("a path with a `..` in it");
-                let target = resolve(target, home).ok_or_else(bad)?;
-                let source = resolve(source, repo).ok_or_else(bad)?;
+                let target = resolve(target, home).ok_or_else(bad)?.into();
+                let source = resolve(source, repo).ok_or_else(bad)?.into();
                 let record = if kind == b"s" {
                     Record {
                         target,
                         source,
                         method: Method::Symlink,
-                        spelling: (!last.is_empty()).then(|| paths::unescape_field(last)),
+                        spelling: (!last.is_empty()).then(|| paths::unescape_field(last).into()),
                         inode: None,
                     }
                 } else {
@@ -261,24 +261,24 @@ mod tests {
         let mut state = State::default();
         let records = [
             Record {
-                target: "/h/.config/a b\tc".into(),
-                source: "/r/a\nb".into(),
+                target: Path::new("/h/.config/a b\tc").into(),
+                source: Path::new("/r/a\nb").into(),
                 method: Method::Symlink,
-                spelling: Some("../r/a\nb".into()),
+                spelling: Some(Path::new("../r/a\nb").into()),
                 inode: None,
             },
             Record {
-                target: "/h/.x".into(),
-                source: "/elsewhere/x".into(),
+                target: Path::new("/h/.x").into(),
+                source: Path::new("/elsewhere/x").into(),
                 method: Method::Hardlink,
                 spelling: None,
                 inode: Some((2049, 77)),
             },
             Record {
-                target: "/outside/.y".into(),
-                source: "/r".into(),
+                target: Path::new("/outside/.y").into(),
+                source: Path::new("/r").into(),
                 method: Method::Symlink,
-                spelling: Some("/r".into()),
+                spelling: Some(Path::new("/r").into()),
                 inode: None,
             },
         ];

@@ -1,77 +1,101 @@
-//! The recorded links of a state, looked up by target. Each record is its own key (a set keyed
-//! by the record's target), so a target's path is held once, not once in the key and again in
-//! the record: at 10,000 links that is a tenth of a run's memory.
+//! The recorded links of a state, looked up by target: the records in one vector, and a table
+//! of their positions by target. A target's path is held once (in its record, not again as a
+//! key), and the table holds four bytes a record, not the record: at 10,000 links the state
+//! is the largest thing a run holds after its plan.
 
 use super::{Fnv, Record};
-use std::borrow::Borrow;
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use hashbrown::HashTable;
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 /// Records by target: at most one per target.
 #[derive(Debug, Clone, Default)]
-pub struct Links(HashSet<ByTarget, BuildHasherDefault<Fnv>>);
-
-/// A record keyed, hashed and compared by its target alone.
-#[derive(Debug, Clone)]
-struct ByTarget(Record);
-
-impl Hash for ByTarget {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Must hash exactly as the `Path` it borrows as does.
-        self.0.target.as_path().hash(state);
-    }
+pub struct Links {
+    records: Vec<Record>,
+    /// Where each record is in `records`, found by the hash of its target.
+    index: HashTable<u32>,
 }
 
-impl PartialEq for ByTarget {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.target == other.0.target
-    }
-}
-
-impl Eq for ByTarget {}
-
-impl Borrow<Path> for ByTarget {
-    fn borrow(&self) -> &Path {
-        &self.0.target
-    }
+fn hash(target: &Path) -> u64 {
+    let mut hasher = Fnv::default();
+    target.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Links {
     /// Room for `capacity` records if it can be had (else none: the set grows as it fills).
     pub fn with_capacity(capacity: usize) -> Links {
         let mut links = Links::default();
-        let _ = links.0.try_reserve(capacity);
+        if links.records.try_reserve_exact(capacity).is_ok() {
+            let _ = links.index.try_reserve(capacity, |_| 0);
+        }
         links
     }
 
+    fn position(&self, target: &Path) -> Option<usize> {
+        self.index
+            .find(hash(target), |&i| {
+                *self.records[i as usize].target == *target
+            })
+            .map(|&i| i as usize)
+    }
+
     pub fn get(&self, target: &Path) -> Option<&Record> {
-        self.0.get(target).map(|r| &r.0)
+        self.position(target).map(|i| &self.records[i])
     }
 
     pub fn contains_key(&self, target: &Path) -> bool {
-        self.0.contains(target)
+        self.position(target).is_some()
     }
 
     /// Record `record`, replacing any record for the same target; returns the one replaced.
     pub fn insert(&mut self, record: Record) -> Option<Record> {
-        self.0.replace(ByTarget(record)).map(|r| r.0)
+        if let Some(i) = self.position(&record.target) {
+            return Some(std::mem::replace(&mut self.records[i], record));
+        }
+        let at = u32::try_from(self.records.len()).expect("fewer than 2^32 links");
+        let records = &self.records;
+        self.index.insert_unique(hash(&record.target), at, |&i| {
+            hash(&records[i as usize].target)
+        });
+        self.records.push(record);
+        None
     }
 
     pub fn remove(&mut self, target: &Path) -> Option<Record> {
-        self.0.take(target).map(|r| r.0)
+        let records = &self.records;
+        let entry = self
+            .index
+            .find_entry(hash(target), |&i| *records[i as usize].target == *target)
+            .ok()?;
+        let (at, _) = entry.remove();
+        let last = self.records.len() - 1;
+        if at as usize != last {
+            // The last record moves into the gap: its entry follows it.
+            let moved = hash(&self.records[last].target);
+            let slot = self
+                .index
+                .find_mut(moved, |&i| i as usize == last)
+                .expect("every record has an entry");
+            *slot = at;
+        }
+        Some(self.records.swap_remove(at as usize))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Record> + Clone {
-        self.0.iter().map(|r| &r.0)
+        self.records.iter()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.records.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.records.is_empty()
+    }
+
+    pub fn into_records(self) -> impl Iterator<Item = Record> {
+        self.records.into_iter()
     }
 }
 
@@ -84,12 +108,6 @@ impl Extend<Record> for Links {
     }
 }
 
-impl Links {
-    pub fn into_records(self) -> impl Iterator<Item = Record> {
-        self.0.into_iter().map(|r| r.0)
-    }
-}
-
 impl FromIterator<Record> for Links {
     fn from_iter<I: IntoIterator<Item = Record>>(records: I) -> Links {
         let mut links = Links::default();
@@ -98,7 +116,7 @@ impl FromIterator<Record> for Links {
     }
 }
 
-/// Equal when they hold the same records (every field, not only the targets).
+/// Equal when they hold the same records (every field, not only the targets), in any order.
 impl PartialEq for Links {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.values().all(|r| other.get(&r.target) == Some(r))
@@ -111,12 +129,11 @@ impl Eq for Links {}
 mod tests {
     use super::*;
     use crate::manifest::Method;
-    use std::path::PathBuf;
 
     fn record(target: &str, source: &str) -> Record {
         Record {
-            target: PathBuf::from(target),
-            source: PathBuf::from(source),
+            target: Path::new(target).into(),
+            source: Path::new(source).into(),
             method: Method::Symlink,
             spelling: None,
             inode: None,
@@ -151,5 +168,36 @@ mod tests {
         assert_ne!(a, b);
         b.insert(record("/h/a", "/r/1"));
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn removing_keeps_every_other_record_found() {
+        let mut links = Links::with_capacity(3);
+        let name = |i: usize| format!("/h/{i}");
+        for i in 0..200 {
+            links.insert(record(&name(i), "/r/x"));
+        }
+        // Remove from the front, the middle and the end, so records move into the gaps.
+        for i in (0..200).filter(|i| i % 3 == 0).chain([199, 100]) {
+            let gone = links.remove(Path::new(&name(i)));
+            assert_eq!(gone.map(|r| r.target), Some(Path::new(&name(i)).into()));
+        }
+        assert_eq!(links.remove(Path::new("/h/0")), None);
+        for i in 0..200 {
+            let kept = i % 3 != 0 && i != 199 && i != 100;
+            assert_eq!(links.contains_key(Path::new(&name(i))), kept, "{i}");
+            if kept {
+                assert_eq!(
+                    &*links.get(Path::new(&name(i))).unwrap().target,
+                    Path::new(&name(i))
+                );
+            }
+        }
+        assert_eq!(links.len(), links.values().count());
+        links.insert(record("/h/0", "/r/y"));
+        assert_eq!(
+            &*links.get(Path::new("/h/0")).unwrap().source,
+            Path::new("/r/y")
+        );
     }
 }

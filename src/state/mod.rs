@@ -27,13 +27,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// One link dotlink made.
+/// One link dotlink made. The paths are boxed (no spare capacity): a state holds one record
+/// per link for the whole run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     #[serde(with = "serde_path")]
-    pub target: PathBuf,
+    pub target: Box<Path>,
     #[serde(with = "serde_path")]
-    pub source: PathBuf,
+    pub source: Box<Path>,
     pub method: Method,
     /// For a symlink: the path it stores.
     #[serde(
@@ -41,7 +42,7 @@ pub struct Record {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<PathBuf>,
+    pub spelling: Option<Box<Path>>,
     /// For a hard link: the device and inode it shares with its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<(u64, u64)>,
@@ -67,18 +68,18 @@ pub struct RecordRef<'a> {
 impl RecordRef<'_> {
     pub fn to_record(self) -> Record {
         Record {
-            target: self.target.to_path_buf(),
-            source: self.source.to_path_buf(),
+            target: self.target.into(),
+            source: self.source.into(),
             method: self.method,
-            spelling: self.spelling.map(Path::to_path_buf),
+            spelling: self.spelling.map(Into::into),
             inode: self.inode,
         }
     }
 
     /// Whether `record` says the same.
     pub fn matches(&self, record: &Record) -> bool {
-        record.target == self.target
-            && record.source == self.source
+        *record.target == *self.target
+            && *record.source == *self.source
             && record.method == self.method
             && record.spelling.as_deref() == self.spelling
             && record.inode == self.inode
@@ -312,10 +313,10 @@ mod tests {
 
     fn record(target: &str) -> Record {
         Record {
-            target: PathBuf::from(target),
-            source: PathBuf::from("/r/x"),
+            target: Path::new(target).into(),
+            source: Path::new("/r/x").into(),
             method: Method::Symlink,
-            spelling: Some(PathBuf::from("../r/x")),
+            spelling: Some(Path::new("../r/x").into()),
             inode: None,
         }
     }

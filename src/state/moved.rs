@@ -80,7 +80,7 @@ impl State {
             .values()
             .map(|r| {
                 let source = match r.source.strip_prefix(from) {
-                    Ok(rest) => to.join(rest),
+                    Ok(rest) => to.join(rest).into(),
                     Err(_) => r.source.clone(),
                 };
                 Record {
