@@ -54,9 +54,9 @@ pub(super) fn step(step: &Step, run: &RunId, effects: &mut Effects) -> Result<()
 /// The backup record for `step`'s target moved to `to`.
 pub(super) fn backed_up(step: &Step, to: &Path) -> BackedUp {
     BackedUp {
-        target: step.target.clone(),
+        target: step.target.to_path_buf(),
         backup: to.to_path_buf(),
-        source: step.source.clone(),
+        source: step.source.to_path_buf(),
     }
 }
 
@@ -217,7 +217,7 @@ fn unfold(
         return Err(changed());
     }
     change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))?;
-    effects.created.push(link.clone());
+    effects.created.push(link.to_path_buf());
     effects.created.extend(dirs.iter().cloned());
     Ok(())
 }

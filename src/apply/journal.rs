@@ -73,13 +73,14 @@ impl Entry {
             _ => (None, None),
         };
         Entry {
-            target: step.target.clone(),
+            target: step.target.to_path_buf(),
             temp,
             displace,
             seen: step.seen.as_deref().cloned(),
             link: step.record().map(|r| r.to_record()),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } | Action::Unfold { dirs: mkdirs, .. } => mkdirs.clone(),
+                Action::Create { mkdirs } => mkdirs.clone(),
+                Action::Unfold { dirs, .. } => dirs.to_vec(),
                 _ => Vec::new(),
             },
             rmdirs: match &step.action {
@@ -88,7 +89,7 @@ impl Entry {
             },
             restores: None,
             unfold: match &step.action {
-                Action::Unfold { links, .. } => links.clone(),
+                Action::Unfold { links, .. } => links.to_vec(),
                 _ => Vec::new(),
             },
         }

@@ -41,7 +41,7 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     };
     let mut plan = plan::plan(&manifest, specs, &open.state, &options, &loaded.ctx)?;
     plan.steps
-        .retain(|s| adoptions.iter().any(|a| a.from == s.target));
+        .retain(|s| adoptions.iter().any(|a| *a.from == *s.target));
     plan.forget.clear();
     let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
     Printer::new(&plan, Verbosity::Quiet).outcome(&outcome);

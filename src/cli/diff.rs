@@ -43,7 +43,7 @@ pub(super) fn run(cli: &Cli, targets: &[PathBuf]) -> Result<Verdict> {
         if !step.declared || !matches!(step.state, LinkState::Conflict | LinkState::Diverged) {
             continue;
         }
-        if !wanted.is_empty() && !wanted.contains(&step.target) {
+        if !wanted.is_empty() && !wanted.iter().any(|w| **w == *step.target) {
             continue;
         }
         shown += 1;
@@ -51,7 +51,7 @@ pub(super) fn run(cli: &Cli, targets: &[PathBuf]) -> Result<Verdict> {
         report::print_difference(&step.target, &step.source, &difference, &plan);
     }
     for target in &wanted {
-        if !plan.steps.iter().any(|s| s.target == *target) {
+        if !plan.steps.iter().any(|s| *s.target == **target) {
             return Err(Error::input(format!(
                 "{} is not a target of {}",
                 paths::display(target, home),

@@ -193,7 +193,7 @@ fn link_checks(
         .steps
         .iter()
         .filter(|s| s.declared && s.state == LinkState::Ok && !state.links.contains_key(&s.target))
-        .map(|s| s.target.as_path())
+        .map(|s| &*s.target)
         .collect();
     let folded = plan.count(LinkState::Folded);
     checks.push(match (foreign.len(), folded) {

@@ -21,20 +21,25 @@ impl Planner<'_> {
         };
         let link = Link {
             method: Method::Symlink,
-            contents,
+            contents: contents.into(),
             inode: None,
         };
         let found = self.look_below(&spec.target, &dir);
         // The usual case, a link exactly as dotlink would make it, is settled by comparing
         // bytes; only other spellings are resolved.
         if let Found::Symlink(stored) = &found
-            && (*stored == link.contents
+            && (**stored == *link.contents
                 || self.resolves_to(stored, &real_parent, &spec.target, &spec.source))
         {
-            if *stored == link.contents || stored.is_absolute() == (spec.style == Style::Absolute) {
-                let kept = Link {
-                    contents: stored.clone(),
-                    ..link
+            let exact = **stored == *link.contents;
+            if exact || stored.is_absolute() == (spec.style == Style::Absolute) {
+                // What is there is kept as it is spelled.
+                let kept = match exact {
+                    true => link,
+                    false => Link {
+                        contents: stored.as_path().into(),
+                        ..link
+                    },
                 };
                 return self.step(
                     spec,

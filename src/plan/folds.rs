@@ -107,7 +107,7 @@ impl Folds {
                     LinkState::Folded,
                     Action::Unfold {
                         dirs: dirs.into_iter().collect(),
-                        links,
+                        links: links.into(),
                     },
                     Reason::FoldedLink {
                         links: steps.len(),
@@ -126,8 +126,7 @@ impl Folds {
 /// The files below the folded directory `dir` (in the repository) that none of `steps` links,
 /// nor any directory they link whole.
 fn undeclared_below(dir: &Path, steps: &[&Step]) -> Vec<PathBuf> {
-    let linked: std::collections::HashSet<&Path> =
-        steps.iter().map(|s| s.source.as_path()).collect();
+    let linked: std::collections::HashSet<&Path> = steps.iter().map(|s| &*s.source).collect();
     let mut walk = walkdir::WalkDir::new(dir)
         .min_depth(1)
         .sort_by_file_name()

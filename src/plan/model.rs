@@ -6,7 +6,7 @@ use crate::manifest::{Method, Policy, Style};
 use crate::paths;
 use crate::state::{Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::SystemTime;
 
@@ -295,8 +295,8 @@ pub enum Action {
     /// directories `dirs` between, top first), built beside it and swapped in at once.
     Unfold {
         #[serde(with = "paths::serde_path::vec")]
-        dirs: Vec<PathBuf>,
-        links: Vec<Record>,
+        dirs: Box<[PathBuf]>,
+        links: Box<[Record]>,
     },
     /// Made by the `Unfold` of the folded directory link `by`.
     Unfolded {
@@ -380,7 +380,7 @@ pub struct Link {
     pub method: Method,
     /// For a symlink, the path it stores; for a hard link, the source file.
     #[serde(with = "paths::serde_path")]
-    pub contents: PathBuf,
+    pub contents: Box<Path>,
     /// For a hard link, the device and inode it shares with its source.
     pub inode: Option<(u64, u64)>,
 }
@@ -389,9 +389,9 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     #[serde(with = "paths::serde_path")]
-    pub target: PathBuf,
+    pub target: Box<Path>,
     #[serde(with = "paths::serde_path")]
-    pub source: PathBuf,
+    pub source: Box<Path>,
     pub method: Method,
     pub state: LinkState,
     /// Boxed, as most steps have none: a step is held per target.
@@ -404,7 +404,7 @@ pub struct Step {
     /// The link the target holds once the step is done (declared targets only).
     pub link: Option<Link>,
     /// For hard links: how many names the target's inode has now.
-    pub link_count: Option<u64>,
+    pub link_count: Option<u32>,
     /// What is at the target now, for a step that replaces or removes it.
     pub seen: Option<Box<Seen>>,
     /// The package the target comes from.
@@ -425,8 +425,8 @@ impl Step {
         policy: Policy,
     ) -> Step {
         Step {
-            target,
-            source,
+            target: target.into(),
+            source: source.into(),
             method,
             state,
             conflict: None,
@@ -460,7 +460,8 @@ impl Step {
     }
 
     pub fn with_link_count(mut self, count: u64) -> Step {
-        self.link_count = Some(count);
+        // No filesystem allows four billion names for one file.
+        self.link_count = Some(u32::try_from(count).unwrap_or(u32::MAX));
         self
     }
 
@@ -471,7 +472,7 @@ impl Step {
             target: &self.target,
             source: &self.source,
             method: link.method,
-            spelling: (link.method == Method::Symlink).then_some(link.contents.as_path()),
+            spelling: (link.method == Method::Symlink).then_some(&*link.contents),
             inode: link.inode,
         })
     }

@@ -21,7 +21,7 @@ pub(super) struct Orphans {
 impl Orphans {
     /// Orphans that are still as dotlink made them, so removing them loses nothing.
     pub fn removable(&self) -> PathSet {
-        self.steps.iter().map(|s| s.target.clone()).collect()
+        self.steps.iter().map(|s| s.target.to_path_buf()).collect()
     }
 }
 
@@ -116,7 +116,7 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
 /// dotlink's own links, so removing them loses nothing. `needed` holds those places.
 pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
     for orphan in orphans {
-        if orphan.action == Action::Leave && needed.contains(&orphan.target) {
+        if orphan.action == Action::Leave && needed.contains(&*orphan.target) {
             orphan.action = Action::Remove { rmdirs: Vec::new() };
             if let Reason::Orphan { fate, .. } = &mut orphan.reason {
                 *fate = OrphanFate::MakesRoom;

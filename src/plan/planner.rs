@@ -87,7 +87,7 @@ impl<'a> Planner<'a> {
         if spec.target.as_os_str().len() >= libc::PATH_MAX as usize {
             let link = Link {
                 method: spec.method,
-                contents: spec.source.clone(),
+                contents: spec.source.as_path().into(),
                 inode: None,
             };
             return Ok(self.conflict(spec, policy, Conflict::PathTooLong, link));

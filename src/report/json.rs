@@ -70,7 +70,7 @@ pub fn status(plan: &Plan) -> StatusJson {
         .iter()
         .map(|step| StatusEntry {
             about: TargetJson::of(step, plan),
-            link_count: step.link_count,
+            link_count: step.link_count.map(u64::from),
         })
         .collect();
     entries.sort_by(|a, b| a.about.target.cmp(&b.about.target));
@@ -154,11 +154,13 @@ pub fn plan(plan: &Plan) -> PlanJson {
                 .map(|l| text(&l.contents)),
             backup: step.action.backup().map(|to| text(to)),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } | Action::Unfold { dirs: mkdirs, .. } => {
-                    mkdirs.iter().map(|d| text(d)).collect()
-                }
-                _ => Vec::new(),
-            },
+                Action::Create { mkdirs } => mkdirs.as_slice(),
+                Action::Unfold { dirs, .. } => dirs,
+                _ => &[],
+            }
+            .iter()
+            .map(|d| text(d))
+            .collect(),
         })
         .collect();
     let mut summary: BTreeMap<&'static str, usize> = [
@@ -233,7 +235,7 @@ pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.action, Action::Unfold { .. }))
-        .map(|(i, s)| (s.target.as_path(), i))
+        .map(|(i, s)| (&*s.target, i))
         .collect();
     let result_of = |index: usize| -> (&'static str, Option<String>) {
         if let Some(error) = failed.get(&index) {
