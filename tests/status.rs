@@ -59,6 +59,38 @@ target = "~/.config/"
     s
 }
 
+/// A plan of a thousand links and more looks at the targets of its second half on another
+/// thread, ahead of time (test builds do it from two links): what it decides must not depend
+/// on that. Every state, a hard link and a file declared twice over, planned both ways.
+#[test]
+fn looking_ahead_on_a_second_thread_changes_no_decision() {
+    let s = every_state();
+    s.source("hard", "h")
+        .source("d/one", "1")
+        .source("d/two", "2");
+    let manifest = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap()
+        + "[[link]]\nsource = \"hard\"\ntarget = \"~/.hard\"\nmethod = \"hardlink\"\n"
+        + "[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\nrecursive = true\n";
+    s.manifest(&manifest);
+    s.run(&["apply", "--on-conflict", "skip"]).code(0);
+    fs::remove_file(s.home().join(".d/one")).unwrap();
+    s.home_file(".d/one", "edited");
+    let both_ways = |args: &[&str]| {
+        let by = |from: &str| {
+            let run = s.run_env(args, &[("DOTLINK_LOOK_AHEAD_FROM", from)]);
+            (run.code, run.stdout, run.stderr)
+        };
+        let alone = by("1000000");
+        assert!(alone.1.contains(".d/one"), "{alone:?}");
+        for from in ["0", "1", "2", "3"] {
+            assert_eq!(by(from), alone, "{args:?} looking ahead from {from}");
+        }
+    };
+    both_ways(&["status", "--json"]);
+    both_ways(&["plan", "--json"]);
+    both_ways(&["apply", "--dry-run", "--color", "never"]);
+}
+
 #[test]
 fn status_shows_one_line_per_target_with_its_state_word() {
     let s = every_state();

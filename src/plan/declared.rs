@@ -68,7 +68,7 @@ impl Planner<'_> {
     /// A declared link whose source does not exist (reported by `status` only; everything
     /// that links refuses such a manifest). A link still at the target is `dangling`.
     pub(super) fn missing_source(&mut self, spec: &LinkSpec, policy: Policy, at: Location) -> Step {
-        let found = self.looker.look(&spec.target);
+        let found = self.look(&spec.target);
         let leads_there = match &found {
             Found::Symlink(stored) => {
                 let parent = spec.target.parent().unwrap_or(Path::new("/"));

@@ -168,6 +168,12 @@ impl Looker {
     }
 }
 
+/// [`Looker::look`] at each of `paths`, in order.
+pub fn look_all(paths: &[&Path]) -> Vec<Found> {
+    let mut looker = Looker::default();
+    paths.iter().map(|path| looker.look(path)).collect()
+}
+
 /// A handle on a directory good for `*at` calls (`O_PATH` needs only search permission).
 fn open_dir(dir: &Path) -> Option<Handle> {
     #[cfg(target_os = "linux")]

@@ -71,21 +71,44 @@ pub(crate) fn plan(
         planner.dirs.assume_removed(link);
     }
     let mut steps = Vec::with_capacity(specs.len() + found.steps.len());
-    // Taken from the back of the reversed list, so that its buffer shrinks as it empties (at
-    // 10,000 links it is near a megabyte, held beside the finished steps otherwise). Each spec
-    // is owned until the end of its iteration: its paths are freed as soon as it is planned.
-    specs.reverse();
-    while let Some(spec) = specs.pop() {
-        if specs.len() < specs.capacity() / 2 {
-            specs.shrink_to_fit();
-        }
-        let mut step = planner.declared(manifest, &spec, options.on_conflict)?;
-        if let Some(link) = folds.link_above(&spec.target) {
-            step = folds::as_folded(step, link);
-        }
-        step.package = spec.package;
-        steps.push(step);
-    }
+    // A large tree is planned in two halves: a second thread looks at the targets of the
+    // second half (the `readlink` per link that is most of a run's time, in the kernel) while
+    // this one plans the first.
+    let later = match specs.len() >= look_ahead_from() {
+        true => specs.split_off(specs.len() / 2),
+        false => Vec::new(),
+    };
+    let targets: Vec<&Path> = later.iter().map(|s| s.target.as_path()).collect();
+    let looks = std::thread::scope(|scope| {
+        let helper = match targets.is_empty() {
+            true => None,
+            // Without a thread (none to be had), the second half looks for itself.
+            false => std::thread::Builder::new()
+                .spawn_scoped(scope, || inspect::look_all(&targets))
+                .ok(),
+        };
+        let planned = plan_specs(
+            &mut planner,
+            specs,
+            std::iter::empty(),
+            &mut steps,
+            manifest,
+            &folds,
+            options,
+        );
+        let looks = helper.map(|h| h.join().expect("looking at targets does not panic"));
+        planned.map(|()| looks.unwrap_or_default().into_iter())
+    });
+    drop(targets);
+    plan_specs(
+        &mut planner,
+        later,
+        looks?,
+        &mut steps,
+        manifest,
+        &folds,
+        options,
+    )?;
     let unfolds = folds.unfold_steps(&steps, &manifest.repo);
     steps.extend(unfolds);
     let orphans::Orphans {
@@ -128,6 +151,52 @@ pub(crate) fn plan(
         backup_set,
         dead_links,
     })
+}
+
+/// From this many declared links, a second thread looks at targets while the first plans
+/// (below it, starting a thread costs more than it saves). Test builds let a test set it
+/// (`DOTLINK_LOOK_AHEAD_FROM`), so that small trees can be planned both ways.
+fn look_ahead_from() -> usize {
+    #[cfg(feature = "fault-injection")]
+    if let Some(n) = std::env::var("DOTLINK_LOOK_AHEAD_FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    1024
+}
+
+/// The steps for `specs`, in order, pushed onto `steps`; `looks`, when not empty, yields what
+/// is at each spec's target, looked at ahead of time. The specs are taken from the back of
+/// the reversed list, so that its buffer shrinks as it empties (at 10,000 links it is near a
+/// megabyte, held beside the finished steps otherwise), and each is owned only until it is
+/// planned.
+fn plan_specs(
+    planner: &mut Planner,
+    mut specs: Vec<LinkSpec>,
+    mut looks: impl Iterator<Item = inspect::Found>,
+    steps: &mut Vec<Step>,
+    manifest: &Manifest,
+    folds: &folds::Folds,
+    options: &Options,
+) -> Result<()> {
+    specs.reverse();
+    while let Some(spec) = specs.pop() {
+        if specs.len() < specs.capacity() / 2 {
+            specs.shrink_to_fit();
+        }
+        planner.ahead = looks.next();
+        let step = planner.declared(manifest, &spec, options.on_conflict);
+        planner.ahead = None;
+        let mut step = step?;
+        if let Some(link) = folds.link_above(&spec.target) {
+            step = folds::as_folded(step, link);
+        }
+        step.package = spec.package;
+        steps.push(step);
+    }
+    Ok(())
 }
 
 /// The recorded links nothing declares now, and what becomes of each. A record is compared by

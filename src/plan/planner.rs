@@ -44,6 +44,9 @@ pub(super) struct Planner<'a> {
     backups_taken: RefCell<PathSet>,
     pub(super) dirs: Dirs,
     pub(super) looker: Looker,
+    /// What is at the target of the spec being planned, when it was looked at ahead of time
+    /// (see `plan::plan_specs`).
+    pub(super) ahead: Option<Found>,
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
     /// Orphan links inside directories that are replaced as a whole.
@@ -66,6 +69,7 @@ impl<'a> Planner<'a> {
             backup_set: OnceCell::new(),
             backups_taken: RefCell::default(),
             looker: Looker::default(),
+            ahead: None,
             relative_memo: None,
             emptied: PathSet::default(),
             clears: Vec::new(),
@@ -145,9 +149,16 @@ impl<'a> Planner<'a> {
     /// (or is a link this run removes) there is nothing, whatever the old link leads to.
     pub(super) fn look_below(&mut self, target: &Path, dir: &Dir) -> Found {
         match dir {
-            Dir::Exists { .. } => self.looker.look(target),
+            Dir::Exists { .. } => self.look(target),
             Dir::Missing { .. } | Dir::Blocked { .. } => Found::Nothing,
         }
+    }
+
+    /// What is at the target being planned: the look taken ahead of time, if there is one.
+    pub(super) fn look(&mut self, target: &Path) -> Found {
+        self.ahead
+            .take()
+            .unwrap_or_else(|| self.looker.look(target))
     }
 
     /// This run's backup set, named when the first backup is planned (so a run without

@@ -199,7 +199,10 @@ impl Sandbox {
             .env_remove("DOTLINK_FAULT_ERROR_AT")
             .env_remove("DOTLINK_FAULT_WRITE_AT")
             .env_remove("DOTLINK_FAULT_WRITE_PATH")
-            .env_remove("DOTLINK_PROGRESS_DELAY_MS");
+            .env_remove("DOTLINK_PROGRESS_DELAY_MS")
+            // Every test plan of two links or more is planned in two halves, the second
+            // looked at on a thread of its own, as trees of a thousand links and more are.
+            .env("DOTLINK_LOOK_AHEAD_FROM", "2");
     }
 
     /// Run `dotlink ARGS…` in the sandbox.
