@@ -75,7 +75,11 @@ pub(crate) fn plan(
     // second half (the `readlink` per link that is most of a run's time, in the kernel) while
     // this one plans the first.
     let later = match specs.len() >= look_ahead_from() {
-        true => specs.split_off(specs.len() / 2),
+        true => {
+            let later = specs.split_off(specs.len() / 2);
+            specs.shrink_to_fit();
+            later
+        }
         false => Vec::new(),
     };
     let targets: Vec<&Path> = later.iter().map(|s| s.target.as_path()).collect();

@@ -380,7 +380,7 @@ pub struct Link {
     pub method: Method,
     /// For a symlink, the path it stores; for a hard link, the source file.
     #[serde(with = "paths::serde_path")]
-    pub contents: Box<Path>,
+    pub contents: Rc<Path>,
     /// For a hard link, the device and inode it shares with its source.
     pub inode: Option<(u64, u64)>,
 }
@@ -389,9 +389,9 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     #[serde(with = "paths::serde_path")]
-    pub target: Box<Path>,
+    pub target: Rc<Path>,
     #[serde(with = "paths::serde_path")]
-    pub source: Box<Path>,
+    pub source: Rc<Path>,
     pub method: Method,
     pub state: LinkState,
     /// Boxed, as most steps have none: a step is held per target.
@@ -416,8 +416,8 @@ impl Step {
     /// A step that is not for a declared link (an orphan, a clear, a skipped entry); the
     /// `with_*` methods add the rest.
     pub fn new(
-        target: PathBuf,
-        source: PathBuf,
+        target: impl Into<Rc<Path>>,
+        source: impl Into<Rc<Path>>,
         method: Method,
         state: LinkState,
         action: Action,
@@ -472,7 +472,7 @@ impl Step {
             target: &self.target,
             source: &self.source,
             method: link.method,
-            spelling: (link.method == Method::Symlink).then_some(&*link.contents),
+            spelling: (link.method == Method::Symlink).then_some(&link.contents),
             inode: link.inode,
         })
     }

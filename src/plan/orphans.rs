@@ -101,8 +101,8 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
         fate,
     };
     Ok(Step::new(
-        record.target.to_path_buf(),
-        record.source.to_path_buf(),
+        record.target.clone(),
+        record.source.clone(),
         record.method,
         state,
         action,

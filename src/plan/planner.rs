@@ -10,6 +10,7 @@ use crate::paths;
 use crate::state::{PathSet, State, backup};
 use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::SystemTime;
 
 /// Where this run's backups go, and the time that names its set.
@@ -189,7 +190,9 @@ impl<'a> Planner<'a> {
         candidate
     }
 
-    /// A step for a declared link.
+    /// A step for a declared link. Paths the same, byte for byte, as the state's record for
+    /// the target are shared with the record, not held twice: on a run with nothing to do,
+    /// every one of them.
     pub(super) fn step(
         &self,
         spec: &LinkSpec,
@@ -199,16 +202,28 @@ impl<'a> Planner<'a> {
         link: impl Into<Option<Link>>,
         reason: Reason,
     ) -> Step {
+        let recorded = self.state.links.get(&spec.target);
+        let shared = |recorded: Option<&Rc<Path>>, path: &Path| match recorded {
+            Some(same) if same.as_os_str() == path.as_os_str() => same.clone(),
+            _ => Rc::from(path),
+        };
+        let mut link = link.into();
+        if let (Some(link), Some(spelling)) =
+            (&mut link, recorded.and_then(|r| r.spelling.as_ref()))
+            && spelling.as_os_str() == link.contents.as_os_str()
+        {
+            link.contents = spelling.clone();
+        }
         Step::new(
-            spec.target.clone(),
-            spec.source.clone(),
+            shared(recorded.map(|r| &r.target), &spec.target),
+            shared(recorded.map(|r| &r.source), &spec.source),
             spec.method,
             state,
             action,
             reason,
             policy,
         )
-        .declaring(link.into())
+        .declaring(link)
     }
 
     /// A declared link with something in the way, and what its policy does about it.

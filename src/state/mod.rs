@@ -26,15 +26,16 @@ use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-/// One link dotlink made. The paths are boxed (no spare capacity): a state holds one record
-/// per link for the whole run.
+/// One link dotlink made. Its paths are shared with the plan's step for the same link (a
+/// state and a plan hold one of each per link for the whole run), and have no spare capacity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     #[serde(with = "serde_path")]
-    pub target: Box<Path>,
+    pub target: Rc<Path>,
     #[serde(with = "serde_path")]
-    pub source: Box<Path>,
+    pub source: Rc<Path>,
     pub method: Method,
     /// For a symlink: the path it stores.
     #[serde(
@@ -42,7 +43,7 @@ pub struct Record {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<Box<Path>>,
+    pub spelling: Option<Rc<Path>>,
     /// For a hard link: the device and inode it shares with its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<(u64, u64)>,
@@ -52,15 +53,15 @@ pub struct Record {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct RecordRef<'a> {
     #[serde(serialize_with = "serde_path::serialize")]
-    pub target: &'a Path,
+    pub target: &'a Rc<Path>,
     #[serde(serialize_with = "serde_path::serialize")]
-    pub source: &'a Path,
+    pub source: &'a Rc<Path>,
     pub method: Method,
     #[serde(
         serialize_with = "serde_path::option::serialize",
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<&'a Path>,
+    pub spelling: Option<&'a Rc<Path>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inode: Option<(u64, u64)>,
 }
@@ -68,20 +69,20 @@ pub struct RecordRef<'a> {
 impl RecordRef<'_> {
     pub fn to_record(self) -> Record {
         Record {
-            target: self.target.into(),
-            source: self.source.into(),
+            target: self.target.clone(),
+            source: self.source.clone(),
             method: self.method,
-            spelling: self.spelling.map(Into::into),
+            spelling: self.spelling.cloned(),
             inode: self.inode,
         }
     }
 
     /// Whether `record` says the same.
     pub fn matches(&self, record: &Record) -> bool {
-        *record.target == *self.target
-            && *record.source == *self.source
+        record.target == *self.target
+            && record.source == *self.source
             && record.method == self.method
-            && record.spelling.as_deref() == self.spelling
+            && record.spelling.as_ref() == self.spelling
             && record.inode == self.inode
     }
 }
