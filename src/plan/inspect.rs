@@ -142,10 +142,12 @@ pub fn look(path: &Path) -> Found {
 
 /// Looks at paths through a handle on their directory, kept open while consecutive paths share
 /// it (the planner visits targets directory by directory): the kernel then resolves one name,
-/// not the whole absolute path, for every target.
+/// not the whole absolute path, for every target. A directory that is not there is tried once
+/// for all the paths in it.
 #[derive(Default)]
 pub struct Looker {
-    dir: Option<(PathBuf, Handle)>,
+    /// The last directory, and its handle or why it could not be opened.
+    dir: Option<(PathBuf, io::Result<Handle>)>,
 }
 
 impl Looker {
@@ -159,11 +161,16 @@ impl Looker {
             .as_ref()
             .is_some_and(|(open, _)| open.as_os_str() == parent.as_os_str());
         if !same {
-            self.dir = open_dir(parent).map(|fd| (parent.to_path_buf(), fd));
+            self.dir = Some((parent.to_path_buf(), open_dir(parent)));
         }
         match &self.dir {
-            Some((_, fd)) => look_at(fd, name).unwrap_or_else(|| look(path)),
-            None => look(path),
+            Some((_, Ok(fd))) => look_at(fd, name).unwrap_or_else(|| look(path)),
+            // What `look` answers for any path in a directory that is not there.
+            Some((_, Err(e))) if e.raw_os_error() == Some(libc::ENOENT) => Found::Nothing,
+            Some((_, Err(e))) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+                Found::NotADirectoryOnTheWay
+            }
+            _ => look(path),
         }
     }
 }
@@ -175,12 +182,12 @@ pub fn look_all(paths: &[&Path]) -> Vec<Found> {
 }
 
 /// A handle on a directory good for `*at` calls (`O_PATH` needs only search permission).
-fn open_dir(dir: &Path) -> Option<Handle> {
+fn open_dir(dir: &Path) -> io::Result<Handle> {
     #[cfg(target_os = "linux")]
     let flags = libc::O_PATH;
     #[cfg(not(target_os = "linux"))]
     let flags = libc::O_RDONLY;
-    Handle::open(dir, flags).ok()
+    Handle::open(dir, flags)
 }
 
 /// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
@@ -440,10 +447,17 @@ mod tests {
         symlink("nowhere", p.join("l")).unwrap();
         symlink("x".repeat(4095), p.join("long")).unwrap();
         let mut looker = Looker::default();
-        for name in ["f", "d", "l", "long", "none", "f/below", "d/none"] {
+        symlink("f", p.join("lf")).unwrap();
+        // Two paths in each directory that is not there (missing, a file, a dangling link, a
+        // link to a file): the second is answered from the first's failure.
+        for name in [
+            "f", "d", "l", "long", "none", "f/below", "d/none", "nodir/x", "nodir/y", "f/a", "f/b",
+            "l/x", "l/y", "lf/x", "lf/y", "d/none", "d",
+        ] {
             assert_eq!(looker.look(&p.join(name)), look(&p.join(name)), "{name}");
         }
-        assert_eq!(looker.look(&p.join("nodir/x")), Found::Nothing);
+        assert_eq!(looker.look(&p.join("nodir/z")), Found::Nothing);
+        assert_eq!(looker.look(&p.join("lf/z")), Found::NotADirectoryOnTheWay);
     }
 
     #[test]
