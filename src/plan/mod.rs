@@ -71,48 +71,12 @@ pub(crate) fn plan(
         planner.dirs.assume_removed(link);
     }
     let mut steps = Vec::with_capacity(specs.len() + found.steps.len());
-    // A large tree is planned in two halves: a second thread looks at the targets of the
-    // second half (the `readlink` per link that is most of a run's time, in the kernel) while
-    // this one plans the first.
-    let later = match specs.len() >= look_ahead_from() {
-        true => {
-            let later = specs.split_off(specs.len() / 2);
-            specs.shrink_to_fit();
-            later
-        }
-        false => Vec::new(),
-    };
-    let targets: Vec<&Path> = later.iter().map(|s| s.target.as_path()).collect();
-    let looks = std::thread::scope(|scope| {
-        let helper = match targets.is_empty() {
-            true => None,
-            // Without a thread (none to be had), the second half looks for itself.
-            false => std::thread::Builder::new()
-                .spawn_scoped(scope, || inspect::look_all(&targets))
-                .ok(),
-        };
-        let planned = plan_specs(
-            &mut planner,
-            specs,
-            std::iter::empty(),
-            &mut steps,
-            manifest,
-            &folds,
-            options,
-        );
-        let looks = helper.map(|h| h.join().expect("looking at targets does not panic"));
-        planned.map(|()| looks.unwrap_or_default().into_iter())
-    });
-    drop(targets);
-    plan_specs(
-        &mut planner,
-        later,
-        looks?,
-        &mut steps,
+    let declared = Declared {
         manifest,
-        &folds,
+        folds: &folds,
         options,
-    )?;
+    };
+    declared.plan_all(&mut planner, specs, &mut steps)?;
     let unfolds = folds.unfold_steps(&steps, &manifest.repo);
     steps.extend(unfolds);
     let orphans::Orphans {
@@ -157,6 +121,73 @@ pub(crate) fn plan(
     })
 }
 
+/// What planning the declared links needs besides the planner.
+struct Declared<'a> {
+    manifest: &'a Manifest,
+    folds: &'a folds::Folds,
+    options: &'a Options,
+}
+
+impl Declared<'_> {
+    /// The steps for `specs`, in order, pushed onto `steps`. A large tree is planned in two
+    /// halves: a second thread looks at the targets of the second half (the `readlink` per link
+    /// that is most of a run's time, in the kernel) while this one plans the first.
+    fn plan_all(
+        &self,
+        planner: &mut Planner,
+        mut specs: Vec<LinkSpec>,
+        steps: &mut Vec<Step>,
+    ) -> Result<()> {
+        if specs.len() < look_ahead_from() {
+            return self.plan(planner, specs, std::iter::empty(), steps);
+        }
+        let later = specs.split_off(specs.len() / 2);
+        specs.shrink_to_fit();
+        let targets: Vec<&Path> = later.iter().map(|s| s.target.as_path()).collect();
+        let looks = std::thread::scope(|scope| {
+            // Without a thread (none to be had), the second half looks for itself.
+            let helper = std::thread::Builder::new()
+                .spawn_scoped(scope, || inspect::look_all(&targets))
+                .ok();
+            let planned = self.plan(planner, specs, std::iter::empty(), steps);
+            let looks = helper.map(|h| h.join().expect("looking at targets does not panic"));
+            planned.map(|()| looks.unwrap_or_default())
+        })?;
+        drop(targets);
+        self.plan(planner, later, looks.into_iter(), steps)
+    }
+
+    /// The steps for `specs`, in order, pushed onto `steps`; `looks`, when not empty, yields
+    /// what is at each spec's target, looked at ahead of time. The specs are taken from the
+    /// back of the reversed list, so that its buffer shrinks as it empties (at 10,000 links it
+    /// is near a megabyte, held beside the finished steps otherwise), and each is owned only
+    /// until it is planned.
+    fn plan(
+        &self,
+        planner: &mut Planner,
+        mut specs: Vec<LinkSpec>,
+        mut looks: impl Iterator<Item = inspect::Found>,
+        steps: &mut Vec<Step>,
+    ) -> Result<()> {
+        specs.reverse();
+        while let Some(spec) = specs.pop() {
+            if specs.len() < specs.capacity() / 2 {
+                specs.shrink_to_fit();
+            }
+            planner.ahead = looks.next();
+            let step = planner.declared(self.manifest, &spec, self.options.on_conflict);
+            planner.ahead = None;
+            let mut step = step?;
+            if let Some(link) = self.folds.link_above(&spec.target) {
+                step = folds::as_folded(step, link);
+            }
+            step.package = spec.package;
+            steps.push(step);
+        }
+        Ok(())
+    }
+}
+
 /// From this many declared links, a second thread looks at targets while the first plans
 /// (below it, starting a thread costs more than it saves). Test builds let a test set it
 /// (`DOTLINK_LOOK_AHEAD_FROM`), so that small trees can be planned both ways.
@@ -169,38 +200,6 @@ fn look_ahead_from() -> usize {
         return n;
     }
     1024
-}
-
-/// The steps for `specs`, in order, pushed onto `steps`; `looks`, when not empty, yields what
-/// is at each spec's target, looked at ahead of time. The specs are taken from the back of
-/// the reversed list, so that its buffer shrinks as it empties (at 10,000 links it is near a
-/// megabyte, held beside the finished steps otherwise), and each is owned only until it is
-/// planned.
-fn plan_specs(
-    planner: &mut Planner,
-    mut specs: Vec<LinkSpec>,
-    mut looks: impl Iterator<Item = inspect::Found>,
-    steps: &mut Vec<Step>,
-    manifest: &Manifest,
-    folds: &folds::Folds,
-    options: &Options,
-) -> Result<()> {
-    specs.reverse();
-    while let Some(spec) = specs.pop() {
-        if specs.len() < specs.capacity() / 2 {
-            specs.shrink_to_fit();
-        }
-        planner.ahead = looks.next();
-        let step = planner.declared(manifest, &spec, options.on_conflict);
-        planner.ahead = None;
-        let mut step = step?;
-        if let Some(link) = folds.link_above(&spec.target) {
-            step = folds::as_folded(step, link);
-        }
-        step.package = spec.package;
-        steps.push(step);
-    }
-    Ok(())
 }
 
 /// The recorded links nothing declares now, and what becomes of each. A record is compared by
