@@ -627,3 +627,23 @@ fn dotlinks_directories_behind_a_chain_of_symlinks_are_out_of_harms_way() {
         .stderr_has("dotlink's own backup directory");
     assert_eq!(s.whole_tree(), before, "nothing was written");
 }
+
+/// A link already in place that spells the right path another way (`a//b`, a trailing `/`) is
+/// up to date, and the state records its text byte for byte as it is on disk: that text is
+/// what proves the link is dotlink's.
+#[test]
+fn an_up_to_date_link_spelled_another_way_is_recorded_as_it_is_spelled() {
+    let s = Sandbox::new();
+    s.source("a/.config/x/f1", "1").source("d/g", "4");
+    s.manifest(
+        "[[link]]\nsource = \"a\"\ntarget = \"~\"\nrecursive = true\n\
+         [[link]]\nsource = \"d\"\ntarget = \"~/dd\"\n",
+    );
+    s.home_link(".config/x/f1", "../../../repo/a/.config//x/f1");
+    s.home_link("dd", "../repo/d/");
+    s.run(&["apply"]).code(0).stdout_has("2 links up to date");
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    assert!(state.contains("../../../repo/a/.config//x/f1\n"), "{state}");
+    assert!(state.contains("../repo/d/\n"), "{state}");
+    s.run(&["status"]).code(0);
+}

@@ -31,10 +31,11 @@ impl Planner<'_> {
             && (**stored == *link.contents
                 || self.resolves_to(stored, &real_parent, &spec.target, &spec.source))
         {
-            let exact = **stored == *link.contents;
-            if exact || stored.is_absolute() == (spec.style == Style::Absolute) {
-                // What is there is kept as it is spelled.
-                let kept = match exact {
+            if **stored == *link.contents || stored.is_absolute() == (spec.style == Style::Absolute)
+            {
+                // What is there is kept, and recorded, byte for byte as it is spelled
+                // (`a//b` is the same path as `a/b`, but not the same link text).
+                let kept = match stored.as_os_str() == link.contents.as_os_str() {
                     true => link,
                     false => Link {
                         contents: stored.as_path().into(),
