@@ -27,6 +27,7 @@ impl Links {
     pub fn with_capacity(capacity: usize) -> Links {
         let mut links = Links::default();
         if links.records.try_reserve_exact(capacity).is_ok() {
+            // The table is empty: there is nothing to hash again as it grows.
             let _ = links.index.try_reserve(capacity, |_| 0);
         }
         links
