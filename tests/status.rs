@@ -61,7 +61,7 @@ target = "~/.config/"
 
 /// A plan of a thousand links and more looks at the targets of its second half on another
 /// thread, ahead of time (test builds do it from two links): what it decides must not depend
-/// on that. Every state, a hard link and a file declared twice over, planned both ways.
+/// on that. Every state, a hard link and a user's file in a linked tree, planned both ways.
 #[test]
 fn looking_ahead_on_a_second_thread_changes_no_decision() {
     let s = every_state();

@@ -71,7 +71,7 @@ pub(crate) fn plan(
         planner.dirs.assume_removed(link);
     }
     let mut steps = Vec::with_capacity(specs.len() + found.steps.len());
-    let declared = Declared {
+    let declared = DeclaredLinks {
         manifest,
         folds: &folds,
         options,
@@ -122,13 +122,13 @@ pub(crate) fn plan(
 }
 
 /// What planning the declared links needs besides the planner.
-struct Declared<'a> {
+struct DeclaredLinks<'a> {
     manifest: &'a Manifest,
     folds: &'a folds::Folds,
     options: &'a Options,
 }
 
-impl Declared<'_> {
+impl DeclaredLinks<'_> {
     /// The steps for `specs`, in order, pushed onto `steps`. A large tree is planned in two
     /// halves: a second thread looks at the targets of the second half (the `readlink` per link
     /// that is most of a run's time, in the kernel) while this one plans the first.

@@ -46,7 +46,7 @@ pub(super) struct Planner<'a> {
     pub(super) dirs: Dirs,
     pub(super) looker: Looker,
     /// What is at the target of the spec being planned, when it was looked at ahead of time
-    /// (see `plan::Declared::plan_all`); only ever for the spec's own target.
+    /// (see `plan::DeclaredLinks::plan_all`); only ever for the spec's own target.
     pub(super) ahead: Option<Found>,
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
