@@ -51,6 +51,9 @@ TARGET_SYSCALLS = {"status": 2.0, "noop": 2.0, "first": 5.0}
 TARGET_RSS_KB = 8 * 1024
 TARGET_SPEEDUP = {"stow": 40.0, "dotter": 8.0}
 TARGET_TYPICAL_MS = 2.0
+# 5,000 backups cost at most this many times 5,000 plain links (first apply, empty home).
+BACKUPS_SIZE = 5000
+TARGET_BACKUP_RATIO = 3.0
 
 
 START = time.monotonic()
@@ -214,6 +217,39 @@ def measure_typical(dotlink, tmp, runs):
     times.sort()
     return {"links": count, "median_ms": times[len(times) // 2], "best_ms": times[0],
             "runs": len(times)}
+
+
+def measure_backups(dotlink, tmp, runs, size=BACKUPS_SIZE):
+    """First apply of `size` links into an empty home against the same apply with a regular
+    file at every target (`--on-conflict backup`, so each is moved to the backup set first):
+    the median of each over `runs` interleaved runs, in ms, and their ratio."""
+    ws = Workspace(os.path.join(tmp, "backups"))
+    packages, files = generate_tree(ws.repo, size)
+    Dotlink(dotlink.exe).write_config(ws, packages, files)
+    base = [dotlink.exe, "-q", "--color", "never", "apply"]
+    times = {"plain": [], "backup": []}
+    for _ in range(max(runs, 3)):
+        for kind in times:
+            for d in (ws.home, ws.xdg):
+                rmtree(d)
+                os.makedirs(d)
+            if kind == "backup":
+                for f in files:
+                    path = os.path.join(ws.home, home_path(f))
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with open(path, "w") as fh:
+                        fh.write("the user's own\n")
+            argv = base + (["--on-conflict", "backup"] if kind == "backup" else [])
+            t0 = time.perf_counter()
+            r = subprocess.run(argv, env=ws.env(), cwd=ws.repo,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times[kind].append((time.perf_counter() - t0) * 1000)
+            if r.returncode != 0:
+                sys.exit(f"dotlink apply ({kind}) of {size} links exited {r.returncode}")
+    rmtree(ws.root)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"links": size, "plain_ms": med["plain"], "backup_ms": med["backup"],
+            "ratio": med["backup"] / med["plain"], "runs": len(times["plain"])}
 
 
 def plan_mutation(packages, files, size, seed=20261124):
@@ -1040,6 +1076,8 @@ def main():
     ap.add_argument("--dotlink", help="dotlink binary (default target/release/dotlink)")
     ap.add_argument("--no-typical", action="store_true",
                     help="skip dotlink status on the typical ~300-link repository")
+    ap.add_argument("--no-backups", action="store_true",
+                    help="skip dotlink's 5,000 backups against 5,000 plain links")
     args = ap.parse_args()
 
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -1089,6 +1127,9 @@ def main():
         if not args.no_typical:
             log("== typical repository (dotlink status) ==")
             data["typical"] = measure_typical(dotlink, tmp, args.runs)
+        if not args.no_backups:
+            log(f"== {BACKUPS_SIZE:,} backups against {BACKUPS_SIZE:,} plain links (dotlink apply) ==")
+            data["backups"] = measure_backups(dotlink, tmp, args.runs)
         for size in sizes:
             log(f"== {size:,} files ==")
             template = os.path.join(tmp, f"tree-{size}")
@@ -1163,13 +1204,21 @@ def main():
                  f"single files; globs and recursive entries), {typical['runs']} runs: median "
                  f"{typical['median_ms']:.2f} ms, best {typical['best_ms']:.2f} ms. "
                  f"Target under {TARGET_TYPICAL_MS:g} ms: {verdict}.")
+    backups = data.get("backups")
+    if backups:
+        verdict = "PASS" if backups["ratio"] <= TARGET_BACKUP_RATIO else "FAIL"
+        text += (f"\n\n## Backups\n\n`dotlink apply` of {backups['links']:,} links into an empty "
+                 f"home: median {backups['plain_ms']:.1f} ms; the same with a regular file at "
+                 f"every target, each moved to the backup set (`--on-conflict backup`): median "
+                 f"{backups['backup_ms']:.1f} ms ({backups['runs']} runs each, interleaved). "
+                 f"Ratio {backups['ratio']:.2f}; target at most {TARGET_BACKUP_RATIO:g}: {verdict}.")
     print(text)
     if args.out:
         raw = {str(size): {t: [{op: {k: v for k, v in r.items() if k not in ("log",)}
                                     for op, r in rep.items()} for rep in reps]
                            for t, reps in data["runs"][size].items()} for size in sizes}
         doc = {"meta": meta, "summary": {str(k): v for k, v in summary.items()}, "runs": raw,
-               "typical": typical}
+               "typical": typical, "backups": backups}
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as fh:
             json.dump(doc, fh, indent=1)

@@ -71,6 +71,29 @@ fn overwrite_of_a_hard_link_to_a_repository_file_keeps_the_repository_file() {
     assert_eq!(fs::read_to_string(s.repo().join("a")).unwrap(), "A");
 }
 
+/// A file with a second name that is not the source (a hard link elsewhere in the home) is
+/// the user's file in the way, not a hard link to the source: under `fail` it stays.
+#[test]
+fn a_file_with_another_name_in_the_way_is_a_conflict() {
+    let s = Sandbox::new();
+    s.source("a", "A")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.home_file(".a", "mine");
+    fs::hard_link(s.home().join(".a"), s.home().join("a-second-name")).unwrap();
+    let status = s.run(&["status", "--json"]).json();
+    assert_eq!(status["entries"][0]["state"], "conflict", "{status}");
+    assert_eq!(
+        status["entries"][0]["reason"],
+        "a regular file is in the way"
+    );
+    s.run(&["apply"])
+        .code(1)
+        .stdout_has("a regular file is in the way")
+        .stderr_has("nothing was changed");
+    assert_eq!(fs::read_to_string(s.home().join(".a")).unwrap(), "mine");
+    assert!(!s.home().join(".a").is_symlink());
+}
+
 /// Moving from Stow: links made by Stow (or by hand) that already resolve to the declared
 /// source are ok, or relinked when spelled in the other style. Not a single conflict.
 #[test]

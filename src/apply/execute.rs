@@ -16,7 +16,6 @@ use super::fsutil;
 use crate::error::{Error, Result};
 use crate::manifest::Method;
 use crate::paths;
-use crate::plan::inspect;
 use crate::plan::{Action, Displace, Link, Step};
 use crate::state::Record;
 use crate::state::backup::BackedUp;
@@ -83,15 +82,17 @@ fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects)
     let target = &step.target;
     let link = link_of(step)?;
     backup_place_free(displace)?;
-    // The name is this run's; something already there is not ours to remove.
-    if fs::symlink_metadata(temp).is_ok() {
-        return Err(Error::failure(format!(
-            "the temporary name {} is taken; left it alone",
-            temp.display()
-        )));
+    match change(|| make_link(link, &step.source, temp)) {
+        Ok(()) => {}
+        // The name is this run's; something already there is not ours to remove.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(Error::failure(format!(
+                "the temporary name {} is taken; left it alone",
+                temp.display()
+            )));
+        }
+        Err(e) => return Err(Error::io("create link", temp, &e)),
     }
-    change(|| make_link(link, &step.source, temp))
-        .map_err(|e| Error::io("create link", temp, &e))?;
     match change(|| fsutil::exchange(temp, target)) {
         Ok(()) => {}
         Err(e) if cannot_exchange(&e) => return replace_by_rename(step, displace, temp, effects),
@@ -111,8 +112,7 @@ fn dispose(step: &Step, displace: &Displace, old: &Path, effects: &mut Effects) 
     match displace {
         Displace::Link => change(|| fs::remove_file(old)).map_err(|e| Error::io("remove", old, &e)),
         Displace::Backup { to } => {
-            make_backup_dir(to)?;
-            change(|| fsutil::move_path(old, to)).map_err(|e| Error::io("back up", target, &e))?;
+            move_to_backup(old, to, target)?;
             effects.backup = Some(backed_up(step, to));
             Ok(())
         }
@@ -238,8 +238,7 @@ fn clear(step: &Step, displace: &Displace, effects: &mut Effects) -> Result<()> 
         return Err(changed());
     }
     if let Displace::Backup { to } = displace {
-        make_backup_dir(to)?;
-        change(|| fsutil::move_path(at, to)).map_err(|e| Error::io("back up", at, &e))?;
+        move_to_backup(at, to, at)?;
         effects.backup = Some(backed_up(step, to));
         Ok(())
     } else {
@@ -261,9 +260,7 @@ fn backup_place_free(displace: &Displace) -> Result<()> {
 
 /// Whether `path` still holds what the planner saw at the step's target.
 fn still_seen(step: &Step, path: &Path) -> bool {
-    step.seen
-        .as_ref()
-        .is_some_and(|seen| seen.is(&inspect::look(path)))
+    step.seen.as_ref().is_some_and(|seen| seen.is_at(path))
 }
 
 /// The error for a target that is not what the planner saw any more.
@@ -290,6 +287,24 @@ fn cannot_exchange(e: &io::Error) -> bool {
             e.raw_os_error(),
             Some(libc::EINVAL | libc::ENOSYS | libc::ENOTSUP)
         )
+}
+
+/// Move `from` (what was at `target`) to its backup place `to`, making the directory it goes
+/// into only when the move finds it missing: most backups go where an earlier one made it.
+fn move_to_backup(from: &Path, to: &Path, target: &Path) -> Result<()> {
+    let moved = match change(|| fsutil::move_path(from, to)) {
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound
+                && to
+                    .parent()
+                    .is_some_and(|dir| fs::symlink_metadata(dir).is_err()) =>
+        {
+            make_backup_dir(to)?;
+            change(|| fsutil::move_path(from, to))
+        }
+        other => other,
+    };
+    moved.map_err(|e| Error::io("back up", target, &e))
 }
 
 /// Make the directory a backup goes into.

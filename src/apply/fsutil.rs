@@ -116,24 +116,29 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Move `from` to `to` (which must not exist). A rename when both are on one filesystem;
+/// Move `from` to `to` (which must not exist). A rename when both are on one filesystem
+/// (one that refuses to replace anything, so the check and the move are one step);
 /// otherwise copy to `to.partial`, rename that to `to`, and only then remove `from`, so a
 /// crash leaves at least one complete copy.
 pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(to).is_ok() {
-        return Err(io::Error::new(
+    let taken = || {
+        io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!("{} already exists", to.display()),
-        ));
-    }
-    match fs::rename(from, to) {
+        )
+    };
+    match rename_new(from, to) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(taken()),
         Err(e) if e.raw_os_error() == Some(libc_exdev()) => {
+            if fs::symlink_metadata(to).is_ok() {
+                return Err(taken());
+            }
             let partial = crate::paths::with_suffix(to, ".partial");
             if fs::symlink_metadata(&partial).is_ok() {
                 remove_any(&partial)?;
             }
             copy_tree(from, &partial)?;
-            fs::rename(&partial, to)?;
+            rename_new(&partial, to)?;
             remove_any(from)
         }
         other => other,
@@ -294,6 +299,23 @@ mod tests {
             io::ErrorKind::AlreadyExists
         );
         assert_eq!(fs::read(&b).unwrap(), b"b");
+        // Nor an empty directory (which a plain rename of a directory replaces), nor a link
+        // that leads nowhere.
+        let (d, e, l) = (
+            dir.path().join("d"),
+            dir.path().join("e"),
+            dir.path().join("l"),
+        );
+        fs::create_dir(&d).unwrap();
+        fs::create_dir(&e).unwrap();
+        std::os::unix::fs::symlink("nowhere", &l).unwrap();
+        for (from, to) in [(&d, &e), (&a, &l)] {
+            let err = move_path(from, to).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+            assert!(err.to_string().contains("already exists"), "{err}");
+            assert!(fs::symlink_metadata(from).is_ok());
+        }
+        assert!(e.is_dir() && l.is_symlink());
     }
 
     #[test]

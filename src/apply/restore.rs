@@ -142,7 +142,7 @@ fn put_back(entry: &Entry) -> Result<()> {
             .map_err(|e| Error::io("restore", target, &e));
     };
     change(|| fsutil::exchange(temp, target)).map_err(|e| Error::io("restore", target, &e))?;
-    if !seen.is(&inspect::look(temp)) {
+    if !seen.is_at(temp) {
         return Err(Error::failure("changed since planning; left it as it is"));
     }
     change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))

@@ -175,9 +175,11 @@ impl Planner<'_> {
                 }
             },
             // A hard link to the source itself (a switch from `method = "hardlink"`): the
-            // repository keeps the data, so replacing it loses nothing.
+            // repository keeps the data, so replacing it loses nothing. A file with one name
+            // cannot be one.
             Found::File(id)
-                if fs::metadata(&spec.source).is_ok_and(|m| FileId::of(&m).same_inode(&id)) =>
+                if id.nlink > 1
+                    && fs::metadata(&spec.source).is_ok_and(|m| FileId::of(&m).same_inode(&id)) =>
             {
                 let reason = Reason::HardLinkToSource;
                 self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason)

@@ -82,6 +82,16 @@ impl Seen {
         }
     }
 
+    /// Whether `path` still holds what was seen, asked with one call: `readlink` for a link,
+    /// `lstat` for anything else (where [`look`] would try `readlink` first).
+    pub fn is_at(&self, path: &Path) -> bool {
+        match self {
+            Seen::Symlink { points_to } => fs::read_link(path).is_ok_and(|now| now == *points_to),
+            Seen::Object { .. } | Seen::Directory { .. } => fs::symlink_metadata(path)
+                .is_ok_and(|m| !m.file_type().is_symlink() && self.is(&not_a_symlink(&m))),
+        }
+    }
+
     /// Whether `found` is still what was seen.
     pub fn is(&self, found: &Found) -> bool {
         match (self, found) {
@@ -129,14 +139,22 @@ pub fn look(path: &Path) -> Found {
         Err(_) => {}
     }
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_file() => Found::File(FileId::of(&meta)),
-        Ok(meta) if meta.is_dir() => Found::Directory(FileId::of(&meta)),
         Ok(meta) if meta.file_type().is_symlink() => fs::read_link(path)
             .map(Found::Symlink)
             .unwrap_or(Found::Nothing),
-        Ok(meta) => Found::Special(FileId::of(&meta)),
+        Ok(meta) => not_a_symlink(&meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Found::Nothing,
         Err(e) => Found::Unreadable(crate::error::describe_io(&e)),
+    }
+}
+
+/// What `meta` (of something that is not a symlink) says is there.
+fn not_a_symlink(meta: &fs::Metadata) -> Found {
+    let id = FileId::of(meta);
+    match meta.file_type() {
+        t if t.is_file() => Found::File(id),
+        t if t.is_dir() => Found::Directory(id),
+        _ => Found::Special(id),
     }
 }
 
@@ -436,6 +454,39 @@ mod tests {
         assert_eq!(look(&p.join("l")), Found::Symlink(PathBuf::from("nowhere")));
         assert_eq!(look(&p.join("none")), Found::Nothing);
         assert_eq!(look(&p.join("f/below")), Found::NotADirectoryOnTheWay);
+    }
+
+    #[test]
+    fn seen_is_at_a_path_exactly_when_it_is_what_look_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        fs::write(p.join("f"), "x").unwrap();
+        fs::create_dir(p.join("d")).unwrap();
+        symlink("nowhere", p.join("l")).unwrap();
+        fs::write(p.join("other"), "x").unwrap();
+        let names = ["f", "d", "l", "other", "none"];
+        let seen: Vec<Seen> = names
+            .iter()
+            .filter_map(|n| Seen::of(&look(&p.join(n))))
+            .collect();
+        assert_eq!(seen.len(), 4);
+        for s in &seen {
+            for n in names {
+                let at = p.join(n);
+                assert_eq!(s.is_at(&at), s.is(&look(&at)), "{s:?} at {n}");
+            }
+        }
+        // Each is at its own place only; a file rewritten in place, or swapped for a link to
+        // it or a directory, is not what was seen.
+        assert!(seen[0].is_at(&p.join("f")) && !seen[0].is_at(&p.join("other")));
+        fs::write(p.join("f"), "longer").unwrap();
+        assert!(!seen[0].is_at(&p.join("f")));
+        fs::rename(p.join("d"), p.join("d2")).unwrap();
+        symlink("d2", p.join("d")).unwrap();
+        assert!(!seen[1].is_at(&p.join("d")));
+        fs::remove_file(p.join("l")).unwrap();
+        symlink("elsewhere", p.join("l")).unwrap();
+        assert!(!seen[2].is_at(&p.join("l")));
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub(super) struct Planner<'a> {
     pub(super) state: &'a State,
     pub(super) removable: PathSet,
     backups: Option<BackupNaming<'a>>,
-    backup_set: OnceCell<PathBuf>,
+    /// This run's backup set, and whether it is new (nothing was there when it was named).
+    backup_set: OnceCell<(PathBuf, bool)>,
     /// Backup destinations this plan has given out.
     backups_taken: RefCell<PathSet>,
     pub(super) dirs: Dirs,
@@ -48,6 +49,10 @@ pub(super) struct Planner<'a> {
     /// What is at the target of the spec being planned, when it was looked at ahead of time
     /// (see `plan::DeclaredLinks::plan_all`); only ever for the spec's own target.
     pub(super) ahead: Option<Found>,
+    /// What the decision about the spec being planned saw at its target, when that is not a
+    /// symlink (kept without copying a link text): a step that replaces it must find exactly
+    /// that when it is carried out.
+    seen_at_target: Option<Seen>,
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
     /// Orphan links inside directories that are replaced as a whole.
@@ -71,6 +76,7 @@ impl<'a> Planner<'a> {
             backups_taken: RefCell::default(),
             looker: Looker::default(),
             ahead: None,
+            seen_at_target: None,
             relative_memo: None,
             emptied: PathSet::default(),
             clears: Vec::new(),
@@ -86,6 +92,7 @@ impl<'a> Planner<'a> {
     ) -> Result<Step> {
         let policy = on_conflict.unwrap_or(spec.on_conflict);
         let at = manifest.entries[spec.entry].source_at;
+        self.seen_at_target = None;
         if spec.source_missing {
             return Ok(self.missing_source(spec, policy, at));
         }
@@ -103,10 +110,14 @@ impl<'a> Planner<'a> {
                 .hardlink(spec, policy)
                 .map_err(|e| e.context(crate::manifest::position(&manifest.path, at)))?,
         };
-        // Only for steps that replace something: a no-op run looks no more than it must.
+        // Only for steps that replace something: a no-op run looks no more than it must. A
+        // link text seen is looked at again rather than copied for every link.
         Ok(match step.action {
             Action::Replace { .. } => {
-                let seen = Seen::of(&inspect::look(&step.target));
+                let seen = match self.seen_at_target.take() {
+                    Some(seen) => Some(seen),
+                    None => Seen::of(&inspect::look(&step.target)),
+                };
                 step.seeing(seen)
             }
             _ => step,
@@ -123,10 +134,8 @@ impl<'a> Planner<'a> {
 
     /// The clearing steps planned on the way, and this run's backup set (empty without one).
     pub(super) fn finish(self) -> (Vec<Step>, PathBuf) {
-        (
-            self.clears,
-            self.backup_set.into_inner().unwrap_or_default(),
-        )
+        let set = self.backup_set.into_inner().map(|(set, _)| set);
+        (self.clears, set.unwrap_or_default())
     }
 
     /// The relative spelling of `source` seen from `dir`. Consecutive links usually share both
@@ -157,32 +166,40 @@ impl<'a> Planner<'a> {
 
     /// What is at the target being planned: the look taken ahead of time, if there is one.
     pub(super) fn look(&mut self, target: &Path) -> Found {
-        self.ahead
+        let found = self
+            .ahead
             .take()
-            .unwrap_or_else(|| self.looker.look(target))
+            .unwrap_or_else(|| self.looker.look(target));
+        if !matches!(found, Found::Symlink(_)) {
+            self.seen_at_target = Seen::of(&found);
+        }
+        found
     }
 
     /// This run's backup set, named when the first backup is planned (so a run without
     /// backups never looks at the backup directory).
-    fn backup_set(&self) -> &Path {
+    fn backup_set(&self) -> &(PathBuf, bool) {
         self.backup_set.get_or_init(|| match &self.backups {
             Some(BackupNaming {
                 resume: Some(set), ..
-            }) => set.to_path_buf(),
-            Some(naming) => backup::new_set(naming.dir, naming.now),
-            None => PathBuf::new(),
+            }) => (set.to_path_buf(), false),
+            Some(naming) => (backup::new_set(naming.dir, naming.now), true),
+            None => (PathBuf::new(), false),
         })
     }
 
     /// Where `path` goes in this run's backup set: a name nothing has yet, neither on disk (a
     /// resumed run adds to its interrupted run's set) nor in this plan (`~/@root/x` and `/x`
     /// would share one).
+    /// In a new set nothing is on disk yet, so only the plan is asked (the applier still makes
+    /// sure, just before each move, that nothing has appeared there since).
     pub(super) fn backup_destination(&self, path: &Path) -> PathBuf {
-        let first = backup::destination(self.backup_set(), path, self.home);
+        let (set, new) = self.backup_set();
+        let first = backup::destination(set, path, self.home);
         let mut taken = self.backups_taken.borrow_mut();
         let mut candidate = first.clone();
         let mut n = 1;
-        while taken.contains(&candidate) || candidate.symlink_metadata().is_ok() {
+        while taken.contains(&candidate) || (!new && candidate.symlink_metadata().is_ok()) {
             n += 1;
             candidate = paths::with_suffix(&first, &format!(".{n}"));
         }
