@@ -647,3 +647,35 @@ fn an_up_to_date_link_spelled_another_way_is_recorded_as_it_is_spelled() {
     assert!(state.contains("../repo/d/\n"), "{state}");
     s.run(&["status"]).code(0);
 }
+
+/// Standard output on a full disk: the command's work is done and recorded, and it says that
+/// its report was lost, with exit code 1, instead of panicking (101) or passing silently (0).
+#[test]
+fn a_report_that_cannot_be_written_fails_the_run_and_says_so() {
+    let s = vimrc();
+    for args in [
+        &["apply"][..],
+        &["status"],
+        &["status", "--verbose"],
+        &["status", "--json"],
+        &["plan", "--json"],
+    ] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = s
+            .command_under(Path::new("/usr/bin/env"), &[])
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let run = crate::common::Run::from(out);
+        run.code(1)
+            .stderr_has("could not write to standard output: No space left on device")
+            .stderr_has("`dotlink status` shows where things stand");
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    }
+    // The apply made its link and recorded it: the next status finds it up to date.
+    s.run(&["status"]).code(0).stdout_has("up to date");
+}

@@ -100,7 +100,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
     };
-    match result {
+    let code = match result {
         Ok(Verdict::Done) => 0,
         Ok(Verdict::NeedsAttention) => 1,
         Ok(Verdict::Changed) => 3,
@@ -108,6 +108,20 @@ pub fn run(cli: Cli) -> i32 {
             report::print_error(&error);
             error.exit_code()
         }
+    };
+    // A report that could not be written is a failure a script must see, even when the
+    // command's own work succeeded.
+    match report::out::failure() {
+        Some(why) => {
+            let error =
+                crate::error::Error::failure(format!("could not write to standard output: {why}"))
+                    .with_hint(
+                        "what the command did is done; `dotlink status` shows where things stand",
+                    );
+            report::print_error(&error);
+            if matches!(code, 0 | 3) { 1 } else { code }
+        }
+        None => code,
     }
 }
 

@@ -5,6 +5,7 @@
 //! Paths are shortened the same way everywhere: targets as `~/…`, sources relative to the
 //! repository.
 
+use super::out::{self, out, outln};
 use super::text;
 use crate::apply::Outcome;
 use crate::apply::recovery::Recovery;
@@ -113,7 +114,7 @@ impl<'a> Printer<'a> {
         };
         let width = self.width(&shown);
         let mut announced = HashSet::new();
-        let mut out = stdout();
+        let mut out = out::stdout();
         let mut said = HashSet::new();
         for step in &shown {
             if let Some(group) = self.group_of(step).and_then(|key| groups.get(&key)) {
@@ -326,7 +327,7 @@ impl<'a> Printer<'a> {
         }
         if self.verbosity != Verbosity::Quiet {
             for backed_up in &outcome.backups {
-                println!(
+                outln!(
                     "{} {} → {}",
                     "backed up".cyan(),
                     self.target(&backed_up.target),
@@ -365,7 +366,7 @@ impl<'a> Printer<'a> {
                 Purpose::Unlink => "Unlinked:",
                 Purpose::Clean => "Cleaned:",
             };
-            println!("{} {}.", done.bold(), parts.join(", "));
+            outln!("{} {}.", done.bold(), parts.join(", "));
         }
     }
 
@@ -388,7 +389,7 @@ impl<'a> Printer<'a> {
             .collect();
         let width = self.width(&by_target);
         by_target.sort_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
-        let mut out = stdout();
+        let mut out = out::stdout();
         for step in by_target {
             let word = format!("{:<9}", step.state.word());
             let target = self.target(&step.target);
@@ -443,11 +444,6 @@ impl<'a> Printer<'a> {
     fn notes(&self, notes: &[Note]) {
         print_notes(notes, &self.plan.home);
     }
-}
-
-/// Standard output, buffered: a listing of thousands of lines is a few writes, not one per line.
-fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
-    std::io::BufWriter::new(std::io::stdout().lock())
 }
 
 /// Notes on stderr: things worth knowing that are not errors.
@@ -605,7 +601,7 @@ pub fn print_halted(plan: &Plan) {
 /// The last line of a dry run.
 pub fn print_dry_run(verbosity: Verbosity) {
     if verbosity != Verbosity::Quiet {
-        println!("{}", "Dry run: nothing was changed.".dimmed());
+        outln!("{}", "Dry run: nothing was changed.".dimmed());
     }
 }
 
@@ -615,7 +611,7 @@ pub fn print_adoptions(adoptions: &[Adoption], home: &Path, verbosity: Verbosity
         return;
     }
     for a in adoptions {
-        println!(
+        outln!(
             "  {} {} → {}  {}",
             "+".green().bold(),
             paths::display(&a.from, home),
@@ -628,7 +624,7 @@ pub fn print_adoptions(adoptions: &[Adoption], home: &Path, verbosity: Verbosity
 /// `adopt` is done.
 pub fn print_adopted(count: usize, manifest: &Path, home: &Path, verbosity: Verbosity) {
     if verbosity != Verbosity::Quiet {
-        println!(
+        outln!(
             "{} {count} (entries added to {}).",
             "Adopted:".bold(),
             paths::display(manifest, home)
@@ -639,7 +635,7 @@ pub fn print_adopted(count: usize, manifest: &Path, home: &Path, verbosity: Verb
 /// `restore --list`: one line per set that still holds something.
 pub fn print_backup_sets(sets: &[BackupSet], backup_dir: &Path, home: &Path) {
     if sets.iter().all(|s| s.entries.is_empty()) {
-        println!("No backups in {}.", paths::display(backup_dir, home));
+        outln!("No backups in {}.", paths::display(backup_dir, home));
     }
     for set in sets.iter().filter(|s| !s.entries.is_empty()) {
         let targets: Vec<String> = set
@@ -647,7 +643,7 @@ pub fn print_backup_sets(sets: &[BackupSet], backup_dir: &Path, home: &Path) {
             .iter()
             .map(|b| paths::display(&b.target, home))
             .collect();
-        println!(
+        outln!(
             "{}  {:>3} {}  {}",
             set.name.bold(),
             set.entries.len(),
@@ -673,7 +669,7 @@ pub fn print_restored(
     if verbosity != Verbosity::Quiet {
         for entry in &result.restored {
             let (target, backup) = (show(&entry.target), show(&entry.backup));
-            println!("  {} {target} ← {backup}", "<".cyan().bold());
+            outln!("  {} {target} ← {backup}", "<".cyan().bold());
         }
     }
     for entry in &result.refused {
@@ -691,7 +687,7 @@ pub fn print_restored(
     }
     if verbosity != Verbosity::Quiet {
         let verb = if dry_run { "Would restore" } else { "Restored" };
-        println!(
+        outln!(
             "{} {} of {} from {}.",
             format!("{verb}:").bold(),
             result.restored.len(),
@@ -704,7 +700,7 @@ pub fn print_restored(
 
 fn print_dry_run_if(dry_run: bool) {
     if dry_run {
-        println!("{}", "Dry run: nothing was changed.".dimmed());
+        outln!("{}", "Dry run: nothing was changed.".dimmed());
     }
 }
 
@@ -722,7 +718,7 @@ pub fn print_still_declared(targets: &[&Path], home: &Path) {
 
 /// `init` wrote a starter manifest.
 pub fn print_initialised(path: &Path) {
-    println!(
+    outln!(
         "Created {}: add [[link]] entries (the comments show how), then run `dotlink plan`.",
         paths::escaped(path.as_os_str())
     );
@@ -730,7 +726,7 @@ pub fn print_initialised(path: &Path) {
 
 /// Bytes a command produced whole (a completion script, the man page), as they are.
 pub fn print_bytes(bytes: &[u8]) {
-    let _ = std::io::stdout().lock().write_all(bytes);
+    let _ = out::stdout().write_all(bytes);
 }
 
 /// A warning on stderr: something probably wrong that stops nothing.
@@ -756,7 +752,7 @@ pub fn print_import_warnings(warnings: &[crate::import::Warning]) {
 
 /// A manifest printed whole (`import --stdout`).
 pub fn print_manifest_text(text: &str) {
-    print!("{text}");
+    out!("{text}");
 }
 
 /// Where an imported manifest was written, and what to run next.
@@ -764,7 +760,7 @@ pub fn print_imported(imported: &crate::import::Imported, verbosity: Verbosity) 
     if verbosity == Verbosity::Quiet {
         return;
     }
-    println!(
+    outln!(
         "Wrote {}{}.",
         imported.repo.join(crate::manifest::FILE_NAME).display(),
         match imported.warnings.len() {
@@ -773,7 +769,7 @@ pub fn print_imported(imported: &crate::import::Imported, verbosity: Verbosity) 
             n => format!(" ({n} things not carried over, kept as comments)"),
         }
     );
-    println!(
+    outln!(
         "Next: `dotlink plan` shows what `dotlink apply` would change (a home that tool deployed needs nothing)."
     );
 }
@@ -811,7 +807,7 @@ pub enum Difference {
 /// One target's difference: a `---`/`+++` header (what is in the way, then the source), then
 /// the hunks, coloured.
 pub fn print_difference(target: &Path, source: &Path, difference: &Difference, plan: &Plan) {
-    let mut out = stdout();
+    let mut out = out::stdout();
     let target_text = paths::display(target, &plan.home);
     let source_text = match paths::below(source, &plan.repo) {
         Some(rel) => paths::escaped(rel.as_os_str()),
@@ -881,12 +877,12 @@ pub fn print_hook_changes(changes: &[HookChange], line: &str) {
     for change in changes {
         match change {
             HookChange::Installed(p) => {
-                println!("{} {}", "installed".green(), paths::escaped(p.as_os_str()))
+                outln!("{} {}", "installed".green(), paths::escaped(p.as_os_str()))
             }
             HookChange::Removed(p) => {
-                println!("{} {}", "removed".red(), paths::escaped(p.as_os_str()))
+                outln!("{} {}", "removed".red(), paths::escaped(p.as_os_str()))
             }
-            HookChange::LeftAlone(p) => println!(
+            HookChange::LeftAlone(p) => outln!(
                 "{} {} (not dotlink's)",
                 "left".dimmed(),
                 paths::escaped(p.as_os_str())
@@ -901,7 +897,7 @@ pub fn print_hook_changes(changes: &[HookChange], line: &str) {
         }
     }
     if changes.is_empty() {
-        println!("No dotlink hooks to remove.");
+        outln!("No dotlink hooks to remove.");
     }
 }
 
@@ -936,7 +932,7 @@ impl Check {
 
 /// `doctor`'s checks, one line each (with a hint under a failed one), then the verdict.
 pub fn print_checks(checks: &[Check]) {
-    let mut out = stdout();
+    let mut out = out::stdout();
     for check in checks {
         let mark = if check.ok {
             "ok  ".green()
@@ -968,6 +964,6 @@ pub fn print_checks(checks: &[Check]) {
 /// The files a command wrote, one per line.
 pub fn print_written(paths: &[std::path::PathBuf]) {
     for path in paths {
-        println!("{} {}", "wrote".green(), paths::escaped(path.as_os_str()));
+        outln!("{} {}", "wrote".green(), paths::escaped(path.as_os_str()));
     }
 }

@@ -2,6 +2,7 @@
 //! `plan --json`. Their formats are stable (see the README); reasons are worded by
 //! [`super::text`], as in human output.
 
+use super::out::outln;
 use super::text;
 use crate::manifest::Method;
 use crate::plan::{Action, Displace, LinkState, Plan, Step};
@@ -292,7 +293,7 @@ fn bytes_unless_utf8(path: &Path) -> Option<Vec<u8>> {
 
 /// Print a JSON document on stdout, pretty, with a final newline.
 pub fn print(document: &impl Serialize) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(document).expect("JSON output serialises")
     );
