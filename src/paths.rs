@@ -112,6 +112,13 @@ fn unset_var(name: &str) -> String {
     )
 }
 
+/// Whether a link text can lead only to a directory: one that ends in `/` or `/.` (the kernel
+/// refuses to follow it to anything else), although as a [`Path`] it equals the text without.
+pub fn names_a_directory(text: &Path) -> bool {
+    let bytes = text.as_os_str().as_bytes();
+    bytes.ends_with(b"/") || bytes.ends_with(b"/.") || bytes == b"."
+}
+
 /// Resolve `.` and `..` without touching the filesystem. `..` at the root stays at the root.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::with_capacity(path.as_os_str().len());

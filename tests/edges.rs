@@ -648,6 +648,46 @@ fn an_up_to_date_link_spelled_another_way_is_recorded_as_it_is_spelled() {
     s.run(&["status"]).code(0);
 }
 
+/// A link to a file whose text ends in `/` (or `/.`) leads nowhere: the kernel follows it only
+/// to a directory. It is `wrong` and relinked, never `ok`; a directory's link so spelled is
+/// fine. And a recorded link whose text on disk gained a slash is no longer proven dotlink's.
+#[test]
+fn a_link_to_a_file_spelled_as_a_directory_is_not_up_to_date() {
+    let s = Sandbox::new();
+    s.source("f1", "1").source("f2", "2").source("d/g", "4");
+    s.manifest(
+        "[[link]]\nsource = \"f1\"\ntarget = \"~/f1\"\n\
+         [[link]]\nsource = \"f2\"\ntarget = \"~/f2\"\n\
+         [[link]]\nsource = \"d\"\ntarget = \"~/dd\"\n",
+    );
+    s.home_link("f1", "../repo/f1/");
+    s.home_link("f2", "../repo/f2/.");
+    s.home_link("dd", "../repo/d/");
+    let status = s.run(&["status"]);
+    status
+        .code(1)
+        .stdout_has("1 ok, 2 wrong")
+        .stdout_has("points to ")
+        .stdout_has("/repo/f1/");
+    s.run(&["apply"]).code(0).stdout_has("2 relinked");
+    assert_eq!(fs::read_to_string(s.home().join("f1")).unwrap(), "1");
+    assert_eq!(fs::read_to_string(s.home().join("f2")).unwrap(), "2");
+    s.run(&["status"]).code(0);
+    // dotlink's own link, given a trailing slash by someone else, is not dotlink's any more:
+    // dropped from the manifest, it is left in place, not pruned.
+    fs::remove_file(s.home().join("f1")).unwrap();
+    symlink("../repo/f1/", s.home().join("f1")).unwrap();
+    s.manifest(
+        "[defaults]\nprune = true\n[[link]]\nsource = \"f2\"\ntarget = \"~/f2\"\n\
+         [[link]]\nsource = \"d\"\ntarget = \"~/dd\"\n",
+    );
+    s.run(&["apply"]).code(0);
+    assert_eq!(
+        fs::read_link(s.home().join("f1")).unwrap(),
+        Path::new("../repo/f1/")
+    );
+}
+
 /// Standard output on a full disk: the command's work is done and recorded, and it says that
 /// its report was lost, with exit code 1, instead of panicking (101) or passing silently (0).
 #[test]

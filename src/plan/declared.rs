@@ -26,8 +26,10 @@ impl Planner<'_> {
         };
         let found = self.look_below(&spec.target, &dir);
         // The usual case, a link exactly as dotlink would make it, is settled by comparing
-        // bytes; only other spellings are resolved.
+        // bytes; only other spellings are resolved. A text ending in `/` leads nowhere when
+        // the source is a file, though as a path it is the same.
         if let Found::Symlink(stored) = &found
+            && (spec.source_is_dir || !paths::names_a_directory(stored))
             && (**stored == *link.contents
                 || self.resolves_to(stored, &real_parent, &spec.target, &spec.source))
         {
@@ -121,6 +123,11 @@ impl Planner<'_> {
         // it), or a link into the repository: replacing it loses nothing.
         let ours = inspect::recorded(self.state, &spec.target, &Found::Symlink(stored.into()));
         if ours || into_repo {
+            let mut points_to = points_to;
+            // `f1/` is not `f1` when `f1` is a file: keep the slash that makes the difference.
+            if paths::names_a_directory(stored) && points_to.parent().is_some() {
+                points_to.as_mut_os_string().push("/");
+            }
             let reason = Reason::PointsElsewhere { points_to };
             return self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason);
         }

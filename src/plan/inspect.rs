@@ -86,7 +86,9 @@ impl Seen {
     /// `lstat` for anything else (where [`look`] would try `readlink` first).
     pub fn is_at(&self, path: &Path) -> bool {
         match self {
-            Seen::Symlink { points_to } => fs::read_link(path).is_ok_and(|now| now == *points_to),
+            Seen::Symlink { points_to } => {
+                fs::read_link(path).is_ok_and(|now| now.as_os_str() == points_to.as_os_str())
+            }
             Seen::Object { .. } | Seen::Directory { .. } => fs::symlink_metadata(path)
                 .is_ok_and(|m| !m.file_type().is_symlink() && self.is(&not_a_symlink(&m))),
         }
@@ -95,7 +97,10 @@ impl Seen {
     /// Whether `found` is still what was seen.
     pub fn is(&self, found: &Found) -> bool {
         match (self, found) {
-            (Seen::Symlink { points_to }, Found::Symlink(now)) => points_to == now,
+            // By bytes: `a/` is not `a` to the kernel when `a` is a file.
+            (Seen::Symlink { points_to }, Found::Symlink(now)) => {
+                points_to.as_os_str() == now.as_os_str()
+            }
             (
                 Seen::Object {
                     dev,
@@ -114,11 +119,14 @@ impl Seen {
 }
 
 /// Whether what was found at a target is exactly the link `record` says dotlink made there:
-/// the same link text, or for a hard link the same device and inode. Ownership is proven by
+/// the same link text, byte for byte, or for a hard link the same device and inode. Ownership is proven by
 /// this, never by the record alone.
 pub fn holds(record: &Record, found: &Found) -> bool {
     match found {
-        Found::Symlink(stored) => record.spelling.as_deref() == Some(stored.as_path()),
+        Found::Symlink(stored) => record
+            .spelling
+            .as_deref()
+            .is_some_and(|made| made.as_os_str() == stored.as_os_str()),
         Found::File(id) => record.inode == Some((id.dev, id.ino)),
         _ => false,
     }
