@@ -10,7 +10,7 @@ use crate::plan::{self, Options};
 use crate::report::{self, Printer, Verbosity};
 
 pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<Verdict> {
-    let loaded = load(cli, Sources::Require)?;
+    let mut loaded = load(cli, Sources::Require)?;
     if !args.dry_run {
         plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
     }

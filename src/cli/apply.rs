@@ -23,7 +23,7 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     let Mode { dry_run, json, .. } = mode;
     let verbosity = if json { Verbosity::Quiet } else { verbosity };
     let spinner = Progress::start("reading the repository", verbosity != Verbosity::Quiet);
-    let loaded = load(cli, Sources::Require)?;
+    let mut loaded = load(cli, Sources::Require)?;
     drop(spinner);
     if !dry_run {
         plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;

@@ -10,7 +10,7 @@ use crate::plan::{self, Options, Plan};
 use crate::report::{self, Printer, Verbosity};
 
 pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verdict> {
-    let loaded = load(cli, Sources::Report)?;
+    let mut loaded = load(cli, Sources::Report)?;
     let mut open = loaded.open_state(!dry_run)?;
     let options = Options {
         dead_links: true,

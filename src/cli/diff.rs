@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub(super) fn run(cli: &Cli, targets: &[PathBuf]) -> Result<Verdict> {
-    let loaded = load(cli, Sources::Report)?;
+    let mut loaded = load(cli, Sources::Report)?;
     let open = loaded.open_state(false)?;
     let plan = plan::plan(
         &loaded.manifest,

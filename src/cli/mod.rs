@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::manifest::{self, LinkSpec, Manifest, Sources};
 use crate::plan::{Note, Plan};
 use crate::report::{self, Verbosity};
-use crate::state::{Files, Lock, Moved, State};
+use crate::state::{Files, Lock, Moved, Stamp, State, StateFileProblem};
 use args::{Cli, Command};
 use std::io::IsTerminal;
 
@@ -131,16 +131,23 @@ struct Loaded {
     manifest: Manifest,
     specs: Vec<LinkSpec>,
     files: Files,
+    /// The state as read (without the lock) while the manifest was expanded.
+    read: Option<StateRead>,
 }
 
+/// A state read from its files, and what they were when read.
+type StateRead = (State, Option<StateFileProblem>, [Stamp; 2]);
+
 impl Loaded {
-    /// [`open_state`] for this manifest, whose backups go to its `backup_dir`.
-    fn open_state(&self, writing: bool) -> Result<OpenState> {
-        open_state(
+    /// [`open_state`] for this manifest, whose backups go to its `backup_dir`, starting from
+    /// the state read while loading.
+    fn open_state(&mut self, writing: bool) -> Result<OpenState> {
+        open_state_from(
             &self.files,
             &self.ctx,
             writing,
             Some(&self.manifest.settings.backup_dir),
+            self.read.take(),
         )
     }
 }
@@ -161,15 +168,45 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     for warning in &manifest.warnings {
         report::print_warning(warning);
     }
-    let specs = manifest::expand(&manifest, sources)?;
-    crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
+    // The state is read on a second thread while this one walks the repository: neither
+    // waits for the other. It is only read here; a run that writes checks, once it holds the
+    // lock, that the files are still what was read (`open_state_from`).
+    let (specs, read) = std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .spawn_scoped(scope, || {
+                grow_heap_for(&files.state);
+                files.load_stamped()
+            })
+            .ok();
+        let specs = manifest::expand(&manifest, sources);
+        let read = reader.map(|r| r.join().expect("reading the state does not panic"));
+        (specs, read)
+    });
+    let specs = specs?;
+    crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
     Ok(Loaded {
         ctx,
         manifest,
         specs,
         files,
+        read,
     })
+}
+
+/// Grow this thread's heap in large steps to about what reading the state file at `path`
+/// will allocate: glibc gives a second thread a heap of its own and grows it as small
+/// allocations need, one `mprotect` per page or so (some 600 at 10,000 links). Blocks just
+/// under glibc's first `mmap` threshold (128 KiB) come from the heap, untouched (no memory is
+/// used); freed, their space stays the heap's.
+fn grow_heap_for(path: &std::path::Path) {
+    const BLOCK: usize = 120 * 1024;
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let blocks = usize::try_from(len.saturating_mul(4)).unwrap_or(0) / BLOCK;
+    let grown: Vec<Vec<u8>> = (0..blocks.min(1024))
+        .map(|_| Vec::with_capacity(BLOCK))
+        .collect();
+    drop(std::hint::black_box(grown));
 }
 
 /// The recorded state, and what a reader should know about it.
@@ -209,6 +246,17 @@ fn open_state(
     writing: bool,
     backup_dir: Option<&std::path::Path>,
 ) -> Result<OpenState> {
+    open_state_from(files, ctx, writing, backup_dir, None)
+}
+
+/// [`open_state`], using a state `read` earlier when its files are still as they were then.
+fn open_state_from(
+    files: &Files,
+    ctx: &Context,
+    writing: bool,
+    backup_dir: Option<&std::path::Path>,
+    read: Option<StateRead>,
+) -> Result<OpenState> {
     let lock = if writing { Some(files.lock()?) } else { None };
     // A run killed mid-write left its lock file, and maybe a temporary file or two.
     if let Some(pid) = lock.as_ref().and_then(|l| l.killed_run) {
@@ -217,7 +265,12 @@ fn open_state(
             .collect();
         crate::apply::fsutil::remove_temporaries_of(pid, &dirs);
     }
-    let (mut state, problem) = files.load();
+    // Without the lock, what was read is as good as reading now; with it, only while no run
+    // has saved since.
+    let (mut state, problem) = match read {
+        Some((state, problem, stamps)) if !writing || files.still_as(&stamps) => (state, problem),
+        _ => files.load(),
+    };
     let mut notes: Vec<Note> = problem.into_iter().map(Note::StateFile).collect();
     let mut moved = None;
     if notes.is_empty()

@@ -11,7 +11,7 @@ use crate::report::{self, Printer, Verbosity};
 pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict> {
     let spinner = Progress::start("checking", verbosity != Verbosity::Quiet && !json);
     // A deleted source is something status reports, not a reason to stop reporting.
-    let loaded = load(cli, Sources::Report)?;
+    let mut loaded = load(cli, Sources::Report)?;
     let mut open = loaded.open_state(false)?;
     let mut plan = plan::plan(
         &loaded.manifest,

@@ -8,6 +8,7 @@ use crate::state::{Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// How a run was asked to behave, beyond the manifest.
@@ -380,7 +381,7 @@ pub struct Link {
     pub method: Method,
     /// For a symlink, the path it stores; for a hard link, the source file.
     #[serde(with = "paths::serde_path")]
-    pub contents: Rc<Path>,
+    pub contents: Arc<Path>,
     /// For a hard link, the device and inode it shares with its source.
     pub inode: Option<(u64, u64)>,
 }
@@ -389,9 +390,9 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     #[serde(with = "paths::serde_path")]
-    pub target: Rc<Path>,
+    pub target: Arc<Path>,
     #[serde(with = "paths::serde_path")]
-    pub source: Rc<Path>,
+    pub source: Arc<Path>,
     pub method: Method,
     pub state: LinkState,
     /// Boxed, as most steps have none: a step is held per target.
@@ -416,8 +417,8 @@ impl Step {
     /// A step that is not for a declared link (an orphan, a clear, a skipped entry); the
     /// `with_*` methods add the rest.
     pub fn new(
-        target: impl Into<Rc<Path>>,
-        source: impl Into<Rc<Path>>,
+        target: impl Into<Arc<Path>>,
+        source: impl Into<Arc<Path>>,
         method: Method,
         state: LinkState,
         action: Action,

@@ -10,7 +10,7 @@ use crate::paths;
 use crate::state::{PathSet, State, backup};
 use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Where this run's backups go, and the time that names its set.
@@ -220,9 +220,9 @@ impl<'a> Planner<'a> {
         reason: Reason,
     ) -> Step {
         let recorded = self.state.links.get(&spec.target);
-        let shared = |recorded: Option<&Rc<Path>>, path: &Path| match recorded {
+        let shared = |recorded: Option<&Arc<Path>>, path: &Path| match recorded {
             Some(same) if same.as_os_str() == path.as_os_str() => same.clone(),
-            _ => Rc::from(path),
+            _ => Arc::from(path),
         };
         let mut link = link.into();
         if let (Some(link), Some(spelling)) =

@@ -26,16 +26,16 @@ use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// One link dotlink made. Its paths are shared with the plan's step for the same link (a
 /// state and a plan hold one of each per link for the whole run), and have no spare capacity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     #[serde(with = "serde_path")]
-    pub target: Rc<Path>,
+    pub target: Arc<Path>,
     #[serde(with = "serde_path")]
-    pub source: Rc<Path>,
+    pub source: Arc<Path>,
     pub method: Method,
     /// For a symlink: the path it stores.
     #[serde(
@@ -43,7 +43,7 @@ pub struct Record {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<Rc<Path>>,
+    pub spelling: Option<Arc<Path>>,
     /// For a hard link: the device and inode it shares with its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<(u64, u64)>,
@@ -53,15 +53,15 @@ pub struct Record {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct RecordRef<'a> {
     #[serde(serialize_with = "serde_path::serialize")]
-    pub target: &'a Rc<Path>,
+    pub target: &'a Arc<Path>,
     #[serde(serialize_with = "serde_path::serialize")]
-    pub source: &'a Rc<Path>,
+    pub source: &'a Arc<Path>,
     pub method: Method,
     #[serde(
         serialize_with = "serde_path::option::serialize",
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<&'a Rc<Path>>,
+    pub spelling: Option<&'a Arc<Path>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inode: Option<(u64, u64)>,
 }
@@ -146,15 +146,30 @@ impl Files {
     /// file's winning, so no record is lost. A missing file is an empty state; an unreadable or
     /// corrupt one is an empty state plus the problem, never an error.
     pub fn load(&self) -> (State, Option<StateFileProblem>) {
+        let (state, problem, _) = self.load_stamped();
+        (state, problem)
+    }
+
+    /// [`Files::load`], and what each file was when it was read, to tell later whether it is
+    /// still so ([`Files::still_as`]).
+    pub fn load_stamped(&self) -> (State, Option<StateFileProblem>, [Stamp; 2]) {
         let mut problem = None;
-        let mut read = |path: &Path| match read_state_file(path) {
-            Ok(found) => found,
+        let mut stamps = [Stamp::Unknown, Stamp::Unknown];
+        let mut read = |path: &Path, stamp: &mut Stamp| match read_state_file(path) {
+            Ok(found) => {
+                *stamp = found.as_ref().map_or(Stamp::Missing, |f| f.2.clone());
+                found.map(|(state, written, _)| (state, written))
+            }
             Err(p) => {
                 problem.get_or_insert(p);
                 None
             }
         };
-        let (current, legacy) = (read(&self.state), read(&self.legacy_state));
+        let [stamp_current, stamp_legacy] = &mut stamps;
+        let (current, legacy) = (
+            read(&self.state, stamp_current),
+            read(&self.legacy_state, stamp_legacy),
+        );
         let state = match (current, legacy) {
             (Some((a, a_time)), Some((b, b_time))) => {
                 let (mut older, newer) = if a_time >= b_time { (b, a) } else { (a, b) };
@@ -165,7 +180,20 @@ impl Files {
             (Some((state, _)), None) | (None, Some((state, _))) => state,
             (None, None) => State::default(),
         };
-        (state, problem)
+        (state, problem, stamps)
+    }
+
+    /// Whether both state files are still what `stamps` says they were when read: a save
+    /// replaces a file by renaming a new one over it, so any save since changes its stamp.
+    pub fn still_as(&self, stamps: &[Stamp; 2]) -> bool {
+        [&self.state, &self.legacy_state]
+            .iter()
+            .zip(stamps)
+            .all(|(path, stamp)| match (stamp, fs::symlink_metadata(path)) {
+                (Stamp::Missing, Err(e)) => e.kind() == io::ErrorKind::NotFound,
+                (Stamp::File(was), Ok(meta)) => *was == FileStamp::of(&meta),
+                _ => false,
+            })
     }
 
     /// Whether a version 1 file is still there: the next save migrates it.
@@ -183,9 +211,43 @@ impl Files {
     }
 }
 
-/// The bytes of `path` and when it was written, if it is a regular file: a fifo would block
-/// the run, so nothing else is read, and nothing is waited on. `None` when there is nothing.
-pub(super) fn read_regular(path: &Path) -> io::Result<Option<(Vec<u8>, std::time::SystemTime)>> {
+/// What a state file was when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stamp {
+    /// There was none.
+    Missing,
+    File(FileStamp),
+    /// It could not be read: never taken to be unchanged.
+    Unknown,
+}
+
+/// A file's identity, size and modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+}
+
+impl FileStamp {
+    fn of(meta: &fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+        }
+    }
+}
+
+/// The bytes of `path`, when it was written and its stamp, if it is a regular file: a fifo
+/// would block the run, so nothing else is read, and nothing is waited on. `None` when there
+/// is nothing.
+pub(super) fn read_regular(
+    path: &Path,
+) -> io::Result<Option<(Vec<u8>, std::time::SystemTime, Stamp)>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = match fs::OpenOptions::new()
@@ -206,14 +268,15 @@ pub(super) fn read_regular(path: &Path) -> io::Result<Option<(Vec<u8>, std::time
     Ok(Some((
         bytes,
         meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+        Stamp::File(FileStamp::of(&meta)),
     )))
 }
 
 /// A state file of either version and when it was written; `None` when there is none.
 fn read_state_file(
     path: &Path,
-) -> Result<Option<(State, std::time::SystemTime)>, StateFileProblem> {
-    let (bytes, written) = match read_regular(path) {
+) -> Result<Option<(State, std::time::SystemTime, Stamp)>, StateFileProblem> {
+    let (bytes, written, stamp) = match read_regular(path) {
         Ok(Some(found)) => found,
         Ok(None) => return Ok(None),
         Err(e) => {
@@ -224,7 +287,7 @@ fn read_state_file(
         }
     };
     match format::read(&bytes) {
-        Ok((_, state)) => Ok(Some((state, written))),
+        Ok((_, state)) => Ok(Some((state, written, stamp))),
         Err(format::Unreadable::OtherVersion(version)) => Err(StateFileProblem::OtherVersion {
             path: path.to_path_buf(),
             version,
@@ -336,6 +399,40 @@ mod tests {
             .unwrap();
         fs::write(&files.state, bytes).unwrap();
         assert_eq!(files.load(), (state, None));
+    }
+
+    #[test]
+    fn a_state_read_is_still_good_only_until_a_save_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
+        let save = |state: &State| {
+            let mut bytes = Vec::new();
+            state
+                .write(&files.manifest, &files.home, &mut bytes)
+                .unwrap();
+            crate::apply::fsutil::write_atomic(&files.state, &bytes).unwrap();
+        };
+        // Nothing there: good until a file appears.
+        let (_, _, stamps) = files.load_stamped();
+        assert!(files.still_as(&stamps));
+        let mut state = State::default();
+        state.links.insert(record("/h/.x"));
+        save(&state);
+        assert!(!files.still_as(&stamps));
+        // Read: good until saved again, even with the same bytes; or removed.
+        let (read, _, stamps) = files.load_stamped();
+        assert_eq!(read, state);
+        assert!(files.still_as(&stamps));
+        save(&state);
+        assert!(!files.still_as(&stamps));
+        let (_, _, stamps) = files.load_stamped();
+        fs::remove_file(&files.state).unwrap();
+        assert!(!files.still_as(&stamps));
+        // A damaged or unreadable file is never taken to be unchanged.
+        fs::write(&files.legacy_state, "{ not json").unwrap();
+        let (_, problem, stamps) = files.load_stamped();
+        assert!(problem.is_some());
+        assert!(!files.still_as(&stamps));
     }
 
     #[test]
