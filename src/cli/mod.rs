@@ -169,16 +169,20 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
         report::print_warning(warning);
     }
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
-    // The state is read on a second thread while this one walks the repository: neither
-    // waits for the other. It is only read here; a run that writes checks, once it holds the
-    // lock, that the files are still what was read (`open_state_from`).
+    // A large state is read on a second thread while this one walks the repository: neither
+    // waits for the other (a small one is read later, quicker than starting a thread). It is
+    // only read here; a run that writes checks, once it holds the lock, that the files are
+    // still what was read (`open_state_from`).
+    let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
     let (specs, read) = std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .spawn_scoped(scope, || {
-                grow_heap_for(&files.state);
-                files.load_stamped()
+        let reader = (state_len >= READ_STATE_AHEAD_FROM)
+            .then(|| {
+                std::thread::Builder::new().spawn_scoped(scope, || {
+                    grow_heap_for(state_len);
+                    files.load_stamped()
+                })
             })
-            .ok();
+            .and_then(|spawned| spawned.ok());
         let specs = manifest::expand(&manifest, sources);
         let read = reader.map(|r| r.join().expect("reading the state does not panic"));
         (specs, read)
@@ -194,14 +198,16 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     })
 }
 
-/// Grow this thread's heap in large steps to about what reading the state file at `path`
+/// From this size of state file (about 700 links), it is read on a second thread.
+const READ_STATE_AHEAD_FROM: u64 = 64 * 1024;
+
+/// Grow this thread's heap in large steps to about what reading a state file of `len` bytes
 /// will allocate: glibc gives a second thread a heap of its own and grows it as small
 /// allocations need, one `mprotect` per page or so (some 600 at 10,000 links). Blocks just
 /// under glibc's first `mmap` threshold (128 KiB) come from the heap, untouched (no memory is
 /// used); freed, their space stays the heap's.
-fn grow_heap_for(path: &std::path::Path) {
+fn grow_heap_for(len: u64) {
     const BLOCK: usize = 120 * 1024;
-    let len = std::fs::metadata(path).map_or(0, |m| m.len());
     let blocks = usize::try_from(len.saturating_mul(4)).unwrap_or(0) / BLOCK;
     let grown: Vec<Vec<u8>> = (0..blocks.min(1024))
         .map(|_| Vec::with_capacity(BLOCK))
