@@ -175,7 +175,7 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     // still what was read (`open_state_from`).
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
     let (specs, read) = std::thread::scope(|scope| {
-        let reader = (state_len >= READ_STATE_AHEAD_FROM)
+        let reader = (state_len >= read_state_ahead_from())
             .then(|| {
                 std::thread::Builder::new().spawn_scoped(scope, || {
                     grow_heap_for(state_len);
@@ -198,8 +198,18 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     })
 }
 
-/// From this size of state file (about 700 links), it is read on a second thread.
-const READ_STATE_AHEAD_FROM: u64 = 64 * 1024;
+/// From this size of state file (about 700 links), it is read on a second thread. Test builds
+/// let a test set it (`DOTLINK_READ_STATE_AHEAD_FROM`), so small states are read both ways.
+fn read_state_ahead_from() -> u64 {
+    #[cfg(feature = "fault-injection")]
+    if let Some(n) = std::env::var("DOTLINK_READ_STATE_AHEAD_FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    64 * 1024
+}
 
 /// Grow this thread's heap in large steps to about what reading a state file of `len` bytes
 /// will allocate: glibc gives a second thread a heap of its own and grows it as small

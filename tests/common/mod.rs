@@ -203,7 +203,9 @@ impl Sandbox {
             .env_remove("DOTLINK_PROGRESS_DELAY_MS")
             // Every test plan of two links or more is planned in two halves, the second
             // looked at on a thread of its own, as trees of a thousand links and more are.
-            .env("DOTLINK_LOOK_AHEAD_FROM", "2");
+            .env("DOTLINK_LOOK_AHEAD_FROM", "2")
+            // And every state is read on a thread of its own while the manifest is expanded.
+            .env("DOTLINK_READ_STATE_AHEAD_FROM", "0");
     }
 
     /// Run `dotlink ARGS…` in the sandbox.
