@@ -8,8 +8,9 @@ use super::model::{Action, LinkState, Reason, Seen, Step};
 use crate::listing::{self, EntryType};
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{PathMap, PathRefSet, State};
+use crate::state::{PathMap, State};
 use serde::Serialize;
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -34,8 +35,20 @@ pub(super) fn find<'t>(
     state: &State,
     dirs: &mut Dirs,
 ) -> Vec<DeadLink> {
-    let declared: PathRefSet = targets.collect();
-    let mut places: Vec<&Path> = declared.iter().filter_map(|t| t.parent()).collect();
+    // Each declared target as (directory, name), sorted by bytes (targets are normalised), so
+    // that the names declared in one directory are one run of the list: a name in a listing
+    // is looked up in its directory's few, not hashed as a whole path.
+    let mut declared: Vec<(&OsStr, &OsStr)> = targets
+        .filter_map(|t| Some((t.parent()?.as_os_str(), t.file_name()?)))
+        .collect();
+    declared.sort_unstable();
+    let by_dir: Vec<&[(&OsStr, &OsStr)]> = declared.chunk_by(|a, b| a.0 == b.0).collect();
+    let declared_in = |dir: &Path| -> &[(&OsStr, &OsStr)] {
+        by_dir
+            .binary_search_by(|run| run[0].0.cmp(dir.as_os_str()))
+            .map_or(&[], |i| by_dir[i])
+    };
+    let mut places: Vec<&Path> = by_dir.iter().map(|run| Path::new(run[0].0)).collect();
     places.push(home);
     // By bytes: cheaper than by components; the order only decides which spelling of a
     // directory the links found in it are reported under.
@@ -46,25 +59,31 @@ pub(super) fn find<'t>(
         let Ok(listing) = listing::list(spellings[0]) else {
             continue;
         };
-        // One buffer per spelling: most names are declared links, looked at and passed over.
-        let mut ats: Vec<PathBuf> = spellings.iter().map(|p| p.to_path_buf()).collect();
+        let names: Vec<_> = spellings.iter().map(|p| declared_in(p)).collect();
         for (name, kind) in listing {
-            ats.iter_mut().for_each(|at| at.push(&name));
-            let symlink = match kind {
-                EntryType::Unknown => fs::symlink_metadata(&ats[0]).is_ok_and(|m| m.is_symlink()),
-                kind => kind.is_symlink(),
+            // Most names are declared links, passed over without building a path.
+            let declared = || {
+                names.iter().any(|run| {
+                    run.binary_search_by(|(_, n)| (*n).cmp(name.as_os_str()))
+                        .is_ok()
+                })
             };
-            let known = !symlink
-                || ats
-                    .iter()
-                    .any(|at| declared.contains(at.as_path()) || state.links.contains_key(at));
-            let at = (!known).then(|| ats[0].clone());
-            ats.iter_mut().for_each(|at| {
-                at.pop();
-            });
-            let Some(at) = at else {
+            let not_a_link = kind != EntryType::Unknown && !kind.is_symlink();
+            if not_a_link || declared() {
                 continue;
-            };
+            }
+            let at = spellings[0].join(&name);
+            if kind == EntryType::Unknown
+                && !fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink())
+            {
+                continue;
+            }
+            if spellings
+                .iter()
+                .any(|spelling| state.links.contains_key(&spelling.join(&name)))
+            {
+                continue;
+            }
             let Ok(points_to) = fs::read_link(&at) else {
                 continue;
             };
