@@ -181,17 +181,19 @@ pub fn list(dir: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
     use std::os::unix::ffi::OsStrExt;
 
     let handle = Handle::open(dir, libc::O_RDONLY)?;
-    // A buffer of this size takes a directory of some 600 entries in one call.
-    let mut buf = vec![0u8; 32 * 1024];
+    // A buffer of this size takes a directory of some 600 entries in one call. It is not
+    // zeroed: the kernel fills what is read (zeroing 32 KiB per directory was a quarter of a
+    // status run's instructions).
+    let mut buf: Vec<u8> = Vec::with_capacity(32 * 1024);
     let mut entries = Vec::new();
     loop {
-        // SAFETY: `buf` is writable for its whole length, `fd` is an open directory.
+        // SAFETY: `buf` is writable for its whole capacity, `fd` is an open directory.
         let n = unsafe {
             libc::syscall(
                 libc::SYS_getdents64,
                 handle.fd(),
                 buf.as_mut_ptr(),
-                buf.len(),
+                buf.capacity(),
             )
         };
         if n < 0 {
@@ -200,8 +202,10 @@ pub fn list(dir: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
         if n == 0 {
             return Ok(entries);
         }
+        // SAFETY: the kernel wrote `n` bytes (at most the capacity) from the start.
+        unsafe { buf.set_len(n as usize) };
         let mut at = 0;
-        while at < n as usize {
+        while at < buf.len() {
             // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
             let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
             let kind = buf[at + 18];

@@ -11,11 +11,10 @@ use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
 use crate::listing::{EntryType, Walk, WalkEntry, WalkError};
 use crate::paths;
-use crate::state::Fnv;
+use crate::state::PathHash;
 use globset::GlobBuilder;
 use std::collections::HashMap;
 use std::fs;
-use std::hash::BuildHasherDefault;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -414,7 +413,7 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
         ))
         .with_hint(hint)
     };
-    let mut by_target: HashMap<&Path, &LinkSpec, BuildHasherDefault<Fnv>> =
+    let mut by_target: HashMap<&Path, &LinkSpec, PathHash> =
         HashMap::with_capacity_and_hasher(specs.len(), Default::default());
     for spec in specs {
         debug_assert_eq!(

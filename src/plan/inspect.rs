@@ -8,7 +8,7 @@
 use super::model::{NotADirectory, Seen};
 use crate::listing::Handle;
 use crate::state::{PathMap, PathSet, Record, State};
-use std::ffi::{CString, OsStr};
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -218,17 +218,28 @@ fn open_dir(dir: &Path) -> io::Result<Handle> {
 
 /// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
 fn look_at(dir: &Handle, name: &OsStr) -> Option<Found> {
-    let name = CString::new(name.as_bytes()).ok()?;
-    let mut buf = [0u8; 4096];
-    // SAFETY: `dir` is an open descriptor, `name` is NUL-terminated, `buf` is writable for its
-    // whole length.
-    let n =
-        unsafe { libc::readlinkat(dir.fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    // The name, NUL-terminated, on the stack: a name is at most 255 bytes (a longer one is
+    // looked at the ordinary way, which says what is wrong with it).
+    let mut c_name = [0u8; 256];
+    let bytes = name.as_bytes();
+    if bytes.len() >= c_name.len() || bytes.contains(&0) {
+        return None;
+    }
+    c_name[..bytes.len()].copy_from_slice(bytes);
+    let name = c_name.as_ptr().cast::<libc::c_char>();
+    // Not zeroed (4 KiB per link was a tenth of a status run's instructions): only the bytes
+    // the kernel writes are read.
+    let mut buf = std::mem::MaybeUninit::<[u8; 4096]>::uninit();
+    let len = 4096;
+    // SAFETY: `dir` is an open descriptor, `name` is NUL-terminated, `buf` is writable for
+    // `len` bytes.
+    let n = unsafe { libc::readlinkat(dir.fd(), name, buf.as_mut_ptr().cast(), len) };
     if n >= 0 {
         let n = n as usize;
+        // SAFETY: readlinkat wrote the first `n` bytes.
+        let text = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
         // A target that fills the buffer may be cut short: read it the ordinary way.
-        return (n < buf.len())
-            .then(|| Found::Symlink(PathBuf::from(OsStr::from_bytes(&buf[..n]))));
+        return (n < len).then(|| Found::Symlink(PathBuf::from(OsStr::from_bytes(text))));
     }
     match io::Error::last_os_error().raw_os_error() {
         Some(libc::ENOENT) => return Some(Found::Nothing),
@@ -239,14 +250,8 @@ fn look_at(dir: &Handle, name: &OsStr) -> Option<Found> {
     // Something that is not a symlink: what kind?
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: as above; `stat` is written by fstatat before it is read.
-    let ok = unsafe {
-        libc::fstatat(
-            dir.fd(),
-            name.as_ptr(),
-            stat.as_mut_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    } == 0;
+    let ok =
+        unsafe { libc::fstatat(dir.fd(), name, stat.as_mut_ptr(), libc::AT_SYMLINK_NOFOLLOW) } == 0;
     if !ok {
         return None;
     }

@@ -3,9 +3,9 @@
 //! key), and the table holds four bytes a record, not the record: at 10,000 links the state
 //! is the largest thing a run holds after its plan.
 
-use super::{Fnv, Record};
+use super::{PathHash, Record};
 use hashbrown::HashTable;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::path::Path;
 
 /// Records by target: at most one per target.
@@ -17,9 +17,7 @@ pub struct Links {
 }
 
 fn hash(target: &Path) -> u64 {
-    let mut hasher = Fnv::default();
-    target.hash(&mut hasher);
-    hasher.finish()
+    PathHash::default().hash_one(target)
 }
 
 impl Links {

@@ -23,7 +23,6 @@ pub(crate) use format::VERSION;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -333,10 +332,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     Fnv::default().fold(bytes)
 }
 
-/// FNV-1a as a [`Hasher`], for maps keyed by paths: far cheaper than SipHash on short keys, and
-/// the keys are the user's own paths, so hash flooding is no concern.
+/// FNV-1a, one byte at a time: stable across releases, for file names.
 #[derive(Clone, Copy)]
-pub struct Fnv(u64);
+struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Self {
@@ -352,24 +350,19 @@ impl Fnv {
     }
 }
 
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = self.fold(bytes);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// The hasher of maps keyed by paths: foldhash's fast one with a fixed seed, which takes a
+/// path's components eight and sixteen bytes at a time (FNV took a multiply per byte: 5% of a
+/// status run). The keys are the user's own paths, so hash flooding is no concern.
+pub type PathHash = foldhash::fast::FixedState;
 
 /// A hash map keyed by paths.
-pub type PathMap<V> = HashMap<PathBuf, V, BuildHasherDefault<Fnv>>;
+pub type PathMap<V> = HashMap<PathBuf, V, PathHash>;
 
 /// A hash set of paths.
-pub type PathSet = HashSet<PathBuf, BuildHasherDefault<Fnv>>;
+pub type PathSet = HashSet<PathBuf, PathHash>;
 
 /// A hash set of borrowed paths.
-pub type PathRefSet<'a> = HashSet<&'a Path, BuildHasherDefault<Fnv>>;
+pub type PathRefSet<'a> = HashSet<&'a Path, PathHash>;
 
 #[cfg(test)]
 mod tests {
