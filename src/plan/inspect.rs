@@ -305,6 +305,9 @@ impl Dir {
 /// Resolves directories, caching every answer for the run.
 pub struct Dirs {
     cache: PathMap<Rc<Dir>>,
+    /// The last directory asked for, compared by bytes before the cache is hashed:
+    /// consecutive targets are mostly in one directory.
+    last: Option<(PathBuf, Rc<Dir>)>,
     /// Symlinks that this run removes before anything is created below them: directories
     /// below them count as missing. Each one passed through is remembered in `used`.
     removed: PathSet,
@@ -320,6 +323,7 @@ impl Dirs {
         }
         Dirs {
             cache,
+            last: None,
             removed,
             used: PathSet::default(),
         }
@@ -333,6 +337,7 @@ impl Dirs {
     /// Treat the symlinks in `removed` as gone from now on: this run removes them before it
     /// creates anything below them.
     pub fn set_removed(&mut self, removed: PathSet) {
+        self.last = None;
         self.cache
             .retain(|p, _| !p.ancestors().any(|a| removed.contains(a)));
         self.removed = removed;
@@ -342,10 +347,22 @@ impl Dirs {
     /// anything below it.
     pub fn assume_removed(&mut self, path: &Path) {
         self.removed.insert(path.to_path_buf());
+        self.last = None;
         self.cache.retain(|p, _| !p.starts_with(path));
     }
 
     pub fn resolve(&mut self, dir: &Path) -> Rc<Dir> {
+        if let Some((last, found)) = &self.last
+            && last.as_os_str() == dir.as_os_str()
+        {
+            return found.clone();
+        }
+        let found = self.resolve_uncached(dir);
+        self.last = Some((dir.to_path_buf(), found.clone()));
+        found
+    }
+
+    fn resolve_uncached(&mut self, dir: &Path) -> Rc<Dir> {
         if let Some(found) = self.cache.get(dir) {
             return found.clone();
         }

@@ -220,12 +220,28 @@ fn recorded_orphans(
     } else {
         OrphanFate::Kept
     };
-    let declared: PathRefSet = specs.iter().map(|s| s.target.as_path()).collect();
-    let mut respelled = Vec::new();
-    let undeclared: Vec<&Record> = state
+    // Each record a spec declares as spelled, found by the record table's own lookup: on a run
+    // with nothing to do that is every record, and no set of the specs' targets is built.
+    let mut declared_as_spelled = vec![false; state.links.len()];
+    for spec in specs {
+        if let Some(i) = state.links.index_of(&spec.target) {
+            declared_as_spelled[i] = true;
+        }
+    }
+    let candidates: Vec<&Record> = state
         .links
         .values()
-        .filter(|r| !declared.contains(&*r.target) && !folds.is_fold(&r.target))
+        .zip(&declared_as_spelled)
+        .filter(|(r, declared)| !**declared && !folds.is_fold(&r.target))
+        .map(|(r, _)| r)
+        .collect();
+    let declared: PathRefSet = match candidates.is_empty() {
+        true => PathRefSet::default(),
+        false => specs.iter().map(|s| s.target.as_path()).collect(),
+    };
+    let mut respelled = Vec::new();
+    let undeclared: Vec<&Record> = candidates
+        .into_iter()
         .filter(|r| {
             let (real, _) = places::identity(dirs, &r.target);
             let same_place = declared.contains(&*real);

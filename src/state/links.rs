@@ -32,11 +32,18 @@ impl Links {
     }
 
     fn position(&self, target: &Path) -> Option<usize> {
+        self.position_hashed(target, hash(target))
+    }
+
+    fn position_hashed(&self, target: &Path, hash: u64) -> Option<usize> {
         self.index
-            .find(hash(target), |&i| {
-                *self.records[i as usize].target == *target
-            })
+            .find(hash, |&i| *self.records[i as usize].target == *target)
             .map(|&i| i as usize)
+    }
+
+    /// Where the record for `target` is among [`Links::values`], if there is one.
+    pub fn index_of(&self, target: &Path) -> Option<usize> {
+        self.position(target)
     }
 
     pub fn get(&self, target: &Path) -> Option<&Record> {
@@ -49,14 +56,15 @@ impl Links {
 
     /// Record `record`, replacing any record for the same target; returns the one replaced.
     pub fn insert(&mut self, record: Record) -> Option<Record> {
-        if let Some(i) = self.position(&record.target) {
+        // Hashed once, for the lookup and the insertion both.
+        let target_hash = hash(&record.target);
+        if let Some(i) = self.position_hashed(&record.target, target_hash) {
             return Some(std::mem::replace(&mut self.records[i], record));
         }
         let at = u32::try_from(self.records.len()).expect("fewer than 2^32 links");
         let records = &self.records;
-        self.index.insert_unique(hash(&record.target), at, |&i| {
-            hash(&records[i as usize].target)
-        });
+        self.index
+            .insert_unique(target_hash, at, |&i| hash(&records[i as usize].target));
         self.records.push(record);
         None
     }
