@@ -246,6 +246,16 @@ pub fn escape_field(name: &OsStr, out: &mut Vec<u8>) {
 /// The name [`escape_field`] wrote as `field`.
 pub fn unescape_field(field: &[u8]) -> PathBuf {
     let mut out = Vec::with_capacity(field.len());
+    unescape_into(field, &mut out);
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
+/// [`unescape_field`], appended to `out`.
+pub fn unescape_into(field: &[u8], out: &mut Vec<u8>) {
+    if !field.contains(&b'\\') {
+        out.extend_from_slice(field);
+        return;
+    }
     let mut bytes = field.iter();
     while let Some(&b) = bytes.next() {
         if b == b'\\' {
@@ -260,7 +270,6 @@ pub fn unescape_field(field: &[u8]) -> PathBuf {
             out.push(b);
         }
     }
-    PathBuf::from(std::ffi::OsString::from_vec(out))
 }
 
 /// `path` with `suffix` appended to its last component (`a/b` + `.x` = `a/b.x`).
