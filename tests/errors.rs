@@ -106,6 +106,43 @@ fn two_entries_claiming_one_target_is_an_error() {
     );
 }
 
+/// With several targets claimed more than once, the error names the first entry, in the
+/// manifest's order, that claims a target already claimed, and the entry that claimed it
+/// before (not the first in the targets' order).
+#[test]
+fn of_several_targets_claimed_twice_the_first_in_manifest_order_is_named() {
+    let s = Sandbox::new();
+    for name in ["a", "b", "c", "d", "e"] {
+        s.source(name, name);
+    }
+    let entry = |source: &str, target: &str| {
+        format!("[[link]]\nsource = \"{source}\"\ntarget = \"{target}\"\n\n")
+    };
+    // Lines 3, 7, 11, 15, 19: ~/.z is claimed by a then d (line 15), ~/.y by b, c and e (line 11
+    // is the first repeat in order).
+    let manifest = [
+        entry("a", "~/.z"),
+        entry("b", "~/.y"),
+        entry("c", "~/.y"),
+        entry("d", "~/.z"),
+        entry("e", "~/.y"),
+    ]
+    .concat();
+    let e = error(&s, &manifest);
+    assert!(
+        e.contains("M:11:10: target") && e.contains("is claimed twice (lines 7 and 11)"),
+        "{e}"
+    );
+    assert!(e.contains("repo/b and by ") && e.contains("repo/c"), "{e}");
+    // A target inside a file another entry links is named with that entry's line.
+    let manifest = [entry("a", "~/.z"), entry("b", "~/.z/inner")].concat();
+    let e = error(&s, &manifest);
+    assert!(
+        e.contains("M:7:10: target") && e.contains("which line 3 links to a file"),
+        "{e}"
+    );
+}
+
 #[test]
 fn a_target_outside_home_needs_opt_in() {
     let s = Sandbox::new();
