@@ -201,10 +201,13 @@ impl Looker {
     }
 }
 
-/// [`Looker::look`] at each of `paths`, in order.
-pub fn look_all(paths: &[&Path]) -> Vec<Found> {
+/// [`Looker::look`] at each of `paths`, in order; nothing for `None`.
+pub fn look_all(paths: &[Option<&Path>]) -> Vec<Found> {
     let mut looker = Looker::default();
-    paths.iter().map(|path| looker.look(path)).collect()
+    paths
+        .iter()
+        .map(|path| path.map_or(Found::Nothing, |path| looker.look(path)))
+        .collect()
 }
 
 /// A handle on a directory good for `*at` calls (`O_PATH` needs only search permission).
@@ -341,6 +344,11 @@ impl Dirs {
         self.cache
             .retain(|p, _| !p.ancestors().any(|a| removed.contains(a)));
         self.removed = removed;
+    }
+
+    /// Whether `path` lies below a link this run removes (its directory counts as missing).
+    pub fn below_removed(&self, path: &Path) -> bool {
+        !self.removed.is_empty() && path.ancestors().skip(1).any(|a| self.removed.contains(a))
     }
 
     /// Treat `path` as gone from now on: this run removes what is there before it creates
@@ -580,6 +588,11 @@ mod tests {
             matches!(&*dirs.resolve(&p.join("link/x")), Dir::Missing { first, .. } if *first == p.join("link"))
         );
         assert!(dirs.used.contains(&p.join("link")));
+        // What is below it is never looked at ahead of time; the link itself and its
+        // neighbours are.
+        assert!(dirs.below_removed(&p.join("link/x")) && dirs.below_removed(&p.join("link/x/y")));
+        assert!(!dirs.below_removed(&p.join("link")) && !dirs.below_removed(&p.join("linked/x")));
+        assert!(!Dirs::new(&p, PathSet::default()).below_removed(&p.join("link/x")));
     }
 
     #[test]

@@ -143,7 +143,12 @@ impl DeclaredLinks<'_> {
         }
         let later = specs.split_off(specs.len() / 2);
         specs.shrink_to_fit();
-        let targets: Vec<&Path> = later.iter().map(|s| s.target.as_path()).collect();
+        // Nothing is looked at through a link this run removes (it may lead anywhere, a slow
+        // mount say): the planner counts what is below it as missing and never asks.
+        let targets: Vec<Option<&Path>> = later
+            .iter()
+            .map(|s| (!planner.dirs.below_removed(&s.target)).then_some(s.target.as_path()))
+            .collect();
         let looks = std::thread::scope(|scope| {
             // Without a thread (none to be had), the second half looks for itself.
             let helper = std::thread::Builder::new()
