@@ -688,6 +688,35 @@ fn a_link_to_a_file_spelled_as_a_directory_is_not_up_to_date() {
     );
 }
 
+/// dotlink's own link, retyped by hand as another spelling of the same path (`d/` for a
+/// directory, `..//repo/f`), is still up to date, and is recorded again as it is now spelled,
+/// so `unlink` and pruning still know it as dotlink's.
+#[test]
+fn an_own_link_respelled_is_recorded_anew_and_still_unlinked() {
+    let s = Sandbox::new();
+    s.source("d/x", "x").source("f", "f");
+    s.manifest(
+        "[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\n\
+         [[link]]\nsource = \"f\"\ntarget = \"~/.f\"\n",
+    );
+    s.run(&["apply"]).code(0);
+    for (name, text) in [(".d", "../repo/d/"), (".f", "..//repo/f")] {
+        fs::remove_file(s.home().join(name)).unwrap();
+        symlink(text, s.home().join(name)).unwrap();
+    }
+    s.run(&["apply"]).code(0).stdout_has("2 links up to date");
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    assert!(
+        state.contains("../repo/d/\n") && state.contains("..//repo/f\n"),
+        "{state}"
+    );
+    let unlink = s.run(&["unlink"]);
+    unlink.code(0);
+    assert!(!unlink.stderr.contains("forgot"), "{}", unlink.stderr);
+    assert!(fs::symlink_metadata(s.home().join(".d")).is_err());
+    assert!(fs::symlink_metadata(s.home().join(".f")).is_err());
+}
+
 /// Standard output on a full disk: the command's work is done and recorded, and it says that
 /// its report was lost, with exit code 1, instead of panicking (101) or passing silently (0).
 #[test]

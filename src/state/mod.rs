@@ -76,12 +76,14 @@ impl RecordRef<'_> {
         }
     }
 
-    /// Whether `record` says the same.
+    /// Whether `record` says the same. The link text is compared byte for byte, as ownership
+    /// is proven by it (`inspect::holds`): `../d/` is not the text `../d`, though the same path.
     pub fn matches(&self, record: &Record) -> bool {
         record.target == *self.target
             && record.source == *self.source
             && record.method == self.method
-            && record.spelling.as_ref() == self.spelling
+            && record.spelling.as_ref().map(|p| p.as_os_str())
+                == self.spelling.map(|p| p.as_os_str())
             && record.inode == self.inode
     }
 }
