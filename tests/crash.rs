@@ -464,3 +464,64 @@ fn a_restore_killed_or_failing_at_any_point_loses_nothing_and_is_finished_later(
         }
     }
 }
+
+/// A run killed at any point of backing up three files, after which something else appears at
+/// a backup's place in the set: the next run never takes that for the backup, so the original
+/// is never removed as "already backed up" (it stays in the home or gets a backup of its own),
+/// and what appeared is left as it is.
+#[test]
+fn something_at_a_backups_place_after_a_crash_is_never_taken_for_the_backup() {
+    for n in 0.. {
+        let s = Sandbox::new();
+        for name in ["a1", "a2", "a3"] {
+            s.source(name, name)
+                .home_file(&format!(".{name}"), &format!("precious {name}"));
+        }
+        s.manifest(
+            "[defaults]\non_conflict = \"backup\"\n\
+             [[link]]\nsource = \"a1\"\ntarget = \"~/.a1\"\n\
+             [[link]]\nsource = \"a2\"\ntarget = \"~/.a2\"\n\
+             [[link]]\nsource = \"a3\"\ntarget = \"~/.a3\"\n",
+        );
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            assert!(n > 10, "the run has more than {n} changes");
+            break;
+        }
+        // Someone else's file at every backup place still free in the run's set.
+        let backups = s.state().join("dotlink/backups");
+        let sets: Vec<PathBuf> = fs::read_dir(&backups)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for set in &sets {
+            for name in [".a1", ".a2", ".a3"] {
+                if fs::symlink_metadata(set.join(name)).is_err() {
+                    fs::write(set.join(name), "someone else's").unwrap();
+                }
+            }
+        }
+        s.run(&["apply"]);
+        let everything = s.whole_tree();
+        for name in ["a1", "a2", "a3"] {
+            let precious = format!("precious {name}");
+            assert!(
+                everything.values().any(|v| v.ends_with(&precious)),
+                "after a crash at {n}: {precious} is gone\n{everything:#?}"
+            );
+        }
+        for set in &sets {
+            for name in [".a1", ".a2", ".a3"] {
+                let text = fs::read_to_string(set.join(name)).unwrap();
+                assert!(
+                    text == "someone else's" || text.starts_with("precious"),
+                    "after a crash at {n}: {name} in the set holds {text:?}"
+                );
+            }
+        }
+    }
+}

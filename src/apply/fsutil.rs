@@ -4,8 +4,9 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Write a new file at `path` whole, never over anything already there (`AlreadyExists`),
 /// readable as the umask allows (a manifest, not a private file).
@@ -118,8 +119,9 @@ pub fn sync_dir(dir: &Path) {
 
 /// Move `from` to `to` (which must not exist). A rename when both are on one filesystem
 /// (one that refuses to replace anything, so the check and the move are one step);
-/// otherwise copy to `to.partial`, rename that to `to`, and only then remove `from`, so a
-/// crash leaves at least one complete copy.
+/// otherwise a copy under this process's partial name beside `to` ([`partial_name`]), renamed
+/// to `to` when whole, and only then is `from` removed, so a crash leaves at least one
+/// complete copy.
 pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
     let taken = || {
         io::Error::new(
@@ -133,12 +135,7 @@ pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
             if fs::symlink_metadata(to).is_ok() {
                 return Err(taken());
             }
-            let partial = crate::paths::with_suffix(to, ".partial");
-            if fs::symlink_metadata(&partial).is_ok() {
-                remove_any(&partial)?;
-            }
-            copy_tree(from, &partial)?;
-            rename_new(&partial, to)?;
+            copy_whole(from, to)?;
             remove_any(from)
         }
         other => other,
@@ -154,17 +151,52 @@ const fn libc_exdev() -> i32 {
 /// hard links are impossible (another filesystem). `from` is untouched either way.
 pub fn link_or_copy(from: &Path, to: &Path) -> io::Result<()> {
     match fs::hard_link(from, to) {
-        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
-            let partial = crate::paths::with_suffix(to, ".partial");
-            if fs::symlink_metadata(&partial).is_ok() {
-                remove_any(&partial)?;
-            }
-            copy_tree(from, &partial)?;
-            fs::rename(&partial, to)
-        }
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => copy_whole(from, to),
         other => other,
     }
 }
+
+/// Copy `from` to `to` under the partial name, then rename it to `to` (which must not
+/// exist). Something already at the partial name is never removed or written over: it is an
+/// error (only recovery, which knows a dead run's copy, removes one).
+fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
+    let partial = partial_name(to, std::process::id());
+    if fs::symlink_metadata(&partial).is_ok() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} already exists", partial.display()),
+        ));
+    }
+    copy_tree(from, &partial)?;
+    rename_new(&partial, to)
+}
+
+/// The name a copy across filesystems is built under beside `to` until it is whole: hidden,
+/// and tagged as dotlink's and as process `pid`'s, so that it is never the name of something
+/// else, an earlier backup of a file called `x.partial` say. A long name is shortened to fit.
+pub fn partial_name(to: &Path, pid: u32) -> PathBuf {
+    let tail = format!("{PARTIAL_TAG}{pid}");
+    let name = to.file_name().unwrap_or_default().as_bytes();
+    let keep = name.len().min(255 - 1 - tail.len());
+    let mut partial = Vec::with_capacity(1 + keep + tail.len());
+    partial.push(b'.');
+    partial.extend_from_slice(&name[..keep]);
+    partial.extend_from_slice(tail.as_bytes());
+    to.with_file_name(std::ffi::OsStr::from_bytes(&partial))
+}
+
+/// Whether `name`, in the directory of `to`, is a partial copy for `to` made by some process
+/// ([`partial_name`] with any process id).
+pub fn is_partial_name_of(to: &Path, name: &std::ffi::OsStr) -> bool {
+    let prefix = partial_name(to, 0);
+    let prefix = prefix.file_name().unwrap_or_default().as_bytes();
+    let prefix = &prefix[..prefix.len() - 1];
+    name.as_bytes()
+        .strip_prefix(prefix)
+        .is_some_and(|pid| !pid.is_empty() && pid.iter().all(u8::is_ascii_digit))
+}
+
+const PARTIAL_TAG: &str = ".dotlink-partial-";
 
 /// Swap two paths in one atomic step (Linux `renameat2` with `RENAME_EXCHANGE`). Fails with
 /// `Unsupported` (or the filesystem's error) where that is impossible; callers fall back.
@@ -239,6 +271,61 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// Whether `a` and `b` hold the same: the same kind, a symlink's same text, a file's same
+/// bytes, a directory's same names holding the same (never following a symlink). What
+/// [`copy_tree`] makes of `a` is the same as `a`.
+pub fn same_contents(a: &Path, b: &Path) -> bool {
+    let (Ok(meta_a), Ok(meta_b)) = (fs::symlink_metadata(a), fs::symlink_metadata(b)) else {
+        return false;
+    };
+    let (kind_a, kind_b) = (meta_a.file_type(), meta_b.file_type());
+    if kind_a.is_symlink() || kind_b.is_symlink() {
+        return kind_a.is_symlink()
+            && kind_b.is_symlink()
+            && matches!((fs::read_link(a), fs::read_link(b)), (Ok(x), Ok(y)) if x.as_os_str() == y.as_os_str());
+    }
+    if kind_a.is_dir() || kind_b.is_dir() {
+        let names = |dir: &Path| -> Option<Vec<std::ffi::OsString>> {
+            let mut names: Vec<_> = fs::read_dir(dir)
+                .ok()?
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<io::Result<_>>()
+                .ok()?;
+            names.sort();
+            Some(names)
+        };
+        return kind_a.is_dir()
+            && kind_b.is_dir()
+            && match (names(a), names(b)) {
+                (Some(x), Some(y)) if x == y => {
+                    x.iter().all(|n| same_contents(&a.join(n), &b.join(n)))
+                }
+                _ => false,
+            };
+    }
+    if !kind_a.is_file() || !kind_b.is_file() || meta_a.len() != meta_b.len() {
+        return false;
+    }
+    same_bytes(a, b).unwrap_or(false)
+}
+
+/// Whether two files of one length hold the same bytes, read a block at a time.
+fn same_bytes(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let (mut a, mut b) = (File::open(a)?, File::open(b)?);
+    let (mut block_a, mut block_b) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = a.read(&mut block_a)?;
+        if n == 0 {
+            return Ok(b.read(&mut block_b[..1])? == 0);
+        }
+        b.read_exact(&mut block_b[..n])?;
+        if block_a[..n] != block_b[..n] {
+            return Ok(false);
+        }
+    }
+}
+
 /// Remove a file, symlink or whole directory tree (never following a symlink). Only for what
 /// dotlink decided to remove (a tree already copied to its backup, an `overwrite`): a
 /// directory in it that its owner made read-only (a Go module cache, say) is made writable
@@ -286,6 +373,69 @@ mod tests {
             1,
             "no temp files left"
         );
+    }
+
+    #[test]
+    fn same_contents_compares_kinds_texts_bytes_and_trees() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        fs::create_dir_all(p.join("t/sub")).unwrap();
+        fs::write(p.join("t/sub/f"), "x").unwrap();
+        symlink("somewhere", p.join("t/l")).unwrap();
+        copy_tree(&p.join("t"), &p.join("u")).unwrap();
+        assert!(same_contents(&p.join("t"), &p.join("u")));
+        fs::write(p.join("u/sub/f"), "y").unwrap();
+        assert!(!same_contents(&p.join("t"), &p.join("u")));
+        fs::write(p.join("u/sub/f"), "x").unwrap();
+        fs::write(p.join("u/extra"), "").unwrap();
+        assert!(!same_contents(&p.join("t"), &p.join("u")));
+        assert!(!same_contents(&p.join("t/sub/f"), &p.join("t/l")));
+        assert!(!same_contents(&p.join("t/sub/f"), &p.join("none")));
+        fs::write(p.join("g"), "x").unwrap();
+        assert!(same_contents(&p.join("t/sub/f"), &p.join("g")));
+    }
+
+    #[test]
+    fn a_partial_copy_has_a_name_of_its_own_and_never_takes_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let to = dir.path().join("x");
+        let partial = partial_name(&to, 42);
+        assert_eq!(partial.file_name().unwrap(), ".x.dotlink-partial-42");
+        assert!(is_partial_name_of(&to, partial.file_name().unwrap()));
+        for other in [
+            "x.partial",
+            ".x.dotlink-partial-",
+            ".x.dotlink-partial-4a",
+            ".y.dotlink-partial-1",
+        ] {
+            assert!(
+                !is_partial_name_of(&to, std::ffi::OsStr::new(other)),
+                "{other}"
+            );
+        }
+        let long = dir.path().join("n".repeat(255));
+        assert!(partial_name(&long, u32::MAX).file_name().unwrap().len() <= 255);
+        assert!(is_partial_name_of(
+            &long,
+            partial_name(&long, 7).file_name().unwrap()
+        ));
+        // Something at this process's partial name is an error, and stays as it is; an
+        // earlier backup called `x.partial` is no concern at all.
+        fs::write(dir.path().join("from"), "new").unwrap();
+        fs::write(dir.path().join("x.partial"), "an earlier backup").unwrap();
+        let mine = partial_name(&to, std::process::id());
+        fs::write(&mine, "someone's").unwrap();
+        let err = copy_whole(&dir.path().join("from"), &to).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&mine).unwrap(), b"someone's");
+        fs::remove_file(&mine).unwrap();
+        copy_whole(&dir.path().join("from"), &to).unwrap();
+        assert_eq!(fs::read(&to).unwrap(), b"new");
+        assert_eq!(
+            fs::read(dir.path().join("x.partial")).unwrap(),
+            b"an earlier backup"
+        );
+        assert!(fs::symlink_metadata(&mine).is_err());
     }
 
     #[test]

@@ -305,12 +305,21 @@ fn take_apart(entry: &Entry, temp: &Path) -> Result<bool> {
 }
 
 /// A copy across filesystems that did not finish is removed; the original is still whole.
+/// Only what has a partial copy's name for `to` ([`fsutil::partial_name`]) is taken for one.
 fn remove_partial_copy(to: &Path, actions: &mut Vec<Recovered>) -> Result<()> {
-    let partial = paths::with_suffix(to, ".partial");
-    if fs::symlink_metadata(&partial).is_ok() {
-        fsutil::remove_any(&partial)
-            .map_err(|e| failed("remove incomplete backup copy", &partial, e))?;
-        actions.push(Recovered::RemovedPartialBackup { partial });
+    let Some(dir) = to.parent() else {
+        return Ok(());
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if fsutil::is_partial_name_of(to, &entry.file_name()) {
+            let partial = entry.path();
+            fsutil::remove_any(&partial)
+                .map_err(|e| failed("remove incomplete backup copy", &partial, e))?;
+            actions.push(Recovered::RemovedPartialBackup { partial });
+        }
     }
     Ok(())
 }
@@ -334,10 +343,11 @@ fn settle_temporary(
         entry.seen.as_ref().is_some_and(|seen| seen.is(&at_temp)) && ours(&inspect::look(&target));
     if swapped_out {
         if let Some(to) = backup
-            && fs::symlink_metadata(to).is_ok()
+            && fsutil::same_contents(temp, to)
         {
             // The backup is complete (a copy across filesystems is renamed into place only
             // when whole): what is left at the temporary name is the rest of the original.
+            // Only a copy of it is taken for its backup, never whatever else came to be there.
             fsutil::remove_any(temp).map_err(|e| failed("remove", temp, e))?;
             let to = to.to_path_buf();
             actions.push(Recovered::FinishedBackup { target, to });

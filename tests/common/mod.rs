@@ -278,7 +278,7 @@ impl Sandbox {
             .into_keys()
             .filter(|p| {
                 let p = p.to_string_lossy();
-                p.contains("dotlink-tmp") || p.ends_with(".partial")
+                p.contains("dotlink-tmp") || p.contains(".dotlink-partial-")
             })
             .collect()
     }
