@@ -686,6 +686,28 @@ fn a_link_to_a_file_spelled_as_a_directory_is_not_up_to_date() {
         fs::read_link(s.home().join("f1")).unwrap(),
         Path::new("../repo/f1/")
     );
+    // Left behind and unrecorded, it leads nowhere: a dead link, which `clean` removes.
+    s.run(&["status"]).code(0).stderr_has("1 dead link");
+    s.run(&["clean"]).code(0);
+    assert!(fs::symlink_metadata(s.home().join("f1")).is_err());
+}
+
+/// A backup directory that cannot be made (a file where one of its directories must be) is
+/// named as the problem, not the target being backed up; the target stays as it was.
+#[test]
+fn a_backup_directory_under_a_file_is_named_as_the_problem() {
+    let s = vimrc();
+    s.home_file("afile", "a file").home_file(".vimrc", "mine");
+    s.manifest(
+        "[defaults]\nbackup_dir = \"~/afile/bk\"\n\
+         [[link]]\nsource = \"vimrc\"\ntarget = \"~/.vimrc\"\non_conflict = \"backup\"\n",
+    );
+    s.run(&["apply"])
+        .code(1)
+        .stderr_has("cannot create backup directory")
+        .stderr_has("afile/bk");
+    assert_eq!(fs::read_to_string(s.home().join(".vimrc")).unwrap(), "mine");
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
 }
 
 /// dotlink's own link, retyped by hand as another spelling of the same path (`d/` for a

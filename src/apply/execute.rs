@@ -293,11 +293,15 @@ fn cannot_exchange(e: &io::Error) -> bool {
 /// into only when the move finds it missing: most backups go where an earlier one made it.
 fn move_to_backup(from: &Path, to: &Path, target: &Path) -> Result<()> {
     let moved = match change(|| fsutil::move_path(from, to)) {
+        // Its directory is missing, or something else is where it must be (then making it
+        // says what is wrong with the backup directory, not with the target).
         Err(e)
-            if e.kind() == io::ErrorKind::NotFound
-                && to
-                    .parent()
-                    .is_some_and(|dir| fs::symlink_metadata(dir).is_err()) =>
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) && to
+                .parent()
+                .is_some_and(|dir| !fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())) =>
         {
             make_backup_dir(to)?;
             change(|| fsutil::move_path(from, to))

@@ -88,10 +88,13 @@ pub(super) fn find<'t>(
                 continue;
             };
             let leads = paths::normalize(&real.join(&points_to));
-            // Dead means leading to nothing: a link that cannot be followed for another reason
-            // (permissions, a loop) is not dead.
-            let gone =
-                matches!(fs::metadata(&at), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+            // Dead means leading to nothing (nothing there, or a file where its text needs a
+            // directory: `f/`): a link that cannot be followed for another reason (permissions,
+            // a loop) is not dead.
+            let gone = matches!(fs::metadata(&at), Err(e) if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ));
             if leads.starts_with(repo) && gone {
                 dead.push(DeadLink { at, points_to });
             }
