@@ -119,6 +119,20 @@ pub fn names_a_directory(text: &Path) -> bool {
     bytes.ends_with(b"/") || bytes.ends_with(b"/.") || bytes == b"."
 }
 
+/// Whether `path` has a `..` after a name (`a/../b`), which only the filesystem can resolve:
+/// `a` may be missing, a file, or a link elsewhere.
+pub fn dotdot_after_a_name(path: &Path) -> bool {
+    let mut named = false;
+    path.components().any(|c| match c {
+        Component::ParentDir => named,
+        Component::Normal(_) => {
+            named = true;
+            false
+        }
+        _ => false,
+    })
+}
+
 /// Resolve `.` and `..` without touching the filesystem. `..` at the root stays at the root.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::with_capacity(path.as_os_str().len());

@@ -692,6 +692,31 @@ fn a_link_to_a_file_spelled_as_a_directory_is_not_up_to_date() {
     assert!(fs::symlink_metadata(s.home().join("f1")).is_err());
 }
 
+/// A link text with `..` after a name is the source only if the kernel can walk it: through a
+/// missing directory or a file it leads nowhere, and is relinked; through a real directory it
+/// is up to date.
+#[test]
+fn a_link_through_a_missing_name_and_back_is_not_up_to_date() {
+    let s = Sandbox::new();
+    s.source("j", "j")
+        .source("k", "k")
+        .source("sub/x", "x")
+        .source("m", "m");
+    s.manifest(
+        "[[link]]\nsource = \"j\"\ntarget = \"~/.j\"\n\
+         [[link]]\nsource = \"k\"\ntarget = \"~/.k\"\n\
+         [[link]]\nsource = \"m\"\ntarget = \"~/.m\"\n",
+    );
+    s.home_link(".j", "../repo/nothere/../j");
+    s.home_link(".k", "../repo/k/../k");
+    s.home_link(".m", "../repo/sub/../m");
+    s.run(&["status"]).code(1).stdout_has("1 ok, 2 wrong");
+    s.run(&["apply"]).code(0).stdout_has("2 relinked");
+    for (name, text) in [(".j", "j"), (".k", "k"), (".m", "m")] {
+        assert_eq!(fs::read_to_string(s.home().join(name)).unwrap(), text);
+    }
+}
+
 /// A backup directory that cannot be made (a file where one of its directories must be) is
 /// named as the problem, not the target being backed up; the target stays as it was.
 #[test]

@@ -219,8 +219,10 @@ impl Planner<'_> {
         target: &Path,
         source: &Path,
     ) -> bool {
+        // `..` after a name is only lexically the same: the kernel walks into that name first
+        // (`nothere/../j` leads nowhere when `nothere` does not exist), so the kernel decides.
         let lexical = paths::normalize(&real_parent.join(stored));
-        if lexical == source {
+        if lexical == source && !paths::dotdot_after_a_name(stored) {
             return true;
         }
         // Spelled through other symlinks: let the kernel decide. Only reached for links that
