@@ -8,5 +8,18 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    std::process::exit(dotlink::cli::run(dotlink::cli::args::Cli::parse()));
+    let cli = match dotlink::cli::args::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help, the version, or a usage error: printed as clap prints them, and a help that
+        // cannot be written (standard output on a full disk) is a failure, not success.
+        Err(e) => std::process::exit(match e.print() {
+            Ok(()) => e.exit_code(),
+            Err(why) => {
+                let why = dotlink::error::describe_io(&why);
+                eprintln!("error: could not write to standard output: {why}");
+                1
+            }
+        }),
+    };
+    std::process::exit(dotlink::cli::run(cli));
 }

@@ -789,9 +789,83 @@ fn a_report_that_cannot_be_written_fails_the_run_and_says_so() {
         let run = crate::common::Run::from(out);
         run.code(1)
             .stderr_has("could not write to standard output: No space left on device")
-            .stderr_has("`dotlink status` shows where things stand");
+            .stderr_has(match args[0] {
+                "apply" => "`dotlink status` shows where things stand",
+                _ => "run it again with its output going where it can be written",
+            });
         assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
     }
     // The apply made its link and recorded it: the next status finds it up to date.
     s.run(&["status"]).code(0).stdout_has("up to date");
+    // Help and the version are output too; a command that changes nothing is not told to
+    // look at the status.
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["status", "--help"],
+        &["man"],
+    ] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = s
+            .command_under(Path::new("/usr/bin/env"), &[])
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let run = crate::common::Run::from(out);
+        run.code(1)
+            .stderr_has("could not write to standard output: No space left on device");
+        assert!(
+            !run.stderr.contains("dotlink status"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// A reader that stops early (`apply | head -1`) does not end the run part way: it finishes,
+/// and records everything (the state, and the manifest remembered for this home). A command
+/// that only reads (`status | head -1`) ends quietly by SIGPIPE.
+#[test]
+fn an_apply_whose_reader_stops_early_has_recorded_everything() {
+    let s = Sandbox::new();
+    for i in 0..50 {
+        s.source(&format!("f{i}"), "x");
+    }
+    s.manifest("[[link]]\nsource = \"f*\"\ntarget = \"~/\"\n");
+    // A pipe nobody reads from: every write fails, and the run goes on without a word.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = s
+        .command_under(Path::new("/usr/bin/env"), &[])
+        .arg("apply")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.state().join("dotlink/manifests").is_file());
+    s.run(&["status"]).code(0).stdout_has("50 links up to date");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = s
+        .command_under(Path::new("/usr/bin/env"), &[])
+        .args(["status", "--verbose"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -79,25 +79,38 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     let mut outcome =
         apply::apply_counting(&plan, &loaded.files, &mut open.state, &|| progress.step())?;
     drop(progress);
+    let unfinished = outcome.unfinished.take();
+    let mut remembered = Ok(());
+    if unfinished.is_none() {
+        if outcome.state_saved {
+            open.saved();
+        }
+        // A manifest that has made links manages this home: it is found from anywhere now, and
+        // where it was before the repository moved no longer is.
+        if loaded.files.state.exists() {
+            let state_dir = &loaded.ctx.state_dir;
+            remembered = apply::remember_manifest(state_dir, &loaded.files.manifest, true)
+                .and_then(
+                    |()| match (&open.moved, loaded.files.manifest.file_name()) {
+                        (Some(moved), Some(name)) => {
+                            apply::remember_manifest(state_dir, &moved.from.join(name), false)
+                        }
+                        _ => Ok(()),
+                    },
+                );
+        }
+    }
+    // The report comes after everything is recorded: a reader that stops early (`| head -1`)
+    // ends the process with nothing left undone.
     if json {
         report::json::print(&report::json::applied(&plan, &outcome));
     } else {
         printer.outcome(&outcome);
     }
-    if let Some(error) = outcome.unfinished.take() {
+    if let Some(error) = unfinished {
         return Err(error);
     }
-    if outcome.state_saved {
-        open.saved();
-    }
-    // A manifest that has made links manages this home: it is found from anywhere now, and
-    // where it was before the repository moved no longer is.
-    if loaded.files.state.exists() {
-        apply::remember_manifest(&loaded.ctx.state_dir, &loaded.files.manifest, true)?;
-        if let (Some(moved), Some(name)) = (&open.moved, loaded.files.manifest.file_name()) {
-            apply::remember_manifest(&loaded.ctx.state_dir, &moved.from.join(name), false)?;
-        }
-    }
+    remembered?;
     let attention = blocked || !outcome.failed.is_empty();
     if mode.detailed_exitcode && !attention && !outcome.done.is_empty() {
         return Ok(Verdict::Changed);

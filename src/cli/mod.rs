@@ -66,6 +66,13 @@ pub fn run(cli: Cli) -> i32 {
     } else {
         Verbosity::Normal
     };
+    if changes_things(&cli.command) {
+        // A reader that goes away (`dotlink apply | head -1`) must not end a run part way.
+        // SAFETY: setting a signal's disposition; no handler runs.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    }
     let result = match &cli.command {
         Command::Apply(args) => apply::run(
             &cli,
@@ -113,16 +120,31 @@ pub fn run(cli: Cli) -> i32 {
     // command's own work succeeded.
     match report::out::failure() {
         Some(why) => {
+            let hint = if changes_things(&cli.command) {
+                "what the command did is done; `dotlink status` shows where things stand"
+            } else {
+                "run it again with its output going where it can be written"
+            };
             let error =
                 crate::error::Error::failure(format!("could not write to standard output: {why}"))
-                    .with_hint(
-                        "what the command did is done; `dotlink status` shows where things stand",
-                    );
+                    .with_hint(hint);
             report::print_error(&error);
             if matches!(code, 0 | 3) { 1 } else { code }
         }
         None => code,
     }
+}
+
+/// Whether `command` changes files in the home or the state (unless asked for a dry run).
+fn changes_things(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Apply(_)
+            | Command::Unlink(_)
+            | Command::Clean(_)
+            | Command::Adopt(_)
+            | Command::Restore(_)
+    )
 }
 
 /// A manifest, read, checked and expanded, with the files that hold its state.

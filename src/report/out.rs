@@ -1,12 +1,14 @@
 //! Standard output for everything the report prints. A write that fails (a full disk, a file
 //! system gone read-only) neither panics nor passes silently: the first error is kept, the
 //! rest of the output is dropped, and the command ends by saying so with exit code 1
-//! ([`failure`], checked by `cli::run`). A closed pipe (`dotlink status | head -1`) still ends
-//! the process quietly, by `SIGPIPE`.
+//! ([`failure`], checked by `cli::run`). A closed pipe (`dotlink status | head -1`) ends a
+//! command that only reads quietly, by `SIGPIPE`; one that changes things ignores the signal
+//! (`cli::run`), finishes its work, and drops the rest of its output without a word.
 
 use std::fmt;
 use std::io::{self, BufWriter, StdoutLock, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The first error writing to standard output, as it will be reported.
 static FAILED: Mutex<Option<String>> = Mutex::new(None);
@@ -53,12 +55,17 @@ pub fn failure() -> Option<String> {
     FAILED.lock().map(|f| f.clone()).unwrap_or(None)
 }
 
+/// The reader went away: nothing more is written, and that is no error.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
 fn failed() -> bool {
-    FAILED.lock().is_ok_and(|f| f.is_some())
+    CLOSED.load(Ordering::Relaxed) || FAILED.lock().is_ok_and(|f| f.is_some())
 }
 
 fn keep(error: &io::Error) {
-    if let Ok(mut first) = FAILED.lock() {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        CLOSED.store(true, Ordering::Relaxed);
+    } else if let Ok(mut first) = FAILED.lock() {
         first.get_or_insert_with(|| crate::error::describe_io(error));
     }
 }
