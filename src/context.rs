@@ -87,3 +87,14 @@ fn hostname() -> String {
     let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
+
+/// A size from which work is split across threads: `default`, or in test builds the value of
+/// the environment variable `name`, so that tests of small trees can take both ways.
+pub(crate) fn threshold(name: &str, default: u64) -> u64 {
+    #[cfg(feature = "fault-injection")]
+    if let Some(n) = std::env::var(name).ok().and_then(|v| v.parse().ok()) {
+        return n;
+    }
+    let _ = name;
+    default
+}

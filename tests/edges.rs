@@ -764,6 +764,35 @@ fn an_own_link_respelled_is_recorded_anew_and_still_unlinked() {
     assert!(fs::symlink_metadata(s.home().join(".f")).is_err());
 }
 
+/// Run dotlink with `args` and its standard output going to `stdout`.
+fn run_with_stdout(
+    s: &Sandbox,
+    args: &[&str],
+    stdout: impl Into<std::process::Stdio>,
+) -> std::process::Output {
+    s.command_under(Path::new("/usr/bin/env"), &[])
+        .args(args)
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
+/// Run dotlink with standard output on a full disk.
+fn run_onto_a_full_disk(s: &Sandbox, args: &[&str]) -> crate::common::Run {
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    crate::common::Run::from(run_with_stdout(s, args, full))
+}
+
+/// Run dotlink with standard output a pipe nobody reads from: every write fails.
+fn run_into_a_closed_pipe(s: &Sandbox, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    run_with_stdout(s, args, writer)
+}
+
 /// Standard output on a full disk: the command's work is done and recorded, and it says that
 /// its report was lost, with exit code 1, instead of panicking (101) or passing silently (0).
 #[test]
@@ -776,17 +805,7 @@ fn a_report_that_cannot_be_written_fails_the_run_and_says_so() {
         &["status", "--json"],
         &["plan", "--json"],
     ] {
-        let full = fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let out = s
-            .command_under(Path::new("/usr/bin/env"), &[])
-            .args(args)
-            .stdout(full)
-            .output()
-            .unwrap();
-        let run = crate::common::Run::from(out);
+        let run = run_onto_a_full_disk(&s, args);
         run.code(1)
             .stderr_has("could not write to standard output: No space left on device")
             .stderr_has(match args[0] {
@@ -805,17 +824,7 @@ fn a_report_that_cannot_be_written_fails_the_run_and_says_so() {
         &["status", "--help"],
         &["man"],
     ] {
-        let full = fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let out = s
-            .command_under(Path::new("/usr/bin/env"), &[])
-            .args(args)
-            .stdout(full)
-            .output()
-            .unwrap();
-        let run = crate::common::Run::from(out);
+        let run = run_onto_a_full_disk(&s, args);
         run.code(1)
             .stderr_has("could not write to standard output: No space left on device");
         assert!(
@@ -836,15 +845,7 @@ fn an_apply_whose_reader_stops_early_has_recorded_everything() {
         s.source(&format!("f{i}"), "x");
     }
     s.manifest("[[link]]\nsource = \"f*\"\ntarget = \"~/\"\n");
-    // A pipe nobody reads from: every write fails, and the run goes on without a word.
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = s
-        .command_under(Path::new("/usr/bin/env"), &[])
-        .arg("apply")
-        .stdout(writer)
-        .output()
-        .unwrap();
+    let out = run_into_a_closed_pipe(&s, &["apply"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(
         out.stderr.is_empty(),
@@ -853,14 +854,7 @@ fn an_apply_whose_reader_stops_early_has_recorded_everything() {
     );
     assert!(s.state().join("dotlink/manifests").is_file());
     s.run(&["status"]).code(0).stdout_has("50 links up to date");
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = s
-        .command_under(Path::new("/usr/bin/env"), &[])
-        .args(["status", "--verbose"])
-        .stdout(writer)
-        .output()
-        .unwrap();
+    let out = run_into_a_closed_pipe(&s, &["status", "--verbose"]);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{out:?}");
     assert!(

@@ -220,17 +220,10 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     })
 }
 
-/// From this size of state file (about 700 links), it is read on a second thread. Test builds
-/// let a test set it (`DOTLINK_READ_STATE_AHEAD_FROM`), so small states are read both ways.
+/// From this size of state file (about 700 links), it is read on a second thread (tests set
+/// `DOTLINK_READ_STATE_AHEAD_FROM`).
 fn read_state_ahead_from() -> u64 {
-    #[cfg(feature = "fault-injection")]
-    if let Some(n) = std::env::var("DOTLINK_READ_STATE_AHEAD_FROM")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
-    64 * 1024
+    crate::context::threshold("DOTLINK_READ_STATE_AHEAD_FROM", 64 * 1024)
 }
 
 /// Grow this thread's heap in large steps to about what reading a state file of `len` bytes

@@ -194,17 +194,9 @@ impl DeclaredLinks<'_> {
 }
 
 /// From this many declared links, a second thread looks at targets while the first plans
-/// (below it, starting a thread costs more than it saves). Test builds let a test set it
-/// (`DOTLINK_LOOK_AHEAD_FROM`), so that small trees can be planned both ways.
+/// (below it, starting a thread costs more than it saves; tests set `DOTLINK_LOOK_AHEAD_FROM`).
 fn look_ahead_from() -> usize {
-    #[cfg(feature = "fault-injection")]
-    if let Some(n) = std::env::var("DOTLINK_LOOK_AHEAD_FROM")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
-    1024
+    crate::context::threshold("DOTLINK_LOOK_AHEAD_FROM", 1024) as usize
 }
 
 /// The recorded links nothing declares now, and what becomes of each. A record is compared by
