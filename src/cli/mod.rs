@@ -135,7 +135,7 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-/// Whether `command` changes files in the home or the state (unless asked for a dry run).
+/// Whether `command` is one that changes files in the home or the state (its dry run too).
 fn changes_things(command: &Command) -> bool {
     matches!(
         command,

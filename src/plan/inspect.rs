@@ -119,8 +119,8 @@ impl Seen {
 }
 
 /// Whether what was found at a target is exactly the link `record` says dotlink made there:
-/// the same link text, byte for byte, or for a hard link the same device and inode. Ownership is proven by
-/// this, never by the record alone.
+/// the same link text, byte for byte, or for a hard link the same device and inode.
+/// Ownership is proven by this, never by the record alone.
 pub fn holds(record: &Record, found: &Found) -> bool {
     match found {
         Found::Symlink(stored) => record
