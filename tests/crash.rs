@@ -525,3 +525,40 @@ fn something_at_a_backups_place_after_a_crash_is_never_taken_for_the_backup() {
         }
     }
 }
+
+/// A copy across filesystems that a killed run left half made is removed by the next run, by
+/// the exact name that run gave it (its process id, from its journal); a partial copy of
+/// another process is not the killed run's, and stays.
+#[test]
+fn only_the_killed_runs_own_partial_copy_is_removed() {
+    let s = Sandbox::new();
+    s.source("a", "a").home_file(".a", "precious a");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\non_conflict = \"backup\"\n");
+    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", "0")]);
+    assert!(run.stderr.contains("fault injected"), "{}", run.stderr);
+    let journal_path = fs::read_dir(s.state().join("dotlink"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".journal.json"))
+        .expect("the killed run left its journal");
+    let journal: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&journal_path).unwrap()).unwrap();
+    let pid = journal["pid"]
+        .as_u64()
+        .expect("the journal names its process");
+    let to = PathBuf::from(journal["entries"][0]["displace"]["to"].as_str().unwrap());
+    let dir = to.parent().unwrap();
+    fs::create_dir_all(dir).unwrap();
+    // Named as fsutil::partial_name names it: hidden (a dot before `.a`), tagged, the process.
+    let partial = |pid: u64| dir.join(format!("..a.dotlink-partial-{pid}"));
+    fs::write(partial(pid), "half a copy").unwrap();
+    fs::write(partial(pid + 1), "someone else's").unwrap();
+    s.run(&["apply"]).code(0);
+    assert!(fs::symlink_metadata(partial(pid)).is_err());
+    assert_eq!(
+        fs::read_to_string(partial(pid + 1)).unwrap(),
+        "someone else's"
+    );
+    assert_eq!(fs::read_to_string(&to).unwrap(), "precious a");
+}

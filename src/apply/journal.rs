@@ -26,6 +26,10 @@ pub struct Journal {
     /// Where the run's backups go; its index is completed on recovery.
     #[serde(with = "serde_path", default)]
     pub backup_set: PathBuf,
+    /// The process that made the changes: its partial copies (`fsutil::partial_name`) are the
+    /// only ones recovery removes. Absent from journals of older versions.
+    #[serde(default)]
+    pub pid: Option<u32>,
     pub entries: Vec<Entry>,
 }
 
@@ -164,6 +168,7 @@ pub fn write_entries<I: Iterator<Item = Entry>>(
     let journal = JournalOut {
         started: backup::utc_stamp(SystemTime::now()),
         backup_set,
+        pid: std::process::id(),
         entries: EntriesOut(&entries),
     };
     fsutil::write_atomic_with(&files.journal, |out| {
@@ -179,6 +184,7 @@ struct JournalOut<'a, F> {
     started: String,
     #[serde(serialize_with = "serde_path::serialize")]
     backup_set: &'a Path,
+    pid: u32,
     entries: EntriesOut<'a, F>,
 }
 

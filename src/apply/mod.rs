@@ -184,7 +184,7 @@ fn not_unfolded(link: &std::path::Path) -> Error {
 fn settle_failed(step: &Step, run: &RunId, state: &mut State, outcome: &mut Outcome) -> Result<()> {
     let entry = Entry::of(step, run);
     let mut actions = Vec::new();
-    let done = recovery::settle(&entry, state, &mut actions)?;
+    let done = recovery::settle(&entry, Some(std::process::id()), state, &mut actions)?;
     if let (true, Some(to)) = (done, step.action.backup())
         && to.symlink_metadata().is_ok()
     {

@@ -99,7 +99,7 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
     };
     let mut actions = Vec::new();
     for entry in &journal.entries {
-        settle(entry, state, &mut actions)?;
+        settle(entry, journal.pid, state, &mut actions)?;
     }
     complete_backup_index(&journal)?;
     super::save_state(files, state)?;
@@ -122,17 +122,19 @@ fn failed(what: &str, path: &Path, e: io::Error) -> Error {
 
 /// Settle one step of an interrupted run, or one that failed: afterwards its target is as it
 /// was or as planned, nothing is left at its temporary name, and the state says which.
-/// Returns whether the target is as planned.
+/// Returns whether the target is as planned. `pid` is the process that made the step's
+/// changes, if known: only its partial copies are removed.
 ///
 /// Each change of a step was atomic, so what may be left over is the new link at the
 /// temporary name, the old contents swapped out to it, a backup copy, or a partial one.
 pub(super) fn settle(
     entry: &Entry,
+    pid: Option<u32>,
     state: &mut State,
     actions: &mut Vec<Recovered>,
 ) -> Result<bool> {
     if let Some(backup) = &entry.restores {
-        return settle_restore(entry, backup, state, actions);
+        return settle_restore(entry, backup, pid, state, actions);
     }
     if !entry.unfold.is_empty() {
         return settle_unfold(entry, state, actions);
@@ -147,7 +149,7 @@ pub(super) fn settle(
         _ => None,
     };
     if let Some(to) = backup {
-        remove_partial_copy(to, actions)?;
+        remove_partial_copy(to, pid, actions)?;
     }
     if let Some(temp) = &entry.temp {
         settle_temporary(entry, temp, backup, actions)?;
@@ -171,6 +173,7 @@ pub(super) fn settle(
 fn settle_restore(
     entry: &Entry,
     backup: &Path,
+    pid: Option<u32>,
     state: &mut State,
     actions: &mut Vec<Recovered>,
 ) -> Result<bool> {
@@ -178,7 +181,7 @@ fn settle_restore(
     let Some(temp) = &entry.temp else {
         return Ok(false);
     };
-    remove_partial_copy(temp, actions)?;
+    remove_partial_copy(temp, pid, actions)?;
     let as_seen = |found: &Found| match &entry.seen {
         Some(seen) => seen.is(found),
         None => *found == Found::Nothing,
@@ -304,22 +307,18 @@ fn take_apart(entry: &Entry, temp: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// A copy across filesystems that did not finish is removed; the original is still whole.
-/// Only what has a partial copy's name for `to` ([`fsutil::partial_name`]) is taken for one.
-fn remove_partial_copy(to: &Path, actions: &mut Vec<Recovered>) -> Result<()> {
-    let Some(dir) = to.parent() else {
+/// A copy across filesystems that process `pid` did not finish is removed; the original is
+/// still whole. Only that process's partial copy is taken for one, by its exact name
+/// ([`fsutil::partial_name`]); without a process (a journal of an older version) nothing is.
+fn remove_partial_copy(to: &Path, pid: Option<u32>, actions: &mut Vec<Recovered>) -> Result<()> {
+    let Some(pid) = pid else {
         return Ok(());
     };
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        if fsutil::is_partial_name_of(to, &entry.file_name()) {
-            let partial = entry.path();
-            fsutil::remove_any(&partial)
-                .map_err(|e| failed("remove incomplete backup copy", &partial, e))?;
-            actions.push(Recovered::RemovedPartialBackup { partial });
-        }
+    let partial = fsutil::partial_name(to, pid);
+    if fs::symlink_metadata(&partial).is_ok() {
+        fsutil::remove_any(&partial)
+            .map_err(|e| failed("remove incomplete backup copy", &partial, e))?;
+        actions.push(Recovered::RemovedPartialBackup { partial });
     }
     Ok(())
 }

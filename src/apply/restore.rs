@@ -94,7 +94,7 @@ pub fn restore(
             }
             Err(error) => {
                 let mut actions = Vec::new();
-                match recovery::settle(&entry, state, &mut actions) {
+                match recovery::settle(&entry, Some(std::process::id()), state, &mut actions) {
                     Ok(true) => result.restored.push(chosen.0.clone()),
                     Ok(false) => result.failed.push((chosen.0.clone(), error)),
                     Err(e) => {
