@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The first error writing to standard output, as it will be reported.
 static FAILED: Mutex<Option<String>> = Mutex::new(None);
 
+/// The reader went away: nothing more is written, and that is no error.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
 /// Standard output, buffered (a listing of thousands of lines is a few writes, not one per
 /// line) and flushed when dropped. Errors are kept for [`failure`], so callers may ignore them.
 pub struct Out(BufWriter<StdoutLock<'static>>);
@@ -54,9 +57,6 @@ pub fn print_fmt(args: fmt::Arguments) {
 pub fn failure() -> Option<String> {
     FAILED.lock().map(|f| f.clone()).unwrap_or(None)
 }
-
-/// The reader went away: nothing more is written, and that is no error.
-static CLOSED: AtomicBool = AtomicBool::new(false);
 
 fn failed() -> bool {
     CLOSED.load(Ordering::Relaxed) || FAILED.lock().is_ok_and(|f| f.is_some())
