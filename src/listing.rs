@@ -177,15 +177,29 @@ impl<F: FnMut(&WalkEntry) -> bool> Iterator for Walk<F> {
 /// The entries of `dir` (without `.` and `..`), in the order the filesystem gives them.
 #[cfg(target_os = "linux")]
 pub fn list(dir: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
+    let handle = Handle::open(dir, libc::O_RDONLY)?;
+    let mut entries = Vec::new();
+    each_entry(&handle, |name, kind| {
+        entries.push((name.to_os_string(), kind))
+    })?;
+    Ok(entries)
+}
+
+/// Each entry of the directory `handle` is open on (for reading, not `O_PATH`), without `.`
+/// and `..`, in the order the filesystem gives them: names are lent, not allocated, so a
+/// caller that keeps few of them pays for few.
+#[cfg(target_os = "linux")]
+pub fn each_entry(
+    handle: &Handle,
+    mut f: impl FnMut(&std::ffi::OsStr, EntryType),
+) -> io::Result<()> {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
 
-    let handle = Handle::open(dir, libc::O_RDONLY)?;
     // A buffer of this size takes a directory of some 600 entries in one call. It is not
     // zeroed: the kernel fills what is read (zeroing 32 KiB per directory was a quarter of a
     // status run's instructions).
     let mut buf: Vec<u8> = Vec::with_capacity(32 * 1024);
-    let mut entries = Vec::new();
     loop {
         // SAFETY: `buf` is writable for its whole capacity, `fd` is an open directory.
         let n = unsafe {
@@ -200,7 +214,7 @@ pub fn list(dir: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
             return Err(io::Error::last_os_error());
         }
         if n == 0 {
-            return Ok(entries);
+            return Ok(());
         }
         // SAFETY: the kernel wrote `n` bytes (at most the capacity) from the start.
         unsafe { buf.set_len(n as usize) };
@@ -222,7 +236,7 @@ pub fn list(dir: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
                 libc::DT_UNKNOWN => EntryType::Unknown,
                 _ => EntryType::Special,
             };
-            entries.push((OsStr::from_bytes(name).to_os_string(), kind));
+            f(OsStr::from_bytes(name), kind);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Dead links into the repository that dotlink never recorded, as GNU Stow, dotbot or an older
 //! layout leave them when a source is deleted or moved: `status` counts them and `clean`
 //! removes them. Only the directories that hold declared targets and the home's top level are
-//! looked in, and only symlinks that lead into the repository and to nothing are taken.
+//! looked in, and only symlinks that lead into the repository and to nothing are taken. Most of
+//! those directories were listed already, by the survey, through the handle it looked with.
 
 use super::inspect::{Dir, Dirs};
 use super::model::{Action, LinkState, Reason, Seen, Step};
@@ -28,12 +29,15 @@ pub struct DeadLink {
 /// targets themselves (the planner decides about those) or anything the state records. A
 /// directory reached by several spellings (through symlinked directories) is listed once, and
 /// a name in it is known when it is declared or recorded under any of its spellings.
+/// `listed` holds the directories the survey already listed, with the entries that may be dead
+/// links; the others are listed here.
 pub(super) fn find<'t>(
     targets: impl Iterator<Item = &'t Path>,
     home: &Path,
     repo: &Path,
     state: &State,
     dirs: &mut Dirs,
+    mut listed: super::survey::Listed,
 ) -> Vec<DeadLink> {
     // Each declared target as (directory, name), sorted by bytes (targets are normalised), so
     // that the names declared in one directory are one run of the list: a name in a listing
@@ -56,8 +60,12 @@ pub(super) fn find<'t>(
     places.dedup();
     let mut dead = Vec::new();
     for (real, spellings) in by_real_directory(places, repo, dirs) {
-        let Ok(listing) = listing::list(spellings[0]) else {
-            continue;
+        let listing = match spellings.iter().find_map(|s| listed.remove(*s)) {
+            Some(listing) => listing,
+            None => match listing::list(spellings[0]) {
+                Ok(listing) => listing,
+                Err(_) => continue,
+            },
         };
         let names: Vec<_> = spellings.iter().map(|p| declared_in(p)).collect();
         for (name, kind) in listing {

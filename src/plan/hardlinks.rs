@@ -35,7 +35,7 @@ impl Planner<'_> {
             self.conflict(spec, policy, conflict, link)
         } else {
             match found {
-                Found::File(id) => self.hard_link_file(spec, policy, id, link),
+                Found::File(id) => self.hard_link_file(spec, policy, *id, link),
                 Found::Symlink(stored) => {
                     let real_parent = dir.real().unwrap_or(parent).to_path_buf();
                     if self.resolves_to(&stored, &real_parent, &spec.target, &spec.source) {
@@ -68,7 +68,8 @@ impl Planner<'_> {
                 reason,
             )
         } else {
-            let made_by_dotlink = inspect::recorded(self.state, &spec.target, &Found::File(id));
+            let made_by_dotlink =
+                inspect::recorded(self.state, &spec.target, &Found::File(Box::new(id)));
             let mut step = self.conflict(spec, policy, Conflict::RegularFile, link);
             step.reason = if made_by_dotlink {
                 Reason::OldCopyOfSource

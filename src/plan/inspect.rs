@@ -22,10 +22,12 @@ pub enum Found {
     Nothing,
     /// A symlink, with the path it stores.
     Symlink(PathBuf),
-    File(FileId),
-    Directory(FileId),
+    // Boxed: a look at an up-to-date link (a link text) is then 24 bytes, not 56, and a plan's
+    // looks are held for every target at once.
+    File(Box<FileId>),
+    Directory(Box<FileId>),
     /// A fifo, socket or device.
-    Special(FileId),
+    Special(Box<FileId>),
     /// A parent component is not a directory.
     NotADirectoryOnTheWay,
     /// The path could not be read (permission denied, …); the error text.
@@ -160,9 +162,9 @@ pub fn look(path: &Path) -> Found {
 fn not_a_symlink(meta: &fs::Metadata) -> Found {
     let id = FileId::of(meta);
     match meta.file_type() {
-        t if t.is_file() => Found::File(id),
-        t if t.is_dir() => Found::Directory(id),
-        _ => Found::Special(id),
+        t if t.is_file() => Found::File(Box::new(id)),
+        t if t.is_dir() => Found::Directory(Box::new(id)),
+        _ => Found::Special(Box::new(id)),
     }
 }
 
@@ -189,35 +191,33 @@ impl Looker {
         if !same {
             self.dir = Some((parent.to_path_buf(), open_dir(parent)));
         }
-        match &self.dir {
-            Some((_, Ok(fd))) => look_at(fd, name).unwrap_or_else(|| look(path)),
-            // What `look` answers for any path in a directory that is not there.
-            Some((_, Err(e))) if e.raw_os_error() == Some(libc::ENOENT) => Found::Nothing,
-            Some((_, Err(e))) if e.raw_os_error() == Some(libc::ENOTDIR) => {
-                Found::NotADirectoryOnTheWay
-            }
-            _ => look(path),
-        }
+        let (_, dir) = self.dir.as_ref().expect("opened above");
+        look_in(dir, name, || path.to_path_buf())
     }
 }
 
-/// [`Looker::look`] at each of `paths`, in order; nothing for `None`.
-pub fn look_all(paths: &[Option<&Path>]) -> Vec<Found> {
-    let mut looker = Looker::default();
-    paths
-        .iter()
-        .map(|path| path.map_or(Found::Nothing, |path| looker.look(path)))
-        .collect()
+/// What is at `name` in the directory `dir` is a handle on (or the error opening it gave):
+/// the same answer as [`look`] at its whole `path`, which is built only when a look needs it.
+pub fn look_in(dir: &io::Result<Handle>, name: &OsStr, path: impl FnOnce() -> PathBuf) -> Found {
+    match dir {
+        Ok(fd) => look_at(fd, name).unwrap_or_else(|| look(&path())),
+        // What `look` answers for any path in a directory that is not there.
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Found::Nothing,
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Found::NotADirectoryOnTheWay,
+        Err(_) => look(&path()),
+    }
 }
 
 /// A handle on a directory good for `*at` calls (`O_PATH` needs only search permission).
-fn open_dir(dir: &Path) -> io::Result<Handle> {
-    #[cfg(target_os = "linux")]
-    let flags = libc::O_PATH;
-    #[cfg(not(target_os = "linux"))]
-    let flags = libc::O_RDONLY;
-    Handle::open(dir, flags)
+pub(super) fn open_dir(dir: &Path) -> io::Result<Handle> {
+    Handle::open(dir, LOOK_FLAGS)
 }
+
+/// How a directory is opened only to look at names in it.
+#[cfg(target_os = "linux")]
+pub(super) const LOOK_FLAGS: libc::c_int = libc::O_PATH;
+#[cfg(not(target_os = "linux"))]
+pub(super) const LOOK_FLAGS: libc::c_int = libc::O_RDONLY;
 
 /// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
 fn look_at(dir: &Handle, name: &OsStr) -> Option<Found> {
@@ -270,10 +270,10 @@ fn look_at(dir: &Handle, name: &OsStr) -> Option<Found> {
         mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
     };
     Some(match stat.st_mode & libc::S_IFMT {
-        libc::S_IFREG => Found::File(id),
-        libc::S_IFDIR => Found::Directory(id),
+        libc::S_IFREG => Found::File(Box::new(id)),
+        libc::S_IFDIR => Found::Directory(Box::new(id)),
         libc::S_IFLNK => return None,
-        _ => Found::Special(id),
+        _ => Found::Special(Box::new(id)),
     })
 }
 

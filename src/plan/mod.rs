@@ -5,8 +5,9 @@
 //!
 //! The decisions are split by what they are about: [`declared`] links (symlinks, and what is
 //! in their way), [`parents`] (the directories on the way to a target), [`hardlinks`], and
-//! [`orphans`] (recorded links nothing declares any more). [`inspect`] holds the read-only
-//! looks at the filesystem they share, and [`model`] the plan's types.
+//! [`orphans`] (recorded links nothing declares any more). [`survey`] looks at every declared
+//! target before any is decided, [`inspect`] holds the read-only looks at the filesystem they
+//! share, and [`model`] the plan's types.
 //!
 //! Lessons from the bug trackers of GNU Stow, dotbot, dotter and tuckr live here:
 //! - a symlink that already resolves to its declared source is `ok` (or `wrong` when spelled in
@@ -29,6 +30,7 @@ mod places;
 
 pub(crate) use places::{check_before_writing, check_own_dirs};
 mod planner;
+mod survey;
 
 pub(crate) use clean::removal_steps;
 pub(crate) use model::*;
@@ -76,7 +78,7 @@ pub(crate) fn plan(
         folds: &folds,
         options,
     };
-    declared.plan_all(&mut planner, specs, &mut steps)?;
+    let listed = declared.plan_all(&mut planner, specs, &mut steps)?;
     let unfolds = folds.unfold_steps(&steps, &manifest.repo);
     steps.extend(unfolds);
     let orphans::Orphans {
@@ -95,6 +97,7 @@ pub(crate) fn plan(
             &manifest.repo,
             state,
             &mut planner.dirs,
+            listed,
         )
     } else {
         Vec::new()
@@ -129,57 +132,46 @@ struct DeclaredLinks<'a> {
 }
 
 impl DeclaredLinks<'_> {
-    /// The steps for `specs`, in order, pushed onto `steps`. A large tree is planned in two
-    /// halves: a second thread looks at the targets of the second half (the `readlink` per link
-    /// that is most of a run's time, in the kernel) while this one plans the first.
+    /// The steps for `specs`, in order, pushed onto `steps`, and the directories the survey
+    /// listed for dead links. Every target is looked at first, directory by directory
+    /// ([`survey`]); nothing is looked at through a link this run removes (it may lead
+    /// anywhere, a slow mount say): the planner counts what is below it as missing.
     fn plan_all(
         &self,
         planner: &mut Planner,
-        mut specs: Vec<LinkSpec>,
+        specs: Vec<LinkSpec>,
         steps: &mut Vec<Step>,
-    ) -> Result<()> {
-        if specs.len() < look_ahead_from() {
-            return self.plan(planner, specs, std::iter::empty(), steps);
-        }
-        let later = specs.split_off(specs.len() / 2);
-        specs.shrink_to_fit();
-        // Nothing is looked at through a link this run removes (it may lead anywhere, a slow
-        // mount say): the planner counts what is below it as missing and never asks.
-        let targets: Vec<Option<&Path>> = later
+    ) -> Result<survey::Listed> {
+        let targets: Vec<Option<&Path>> = specs
             .iter()
             .map(|s| (!planner.dirs.below_removed(&s.target)).then_some(s.target.as_path()))
             .collect();
-        let looks = std::thread::scope(|scope| {
-            // Without a thread (none to be had), the second half looks for itself.
-            let helper = std::thread::Builder::new()
-                .spawn_scoped(scope, || inspect::look_all(&targets))
-                .ok();
-            let planned = self.plan(planner, specs, std::iter::empty(), steps);
-            let looks = helper.map(|h| h.join().expect("looking at targets does not panic"));
-            planned.map(|()| looks.unwrap_or_default())
-        })?;
+        let survey = survey::survey(&targets, self.options.dead_links, look_ahead_from());
         drop(targets);
-        self.plan(planner, later, looks.into_iter(), steps)
+        self.plan(planner, specs, survey.found, steps)?;
+        Ok(survey.listed)
     }
 
-    /// The steps for `specs`, in order, pushed onto `steps`; `looks`, when not empty, yields
-    /// what is at each spec's target, looked at ahead of time. The specs are taken from the
-    /// back of the reversed list, so that its buffer shrinks as it empties (at 10,000 links it
-    /// is near a megabyte, held beside the finished steps otherwise), and each is owned only
-    /// until it is planned.
+    /// The steps for `specs`, in order, pushed onto `steps`; `looks` is what is at each
+    /// spec's target, looked at ahead of time. Both are taken from the back of reversed lists,
+    /// so that their buffers shrink as they empty (at 10,000 links each is over half a
+    /// megabyte, held beside the finished steps otherwise), and each spec is owned only until
+    /// it is planned.
     fn plan(
         &self,
         planner: &mut Planner,
         mut specs: Vec<LinkSpec>,
-        mut looks: impl Iterator<Item = inspect::Found>,
+        mut looks: Vec<inspect::Found>,
         steps: &mut Vec<Step>,
     ) -> Result<()> {
         specs.reverse();
+        looks.reverse();
         while let Some(spec) = specs.pop() {
             if specs.len() < specs.capacity() / 2 {
                 specs.shrink_to_fit();
+                looks.shrink_to_fit();
             }
-            planner.ahead = looks.next();
+            planner.ahead = looks.pop();
             let step = planner.declared(self.manifest, &spec, self.options.on_conflict);
             planner.ahead = None;
             let mut step = step?;
@@ -193,8 +185,8 @@ impl DeclaredLinks<'_> {
     }
 }
 
-/// From this many declared links, a second thread looks at targets while the first plans
-/// (below it, starting a thread costs more than it saves; tests set `DOTLINK_LOOK_AHEAD_FROM`).
+/// From this many declared links, two threads look at the targets (below it, starting a thread
+/// costs more than it saves; tests set `DOTLINK_LOOK_AHEAD_FROM`).
 fn look_ahead_from() -> usize {
     crate::context::threshold("DOTLINK_LOOK_AHEAD_FROM", 1024) as usize
 }
