@@ -315,6 +315,9 @@ pub struct Dirs {
     /// below them count as missing. Each one passed through is remembered in `used`.
     removed: PathSet,
     pub used: PathSet,
+    /// Directories the survey opened without following a symlink at their name: real
+    /// directories, taken as they are without a `stat` of their own.
+    seen_directories: PathSet,
 }
 
 impl Dirs {
@@ -329,6 +332,7 @@ impl Dirs {
             last: None,
             removed,
             used: PathSet::default(),
+            seen_directories: PathSet::default(),
         }
     }
 
@@ -346,9 +350,10 @@ impl Dirs {
         self.removed = removed;
     }
 
-    /// Whether `path` lies below a link this run removes (its directory counts as missing).
-    pub fn below_removed(&self, path: &Path) -> bool {
-        !self.removed.is_empty() && path.ancestors().skip(1).any(|a| self.removed.contains(a))
+    /// Take `dirs` as real directories (each was opened, a moment ago, without following a
+    /// symlink at its name) rather than look at each again.
+    pub fn seen_directories(&mut self, dirs: PathSet) {
+        self.seen_directories = dirs;
     }
 
     /// Treat `path` as gone from now on: this run removes what is there before it creates
@@ -403,6 +408,12 @@ impl Dirs {
             return Dir::Missing {
                 real,
                 first: dir.to_path_buf(),
+                via: via.clone(),
+            };
+        }
+        if self.seen_directories.contains(dir) {
+            return Dir::Exists {
+                real,
                 via: via.clone(),
             };
         }
@@ -588,11 +599,28 @@ mod tests {
             matches!(&*dirs.resolve(&p.join("link/x")), Dir::Missing { first, .. } if *first == p.join("link"))
         );
         assert!(dirs.used.contains(&p.join("link")));
-        // What is below it is never looked at ahead of time; the link itself and its
-        // neighbours are.
-        assert!(dirs.below_removed(&p.join("link/x")) && dirs.below_removed(&p.join("link/x/y")));
-        assert!(!dirs.below_removed(&p.join("link")) && !dirs.below_removed(&p.join("linked/x")));
-        assert!(!Dirs::new(&p, PathSet::default()).below_removed(&p.join("link/x")));
+    }
+
+    #[test]
+    fn a_directory_seen_is_taken_as_it_is_unless_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().canonicalize().unwrap();
+        fs::create_dir_all(p.join("real/sub")).unwrap();
+        symlink(p.join("real"), p.join("link")).unwrap();
+        let mut dirs = Dirs::new(&p, PathSet::from_iter([p.join("gone")]));
+        dirs.seen_directories(PathSet::from_iter([p.join("link/sub"), p.join("gone")]));
+        // Its real place still comes from resolving what is above it.
+        assert_eq!(
+            *dirs.resolve(&p.join("link/sub")),
+            Dir::Exists {
+                real: p.join("real/sub"),
+                via: Some(p.join("link"))
+            }
+        );
+        assert!(matches!(
+            &*dirs.resolve(&p.join("gone")),
+            Dir::Missing { .. }
+        ));
     }
 
     #[test]

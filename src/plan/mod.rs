@@ -54,6 +54,13 @@ pub(crate) fn plan(
 ) -> Result<Plan> {
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
     let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
+    // Every target is looked at before anything is decided: the handles on its directories
+    // also tell the resolver which are real directories, so targets are settled without a
+    // `stat` of each.
+    let targets: Vec<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
+    let survey = survey::survey(&targets, options.dead_links, look_ahead_from());
+    drop(targets);
+    dirs.seen_directories(survey.directories);
     let mut folds = folds::Folds::default();
     places::settle_targets(manifest, &mut specs, &mut dirs, ctx, &mut folds)?;
     let found = recorded_orphans(manifest, &specs, state, options, &folds, &mut dirs);
@@ -78,7 +85,7 @@ pub(crate) fn plan(
         folds: &folds,
         options,
     };
-    let listed = declared.plan_all(&mut planner, specs, &mut steps)?;
+    declared.plan(&mut planner, specs, survey.found, &mut steps)?;
     let unfolds = folds.unfold_steps(&steps, &manifest.repo);
     steps.extend(unfolds);
     let orphans::Orphans {
@@ -97,7 +104,7 @@ pub(crate) fn plan(
             &manifest.repo,
             state,
             &mut planner.dirs,
-            listed,
+            survey.listed,
         )
     } else {
         Vec::new()
@@ -132,26 +139,6 @@ struct DeclaredLinks<'a> {
 }
 
 impl DeclaredLinks<'_> {
-    /// The steps for `specs`, in order, pushed onto `steps`, and the directories the survey
-    /// listed for dead links. Every target is looked at first, directory by directory
-    /// ([`survey`]); nothing is looked at through a link this run removes (it may lead
-    /// anywhere, a slow mount say): the planner counts what is below it as missing.
-    fn plan_all(
-        &self,
-        planner: &mut Planner,
-        specs: Vec<LinkSpec>,
-        steps: &mut Vec<Step>,
-    ) -> Result<survey::Listed> {
-        let targets: Vec<Option<&Path>> = specs
-            .iter()
-            .map(|s| (!planner.dirs.below_removed(&s.target)).then_some(s.target.as_path()))
-            .collect();
-        let survey = survey::survey(&targets, self.options.dead_links, look_ahead_from());
-        drop(targets);
-        self.plan(planner, specs, survey.found, steps)?;
-        Ok(survey.listed)
-    }
-
     /// The steps for `specs`, in order, pushed onto `steps`; `looks` is what is at each
     /// spec's target, looked at ahead of time. Both are taken from the back of reversed lists,
     /// so that their buffers shrink as they empty (at 10,000 links each is over half a

@@ -1,12 +1,13 @@
-//! The look at every declared target before it is planned, directory by directory: one handle
-//! on each directory serves every `readlinkat` in it and, when dead links are counted, lists it
-//! (no second open). Targets are visited sorted by directory, so a directory that many
+//! The look at every declared target before anything is decided, directory by directory: one
+//! handle on each directory serves every `readlinkat` in it, shows whether the directory is a
+//! real one (opened without following a symlink at its name, so that resolving it needs no
+//! `stat` of its own), and, when dead links are counted, lists it (no second open). Targets are visited sorted by directory, so a directory that many
 //! packages place links in (the home, `~/.local/bin`) is opened once, not once per package.
 //! A large tree is looked at by two threads, each taking half of the directories.
 
 use super::inspect::{self, Found};
 use crate::listing::{EntryType, Handle};
-use crate::state::PathMap;
+use crate::state::{PathMap, PathSet};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -14,9 +15,10 @@ use std::path::Path;
 
 /// What the survey saw.
 pub(super) struct Survey {
-    /// What is at each target, in the order the targets were given (nothing where no target
-    /// was given).
+    /// What is at each target, in the order the targets were given.
     pub found: Vec<Found>,
+    /// The directories that were real directories, not symlinks, when opened.
+    pub directories: PathSet,
     /// Each directory listed (as spelled in the targets), with its entries that may be dead
     /// links: the symlinks, and entries whose kind the listing does not say, not declared in
     /// it.
@@ -36,11 +38,11 @@ struct Target {
 }
 
 /// The targets, borrowed, with what the survey needs of each.
-struct Targets<'t>(&'t [Option<&'t Path>]);
+struct Targets<'t>(&'t [&'t Path]);
 
 impl<'t> Targets<'t> {
     fn path(&self, t: Target) -> &'t Path {
-        self.0[t.at as usize].expect("only targets given are surveyed")
+        self.0[t.at as usize]
     }
 
     /// The directory and the name of `t`, as spelled.
@@ -62,37 +64,34 @@ impl<'t> Targets<'t> {
 
 /// Look at each of `targets`; list the directories too when `list` is set. From `threads_from`
 /// targets a second thread takes half of the directories.
-pub(super) fn survey(targets: &[Option<&Path>], list: bool, threads_from: usize) -> Survey {
+pub(super) fn survey(targets: &[&Path], list: bool, threads_from: usize) -> Survey {
     let mut order: Vec<Target> = Vec::with_capacity(targets.len());
-    // What is at the targets not surveyed with the others: those not given (nothing), and the
-    // odd one without a directory and a name (`/`), looked at the ordinary way.
+    // What is at the odd target without a directory and a name (`/`), looked at the ordinary
+    // way.
     let mut others: Vec<(u32, Found)> = Vec::new();
-    for (i, target) in targets.iter().enumerate() {
-        match target {
-            Some(t) => match t.parent() {
-                Some(dir) if t.file_name().is_some() => order.push(Target {
-                    dir_len: dir.as_os_str().len() as u32,
-                    at: i as u32,
-                }),
-                _ => others.push((i as u32, inspect::look(t))),
-            },
-            None => others.push((i as u32, Found::Nothing)),
+    for (i, t) in targets.iter().enumerate() {
+        match t.parent() {
+            Some(dir) if t.file_name().is_some() => order.push(Target {
+                dir_len: dir.as_os_str().len() as u32,
+                at: i as u32,
+            }),
+            _ => others.push((i as u32, inspect::look(t))),
         }
     }
     let all = Targets(targets);
     // Targets are normalised, so sorting by bytes puts each directory's names in one run.
-    order.sort_unstable_by(|a, b| all.split(*a).cmp(&all.split(*b)));
+    order.sort_by_cached_key(|t| all.split(*t));
     let runs: Vec<&[Target]> = order
         .chunk_by(|a, b| all.split(*a).0 == all.split(*b).0)
         .collect();
     let (first, second) = runs.split_at(halfway(&runs, order.len(), threads_from));
     // Room for every target at once: the second half is appended, not grown into.
     let mut found = Vec::with_capacity(targets.len());
-    let (mut listed, later) = std::thread::scope(|scope| {
+    let (mut seen, later) = std::thread::scope(|scope| {
         let second_half = || {
             let mut found = Vec::with_capacity(second.iter().map(|run| run.len()).sum());
-            let listed = look_in(&all, second, list, &mut found);
-            (found, listed)
+            let seen = look_in(&all, second, list, &mut found);
+            (found, seen)
         };
         // Without a thread (none to be had), this one looks at both halves.
         let helper = (!second.is_empty())
@@ -102,15 +101,15 @@ pub(super) fn survey(targets: &[Option<&Path>], list: bool, threads_from: usize)
                     .ok()
             })
             .flatten();
-        let listed = look_in(&all, first, list, &mut found);
+        let seen = look_in(&all, first, list, &mut found);
         let later = match helper {
             Some(h) => h.join().expect("looking at targets does not panic"),
             None => second_half(),
         };
-        (listed, later)
+        (seen, later)
     });
     found.extend(later.0);
-    listed.extend(later.1);
+    seen.merge(later.1);
     let mut to: Vec<u32> = order.iter().map(|t| t.at).collect();
     drop(runs);
     drop(order);
@@ -120,7 +119,8 @@ pub(super) fn survey(targets: &[Option<&Path>], list: bool, threads_from: usize)
     }
     Survey {
         found: into_places(found, to),
-        listed,
+        directories: seen.directories,
+        listed: seen.listed,
     }
 }
 
@@ -153,17 +153,47 @@ fn halfway(runs: &[&[Target]], targets: usize, threads_from: usize) -> usize {
         .map_or(runs.len(), |i| i + 1)
 }
 
-/// Look at the targets of `runs`, each run one directory, onto the end of `found`; the
-/// directories listed.
-fn look_in(all: &Targets, runs: &[&[Target]], list: bool, found: &mut Vec<Found>) -> Listed {
-    let mut listed = Listed::default();
+/// What one thread saw of the directories.
+#[derive(Default)]
+struct Seen {
+    directories: PathSet,
+    listed: Listed,
+}
+
+impl Seen {
+    fn merge(&mut self, other: Seen) {
+        self.directories.extend(other.directories);
+        self.listed.extend(other.listed);
+    }
+}
+
+/// Look at the targets of `runs`, each run one directory, onto the end of `found`.
+fn look_in(all: &Targets, runs: &[&[Target]], list: bool, found: &mut Vec<Found>) -> Seen {
+    let mut seen = Seen::default();
+    // The last directory found missing: in an empty home (a first apply) most directories are
+    // below one that is not there, and need no call to say so.
+    let mut missing: Option<&Path> = None;
     for run in runs {
         let dir = Path::new(all.split(run[0]).0);
-        let handle = open(dir, list);
+        let (handle, real) = match missing {
+            Some(m) if dir.starts_with(m) => {
+                (Err(io::Error::from_raw_os_error(libc::ENOENT)), false)
+            }
+            _ => {
+                let opened = open(dir, list);
+                if matches!(&opened.0, Err(e) if e.raw_os_error() == Some(libc::ENOENT)) {
+                    missing = Some(dir);
+                }
+                opened
+            }
+        };
+        if real {
+            seen.directories.insert(dir.to_path_buf());
+        }
         if list && let Ok(handle) = &handle {
-            // A listing that fails is left to the dead-link scan to try again.
+            // A listing that fails (a handle that cannot list) is left to the dead-link scan.
             if let Ok(entries) = maybe_dead(handle, all, run) {
-                listed.insert(dir.to_path_buf(), entries);
+                seen.listed.insert(dir.to_path_buf(), entries);
             }
         }
         for t in run.iter() {
@@ -173,20 +203,28 @@ fn look_in(all: &Targets, runs: &[&[Target]], list: bool, found: &mut Vec<Found>
             }));
         }
     }
-    listed
+    seen
 }
 
-/// A handle on `dir` good for looking at names in it, and for listing it when `list` is set
-/// and it may be read. (`O_PATH`, for looking only, needs only search permission.)
-fn open(dir: &Path, list: bool) -> io::Result<Handle> {
-    if !list {
-        return inspect::open_dir(dir);
+/// A handle on `dir` good for looking at names in it, and for listing it when `list` is set and
+/// it may be read; and whether `dir` is a real directory rather than a symlink to one. Each
+/// open first declines to follow a symlink at the name; only a symlink (or something that is
+/// not a directory, or one that cannot be read) costs another open, the way every look opens
+/// a directory, so that the answers are the same.
+fn open(dir: &Path, list: bool) -> (io::Result<Handle>, bool) {
+    let ways = if list {
+        &[libc::O_RDONLY, inspect::LOOK_FLAGS][..]
+    } else {
+        &[inspect::LOOK_FLAGS][..]
+    };
+    for flags in ways {
+        match Handle::open(dir, flags | libc::O_NOFOLLOW) {
+            Ok(handle) => return (Ok(handle), true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return (Err(e), false),
+            Err(_) => {}
+        }
     }
-    match Handle::open(dir, libc::O_RDONLY) {
-        // Then the dead-link scan tries, and says nothing either.
-        Err(e) if e.raw_os_error() == Some(libc::EACCES) => inspect::open_dir(dir),
-        opened => opened,
-    }
+    (inspect::open_dir(dir), false)
 }
 
 /// The entries of the directory `handle` is open on that may be dead links: symlinks, and
@@ -244,7 +282,7 @@ mod tests {
 
     #[test]
     fn a_target_splits_into_its_directory_and_name() {
-        let paths = [Some(Path::new("/x")), Some(Path::new("/a/bc/d"))];
+        let paths = [Path::new("/x"), Path::new("/a/bc/d")];
         let all = Targets(&paths);
         let root = Target { dir_len: 1, at: 0 };
         let deep = Target { dir_len: 5, at: 1 };
@@ -252,8 +290,9 @@ mod tests {
         assert_eq!(all.split(deep), (OsStr::new("/a/bc"), OsStr::new("d")));
     }
 
-    /// Two directories whose targets come interleaved, as packages place them; in each an
-    /// undeclared link, a declared one and a file.
+    /// Two directories whose targets come interleaved, as packages place them, each with an
+    /// undeclared link, a declared one and a file; a symlink to the first directory; and a
+    /// directory that is not there.
     fn tree() -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
         let tmp = tempfile::tempdir().unwrap();
         let mut targets = Vec::new();
@@ -264,21 +303,21 @@ mod tests {
             symlink("text", d.join("declared")).unwrap();
             fs::write(d.join("file"), "x").unwrap();
         }
+        symlink("a", tmp.path().join("via")).unwrap();
         for name in ["declared", "file", "missing"] {
             for dir in ["a", "b"] {
                 targets.push(tmp.path().join(dir).join(name));
             }
         }
         targets.push(tmp.path().join("nothere/x"));
+        targets.push(tmp.path().join("via/file"));
         (tmp, targets)
     }
 
     #[test]
     fn every_target_is_looked_at_in_order_and_each_directory_listed_once() {
         let (tmp, targets) = tree();
-        let mut given: Vec<Option<&Path>> = targets.iter().map(|t| Some(t.as_path())).collect();
-        // A target not given is not looked at.
-        given[1] = None;
+        let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
         // With and without a second thread.
         for threads_from in [0, usize::MAX] {
             let survey = survey(&given, true, threads_from);
@@ -295,7 +334,7 @@ mod tests {
             assert_eq!(
                 kinds,
                 [
-                    "link", "nothing", "file", "file", "nothing", "nothing", "nothing"
+                    "link", "link", "file", "file", "nothing", "nothing", "nothing", "file"
                 ]
             );
             let mut listed: Vec<(std::path::PathBuf, Vec<&str>)> = survey
@@ -310,24 +349,57 @@ mod tests {
                 })
                 .collect();
             listed.sort();
-            // `b/declared` was not given, so there it is one of the links that may be dead.
+            // A directory reached through a symlink at its name is looked in, not listed: that
+            // is left to the dead-link scan, which lists each real directory once.
             let expected = vec![
                 (tmp.path().join("a"), vec!["undeclared"]),
-                (tmp.path().join("b"), vec!["declared", "undeclared"]),
+                (tmp.path().join("b"), vec!["undeclared"]),
             ];
             assert_eq!(
                 listed, expected,
-                "only links not given, each directory once"
+                "only links not declared, each directory once"
             );
+            // A symlink to a directory, and a directory not there, are not real directories.
+            let mut real: Vec<_> = survey.directories.into_iter().collect();
+            real.sort();
+            assert_eq!(real, [tmp.path().join("a"), tmp.path().join("b")]);
         }
     }
 
     #[test]
+    fn below_a_missing_directory_there_is_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        // `a-x` sorts between `a` and `a/b`, and is there.
+        fs::create_dir(tmp.path().join("a-x")).unwrap();
+        symlink("text", tmp.path().join("a-x/l")).unwrap();
+        let targets: Vec<_> = ["a/f", "a/b/f", "a-x/l", "a/b/c/f", "a-x/f/g"]
+            .iter()
+            .map(|t| tmp.path().join(t))
+            .collect();
+        let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
+        let survey = survey(&given, true, usize::MAX);
+        assert_eq!(
+            survey.found,
+            [
+                Found::Nothing,
+                Found::Nothing,
+                Found::Symlink("text".into()),
+                Found::Nothing,
+                Found::Nothing,
+            ]
+        );
+        assert_eq!(survey.directories.len(), 1);
+    }
+
+    #[test]
     fn nothing_is_listed_unless_asked() {
-        let (_tmp, targets) = tree();
-        let given: Vec<Option<&Path>> = targets.iter().map(|t| Some(t.as_path())).collect();
+        let (tmp, targets) = tree();
+        let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
         let survey = survey(&given, false, 0);
         assert!(survey.listed.is_empty());
         assert!(matches!(survey.found[0], Found::Symlink(_)));
+        assert!(matches!(survey.found[7], Found::File(_)));
+        assert_eq!(survey.directories.len(), 2);
+        assert!(!survey.directories.contains(&tmp.path().join("via")));
     }
 }
