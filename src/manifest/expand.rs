@@ -413,7 +413,9 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
         ))
         .with_hint(hint)
     };
-    let mut by_target: HashMap<&Path, &LinkSpec, PathHash> =
+    // Keyed by bytes, not as paths (whose hash scans every byte for separators): targets are
+    // normalised, and so are their ancestors.
+    let mut by_target: HashMap<&std::ffi::OsStr, &LinkSpec, PathHash> =
         HashMap::with_capacity_and_hasher(specs.len(), Default::default());
     for spec in specs {
         debug_assert_eq!(
@@ -434,7 +436,7 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
                 "targets must lie outside the dotfiles repository; move the repository or change the target",
             ));
         }
-        if let Some(first) = by_target.insert(&spec.target, spec) {
+        if let Some(first) = by_target.insert(spec.target.as_os_str(), spec) {
             let (a, b) = (line(first), line(spec));
             let by = if a == b {
                 format!("line {a}")
@@ -463,7 +465,7 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
     for spec in specs {
         let ancestors = spec.target.ancestors().skip(1);
         for ancestor in ancestors.take_while(|a| a.as_os_str().len() >= shortest) {
-            if let Some(outer) = by_target.get(ancestor) {
+            if let Some(outer) = by_target.get(ancestor.as_os_str()) {
                 let why = if outer.source_is_dir {
                     "links to a whole directory; it would be written inside the repository"
                 } else {

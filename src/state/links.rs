@@ -3,9 +3,8 @@
 //! key), and the table holds four bytes a record, not the record: at 10,000 links the state
 //! is the largest thing a run holds after its plan.
 
-use super::{PathHash, Record};
+use super::Record;
 use hashbrown::HashTable;
-use std::hash::BuildHasher;
 use std::path::Path;
 
 /// Records by target: at most one per target.
@@ -17,7 +16,7 @@ pub struct Links {
 }
 
 fn hash(target: &Path) -> u64 {
-    PathHash::default().hash_one(target)
+    super::hash_path(target)
 }
 
 impl Links {

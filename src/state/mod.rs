@@ -357,6 +357,26 @@ impl Fnv {
 /// status run). The keys are the user's own paths, so hash flooding is no concern.
 pub type PathHash = foldhash::fast::FixedState;
 
+/// A hash of `path` that agrees with `Path`'s equality, which compares components (`a//b`,
+/// `a/./b` and `a/b/` are all `a/b`), as `Path`'s own `Hash` does; but where that one scans
+/// the bytes one at a time for separators and hashes each component apart (15% of a status
+/// run), a path already in its plain form, as dotlink's normalised paths are, is checked with
+/// `memchr` and hashed whole. Any other spelling is hashed as its plain form.
+pub fn hash_path(path: &Path) -> u64 {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    // Not plain: a separator at the end (not the root's), doubled, or before a `.` component.
+    let plain = (bytes.len() < 2 || !bytes.ends_with(b"/") && !bytes.ends_with(b"/."))
+        && !bytes
+            .windows(3)
+            .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.' && w[2] == b'/'));
+    if plain {
+        std::hash::BuildHasher::hash_one(&PathHash::default(), bytes)
+    } else {
+        let plain: PathBuf = path.components().collect();
+        std::hash::BuildHasher::hash_one(&PathHash::default(), plain.as_os_str().as_encoded_bytes())
+    }
+}
+
 /// A hash map keyed by paths.
 pub type PathMap<V> = HashMap<PathBuf, V, PathHash>;
 
@@ -369,6 +389,68 @@ pub type PathRefSet<'a> = HashSet<&'a Path, PathHash>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_equal_as_paths_hash_the_same() {
+        let spellings = [
+            [
+                "/h/a/b",
+                "/h//a/b",
+                "/h/a/./b",
+                "/h/a/b/",
+                "/h/a/b/.",
+                "//h/a/b//",
+                "/./h/a/b",
+            ],
+            ["a/b", "a//b", "a/./b", "a/b/", "a/b/.", "a/b//.", "a/././b"],
+            ["./a", "./a/", ".//a", "./a/.", "././a", "./a//", "./a/./"],
+            ["/", "//", "/.", "/./", "/./.", "///", "/.//"],
+            [".", "./", ".//", "./.", "././", "./", "."],
+            [
+                "/h/.a/..b",
+                "/h//.a/..b",
+                "/h/.a/./..b",
+                "/h/.a/..b/",
+                "/h/.a/..b",
+                "/h/.a//..b",
+                "/h/.a/..b/.",
+            ],
+        ];
+        for group in spellings {
+            let first = Path::new(group[0]);
+            for spelling in group {
+                let path = Path::new(spelling);
+                assert_eq!(path, first, "{spelling} is {}", group[0]);
+                assert_eq!(hash_path(path), hash_path(first), "{spelling}");
+            }
+        }
+        // Every spelling of up to six of `a`, `.` and `/`: any two equal as paths hash the same.
+        let mut all = vec![String::new()];
+        for len in 1..=6 {
+            let longer: Vec<String> = all
+                .iter()
+                .filter(|s| s.len() == len - 1)
+                .flat_map(|s| ["a", ".", "/"].map(|c| format!("{s}{c}")))
+                .collect();
+            all.extend(longer);
+        }
+        let hashed: Vec<(&Path, u64)> = all
+            .iter()
+            .map(|s| (Path::new(s), hash_path(Path::new(s))))
+            .collect();
+        for (a, hash_a) in &hashed {
+            for (b, hash_b) in &hashed {
+                assert!(a != b || hash_a == hash_b, "{a:?} and {b:?}");
+            }
+        }
+        // Different paths (`..` is a component of its own, a leading `.` too).
+        let different = [
+            "/h/a", "/h/a/..", "h/a", "./h/a", "/h/a.", "/h/.a", "/h/a b",
+        ];
+        let hashes: std::collections::HashSet<u64> =
+            different.iter().map(|p| hash_path(Path::new(p))).collect();
+        assert_eq!(hashes.len(), different.len());
+    }
 
     fn record(target: &str) -> Record {
         Record {
