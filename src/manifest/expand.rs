@@ -463,7 +463,7 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
         .min()
         .unwrap_or(0);
     for spec in specs {
-        let ancestors = spec.target.ancestors().skip(1);
+        let ancestors = paths::ancestors(&spec.target).skip(1);
         for ancestor in ancestors.take_while(|a| a.as_os_str().len() >= shortest) {
             if let Some(outer) = by_target.get(ancestor.as_os_str()) {
                 let why = if outer.source_is_dir {

@@ -43,7 +43,10 @@ pub(super) fn find<'t>(
     // that the names declared in one directory are one run of the list: a name in a listing
     // is looked up in its directory's few, not hashed as a whole path.
     let mut declared: Vec<(&OsStr, &OsStr)> = targets
-        .filter_map(|t| Some((t.parent()?.as_os_str(), t.file_name()?)))
+        .filter_map(|t| match paths::parent_and_name(t) {
+            (Some(dir), Some(name)) => Some((dir.as_os_str(), name)),
+            _ => None,
+        })
         .collect();
     declared.sort_unstable();
     let by_dir: Vec<&[(&OsStr, &OsStr)]> = declared.chunk_by(|a, b| a.0 == b.0).collect();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 impl Planner<'_> {
     pub(super) fn symlink(&mut self, spec: &LinkSpec, policy: Policy) -> Step {
-        let parent = spec.target.parent().unwrap_or(Path::new("/"));
+        let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
         let dir = self.resolve_parent(spec, policy);
         let real_parent = dir.real().unwrap_or(parent).to_path_buf();
         let contents = match spec.style {

@@ -181,7 +181,7 @@ pub struct Looker {
 impl Looker {
     /// The same answer as [`look`].
     pub fn look(&mut self, path: &Path) -> Found {
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        let (Some(parent), Some(name)) = crate::paths::parent_and_name(path) else {
             return look(path);
         };
         let same = self
@@ -379,7 +379,7 @@ impl Dirs {
         if let Some(found) = self.cache.get(dir) {
             return found.clone();
         }
-        let resolved = match (dir.parent(), dir.file_name()) {
+        let resolved = match crate::paths::parent_and_name(dir) {
             (Some(parent), Some(name)) => {
                 let above = self.resolve(parent);
                 match &*above {

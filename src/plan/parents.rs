@@ -14,7 +14,7 @@ impl Planner<'_> {
     /// it needs a directory and the policy is `backup` or `overwrite`, plan clearing it once,
     /// unless it lies inside the repository or outside the home.
     pub(super) fn resolve_parent(&mut self, spec: &LinkSpec, policy: Policy) -> Rc<Dir> {
-        let parent = spec.target.parent().unwrap_or(Path::new("/"));
+        let parent = crate::paths::parent(&spec.target).unwrap_or(Path::new("/"));
         let dir = self.dirs.resolve(parent);
         let Dir::Blocked { at, why } = &*dir else {
             return dir;

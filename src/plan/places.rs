@@ -209,7 +209,7 @@ fn symlinks_on_the_way(path: &Path) -> Vec<PathBuf> {
 /// The real place of `path` (its parent resolved, then its name), and the last symlink on the
 /// way, if any.
 pub(super) fn identity<'p>(dirs: &mut Dirs, path: &'p Path) -> (Cow<'p, Path>, Option<PathBuf>) {
-    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+    let (Some(parent), Some(name)) = paths::parent_and_name(path) else {
         return (Cow::Borrowed(path), None);
     };
     match &*dirs.resolve(parent) {

@@ -141,7 +141,7 @@ impl<'a> Planner<'a> {
     /// The relative spelling of `source` seen from `dir`. Consecutive links usually share both
     /// directories, so the path arithmetic runs once per pair of directories, not per link.
     pub(super) fn relative(&mut self, source: &Path, dir: &Path) -> PathBuf {
-        let (Some(source_dir), Some(name)) = (source.parent(), source.file_name()) else {
+        let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
             return paths::relative(source, dir);
         };
         let hit = self.relative_memo.as_ref().is_some_and(|(d, s, _)| {

@@ -70,8 +70,8 @@ pub(super) fn survey(targets: &[&Path], list: bool, threads_from: usize) -> Surv
     // way.
     let mut others: Vec<(u32, Found)> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
-        match t.parent() {
-            Some(dir) if t.file_name().is_some() => order.push(Target {
+        match crate::paths::parent_and_name(t) {
+            (Some(dir), Some(_)) => order.push(Target {
                 dir_len: dir.as_os_str().len() as u32,
                 at: i as u32,
             }),
