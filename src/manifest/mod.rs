@@ -235,13 +235,34 @@ pub fn load(path: &Path, ctx: &Context) -> Result<Manifest> {
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn locate_offset(text: &str, offset: usize) -> Location {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    Location {
-        line,
-        column: before[line_start..].chars().count() + 1,
+    Lines::new(text).locate(offset)
+}
+
+/// Where each line of a text starts: byte offsets become lines by a binary search. A
+/// manifest's entries are located one by one, and counting lines from the start for each was
+/// quadratic in the manifest's size.
+pub struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Lines<'t> {
+        let after_newlines = memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1);
+        Lines {
+            text,
+            starts: std::iter::once(0).chain(after_newlines).collect(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn locate(&self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&start| start <= offset);
+        Location {
+            line,
+            column: self.text[self.starts[line - 1]..offset].chars().count() + 1,
+        }
     }
 }
 
@@ -253,6 +274,21 @@ pub fn position(path: &Path, at: Location) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_offset_is_located_as_counting_from_the_start_would() {
+        let text = "[[link]]\nsource = \"é\"\n\n  target = \"~/ü\"\n\nx";
+        let lines = Lines::new(text);
+        for offset in (0..=text.len() + 2).filter(|&o| o > text.len() || text.is_char_boundary(o)) {
+            let before = &text[..offset.min(text.len())];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let counted = Location {
+                line: before.matches('\n').count() + 1,
+                column: before[line_start..].chars().count() + 1,
+            };
+            assert_eq!(lines.locate(offset), counted, "offset {offset}");
+        }
+    }
 
     #[test]
     fn offsets_become_lines_and_columns() {

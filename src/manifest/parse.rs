@@ -5,7 +5,9 @@
 //! order, so the first mistake in the file is the one reported.
 
 use super::conditions::{self, Condition, RawProfile, RawWhen};
-use super::{Entry, Manifest, Method, Package, Policy, Settings, Style, locate_offset, position};
+use super::{
+    Entry, Lines, Manifest, Method, Package, Policy, Settings, Style, locate_offset, position,
+};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::paths;
@@ -117,6 +119,7 @@ pub fn parse(path: &Path, text: &str, ctx: &Context) -> Result<Manifest> {
     let checker = Checker {
         path,
         text,
+        lines: Lines::new(text),
         ctx,
         manifest_dir,
         repo,
@@ -264,6 +267,7 @@ fn plain_words(message: &str, line: &str, before: &str) -> (String, String) {
 struct Checker<'a> {
     path: &'a Path,
     text: &'a str,
+    lines: Lines<'a>,
     ctx: &'a Context,
     /// The manifest's directory as given.
     manifest_dir: &'a Path,
@@ -276,7 +280,7 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// An input error at `span`: `file:line:column: message`, with a hint.
     fn fail(&self, span: Range<usize>, message: String, hint: &str) -> Error {
-        let at = locate_offset(self.text, span.start);
+        let at = self.lines.locate(span.start);
         Error::input(format!("{}: {message}", position(self.path, at)))
             .with_hint(hint)
             .with_snippet(snippet(self.path, self.text, span, ""))
@@ -404,7 +408,7 @@ impl Checker<'_> {
             };
             warnings.push(format!(
                 "{}: profile `{name}` is not defined in [profiles], so this entry applies only with --profile {name}{suggestion}",
-                position(self.path, locate_offset(self.text, *at))
+                position(self.path, self.lines.locate(*at))
             ));
         }
         Ok(warnings)
@@ -468,8 +472,8 @@ impl Checker<'_> {
                 .unwrap_or(Policy::Fail),
             allow_outside_home,
             ignore,
-            source_at: locate_offset(self.text, link.source.span().start),
-            target_at: locate_offset(self.text, link.target.span().start),
+            source_at: self.lines.locate(link.source.span().start),
+            target_at: self.lines.locate(link.target.span().start),
             skip,
         })
     }
