@@ -245,3 +245,55 @@ fn a_declared_symlink_to_a_missing_repository_file_is_dangling() {
     s.run(&["apply"]).code(0).stdout_has("~ ~/.x");
     s.run(&["status"]).code(0);
 }
+
+/// A target's directory reached through a symlink whose text passes through a directory the
+/// user cannot enter (`~/.cfg -> locked/../real`): the kernel refuses the target as spelled,
+/// but its real place can be read, and that is where it is looked at (not a conflict that
+/// stops the run).
+#[test]
+fn a_target_spelled_through_a_directory_that_cannot_be_entered_is_looked_at_where_it_is() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Sandbox::new();
+    s.source("a", "1").source("b", "2").manifest(
+        "[[link]]\nsource = \"a\"\ntarget = \"~/.cfg/a\"\n\
+         [[link]]\nsource = \"b\"\ntarget = \"~/.cfg/b\"\n",
+    );
+    fs::create_dir(s.home().join("real")).unwrap();
+    fs::create_dir(s.home().join("locked")).unwrap();
+    s.home_link(".cfg", "locked/../real");
+    fs::set_permissions(s.home().join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    s.run_unprivileged(&["apply"])
+        .code(0)
+        .stdout_has("2 created");
+    assert_eq!(s.link_at("real/a"), Some("../../repo/a".into()));
+    assert_eq!(s.link_at("real/b"), Some("../../repo/b".into()));
+    s.run_unprivileged(&["status"])
+        .code(0)
+        .stdout_has("2 links up to date");
+}
+
+/// A declared target whose source is gone, below a directory link this run prunes: once the
+/// link is gone nothing is there, so it is `missing`, not `dangling` (what the old link leads
+/// to, a link in the repository, is not at the target).
+#[test]
+fn a_missing_source_below_a_link_this_run_removes_is_missing() {
+    let s = Sandbox::new();
+    s.source("nvim/init.lua", "1")
+        .manifest("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\n");
+    s.run(&["apply"]).code(0);
+    std::os::unix::fs::symlink(s.repo().join("other/gone"), s.repo().join("nvim/foo")).unwrap();
+    s.manifest("[[link]]\nsource = \"other/gone\"\ntarget = \"~/.config/nvim/foo\"\n");
+    let run = s.run(&["status", "--json"]);
+    run.code(1);
+    let json = run.json();
+    let foo = s.home().join(".config/nvim/foo").display().to_string();
+    let entry = json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"] == foo.as_str())
+        .unwrap_or_else(|| panic!("no entry for {foo}: {json}"))
+        .clone();
+    assert_eq!(entry["state"], "missing", "{entry}");
+    assert_eq!(json["summary"]["orphan"], 1, "{json}");
+}

@@ -71,16 +71,13 @@ impl Planner<'_> {
     /// A declared link whose source does not exist (reported by `status` only; everything
     /// that links refuses such a manifest). A link still at the target is `dangling`.
     pub(super) fn missing_source(&mut self, spec: &LinkSpec, policy: Policy, at: Location) -> Step {
-        let found = self.look(&spec.target);
+        let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
+        let dir = self.dirs.resolve(parent);
+        // Below a link this run removes there is nothing, whatever that link leads to.
+        let found = self.look_below(&spec.target, &dir);
         let leads_there = match &found {
             Found::Symlink(stored) => {
-                let parent = spec.target.parent().unwrap_or(Path::new("/"));
-                let real_parent = self
-                    .dirs
-                    .resolve(parent)
-                    .real()
-                    .unwrap_or(parent)
-                    .to_path_buf();
+                let real_parent = dir.real().unwrap_or(parent);
                 paths::normalize(&real_parent.join(stored)) == spec.source
             }
             _ => false,

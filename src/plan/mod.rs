@@ -58,11 +58,22 @@ pub(crate) fn plan(
     // also tell the resolver which are real directories, so targets are settled without a
     // `stat` of each.
     let targets: Vec<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
-    let survey = survey::survey(&targets, options.dead_links, look_ahead_from());
+    let mut survey = survey::survey(&targets, options.dead_links, look_ahead_from());
     drop(targets);
-    dirs.seen_directories(survey.directories);
+    dirs.seen_directories(std::mem::take(&mut survey.directories));
     let mut folds = folds::Folds::default();
-    places::settle_targets(manifest, &mut specs, &mut dirs, ctx, &mut folds)?;
+    let respelled = places::settle_targets(manifest, &mut specs, &mut dirs, ctx, &mut folds)?;
+    // A target reached through a symlinked directory was looked at as spelled, which the
+    // kernel may refuse where its real place is readable (`~/.cfg -> locked/../real` needs
+    // search permission on `locked`): what could not be read is looked at again, there.
+    for i in respelled {
+        if matches!(
+            survey.found[i],
+            inspect::Found::Unreadable(_) | inspect::Found::NotADirectoryOnTheWay
+        ) {
+            survey.found[i] = inspect::look(&specs[i].target);
+        }
+    }
     let found = recorded_orphans(manifest, &specs, state, options, &folds, &mut dirs);
     let mut planner = Planner::new(planner::Inputs {
         repo: &manifest.repo,

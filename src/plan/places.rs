@@ -28,14 +28,15 @@ struct OwnDir {
 }
 
 /// Resolve every target to its identity, and check it may be written. Targets reached through
-/// a folded directory link are noted in `folds`.
+/// a folded directory link are noted in `folds`. Returns where the targets respelled by their
+/// real place are among `specs`.
 pub(super) fn settle_targets(
     manifest: &Manifest,
     specs: &mut [LinkSpec],
     dirs: &mut Dirs,
     ctx: &Context,
     folds: &mut Folds,
-) -> Result<()> {
+) -> Result<Vec<usize>> {
     let own = own_dirs(
         &manifest.repo,
         Some(&manifest.settings.backup_dir),
@@ -43,18 +44,18 @@ pub(super) fn settle_targets(
         dirs,
     )?;
     let real_home = dirs.real_home(&ctx.home);
-    let mut respelled = false;
-    for spec in specs.iter_mut() {
+    let mut respelled = Vec::new();
+    for (i, spec) in specs.iter_mut().enumerate() {
         if let Some(real) = settle_target(manifest, spec, dirs, &own, &real_home, ctx, folds)? {
             spec.target = real;
-            respelled = true;
+            respelled.push(i);
         }
     }
     // Two spellings of one place are found only once the targets are respelled.
-    if respelled {
+    if !respelled.is_empty() {
         crate::manifest::check_targets(manifest, specs)?;
     }
-    Ok(())
+    Ok(respelled)
 }
 
 /// For a run about to write, before the lock is taken: no target as spelled may be at, above
