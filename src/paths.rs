@@ -27,7 +27,8 @@ fn expand_tilde(text: &str, home: &Path) -> Result<PathBuf, String> {
         return Ok(home.to_path_buf());
     }
     if let Some(rest) = text.strip_prefix("~/") {
-        return Ok(home.join(rest));
+        // `~//x` is `~/x`: joined as it is, `/x` would replace the home.
+        return Ok(home.join(rest.trim_start_matches('/')));
     }
     if let Some(rest) = text.strip_prefix('~') {
         let user = rest.split('/').next().unwrap_or("");
@@ -491,6 +492,10 @@ mod tests {
             expand("/etc/x", home, &env).unwrap(),
             PathBuf::from("/etc/x")
         );
+        // More than one separator after `~` still means the home, never `/`.
+        for doubled in ["~//.c", "~///.c"] {
+            assert_eq!(expand(doubled, home, &env).unwrap(), PathBuf::from("/h/.c"));
+        }
     }
 
     #[test]
