@@ -137,6 +137,37 @@ fn adopt_refuses_what_it_must_not_take() {
     assert_eq!(s.whole_tree(), before, "a refused adopt changes nothing");
 }
 
+/// An adopted file that an existing entry would match too, once in the repository (a
+/// `config/*` entry and `adopt ~/.config/tool`), cannot be linked back: the run says why and
+/// leaves everything as it was, rather than the files in the repository, the manifest edited
+/// and nothing linked.
+#[test]
+fn adopt_that_cannot_be_linked_back_is_undone() {
+    let s = Sandbox::new();
+    s.source("config/one", "1")
+        .manifest("[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\n");
+    s.run(&["apply"]).code(0);
+    s.home_file(".config/tool/settings", "mine")
+        .home_file(".zshrc", "z");
+    let before = s.whole_tree();
+    let tool = s.home().join(".config/tool").display().to_string();
+    let zshrc = s.home().join(".zshrc").display().to_string();
+    s.run(&["adopt", &zshrc, &tool])
+        .code(2)
+        .stderr_has("claimed twice")
+        .stderr_has("nothing was adopted")
+        .stderr_has("--as");
+    assert_eq!(
+        s.whole_tree(),
+        before,
+        "the files are back and the manifest as it was"
+    );
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    // Placed elsewhere, it is adopted and linked back.
+    s.run(&["adopt", &tool, "--as", "tool"]).code(0);
+    assert_eq!(s.link_at(".config/tool"), Some("../../repo/tool".into()));
+}
+
 /// adopt rewrites the manifest with its whole mode (set-ID bits too, which a chown clears)
 /// and, run as root, its owner and group.
 #[test]

@@ -11,11 +11,43 @@ use crate::error::{Error, Result};
 use crate::manifest::edit::{self, NewEntry};
 use crate::plan::adopt::Adoption;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Adoptions declared and moved in, and how to take them back.
+pub struct MovedIn<'a> {
+    adoptions: &'a [Adoption],
+    /// The manifest as it really is (not a symlink to it), and its text before.
+    manifest: PathBuf,
+    text: String,
+}
+
+impl MovedIn<'_> {
+    /// Move every adoption back to the home and restore the manifest: when the edited
+    /// manifest cannot be used to link them back (an existing entry now claims one of them
+    /// too), the run must leave the home as it found it, not the files in the repository and
+    /// nothing linked.
+    pub fn undo(self) -> Result<()> {
+        undo(self.adoptions, &self.manifest, &self.text)
+    }
+}
+
+/// Move `adoptions` back where they came from (the last first) and write `text` back to the
+/// manifest; the first error, after trying everything.
+fn undo(adoptions: &[Adoption], manifest: &Path, text: &str) -> Result<()> {
+    let mut first = Ok(());
+    for back in adoptions.iter().rev() {
+        if let Err(e) = fsutil::move_path(&back.to, &back.from) {
+            first = first.and(Err(Error::io("move back to the home", &back.to, &e)));
+        }
+    }
+    let restored = fsutil::write_atomic(manifest, text.as_bytes())
+        .map_err(|e| Error::io("write", manifest, &e));
+    first.and(restored)
+}
 
 /// Declare the adoptions in the manifest and move them into the repository. On failure,
 /// everything done so far is undone.
-pub fn move_in(adoptions: &[Adoption], manifest_path: &Path) -> Result<()> {
+pub fn move_in<'a>(adoptions: &'a [Adoption], manifest_path: &Path) -> Result<MovedIn<'a>> {
     // A manifest that is a symlink (say to hosts/laptop.toml) is edited where it really is.
     let real = fs::canonicalize(manifest_path).map_err(|e| Error::io("read", manifest_path, &e))?;
     let manifest_path = real.as_path();
@@ -39,12 +71,14 @@ pub fn move_in(adoptions: &[Adoption], manifest_path: &Path) -> Result<()> {
             .map_or(Ok(()), fs::create_dir_all)
             .and_then(|()| fsutil::move_path(&adoption.from, &adoption.to));
         if let Err(e) = moved {
-            for back in adoptions[..done].iter().rev() {
-                let _ = fsutil::move_path(&back.to, &back.from);
-            }
-            let _ = fsutil::write_atomic(manifest_path, text.as_bytes());
+            // The move's own error is the one to report.
+            let _ = undo(&adoptions[..done], manifest_path, &text);
             return Err(Error::io("move into the repository", &adoption.from, &e));
         }
     }
-    Ok(())
+    Ok(MovedIn {
+        adoptions,
+        manifest: real,
+        text,
+    })
 }

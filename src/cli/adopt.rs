@@ -30,16 +30,32 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
         report::print_dry_run(verbosity);
         return Ok(Verdict::Done);
     }
-    apply::adopt::move_in(&adoptions, &loaded.manifest.path)?;
+    let moved = apply::adopt::move_in(&adoptions, &loaded.manifest.path)?;
 
-    // Link them back with the ordinary planner and applier, touching nothing else.
-    let manifest = manifest::load(&loaded.manifest.path, &loaded.ctx)?;
-    let specs = manifest::expand(&manifest, Sources::Require)?;
-    let options = Options {
-        prune: false,
-        ..Options::default()
+    // Link them back with the ordinary planner and applier, touching nothing else. A manifest
+    // that cannot be planned now (another entry matches an adopted file too) is undone.
+    let planned = manifest::load(&loaded.manifest.path, &loaded.ctx).and_then(|manifest| {
+        let specs = manifest::expand(&manifest, Sources::Require)?;
+        let options = Options {
+            prune: false,
+            ..Options::default()
+        };
+        let plan = plan::plan(&manifest, specs, &open.state, &options, &loaded.ctx)?;
+        Ok((manifest, plan))
+    });
+    let (manifest, mut plan) = match planned {
+        Ok(planned) => planned,
+        Err(error) => {
+            moved.undo()?;
+            let undone = "nothing was adopted: the files are back where they were and the \
+                          manifest is as it was; choose another place with --as PATH";
+            let hint = match &error.hint {
+                Some(hint) => format!("{undone}, or {hint}"),
+                None => undone.to_string(),
+            };
+            return Err(error.with_hint(hint));
+        }
     };
-    let mut plan = plan::plan(&manifest, specs, &open.state, &options, &loaded.ctx)?;
     plan.steps
         .retain(|s| adoptions.iter().any(|a| *a.from == *s.target));
     plan.forget.clear();
