@@ -1,9 +1,13 @@
 //! The look at every declared target before anything is decided, directory by directory: one
 //! handle on each directory serves every `readlinkat` in it, shows whether the directory is a
 //! real one (opened without following a symlink at its name, so that resolving it needs no
-//! `stat` of its own), and, when dead links are counted, lists it (no second open). Targets are visited sorted by directory, so a directory that many
-//! packages place links in (the home, `~/.local/bin`) is opened once, not once per package.
-//! A large tree is looked at by two threads, each taking half of the directories.
+//! `stat` of its own), and, when dead links are counted, lists it (no second open). Targets
+//! are visited sorted by directory, so a directory that many packages place links in (the
+//! home, `~/.local/bin`) is opened once, not once per package. A large tree is looked at by
+//! two threads, each taking half of the directories.
+//!
+//! Targets are looked at as spelled, before they are settled to their real places; the few
+//! the kernel refuses that way are looked at again where they really are (see `plan::plan`).
 
 use super::inspect::{self, Found};
 use crate::listing::{EntryType, Handle};
@@ -30,7 +34,8 @@ pub(super) type Listed = PathMap<Vec<(OsString, EntryType)>>;
 
 /// A target among the survey's: the length of its directory's spelling (the bytes before its
 /// name, without the separator) and its place among the targets. Eight bytes, not the forty of
-/// a pair of slices: at 10,000 links the difference is a third of a megabyte.
+/// a pair of slices, for the list that lives through the survey (the sort's keys are slices,
+/// but only while it sorts).
 #[derive(Clone, Copy)]
 struct Target {
     dir_len: u32,
