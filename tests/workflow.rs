@@ -168,6 +168,32 @@ fn adopt_that_cannot_be_linked_back_is_undone() {
     assert_eq!(s.link_at(".config/tool"), Some("../../repo/tool".into()));
 }
 
+/// The directories an undone adopt made in the repository go too: an empty `config/app/sub`
+/// left there would be a new source for `config/*`, and `apply --on-conflict overwrite` would
+/// then replace the user's `~/.config/app` with a link to it.
+#[test]
+fn an_undone_adopt_leaves_no_directory_it_made() {
+    let s = Sandbox::new();
+    s.source("config/one", "1")
+        .manifest("[[link]]\nsource = \"config/*\"\ntarget = \"~/.config/\"\n");
+    s.run(&["apply"]).code(0);
+    s.home_file(".config/app/sub/data", "precious")
+        .home_file(".config/app/keep", "other");
+    let before = s.whole_tree();
+    let data = s.home().join(".config/app/sub/data").display().to_string();
+    s.run(&["adopt", &data])
+        .code(2)
+        .stderr_has("nothing was adopted");
+    assert_eq!(
+        s.whole_tree(),
+        before,
+        "no directory is left in the repository"
+    );
+    s.run(&["status"]).code(0);
+    s.run(&["apply", "--on-conflict", "overwrite"]).code(0);
+    assert_eq!(s.whole_tree(), before);
+}
+
 /// adopt rewrites the manifest with its whole mode (set-ID bits too, which a chown clears)
 /// and, run as root, its owner and group.
 #[test]

@@ -16,33 +16,53 @@ use std::path::{Path, PathBuf};
 /// Adoptions declared and moved in, and how to take them back.
 pub struct MovedIn<'a> {
     adoptions: &'a [Adoption],
+    /// Directories made in the repository for them, in the order they were made.
+    made: Vec<PathBuf>,
     /// The manifest as it really is (not a symlink to it), and its text before.
     manifest: PathBuf,
     text: String,
 }
 
 impl MovedIn<'_> {
-    /// Move every adoption back to the home and restore the manifest: when the edited
-    /// manifest cannot be used to link them back (an existing entry now claims one of them
-    /// too), the run must leave the home as it found it, not the files in the repository and
-    /// nothing linked.
+    /// Move every adoption back to the home, remove the directories made for them, and
+    /// restore the manifest: when the edited manifest cannot be used to link them back (an
+    /// existing entry now claims one of them too), the run must leave the home and the
+    /// repository as it found them, not the files in the repository and nothing linked (nor
+    /// an empty directory that a glob entry would take for a new source).
     pub fn undo(self) -> Result<()> {
-        undo(self.adoptions, &self.manifest, &self.text)
+        undo(self.adoptions, &self.made, &self.manifest, &self.text)
     }
 }
 
-/// Move `adoptions` back where they came from (the last first) and write `text` back to the
-/// manifest; the first error, after trying everything.
-fn undo(adoptions: &[Adoption], manifest: &Path, text: &str) -> Result<()> {
+/// Move `adoptions` back where they came from (the last first), remove the directories in
+/// `made` (the last first, each only while empty: anything put there since stays), and write
+/// `text` back to the manifest; the first error, after trying everything.
+fn undo(adoptions: &[Adoption], made: &[PathBuf], manifest: &Path, text: &str) -> Result<()> {
     let mut first = Ok(());
     for back in adoptions.iter().rev() {
         if let Err(e) = fsutil::move_path(&back.to, &back.from) {
             first = first.and(Err(Error::io("move back to the home", &back.to, &e)));
         }
     }
+    for dir in made.iter().rev() {
+        let _ = fs::remove_dir(dir);
+    }
     let restored = fsutil::write_atomic(manifest, text.as_bytes())
         .map_err(|e| Error::io("write", manifest, &e));
     first.and(restored)
+}
+
+/// Make `dir` and whatever is missing above it, top first, adding each one made to `made`.
+fn make_dirs(dir: &Path, made: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| fs::symlink_metadata(a).is_err())
+        .collect();
+    for dir in missing.into_iter().rev() {
+        fs::create_dir(dir)?;
+        made.push(dir.to_path_buf());
+    }
+    Ok(())
 }
 
 /// Declare the adoptions in the manifest and move them into the repository. On failure,
@@ -64,20 +84,22 @@ pub fn move_in<'a>(adoptions: &'a [Adoption], manifest_path: &Path) -> Result<Mo
     let edited = edit::add_links(manifest_path, &text, &entries)?;
     fsutil::write_atomic(manifest_path, edited.as_bytes())
         .map_err(|e| Error::io("write", manifest_path, &e))?;
+    let mut made = Vec::new();
     for (done, adoption) in adoptions.iter().enumerate() {
         let moved = adoption
             .to
             .parent()
-            .map_or(Ok(()), fs::create_dir_all)
+            .map_or(Ok(()), |dir| make_dirs(dir, &mut made))
             .and_then(|()| fsutil::move_path(&adoption.from, &adoption.to));
         if let Err(e) = moved {
             // The move's own error is the one to report.
-            let _ = undo(&adoptions[..done], manifest_path, &text);
+            let _ = undo(&adoptions[..done], &made, manifest_path, &text);
             return Err(Error::io("move into the repository", &adoption.from, &e));
         }
     }
     Ok(MovedIn {
         adoptions,
+        made,
         manifest: real,
         text,
     })

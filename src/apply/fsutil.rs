@@ -253,11 +253,37 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
             let entry = entry?;
             copy_tree(&entry.path(), &to.join(entry.file_name()))?;
         }
-        fs::set_permissions(to, fs::Permissions::from_mode(meta.permissions().mode()))
-    } else {
+        fs::set_permissions(to, fs::Permissions::from_mode(meta.permissions().mode()))?;
+        keep_time_and_owner(&File::open(to)?, to, &meta)
+    } else if file_type.is_file() {
         fs::copy(from, to)?;
-        File::open(to)?.sync_all()
+        let copy = File::options().write(true).open(to)?;
+        keep_time_and_owner(&copy, to, &meta)?;
+        copy.sync_all()
+    } else {
+        // Opening a fifo to copy it would wait for a writer for ever.
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "{} is a fifo, socket or device, which cannot be copied to another filesystem",
+                from.display()
+            ),
+        ))
     }
+}
+
+/// Give the copy `file` (at `to`) the modification time of the original, and, when run as
+/// root, its owner: a file moved to another filesystem should look as it did, not as new and
+/// root's. (Hard links between the files of a copied tree are not kept: each is a file.)
+fn keep_time_and_owner(file: &File, to: &Path, original: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    file.set_modified(original.modified()?)?;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // Best effort: a filesystem without owners (vfat) refuses, and the copy is still whole.
+        let _ = std::os::unix::fs::lchown(to, Some(original.uid()), Some(original.gid()));
+    }
+    Ok(())
 }
 
 /// Whether `a` and `b` hold the same: the same kind, a symlink's same text, a file's same
@@ -480,6 +506,32 @@ mod tests {
             0o751
         );
         assert_eq!(fs::read_link(dst.join("l")).unwrap(), Path::new("d/f"));
+    }
+
+    #[test]
+    fn copy_tree_keeps_times_and_refuses_a_fifo() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        fs::create_dir_all(src.join("d")).unwrap();
+        fs::write(src.join("d/f"), "x").unwrap();
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        for path in [src.join("d/f"), src.join("d")] {
+            File::open(&path).unwrap().set_modified(old).unwrap();
+        }
+        copy_tree(&src, &dir.path().join("dst")).unwrap();
+        for copied in ["dst/d/f", "dst/d"] {
+            let meta = fs::metadata(dir.path().join(copied)).unwrap();
+            assert_eq!(meta.modified().unwrap(), old, "{copied}");
+            assert_eq!(meta.uid(), fs::metadata(&src).unwrap().uid());
+        }
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let err = copy_tree(&fifo, &dir.path().join("fifo-copy")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+        assert!(!dir.path().join("fifo-copy").exists());
     }
 
     #[test]

@@ -46,12 +46,17 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     let (manifest, mut plan) = match planned {
         Ok(planned) => planned,
         Err(error) => {
-            moved.undo()?;
-            let undone = "nothing was adopted: the files are back where they were and the \
-                          manifest is as it was; choose another place with --as PATH";
-            let hint = match &error.hint {
-                Some(hint) => format!("{undone}, or {hint}"),
-                None => undone.to_string(),
+            let hint = match moved.undo() {
+                Ok(()) => {
+                    let undone = "nothing was adopted: the files are back where they were and \
+                                  the manifest is as it was; choose another place with --as PATH";
+                    match &error.hint {
+                        Some(hint) => format!("{undone}, or {hint}"),
+                        None => undone.to_string(),
+                    }
+                }
+                // Both are said: why it was undone, and what could not be.
+                Err(undoing) => format!("undoing the adoption failed too: {undoing}"),
             };
             return Err(error.with_hint(hint));
         }
