@@ -442,22 +442,29 @@ pub mod serde_path {
     }
 }
 
+/// Every path of up to `len` of `a`, `.` and `/` (the empty one too): the spellings that path
+/// arithmetic done on bytes must treat as std does.
+#[cfg(test)]
+pub fn every_spelling(len: usize) -> Vec<String> {
+    let mut all = vec![String::new()];
+    for len in 1..=len {
+        let longer: Vec<String> = all
+            .iter()
+            .filter(|s| s.len() == len - 1)
+            .flat_map(|s| ["a", ".", "/"].map(|c| format!("{s}{c}")))
+            .collect();
+        all.extend(longer);
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parent_and_name_answer_as_std_does() {
-        // Every spelling of up to seven of `a`, `.` and `/`.
-        let mut all = vec![String::new()];
-        for len in 1..=7 {
-            let longer: Vec<String> = all
-                .iter()
-                .filter(|s| s.len() == len - 1)
-                .flat_map(|s| ["a", ".", "/"].map(|c| format!("{s}{c}")))
-                .collect();
-            all.extend(longer);
-        }
+        let mut all = every_spelling(7);
         all.extend(["/home/u/.config/a b/c", "../x", "a/../b", "/.x/..y/.z"].map(String::from));
         for s in &all {
             let path = Path::new(s);

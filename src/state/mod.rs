@@ -425,15 +425,7 @@ mod tests {
             }
         }
         // Every spelling of up to six of `a`, `.` and `/`: any two equal as paths hash the same.
-        let mut all = vec![String::new()];
-        for len in 1..=6 {
-            let longer: Vec<String> = all
-                .iter()
-                .filter(|s| s.len() == len - 1)
-                .flat_map(|s| ["a", ".", "/"].map(|c| format!("{s}{c}")))
-                .collect();
-            all.extend(longer);
-        }
+        let all = crate::paths::every_spelling(6);
         let hashed: Vec<(&Path, u64)> = all
             .iter()
             .map(|s| (Path::new(s), hash_path(Path::new(s))))
