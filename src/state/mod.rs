@@ -360,8 +360,8 @@ pub type PathHash = foldhash::fast::FixedState;
 /// A hash of `path` that agrees with `Path`'s equality, which compares components (`a//b`,
 /// `a/./b` and `a/b/` are all `a/b`), as `Path`'s own `Hash` does; but where that one scans
 /// the bytes one at a time for separators and hashes each component apart (15% of a status
-/// run), a path already in its plain form, as dotlink's normalised paths are, is checked with
-/// `memchr` and hashed whole. Any other spelling is hashed as its plain form.
+/// run), a path already in its plain form, as dotlink's normalised paths are, is checked in
+/// one pass and hashed whole. Any other spelling is hashed as its plain form.
 pub fn hash_path(path: &Path) -> u64 {
     let bytes = path.as_os_str().as_encoded_bytes();
     // Not plain: a separator at the end (not the root's), doubled, or before a `.` component.
