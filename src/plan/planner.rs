@@ -47,7 +47,7 @@ pub(super) struct Planner<'a> {
     pub(super) dirs: Dirs,
     pub(super) looker: Looker,
     /// What is at the target of the spec being planned, when it was looked at ahead of time
-    /// (see `plan::DeclaredLinks::plan_all`); only ever for the spec's own target.
+    /// (by the survey, `plan::survey`); only ever for the spec's own target.
     pub(super) ahead: Option<Found>,
     /// What the decision about the spec being planned saw at its target, when that is not a
     /// symlink (kept without copying a link text): a step that replaces it must find exactly
