@@ -359,3 +359,97 @@ fn a_read_only_directory_backed_up_across_filesystems_leaves_nothing_behind() {
         "package a"
     );
 }
+
+/// The modification time of `path`, without following a symlink.
+fn mtime(path: &Path) -> std::time::SystemTime {
+    fs::symlink_metadata(path).unwrap().modified().unwrap()
+}
+
+/// Set `path`'s modification time to a day in 2001.
+fn age(path: &Path) -> std::time::SystemTime {
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    fs::File::open(path).unwrap().set_modified(old).unwrap();
+    old
+}
+
+/// Across filesystems a backup is a copy, and it keeps what the file was besides its bytes: a
+/// read-only file is backed up and restored by its own user (the copy is never opened for
+/// writing), with its mode and times.
+#[test]
+fn a_read_only_file_backed_up_across_filesystems_comes_back_as_it_was() {
+    let s = Sandbox::new();
+    let Some(_bk) = SmallFs::mount(&s.home().join("bk"), "4m") else {
+        return;
+    };
+    s.source("key", "repo");
+    s.home_file(".key", "mine");
+    let old = age(&s.home().join(".key"));
+    fs::set_permissions(s.home().join(".key"), fs::Permissions::from_mode(0o400)).unwrap();
+    s.manifest("[defaults]\nbackup_dir = \"~/bk\"\n[[link]]\nsource = \"key\"\ntarget = \"~/.key\"\non_conflict = \"backup\"\n");
+    s.run_unprivileged(&["apply"])
+        .code(0)
+        .stdout_has("1 backed up");
+    s.run_unprivileged(&["unlink"]).code(0);
+    s.run_unprivileged(&["restore"]).code(0);
+    let key = s.home().join(".key");
+    assert_eq!(fs::read_to_string(&key).unwrap(), "mine");
+    assert_eq!(
+        fs::metadata(&key).unwrap().permissions().mode() & 0o7777,
+        0o400
+    );
+    assert_eq!(mtime(&key), old);
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+}
+
+/// Run as root, a copy across filesystems keeps the owner, and then the set-user-ID and
+/// set-group-ID bits (which a change of owner clears, so the mode is set after it).
+#[test]
+fn a_set_id_file_backed_up_across_filesystems_keeps_its_owner_and_mode() {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: owners cannot be given away, so this test does not run");
+        return;
+    }
+    let s = Sandbox::new();
+    let Some(_bk) = SmallFs::mount(&s.home().join("bk"), "4m") else {
+        return;
+    };
+    s.source("tool", "repo");
+    s.home_file(".tool", "mine");
+    let tool = s.home().join(".tool");
+    std::os::unix::fs::chown(&tool, Some(1234), Some(2345)).unwrap();
+    fs::set_permissions(&tool, fs::Permissions::from_mode(0o6755)).unwrap();
+    let old = age(&tool);
+    s.manifest("[defaults]\nbackup_dir = \"~/bk\"\n[[link]]\nsource = \"tool\"\ntarget = \"~/.tool\"\non_conflict = \"backup\"\n");
+    s.run(&["apply"]).code(0).stdout_has("1 backed up");
+    s.run(&["unlink"]).code(0);
+    s.run(&["restore"]).code(0);
+    let meta = fs::metadata(&tool).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (1234, 2345));
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o6755);
+    assert_eq!(mtime(&tool), old);
+}
+
+/// A copy across filesystems that fails part way (a fifo cannot be copied) leaves no partial
+/// copy behind: adopting a directory with a fifo in it into a repository on another
+/// filesystem fails, and the home, the repository and the manifest are as they were.
+#[test]
+fn a_failed_copy_across_filesystems_leaves_no_partial_copy() {
+    let s = Sandbox::new();
+    s.source("other", "o")
+        .manifest("[[link]]\nsource = \"other\"\ntarget = \"~/.other\"\n");
+    let Some(_fs) = SmallFs::mount(&s.home().join(".cfg"), "4m") else {
+        return;
+    };
+    s.home_file(".cfg/app/conf", "c");
+    let fifo =
+        std::ffi::CString::new(s.home().join(".cfg/app/ctl").as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let before = s.whole_tree();
+    let app = s.home().join(".cfg/app").display().to_string();
+    s.run(&["adopt", &app]).code(1).stderr_has("fifo");
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    assert_eq!(s.whole_tree(), before);
+}

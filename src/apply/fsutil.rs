@@ -167,7 +167,12 @@ fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
             format!("{} already exists", partial.display()),
         ));
     }
-    copy_tree(from, &partial)?;
+    if let Err(e) = copy_tree(from, &partial) {
+        // What was built so far is this call's own (the name was free, and is this process's):
+        // left, it would be a stray copy of the user's files, in the repository say.
+        let _ = remove_any(&partial);
+        return Err(e);
+    }
     rename_new(&partial, to)
 }
 
@@ -246,43 +251,69 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(from)?;
     let file_type = meta.file_type();
     if file_type.is_symlink() {
-        symlink(fs::read_link(from)?, to)
+        symlink(fs::read_link(from)?, to)?;
     } else if file_type.is_dir() {
         fs::create_dir(to)?;
         for entry in fs::read_dir(from)? {
             let entry = entry?;
             copy_tree(&entry.path(), &to.join(entry.file_name()))?;
         }
-        fs::set_permissions(to, fs::Permissions::from_mode(meta.permissions().mode()))?;
-        keep_time_and_owner(&File::open(to)?, to, &meta)
     } else if file_type.is_file() {
         fs::copy(from, to)?;
-        let copy = File::options().write(true).open(to)?;
-        keep_time_and_owner(&copy, to, &meta)?;
-        copy.sync_all()
     } else {
         // Opening a fifo to copy it would wait for a writer for ever.
-        Err(io::Error::new(
+        return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!(
                 "{} is a fifo, socket or device, which cannot be copied to another filesystem",
                 from.display()
             ),
-        ))
+        ));
     }
+    keep_owner_mode_and_times(to, &meta)?;
+    if file_type.is_file() {
+        File::open(to)?.sync_all()?;
+    }
+    Ok(())
 }
 
-/// Give the copy `file` (at `to`) the modification time of the original, and, when run as
-/// root, its owner: a file moved to another filesystem should look as it did, not as new and
-/// root's. (Hard links between the files of a copied tree are not kept: each is a file.)
-fn keep_time_and_owner(file: &File, to: &Path, original: &fs::Metadata) -> io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    file.set_modified(original.modified()?)?;
+/// Give the copy at `to` what the original (`original`) has besides its contents, so that a
+/// file moved to another filesystem looks as it did, not new and root's: run as root, its
+/// owner and group; then its mode (after the owner, as a change of owner clears set-user-ID
+/// and set-group-ID bits; a symlink has none); then its access and modification times (last,
+/// by path, so that a read-only copy needs no opening for writing). The owner and the times
+/// are best effort: a filesystem without owners (vfat) refuses, and the copy is still whole.
+/// (Hard links between the files of a copied tree are not kept: each is a file of its own.)
+fn keep_owner_mode_and_times(to: &Path, original: &fs::Metadata) -> io::Result<()> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
-        // Best effort: a filesystem without owners (vfat) refuses, and the copy is still whole.
         let _ = std::os::unix::fs::lchown(to, Some(original.uid()), Some(original.gid()));
     }
+    if !original.file_type().is_symlink() {
+        fs::set_permissions(to, fs::Permissions::from_mode(original.mode()))?;
+    }
+    let Ok(path) = std::ffi::CString::new(to.as_os_str().as_bytes()) else {
+        return Ok(());
+    };
+    let times = [
+        libc::timespec {
+            tv_sec: original.atime() as libc::time_t,
+            tv_nsec: original.atime_nsec() as _,
+        },
+        libc::timespec {
+            tv_sec: original.mtime() as libc::time_t,
+            tv_nsec: original.mtime_nsec() as _,
+        },
+    ];
+    // SAFETY: a valid NUL-terminated path and two timespecs.
+    let _ = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
     Ok(())
 }
 

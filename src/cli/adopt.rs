@@ -49,7 +49,8 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
             let hint = match moved.undo() {
                 Ok(()) => {
                     let undone = "nothing was adopted: the files are back where they were and \
-                                  the manifest is as it was; choose another place with --as PATH";
+                                  the manifest's text is as it was; choose another place with \
+                                  --as PATH";
                     match &error.hint {
                         Some(hint) => format!("{undone}, or {hint}"),
                         None => undone.to_string(),

@@ -353,6 +353,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Tree) {
         } else if meta.is_dir() {
             walk(root, &path, out);
             format!("dir {mode:o}")
+        } else if !meta.is_file() {
+            // A fifo is never opened: reading it would wait for a writer.
+            format!("special {mode:o}")
         } else {
             let bytes = fs::read(&path).unwrap_or_default();
             format!(
