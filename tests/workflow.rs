@@ -156,7 +156,8 @@ fn adopt_that_cannot_be_linked_back_is_undone() {
         .code(2)
         .stderr_has("claimed twice")
         .stderr_has("nothing was adopted")
-        .stderr_has("--as");
+        .stderr_has("--as")
+        .stdout_lacks("moved into the repository");
     assert_eq!(
         s.whole_tree(),
         before,

@@ -25,8 +25,8 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
         &open.state,
         &loaded.ctx,
     )?;
-    report::print_adoptions(&adoptions, home, verbosity);
     if args.dry_run {
+        report::print_adoptions(&adoptions, home, verbosity);
         report::print_dry_run(verbosity);
         return Ok(Verdict::Done);
     }
@@ -44,7 +44,11 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
         Ok((manifest, plan))
     });
     let (manifest, mut plan) = match planned {
-        Ok(planned) => planned,
+        // Said only now: an adoption that is undone was never "moved in, linked back".
+        Ok(planned) => {
+            report::print_adoptions(&adoptions, home, verbosity);
+            planned
+        }
         Err(error) => {
             let hint = match moved.undo() {
                 Ok(()) => {
