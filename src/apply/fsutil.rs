@@ -349,27 +349,9 @@ pub fn same_contents(a: &Path, b: &Path) -> bool {
                 _ => false,
             };
     }
-    if !kind_a.is_file() || !kind_b.is_file() || meta_a.len() != meta_b.len() {
-        return false;
-    }
-    same_bytes(a, b).unwrap_or(false)
-}
-
-/// Whether two files of one length hold the same bytes, read a block at a time.
-fn same_bytes(a: &Path, b: &Path) -> io::Result<bool> {
-    use std::io::Read;
-    let (mut a, mut b) = (File::open(a)?, File::open(b)?);
-    let (mut block_a, mut block_b) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
-    loop {
-        let n = a.read(&mut block_a)?;
-        if n == 0 {
-            return Ok(b.read(&mut block_b[..1])? == 0);
-        }
-        b.read_exact(&mut block_b[..n])?;
-        if block_a[..n] != block_b[..n] {
-            return Ok(false);
-        }
-    }
+    kind_a.is_file()
+        && kind_b.is_file()
+        && crate::plan::inspect::same_contents(a, b).unwrap_or(false)
 }
 
 /// Remove a file, symlink or whole directory tree (never following a symlink). Only for what
