@@ -166,7 +166,7 @@ impl Planner<'_> {
                     Reason::Plain,
                 ),
                 Dir::Missing { first, .. } => {
-                    let parent = spec.target.parent().unwrap_or(Path::new("/"));
+                    let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
                     let mkdirs = inspect::missing_chain(first, parent);
                     self.step(
                         spec,

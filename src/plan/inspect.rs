@@ -456,10 +456,11 @@ impl Dirs {
 }
 
 /// The directories from `first` down to `dir`, top first: what must be created for `dir`.
+/// Both are normalised, as the resolver is given them, so bytes are compared: `Path`'s own
+/// `starts_with` parses components, for every missing target of a first apply.
 pub fn missing_chain(first: &Path, dir: &Path) -> Vec<PathBuf> {
-    let mut chain: Vec<PathBuf> = dir
-        .ancestors()
-        .take_while(|a| a.starts_with(first))
+    let mut chain: Vec<PathBuf> = crate::paths::ancestors(dir)
+        .take_while(|a| crate::paths::below(a, first).is_some())
         .map(Path::to_path_buf)
         .collect();
     chain.reverse();
@@ -632,6 +633,16 @@ mod tests {
                 PathBuf::from("/h/a/b"),
                 PathBuf::from("/h/a/b/c")
             ]
+        );
+        // Bytes are compared at a separator, as `Path::starts_with` compares components.
+        assert!(missing_chain(Path::new("/h/a"), Path::new("/h/ab/c")).is_empty());
+        assert_eq!(
+            missing_chain(Path::new("/"), Path::new("/a")),
+            [Path::new("/"), Path::new("/a")]
+        );
+        assert_eq!(
+            missing_chain(Path::new("/h/a"), Path::new("/h/a")),
+            [Path::new("/h/a")]
         );
     }
 
