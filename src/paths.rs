@@ -151,6 +151,24 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Whether `path` is in its plain form, the one `Path::components` gives back: no separator at
+/// its end (but the root's), doubled, or around a `.` component. Checked in one pass.
+pub fn is_plain(path: &[u8]) -> bool {
+    (path.len() < 2 || !path.ends_with(b"/") && !path.ends_with(b"/."))
+        && !path
+            .windows(3)
+            .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.' && w[2] == b'/'))
+}
+
+/// `path` in its plain form (see [`is_plain`]); as it is when it already is.
+pub fn plain(path: PathBuf) -> PathBuf {
+    if is_plain(path.as_os_str().as_bytes()) {
+        path
+    } else {
+        path.components().collect()
+    }
+}
+
 /// True when a relative path climbs out of where it starts (`..` at its top after normalising).
 pub fn escapes(relative: &Path) -> bool {
     relative.is_absolute() || normalize(relative).components().next() == Some(Component::ParentDir)

@@ -229,6 +229,44 @@ fn stale_state_entries_are_dropped_with_a_note() {
     s.run(&["status"]).code(0);
 }
 
+/// A state file edited by hand, its targets spelled `.a/`, `./.b/.` and `.//.c`: the records
+/// are still the links' records, so pruning and `unlink` remove them, never through the link.
+#[test]
+fn hand_spelled_state_records_still_prune_and_unlink() {
+    let s = Sandbox::new();
+    s.source("a", "a").source("b", "b").source("c", "c");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"c\"\ntarget = \"~/.c\"\n");
+    s.run(&["apply"]).code(0);
+    let respell = |names: &[&str]| {
+        let mut text = fs::read_to_string(s.state_file()).unwrap();
+        for name in names {
+            let (target, source) = match *name {
+                "a" => (".a/", "a/."),
+                "b" => ("./.b/.", "b"),
+                _ => (".//.c", "./c"),
+            };
+            let plain = format!("\ns\t.{name}\t{name}\t");
+            assert!(text.contains(&plain), "{text}");
+            text = text.replace(&plain, &format!("\ns\t{target}\t{source}\t"));
+        }
+        fs::write(s.state_file(), text).unwrap();
+    };
+    respell(&["a", "b", "c"]);
+    s.run(&["status"]).code(0).stdout_has("3 links up to date");
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+    // `~/.c` is no longer declared: pruned as the orphan it is. (A run with nothing to do
+    // leaves the state file as it is, spelled as it was.)
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n");
+    s.run(&["apply"]).code(0).stdout_has("- ~/.c");
+    assert!(s.home().join(".c").symlink_metadata().is_err());
+    respell(&["a", "b"]);
+    s.run(&["unlink"]).code(0).stdout_has("2 removed");
+    assert_eq!(s.home_tree().len(), 0, "{:?}", s.home_tree());
+    for name in ["a", "b", "c"] {
+        assert_eq!(fs::read_to_string(s.repo().join(name)).unwrap(), name);
+    }
+}
+
 #[test]
 fn forgotten_records_are_told_in_target_order_on_every_run() {
     let s = Sandbox::new();

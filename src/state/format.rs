@@ -237,7 +237,11 @@ fn resolve(field: &[u8], base: &Path) -> Option<PathBuf> {
     if path.first() == Some(&b'/') || base.is_empty() {
         out.drain(..start);
     }
-    Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
+    // A hand-edited `.x/` or `./.x` is the record of `.x`: kept as spelled, a trailing `/`
+    // would make every later look at the target follow the link there.
+    Some(paths::plain(PathBuf::from(std::ffi::OsString::from_vec(
+        out,
+    ))))
 }
 
 /// `dev:ino`, or nothing (a hard link recorded without its inode).
@@ -267,10 +271,26 @@ fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
     if file.version != 1 {
         return Err(Unreadable::OtherVersion(file.version));
     }
-    let state = State {
-        links: file.links.into_iter().collect(),
-        dirs: file.dirs.into_iter().collect(),
+    // Read as version 2 reads its fields: plain paths, none with a `..` in it.
+    let plain = |path: &Path| {
+        (!path
+            .components()
+            .any(|c| c == std::path::Component::ParentDir))
+        .then(|| paths::plain(path.to_path_buf()))
+        .ok_or_else(|| Unreadable::Damaged(format!("{}: a `..` in a path", path.display())))
     };
+    let mut links = Links::with_capacity(file.links.len());
+    for mut record in file.links {
+        record.target = plain(&record.target)?.into();
+        record.source = plain(&record.source)?.into();
+        links.insert(record);
+    }
+    let dirs = file
+        .dirs
+        .iter()
+        .map(|d| plain(d))
+        .collect::<Result<_, _>>()?;
+    let state = State { links, dirs };
     Ok((file.manifest, state))
 }
 
@@ -380,14 +400,45 @@ mod tests {
         ];
         for base in ["/h", "/", "", "/h/"] {
             for field in fields {
+                let resolved = resolve(field, Path::new(base));
                 assert_eq!(
-                    resolve(field, Path::new(base)),
+                    resolved,
                     joined(field, Path::new(base)),
                     "{:?} in {base:?}",
                     String::from_utf8_lossy(field)
                 );
+                // Equal as paths is not enough: the bytes are what later calls are given.
+                if let Some(path) = resolved {
+                    assert!(paths::is_plain(path.as_os_str().as_bytes()), "{path:?}");
+                }
             }
         }
+    }
+
+    #[test]
+    fn version_1_paths_are_read_plain_and_never_with_dot_dot() {
+        let file = |target: &str| {
+            format!(
+                r#"{{"version": 1, "links": [{{"target": "{target}", "source": "/r/./a/",
+                "method": "symlink", "spelling": "../r/./a/"}}], "dirs": ["/h//d/"]}}"#
+            )
+        };
+        let Ok((_, state)) = read(file("/h/.x/.").as_bytes()) else {
+            panic!("not read")
+        };
+        let record = state.links.values().next().unwrap();
+        assert_eq!(record.target.as_os_str(), "/h/.x");
+        assert_eq!(record.source.as_os_str(), "/r/a");
+        // What the link stores is kept as it is: it is compared with what `readlink` gives.
+        assert_eq!(record.spelling.as_deref().unwrap().as_os_str(), "../r/./a/");
+        assert_eq!(
+            state.dirs.iter().map(|d| d.as_os_str()).collect::<Vec<_>>(),
+            ["/h/d"]
+        );
+        assert!(matches!(
+            read(file("/h/../x").as_bytes()),
+            Err(Unreadable::Damaged(why)) if why.contains("`..`")
+        ));
     }
 
     #[test]

@@ -364,12 +364,7 @@ pub type PathHash = foldhash::fast::FixedState;
 /// one pass and hashed whole. Any other spelling is hashed as its plain form.
 pub fn hash_path(path: &Path) -> u64 {
     let bytes = path.as_os_str().as_encoded_bytes();
-    // Not plain: a separator at the end (not the root's), doubled, or before a `.` component.
-    let plain = (bytes.len() < 2 || !bytes.ends_with(b"/") && !bytes.ends_with(b"/."))
-        && !bytes
-            .windows(3)
-            .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.' && w[2] == b'/'));
-    if plain {
+    if crate::paths::is_plain(bytes) {
         std::hash::BuildHasher::hash_one(&PathHash::default(), bytes)
     } else {
         let plain: PathBuf = path.components().collect();
