@@ -154,10 +154,48 @@ pub fn normalize(path: &Path) -> PathBuf {
 /// Whether `path` is in its plain form, the one `Path::components` gives back: no separator at
 /// its end (but the root's), doubled, or around a `.` component. Checked in one pass.
 pub fn is_plain(path: &[u8]) -> bool {
-    (path.len() < 2 || !path.ends_with(b"/") && !path.ends_with(b"/."))
-        && !path
-            .windows(3)
-            .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.' && w[2] == b'/'))
+    (path.len() < 2 || !path.ends_with(b"/") && !path.ends_with(b"/.")) && !doubled_or_dot(path)
+}
+
+/// Whether a separator in `path` is followed by another or by `./`. Every record of the state
+/// is checked on every run: sixteen bytes are compared at once where SSE2 is (every x86_64).
+fn doubled_or_dot(path: &[u8]) -> bool {
+    let mut start = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
+        // Bit j: `//` or `/./` starts at byte `at + j`, for the fourteen starts whose three
+        // bytes are all in the block.
+        let block = |at: usize| {
+            // SAFETY: SSE2 is part of x86_64; the unaligned load reads `path[at..at + 16]`,
+            // which the callers keep within `path`.
+            let (slashes, dots) = unsafe {
+                let bytes = _mm_loadu_si128(path.as_ptr().add(at).cast());
+                (
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'/' as i8))) as u32,
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'.' as i8))) as u32,
+                )
+            };
+            slashes & (slashes >> 1 | dots >> 1 & slashes >> 2) & 0x3fff
+        };
+        if path.len() >= 16 {
+            // Blocks overlap by two, so the next begins at the first start not yet checked.
+            while start + 16 <= path.len() {
+                if block(start) != 0 {
+                    return true;
+                }
+                start += 14;
+            }
+            // The last sixteen bytes, for the starts the blocks above left.
+            let last = path.len() - 16;
+            return start < path.len() && block(last) >> (start - last) != 0;
+        }
+    }
+    path[start..]
+        .windows(3)
+        .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.' && w[2] == b'/'))
 }
 
 /// `path` in its plain form (see [`is_plain`]); as it is when it already is.
@@ -479,6 +517,28 @@ pub fn every_spelling(len: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_path_is_one_components_give_back_unchanged() {
+        let mut all = every_spelling(7);
+        // Past sixteen bytes, with every spelling of up to five at every place in a block.
+        for pad in 0..34 {
+            for spelling in every_spelling(5) {
+                all.push(format!("/{}{spelling}/yy", "x".repeat(pad)));
+                all.push(format!("{}{spelling}", "x".repeat(pad)));
+            }
+        }
+        for spelling in all {
+            let path = Path::new(&spelling);
+            let collected: PathBuf = path.components().collect();
+            assert_eq!(
+                is_plain(spelling.as_bytes()),
+                collected.as_os_str() == path.as_os_str(),
+                "{spelling:?}"
+            );
+            assert_eq!(plain(path.to_path_buf()).as_os_str(), collected.as_os_str());
+        }
+    }
 
     #[test]
     fn parent_and_name_answer_as_std_does() {
