@@ -51,7 +51,7 @@ fn still_declared<'a>(manifest: &Manifest, restored: &'a [BackedUp]) -> Vec<&'a 
     };
     restored
         .iter()
-        .filter(|b| specs.iter().any(|s| s.target == b.target))
+        .filter(|b| specs.iter().any(|s| *s.target == *b.target))
         .map(|b| b.target.as_path())
         .collect()
 }

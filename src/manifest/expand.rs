@@ -18,14 +18,15 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// One link to make: a source in the repository and the target path it appears at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkSpec {
     /// Absolute path of the source, inside the repository.
-    pub source: PathBuf,
+    pub source: Arc<Path>,
     /// Absolute path where the link goes.
-    pub target: PathBuf,
+    pub target: Arc<Path>,
     /// The source is a directory linked as a whole (never true for recursive entries).
     pub source_is_dir: bool,
     /// The source does not exist (only from [`Sources::Report`]).
@@ -123,8 +124,8 @@ impl EntryExpansion<'_> {
             ));
         }
         self.specs.push(LinkSpec {
-            source,
-            target,
+            source: source.into(),
+            target: target.into(),
             source_is_dir,
             source_missing: false,
             method: self.entry.method,
@@ -420,7 +421,7 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
     for spec in specs {
         debug_assert_eq!(
             paths::normalize(&spec.target),
-            spec.target,
+            spec.target.to_path_buf(),
             "compared as bytes below"
         );
         // By bytes (both are normalised): this runs for every link.

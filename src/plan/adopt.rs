@@ -105,7 +105,7 @@ fn check_adoptable(
             )
         });
     }
-    if specs.iter().any(|s| s.target == from) || state.links.contains_key(from) {
+    if specs.iter().any(|s| &*s.target == from) || state.links.contains_key(from) {
         return Err(("it is already managed by dotlink".into(), "nothing to do"));
     }
     if let Some(inner) = specs.iter().find(|s| s.target.starts_with(from)) {

@@ -17,11 +17,11 @@ impl Planner<'_> {
         let real_parent = dir.real().unwrap_or(parent).to_path_buf();
         let contents = match spec.style {
             Style::Absolute => spec.source.clone(),
-            Style::Relative => self.relative(&spec.source, &real_parent),
+            Style::Relative => self.relative(&spec.source, &real_parent).into(),
         };
         let link = Link {
             method: Method::Symlink,
-            contents: contents.into(),
+            contents,
             inode: None,
         };
         let found = self.look_below(&spec.target, &dir);
@@ -78,7 +78,7 @@ impl Planner<'_> {
         let leads_there = match &found {
             Found::Symlink(stored) => {
                 let real_parent = dir.real().unwrap_or(parent);
-                paths::normalize(&real_parent.join(stored)) == spec.source
+                *paths::normalize(&real_parent.join(stored)) == *spec.source
             }
             _ => false,
         };

@@ -33,14 +33,14 @@ impl Folds {
     /// is passed: folded when that is exactly its source, and the link lies in the home.
     pub fn consider(&mut self, spec: &LinkSpec, real: &Path, via: Option<&Path>, home: &Path) {
         let Some(link) = via else { return };
-        if real != spec.source || !link.starts_with(home) || link == home {
+        if real != &*spec.source || !link.starts_with(home) || link == home {
             return;
         }
         let Ok(points_to) = fs::read_link(link) else {
             return;
         };
         self.by_target
-            .insert(spec.target.clone(), link.to_path_buf());
+            .insert(spec.target.to_path_buf(), link.to_path_buf());
         let entry = self
             .links
             .entry(link.to_path_buf())
@@ -226,8 +226,8 @@ pub(super) fn fold_packages(
                 folded.insert(
                     target_dir.clone(),
                     LinkSpec {
-                        source: source_dir,
-                        target: target_dir.clone(),
+                        source: source_dir.into(),
+                        target: target_dir.as_path().into(),
                         source_is_dir: true,
                         in_tree: false,
                         fold: None,

@@ -18,7 +18,7 @@ impl Planner<'_> {
         let source = FileId::of(&source_meta);
         let link = Link {
             method: Method::Hardlink,
-            contents: spec.source.as_path().into(),
+            contents: spec.source.clone(),
             inode: Some((source.dev, source.ino)),
         };
         let parent = spec.target.parent().unwrap_or(Path::new("/"));

@@ -43,6 +43,26 @@ use inspect::Dirs;
 use planner::{BackupNaming, Planner};
 use std::path::Path;
 
+/// Have each spec hold the paths of its target's record where they are the same bytes: the
+/// manifest and the state name the same paths for every link already made, and each is then
+/// held once. Done first, so the spec's copies are freed before the survey and the plan
+/// allocate: at 100,000 links, a sixth of a status run's heap.
+fn share_with_records(specs: &mut [LinkSpec], state: &State) {
+    if state.links.is_empty() {
+        return;
+    }
+    for spec in specs {
+        if let Some(record) = state.links.get(&spec.target) {
+            if record.target.as_os_str() == spec.target.as_os_str() {
+                spec.target = record.target.clone();
+            }
+            if record.source.as_os_str() == spec.source.as_os_str() {
+                spec.source = record.source.clone();
+            }
+        }
+    }
+}
+
 /// Plan the declared links against the filesystem and the recorded state. The specs are
 /// consumed as they are planned, so a large tree is never held twice.
 pub(crate) fn plan(
@@ -54,10 +74,11 @@ pub(crate) fn plan(
 ) -> Result<Plan> {
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
     let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
+    share_with_records(&mut specs, state);
     // Every target is looked at before anything is decided: the handles on its directories
     // also tell the resolver which are real directories, so targets are settled without a
     // `stat` of each.
-    let targets: Vec<&Path> = specs.iter().map(|s| s.target.as_path()).collect();
+    let targets: Vec<&Path> = specs.iter().map(|s| &*s.target).collect();
     let mut survey = survey::survey(&targets, options.dead_links, look_ahead_from());
     drop(targets);
     dirs.seen_directories(std::mem::take(&mut survey.directories));
@@ -211,7 +232,7 @@ fn recorded_orphans(
     // with nothing to do that is every record, and no set of the specs' targets is built.
     let mut declared_as_spelled = vec![false; state.links.len()];
     for spec in specs {
-        if let Some(i) = state.links.index_of(&spec.target) {
+        if let Some((i, _)) = state.links.find(&spec.target) {
             declared_as_spelled[i] = true;
         }
     }
@@ -224,7 +245,7 @@ fn recorded_orphans(
         .collect();
     let declared: PathRefSet = match candidates.is_empty() {
         true => PathRefSet::default(),
-        false => specs.iter().map(|s| s.target.as_path()).collect(),
+        false => specs.iter().map(|s| &*s.target).collect(),
     };
     let mut respelled = Vec::new();
     let undeclared: Vec<&Record> = candidates

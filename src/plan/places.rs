@@ -47,7 +47,7 @@ pub(super) fn settle_targets(
     let mut respelled = Vec::new();
     for (i, spec) in specs.iter_mut().enumerate() {
         if let Some(real) = settle_target(manifest, spec, dirs, &own, &real_home, ctx, folds)? {
-            spec.target = real;
+            spec.target = real.into();
             respelled.push(i);
         }
     }

@@ -99,7 +99,7 @@ impl<'a> Planner<'a> {
         if spec.target.as_os_str().len() >= libc::PATH_MAX as usize {
             let link = Link {
                 method: spec.method,
-                contents: spec.source.as_path().into(),
+                contents: spec.source.clone(),
                 inode: None,
             };
             return Ok(self.conflict(spec, policy, Conflict::PathTooLong, link));
@@ -207,9 +207,8 @@ impl<'a> Planner<'a> {
         candidate
     }
 
-    /// A step for a declared link. Paths the same, byte for byte, as the state's record for
-    /// the target are shared with the record, not held twice: on a run with nothing to do,
-    /// every one of them.
+    /// A step for a declared link. Its paths are the spec's, or the state's record's where they
+    /// are the same byte for byte: never held twice.
     pub(super) fn step(
         &self,
         spec: &LinkSpec,
@@ -220,9 +219,9 @@ impl<'a> Planner<'a> {
         reason: Reason,
     ) -> Step {
         let recorded = self.state.links.get(&spec.target);
-        let shared = |recorded: Option<&Arc<Path>>, path: &Path| match recorded {
+        let shared = |recorded: Option<&Arc<Path>>, path: &Arc<Path>| match recorded {
             Some(same) if same.as_os_str() == path.as_os_str() => same.clone(),
-            _ => Arc::from(path),
+            _ => path.clone(),
         };
         let mut link = link.into();
         if let (Some(link), Some(spelling)) =

@@ -40,9 +40,9 @@ impl Links {
             .map(|&i| i as usize)
     }
 
-    /// Where the record for `target` is among [`Links::values`], if there is one.
-    pub fn index_of(&self, target: &Path) -> Option<usize> {
-        self.position(target)
+    /// The record for `target` and where it is among [`Links::values`], if there is one.
+    pub fn find(&self, target: &Path) -> Option<(usize, &Record)> {
+        self.position(target).map(|i| (i, &self.records[i]))
     }
 
     pub fn get(&self, target: &Path) -> Option<&Record> {
