@@ -444,6 +444,19 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
             } else {
                 format!("lines {a} and {b}")
             };
+            // Two entries that both link one source there (a glob and an entry of its own):
+            // the source is named once.
+            if first.source == spec.source {
+                return Err(error_at(
+                    spec,
+                    format!(
+                        "target {} is claimed twice ({by}), both times by {}",
+                        spec.target.display(),
+                        spec.source.display()
+                    ),
+                    "remove one of the two entries, or add the source to the other's `ignore`",
+                ));
+            }
             return Err(error_at(
                 spec,
                 format!(
@@ -699,6 +712,18 @@ mod tests {
             "{}",
             err.message
         );
+        // A glob and an entry of its own for one source: the source is named once.
+        let err = repo
+            .expand("[[link]]\nsource = \"*\"\ntarget = \"~\"\n[[link]]\nsource = \"b\"\ntarget = \"~/b\"\n")
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("is claimed twice (lines 3 and 6), both times by ")
+                && err.message.matches("/b").count() == 2,
+            "{}",
+            err.message
+        );
+        assert!(err.hint.unwrap().contains("remove one of the two entries"));
     }
 
     #[test]
