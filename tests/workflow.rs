@@ -409,6 +409,90 @@ fn restore_never_overwrites_a_file_changed_since() {
         .stdout_has("~/.a");
 }
 
+/// A backed-up file below what became a directory link into the repository: its target is
+/// then the repository's own file, which `restore` never replaces (it replaced it, and the
+/// repository's bytes were gone).
+#[test]
+fn restore_never_writes_into_the_repository_through_a_directory_link() {
+    let s = Sandbox::new();
+    s.source("foo/bar", "repository's")
+        .home_file(".config/foo/bar", "user's old");
+    let recursive = "[[link]]\nsource = \"foo\"\ntarget = \"~/.config/foo\"\nrecursive = true\n";
+    s.manifest(recursive);
+    s.run(&["apply", "--on-conflict", "backup"]).code(0);
+    // The entry now links the directory whole, over the directory of links the last run made.
+    s.manifest("[[link]]\nsource = \"foo\"\ntarget = \"~/.config/foo\"\n");
+    s.run(&["apply", "--on-conflict", "overwrite"]).code(0);
+    assert!(s.link_at(".config/foo").is_some());
+    let before = s.whole_tree();
+    s.run(&["restore"])
+        .code(1)
+        .stderr_has("~/.config/foo/bar is in the repository")
+        .stdout_has("Restored: 0 of 1");
+    assert_eq!(s.whole_tree(), before, "nothing changed");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("foo/bar")).unwrap(),
+        "repository's"
+    );
+    // Its source gone, the backup would have been put into the repository: still refused.
+    fs::remove_file(s.repo().join("foo/bar")).unwrap();
+    s.run(&["restore"])
+        .code(1)
+        .stderr_has("is in the repository");
+    assert!(s.repo().join("foo/bar").symlink_metadata().is_err());
+    // Once the directory link is gone, the backup goes back to the home.
+    fs::remove_file(s.home().join(".config/foo")).unwrap();
+    s.run(&["restore"]).code(0).stdout_has("Restored: 1 of 1");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".config/foo/bar")).unwrap(),
+        "user's old"
+    );
+}
+
+/// A hard link whose source the repository replaced (a git checkout), then edited: it is the
+/// only copy of the edit, and `restore` leaves it (it removed it).
+#[test]
+fn restore_never_replaces_a_hard_link_that_became_the_only_copy() {
+    let s = Sandbox::new();
+    s.source("x", "v1").home_file(".x", "user's original");
+    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\nmethod = \"hardlink\"\n");
+    s.run(&["apply", "--on-conflict", "backup"]).code(0);
+    let new = s.repo().join("x.new");
+    fs::write(&new, "v2").unwrap();
+    fs::rename(&new, s.repo().join("x")).unwrap();
+    fs::write(s.home().join(".x"), "v1 and my edit").unwrap();
+    s.run(&["restore"])
+        .code(1)
+        .stderr_has("~/.x is the only copy of what it holds")
+        .stdout_has("Restored: 0 of 1");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".x")).unwrap(),
+        "v1 and my edit"
+    );
+    s.run(&["restore", "--list"]).code(0).stdout_has("1 item");
+}
+
+/// A set's index edited to name a file outside the set as a backup: nothing is moved.
+#[test]
+fn restore_never_takes_a_backup_from_outside_its_set() {
+    let s = backed_up();
+    let set = s.backup_sets().pop().unwrap();
+    let index = set.with_extension("json");
+    let text = fs::read_to_string(&index).unwrap();
+    let inside = set.join(".a").to_string_lossy().into_owned();
+    assert!(text.contains(&inside), "{text}");
+    s.home_file("docs/letter", "mine");
+    let outside = s.home().join("docs").to_string_lossy().into_owned();
+    fs::write(&index, text.replace(&inside, &outside)).unwrap();
+    s.run(&["restore"])
+        .code(1)
+        .stderr_has("the set's index names a backup outside the set");
+    assert_eq!(
+        fs::read_to_string(s.home().join("docs/letter")).unwrap(),
+        "mine"
+    );
+}
+
 #[test]
 fn plan_json_is_stable_and_complete() {
     let s = Sandbox::new();

@@ -25,21 +25,54 @@ use std::path::Path;
 #[derive(Debug, Default)]
 pub struct Restored {
     pub restored: Vec<BackedUp>,
-    /// Entries left alone: the target changed since the backup, so it is not dotlink's link
-    /// any more.
-    pub refused: Vec<BackedUp>,
+    /// Entries left alone, and why.
+    pub refused: Vec<(BackedUp, Refusal)>,
     pub failed: Vec<(BackedUp, Error)>,
 }
 
-/// Whether `found`, at the target of `entry`, is dotlink's (its link, or nothing), so the
-/// backup may replace it.
-fn replaceable(entry: &BackedUp, found: &Found, state: &State) -> bool {
+/// Why a backup is left in its set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The target changed since the backup: it is not dotlink's link any more.
+    Changed,
+    /// The target is in the repository (reached through a directory linked into it): what is
+    /// there is the repository's own file, never dotlink's to replace.
+    InRepository,
+    /// The target is dotlink's hard link, but no longer a second name of its source: it is
+    /// the only copy of what it holds.
+    OnlyCopy,
+    /// The set's index names a backup outside the set (it was edited): what is there is not a
+    /// backup dotlink made.
+    OutsideSet,
+}
+
+/// Why the backup of `entry` may not replace `found`, at its target; `None` when what is there
+/// is dotlink's (its link, or nothing).
+fn refusal(
+    entry: &BackedUp,
+    set: &Path,
+    found: &Found,
+    state: &State,
+    places: &Places,
+) -> Option<Refusal> {
     let target = &entry.target;
+    if paths::below(&paths::normalize(&entry.backup), set).is_none_or(|b| b.as_os_str().is_empty())
+    {
+        return Some(Refusal::OutsideSet);
+    }
+    if crate::plan::lies_in_repository(target, places.repo, places.home) {
+        return Some(Refusal::InRepository);
+    }
+    // A hard link holds nothing of its own only while it is a second name of its source.
+    let only_copy = |id: &FileId| !inspect::shares_with_source(&entry.source, id);
     if inspect::recorded(state, target, found) {
-        return true;
+        return match found {
+            Found::File(id) if only_copy(id) => Some(Refusal::OnlyCopy),
+            _ => None,
+        };
     }
     // A link to the source the backup's link was made for holds nothing of its own either.
-    match found {
+    let dotlinks = match found {
         Found::Nothing => true,
         Found::Symlink(stored) => {
             let parent = target.parent().unwrap_or(Path::new("/"));
@@ -50,12 +83,16 @@ fn replaceable(entry: &BackedUp, found: &Found, state: &State) -> bool {
                     (Ok(a), Ok(b)) if a == b
                 )
         }
-        Found::File(id) => {
-            let source = fs::metadata(&entry.source).map(|m| FileId::of(&m));
-            source.is_ok_and(|s| s.same_inode(id))
-        }
+        Found::File(id) => !only_copy(id),
         _ => false,
-    }
+    };
+    (!dotlinks).then_some(Refusal::Changed)
+}
+
+/// Where a restore runs: the repository it must never write into, and the home.
+pub struct Places<'a> {
+    pub repo: &'a Path,
+    pub home: &'a Path,
 }
 
 /// Put `set` back, under the lock. With `dry_run`, only decide.
@@ -63,16 +100,16 @@ pub fn restore(
     set: &BackupSet,
     files: &Files,
     state: &mut State,
+    places: Places,
     dry_run: bool,
 ) -> Result<Restored> {
     let mut result = Restored::default();
     let mut chosen = Vec::new();
     for entry in &set.entries {
         let found = inspect::look(&entry.target);
-        if replaceable(entry, &found, state) {
-            chosen.push((entry, Seen::of(&found)));
-        } else {
-            result.refused.push(entry.clone());
+        match refusal(entry, &set.dir, &found, state, &places) {
+            None => chosen.push((entry, Seen::of(&found))),
+            Some(why) => result.refused.push((entry.clone(), why)),
         }
     }
     if dry_run {

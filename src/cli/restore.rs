@@ -30,7 +30,11 @@ pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result
     report::print_notes(&open.notes, home);
     let set = backup::find(backup_dir, args.backup.as_deref())?;
     let before = open.state.clone();
-    let result = apply::restore::restore(&set, &files, &mut open.state, args.dry_run)?;
+    let places = apply::restore::Places {
+        repo: &manifest.repo,
+        home,
+    };
+    let result = apply::restore::restore(&set, &files, &mut open.state, places, args.dry_run)?;
     if open.state != before {
         apply::save_state(&files, &open.state)?;
         open.saved();

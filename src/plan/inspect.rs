@@ -134,6 +134,13 @@ pub fn holds(record: &Record, found: &Found) -> bool {
     }
 }
 
+/// Whether a hard link found at a target (`id`) is still a second name of `source`: removing
+/// or replacing it then loses nothing. (A git checkout or an editor's save by rename gives the
+/// source a new inode, and the target is then the only copy of what it holds.)
+pub fn shares_with_source(source: &Path, id: &FileId) -> bool {
+    id.nlink > 1 && fs::symlink_metadata(source).is_ok_and(|m| FileId::of(&m).same_inode(id))
+}
+
 /// Whether the state records a link at `target` that `found` still is.
 pub fn recorded(state: &State, target: &Path, found: &Found) -> bool {
     state.links.get(target).is_some_and(|r| holds(r, found))

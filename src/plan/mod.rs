@@ -28,7 +28,7 @@ mod orphans;
 mod parents;
 mod places;
 
-pub(crate) use places::{check_before_writing, check_own_dirs};
+pub(crate) use places::{check_before_writing, check_own_dirs, lies_in_repository};
 mod planner;
 mod survey;
 

@@ -2,7 +2,7 @@
 //! recorded link): which are still exactly what dotlink made and may go, which were changed or
 //! are gone and are forgotten with a note, and which directories dotlink made go with them.
 
-use super::inspect::{self, Dirs, FileId, Found, Looker};
+use super::inspect::{self, Dirs, Found, Looker};
 use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Seen, Step};
 use super::places;
 use crate::manifest::{Method, Policy};
@@ -45,8 +45,7 @@ pub(super) fn find<'r>(
     let mut records: Vec<&Record> = records.collect();
     records.sort_unstable_by(|a, b| a.target.cmp(&b.target));
     for record in records {
-        let (real, _) = places::identity(dirs, &record.target);
-        let verdict = if real.starts_with(repo) || record.target.starts_with(repo) {
+        let verdict = if places::in_repository(dirs, &record.target, repo) {
             Err(Forgotten::InRepository)
         } else {
             orphan(record, fate, &mut looker)
@@ -75,7 +74,7 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
     let source_alive = match (&found, record.method) {
         (Found::Symlink(_), Method::Symlink) => ours && source().is_some(),
         (Found::File(id), Method::Hardlink) => {
-            ours && source().is_some_and(|m| FileId::of(&m).same_inode(id)) && id.nlink > 1
+            ours && inspect::shares_with_source(&record.source, id)
         }
         _ => false,
     };

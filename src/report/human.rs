@@ -9,7 +9,7 @@ use super::out::{self, out, outln};
 use super::text;
 use crate::apply::Outcome;
 use crate::apply::recovery::Recovery;
-use crate::apply::restore::Restored;
+use crate::apply::restore::{Refusal, Restored};
 use crate::error::Error;
 use crate::manifest::Method;
 use crate::paths;
@@ -672,14 +672,34 @@ pub fn print_restored(
             outln!("  {} {target} ← {backup}", "<".cyan().bold());
         }
     }
-    for entry in &result.refused {
+    for (entry, why) in &result.refused {
+        let (target, backup) = (show(&entry.target), show(&entry.backup));
+        let (what, hint) = match why {
+            Refusal::Changed => (
+                "has changed since the backup (it is not dotlink's link any more)",
+                "move your version away first if you want the backup back",
+            ),
+            Refusal::InRepository => (
+                "is in the repository (a directory on its way is a link into it), and nothing \
+                 there is dotlink's to replace",
+                "remove the directory link (`dotlink unlink` or `rm`) first if you want the \
+                 backup back in the home",
+            ),
+            Refusal::OutsideSet => (
+                "is not put back: the set's index names a backup outside the set",
+                "the index was edited; put back by hand what you want from it",
+            ),
+            Refusal::OnlyCopy => (
+                "is the only copy of what it holds (its hard link to the source was broken, by \
+                 a git checkout or an editor's save)",
+                "move your version away first if you want the backup back",
+            ),
+        };
         print_error(
             &Error::failure(format!(
-                "{} has changed since the backup (it is not dotlink's link any more); left it, and its backup at {}",
-                show(&entry.target),
-                show(&entry.backup)
+                "{target} {what}; left it, and its backup at {backup}"
             ))
-            .with_hint("move your version away first if you want the backup back"),
+            .with_hint(hint),
         );
     }
     for (entry, error) in &result.failed {
