@@ -120,8 +120,10 @@ pub fn sync_dir(dir: &Path) {
 /// Move `from` to `to` (which must not exist). A rename when both are on one filesystem
 /// (one that refuses to replace anything, so the check and the move are one step);
 /// otherwise a copy under this process's partial name beside `to` ([`partial_name`]), renamed
-/// to `to` when whole, and only then is `from` removed, so a crash leaves at least one
-/// complete copy.
+/// to `to` when whole; only then is `from` renamed beside itself ([`moved_name`]), which frees
+/// its name in one step, and removed there. A move that stops leaves `from` whole or gone (and
+/// `to` whole), never half removed; it is refused before anything is copied when `from` could
+/// not be removed whole ([`check_movable`]).
 pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
     let taken = || {
         io::Error::new(
@@ -135,8 +137,25 @@ pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
             if fs::symlink_metadata(to).is_ok() {
                 return Err(taken());
             }
+            check_movable(from)?;
             copy_whole(from, to)?;
-            remove_any(from)
+            let moved = moved_name(from, std::process::id());
+            if let Err(e) = rename_new(from, &moved) {
+                // The original is untouched; the copy, this call's own, goes.
+                let _ = remove_any(to);
+                return Err(e);
+            }
+            remove_any(&moved).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{} is moved to {}, but what is left of it at {} could not be removed: {e}",
+                        from.display(),
+                        to.display(),
+                        moved.display()
+                    ),
+                )
+            })
         }
         other => other,
     }
@@ -176,21 +195,91 @@ fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
     rename_new(&partial, to)
 }
 
+/// Whether all of `path` can be removed once it is copied, checked before anything is copied:
+/// every directory in it must be this process's to empty (its own, which [`remove_any`] opens
+/// up, or one it may write), and none may be another filesystem mounted inside (its files are
+/// not the tree's to move, and its mount point cannot be removed).
+fn check_movable(path: &Path) -> io::Result<()> {
+    let meta = fs::symlink_metadata(path)?;
+    if meta.is_dir() {
+        check_movable_dir(path, path, &meta, meta.dev())?;
+    }
+    Ok(())
+}
+
+fn check_movable_dir(root: &Path, dir: &Path, meta: &fs::Metadata, dev: u64) -> io::Result<()> {
+    // Named below the tree: the tree itself may be at a temporary name.
+    let refused = |kind: io::ErrorKind, why: &str| {
+        let what = match dir.strip_prefix(root) {
+            Ok(inside) if !inside.as_os_str().is_empty() => format!("{} in it", inside.display()),
+            _ => "it".to_string(),
+        };
+        io::Error::new(
+            kind,
+            format!(
+                "it cannot be moved to another filesystem whole: {what} {why}; nothing was moved"
+            ),
+        )
+    };
+    if meta.dev() != dev {
+        return Err(refused(
+            io::ErrorKind::Other,
+            "is another filesystem, mounted there",
+        ));
+    }
+    // SAFETY: geteuid has no preconditions.
+    if meta.uid() != unsafe { libc::geteuid() } && !can_write(dir) {
+        return Err(refused(
+            io::ErrorKind::PermissionDenied,
+            "is a directory this user may not remove files from",
+        ));
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            let path = entry.path();
+            check_movable_dir(root, &path, &fs::symlink_metadata(&path)?, dev)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether this process may add and remove names in the directory `dir`.
+fn can_write(dir: &Path) -> bool {
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `path` is a valid C string for the duration of the call.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+}
+
 /// The name a copy across filesystems is built under beside `to` until it is whole: hidden,
 /// and tagged as dotlink's and as process `pid`'s, so that it is never the name of something
 /// else, an earlier backup of a file called `x.partial` say. A long name is shortened to fit.
 pub fn partial_name(to: &Path, pid: u32) -> PathBuf {
-    let tail = format!("{PARTIAL_TAG}{pid}");
-    let name = to.file_name().unwrap_or_default().as_bytes();
+    tagged_name(to, PARTIAL_TAG, pid)
+}
+
+/// The name the original of a move across filesystems takes beside itself once its copy is
+/// whole, until it is removed: tagged as [`partial_name`] is, so recovery removes what a
+/// stopped process `pid` left of it, and nothing else.
+pub fn moved_name(from: &Path, pid: u32) -> PathBuf {
+    tagged_name(from, MOVED_TAG, pid)
+}
+
+fn tagged_name(path: &Path, tag: &str, pid: u32) -> PathBuf {
+    let tail = format!("{tag}{pid}");
+    let name = path.file_name().unwrap_or_default().as_bytes();
     let keep = name.len().min(255 - 1 - tail.len());
     let mut partial = Vec::with_capacity(1 + keep + tail.len());
     partial.push(b'.');
     partial.extend_from_slice(&name[..keep]);
     partial.extend_from_slice(tail.as_bytes());
-    to.with_file_name(std::ffi::OsStr::from_bytes(&partial))
+    path.with_file_name(std::ffi::OsStr::from_bytes(&partial))
 }
 
 const PARTIAL_TAG: &str = ".dotlink-partial-";
+const MOVED_TAG: &str = ".dotlink-moved-";
 
 /// Swap two paths in one atomic step (Linux `renameat2` with `RENAME_EXCHANGE`). Fails with
 /// `Unsupported` (or the filesystem's error) where that is impossible; callers fall back.

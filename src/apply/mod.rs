@@ -209,6 +209,10 @@ fn finish(
 ) -> Result<()> {
     if !outcome.backups.is_empty() {
         backup::add_to_index(&plan.backup_set, &outcome.backups)?;
+    } else if !plan.backup_set.as_os_str().is_empty() {
+        // Every backup failed: the directories made for them are not left as an empty set
+        // (only empty directories go; anything in them stays, listed or not).
+        let _ = fsutil::remove_empty_tree(&plan.backup_set);
     }
     if state_changed {
         fault::point().map_err(|e| Error::io("write state file", &files.state, &e))?;

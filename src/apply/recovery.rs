@@ -151,6 +151,9 @@ pub(super) fn settle(
     if let Some(to) = backup {
         remove_partial_copy(to, pid, actions)?;
     }
+    if let (Some(_), Some(temp)) = (backup, &entry.temp) {
+        remove_moved_original(temp, pid)?;
+    }
     if let Some(temp) = &entry.temp {
         settle_temporary(entry, temp, backup, actions)?;
     }
@@ -182,6 +185,7 @@ fn settle_restore(
         return Ok(false);
     };
     remove_partial_copy(temp, pid, actions)?;
+    remove_moved_original(backup, pid)?;
     let as_seen = |found: &Found| match &entry.seen {
         Some(seen) => seen.is(found),
         None => *found == Found::Nothing,
@@ -208,6 +212,16 @@ fn settle_restore(
         });
     }
     if fs::symlink_metadata(backup).is_ok() {
+        // Stopped between copying the backup across filesystems (renamed to the temporary
+        // name only when whole) and freeing its name in the set: the copy, this run's, goes.
+        if fsutil::same_contents(temp, backup) {
+            fsutil::remove_any(temp).map_err(|e| failed("remove", temp, e))?;
+            actions.push(Recovered::ReturnedToBackup {
+                target: target.clone(),
+                backup: backup.to_path_buf(),
+            });
+            return Ok(false);
+        }
         let temp = temp.clone();
         actions.push(Recovered::LeftAtTemporaryName {
             target: target.clone(),
@@ -305,6 +319,20 @@ fn take_apart(entry: &Entry, temp: &Path) -> Result<bool> {
     }
     fs::remove_dir(temp).map_err(|e| failed("remove", temp, e))?;
     Ok(true)
+}
+
+/// What is left of the original of a move across filesystems that process `pid` stopped in
+/// while removing it: its copy is whole, and its own name already free. Only that process's
+/// leftover is taken for one, by its exact name ([`fsutil::moved_name`]).
+fn remove_moved_original(from: &Path, pid: Option<u32>) -> Result<()> {
+    let Some(pid) = pid else {
+        return Ok(());
+    };
+    let moved = fsutil::moved_name(from, pid);
+    if fs::symlink_metadata(&moved).is_ok() {
+        fsutil::remove_any(&moved).map_err(|e| failed("remove what is left of", &moved, e))?;
+    }
+    Ok(())
 }
 
 /// A copy across filesystems that process `pid` did not finish is removed; the original is

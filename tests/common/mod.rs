@@ -232,11 +232,25 @@ impl Sandbox {
     /// (root ignores file modes): the sandbox is handed to `nobody` and the binary is started
     /// through `setpriv`. Without root, permissions already apply and this is `run`.
     pub fn run_unprivileged(&self, args: &[&str]) -> Run {
+        self.hand_to_nobody();
+        self.run_as_nobody(args)
+    }
+
+    /// Hand the sandbox to `nobody` (as root; otherwise nothing to do).
+    pub fn hand_to_nobody(&self) {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            chown_tree(&self.path(), 65534, 65534);
+        }
+    }
+
+    /// [`Sandbox::run_unprivileged`] on a sandbox already handed over, with what the test gave
+    /// back to root since.
+    pub fn run_as_nobody(&self, args: &[&str]) -> Run {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             return self.run(args);
         }
-        chown_tree(&self.path(), 65534, 65534);
         let mut cmd = std::process::Command::new("setpriv");
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
             .arg(assert_cmd::cargo::cargo_bin("dotlink"))
@@ -278,7 +292,9 @@ impl Sandbox {
             .into_keys()
             .filter(|p| {
                 let p = p.to_string_lossy();
-                p.contains("dotlink-tmp") || p.contains(".dotlink-partial-")
+                p.contains("dotlink-tmp")
+                    || p.contains(".dotlink-partial-")
+                    || p.contains(".dotlink-moved-")
             })
             .collect()
     }
