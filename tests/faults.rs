@@ -334,7 +334,7 @@ fn a_directory_that_cannot_be_moved_whole_across_filesystems_is_left_whole() {
         no_panic(&run);
         run.code(1)
             .stderr_has("cannot be moved to another filesystem whole")
-            .stderr_has("nothing was moved");
+            .stderr_has("nothing was changed");
         assert_eq!(s.home_tree(), before, "{case}: the home is as it was");
         for (file, text) in [("a", "user a"), ("sub/b", "user b"), ("z", "user z")] {
             assert_eq!(
@@ -432,6 +432,80 @@ fn a_restore_across_filesystems_killed_while_removing_the_backup_is_finished_who
             "at unlink {when}: {:?}",
             s.leftovers()
         );
+    }
+}
+
+/// `overwrite` of a directory that could not be removed whole (another filesystem mounted
+/// inside, or, as nobody, a directory of root's in it) changes nothing: it was removed as far
+/// as that went, then put back half removed.
+#[test]
+fn overwrite_leaves_a_directory_that_cannot_be_removed_whole_as_it_is() {
+    for case in ["mounted inside", "not the user's"] {
+        let s = Sandbox::new();
+        s.source("d/inner", "repo d");
+        s.home_file(".d/a", "user a")
+            .home_file(".d/sub/b", "user b");
+        s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"overwrite\"\n");
+        let mounted = if case == "mounted inside" {
+            let Some(mounted) = SmallFs::mount(&s.home().join(".d/mnt"), "1m") else {
+                return;
+            };
+            s.home_file(".d/mnt/precious", "on its own filesystem");
+            Some(mounted)
+        } else {
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } != 0 {
+                return;
+            }
+            s.hand_to_nobody();
+            std::os::unix::fs::chown(s.home().join(".d/sub"), Some(0), Some(0)).unwrap();
+            None
+        };
+        let before = s.home_tree();
+        let run = match mounted {
+            Some(_) => s.run(&["apply"]),
+            None => s.run_as_nobody(&["apply"]),
+        };
+        no_panic(&run);
+        run.code(1)
+            .stderr_has("cannot overwrite")
+            .stderr_has("cannot be removed whole")
+            .stderr_has("nothing was changed");
+        assert_eq!(s.home_tree(), before, "{case}: the home is as it was");
+        assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    }
+}
+
+/// `overwrite` of a directory killed while removing it (at each `unlink`, after the link took
+/// its place): the next run finishes the removal. It put the half-removed directory back over
+/// the link, which was neither as it was nor as planned.
+#[test]
+fn overwrite_killed_while_removing_a_directory_is_finished() {
+    let strace = crate::peers::tool("strace");
+    for when in 1..=3 {
+        let s = Sandbox::new();
+        s.source("d/inner", "repo d");
+        for i in 1..=5 {
+            s.home_file(&format!(".d/f{i}"), "user's");
+        }
+        s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"overwrite\"\n");
+        let inject = format!("inject=unlink:signal=KILL:when={when}");
+        let status = s
+            .command_under(&strace, &["-f", "-o", "/dev/null", "-e", &inject, "--"])
+            .args(["apply"])
+            .status()
+            .unwrap();
+        assert!(!status.success(), "killed at unlink {when}");
+        s.run(&["apply"])
+            .code(0)
+            .stderr_has("finished removing what ~/.d held");
+        assert!(s.home().join(".d").is_symlink(), "at unlink {when}");
+        assert!(
+            s.leftovers().is_empty(),
+            "at unlink {when}: {:?}",
+            s.leftovers()
+        );
+        s.run(&["status"]).code(0);
     }
 }
 

@@ -82,6 +82,11 @@ fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects)
     let target = &step.target;
     let link = link_of(step)?;
     backup_place_free(displace)?;
+    if *displace == Displace::Delete {
+        // A directory that could not be removed whole is left as it is, not half removed.
+        fsutil::check_removable(target, "removed")
+            .map_err(|e| Error::io("overwrite", target, &e))?;
+    }
     match change(|| make_link(link, &step.source, temp)) {
         Ok(()) => {}
         // The name is this run's; something already there is not ours to remove.

@@ -123,7 +123,7 @@ pub fn sync_dir(dir: &Path) {
 /// to `to` when whole; only then is `from` renamed beside itself ([`moved_name`]), which frees
 /// its name in one step, and removed there. A move that stops leaves `from` whole or gone (and
 /// `to` whole), never half removed; it is refused before anything is copied when `from` could
-/// not be removed whole ([`check_movable`]).
+/// not be removed whole ([`check_removable`]).
 pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
     let taken = || {
         io::Error::new(
@@ -137,7 +137,7 @@ pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
             if fs::symlink_metadata(to).is_ok() {
                 return Err(taken());
             }
-            check_movable(from)?;
+            check_removable(from, "moved to another filesystem")?;
             copy_whole(from, to)?;
             let moved = moved_name(from, std::process::id());
             if let Err(e) = rename_new(from, &moved) {
@@ -195,19 +195,27 @@ fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
     rename_new(&partial, to)
 }
 
-/// Whether all of `path` can be removed once it is copied, checked before anything is copied:
-/// every directory in it must be this process's to empty (its own, which [`remove_any`] opens
-/// up, or one it may write), and none may be another filesystem mounted inside (its files are
-/// not the tree's to move, and its mount point cannot be removed).
-fn check_movable(path: &Path) -> io::Result<()> {
+/// Whether all of `path` can be removed by [`remove_any`], checked before anything is done
+/// (for a move across filesystems, before anything is copied), so that it is never left half
+/// removed: every directory in it must be this process's to empty (its own, which
+/// [`remove_any`] opens up, or one it may write), and none may be another filesystem mounted
+/// inside (its files are not the tree's, and its mount point cannot be removed). `doing` says
+/// what is refused: "moved to another filesystem", "removed".
+pub fn check_removable(path: &Path, doing: &str) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     if meta.is_dir() {
-        check_movable_dir(path, path, &meta, meta.dev())?;
+        check_removable_dir(path, path, &meta, meta.dev(), doing)?;
     }
     Ok(())
 }
 
-fn check_movable_dir(root: &Path, dir: &Path, meta: &fs::Metadata, dev: u64) -> io::Result<()> {
+fn check_removable_dir(
+    root: &Path,
+    dir: &Path,
+    meta: &fs::Metadata,
+    dev: u64,
+    doing: &str,
+) -> io::Result<()> {
     // Named below the tree: the tree itself may be at a temporary name.
     let refused = |kind: io::ErrorKind, why: &str| {
         let what = match dir.strip_prefix(root) {
@@ -216,9 +224,7 @@ fn check_movable_dir(root: &Path, dir: &Path, meta: &fs::Metadata, dev: u64) -> 
         };
         io::Error::new(
             kind,
-            format!(
-                "it cannot be moved to another filesystem whole: {what} {why}; nothing was moved"
-            ),
+            format!("it cannot be {doing} whole: {what} {why}; nothing was changed"),
         )
     };
     if meta.dev() != dev {
@@ -238,7 +244,7 @@ fn check_movable_dir(root: &Path, dir: &Path, meta: &fs::Metadata, dev: u64) -> 
         let entry = entry?;
         if entry.file_type()?.is_dir() {
             let path = entry.path();
-            check_movable_dir(root, &path, &fs::symlink_metadata(&path)?, dev)?;
+            check_removable_dir(root, &path, &fs::symlink_metadata(&path)?, dev, doing)?;
         }
     }
     Ok(())

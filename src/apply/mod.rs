@@ -193,7 +193,9 @@ fn settle_failed(step: &Step, run: &RunId, state: &mut State, outcome: &mut Outc
     outcome.left.extend(actions.into_iter().filter(|a| {
         matches!(
             a,
-            Recovered::LeftAtTemporaryName { .. } | Recovered::LeftBoth { .. }
+            Recovered::LeftAtTemporaryName { .. }
+                | Recovered::LeftBoth { .. }
+                | Recovered::UnfinishedRemoval { .. }
         )
     }));
     Ok(())

@@ -43,6 +43,17 @@ pub enum Recovered {
         target: PathBuf,
         to: PathBuf,
     },
+    /// What an `overwrite` replaced, swapped out to the temporary name once the link was in
+    /// place, was removed (the run had begun removing it).
+    FinishedRemoval {
+        target: PathBuf,
+    },
+    /// The same, where the rest could not be removed: it is left at the temporary name.
+    UnfinishedRemoval {
+        target: PathBuf,
+        temp: PathBuf,
+        why: String,
+    },
     /// Something that is neither the new link nor what was replaced is at the temporary name.
     LeftAtTemporaryName {
         target: PathBuf,
@@ -369,6 +380,21 @@ fn settle_temporary(
     let swapped_out =
         entry.seen.as_ref().is_some_and(|seen| seen.is(&at_temp)) && ours(&inspect::look(&target));
     if swapped_out {
+        // The user asked for it to go, and the link is in its place: what is at the
+        // temporary name may be a directory half removed, so it is not put back (that would
+        // leave the target neither as it was nor as planned) but finished.
+        if matches!(entry.displace, Some(Displace::Delete)) {
+            // Never an error that would stop every later run: what cannot be removed is said.
+            actions.push(match fsutil::remove_any(temp) {
+                Ok(()) => Recovered::FinishedRemoval { target },
+                Err(e) => Recovered::UnfinishedRemoval {
+                    target,
+                    temp: temp.to_path_buf(),
+                    why: crate::error::describe_io(&e),
+                },
+            });
+            return Ok(());
+        }
         if let Some(to) = backup
             && fsutil::same_contents(temp, to)
         {

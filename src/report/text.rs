@@ -279,6 +279,16 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
             show(target),
             show(to)
         ),
+        Recovered::FinishedRemoval { target } => format!(
+            "finished removing what {} held (overwritten as asked; its link is in place)",
+            show(target)
+        ),
+        Recovered::UnfinishedRemoval { target, temp, why } => format!(
+            "could not finish removing what {} held (overwritten as asked; its link is in place): \
+             the rest is at {} ({why}); remove it yourself",
+            show(target),
+            show(temp)
+        ),
         Recovered::LeftAtTemporaryName { target, temp } => format!(
             "left {} (found at the temporary name of {}, and not dotlink's); check it and remove it",
             show(temp),
