@@ -434,6 +434,27 @@ fn clean_removes_dead_links_into_the_repository_and_nothing_else() {
         .stdout_has("Nothing to do: no dead links into the repository.");
 }
 
+/// `~/tricky -> tools/../../repo/gone`, with `~/tools` a link to a directory elsewhere: the
+/// kernel walks into `tools` before climbing, so it leads elsewhere, not into the repository
+/// (as its text, normalised, says), and it is not `clean`'s to remove (it was removed).
+#[test]
+fn clean_follows_a_climb_after_a_symlinked_directory_as_the_kernel_does() {
+    let s = dead_links_left_behind();
+    fs::create_dir_all(s.path().join("other/deep/dir")).unwrap();
+    s.home_link("tools", s.path().join("other/deep/dir"))
+        .home_link("tricky", "tools/../../repo/gone")
+        // Climbing through a real directory of the home stays lexical: into the repository.
+        .home_link(".old2", "x/../../repo/gone");
+    fs::create_dir_all(s.home().join("x")).unwrap();
+    s.run(&["apply"]).code(0);
+    s.run(&["clean"]).code(0).stdout_has("Cleaned: 3 removed.");
+    assert!(
+        s.home().join("tricky").is_symlink(),
+        "not into the repository"
+    );
+    assert!(s.home().join(".old2").symlink_metadata().is_err());
+}
+
 #[test]
 fn clean_never_removes_a_link_dotlink_recorded() {
     let s = dead_links_left_behind();

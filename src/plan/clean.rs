@@ -98,7 +98,7 @@ pub(super) fn find<'t>(
             let Ok(points_to) = fs::read_link(&at) else {
                 continue;
             };
-            let leads = paths::normalize(&real.join(&points_to));
+            let leads = leads_to(&real, &points_to);
             // Dead means leading to nothing (nothing there, or a file where its text needs a
             // directory: `f/`): a link that cannot be followed for another reason (permissions,
             // a loop) is not dead.
@@ -106,13 +106,35 @@ pub(super) fn find<'t>(
                 e.kind(),
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
             ));
-            if leads.starts_with(repo) && gone {
+            if leads.is_some_and(|leads| leads.starts_with(repo)) && gone {
                 dead.push(DeadLink { at, points_to });
             }
         }
     }
     dead.sort_by(|a, b| a.at.cmp(&b.at));
     dead
+}
+
+/// Where the text `points_to`, stored by a link in the real directory `dir`, leads. Lexically,
+/// unless a `..` follows a name: the kernel walks into that name first, and it may be a
+/// symlink (`tools/../../repo/x`, with `tools` a link elsewhere, leads elsewhere). Then the
+/// longest part that exists is resolved and the rest appended; a rest that still climbs
+/// (`nothere/../x`) leads nowhere.
+fn leads_to(dir: &Path, points_to: &Path) -> Option<PathBuf> {
+    let joined = dir.join(points_to);
+    if !paths::dotdot_after_a_name(points_to) {
+        return Some(paths::normalize(&joined));
+    }
+    for existing in joined.ancestors() {
+        if let Ok(real) = fs::canonicalize(existing) {
+            let rest = joined.strip_prefix(existing).ok()?;
+            let climbs = rest
+                .components()
+                .any(|c| c == std::path::Component::ParentDir);
+            return (!climbs).then(|| real.join(rest));
+        }
+    }
+    None
 }
 
 /// `places` grouped by the real directory each is (in their order), leaving out those that
