@@ -267,6 +267,32 @@ fn hand_spelled_state_records_still_prune_and_unlink() {
     }
 }
 
+/// A state record (edited by hand) whose target is the home itself, where `$HOME` is a link
+/// holding exactly what the record says: the home is never dotlink's to prune or unlink (it
+/// was pruned, and `$HOME` was gone).
+#[test]
+fn a_record_of_the_home_itself_is_never_pruned() {
+    let s = Sandbox::new();
+    s.source("a", "a");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let hl = s.path().join("hl");
+    std::os::unix::fs::symlink("home", &hl).unwrap();
+    let home = [("HOME", hl.to_str().unwrap())];
+    s.run_env(&["apply"], &home).code(0);
+    let text = fs::read_to_string(s.state_file()).unwrap();
+    fs::write(
+        s.state_file(),
+        format!("{text}s\t{}/\ta\thome\n", hl.display()),
+    )
+    .unwrap();
+    s.run_env(&["apply"], &home)
+        .code(0)
+        .stderr_has("it is the home directory, or holds it");
+    s.run_env(&["unlink"], &home).code(0);
+    assert!(hl.is_symlink(), "$HOME is still there");
+    assert!(s.home().is_dir());
+}
+
 #[test]
 fn forgotten_records_are_told_in_target_order_on_every_run() {
     let s = Sandbox::new();

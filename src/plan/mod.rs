@@ -95,7 +95,14 @@ pub(crate) fn plan(
             survey.found[i] = inspect::look(&specs[i].target);
         }
     }
-    let found = recorded_orphans(manifest, &specs, state, options, &folds, &mut dirs);
+    let found = recorded_orphans(
+        manifest,
+        &specs,
+        state,
+        options,
+        &folds,
+        (&mut dirs, &ctx.home),
+    );
     let mut planner = Planner::new(planner::Inputs {
         repo: &manifest.repo,
         home: &ctx.home,
@@ -221,7 +228,7 @@ fn recorded_orphans(
     state: &State,
     options: &Options,
     folds: &folds::Folds,
-    dirs: &mut Dirs,
+    (dirs, home): (&mut Dirs, &Path),
 ) -> orphans::Orphans {
     let fate = if options.prune && manifest.settings.prune {
         OrphanFate::Pruned
@@ -268,8 +275,9 @@ fn recorded_orphans(
     let (kept, undeclared): (Vec<&Record>, Vec<&Record>) = undeclared
         .into_iter()
         .partition(|r| keep.iter().any(|base| r.source.starts_with(base)));
-    let mut found = orphans::find(undeclared.into_iter(), fate, &manifest.repo, dirs);
-    let also = orphans::find(kept.into_iter(), OrphanFate::Kept, &manifest.repo, dirs);
+    let places = (manifest.repo.as_path(), home);
+    let mut found = orphans::find(undeclared.into_iter(), fate, places, dirs);
+    let also = orphans::find(kept.into_iter(), OrphanFate::Kept, places, dirs);
     found.steps.extend(also.steps);
     found.forget.extend(also.forget);
     found.notes.extend(also.notes);
@@ -280,7 +288,13 @@ fn recorded_orphans(
 /// Plan removing every link recorded in `state` that is still as dotlink made it (`unlink`).
 pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Context) -> Plan {
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
-    let found = orphans::find(state.links.values(), OrphanFate::Unlinked, repo, &mut dirs);
+    let places = (repo, ctx.home.as_path());
+    let found = orphans::find(
+        state.links.values(),
+        OrphanFate::Unlinked,
+        places,
+        &mut dirs,
+    );
     let mut steps = found.steps;
     orphans::assign_rmdirs(&mut steps, state, &ctx.home);
     steps.sort_by(|a, b| b.target.as_os_str().cmp(a.target.as_os_str()));

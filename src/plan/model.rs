@@ -268,6 +268,8 @@ pub enum Forgotten {
     /// The target now lies in the repository (it moved there): what is there is the
     /// repository's.
     InRepository,
+    /// The target is the home directory, or holds it: never dotlink's to remove.
+    HoldsTheHome,
 }
 
 /// What the applier does for one target.

@@ -6,6 +6,7 @@ use super::inspect::{self, Dirs, Found, Looker};
 use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Seen, Step};
 use super::places;
 use crate::manifest::{Method, Policy};
+use crate::paths;
 use crate::state::{PathRefSet, PathSet, Record, State};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,13 +28,15 @@ impl Orphans {
 
 /// Look at each recorded link in `records` and decide its fate. A record whose target really
 /// lies in the repository `repo` (a repository moved to where links were) is forgotten: what is
-/// there now is the repository's, never removed.
+/// there now is the repository's, never removed. So is one whose target is the home `home` or
+/// holds it (a hand-edited state, or a home that is a link): the home is never dotlink's.
 pub(super) fn find<'r>(
     records: impl Iterator<Item = &'r Record>,
     fate: OrphanFate,
-    repo: &Path,
+    (repo, home): (&Path, &Path),
     dirs: &mut Dirs,
 ) -> Orphans {
+    let real_home = dirs.real_home(home);
     let mut looker = Looker::default();
     let mut found = Orphans {
         steps: Vec::new(),
@@ -45,8 +48,25 @@ pub(super) fn find<'r>(
     let mut records: Vec<&Record> = records.collect();
     records.sort_unstable_by(|a, b| a.target.cmp(&b.target));
     for record in records {
+        // The target, or (a link) what it leads to: `$HOME` may be a link to the real home.
+        let holds_home = |dirs: &mut Dirs| {
+            let real = places::identity(dirs, &record.target).0;
+            let leads_home = || {
+                let parent = paths::parent(&real).unwrap_or(Path::new("/"));
+                let lexical = record
+                    .spelling
+                    .as_deref()
+                    .map(|stored| paths::normalize(&parent.join(stored)));
+                // Lexically first, cheap; then as the kernel has it.
+                lexical.is_some_and(|to| real_home.starts_with(to))
+                    && fs::canonicalize(&real).is_ok_and(|to| real_home.starts_with(to))
+            };
+            home.starts_with(&record.target) || real_home.starts_with(&real) || leads_home()
+        };
         let verdict = if places::in_repository(dirs, &record.target, repo) {
             Err(Forgotten::InRepository)
+        } else if holds_home(dirs) {
+            Err(Forgotten::HoldsTheHome)
         } else {
             orphan(record, fate, &mut looker)
         };

@@ -226,6 +226,9 @@ pub fn note(note: &Note, home: &Path) -> String {
                 Forgotten::OnlyCopy => {
                     "its source is gone or replaced, so this hard link holds the only copy; it is left alone"
                 }
+                Forgotten::HoldsTheHome => {
+                    "it is the home directory, or holds it, which is never dotlink's; it is left alone"
+                }
             };
             format!("forgot {}: {why}", paths::display(target, home))
         }
