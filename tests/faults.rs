@@ -666,3 +666,35 @@ fn a_failed_copy_across_filesystems_leaves_no_partial_copy() {
     assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
     assert_eq!(s.whole_tree(), before);
 }
+
+/// Adopting, into a repository on another filesystem, a directory with one of root's in it
+/// (as nobody): refused before anything is copied, everything as it was. It was copied, then
+/// removed from the home as far as that went, and the whole copy left undeclared in the
+/// repository.
+#[test]
+fn adopt_across_filesystems_of_a_directory_it_cannot_remove_whole_moves_nothing() {
+    let s = Sandbox::new();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    s.source("other", "o")
+        .manifest("[[link]]\nsource = \"other\"\ntarget = \"~/.other\"\n");
+    let Some(_fs) = SmallFs::mount(&s.home().join(".cfg"), "4m") else {
+        return;
+    };
+    s.home_file(".cfg/tool/aa/one", "1")
+        .home_file(".cfg/tool/top", "t")
+        .home_file(".cfg/tool/zz/two", "2");
+    s.hand_to_nobody();
+    std::os::unix::fs::chown(s.home().join(".cfg/tool/zz"), Some(0), Some(0)).unwrap();
+    let before = s.whole_tree();
+    let tool = s.home().join(".cfg/tool").display().to_string();
+    let run = s.run_as_nobody(&["adopt", &tool]);
+    no_panic(&run);
+    run.code(1)
+        .stderr_has("cannot be moved to another filesystem whole")
+        .stderr_has("zz in it");
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    assert_eq!(s.whole_tree(), before);
+}
