@@ -48,7 +48,8 @@ pub enum Recovered {
     FinishedRemoval {
         target: PathBuf,
     },
-    /// The same, where the rest could not be removed: it is left at the temporary name.
+    /// What is left of the old contents of `target` (overwritten, or moved whole to their
+    /// backup or back to the home) could not be removed: it stays at `temp`.
     UnfinishedRemoval {
         target: PathBuf,
         temp: PathBuf,
@@ -163,7 +164,7 @@ pub(super) fn settle(
         remove_partial_copy(to, pid, actions)?;
     }
     if let (Some(_), Some(temp)) = (backup, &entry.temp) {
-        remove_moved_original(temp, pid)?;
+        remove_moved_original(&entry.target, temp, pid, actions);
     }
     if let Some(temp) = &entry.temp {
         settle_temporary(entry, temp, backup, actions)?;
@@ -196,7 +197,7 @@ fn settle_restore(
         return Ok(false);
     };
     remove_partial_copy(temp, pid, actions)?;
-    remove_moved_original(backup, pid)?;
+    remove_moved_original(target, backup, pid, actions);
     let as_seen = |found: &Found| match &entry.seen {
         Some(seen) => seen.is(found),
         None => *found == Found::Nothing,
@@ -332,18 +333,30 @@ fn take_apart(entry: &Entry, temp: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// What is left of the original of a move across filesystems that process `pid` stopped in
-/// while removing it: its copy is whole, and its own name already free. Only that process's
-/// leftover is taken for one, by its exact name ([`fsutil::moved_name`]).
-fn remove_moved_original(from: &Path, pid: Option<u32>) -> Result<()> {
+/// What is left of the original of a move across filesystems (of what was at `target`) that
+/// process `pid` stopped in while removing it: its copy is whole, and its own name already
+/// free. Only that process's leftover is taken for one, by its exact name
+/// ([`fsutil::moved_name`]). What cannot be removed is said, never an error that would stop
+/// every later run.
+fn remove_moved_original(
+    target: &Path,
+    from: &Path,
+    pid: Option<u32>,
+    actions: &mut Vec<Recovered>,
+) {
     let Some(pid) = pid else {
-        return Ok(());
+        return;
     };
     let moved = fsutil::moved_name(from, pid);
-    if fs::symlink_metadata(&moved).is_ok() {
-        fsutil::remove_any(&moved).map_err(|e| failed("remove what is left of", &moved, e))?;
+    if fs::symlink_metadata(&moved).is_ok()
+        && let Err(e) = fsutil::remove_any(&moved)
+    {
+        actions.push(Recovered::UnfinishedRemoval {
+            target: target.to_path_buf(),
+            temp: moved,
+            why: crate::error::describe_io(&e),
+        });
     }
-    Ok(())
 }
 
 /// A copy across filesystems that process `pid` did not finish is removed; the original is

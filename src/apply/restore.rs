@@ -56,8 +56,7 @@ fn refusal(
     places: &Places,
 ) -> Option<Refusal> {
     let target = &entry.target;
-    if paths::below(&paths::normalize(&entry.backup), set).is_none_or(|b| b.as_os_str().is_empty())
-    {
+    if !inside_set(&entry.backup, set) {
         return Some(Refusal::OutsideSet);
     }
     if crate::plan::lies_in_repository(target, places.repo, places.home) {
@@ -87,6 +86,23 @@ fn refusal(
         _ => false,
     };
     (!dotlinks).then_some(Refusal::Changed)
+}
+
+/// Whether `backup` lies below the set directory `set`: as spelled, or where both really are
+/// (the backup directory spelled another way since); its own name is not followed (it may be
+/// the backup of a symlink).
+fn inside_set(backup: &Path, set: &Path) -> bool {
+    let below = |path: &Path, set: &Path| {
+        paths::below(path, set).is_some_and(|rest| !rest.as_os_str().is_empty())
+    };
+    if below(&paths::normalize(backup), set) {
+        return true;
+    }
+    let real = |path: &Path| {
+        let (parent, name) = (path.parent()?, path.file_name()?);
+        Some(fs::canonicalize(parent).ok()?.join(name))
+    };
+    matches!((real(backup), fs::canonicalize(set)), (Some(backup), Ok(set)) if below(&backup, &set))
 }
 
 /// Where a restore runs: the repository it must never write into, and the home.
@@ -183,4 +199,28 @@ fn put_back(entry: &Entry) -> Result<()> {
         return Err(Error::failure("changed since planning; left it as it is"));
     }
     change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backup_is_inside_its_set_as_spelled_or_where_both_really_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let (real, spelled) = (dir.path().join("bk"), dir.path().join("link-to-bk"));
+        fs::create_dir_all(real.join("set/.config")).unwrap();
+        std::os::unix::fs::symlink(&real, &spelled).unwrap();
+        let set = real.join("set");
+        assert!(inside_set(&set.join(".a"), &set));
+        assert!(inside_set(&set.join(".config/b"), &set));
+        // The backup directory spelled through a link since the backup.
+        assert!(inside_set(&spelled.join("set/.a"), &set));
+        assert!(inside_set(&set.join(".a"), &spelled.join("set")));
+        // Not the set itself, nor anything beside or above it.
+        assert!(!inside_set(&set, &set));
+        assert!(!inside_set(&real.join("set2/.a"), &set));
+        assert!(!inside_set(&set.join("../../docs"), &set));
+        assert!(!inside_set(Path::new("/etc/passwd"), &set));
+    }
 }

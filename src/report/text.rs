@@ -287,8 +287,8 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
             show(target)
         ),
         Recovered::UnfinishedRemoval { target, temp, why } => format!(
-            "could not finish removing what {} held (overwritten as asked; its link is in place): \
-             the rest is at {} ({why}); remove it yourself",
+            "could not remove what is left of the old contents of {} (they were overwritten as \
+             asked, or are whole in their new place): the rest is at {} ({why}); remove it yourself",
             show(target),
             show(temp)
         ),
