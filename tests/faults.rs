@@ -296,6 +296,39 @@ fn a_directory_backup_across_filesystems_is_whole_and_restorable() {
     );
 }
 
+/// `~/.d` (`a`, `sub/b`) made impossible to remove whole, as `case` says: another filesystem
+/// mounted inside (`mnt`, holding `precious`), or, as nobody, `sub` given to root. Then `args`
+/// are run as the case needs. Returns the mount (kept until the test ends), the home before,
+/// and the run; `None` where this user cannot set the case up.
+fn with_a_directory_that_cannot_be_removed_whole(
+    s: &Sandbox,
+    case: &str,
+    args: &[&str],
+) -> Option<(Option<SmallFs>, crate::common::Tree, Run)> {
+    s.home_file(".d/a", "user a")
+        .home_file(".d/sub/b", "user b");
+    let mounted = if case == "mounted inside" {
+        let mounted = SmallFs::mount(&s.home().join(".d/mnt"), "1m")?;
+        s.home_file(".d/mnt/precious", "on its own filesystem");
+        Some(mounted)
+    } else {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        s.hand_to_nobody();
+        std::os::unix::fs::chown(s.home().join(".d/sub"), Some(0), Some(0)).unwrap();
+        None
+    };
+    let before = s.home_tree();
+    let run = match mounted {
+        Some(_) => s.run(args),
+        None => s.run_as_nobody(args),
+    };
+    no_panic(&run);
+    Some((mounted, before, run))
+}
+
 /// A directory that cannot be moved whole to the backup filesystem is not moved at all: one
 /// with another filesystem mounted inside (its files are not the directory's to move, and the
 /// mount point cannot be removed), or one with a directory the user may not remove files from.
@@ -309,129 +342,17 @@ fn a_directory_that_cannot_be_moved_whole_across_filesystems_is_left_whole() {
             return;
         };
         s.source("d/inner", "repo d");
-        s.home_file(".d/a", "user a")
-            .home_file(".d/sub/b", "user b")
-            .home_file(".d/z", "user z");
         s.manifest("[defaults]\nbackup_dir = \"~/.bk\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"backup\"\n");
-        let mounted = if case == "mounted inside" {
-            let mounted = SmallFs::mount(&s.home().join(".d/mnt"), "1m");
-            s.home_file(".d/mnt/precious", "on its own filesystem");
-            mounted
-        } else {
-            // SAFETY: geteuid has no preconditions.
-            if unsafe { libc::geteuid() } != 0 {
-                return;
-            }
-            s.hand_to_nobody();
-            std::os::unix::fs::chown(s.home().join(".d/sub"), Some(0), Some(0)).unwrap();
-            None
+        let Some((_mounted, before, run)) =
+            with_a_directory_that_cannot_be_removed_whole(&s, case, &["apply"])
+        else {
+            return;
         };
-        let before = s.home_tree();
-        let run = match mounted {
-            Some(_) => s.run(&["apply"]),
-            None => s.run_as_nobody(&["apply"]),
-        };
-        no_panic(&run);
         run.code(1)
             .stderr_has("cannot be moved to another filesystem whole")
             .stderr_has("nothing was changed");
         assert_eq!(s.home_tree(), before, "{case}: the home is as it was");
-        for (file, text) in [("a", "user a"), ("sub/b", "user b"), ("z", "user z")] {
-            assert_eq!(
-                fs::read_to_string(s.home().join(".d").join(file)).unwrap(),
-                text
-            );
-        }
-        if case == "mounted inside" {
-            assert_eq!(
-                fs::read_to_string(s.home().join(".d/mnt/precious")).unwrap(),
-                "on its own filesystem"
-            );
-        }
         assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
-    }
-}
-
-/// Killed while the original of a directory backed up across filesystems is being removed
-/// (at each `unlink`): the target is the link, the backup whole and listed, nothing left.
-#[test]
-fn a_directory_backup_across_filesystems_killed_while_removing_the_original_is_finished() {
-    let strace = crate::peers::tool("strace");
-    for when in 1..=4 {
-        let s = Sandbox::new();
-        let Some(_bk) = SmallFs::mount(&s.home().join(".bk"), "4m") else {
-            return;
-        };
-        s.source("d/inner", "repo d");
-        for i in 1..=5 {
-            s.home_file(&format!(".d/f{i}"), &format!("user {i}"));
-        }
-        s.manifest("[defaults]\nbackup_dir = \"~/.bk\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"backup\"\n");
-        let inject = format!("inject=unlink:signal=KILL:when={when}");
-        let status = s
-            .command_under(&strace, &["-f", "-o", "/dev/null", "-e", &inject, "--"])
-            .args(["apply"])
-            .status()
-            .unwrap();
-        assert!(!status.success(), "killed at unlink {when}");
-        s.run(&["apply"]).code(0);
-        assert!(s.home().join(".d").is_symlink(), "at unlink {when}");
-        assert!(
-            s.leftovers().is_empty(),
-            "at unlink {when}: {:?}",
-            s.leftovers()
-        );
-        s.run(&["restore", "--list"]).code(0).stdout_has("1 item");
-        s.run(&["unlink"]).code(0);
-        s.run(&["restore"]).code(0);
-        for i in 1..=5 {
-            assert_eq!(
-                fs::read_to_string(s.home().join(format!(".d/f{i}"))).unwrap(),
-                format!("user {i}"),
-                "at unlink {when}"
-            );
-        }
-    }
-}
-
-/// Killed while the backup of a directory on another filesystem is being removed from its set
-/// (at each `unlink`): the next `restore` puts the whole directory back, nothing left over.
-/// It put back what was left of the backup, and called the whole copy not dotlink's.
-#[test]
-fn a_restore_across_filesystems_killed_while_removing_the_backup_is_finished_whole() {
-    let strace = crate::peers::tool("strace");
-    for when in 1..=4 {
-        let s = Sandbox::new();
-        let Some(_bk) = SmallFs::mount(&s.home().join(".bk"), "4m") else {
-            return;
-        };
-        s.source("d/inner", "repo d");
-        for i in 1..=5 {
-            s.home_file(&format!(".d/f{i}"), &format!("user {i}"));
-        }
-        s.manifest("[defaults]\nbackup_dir = \"~/.bk\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"backup\"\n");
-        s.run(&["apply"]).code(0);
-        s.run(&["unlink"]).code(0);
-        let inject = format!("inject=unlink:signal=KILL:when={when}");
-        let status = s
-            .command_under(&strace, &["-f", "-o", "/dev/null", "-e", &inject, "--"])
-            .args(["restore"])
-            .status()
-            .unwrap();
-        assert!(!status.success(), "killed at unlink {when}");
-        s.run(&["restore"]).code(0);
-        for i in 1..=5 {
-            assert_eq!(
-                fs::read_to_string(s.home().join(format!(".d/f{i}"))).unwrap(),
-                format!("user {i}"),
-                "at unlink {when}"
-            );
-        }
-        assert!(
-            s.leftovers().is_empty(),
-            "at unlink {when}: {:?}",
-            s.leftovers()
-        );
     }
 }
 
@@ -443,30 +364,12 @@ fn overwrite_leaves_a_directory_that_cannot_be_removed_whole_as_it_is() {
     for case in ["mounted inside", "not the user's"] {
         let s = Sandbox::new();
         s.source("d/inner", "repo d");
-        s.home_file(".d/a", "user a")
-            .home_file(".d/sub/b", "user b");
         s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"overwrite\"\n");
-        let mounted = if case == "mounted inside" {
-            let Some(mounted) = SmallFs::mount(&s.home().join(".d/mnt"), "1m") else {
-                return;
-            };
-            s.home_file(".d/mnt/precious", "on its own filesystem");
-            Some(mounted)
-        } else {
-            // SAFETY: geteuid has no preconditions.
-            if unsafe { libc::geteuid() } != 0 {
-                return;
-            }
-            s.hand_to_nobody();
-            std::os::unix::fs::chown(s.home().join(".d/sub"), Some(0), Some(0)).unwrap();
-            None
+        let Some((_mounted, before, run)) =
+            with_a_directory_that_cannot_be_removed_whole(&s, case, &["apply"])
+        else {
+            return;
         };
-        let before = s.home_tree();
-        let run = match mounted {
-            Some(_) => s.run(&["apply"]),
-            None => s.run_as_nobody(&["apply"]),
-        };
-        no_panic(&run);
         run.code(1)
             .stderr_has("cannot overwrite")
             .stderr_has("cannot be removed whole")
@@ -476,26 +379,104 @@ fn overwrite_leaves_a_directory_that_cannot_be_removed_whole_as_it_is() {
     }
 }
 
+/// `~/.d` of five files, declared with `policy`, its backups going to `~/.bk`.
+fn five_files(s: &Sandbox, policy: &str) {
+    s.source("d/inner", "repo d");
+    for i in 1..=5 {
+        s.home_file(&format!(".d/f{i}"), &format!("user {i}"));
+    }
+    s.manifest(&format!("[defaults]\nbackup_dir = \"~/.bk\"\n[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"{policy}\"\n"));
+}
+
+/// [`five_files`] backed up to a filesystem of their own.
+fn five_files_backed_up_across(s: &Sandbox) -> Option<SmallFs> {
+    let bk = SmallFs::mount(&s.home().join(".bk"), "4m")?;
+    five_files(s, "backup");
+    Some(bk)
+}
+
+/// Run dotlink with `args` under strace, killed at its `when`th `unlink`.
+fn killed_at_unlink(s: &Sandbox, when: usize, args: &[&str]) {
+    let inject = format!("inject=unlink:signal=KILL:when={when}");
+    let status = s
+        .command_under(
+            &crate::peers::tool("strace"),
+            &["-f", "-o", "/dev/null", "-e", &inject, "--"],
+        )
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(!status.success(), "{args:?} killed at unlink {when}");
+}
+
+/// Whether `~/.d` holds the five files of [`five_files`], and nothing is left over.
+#[track_caller]
+fn five_files_back(s: &Sandbox, when: usize) {
+    for i in 1..=5 {
+        assert_eq!(
+            fs::read_to_string(s.home().join(format!(".d/f{i}"))).unwrap(),
+            format!("user {i}"),
+            "killed at unlink {when}"
+        );
+    }
+    assert!(
+        s.leftovers().is_empty(),
+        "at unlink {when}: {:?}",
+        s.leftovers()
+    );
+}
+
+/// Killed while the original of a directory backed up across filesystems is being removed
+/// (at each `unlink`): the target is the link, the backup whole and listed, nothing left.
+#[test]
+fn a_directory_backup_across_filesystems_killed_while_removing_the_original_is_finished() {
+    for when in 1..=4 {
+        let s = Sandbox::new();
+        let Some(_bk) = five_files_backed_up_across(&s) else {
+            return;
+        };
+        killed_at_unlink(&s, when, &["apply"]);
+        s.run(&["apply"]).code(0);
+        assert!(s.home().join(".d").is_symlink(), "at unlink {when}");
+        assert!(
+            s.leftovers().is_empty(),
+            "at unlink {when}: {:?}",
+            s.leftovers()
+        );
+        s.run(&["restore", "--list"]).code(0).stdout_has("1 item");
+        s.run(&["unlink"]).code(0);
+        s.run(&["restore"]).code(0);
+        five_files_back(&s, when);
+    }
+}
+
+/// Killed while the backup of a directory on another filesystem is being removed from its set
+/// (at each `unlink`): the next `restore` puts the whole directory back, nothing left over.
+/// It put back what was left of the backup, and called the whole copy not dotlink's.
+#[test]
+fn a_restore_across_filesystems_killed_while_removing_the_backup_is_finished_whole() {
+    for when in 1..=4 {
+        let s = Sandbox::new();
+        let Some(_bk) = five_files_backed_up_across(&s) else {
+            return;
+        };
+        s.run(&["apply"]).code(0);
+        s.run(&["unlink"]).code(0);
+        killed_at_unlink(&s, when, &["restore"]);
+        s.run(&["restore"]).code(0);
+        five_files_back(&s, when);
+    }
+}
+
 /// `overwrite` of a directory killed while removing it (at each `unlink`, after the link took
 /// its place): the next run finishes the removal. It put the half-removed directory back over
 /// the link, which was neither as it was nor as planned.
 #[test]
 fn overwrite_killed_while_removing_a_directory_is_finished() {
-    let strace = crate::peers::tool("strace");
     for when in 1..=3 {
         let s = Sandbox::new();
-        s.source("d/inner", "repo d");
-        for i in 1..=5 {
-            s.home_file(&format!(".d/f{i}"), "user's");
-        }
-        s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"overwrite\"\n");
-        let inject = format!("inject=unlink:signal=KILL:when={when}");
-        let status = s
-            .command_under(&strace, &["-f", "-o", "/dev/null", "-e", &inject, "--"])
-            .args(["apply"])
-            .status()
-            .unwrap();
-        assert!(!status.success(), "killed at unlink {when}");
+        five_files(&s, "overwrite");
+        killed_at_unlink(&s, when, &["apply"]);
         s.run(&["apply"])
             .code(0)
             .stderr_has("finished removing what ~/.d held");
