@@ -33,31 +33,48 @@ pub struct Journal {
     pub entries: Vec<Entry>,
 }
 
-/// One step of a run, as recovery needs to know it.
+/// One step of a run, as recovery needs to know it. A field with nothing in it is left out
+/// (read back as nothing, by this version and the ones before).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     #[serde(with = "serde_path")]
     pub target: PathBuf,
     /// For a replacement: the temporary name the new link is made under, and what happens to
     /// what it replaces.
-    #[serde(with = "serde_path::option", default)]
+    #[serde(
+        with = "serde_path::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub temp: Option<PathBuf>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub displace: Option<Displace>,
     /// What the planner saw at the target (or, for a clear, at the path cleared).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<Seen>,
     /// What the target is once the step is done; `None` when the step removes it.
     #[serde(default)]
     pub link: Option<Record>,
     /// Directories the step creates.
-    #[serde(with = "serde_path::vec", default)]
+    #[serde(
+        with = "serde_path::vec",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub mkdirs: Vec<PathBuf>,
     /// Directories a removal takes away once they are empty.
-    #[serde(with = "serde_path::vec", default)]
+    #[serde(
+        with = "serde_path::vec",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub rmdirs: Vec<PathBuf>,
     /// For `restore`: the backup put back at the target.
-    #[serde(with = "serde_path::option", default)]
+    #[serde(
+        with = "serde_path::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restores: Option<PathBuf>,
     /// For an unfold: the links the directory built at `temp` holds (its directories are
     /// `mkdirs`), swapped in for the folded link at the target.
@@ -215,6 +232,31 @@ pub fn pending(files: &Files) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_fields_are_left_out_and_read_back_as_empty() {
+        let entry = Entry {
+            target: PathBuf::from("/h/.a"),
+            temp: None,
+            displace: None,
+            seen: None,
+            link: None,
+            mkdirs: Vec::new(),
+            rmdirs: Vec::new(),
+            restores: None,
+            unfold: Vec::new(),
+        };
+        let json = serde_json::to_string(&entry).unwrap();
+        assert_eq!(json, r#"{"target":"/h/.a","link":null}"#);
+        let back: Entry = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.target, entry.target);
+        assert!(back.temp.is_none() && back.mkdirs.is_empty() && back.restores.is_none());
+        // As journals before this version wrote it.
+        let older = r#"{"target":"/h/.a","temp":null,"displace":null,"seen":null,"link":null,
+            "mkdirs":[],"rmdirs":[],"restores":null}"#;
+        let back: Entry = serde_json::from_str(older).unwrap();
+        assert!(back.temp.is_none() && back.rmdirs.is_empty() && back.link.is_none());
+    }
 
     #[test]
     fn temp_names_stay_in_the_directory_and_belong_to_one_run() {
