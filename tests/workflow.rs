@@ -493,6 +493,47 @@ fn restore_never_takes_a_backup_from_outside_its_set() {
     );
 }
 
+/// Each missing directory is made once, by the first step (in target order) that needs it.
+#[test]
+fn each_missing_directory_is_planned_once_by_the_first_link_below_it() {
+    let s = Sandbox::new();
+    s.source("c1", "1").source("c2", "2").source("x", "x");
+    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.a/x\"\n[[link]]\nsource = \"c2\"\ntarget = \"~/.a/b/c2\"\n[[link]]\nsource = \"c1\"\ntarget = \"~/.a/b/c1\"\n");
+    let json = s.run(&["plan", "--json"]).json();
+    let mkdirs: Vec<(String, Vec<String>)> = json["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let target = a["target"].as_str().unwrap();
+            let name = target.strip_prefix(s.home().to_str().unwrap()).unwrap();
+            // Left out when there are none.
+            let dirs = a["mkdirs"].as_array().cloned().unwrap_or_default();
+            let dirs = dirs.iter().map(|d| {
+                let d = d.as_str().unwrap();
+                d.strip_prefix(s.home().to_str().unwrap())
+                    .unwrap()
+                    .to_string()
+            });
+            (name.to_string(), dirs.collect())
+        })
+        .collect();
+    let none = Vec::<String>::new;
+    assert_eq!(
+        mkdirs,
+        [
+            (
+                "/.a/b/c1".to_string(),
+                vec!["/.a".to_string(), "/.a/b".to_string()]
+            ),
+            ("/.a/b/c2".to_string(), none()),
+            ("/.a/x".to_string(), none()),
+        ]
+    );
+    s.run(&["apply"]).code(0);
+    s.run(&["status"]).code(0).stdout_has("3 links up to date");
+}
+
 #[test]
 fn plan_json_is_stable_and_complete() {
     let s = Sandbox::new();

@@ -328,16 +328,30 @@ fn order(steps: &mut [Step]) {
             }
         })
     });
-    let mut made = PathSet::default();
-    for step in steps {
-        match &mut step.action {
-            Action::Create { mkdirs } => mkdirs.retain(|dir| made.insert(dir.clone())),
+    // Which of each step's directories an earlier step makes, found first (by their bytes:
+    // they are built from normalised targets), then dropped: a first apply has a chain of
+    // directories for every link.
+    let mut made: std::collections::HashSet<&std::ffi::OsStr, crate::state::PathHash> =
+        Default::default();
+    let mut first_to_make = Vec::new();
+    for step in steps.iter() {
+        match &step.action {
+            Action::Create { mkdirs } => {
+                first_to_make.extend(mkdirs.iter().map(|dir| made.insert(dir.as_os_str())));
+            }
             // An unfold makes its directory, and those inside it, before anything below.
             Action::Unfold { dirs, .. } => {
-                made.insert(step.target.to_path_buf());
-                made.extend(dirs.iter().cloned());
+                made.insert(step.target.as_os_str());
+                made.extend(dirs.iter().map(|dir| dir.as_os_str()));
             }
             _ => {}
+        }
+    }
+    drop(made);
+    let mut first_to_make = first_to_make.into_iter();
+    for step in steps {
+        if let Action::Create { mkdirs } = &mut step.action {
+            mkdirs.retain(|_| first_to_make.next().unwrap_or(true));
         }
     }
 }
