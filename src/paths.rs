@@ -336,15 +336,27 @@ pub fn below<'a>(path: &'a Path, base: &Path) -> Option<&'a Path> {
 /// (or look like a line ending). Any other byte, UTF-8 or
 /// not, is written as it is. [`unescape_field`] reads it back.
 pub fn escape_field(name: &OsStr, out: &mut Vec<u8>) {
-    for &b in name.as_bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b => out.push(b),
-        }
+    // The runs between bytes to escape (a whole name, nearly always) are copied at once: the
+    // state file writes three fields for every link.
+    let next = |rest: &[u8]| match (
+        memchr::memchr3(b'\\', b'\n', b'\t', rest),
+        memchr::memchr(b'\r', rest),
+    ) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut rest = name.as_bytes();
+    while let Some(at) = next(rest) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(match rest[at] {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\t' => b"\\t",
+            _ => b"\\r",
+        });
+        rest = &rest[at + 1..];
     }
+    out.extend_from_slice(rest);
 }
 
 /// The name [`escape_field`] wrote as `field`.
@@ -517,6 +529,39 @@ pub fn every_spelling(len: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_is_escaped_byte_by_byte_and_read_back() {
+        let mut all = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<Vec<u8>> = all
+                .iter()
+                .flat_map(|s| {
+                    b"a\\\n\t\r/"
+                        .iter()
+                        .map(move |&b| [s.as_slice(), &[b]].concat())
+                })
+                .collect();
+            all.extend(longer);
+        }
+        for name in all {
+            let mut ours = Vec::new();
+            escape_field(OsStr::from_bytes(&name), &mut ours);
+            // What it was before runs were copied whole: byte by byte.
+            let mut one_by_one = Vec::new();
+            for &b in &name {
+                match b {
+                    b'\\' => one_by_one.extend_from_slice(b"\\\\"),
+                    b'\n' => one_by_one.extend_from_slice(b"\\n"),
+                    b'\t' => one_by_one.extend_from_slice(b"\\t"),
+                    b'\r' => one_by_one.extend_from_slice(b"\\r"),
+                    b => one_by_one.push(b),
+                }
+            }
+            assert_eq!(ours, one_by_one, "{name:?}");
+            assert_eq!(unescape_field(&ours).as_os_str().as_bytes(), name);
+        }
+    }
 
     #[test]
     fn a_plain_path_is_one_components_give_back_unchanged() {
