@@ -296,10 +296,15 @@ fn a_directory_backup_across_filesystems_is_whole_and_restorable() {
     );
 }
 
+/// The ways a directory cannot be removed whole, for [`with_a_directory_that_cannot_be_removed_whole`].
+const CANNOT_BE_REMOVED_WHOLE: [&str; 4] =
+    ["mounted inside", "bind mount", "not the user's", "sticky"];
+
 /// `~/.d` (`a`, `sub/b`) made impossible to remove whole, as `case` says: another filesystem
-/// mounted inside (`mnt`, holding `precious`), or, as nobody, `sub` given to root. Then `args`
-/// are run as the case needs. Returns the mount (kept until the test ends), the home before,
-/// and the run; `None` where this user cannot set the case up.
+/// mounted inside (`mnt`, holding `precious`); `~/elsewhere` (holding `keep`) bind-mounted at
+/// `mnt`; or, as nobody, `sub` given to root, or `sub` a sticky directory of root's holding a
+/// file of root's. Then `args` are run as the case needs. Returns the mount (kept until the
+/// test ends), the home before, and the run; `None` where this user cannot set the case up.
 fn with_a_directory_that_cannot_be_removed_whole(
     s: &Sandbox,
     case: &str,
@@ -307,18 +312,46 @@ fn with_a_directory_that_cannot_be_removed_whole(
 ) -> Option<(Option<SmallFs>, crate::common::Tree, Run)> {
     s.home_file(".d/a", "user a")
         .home_file(".d/sub/b", "user b");
-    let mounted = if case == "mounted inside" {
-        let mounted = SmallFs::mount(&s.home().join(".d/mnt"), "1m")?;
-        s.home_file(".d/mnt/precious", "on its own filesystem");
-        Some(mounted)
-    } else {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return None;
+    let mounted = match case {
+        "mounted inside" => {
+            let mounted = SmallFs::mount(&s.home().join(".d/mnt"), "1m")?;
+            s.home_file(".d/mnt/precious", "on its own filesystem");
+            Some(mounted)
         }
-        s.hand_to_nobody();
-        std::os::unix::fs::chown(s.home().join(".d/sub"), Some(0), Some(0)).unwrap();
-        None
+        "bind mount" => {
+            s.home_file("elsewhere/keep", "not in ~/.d");
+            let mnt = s.home().join(".d/mnt");
+            fs::create_dir(&mnt).unwrap();
+            let bound = std::process::Command::new("mount")
+                .arg("--bind")
+                .arg(s.home().join("elsewhere"))
+                .arg(&mnt)
+                .output();
+            let refused = match bound {
+                Ok(out) if out.status.success() => None,
+                Ok(out) => Some(String::from_utf8_lossy(&out.stderr).into_owned()),
+                Err(e) => Some(e.to_string()),
+            };
+            match refused {
+                None => Some(SmallFs(mnt)),
+                // Fails the test as root; otherwise says why it does not run.
+                Some(why) => return SmallFs::cannot(&why).and(None),
+            }
+        }
+        _ => {
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } != 0 {
+                return None;
+            }
+            s.hand_to_nobody();
+            let sub = s.home().join(".d/sub");
+            std::os::unix::fs::chown(&sub, Some(0), Some(0)).unwrap();
+            if case == "sticky" {
+                std::os::unix::fs::chown(sub.join("b"), Some(0), Some(0)).unwrap();
+                chmod(&sub, 0o1777);
+            }
+            None
+        }
     };
     let before = s.home_tree();
     let run = match mounted {
@@ -336,7 +369,7 @@ fn with_a_directory_that_cannot_be_removed_whole(
 /// mounted filesystem emptied, and the whole copy missing from `restore --list`.
 #[test]
 fn a_directory_that_cannot_be_moved_whole_across_filesystems_is_left_whole() {
-    for case in ["mounted inside", "not the user's"] {
+    for case in CANNOT_BE_REMOVED_WHOLE {
         let s = Sandbox::new();
         let Some(_bk) = SmallFs::mount(&s.home().join(".bk"), "4m") else {
             return;
@@ -361,7 +394,7 @@ fn a_directory_that_cannot_be_moved_whole_across_filesystems_is_left_whole() {
 /// as that went, then put back half removed.
 #[test]
 fn overwrite_leaves_a_directory_that_cannot_be_removed_whole_as_it_is() {
-    for case in ["mounted inside", "not the user's"] {
+    for case in CANNOT_BE_REMOVED_WHOLE {
         let s = Sandbox::new();
         s.source("d/inner", "repo d");
         s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"overwrite\"\n");
@@ -448,6 +481,27 @@ fn a_directory_backup_across_filesystems_killed_while_removing_the_original_is_f
         s.run(&["restore"]).code(0);
         five_files_back(&s, when);
     }
+}
+
+/// A file where a directory of links must be, cleared to a backup on another filesystem,
+/// killed while the original is removed: the next run finishes, nothing left over. What was
+/// left of the original stayed beside it for ever.
+#[test]
+fn a_file_cleared_to_a_backup_across_filesystems_killed_while_removing_it_is_finished() {
+    let s = Sandbox::new();
+    let Some(_bk) = SmallFs::mount(&s.home().join(".bk"), "4m") else {
+        return;
+    };
+    s.source("c/x", "x")
+        .home_file(".config", "a file in the way");
+    s.manifest("[defaults]\nbackup_dir = \"~/.bk\"\n[[link]]\nsource = \"c/x\"\ntarget = \"~/.config/x\"\non_conflict = \"backup\"\n");
+    killed_at_unlink(&s, 1, &["apply"]);
+    s.run(&["apply"]).code(0);
+    assert!(s.home().join(".config/x").is_symlink());
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    s.run(&["restore", "--list"])
+        .code(0)
+        .stdout_has("~/.config");
 }
 
 /// Killed while the backup of a directory on another filesystem is being removed from its set

@@ -444,10 +444,17 @@ fn clean_follows_a_climb_after_a_symlinked_directory_as_the_kernel_does() {
     s.home_link("tools", s.path().join("other/deep/dir"))
         .home_link("tricky", "tools/../../repo/gone")
         // Climbing through a real directory of the home stays lexical: into the repository.
-        .home_link(".old2", "x/../../repo/gone");
+        .home_link(".old2", "x/../../repo/gone")
+        // Climbing back out of a link into the repository: into it, and listed where it leads.
+        .home_link("rs", "../repo/sub")
+        .home_link(".z", "rs/../gone");
+    s.source("sub/f", "f");
     fs::create_dir_all(s.home().join("x")).unwrap();
     s.run(&["apply"]).code(0);
-    s.run(&["clean"]).code(0).stdout_has("Cleaned: 3 removed.");
+    s.run(&["clean", "--dry-run"])
+        .code(0)
+        .stdout_has("~/.z          → gone");
+    s.run(&["clean"]).code(0).stdout_has("Cleaned: 4 removed.");
     assert!(
         s.home().join("tricky").is_symlink(),
         "not into the repository"

@@ -308,21 +308,38 @@ fn move_to_backup(from: &Path, to: &Path, target: &Path) -> Result<()> {
                 .parent()
                 .is_some_and(|dir| !fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())) =>
         {
-            make_backup_dir(to)?;
-            change(|| fsutil::move_path(from, to))
+            let made = make_backup_dir(to)?;
+            let moved = change(|| fsutil::move_path(from, to));
+            if moved.is_err() {
+                // Nothing went in: the directories made for it do not stay as an empty set.
+                for dir in made.iter().rev() {
+                    let _ = fs::remove_dir(dir);
+                }
+            }
+            moved
         }
         other => other,
     };
     moved.map_err(|e| Error::io("back up", target, &e))
 }
 
-/// Make the directory a backup goes into.
-fn make_backup_dir(to: &Path) -> Result<()> {
-    match to.parent() {
-        Some(dir) => change(|| fs::create_dir_all(dir))
-            .map_err(|e| Error::io("create backup directory", dir, &e)),
-        None => Ok(()),
+/// Make the directory a backup goes into, and what is missing above it (within reason: up to
+/// the first that exists); the directories made, top first.
+fn make_backup_dir(to: &Path) -> Result<Vec<PathBuf>> {
+    let Some(dir) = to.parent() else {
+        return Ok(Vec::new());
+    };
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| fs::symlink_metadata(a).is_err())
+        .collect();
+    let mut made = Vec::with_capacity(missing.len());
+    for dir in missing.into_iter().rev() {
+        change(|| fs::create_dir(dir))
+            .map_err(|e| Error::io("create backup directory", dir, &e))?;
+        made.push(dir.to_path_buf());
     }
+    Ok(made)
 }
 
 fn link_of(step: &Step) -> Result<&Link> {

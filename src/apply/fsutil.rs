@@ -197,57 +197,137 @@ fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Whether all of `path` can be removed by [`remove_any`], checked before anything is done
 /// (for a move across filesystems, before anything is copied), so that it is never left half
-/// removed: every directory in it must be this process's to empty (its own, which
-/// [`remove_any`] opens up, or one it may write), and none may be another filesystem mounted
-/// inside (its files are not the tree's, and its mount point cannot be removed). `doing` says
-/// what is refused: "moved to another filesystem", "removed".
+/// removed. Refused, with what is in the way: another filesystem mounted inside (its files are
+/// not the tree's, and its mount point cannot be removed; a bind mount of this same filesystem
+/// too), a directory of someone else's this user may not remove names from, a sticky directory
+/// holding someone else's entry, an immutable or append-only entry. A directory of this user's
+/// own that cannot be read is let through: [`remove_any`] opens it up. `doing` says what is
+/// refused: "moved to another filesystem", "removed".
 pub fn check_removable(path: &Path, doing: &str) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     if meta.is_dir() {
-        check_removable_dir(path, path, &meta, meta.dev(), doing)?;
+        let check = Removable {
+            root: path,
+            dev: meta.dev(),
+            doing,
+            // SAFETY: geteuid has no preconditions.
+            user: unsafe { libc::geteuid() },
+        };
+        check.directory(path, &meta)?;
     }
     Ok(())
 }
 
-fn check_removable_dir(
-    root: &Path,
-    dir: &Path,
-    meta: &fs::Metadata,
+/// The walk of [`check_removable`].
+struct Removable<'a> {
+    root: &'a Path,
     dev: u64,
-    doing: &str,
-) -> io::Result<()> {
-    // Named below the tree: the tree itself may be at a temporary name.
-    let refused = |kind: io::ErrorKind, why: &str| {
-        let what = match dir.strip_prefix(root) {
+    doing: &'a str,
+    user: u32,
+}
+
+impl Removable<'_> {
+    /// Why `at` stops the removal, as an error naming it below the tree (whose own name may be
+    /// a temporary one).
+    fn refused(&self, at: &Path, kind: io::ErrorKind, why: &str) -> io::Error {
+        let what = match at.strip_prefix(self.root) {
             Ok(inside) if !inside.as_os_str().is_empty() => format!("{} in it", inside.display()),
             _ => "it".to_string(),
         };
+        let doing = self.doing;
         io::Error::new(
             kind,
             format!("it cannot be {doing} whole: {what} {why}; nothing was changed"),
         )
-    };
-    if meta.dev() != dev {
-        return Err(refused(
-            io::ErrorKind::Other,
-            "is another filesystem, mounted there",
-        ));
     }
-    // SAFETY: geteuid has no preconditions.
-    if meta.uid() != unsafe { libc::geteuid() } && !can_write(dir) {
-        return Err(refused(
-            io::ErrorKind::PermissionDenied,
-            "is a directory this user may not remove files from",
-        ));
+
+    fn directory(&self, dir: &Path, meta: &fs::Metadata) -> io::Result<()> {
+        let attributes = Attributes::of(dir);
+        if dir != self.root && (meta.dev() != self.dev || attributes.mount_root) {
+            let why = "is a mount point (another filesystem, or a bind mount)";
+            return Err(self.refused(dir, io::ErrorKind::Other, why));
+        }
+        if attributes.fixed {
+            let why = "is immutable or append-only";
+            return Err(self.refused(dir, io::ErrorKind::PermissionDenied, why));
+        }
+        let own = meta.uid() == self.user;
+        if !own && self.user != 0 && !can_write(dir) {
+            let why = "is a directory this user may not remove files from";
+            return Err(self.refused(dir, io::ErrorKind::PermissionDenied, why));
+        }
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            // Opened up by the removal itself, as the owner's.
+            Err(e) if own && e.kind() == io::ErrorKind::PermissionDenied => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let sticky = meta.mode() & 0o1000 != 0;
+        for entry in entries {
+            let path = entry?.path();
+            let entry_meta = fs::symlink_metadata(&path)?;
+            if sticky && self.user != 0 && !own && entry_meta.uid() != self.user {
+                let why = "is someone else's, in a sticky directory";
+                return Err(self.refused(&path, io::ErrorKind::PermissionDenied, why));
+            }
+            if entry_meta.is_dir() {
+                self.directory(&path, &entry_meta)?;
+            } else if Attributes::of(&path).fixed {
+                let why = "is immutable or append-only";
+                return Err(self.refused(&path, io::ErrorKind::PermissionDenied, why));
+            }
+        }
+        Ok(())
     }
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            let path = entry.path();
-            check_removable_dir(root, &path, &fs::symlink_metadata(&path)?, dev, doing)?;
+}
+
+/// What `statx` tells of a path (without following a symlink at it) beyond `lstat`, where the
+/// kernel and the filesystem tell it.
+#[derive(Default)]
+struct Attributes {
+    /// The root of a mount: another filesystem, or a bind mount of this one.
+    mount_root: bool,
+    /// Immutable or append-only: its entries (or itself) cannot be removed, even by root.
+    fixed: bool,
+}
+
+impl Attributes {
+    #[cfg(target_os = "linux")]
+    fn of(path: &Path) -> Attributes {
+        let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return Attributes::default();
+        };
+        // SAFETY: statx fills `buf` (plain integers, valid when zeroed) and reads `c_path`, a
+        // valid C string, for the duration of the call.
+        let buf = unsafe {
+            let mut buf: libc::statx = std::mem::zeroed();
+            let flags = libc::AT_SYMLINK_NOFOLLOW | libc::AT_STATX_SYNC_AS_STAT;
+            if libc::statx(
+                libc::AT_FDCWD,
+                c_path.as_ptr(),
+                flags,
+                libc::STATX_TYPE,
+                &mut buf,
+            ) != 0
+            {
+                return Attributes::default();
+            }
+            buf
+        };
+        let has = |attribute: libc::c_int| {
+            let attribute = attribute as u64;
+            buf.stx_attributes_mask & attribute != 0 && buf.stx_attributes & attribute != 0
+        };
+        Attributes {
+            mount_root: has(libc::STATX_ATTR_MOUNT_ROOT),
+            fixed: has(libc::STATX_ATTR_IMMUTABLE) || has(libc::STATX_ATTR_APPEND),
         }
     }
-    Ok(())
+
+    #[cfg(not(target_os = "linux"))]
+    fn of(_: &Path) -> Attributes {
+        Attributes::default()
+    }
 }
 
 /// Whether this process may add and remove names in the directory `dir`.

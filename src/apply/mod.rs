@@ -211,14 +211,6 @@ fn finish(
 ) -> Result<()> {
     if !outcome.backups.is_empty() {
         backup::add_to_index(&plan.backup_set, &outcome.backups)?;
-    } else if !plan.backup_set.as_os_str().is_empty()
-        && std::fs::symlink_metadata(crate::state::backup::index_path(&plan.backup_set)).is_err()
-    {
-        // Every backup of a set without an index (this run's, or one a stopped run began and
-        // put nothing in) failed: the directories made for them do not stay as an empty set.
-        // Only empty directories go; a set with an index may hold the backup of an empty
-        // directory.
-        let _ = fsutil::remove_empty_tree(&plan.backup_set);
     }
     if state_changed {
         fault::point().map_err(|e| Error::io("write state file", &files.state, &e))?;

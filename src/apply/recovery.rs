@@ -163,8 +163,12 @@ pub(super) fn settle(
     if let Some(to) = backup {
         remove_partial_copy(to, pid, actions)?;
     }
-    if let (Some(_), Some(temp)) = (backup, &entry.temp) {
-        remove_moved_original(&entry.target, temp, pid, actions);
+    if backup.is_some() {
+        // Moved from its temporary name, or from the target itself (a clear, or a filesystem
+        // that cannot exchange two names).
+        for from in entry.temp.iter().chain([&entry.target]) {
+            remove_moved_original(&entry.target, from, pid, actions);
+        }
     }
     if let Some(temp) = &entry.temp {
         settle_temporary(entry, temp, backup, actions)?;

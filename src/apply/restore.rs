@@ -88,21 +88,18 @@ fn refusal(
     (!dotlinks).then_some(Refusal::Changed)
 }
 
-/// Whether `backup` lies below the set directory `set`: as spelled, or where both really are
-/// (the backup directory spelled another way since); its own name is not followed (it may be
-/// the backup of a symlink).
+/// Whether `backup` really lies below the set directory `set`, where both are (however either
+/// is spelled: the backup directory may be spelled another way since, and a link inside the
+/// set may lead out of it); its own name is not followed (it may be the backup of a symlink).
 fn inside_set(backup: &Path, set: &Path) -> bool {
-    let below = |path: &Path, set: &Path| {
-        paths::below(path, set).is_some_and(|rest| !rest.as_os_str().is_empty())
-    };
-    if below(&paths::normalize(backup), set) {
-        return true;
-    }
     let real = |path: &Path| {
         let (parent, name) = (path.parent()?, path.file_name()?);
         Some(fs::canonicalize(parent).ok()?.join(name))
     };
-    matches!((real(backup), fs::canonicalize(set)), (Some(backup), Ok(set)) if below(&backup, &set))
+    matches!(
+        (real(backup), fs::canonicalize(set)),
+        (Some(backup), Ok(set)) if paths::below(&backup, &set).is_some_and(|rest| !rest.as_os_str().is_empty())
+    )
 }
 
 /// Where a restore runs: the repository it must never write into, and the home.
@@ -214,9 +211,16 @@ mod tests {
         let set = real.join("set");
         assert!(inside_set(&set.join(".a"), &set));
         assert!(inside_set(&set.join(".config/b"), &set));
-        // The backup directory spelled through a link since the backup.
+        // The backup directory spelled through a link since the backup, or with a `..`.
         assert!(inside_set(&spelled.join("set/.a"), &set));
         assert!(inside_set(&set.join(".a"), &spelled.join("set")));
+        assert!(inside_set(
+            &set.join(".a"),
+            &real.join("set/.config/../../set")
+        ));
+        // A link inside the set that leads out of it.
+        std::os::unix::fs::symlink(dir.path(), set.join("esc")).unwrap();
+        assert!(!inside_set(&set.join("esc/docs"), &set));
         // Not the set itself, nor anything beside or above it.
         assert!(!inside_set(&set, &set));
         assert!(!inside_set(&real.join("set2/.a"), &set));

@@ -168,9 +168,10 @@ pub(crate) fn removal_steps(dead: &[DeadLink]) -> Vec<Step> {
     dead.iter()
         .map(|d| {
             let dir = d.at.parent().unwrap_or(Path::new("/"));
+            let leads = leads_to(dir, &d.points_to);
             Step::new(
                 d.at.clone(),
-                paths::normalize(&dir.join(&d.points_to)),
+                leads.unwrap_or_else(|| paths::normalize(&dir.join(&d.points_to))),
                 Method::Symlink,
                 LinkState::Dangling,
                 Action::Remove { rmdirs: Vec::new() },
