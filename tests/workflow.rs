@@ -472,6 +472,24 @@ fn restore_never_replaces_a_hard_link_that_became_the_only_copy() {
     s.run(&["restore", "--list"]).code(0).stdout_has("1 item");
 }
 
+/// A set whose index is damaged is not hidden: `restore --list` says where its files are.
+#[test]
+fn a_backup_set_with_a_damaged_index_is_told_with_where_its_files_are() {
+    let s = backed_up();
+    let set = s.backup_sets().pop().unwrap();
+    fs::write(set.with_extension("json"), "[{\"tar").unwrap();
+    s.run(&["restore", "--list"])
+        .code(0)
+        .stderr_has("holds files, but its index")
+        .stderr_has("is missing or damaged")
+        .stderr_has(set.file_name().unwrap().to_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(set.join(".a")).unwrap(),
+        "user a",
+        "the files stay where they are"
+    );
+}
+
 /// A set's index edited to name a file outside the set as a backup: nothing is moved.
 #[test]
 fn restore_never_takes_a_backup_from_outside_its_set() {

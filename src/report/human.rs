@@ -634,6 +634,15 @@ pub fn print_adopted(count: usize, manifest: &Path, home: &Path, verbosity: Verb
 
 /// `restore --list`: one line per set that still holds something.
 pub fn print_backup_sets(sets: &[BackupSet], backup_dir: &Path, home: &Path) {
+    for set in sets.iter().filter(|s| s.unindexed) {
+        print_warning(&format!(
+            "backup set {} holds files, but its index {} is missing or damaged, so `restore` \
+             cannot put them back: they are in {}, each at its path below the home",
+            set.name,
+            paths::display(&crate::state::backup::index_path(&set.dir), home),
+            paths::display(&set.dir, home)
+        ));
+    }
     if sets.iter().all(|s| s.entries.is_empty()) {
         outln!("No backups in {}.", paths::display(backup_dir, home));
     }

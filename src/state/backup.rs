@@ -58,10 +58,14 @@ pub fn index_path(set: &Path) -> PathBuf {
 
 /// What a set's index names (nothing when it has no index, or one that cannot be read).
 pub fn read_index(set: &Path) -> Vec<BackedUp> {
+    parse_index(set).unwrap_or_default()
+}
+
+/// A set's index, if it has one that can be read.
+fn parse_index(set: &Path) -> Option<Vec<BackedUp>> {
     fs::read(index_path(set))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
 }
 
 /// One backup set, as `restore` sees it.
@@ -72,6 +76,9 @@ pub struct BackupSet {
     pub dir: PathBuf,
     /// What is in it that has not been restored yet.
     pub entries: Vec<BackedUp>,
+    /// Its directory holds something, but its index is missing or cannot be read: what is in
+    /// it cannot be put back by `restore`, only by hand.
+    pub unindexed: bool,
 }
 
 /// Every backup set in `backup_dir`, oldest first.
@@ -90,11 +97,20 @@ pub fn list(backup_dir: &Path) -> Vec<BackupSet> {
                 && name[..8].bytes().all(|b| b.is_ascii_digit());
             looks_right.then(|| {
                 let dir = e.path();
-                let entries = read_index(&dir)
+                let index = parse_index(&dir);
+                let unindexed =
+                    index.is_none() && fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
+                let entries = index
+                    .unwrap_or_default()
                     .into_iter()
                     .filter(|b| b.backup.symlink_metadata().is_ok())
                     .collect();
-                BackupSet { name, dir, entries }
+                BackupSet {
+                    name,
+                    dir,
+                    entries,
+                    unindexed,
+                }
             })
         })
         .collect();
