@@ -472,6 +472,26 @@ fn restore_never_replaces_a_hard_link_that_became_the_only_copy() {
     s.run(&["restore", "--list"]).code(0).stdout_has("1 item");
 }
 
+/// Adopting a directory holding a relative symlink that leads out of it warns where that link
+/// will lead from the repository; links inside, and absolute ones, are not named.
+#[test]
+fn adopt_warns_of_relative_links_leading_out_of_what_it_moves() {
+    let s = Sandbox::new();
+    s.manifest("");
+    s.home_file(".tool/sub/f", "f")
+        .home_file("shared/data", "d");
+    s.home_link(".tool/rel", "../shared/data")
+        .home_link(".tool/inner", "sub/f")
+        .home_link(".tool/abs", s.home().join("shared/data"));
+    let tool = s.home().join(".tool").display().to_string();
+    s.run(&["adopt", &tool])
+        .code(0)
+        .stderr_has("warning: ~/.tool/rel leads out of ~/.tool by a relative path")
+        .stderr_lacks("~/.tool/inner")
+        .stderr_lacks("~/.tool/abs");
+    assert!(s.home().join(".tool").is_symlink());
+}
+
 /// A set whose index is damaged is not hidden: `restore --list` says where its files are.
 #[test]
 fn a_backup_set_with_a_damaged_index_is_told_with_where_its_files_are() {

@@ -6,6 +6,7 @@ use super::{Verdict, load};
 use crate::apply;
 use crate::error::Result;
 use crate::manifest::{self, Sources};
+use crate::paths;
 use crate::plan::{self, Options};
 use crate::report::{self, Printer, Verbosity};
 
@@ -25,6 +26,16 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
         &open.state,
         &loaded.ctx,
     )?;
+    for adoption in &adoptions {
+        for (link, moved) in adoption.links_leading_out() {
+            report::print_warning(&format!(
+                "{} leads out of {} by a relative path: in the repository it leads to {}",
+                paths::display(&link, home),
+                paths::display(&adoption.from, home),
+                paths::display(&moved, home)
+            ));
+        }
+    }
     if args.dry_run {
         report::print_adoptions(&adoptions, home, verbosity);
         report::print_dry_run(verbosity);

@@ -22,6 +22,45 @@ pub struct Adoption {
     pub target: String,
 }
 
+impl Adoption {
+    /// The symlinks inside what is adopted (a directory) whose relative text leads out of it,
+    /// with where each leads once it is in the repository: moved with it, each leads somewhere
+    /// else (nowhere, often). Absolute ones lead where they did.
+    pub fn links_leading_out(&self) -> Vec<(PathBuf, PathBuf)> {
+        let mut out = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.from)
+            .min_depth(1)
+            .into_iter()
+            .flatten()
+        {
+            if !entry.path_is_symlink() {
+                continue;
+            }
+            let Ok(text) = fs::read_link(entry.path()) else {
+                continue;
+            };
+            let parent = entry.path().parent().unwrap_or(&self.from);
+            if text.is_relative() && !paths::normalize(&parent.join(&text)).starts_with(&self.from)
+            {
+                let inside = entry
+                    .path()
+                    .strip_prefix(&self.from)
+                    .unwrap_or(entry.path());
+                let moved = paths::normalize(
+                    &self
+                        .to
+                        .join(inside)
+                        .parent()
+                        .unwrap_or(&self.to)
+                        .join(&text),
+                );
+                out.push((entry.path().to_path_buf(), moved));
+            }
+        }
+        out
+    }
+}
+
 /// Check each path and decide where it goes. `place` is `--as`, for a single path.
 pub fn prepare(
     given: &[PathBuf],
