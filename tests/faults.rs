@@ -297,13 +297,19 @@ fn a_directory_backup_across_filesystems_is_whole_and_restorable() {
 }
 
 /// The ways a directory cannot be removed whole, for [`with_a_directory_that_cannot_be_removed_whole`].
-const CANNOT_BE_REMOVED_WHOLE: [&str; 4] =
-    ["mounted inside", "bind mount", "not the user's", "sticky"];
+const CANNOT_BE_REMOVED_WHOLE: [&str; 6] = [
+    "mounted inside",
+    "bind mount",
+    "file bind mount",
+    "not the user's",
+    "sticky",
+    "unreadable",
+];
 
 /// `~/.d` (`a`, `sub/b`) made impossible to remove whole, as `case` says: another filesystem
 /// mounted inside (`mnt`, holding `precious`); `~/elsewhere` (holding `keep`) bind-mounted at
-/// `mnt`; or, as nobody, `sub` given to root, or `sub` a sticky directory of root's holding a
-/// file of root's. Then `args` are run as the case needs. Returns the mount (kept until the
+/// `mnt`, or `~/elsewhere/keep` bind-mounted on the file `a`; or, as nobody, `sub` given to
+/// root, `sub` a sticky directory of root's holding a file of root's, or `sub` unreadable. Then `args` are run as the case needs. Returns the mount (kept until the
 /// test ends), the home before, and the run; `None` where this user cannot set the case up.
 fn with_a_directory_that_cannot_be_removed_whole(
     s: &Sandbox,
@@ -318,13 +324,18 @@ fn with_a_directory_that_cannot_be_removed_whole(
             s.home_file(".d/mnt/precious", "on its own filesystem");
             Some(mounted)
         }
-        "bind mount" => {
+        "bind mount" | "file bind mount" => {
             s.home_file("elsewhere/keep", "not in ~/.d");
-            let mnt = s.home().join(".d/mnt");
-            fs::create_dir(&mnt).unwrap();
+            let (from, mnt) = if case == "bind mount" {
+                let mnt = s.home().join(".d/mnt");
+                fs::create_dir(&mnt).unwrap();
+                (s.home().join("elsewhere"), mnt)
+            } else {
+                (s.home().join("elsewhere/keep"), s.home().join(".d/a"))
+            };
             let bound = std::process::Command::new("mount")
                 .arg("--bind")
-                .arg(s.home().join("elsewhere"))
+                .arg(from)
                 .arg(&mnt)
                 .output();
             let refused = match bound {
@@ -345,7 +356,11 @@ fn with_a_directory_that_cannot_be_removed_whole(
             }
             s.hand_to_nobody();
             let sub = s.home().join(".d/sub");
-            std::os::unix::fs::chown(&sub, Some(0), Some(0)).unwrap();
+            match case {
+                // The user's own, but what is in it cannot be seen without changing it.
+                "unreadable" => chmod(&sub, 0o000),
+                _ => std::os::unix::fs::chown(&sub, Some(0), Some(0)).unwrap(),
+            }
             if case == "sticky" {
                 std::os::unix::fs::chown(sub.join("b"), Some(0), Some(0)).unwrap();
                 chmod(&sub, 0o1777);
@@ -412,6 +427,27 @@ fn overwrite_leaves_a_directory_that_cannot_be_removed_whole_as_it_is() {
     }
 }
 
+/// What can be removed whole is not refused: as nobody, an empty directory of root's inside
+/// (removing it takes only the right to write the directory it is in).
+#[test]
+fn overwrite_removes_an_empty_directory_of_someone_elses_inside() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let s = Sandbox::new();
+    s.source("d/inner", "repo d").home_file(".d/a", "user a");
+    fs::create_dir(s.home().join(".d/empty")).unwrap();
+    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"overwrite\"\n");
+    s.hand_to_nobody();
+    std::os::unix::fs::chown(s.home().join(".d/empty"), Some(0), Some(0)).unwrap();
+    let run = s.run_as_nobody(&["apply"]);
+    no_panic(&run);
+    run.code(0);
+    assert!(s.home().join(".d").is_symlink());
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+}
+
 /// `~/.d` of five files, declared with `policy`, its backups going to `~/.bk`.
 fn five_files(s: &Sandbox, policy: &str) {
     s.source("d/inner", "repo d");
@@ -430,7 +466,16 @@ fn five_files_backed_up_across(s: &Sandbox) -> Option<SmallFs> {
 
 /// Run dotlink with `args` under strace, killed at its `when`th `unlink`.
 fn killed_at_unlink(s: &Sandbox, when: usize, args: &[&str]) {
-    let inject = format!("inject=unlink:signal=KILL:when={when}");
+    assert!(
+        killed_at(s, "unlink", when, args),
+        "{args:?} killed at unlink {when}"
+    );
+}
+
+/// Run dotlink with `args` under strace, killed at its `when`th call of `call`; whether it was
+/// (a run with fewer such calls finishes).
+fn killed_at(s: &Sandbox, call: &str, when: usize, args: &[&str]) -> bool {
+    let inject = format!("inject={call}:signal=KILL:when={when}");
     let status = s
         .command_under(
             &crate::peers::tool("strace"),
@@ -439,7 +484,7 @@ fn killed_at_unlink(s: &Sandbox, when: usize, args: &[&str]) {
         .args(args)
         .status()
         .unwrap();
-    assert!(!status.success(), "{args:?} killed at unlink {when}");
+    !status.success()
 }
 
 /// Whether `~/.d` holds the five files of [`five_files`], and nothing is left over.
@@ -502,6 +547,37 @@ fn a_file_cleared_to_a_backup_across_filesystems_killed_while_removing_it_is_fin
     s.run(&["restore", "--list"])
         .code(0)
         .stdout_has("~/.config");
+}
+
+/// A backup across filesystems killed at each `renameat2`, then the run that recovers it killed at
+/// each of its first unlinks: the third run leaves `~/.d` the link with its backup whole and
+/// listed, nothing left over. A recovery removing what it finished in place put a
+/// half-removed directory back over the link.
+#[test]
+fn a_backup_across_filesystems_and_its_recovery_both_killed_are_finished_whole() {
+    for first in 1..=6 {
+        for second in 1..=3 {
+            let s = Sandbox::new();
+            let Some(_bk) = five_files_backed_up_across(&s) else {
+                return;
+            };
+            if !killed_at(&s, "renameat2", first, &["apply"]) {
+                assert!(
+                    first > 3,
+                    "a backup across filesystems renames more than {first} times"
+                );
+                return;
+            }
+            killed_at(&s, "unlink", second, &["apply"]);
+            s.run(&["apply"]).code(0);
+            let at = format!("killed at rename {first}, then at unlink {second}");
+            assert!(s.home().join(".d").is_symlink(), "{at}");
+            assert!(s.leftovers().is_empty(), "{at}: {:?}", s.leftovers());
+            s.run(&["unlink"]).code(0);
+            s.run(&["restore"]).code(0);
+            five_files_back(&s, first);
+        }
+    }
 }
 
 /// Killed while the backup of a directory on another filesystem is being removed from its set

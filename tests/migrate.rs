@@ -447,18 +447,29 @@ fn clean_follows_a_climb_after_a_symlinked_directory_as_the_kernel_does() {
         .home_link(".old2", "x/../../repo/gone")
         // Climbing back out of a link into the repository: into it, and listed where it leads.
         .home_link("rs", "../repo/sub")
-        .home_link(".z", "rs/../gone");
+        .home_link(".z", "rs/../gone")
+        // Through a link in the repository that leads out of it: not into the repository.
+        .home_link(".out", "../repo/out/gone")
+        // Through a link in the home to the repository: into it.
+        .home_link("dotfiles", "../repo")
+        .home_link(".via", "dotfiles/gone3");
+    std::os::unix::fs::symlink(s.path().join("other"), s.repo().join("out")).unwrap();
     s.source("sub/f", "f");
     fs::create_dir_all(s.home().join("x")).unwrap();
     s.run(&["apply"]).code(0);
     s.run(&["clean", "--dry-run"])
         .code(0)
         .stdout_has("~/.z          → gone");
-    s.run(&["clean"]).code(0).stdout_has("Cleaned: 4 removed.");
+    s.run(&["clean"]).code(0).stdout_has("Cleaned: 5 removed.");
     assert!(
         s.home().join("tricky").is_symlink(),
         "not into the repository"
     );
+    assert!(
+        s.home().join(".out").is_symlink(),
+        "not into the repository"
+    );
+    assert!(s.home().join(".via").symlink_metadata().is_err());
     assert!(s.home().join(".old2").symlink_metadata().is_err());
 }
 

@@ -335,8 +335,13 @@ fn make_backup_dir(to: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     let mut made = Vec::with_capacity(missing.len());
     for dir in missing.into_iter().rev() {
-        change(|| fs::create_dir(dir))
-            .map_err(|e| Error::io("create backup directory", dir, &e))?;
+        if let Err(e) = change(|| fs::create_dir(dir)) {
+            // Those made so far, and still empty, do not stay.
+            for made in made.iter().rev() {
+                let _ = fs::remove_dir(made);
+            }
+            return Err(Error::io("create backup directory", dir, &e));
+        }
         made.push(dir.to_path_buf());
     }
     Ok(made)

@@ -125,6 +125,13 @@ pub fn sync_dir(dir: &Path) {
 /// `to` whole), never half removed; it is refused before anything is copied when `from` could
 /// not be removed whole ([`check_removable`]).
 pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
+    move_path_as(from, to, std::process::id())
+}
+
+/// [`move_path`], its partial and moved names tagged with process `pid`: recovery tags its own
+/// moves with the id of the run it finishes, so that a recovery stopped in turn leaves names
+/// the journal accounts for.
+pub fn move_path_as(from: &Path, to: &Path, pid: u32) -> io::Result<()> {
     let taken = || {
         io::Error::new(
             io::ErrorKind::AlreadyExists,
@@ -138,8 +145,8 @@ pub fn move_path(from: &Path, to: &Path) -> io::Result<()> {
                 return Err(taken());
             }
             check_removable(from, "moved to another filesystem")?;
-            copy_whole(from, to)?;
-            let moved = moved_name(from, std::process::id());
+            copy_whole(from, to, pid)?;
+            let moved = moved_name(from, pid);
             if let Err(e) = rename_new(from, &moved) {
                 // The original is untouched; the copy, this call's own, goes.
                 let _ = remove_any(to);
@@ -170,7 +177,9 @@ const fn libc_exdev() -> i32 {
 /// hard links are impossible (another filesystem). `from` is untouched either way.
 pub fn link_or_copy(from: &Path, to: &Path) -> io::Result<()> {
     match fs::hard_link(from, to) {
-        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => copy_whole(from, to),
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            copy_whole(from, to, std::process::id())
+        }
         other => other,
     }
 }
@@ -178,8 +187,8 @@ pub fn link_or_copy(from: &Path, to: &Path) -> io::Result<()> {
 /// Copy `from` to `to` under the partial name, then rename it to `to` (which must not
 /// exist). Something already at the partial name is never removed or written over: it is an
 /// error (only recovery, which knows a dead run's copy, removes one).
-fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
-    let partial = partial_name(to, std::process::id());
+fn copy_whole(from: &Path, to: &Path, pid: u32) -> io::Result<()> {
+    let partial = partial_name(to, pid);
     if fs::symlink_metadata(&partial).is_ok() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
@@ -200,9 +209,10 @@ fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
 /// removed. Refused, with what is in the way: another filesystem mounted inside (its files are
 /// not the tree's, and its mount point cannot be removed; a bind mount of this same filesystem
 /// too), a directory of someone else's this user may not remove names from, a sticky directory
-/// holding someone else's entry, an immutable or append-only entry. A directory of this user's
-/// own that cannot be read is let through: [`remove_any`] opens it up. `doing` says what is
-/// refused: "moved to another filesystem", "removed".
+/// holding someone else's entry, an immutable or append-only entry, or a directory that cannot
+/// be read and searched (what is in it cannot be checked). Mount points are also looked for in
+/// the system's list of mounts, which sees files bind-mounted and mounts below a directory that
+/// cannot be read. `doing` says what is refused: "moved to another filesystem", "removed".
 pub fn check_removable(path: &Path, doing: &str) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     if meta.is_dir() {
@@ -213,9 +223,50 @@ pub fn check_removable(path: &Path, doing: &str) -> io::Result<()> {
             // SAFETY: geteuid has no preconditions.
             user: unsafe { libc::geteuid() },
         };
+        if let Some(mount) = mount_below(path) {
+            let why = "is a mount point (another filesystem, or a bind mount)";
+            return Err(check.refused(&mount, io::ErrorKind::Other, why));
+        }
         check.directory(path, &meta)?;
     }
     Ok(())
+}
+
+/// A mount point strictly below the directory `dir`, from the system's list of mounts
+/// (`/proc/self/mountinfo`, where there is one): it sees what a walk cannot, a file
+/// bind-mounted, or a mount below a directory that cannot be read.
+fn mount_below(dir: &Path) -> Option<PathBuf> {
+    let real = fs::canonicalize(dir).ok()?;
+    let mounts = fs::read("/proc/self/mountinfo").ok()?;
+    mounts.split(|b| *b == b'\n').find_map(|line| {
+        // `ID PARENT MAJOR:MINOR ROOT MOUNT_POINT …`, with spaces and the like written `\040`.
+        let field = line.split(|b| *b == b' ').nth(4)?;
+        let mount = Path::new(std::ffi::OsStr::from_bytes(&unescape_octal(field))).to_path_buf();
+        let inside = mount.strip_prefix(&real).ok()?;
+        (!inside.as_os_str().is_empty()).then(|| dir.join(inside))
+    })
+}
+
+/// A field of `/proc/self/mountinfo` as the path it is: `\NNN` is the byte NNN (octal).
+fn unescape_octal(field: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while i < field.len() {
+        let digits = field
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match (field[i], digits) {
+            (b'\\', Some(d)) => {
+                out.push(d.iter().fold(0u8, |n, b| n.wrapping_mul(8) + (b - b'0')));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The walk of [`check_removable`].
@@ -252,16 +303,17 @@ impl Removable<'_> {
             return Err(self.refused(dir, io::ErrorKind::PermissionDenied, why));
         }
         let own = meta.uid() == self.user;
-        if !own && self.user != 0 && !can_write(dir) {
+        if self.user != 0 && !can(dir, libc::R_OK | libc::X_OK) {
+            let why = "is a directory this user may not read, so what is in it cannot be checked";
+            return Err(self.refused(dir, io::ErrorKind::PermissionDenied, why));
+        }
+        let mut entries = fs::read_dir(dir)?.peekable();
+        // An empty one is removed by a write to the directory it is in.
+        if !own && self.user != 0 && entries.peek().is_some() && !can(dir, libc::W_OK | libc::X_OK)
+        {
             let why = "is a directory this user may not remove files from";
             return Err(self.refused(dir, io::ErrorKind::PermissionDenied, why));
         }
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            // Opened up by the removal itself, as the owner's.
-            Err(e) if own && e.kind() == io::ErrorKind::PermissionDenied => return Ok(()),
-            Err(e) => return Err(e),
-        };
         let sticky = meta.mode() & 0o1000 != 0;
         for entry in entries {
             let path = entry?.path();
@@ -330,13 +382,13 @@ impl Attributes {
     }
 }
 
-/// Whether this process may add and remove names in the directory `dir`.
-fn can_write(dir: &Path) -> bool {
-    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+/// Whether this process may do `what` (`access` bits) to `path`.
+fn can(path: &Path, what: libc::c_int) -> bool {
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
         return false;
     };
-    // SAFETY: `path` is a valid C string for the duration of the call.
-    unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+    // SAFETY: `c_path` is a valid C string for the duration of the call.
+    unsafe { libc::access(c_path.as_ptr(), what) == 0 }
 }
 
 /// The name a copy across filesystems is built under beside `to` until it is whole: hidden,
@@ -548,6 +600,15 @@ pub fn remove_any(path: &Path) -> io::Result<()> {
     fs::remove_dir(path)
 }
 
+/// Remove `path` whole, its name freed first: renamed beside itself to its moved name for
+/// process `pid` ([`moved_name`]), then removed there. Stopped part way, it leaves the name
+/// free and a leftover that recovery removes by that exact name, never a half-removed `path`.
+pub fn remove_whole(path: &Path, pid: u32) -> io::Result<()> {
+    let moved = moved_name(path, pid);
+    rename_new(path, &moved)?;
+    remove_any(&moved)
+}
+
 /// Remove a directory tree that holds nothing but directories; fails, leaving the rest in
 /// place, on the first entry that is anything else.
 pub fn remove_empty_tree(dir: &Path) -> io::Result<()> {
@@ -613,11 +674,11 @@ mod tests {
         fs::write(dir.path().join("x.partial"), "an earlier backup").unwrap();
         let mine = partial_name(&to, std::process::id());
         fs::write(&mine, "someone's").unwrap();
-        let err = copy_whole(&dir.path().join("from"), &to).unwrap_err();
+        let err = copy_whole(&dir.path().join("from"), &to, std::process::id()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read(&mine).unwrap(), b"someone's");
         fs::remove_file(&mine).unwrap();
-        copy_whole(&dir.path().join("from"), &to).unwrap();
+        copy_whole(&dir.path().join("from"), &to, std::process::id()).unwrap();
         assert_eq!(fs::read(&to).unwrap(), b"new");
         assert_eq!(
             fs::read(dir.path().join("x.partial")).unwrap(),

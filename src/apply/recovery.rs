@@ -161,17 +161,23 @@ pub(super) fn settle(
         _ => None,
     };
     if let Some(to) = backup {
-        remove_partial_copy(to, pid, actions)?;
-    }
-    if backup.is_some() {
-        // Moved from its temporary name, or from the target itself (a clear, or a filesystem
-        // that cannot exchange two names).
-        for from in entry.temp.iter().chain([&entry.target]) {
+        // Copies went to the backup, or (put back by a recovery) to the target; originals
+        // were moved from the temporary name, the target itself (a clear, or a filesystem
+        // that cannot exchange two names) or the backup.
+        for to in [to, &entry.target] {
+            remove_partial_copy(to, pid, actions)?;
+        }
+        for from in entry
+            .temp
+            .iter()
+            .map(PathBuf::as_path)
+            .chain([&*entry.target, to])
+        {
             remove_moved_original(&entry.target, from, pid, actions);
         }
     }
     if let Some(temp) = &entry.temp {
-        settle_temporary(entry, temp, backup, actions)?;
+        settle_temporary(entry, temp, backup, tag(pid), actions)?;
     }
     let done = entry
         .link
@@ -180,7 +186,7 @@ pub(super) fn settle(
     if let Some(to) = backup
         && !done
     {
-        settle_backup_copy(entry, to, actions)?;
+        settle_backup_copy(entry, to, tag(pid), actions)?;
     }
     settle_record(entry, done, state, actions);
     Ok(done)
@@ -200,8 +206,11 @@ fn settle_restore(
     let Some(temp) = &entry.temp else {
         return Ok(false);
     };
-    remove_partial_copy(temp, pid, actions)?;
-    remove_moved_original(target, backup, pid, actions);
+    // The backup was copied to the temporary name, or back to the set by a recovery.
+    for to in [temp.as_path(), backup] {
+        remove_partial_copy(to, pid, actions)?;
+        remove_moved_original(target, to, pid, actions);
+    }
     let as_seen = |found: &Found| match &entry.seen {
         Some(seen) => seen.is(found),
         None => *found == Found::Nothing,
@@ -231,7 +240,7 @@ fn settle_restore(
         // Stopped between copying the backup across filesystems (renamed to the temporary
         // name only when whole) and freeing its name in the set: the copy, this run's, goes.
         if fsutil::same_contents(temp, backup) {
-            fsutil::remove_any(temp).map_err(|e| failed("remove", temp, e))?;
+            fsutil::remove_whole(temp, tag(pid)).map_err(|e| failed("remove", temp, e))?;
             actions.push(Recovered::ReturnedToBackup {
                 target: target.clone(),
                 backup: backup.to_path_buf(),
@@ -245,7 +254,8 @@ fn settle_restore(
         });
         return Ok(false);
     }
-    fsutil::move_path(temp, backup).map_err(|e| failed("return to its backup set", temp, e))?;
+    fsutil::move_path_as(temp, backup, tag(pid))
+        .map_err(|e| failed("return to its backup set", temp, e))?;
     actions.push(Recovered::ReturnedToBackup {
         target: target.clone(),
         backup: backup.to_path_buf(),
@@ -337,6 +347,12 @@ fn take_apart(entry: &Entry, temp: &Path) -> Result<bool> {
     Ok(true)
 }
 
+/// The process id a recovery's own moves and removals are tagged with: that of the run it
+/// finishes (so that one stopped in turn leaves names the journal accounts for), else its own.
+fn tag(pid: Option<u32>) -> u32 {
+    pid.unwrap_or_else(std::process::id)
+}
+
 /// What is left of the original of a move across filesystems (of what was at `target`) that
 /// process `pid` stopped in while removing it: its copy is whole, and its own name already
 /// free. Only that process's leftover is taken for one, by its exact name
@@ -386,6 +402,7 @@ fn settle_temporary(
     entry: &Entry,
     temp: &Path,
     backup: Option<&Path>,
+    tag: u32,
     actions: &mut Vec<Recovered>,
 ) -> Result<()> {
     let at_temp = inspect::look(temp);
@@ -400,27 +417,22 @@ fn settle_temporary(
         // The user asked for it to go, and the link is in its place: what is at the
         // temporary name may be a directory half removed, so it is not put back (that would
         // leave the target neither as it was nor as planned) but finished.
-        if matches!(entry.displace, Some(Displace::Delete)) {
-            // Never an error that would stop every later run: what cannot be removed is said.
-            actions.push(match fsutil::remove_any(temp) {
-                Ok(()) => Recovered::FinishedRemoval { target },
-                Err(e) => Recovered::UnfinishedRemoval {
-                    target,
-                    temp: temp.to_path_buf(),
-                    why: crate::error::describe_io(&e),
-                },
-            });
-            return Ok(());
-        }
-        if let Some(to) = backup
-            && fsutil::same_contents(temp, to)
-        {
-            // The backup is complete (a copy across filesystems is renamed into place only
-            // when whole): what is left at the temporary name is the rest of the original.
-            // Only a copy of it is taken for its backup, never whatever else came to be there.
-            fsutil::remove_any(temp).map_err(|e| failed("remove", temp, e))?;
-            let to = to.to_path_buf();
-            actions.push(Recovered::FinishedBackup { target, to });
+        // So it is when its backup is complete (a copy across filesystems is renamed into
+        // place only when whole, and the original's name freed before it is removed, so what
+        // is at the temporary name is whole): only a copy of it is taken for its backup, never
+        // whatever else came to be at the backup's place.
+        let finished = match (&entry.displace, backup) {
+            (Some(Displace::Delete), _) => Some(Recovered::FinishedRemoval {
+                target: target.clone(),
+            }),
+            (_, Some(to)) if fsutil::same_contents(temp, to) => Some(Recovered::FinishedBackup {
+                target: target.clone(),
+                to: to.to_path_buf(),
+            }),
+            _ => None,
+        };
+        if let Some(finished) = finished {
+            actions.push(remove_swapped_out(&target, temp, tag).unwrap_or(finished));
             return Ok(());
         }
         fsutil::exchange(temp, &target).map_err(|e| failed("put back", &target, e))?;
@@ -430,7 +442,7 @@ fn settle_temporary(
     } else if entry.seen.as_ref().is_some_and(|seen| seen.is(&at_temp)) {
         // Swapped out, and then the link in its place was replaced by someone else: what
         // was swapped out gets what the step meant for it, or its place back if that is free.
-        return settle_displaced(entry, temp, actions);
+        return settle_displaced(entry, temp, tag, actions);
     } else if !ours(&at_temp) {
         let temp = temp.to_path_buf();
         actions.push(Recovered::LeftAtTemporaryName { target, temp });
@@ -448,7 +460,12 @@ fn settle_temporary(
 
 /// What a step swapped out of its target, still at the temporary name, when the target now
 /// holds something else than the step's link.
-fn settle_displaced(entry: &Entry, temp: &Path, actions: &mut Vec<Recovered>) -> Result<()> {
+fn settle_displaced(
+    entry: &Entry,
+    temp: &Path,
+    tag: u32,
+    actions: &mut Vec<Recovered>,
+) -> Result<()> {
     let target = entry.target.clone();
     if fs::symlink_metadata(&target).is_err() {
         fsutil::rename_new(temp, &target).map_err(|e| failed("put back", &target, e))?;
@@ -460,7 +477,7 @@ fn settle_displaced(entry: &Entry, temp: &Path, actions: &mut Vec<Recovered>) ->
             if let Some(dir) = to.parent() {
                 fs::create_dir_all(dir).map_err(|e| failed("create backup directory", dir, e))?;
             }
-            fsutil::move_path(temp, to).map_err(|e| failed("back up", temp, e))?;
+            fsutil::move_path_as(temp, to, tag).map_err(|e| failed("back up", temp, e))?;
             actions.push(Recovered::FinishedBackup {
                 target: target.clone(),
                 to: to.clone(),
@@ -468,7 +485,9 @@ fn settle_displaced(entry: &Entry, temp: &Path, actions: &mut Vec<Recovered>) ->
             true
         }
         Some(Displace::Link | Displace::Delete) => {
-            fsutil::remove_any(temp).map_err(|e| failed("remove", temp, e))?;
+            if let Some(unfinished) = remove_swapped_out(&target, temp, tag) {
+                actions.push(unfinished);
+            }
             true
         }
         Some(Displace::EmptyDirectory) => fsutil::remove_empty_tree(temp).is_ok(),
@@ -481,8 +500,31 @@ fn settle_displaced(entry: &Entry, temp: &Path, actions: &mut Vec<Recovered>) ->
     Ok(())
 }
 
+/// Remove what a step swapped out of `target` to `temp`, its name freed first (so a recovery
+/// stopped here leaves a leftover the next one removes, never a half-removed `temp`). What
+/// cannot be removed is returned to be said: never an error that would stop every later run.
+fn remove_swapped_out(target: &Path, temp: &Path, tag: u32) -> Option<Recovered> {
+    let e = fsutil::remove_whole(temp, tag).err()?;
+    let moved = fsutil::moved_name(temp, tag);
+    let left = if fs::symlink_metadata(&moved).is_ok() {
+        moved
+    } else {
+        temp.to_path_buf()
+    };
+    Some(Recovered::UnfinishedRemoval {
+        target: target.to_path_buf(),
+        temp: left,
+        why: crate::error::describe_io(&e),
+    })
+}
+
 /// A step that made a backup but did not put its link in place: undo or keep the backup.
-fn settle_backup_copy(entry: &Entry, to: &Path, actions: &mut Vec<Recovered>) -> Result<()> {
+fn settle_backup_copy(
+    entry: &Entry,
+    to: &Path,
+    tag: u32,
+    actions: &mut Vec<Recovered>,
+) -> Result<()> {
     let Ok(copy) = fs::symlink_metadata(to) else {
         return Ok(());
     };
@@ -490,7 +532,7 @@ fn settle_backup_copy(entry: &Entry, to: &Path, actions: &mut Vec<Recovered>) ->
     match fs::symlink_metadata(target) {
         // Moved out, never replaced: put it back.
         Err(_) => {
-            fsutil::move_path(to, target).map_err(|e| failed("restore backup", to, e))?;
+            fsutil::move_path_as(to, target, tag).map_err(|e| failed("restore backup", to, e))?;
             actions.push(Recovered::PutBack {
                 target: target.clone(),
             });
@@ -501,6 +543,10 @@ fn settle_backup_copy(entry: &Entry, to: &Path, actions: &mut Vec<Recovered>) ->
         }
         // A file cleared out of the way of a directory, which later steps then made.
         Ok(now) if entry.link.is_none() && now.is_dir() => {}
+        // A copy across filesystems made whole, its original never moved: the copy goes.
+        Ok(_) if fsutil::same_contents(target, to) => {
+            fsutil::remove_whole(to, tag).map_err(|e| failed("remove", to, e))?;
+        }
         Ok(_) => actions.push(Recovered::LeftBoth {
             target: target.clone(),
             copy: to.to_path_buf(),

@@ -115,16 +115,14 @@ pub(super) fn find<'t>(
     dead
 }
 
-/// Where the text `points_to`, stored by a link in the real directory `dir`, leads. Lexically,
-/// unless a `..` follows a name: the kernel walks into that name first, and it may be a
-/// symlink (`tools/../../repo/x`, with `tools` a link elsewhere, leads elsewhere). Then the
-/// longest part that exists is resolved and the rest appended; a rest that still climbs
-/// (`nothere/../x`) leads nowhere.
+/// Where the text `points_to`, stored by a link in the directory `dir`, leads, as the kernel
+/// follows it: the longest part that exists is resolved (a `tools/../../repo/x`, with `tools` a
+/// link elsewhere, leads elsewhere; so does `repo/out/x`, with `out` a link in the repository
+/// leading out of it; and `dotfiles/x`, with `dotfiles` a link to the repository, leads into
+/// it), then the rest is appended. A rest that still climbs (`nothere/../x`) leads nowhere.
+/// Only links that may be dead are asked about, so the cost of resolving does not add up.
 fn leads_to(dir: &Path, points_to: &Path) -> Option<PathBuf> {
     let joined = dir.join(points_to);
-    if !paths::dotdot_after_a_name(points_to) {
-        return Some(paths::normalize(&joined));
-    }
     for existing in joined.ancestors() {
         if let Ok(real) = fs::canonicalize(existing) {
             let rest = joined.strip_prefix(existing).ok()?;
