@@ -580,6 +580,32 @@ fn a_backup_across_filesystems_and_its_recovery_both_killed_are_finished_whole()
     }
 }
 
+/// A run killed with every step done, only its journal left to remove; the user then puts the
+/// backup back by hand (the same bytes at the target): the backup stays in its set, listed, and
+/// a later `overwrite` loses nothing. Recovery took it for a copy of its own and removed it.
+#[test]
+fn a_finished_backup_is_never_taken_for_a_copy_to_drop() {
+    let s = Sandbox::new();
+    s.source("x", "repo x").home_file(".x", "old x");
+    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\non_conflict = \"backup\"\n");
+    assert!(killed_at(&s, "unlink", 1, &["apply"]));
+    assert!(
+        s.state()
+            .join("dotlink")
+            .read_dir()
+            .unwrap()
+            .flatten()
+            .any(|e| { e.file_name().to_string_lossy().ends_with(".journal.json") }),
+        "killed at removing the journal"
+    );
+    let set = s.backup_sets().pop().expect("the backup was made");
+    fs::remove_file(s.home().join(".x")).unwrap();
+    fs::copy(set.join(".x"), s.home().join(".x")).unwrap();
+    s.run(&["apply", "--on-conflict", "overwrite"]).code(0);
+    assert_eq!(fs::read_to_string(set.join(".x")).unwrap(), "old x");
+    s.run(&["restore", "--list"]).code(0).stdout_has("~/.x");
+}
+
 /// Killed while the backup of a directory on another filesystem is being removed from its set
 /// (at each `unlink`): the next `restore` puts the whole directory back, nothing left over.
 /// It put back what was left of the backup, and called the whole copy not dotlink's.

@@ -452,8 +452,12 @@ fn clean_follows_a_climb_after_a_symlinked_directory_as_the_kernel_does() {
         .home_link(".out", "../repo/out/gone")
         // Through a link in the home to the repository: into it.
         .home_link("dotfiles", "../repo")
-        .home_link(".via", "dotfiles/gone3");
+        .home_link(".via", "dotfiles/gone3")
+        // Through a dangling link in the repository (a drive unplugged): not known to lead
+        // into it, so kept.
+        .home_link(".usb", "../repo/usb/x");
     std::os::unix::fs::symlink(s.path().join("other"), s.repo().join("out")).unwrap();
+    std::os::unix::fs::symlink(s.path().join("unplugged"), s.repo().join("usb")).unwrap();
     s.source("sub/f", "f");
     fs::create_dir_all(s.home().join("x")).unwrap();
     s.run(&["apply"]).code(0);
@@ -470,6 +474,10 @@ fn clean_follows_a_climb_after_a_symlinked_directory_as_the_kernel_does() {
         "not into the repository"
     );
     assert!(s.home().join(".via").symlink_metadata().is_err());
+    assert!(
+        s.home().join(".usb").is_symlink(),
+        "not known to lead into the repository"
+    );
     assert!(s.home().join(".old2").symlink_metadata().is_err());
 }
 

@@ -543,10 +543,6 @@ fn settle_backup_copy(
         }
         // A file cleared out of the way of a directory, which later steps then made.
         Ok(now) if entry.link.is_none() && now.is_dir() => {}
-        // A copy across filesystems made whole, its original never moved: the copy goes.
-        Ok(_) if fsutil::same_contents(target, to) => {
-            fsutil::remove_whole(to, tag).map_err(|e| failed("remove", to, e))?;
-        }
         Ok(_) => actions.push(Recovered::LeftBoth {
             target: target.clone(),
             copy: to.to_path_buf(),

@@ -119,7 +119,9 @@ pub(super) fn find<'t>(
 /// follows it: the longest part that exists is resolved (a `tools/../../repo/x`, with `tools` a
 /// link elsewhere, leads elsewhere; so does `repo/out/x`, with `out` a link in the repository
 /// leading out of it; and `dotfiles/x`, with `dotfiles` a link to the repository, leads into
-/// it), then the rest is appended. A rest that still climbs (`nothere/../x`) leads nowhere.
+/// it), then the rest is appended. A rest that still climbs (`nothere/../x`) leads nowhere,
+/// and so, as far as dotlink can tell, does one whose first name is a link that cannot be
+/// followed (dangling: where it leads depends on what is missing, a drive unplugged).
 /// Only links that may be dead are asked about, so the cost of resolving does not add up.
 fn leads_to(dir: &Path, points_to: &Path) -> Option<PathBuf> {
     let joined = dir.join(points_to);
@@ -129,7 +131,10 @@ fn leads_to(dir: &Path, points_to: &Path) -> Option<PathBuf> {
             let climbs = rest
                 .components()
                 .any(|c| c == std::path::Component::ParentDir);
-            return (!climbs).then(|| real.join(rest));
+            let next = rest.components().next().map(|c| existing.join(c));
+            let unfollowable =
+                next.is_some_and(|next| fs::symlink_metadata(next).is_ok_and(|m| m.is_symlink()));
+            return (!climbs && !unfollowable).then(|| real.join(rest));
         }
     }
     None
