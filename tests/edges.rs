@@ -457,11 +457,13 @@ fn temporaries_of_a_run_killed_mid_write_are_removed_and_nothing_else() {
     let backups = s.backups();
     fs::create_dir_all(&backups).unwrap();
     // A run with pid 4242 was killed while writing its state file and a backup index: its
-    // lock file (unlocked now) and its temporaries are left.
-    fs::write(state.join("lock"), "4242").unwrap();
+    // lock file (unlocked now) and its temporaries are left. It had taken over from run 4343,
+    // killed too, and was killed before it removed that one's temporary.
+    fs::write(state.join("lock"), "4242 4343").unwrap();
     let dead = [
         state.join(".repo-0123.json.dotlink-tmp-4242-Ab12Cd"),
         backups.join(".20260101T000000Z.json.dotlink-tmp-4242-Zz9"),
+        state.join(".manifests.dotlink-tmp-4343-Qq7"),
     ];
     let kept = [
         state.join(".repo-0123.json.dotlink-tmp-777-Ab12Cd"),

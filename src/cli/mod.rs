@@ -288,13 +288,18 @@ fn open_state_from(
     backup_dir: Option<&std::path::Path>,
     read: Option<StateRead>,
 ) -> Result<OpenState> {
-    let lock = if writing { Some(files.lock()?) } else { None };
-    // A run killed mid-write left its lock file, and maybe a temporary file or two.
-    if let Some(pid) = lock.as_ref().and_then(|l| l.killed_run) {
+    let mut lock = if writing { Some(files.lock()?) } else { None };
+    // A run killed mid-write left its lock file, and maybe a temporary file or two (so may the
+    // runs it took over from, if it was killed before it cleaned up after them).
+    if let Some(lock) = lock.as_mut().filter(|l| !l.killed_runs.is_empty()) {
         let dirs: Vec<&std::path::Path> = std::iter::once(ctx.state_dir.as_path())
             .chain(backup_dir)
             .collect();
-        crate::apply::fsutil::remove_temporaries_of(pid, &dirs);
+        for &pid in &lock.killed_runs {
+            crate::apply::fsutil::remove_temporaries_of(pid, &dirs);
+        }
+        lock.cleaned_up_after_killed_runs()
+            .map_err(|e| crate::error::Error::io("write lock file", &files.lock, &e))?;
     }
     // Without the lock, what was read is as good as reading now; with it, only while no run
     // has saved since.

@@ -6,7 +6,9 @@
 //!
 //! A run that ends removes the file again (and the state directory, if the run created it and
 //! left it empty), so a run that changes nothing leaves no trace. A killed run leaves the file,
-//! unlocked: the next run takes it over.
+//! unlocked: the next run takes it over. Until that run has removed the killed runs'
+//! temporaries, their ids follow its own in the file, so a run killed before it did still
+//! hands them on.
 
 use super::Files;
 use crate::error::{Error, Result};
@@ -19,8 +21,9 @@ use std::path::{Path, PathBuf};
 pub struct Lock {
     file: File,
     path: PathBuf,
-    /// The process id a killed run left in the file this run took over.
-    pub killed_run: Option<u32>,
+    /// The process ids of killed runs whose temporaries may be left: the one that left the
+    /// file this run took over, and those it had not yet cleaned up after.
+    pub killed_runs: Vec<u32>,
     /// The directories this run created to hold the lock, deepest first.
     made_dirs: Vec<PathBuf>,
 }
@@ -60,12 +63,13 @@ impl Files {
                 continue;
             }
             let mut lock = Lock {
-                killed_run: pid_in(&file),
+                killed_runs: pids_in(&file),
                 file,
                 path: self.lock.clone(),
                 made_dirs,
             };
-            lock.write_pid()
+            let killed = lock.killed_runs.clone();
+            lock.write_pids(&killed)
                 .map_err(|e| Error::io("write lock file", &self.lock, &e))?;
             return Ok(lock);
         }
@@ -78,11 +82,21 @@ impl Files {
 }
 
 impl Lock {
-    fn write_pid(&mut self) -> std::io::Result<()> {
+    /// Write this run's id, then `killed`'s.
+    fn write_pids(&mut self, killed: &[u32]) -> std::io::Result<()> {
         self.file.set_len(0)?;
         self.file.rewind()?;
         write!(self.file, "{}", std::process::id())?;
+        for pid in killed {
+            write!(self.file, " {pid}")?;
+        }
         self.file.flush()
+    }
+
+    /// The killed runs' temporaries are removed: only this run's id stays in the file.
+    pub fn cleaned_up_after_killed_runs(&mut self) -> std::io::Result<()> {
+        self.killed_runs.clear();
+        self.write_pids(&[])
     }
 }
 
@@ -102,10 +116,19 @@ impl Drop for Lock {
 }
 
 /// The process id written in a lock file, if there is one.
-fn pid_in(mut file: &File) -> Option<u32> {
+fn pid_in(file: &File) -> Option<u32> {
+    pids_in(file).first().copied()
+}
+
+/// Every process id written in a lock file: its holder's, then killed runs' (see [`Lock`]).
+fn pids_in(mut file: &File) -> Vec<u32> {
     let mut text = String::new();
-    file.read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+    if file.read_to_string(&mut text).is_err() {
+        return Vec::new();
+    }
+    text.split_whitespace()
+        .map_while(|pid| pid.parse().ok())
+        .collect()
 }
 
 /// The error for a lock another run holds, naming its process when it wrote its id.
@@ -155,11 +178,16 @@ mod tests {
     fn a_lock_file_left_by_a_killed_run_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
-        fs::write(&files.lock, "99999999").unwrap();
-        let held = files.lock().unwrap();
-        assert_eq!(held.killed_run, Some(99999999));
-        let pid = fs::read_to_string(&files.lock).unwrap();
-        assert_eq!(pid, std::process::id().to_string());
+        // Killed itself before it cleaned up after the run it took over from.
+        fs::write(&files.lock, "99999999 88888888").unwrap();
+        let mut held = files.lock().unwrap();
+        assert_eq!(held.killed_runs, [99999999, 88888888]);
+        let pid = std::process::id();
+        // Handed on until this run has cleaned up after them.
+        let written = fs::read_to_string(&files.lock).unwrap();
+        assert_eq!(written, format!("{pid} 99999999 88888888"));
+        held.cleaned_up_after_killed_runs().unwrap();
+        assert_eq!(fs::read_to_string(&files.lock).unwrap(), pid.to_string());
         drop(held);
         assert!(!files.lock.exists());
         assert!(dir.path().exists(), "a directory it did not make stays");
