@@ -44,25 +44,10 @@ fn undo(adoptions: &[Adoption], made: &[PathBuf], manifest: &Path, text: &str) -
             first = first.and(Err(Error::io("move back to the home", &back.to, &e)));
         }
     }
-    for dir in made.iter().rev() {
-        let _ = fs::remove_dir(dir);
-    }
+    fsutil::remove_made_dirs(made);
     let restored = fsutil::write_atomic(manifest, text.as_bytes())
         .map_err(|e| Error::io("write", manifest, &e));
     first.and(restored)
-}
-
-/// Make `dir` and whatever is missing above it, top first, adding each one made to `made`.
-fn make_dirs(dir: &Path, made: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let missing: Vec<&Path> = dir
-        .ancestors()
-        .take_while(|a| fs::symlink_metadata(a).is_err())
-        .collect();
-    for dir in missing.into_iter().rev() {
-        fs::create_dir(dir)?;
-        made.push(dir.to_path_buf());
-    }
-    Ok(())
 }
 
 /// Declare the adoptions in the manifest and move them into the repository. On failure,
@@ -89,7 +74,10 @@ pub fn move_in<'a>(adoptions: &'a [Adoption], manifest_path: &Path) -> Result<Mo
         let moved = adoption
             .to
             .parent()
-            .map_or(Ok(()), |dir| make_dirs(dir, &mut made))
+            .map_or(Ok(()), |dir| {
+                made.extend(fsutil::make_missing_dirs(dir, |dir| fs::create_dir(dir))?);
+                Ok(())
+            })
             .and_then(|()| fsutil::move_path(&adoption.from, &adoption.to));
         if let Err(e) = moved {
             // The move's own error is the one to report.

@@ -312,9 +312,7 @@ fn move_to_backup(from: &Path, to: &Path, target: &Path) -> Result<()> {
             let moved = change(|| fsutil::move_path(from, to));
             if moved.is_err() {
                 // Nothing went in: the directories made for it do not stay as an empty set.
-                for dir in made.iter().rev() {
-                    let _ = fs::remove_dir(dir);
-                }
+                fsutil::remove_made_dirs(&made);
             }
             moved
         }
@@ -323,28 +321,14 @@ fn move_to_backup(from: &Path, to: &Path, target: &Path) -> Result<()> {
     moved.map_err(|e| Error::io("back up", target, &e))
 }
 
-/// Make the directory a backup goes into, and what is missing above it (within reason: up to
-/// the first that exists); the directories made, top first.
+/// Make the directory a backup goes into, and what is missing above it; the directories made,
+/// top first (none stay when making one fails).
 fn make_backup_dir(to: &Path) -> Result<Vec<PathBuf>> {
     let Some(dir) = to.parent() else {
         return Ok(Vec::new());
     };
-    let missing: Vec<&Path> = dir
-        .ancestors()
-        .take_while(|a| fs::symlink_metadata(a).is_err())
-        .collect();
-    let mut made = Vec::with_capacity(missing.len());
-    for dir in missing.into_iter().rev() {
-        if let Err(e) = change(|| fs::create_dir(dir)) {
-            // Those made so far, and still empty, do not stay.
-            for made in made.iter().rev() {
-                let _ = fs::remove_dir(made);
-            }
-            return Err(Error::io("create backup directory", dir, &e));
-        }
-        made.push(dir.to_path_buf());
-    }
-    Ok(made)
+    fsutil::make_missing_dirs(dir, |dir| change(|| fs::create_dir(dir)))
+        .map_err(|e| Error::io("create backup directory", dir, &e))
 }
 
 fn link_of(step: &Step) -> Result<&Link> {

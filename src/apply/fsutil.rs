@@ -600,6 +600,36 @@ pub fn remove_any(path: &Path) -> io::Result<()> {
     fs::remove_dir(path)
 }
 
+/// Make `dir` and whatever is missing above it, top first, each by `create` (`fs::create_dir`,
+/// or that through the fault points); the directories made. Stopped by an error, it removes
+/// those it made (each only while empty) before returning it.
+pub fn make_missing_dirs(
+    dir: &Path,
+    create: impl Fn(&Path) -> io::Result<()>,
+) -> io::Result<Vec<PathBuf>> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| fs::symlink_metadata(a).is_err())
+        .collect();
+    let mut made = Vec::with_capacity(missing.len());
+    for dir in missing.into_iter().rev() {
+        if let Err(e) = create(dir) {
+            remove_made_dirs(&made);
+            return Err(e);
+        }
+        made.push(dir.to_path_buf());
+    }
+    Ok(made)
+}
+
+/// Remove the directories in `made` (as [`make_missing_dirs`] made them, top first), the last
+/// first, each only while empty: anything put in one since keeps it.
+pub fn remove_made_dirs(made: &[PathBuf]) {
+    for dir in made.iter().rev() {
+        let _ = fs::remove_dir(dir);
+    }
+}
+
 /// Remove `path` whole, its name freed first: renamed beside itself to its moved name for
 /// process `pid` ([`moved_name`]), then removed there. Stopped part way, it leaves the name
 /// free and a leftover that recovery removes by that exact name, never a half-removed `path`.
