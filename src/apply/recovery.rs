@@ -48,8 +48,9 @@ pub enum Recovered {
     FinishedRemoval {
         target: PathBuf,
     },
-    /// What is left of the old contents of `target` (overwritten, or moved whole to their
-    /// backup or back to the home) could not be removed: it stays at `temp`.
+    /// A leftover of a step on `target` could not be removed: what is left of its old contents
+    /// (overwritten, or whole in their new place), or a copy not yet whole (the original is).
+    /// It stays at `temp`.
     UnfinishedRemoval {
         target: PathBuf,
         temp: PathBuf,
@@ -165,7 +166,7 @@ pub(super) fn settle(
         // were moved from the temporary name, the target itself (a clear, or a filesystem
         // that cannot exchange two names) or the backup.
         for to in [to, &entry.target] {
-            remove_partial_copy(to, pid, actions)?;
+            remove_leftover(&entry.target, to, Leftover::PartialCopy, pid, actions);
         }
         for from in entry
             .temp
@@ -173,7 +174,7 @@ pub(super) fn settle(
             .map(PathBuf::as_path)
             .chain([&*entry.target, to])
         {
-            remove_moved_original(&entry.target, from, pid, actions);
+            remove_leftover(&entry.target, from, Leftover::MovedOriginal, pid, actions);
         }
     }
     if let Some(temp) = &entry.temp {
@@ -208,8 +209,8 @@ fn settle_restore(
     };
     // The backup was copied to the temporary name, or back to the set by a recovery.
     for to in [temp.as_path(), backup] {
-        remove_partial_copy(to, pid, actions)?;
-        remove_moved_original(target, to, pid, actions);
+        remove_leftover(target, to, Leftover::PartialCopy, pid, actions);
+        remove_leftover(target, to, Leftover::MovedOriginal, pid, actions);
     }
     let as_seen = |found: &Found| match &entry.seen {
         Some(seen) => seen.is(found),
@@ -353,46 +354,46 @@ fn tag(pid: Option<u32>) -> u32 {
     pid.unwrap_or_else(std::process::id)
 }
 
-/// What is left of the original of a move across filesystems (of what was at `target`) that
-/// process `pid` stopped in while removing it: its copy is whole, and its own name already
-/// free. Only that process's leftover is taken for one, by its exact name
-/// ([`fsutil::moved_name`]). What cannot be removed is said, never an error that would stop
-/// every later run.
-fn remove_moved_original(
+/// What a move across filesystems by a stopped process leaves under one of its tagged names.
+#[derive(Clone, Copy)]
+enum Leftover {
+    /// A copy not yet whole ([`fsutil::partial_name`]): the original is still whole.
+    PartialCopy,
+    /// What is left of an original whose copy is whole ([`fsutil::moved_name`]): its own name
+    /// was freed before it was removed.
+    MovedOriginal,
+}
+
+/// Remove what process `pid` (stopped) left at `at`'s tagged name of `kind`, for the step on
+/// `target`: only that process's, by its exact name; without a process (a journal of an older
+/// version) nothing is. What cannot be removed is said, never an error that would keep the
+/// journal and stop every later run on it.
+fn remove_leftover(
     target: &Path,
-    from: &Path,
+    at: &Path,
+    kind: Leftover,
     pid: Option<u32>,
     actions: &mut Vec<Recovered>,
 ) {
     let Some(pid) = pid else {
         return;
     };
-    let moved = fsutil::moved_name(from, pid);
-    if fs::symlink_metadata(&moved).is_ok()
-        && let Err(e) = fsutil::remove_any(&moved)
-    {
-        actions.push(Recovered::UnfinishedRemoval {
-            target: target.to_path_buf(),
-            temp: moved,
-            why: crate::error::describe_io(&e),
-        });
-    }
-}
-
-/// A copy across filesystems that process `pid` did not finish is removed; the original is
-/// still whole. Only that process's partial copy is taken for one, by its exact name
-/// ([`fsutil::partial_name`]); without a process (a journal of an older version) nothing is.
-fn remove_partial_copy(to: &Path, pid: Option<u32>, actions: &mut Vec<Recovered>) -> Result<()> {
-    let Some(pid) = pid else {
-        return Ok(());
+    let name = match kind {
+        Leftover::PartialCopy => fsutil::partial_name(at, pid),
+        Leftover::MovedOriginal => fsutil::moved_name(at, pid),
     };
-    let partial = fsutil::partial_name(to, pid);
-    if fs::symlink_metadata(&partial).is_ok() {
-        fsutil::remove_any(&partial)
-            .map_err(|e| failed("remove incomplete backup copy", &partial, e))?;
-        actions.push(Recovered::RemovedPartialBackup { partial });
+    if fs::symlink_metadata(&name).is_err() {
+        return;
     }
-    Ok(())
+    actions.extend(match (fsutil::remove_any(&name), kind) {
+        (Ok(()), Leftover::PartialCopy) => Some(Recovered::RemovedPartialBackup { partial: name }),
+        (Ok(()), Leftover::MovedOriginal) => None,
+        (Err(e), _) => Some(Recovered::UnfinishedRemoval {
+            target: target.to_path_buf(),
+            temp: name,
+            why: crate::error::describe_io(&e),
+        }),
+    });
 }
 
 /// What is at the step's temporary name: the new link, made and not yet put in place (it is

@@ -287,10 +287,11 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
             show(target)
         ),
         Recovered::UnfinishedRemoval { target, temp, why } => format!(
-            "could not remove what is left of the old contents of {} (they were overwritten as \
-             asked, or are whole in their new place): the rest is at {} ({why}); remove it yourself",
-            show(target),
-            show(temp)
+            "could not remove {}, left over for {} by a stopped run ({why}); nothing in it is \
+             needed (what it held is whole where it belongs, or was overwritten as asked): \
+             remove it yourself",
+            show(temp),
+            show(target)
         ),
         Recovered::LeftAtTemporaryName { target, temp } => format!(
             "left {} (found at the temporary name of {}, and not dotlink's); check it and remove it",
