@@ -15,7 +15,7 @@ use super::{fsutil, recovery};
 use crate::error::{Error, Result};
 use crate::paths;
 use crate::plan::Seen;
-use crate::plan::inspect::{self, FileId, Found};
+use crate::plan::inspect::{self, Dirs, FileId, Found};
 use crate::state::backup::{BackedUp, BackupSet};
 use crate::state::{Files, State};
 use std::fs;
@@ -48,18 +48,20 @@ pub enum Refusal {
 
 /// Why the backup of `entry` may not replace `found`, at its target; `None` when what is there
 /// is dotlink's (its link, or nothing).
+/// Real places come from `dirs`, one resolver for the whole set.
 fn refusal(
     entry: &BackedUp,
     set: &Path,
     found: &Found,
     state: &State,
-    places: &Places,
+    repo: &Path,
+    dirs: &mut Dirs,
 ) -> Option<Refusal> {
     let target = &entry.target;
     if !inside_set(&entry.backup, set) {
         return Some(Refusal::OutsideSet);
     }
-    if crate::plan::lies_in_repository(target, places.repo, places.home) {
+    if crate::plan::in_repository(dirs, target, repo) {
         return Some(Refusal::InRepository);
     }
     // A hard link holds nothing of its own only while it is a second name of its source.
@@ -118,9 +120,10 @@ pub fn restore(
 ) -> Result<Restored> {
     let mut result = Restored::default();
     let mut chosen = Vec::new();
+    let mut dirs = Dirs::new(places.home, Default::default());
     for entry in &set.entries {
         let found = inspect::look(&entry.target);
-        match refusal(entry, &set.dir, &found, state, &places) {
+        match refusal(entry, &set.dir, &found, state, places.repo, &mut dirs) {
             None => chosen.push((entry, Seen::of(&found))),
             Some(why) => result.refused.push((entry.clone(), why)),
         }

@@ -28,7 +28,7 @@ mod orphans;
 mod parents;
 mod places;
 
-pub(crate) use places::{check_before_writing, check_own_dirs, lies_in_repository};
+pub(crate) use places::{check_before_writing, check_own_dirs, in_repository};
 mod planner;
 mod survey;
 

@@ -213,11 +213,6 @@ pub(crate) fn in_repository(dirs: &mut Dirs, path: &Path, repo: &Path) -> bool {
     path.starts_with(repo) || identity(dirs, path).0.starts_with(repo)
 }
 
-/// [`in_repository`] for one path, outside a plan.
-pub(crate) fn lies_in_repository(path: &Path, repo: &Path, home: &Path) -> bool {
-    in_repository(&mut Dirs::new(home, Default::default()), path, repo)
-}
-
 /// The real place of `path` (its parent resolved, then its name), and the last symlink on the
 /// way, if any.
 pub(super) fn identity<'p>(dirs: &mut Dirs, path: &'p Path) -> (Cow<'p, Path>, Option<PathBuf>) {
