@@ -514,13 +514,23 @@ pub mod serde_path {
 /// arithmetic done on bytes must treat as std does.
 #[cfg(test)]
 pub fn every_spelling(len: usize) -> Vec<String> {
-    let mut all = vec![String::new()];
-    for len in 1..=len {
-        let longer: Vec<String> = all
+    every_sequence(b"a./", len)
+        .into_iter()
+        .map(|s| String::from_utf8(s).expect("ASCII"))
+        .collect()
+}
+
+/// Every sequence of up to `len` bytes of `alphabet` (the empty one too), shortest first.
+#[cfg(test)]
+pub fn every_sequence(alphabet: &[u8], len: usize) -> Vec<Vec<u8>> {
+    let mut all = vec![Vec::new()];
+    let mut from = 0;
+    for _ in 0..len {
+        let longer: Vec<Vec<u8>> = all[from..]
             .iter()
-            .filter(|s| s.len() == len - 1)
-            .flat_map(|s| ["a", ".", "/"].map(|c| format!("{s}{c}")))
+            .flat_map(|s| alphabet.iter().map(move |&b| [s.as_slice(), &[b]].concat()))
             .collect();
+        from = all.len();
         all.extend(longer);
     }
     all
@@ -532,19 +542,7 @@ mod tests {
 
     #[test]
     fn a_field_is_escaped_byte_by_byte_and_read_back() {
-        let mut all = vec![Vec::new()];
-        for _ in 0..5 {
-            let longer: Vec<Vec<u8>> = all
-                .iter()
-                .flat_map(|s| {
-                    b"a\\\n\t\r/"
-                        .iter()
-                        .map(move |&b| [s.as_slice(), &[b]].concat())
-                })
-                .collect();
-            all.extend(longer);
-        }
-        for name in all {
+        for name in every_sequence(b"a\\\n\t\r/", 5) {
             let mut ours = Vec::new();
             escape_field(OsStr::from_bytes(&name), &mut ours);
             // What it was before runs were copied whole: byte by byte.
