@@ -316,6 +316,45 @@ pub fn ancestors(path: &Path) -> impl Iterator<Item = &Path> {
     std::iter::successors(Some(path), |p| parent(p))
 }
 
+/// A path's place in the directory order: its directory's bytes, then its name's.
+pub type DirectoryKey<'a> = (&'a [u8], &'a [u8]);
+
+/// The key of the directory order: a path's directory, then its name, as bytes. In it each
+/// directory's entries are one run, and a directory comes before everything below it (its
+/// bytes are a prefix of theirs); a path without both sorts by its whole spelling, first.
+pub fn by_directory(path: &Path) -> DirectoryKey<'_> {
+    match parent_and_name(path) {
+        (Some(dir), Some(name)) => (dir.as_os_str().as_bytes(), name.as_bytes()),
+        _ => (b"", path.as_os_str().as_bytes()),
+    }
+}
+
+/// Sort `items` into the directory order ([`by_directory`]) of the path each holds, keys
+/// taken once each. The planner sorts the declared links so; the survey, the dead-link scan
+/// and the plan's own order then find them sorted, which each checks in one pass.
+pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
+    let mut keys: Vec<(DirectoryKey, u32)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (by_directory(path(item)), i as u32))
+        .collect();
+    if keys.is_sorted() {
+        return;
+    }
+    keys.sort_unstable();
+    let mut from: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
+    // Put each item where it belongs by swaps, as `sort_by_cached_key` does: the item for
+    // place `i` is at `from[i]`, unless that place was swapped away earlier, then followed.
+    for i in 0..from.len() {
+        let mut at = from[i];
+        while (at as usize) < i {
+            at = from[at as usize];
+        }
+        from[i] = at;
+        items.swap(i, at as usize);
+    }
+}
+
 /// `path` relative to `base`, for normalised absolute paths (what dotlink builds by joining).
 /// `Path::strip_prefix` says the same but compares component by component; this compares
 /// bytes, which matters when it runs for every file of a large tree.
@@ -539,6 +578,43 @@ pub fn every_sequence(alphabet: &[u8], len: usize) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every list of plain paths of up to three names from `a`, `a-`, `b` (`-` sorts before
+    /// `/`, so byte order would split `/a`'s entries around `/a-`), in several starting
+    /// orders, ends in the order of a plain sort by the key, with every item kept; and in that
+    /// order a directory's entries are one run, after the directory itself.
+    #[test]
+    fn the_directory_order_groups_each_directory_after_itself() {
+        let names = ["a", "a-", "b"];
+        let mut all: Vec<PathBuf> = Vec::new();
+        let mut level: Vec<PathBuf> = vec![PathBuf::from("/")];
+        for _ in 0..3 {
+            level = level
+                .iter()
+                .flat_map(|p| names.iter().map(move |n| p.join(n)))
+                .collect();
+            all.extend(level.iter().cloned());
+        }
+        for rotation in [0, 1, 7, 20] {
+            let mut items: Vec<(PathBuf, usize)> = all.iter().cloned().zip(0..).collect();
+            items.rotate_left(rotation);
+            items.reverse();
+            let mut expected = items.clone();
+            expected.sort_by(|a, b| by_directory(&a.0).cmp(&by_directory(&b.0)));
+            sort_by_directory(&mut items, |(p, _)| p);
+            assert_eq!(items, expected);
+            let dirs: Vec<&Path> = items.iter().map(|(p, _)| parent(p).unwrap()).collect();
+            for (i, (path, _)) in items.iter().enumerate() {
+                let runs_of_it = dirs
+                    .chunk_by(|a, b| a == b)
+                    .filter(|r| r[0] == path)
+                    .count();
+                assert!(runs_of_it <= 1, "{path:?}'s entries are split");
+                let below = dirs.iter().position(|d| d.starts_with(path));
+                assert!(below.is_none_or(|b| b > i), "{path:?} after its entries");
+            }
+        }
+    }
 
     #[test]
     fn a_field_is_escaped_byte_by_byte_and_read_back() {

@@ -38,6 +38,7 @@ pub(crate) use model::*;
 use crate::context::Context;
 use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest};
+use crate::paths::{self, by_directory};
 use crate::state::{PathRefSet, PathSet, Record, State};
 use inspect::Dirs;
 use planner::{BackupNaming, Planner};
@@ -75,6 +76,7 @@ pub(crate) fn plan(
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
     let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
     share_with_records(&mut specs, state);
+    paths::sort_by_directory(&mut specs, |s| &s.target);
     // Every target is looked at before anything is decided: the handles on its directories
     // also tell the resolver which are real directories, so targets are settled without a
     // `stat` of each.
@@ -297,7 +299,7 @@ pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx:
     );
     let mut steps = found.steps;
     orphans::assign_rmdirs(&mut steps, state, &ctx.home);
-    steps.sort_by(|a, b| b.target.as_os_str().cmp(a.target.as_os_str()));
+    steps.sort_by(|a, b| by_directory(&b.target).cmp(&by_directory(&a.target)));
     Plan {
         manifest: manifest_path.to_path_buf(),
         repo: repo.to_path_buf(),
@@ -311,10 +313,12 @@ pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx:
 }
 
 /// Put the steps in execution order: removals first, deepest first, so a removed link makes
-/// room before anything is created in its place; then the rest by target. Each missing
+/// room before anything is created in its place; then the rest by target, in the directory
+/// order (a directory's entries together, a directory before what is below it). Each missing
 /// directory is then created once, by the first step that needs it.
 fn order(steps: &mut [Step]) {
-    // In place: a stable sort would copy every step into a scratch buffer.
+    // In place: a stable sort would copy every step into a scratch buffer. The declared links
+    // were planned in this order, so a run that removes nothing finds them sorted.
     steps.sort_unstable_by(|a, b| {
         let (ra, rb) = (
             matches!(a.action, Action::Remove { .. }),
@@ -322,9 +326,9 @@ fn order(steps: &mut [Step]) {
         );
         rb.cmp(&ra).then_with(|| {
             if ra {
-                b.target.as_os_str().cmp(a.target.as_os_str())
+                by_directory(&b.target).cmp(&by_directory(&a.target))
             } else {
-                a.target.as_os_str().cmp(b.target.as_os_str())
+                by_directory(&a.target).cmp(&by_directory(&b.target))
             }
         })
     });
