@@ -120,10 +120,13 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
     }
 
     fn open(&mut self, dir: PathBuf) -> Result<(), WalkError> {
-        let listing = list(&dir).map_err(|error| WalkError {
+        let mut listing = list(&dir).map_err(|error| WalkError {
             path: dir.clone(),
             error,
         })?;
+        // By name, as bytes, before the names are joined: comparing joined paths by their
+        // names parsed each one's components again (a tenth of expanding a large tree).
+        listing.sort_unstable_by(|a, b| b.0.cmp(&a.0));
         let mut entries = Vec::with_capacity(listing.len());
         for (name, kind) in listing {
             let path = crate::paths::join(&dir, Path::new(&name));
@@ -141,7 +144,6 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
                 entries.push(entry);
             }
         }
-        entries.sort_unstable_by(|a, b| b.path.file_name().cmp(&a.path.file_name()));
         self.stack.push(entries);
         Ok(())
     }
