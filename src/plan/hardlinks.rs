@@ -19,7 +19,7 @@ impl Planner<'_> {
         let link = Link {
             method: Method::Hardlink,
             contents: spec.source.clone(),
-            inode: Some((source.dev, source.ino)),
+            inode: Some(Box::new((source.dev, source.ino))),
         };
         let parent = spec.target.parent().unwrap_or(Path::new("/"));
         let dir = self.resolve_parent(spec, policy);

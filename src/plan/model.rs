@@ -384,8 +384,9 @@ pub struct Link {
     /// For a symlink, the path it stores; for a hard link, the source file.
     #[serde(with = "paths::serde_path")]
     pub contents: Arc<Path>,
-    /// For a hard link, the device and inode it shares with its source.
-    pub inode: Option<(u64, u64)>,
+    /// For a hard link, the device and inode it shares with its source. Boxed, as most links
+    /// are symlinks: a link is held in each declared step.
+    pub inode: Option<Box<(u64, u64)>>,
 }
 
 /// One target and what to do about it.
@@ -476,7 +477,7 @@ impl Step {
             source: &self.source,
             method: link.method,
             spelling: (link.method == Method::Symlink).then_some(&link.contents),
-            inode: link.inode,
+            inode: link.inode.as_deref().copied(),
         })
     }
 }
