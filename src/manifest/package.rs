@@ -21,7 +21,7 @@ use regex::Regex;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The local ignore file Stow reads in each package.
 pub const LOCAL_IGNORE_FILE: &str = ".stow-local-ignore";
@@ -214,7 +214,7 @@ impl EntryExpansion<'_> {
     fn package(&mut self, dir: &Path, package: Package) -> Result<()> {
         let ignore = StowIgnore::for_package(dir, &self.home)
             .map_err(|e| e.context(position(&self.manifest.path, self.entry.source_at)))?;
-        let name: Rc<str> = paths::below(dir, &self.manifest.repo)
+        let name: Arc<str> = paths::below(dir, &self.manifest.repo)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| dir.display().to_string())
             .into();
@@ -256,7 +256,7 @@ impl EntryExpansion<'_> {
             }
         }
         let fold = package.fold.then(|| {
-            Rc::new(FoldRoot {
+            Arc::new(FoldRoot {
                 source: dir.to_path_buf(),
                 target: self.entry.target.clone(),
                 whole_only_below,

@@ -16,7 +16,7 @@ use crate::state::{PathMap, State};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The folded directory links found among the declared targets.
 #[derive(Default)]
@@ -178,7 +178,7 @@ pub(super) fn fold_packages(
     // Who places links in each directory: one package root, or more than one (`None`).
     let mut users: PathMap<Option<*const FoldRoot>> = PathMap::default();
     for spec in &specs {
-        let user = spec.fold.as_ref().map(Rc::as_ptr);
+        let user = spec.fold.as_ref().map(Arc::as_ptr);
         for dir in spec.target.ancestors().skip(1) {
             let seen = users.entry(dir.to_path_buf()).or_insert(user);
             if *seen != user {
@@ -218,7 +218,7 @@ pub(super) fn fold_packages(
                 chosen = Some(target_dir);
                 break;
             }
-            let only_this = users.get(&target_dir) == Some(&Some(Rc::as_ptr(&root)));
+            let only_this = users.get(&target_dir) == Some(&Some(Arc::as_ptr(&root)));
             if only_this
                 && !root.whole_only_below.contains(&relative)
                 && may_link_whole(&target_dir, state, dirs, repo)

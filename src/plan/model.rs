@@ -7,7 +7,6 @@ use crate::paths;
 use crate::state::{Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -413,7 +412,7 @@ pub struct Step {
     pub seen: Option<Box<Seen>>,
     /// The package the target comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<Rc<str>>,
+    pub package: Option<Arc<str>>,
 }
 
 impl Step {
