@@ -332,3 +332,59 @@ fn a_file_where_a_directory_is_needed_is_cleared_by_backup_and_overwrite() {
         }
     }
 }
+
+/// Two entries with different policies below one file in the way of their directory: the
+/// strictest decides for both, whichever is listed first and whichever name sorts first
+/// (`b` before `z`). A `backup` beside an `overwrite` keeps the file; a `skip` or a `fail`
+/// beside either leaves it alone (a `fail` changes nothing at all).
+#[test]
+fn a_file_in_the_way_of_several_links_is_decided_by_their_strictest_policy() {
+    let cases = [
+        ("backup", "overwrite", "backup"),
+        ("skip", "overwrite", "skip"),
+        ("skip", "backup", "skip"),
+        ("fail", "overwrite", "fail"),
+    ];
+    for (one, other, strictest) in cases {
+        for (z_policy, b_policy) in [(one, other), (other, one)] {
+            for z_first in [true, false] {
+                let s = Sandbox::new();
+                s.source("a1", "1").source("a2", "2");
+                let z = format!(
+                    "[[link]]\nsource = \"a1\"\ntarget = \"~/.a/z\"\non_conflict = \"{z_policy}\"\n"
+                );
+                let b = format!(
+                    "[[link]]\nsource = \"a2\"\ntarget = \"~/.a/b\"\non_conflict = \"{b_policy}\"\n"
+                );
+                let text = if z_first { z + &b } else { b + &z };
+                s.manifest(&text);
+                s.home_file(".a", "PRECIOUS");
+                let before = s.whole_tree();
+                let case = format!("{z_policy} at z, {b_policy} at b, z first: {z_first}");
+                let run = s.run(&["apply"]);
+                match strictest {
+                    "backup" => {
+                        run.code(0)
+                            .stdout_has("1 backed up")
+                            .stdout_lacks("overwritten");
+                        let set = &s.backup_sets()[0];
+                        assert_eq!(
+                            fs::read_to_string(set.join(".a")).unwrap(),
+                            "PRECIOUS",
+                            "{case}"
+                        );
+                        assert!(s.home().join(".a").is_dir(), "{case}");
+                    }
+                    "skip" => {
+                        run.code(0).stdout_has("(skipped)");
+                        assert_eq!(s.whole_tree(), before, "{case}");
+                    }
+                    _ => {
+                        run.code(1);
+                        assert_eq!(s.whole_tree(), before, "{case}");
+                    }
+                }
+            }
+        }
+    }
+}

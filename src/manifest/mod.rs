@@ -72,6 +72,25 @@ pub enum Policy {
     Overwrite,
 }
 
+impl Policy {
+    /// Of `self` and `other`, the one that changes less: `fail`, then `skip`, `backup`,
+    /// `overwrite`. What several links share (a file in the way of their directory) is
+    /// handled by the strictest of their policies, whatever order they are planned in.
+    pub fn stricter(self, other: Policy) -> Policy {
+        let rank = |p: Policy| match p {
+            Policy::Fail => 0,
+            Policy::Skip => 1,
+            Policy::Backup => 2,
+            Policy::Overwrite => 3,
+        };
+        if rank(other) < rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 macro_rules! display_lowercase {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {

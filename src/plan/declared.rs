@@ -155,6 +155,7 @@ impl Planner<'_> {
                         why: why.clone(),
                         clearable: self.clearable(at),
                     };
+                    let policy = self.policy_in_the_way(at, policy);
                     self.conflict(spec, policy, conflict, link)
                 }
                 Dir::Exists { .. } => self.step(

@@ -192,6 +192,17 @@ impl DeclaredLinks<'_> {
         mut looks: Vec<inspect::Found>,
         steps: &mut Vec<Step>,
     ) -> Result<()> {
+        // Whatever is in the way of a link's directory is decided by the strictest of the links
+        // below it. Only a link with nothing at its target can have something in its way.
+        for (spec, look) in specs.iter().zip(&looks) {
+            if matches!(
+                look,
+                inspect::Found::Nothing | inspect::Found::NotADirectoryOnTheWay
+            ) {
+                let policy = self.options.on_conflict.unwrap_or(spec.on_conflict);
+                planner.note_in_the_way(spec, policy);
+            }
+        }
         specs.reverse();
         looks.reverse();
         while let Some(spec) = specs.pop() {

@@ -19,6 +19,7 @@ impl Planner<'_> {
         let Dir::Blocked { at, why } = &*dir else {
             return dir;
         };
+        let policy = self.policy_in_the_way(at, policy);
         let displace = match policy {
             Policy::Backup => Displace::Backup {
                 to: self.backup_destination(at),

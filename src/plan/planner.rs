@@ -7,7 +7,7 @@ use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Seen, St
 use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
-use crate::state::{PathSet, State, backup};
+use crate::state::{PathMap, PathSet, State, backup};
 use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,6 +59,10 @@ pub(super) struct Planner<'a> {
     pub(super) emptied: PathSet,
     /// Files in the way of directories that links need, cleared by the policy.
     pub(super) clears: Vec<Step>,
+    /// Each file in the way of directories that links need, with the strictest policy of
+    /// those links: it alone decides whether the file is cleared, and how (see
+    /// [`Planner::note_in_the_way`]).
+    in_the_way: PathMap<Policy>,
 }
 
 impl<'a> Planner<'a> {
@@ -80,7 +84,28 @@ impl<'a> Planner<'a> {
             relative_memo: None,
             emptied: PathSet::default(),
             clears: Vec::new(),
+            in_the_way: PathMap::default(),
         }
+    }
+
+    /// Before any link is planned: note the policy of a link whose directory has a file (or
+    /// anything not a directory) in the way, for that file. Without this, the first of the
+    /// links below it to be planned would decide for all of them, and an `overwrite` listed
+    /// beside a `backup` could delete what the other would have kept.
+    pub(super) fn note_in_the_way(&mut self, spec: &LinkSpec, policy: Policy) {
+        let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
+        if let Dir::Blocked { at, .. } = &*self.dirs.resolve(parent) {
+            let strictest = self.in_the_way.entry(at.clone()).or_insert(policy);
+            *strictest = strictest.stricter(policy);
+        }
+    }
+
+    /// The policy that decides about the file in the way at `at`: the strictest of every link
+    /// below it, or `policy` when none was noted.
+    pub(super) fn policy_in_the_way(&self, at: &Path, policy: Policy) -> Policy {
+        self.in_the_way
+            .get(at)
+            .map_or(policy, |p| p.stricter(policy))
     }
 
     /// The step for one declared link, under `--on-conflict` if given, else its policy.
