@@ -581,8 +581,8 @@ mod tests {
 
     /// Every list of plain paths of up to three names from `a`, `a-`, `b` (`-` sorts before
     /// `/`, so byte order would split `/a`'s entries around `/a-`), in several starting
-    /// orders, ends in the order of a plain sort by the key, with every item kept; and in that
-    /// order a directory's entries are one run, after the directory itself.
+    /// orders, ends in the order of a stable sort by the key, with every item kept; and in
+    /// that order a directory's entries are one run, after the directory itself.
     #[test]
     fn the_directory_order_groups_each_directory_after_itself() {
         let names = ["a", "a-", "b"];
@@ -595,10 +595,23 @@ mod tests {
                 .collect();
             all.extend(level.iter().cloned());
         }
-        for rotation in [0, 1, 7, 20] {
-            let mut items: Vec<(PathBuf, usize)> = all.iter().cloned().zip(0..).collect();
+        // Each path twice (the items differ by their number, and keep their order), in several
+        // orders, the directory order itself among them.
+        let twice: Vec<PathBuf> = all.iter().chain(&all).cloned().collect();
+        let mut sorted = twice.clone();
+        sorted.sort_by(|a, b| by_directory(a).cmp(&by_directory(b)));
+        for (start, rotation) in [
+            (&twice, 0),
+            (&twice, 1),
+            (&twice, 7),
+            (&twice, 20),
+            (&sorted, 0),
+        ] {
+            let mut items: Vec<(PathBuf, usize)> = start.iter().cloned().zip(0..).collect();
             items.rotate_left(rotation);
-            items.reverse();
+            if rotation > 0 {
+                items.reverse();
+            }
             let mut expected = items.clone();
             expected.sort_by(|a, b| by_directory(&a.0).cmp(&by_directory(&b.0)));
             sort_by_directory(&mut items, |(p, _)| p);
