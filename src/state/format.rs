@@ -23,9 +23,11 @@ use super::{Links, Record, State};
 use crate::manifest::Method;
 use crate::paths;
 use serde::Deserialize;
+use std::ffi::OsStr;
 use std::io::{self, Write};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The version this dotlink writes.
 pub(crate) const VERSION: u32 = 2;
@@ -125,6 +127,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
         ..State::default()
     };
     let mut dirs = Vec::new();
+    // Each path is built here, then copied into its own allocation.
+    let mut buf = Vec::new();
     for (index, line) in lines {
         if line.is_empty() {
             continue;
@@ -156,14 +160,18 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                 };
                 let (target, source, last) = (field()?, field()?, field()?);
                 let bad = || damaged("a path with a `..` in it");
-                let target = resolve(target, home).ok_or_else(bad)?.into();
-                let source = resolve(source, repo).ok_or_else(bad)?.into();
+                let target = resolve_in(target, home, &mut buf).ok_or_else(bad)?;
+                let source = resolve_in(source, repo, &mut buf).ok_or_else(bad)?;
                 let record = if kind == b"s" {
                     Record {
                         target,
                         source,
                         method: Method::Symlink,
-                        spelling: (!last.is_empty()).then(|| paths::unescape_field(last).into()),
+                        spelling: (!last.is_empty()).then(|| {
+                            buf.clear();
+                            paths::unescape_into(last, &mut buf);
+                            Arc::from(Path::new(OsStr::from_bytes(&buf)))
+                        }),
                         inode: None,
                     }
                 } else {
@@ -220,28 +228,41 @@ fn split_on(byte: u8, bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// A field [`push_below`] wrote against `base`; `None` for one with a `..`, which dotlink
 /// never writes (its paths are normalised) and which could lead anywhere.
 fn resolve(field: &[u8], base: &Path) -> Option<PathBuf> {
-    // Built in one buffer, `base/` then the unescaped field: one allocation per path, as
-    // thousands are read on every run.
+    resolve_in(field, base, &mut Vec::new()).map(|path| path.to_path_buf())
+}
+
+/// [`resolve`], built in `buf` (`base/`, then the unescaped field) and copied once into the
+/// path's own allocation: thousands are read on every run, and a `PathBuf` turned into an
+/// `Arc` is allocated and copied twice.
+fn resolve_in(field: &[u8], base: &Path, buf: &mut Vec<u8>) -> Option<Arc<Path>> {
     let base = base.as_os_str().as_bytes();
-    let mut out = Vec::with_capacity(base.len() + 1 + field.len());
-    out.extend_from_slice(base);
+    buf.clear();
+    buf.extend_from_slice(base);
     if !base.is_empty() && !base.ends_with(b"/") {
-        out.push(b'/');
+        buf.push(b'/');
     }
-    let start = out.len();
-    paths::unescape_into(field, &mut out);
-    let path = &out[start..];
+    let start = buf.len();
+    paths::unescape_into(field, buf);
+    let path = &buf[start..];
     if path.split(|b| *b == b'/').any(|part| part == b"..") {
         return None;
     }
-    if path.first() == Some(&b'/') || base.is_empty() {
-        out.drain(..start);
+    let whole = match path.first() == Some(&b'/') || base.is_empty() {
+        true => path,
+        false => &buf[..],
+    };
+    Some(shared_plain(whole))
+}
+
+/// `bytes` as a shared path in its plain form. A hand-edited `.x/` or `./.x` is the record of
+/// `.x`: kept as spelled, a trailing `/` would make every later look at the target follow the
+/// link there.
+fn shared_plain(bytes: &[u8]) -> Arc<Path> {
+    let path = Path::new(OsStr::from_bytes(bytes));
+    match paths::is_plain(bytes) {
+        true => Arc::from(path),
+        false => paths::plain(path.to_path_buf()).into(),
     }
-    // A hand-edited `.x/` or `./.x` is the record of `.x`: kept as spelled, a trailing `/`
-    // would make every later look at the target follow the link there.
-    Some(paths::plain(PathBuf::from(std::ffi::OsString::from_vec(
-        out,
-    ))))
 }
 
 /// `dev:ino`, or nothing (a hard link recorded without its inode).
