@@ -14,10 +14,10 @@ impl Planner<'_> {
     pub(super) fn symlink(&mut self, spec: &LinkSpec, policy: Policy) -> Step {
         let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
         let dir = self.resolve_parent(spec, policy);
-        let real_parent = dir.real().unwrap_or(parent).to_path_buf();
+        let real_parent = dir.real().unwrap_or(parent);
         let contents = match spec.style {
             Style::Absolute => spec.source.clone(),
-            Style::Relative => self.relative(&spec.source, &real_parent).into(),
+            Style::Relative => self.relative(&spec.source, real_parent),
         };
         let link = Link {
             method: Method::Symlink,
@@ -31,7 +31,7 @@ impl Planner<'_> {
         if let Found::Symlink(stored) = &found
             && (spec.source_is_dir || !paths::names_a_directory(stored))
             && (**stored == *link.contents
-                || self.resolves_to(stored, &real_parent, &spec.target, &spec.source))
+                || self.resolves_to(stored, real_parent, &spec.target, &spec.source))
         {
             if **stored == *link.contents || stored.is_absolute() == (spec.style == Style::Absolute)
             {
@@ -63,7 +63,7 @@ impl Planner<'_> {
             return self.conflict(spec, policy, conflict, link);
         }
         match found {
-            Found::Symlink(stored) => self.other_symlink(spec, policy, &stored, &real_parent, link),
+            Found::Symlink(stored) => self.other_symlink(spec, policy, &stored, real_parent, link),
             other => self.not_a_link(spec, policy, other, &dir, link),
         }
     }

@@ -378,7 +378,16 @@ impl Dirs {
             return found.clone();
         }
         let found = self.resolve_uncached(dir);
-        self.last = Some((dir.to_path_buf(), found.clone()));
+        // The last path's buffer is reused: this runs whenever the directory changes.
+        match &mut self.last {
+            Some((last, last_found)) => {
+                let last = last.as_mut_os_string();
+                last.clear();
+                last.push(dir.as_os_str());
+                *last_found = found.clone();
+            }
+            None => self.last = Some((dir.to_path_buf(), found.clone())),
+        }
         found
     }
 

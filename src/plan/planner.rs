@@ -9,6 +9,8 @@ use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
 use crate::state::{PathMap, PathSet, State, backup};
 use std::cell::{OnceCell, RefCell};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -55,6 +57,8 @@ pub(super) struct Planner<'a> {
     seen_at_target: Option<Seen>,
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
+    /// Where each relative spelling is built before it is copied into its own allocation.
+    spelling_buf: Vec<u8>,
     /// Orphan links inside directories that are replaced as a whole.
     pub(super) emptied: PathSet,
     /// Files in the way of directories that links need, cleared by the policy.
@@ -82,6 +86,7 @@ impl<'a> Planner<'a> {
             ahead: None,
             seen_at_target: None,
             relative_memo: None,
+            spelling_buf: Vec::new(),
             emptied: PathSet::default(),
             clears: Vec::new(),
             in_the_way: PathMap::default(),
@@ -164,10 +169,11 @@ impl<'a> Planner<'a> {
     }
 
     /// The relative spelling of `source` seen from `dir`. Consecutive links usually share both
-    /// directories, so the path arithmetic runs once per pair of directories, not per link.
-    pub(super) fn relative(&mut self, source: &Path, dir: &Path) -> PathBuf {
+    /// directories, so the path arithmetic runs once per pair of directories, not per link;
+    /// and the spelling is built in place, then copied once into its own allocation.
+    pub(super) fn relative(&mut self, source: &Path, dir: &Path) -> Arc<Path> {
         let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
-            return paths::relative(source, dir);
+            return paths::relative(source, dir).into();
         };
         let hit = self.relative_memo.as_ref().is_some_and(|(d, s, _)| {
             d.as_os_str() == dir.as_os_str() && s.as_os_str() == source_dir.as_os_str()
@@ -177,7 +183,15 @@ impl<'a> Planner<'a> {
             self.relative_memo = Some((dir.to_path_buf(), source_dir.to_path_buf(), between));
         }
         let (_, _, between) = self.relative_memo.as_ref().expect("just set");
-        between.join(name)
+        // `between.join(name)`, in the reused buffer.
+        let (between, buf) = (between.as_os_str().as_bytes(), &mut self.spelling_buf);
+        buf.clear();
+        buf.extend_from_slice(between);
+        if !between.is_empty() && !between.ends_with(b"/") {
+            buf.push(b'/');
+        }
+        buf.extend_from_slice(name.as_bytes());
+        Arc::from(Path::new(OsStr::from_bytes(buf)))
     }
 
     /// What is at `target`, given what its directory is: below a directory that does not exist
