@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// An open directory, closed when dropped. (`OwnedFd` would do, but in debug builds it checks
 /// every descriptor with an `fcntl` before closing it, which the system-call guard would count.)
@@ -79,7 +80,8 @@ impl EntryType {
 /// One entry of a [`Walk`].
 #[derive(Debug, Clone)]
 pub struct WalkEntry {
-    pub path: PathBuf,
+    /// Shared: a tree's files become link specs' sources as they are.
+    pub path: Arc<Path>,
     /// Never [`EntryType::Unknown`]: the walk looks when the listing does not say.
     pub kind: EntryType,
 }
@@ -100,7 +102,7 @@ pub struct Walk<F> {
     /// Entries still to yield, per open level: reversed, so the next one is last.
     stack: Vec<Vec<WalkEntry>>,
     /// The directory just yielded, to be listed on the next call unless skipped.
-    descend: Option<PathBuf>,
+    descend: Option<Arc<Path>>,
 }
 
 impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
@@ -110,7 +112,7 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
             max_depth,
             skip,
             stack: Vec::new(),
-            descend: (max_depth > 0).then(|| root.to_path_buf()),
+            descend: (max_depth > 0).then(|| Arc::from(root)),
         }
     }
 
@@ -119,22 +121,23 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
         self.descend = None;
     }
 
-    fn open(&mut self, dir: PathBuf) -> Result<(), WalkError> {
+    fn open(&mut self, dir: Arc<Path>) -> Result<(), WalkError> {
         let mut listing = list(&dir).map_err(|error| WalkError {
-            path: dir.clone(),
+            path: dir.to_path_buf(),
             error,
         })?;
         // By name, as bytes, before the names are joined: comparing joined paths by their
         // names parsed each one's components again (a tenth of expanding a large tree).
         listing.sort_unstable_by(|a, b| b.0.cmp(&a.0));
         let mut entries = Vec::with_capacity(listing.len());
+        let mut buf = Vec::new();
         for (name, kind) in listing {
-            let path = crate::paths::join(&dir, Path::new(&name));
+            let path = crate::paths::join_shared(&dir, Path::new(&name), &mut buf);
             let kind = match kind {
                 EntryType::Unknown => std::fs::symlink_metadata(&path)
                     .map(|m| EntryType::of(&m))
                     .map_err(|error| WalkError {
-                        path: path.clone(),
+                        path: path.to_path_buf(),
                         error,
                     })?,
                 known => known,

@@ -6,6 +6,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Expand `~`, `~/…`, `$VAR`, `${VAR}` and `${VAR:-default}` in a manifest path; `$$` is a
 /// literal `$` (see [`escape_dollars`]).
@@ -218,6 +219,23 @@ pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
     let mut path = pathdiff::diff_paths(to, from_dir).unwrap_or_else(|| to.to_path_buf());
     path.shrink_to_fit();
     path
+}
+
+/// [`join`], built in `buf` and copied once into the shared path's own allocation (a path
+/// joined into a `PathBuf` and then shared is allocated and copied twice): for the paths of
+/// every file of a tree.
+pub fn join_shared(base: &Path, rest: &Path, buf: &mut Vec<u8>) -> Arc<Path> {
+    if rest.is_absolute() || base.as_os_str().is_empty() {
+        return Arc::from(rest);
+    }
+    let base = base.as_os_str().as_bytes();
+    buf.clear();
+    buf.extend_from_slice(base);
+    if !base.ends_with(b"/") {
+        buf.push(b'/');
+    }
+    buf.extend_from_slice(rest.as_os_str().as_bytes());
+    Arc::from(Path::new(OsStr::from_bytes(buf)))
 }
 
 /// `base.join(rest)` in a buffer exactly as long as the result. `Path::join` grows its buffer

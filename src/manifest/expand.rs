@@ -183,7 +183,7 @@ impl EntryExpansion<'_> {
         .with_hint(hint)
     }
 
-    fn push(&mut self, source: PathBuf, target: PathBuf, source_is_dir: bool) -> Result<()> {
+    fn push(&mut self, source: Arc<Path>, target: Arc<Path>, source_is_dir: bool) -> Result<()> {
         if source_is_dir && self.entry.method == Method::Hardlink {
             return Err(self.error(
                 format!(
@@ -194,8 +194,8 @@ impl EntryExpansion<'_> {
             ));
         }
         self.specs.push(LinkSpec {
-            source: source.into(),
-            target: target.into(),
+            source,
+            target,
             source_is_dir,
             source_missing: false,
             method: self.entry.method,
@@ -225,7 +225,7 @@ impl EntryExpansion<'_> {
                 .as_ref()
                 .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
         {
-            self.push(source, target, false)?;
+            self.push(source.into(), target.into(), false)?;
             if let Some(spec) = self.specs.last_mut() {
                 spec.source_missing = true;
             }
@@ -267,7 +267,7 @@ impl EntryExpansion<'_> {
         if is_dir && self.entry.recursive && !meta.file_type().is_symlink() {
             self.tree(&source, &target)
         } else {
-            self.push(source, target, is_dir)
+            self.push(source.into(), target.into(), is_dir)
         }
     }
 
@@ -280,11 +280,11 @@ impl EntryExpansion<'_> {
             let target = paths::join(&self.entry.target, Path::new(&name));
             if file_type.is_symlink() {
                 let resolved = self.resolve_inside(&source)?;
-                self.push(source, target, resolved.is_dir())?;
+                self.push(source, target.into(), resolved.is_dir())?;
             } else if file_type.is_dir() && self.entry.recursive {
                 self.tree(&source, &target)?;
             } else {
-                self.push(source, target, file_type.is_dir())?;
+                self.push(source, target.into(), file_type.is_dir())?;
             }
         }
         if self.specs.len() == before {
@@ -298,7 +298,7 @@ impl EntryExpansion<'_> {
 
     /// What the entry's source glob matches, by name. A matched directory is one match: its
     /// contents are not matched again.
-    pub(super) fn glob_matches(&self) -> Result<Vec<(PathBuf, EntryType)>> {
+    pub(super) fn glob_matches(&self) -> Result<Vec<(Arc<Path>, EntryType)>> {
         let pattern = self.entry.source.trim_start_matches("./");
         let matcher = GlobBuilder::new(pattern)
             .literal_separator(true)
@@ -344,6 +344,7 @@ impl EntryExpansion<'_> {
 
     /// Mirror the tree at `root` into `target`: one link per file, real directories between.
     fn tree(&mut self, root: &Path, target: &Path) -> Result<()> {
+        let mut buf = Vec::new();
         for item in self.walker(root, usize::MAX) {
             let item = item.map_err(|e| self.walk_error(e))?;
             let file_type = item.kind;
@@ -352,7 +353,7 @@ impl EntryExpansion<'_> {
             }
             let source = item.path;
             let rest = paths::below(&source, root).unwrap_or(&source);
-            let target = paths::join(target, rest);
+            let target = paths::join_shared(target, rest, &mut buf);
             self.file_in_tree(source, file_type, target)?;
         }
         Ok(())
@@ -361,9 +362,9 @@ impl EntryExpansion<'_> {
     /// One file of a mirrored tree (not a directory): a link of its own, marked as in a tree.
     pub(super) fn file_in_tree(
         &mut self,
-        source: PathBuf,
+        source: Arc<Path>,
         file_type: EntryType,
-        target: PathBuf,
+        target: Arc<Path>,
     ) -> Result<()> {
         if file_type.is_symlink() {
             self.resolve_inside(&source)?;

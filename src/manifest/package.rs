@@ -204,7 +204,7 @@ impl EntryExpansion<'_> {
                 .file_name()
                 .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
             if file_type.is_dir() && !hidden {
-                dirs.push(path);
+                dirs.push(path.to_path_buf());
             }
         }
         Ok(dirs)
@@ -228,7 +228,7 @@ impl EntryExpansion<'_> {
             let text = relative.to_string_lossy();
             let file_name = item.path.file_name().unwrap_or_default();
             let skipped = file_name == ".git"
-                || item.path == self.manifest.path
+                || *item.path == *self.manifest.path
                 || ignore.ignores(&text)
                 || self.entry.ignore.is_match(in_repo);
             let renamed =
@@ -268,7 +268,7 @@ impl EntryExpansion<'_> {
                 .entry
                 .target
                 .join(target_names(relative, package.dotfiles));
-            self.file_in_tree(source, file_type, target)?;
+            self.file_in_tree(source, file_type, target.into())?;
             let spec = self.specs.last_mut().expect("just pushed");
             spec.package = Some(name.clone());
             spec.fold = fold.clone();
