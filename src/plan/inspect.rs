@@ -360,6 +360,9 @@ impl Dirs {
     /// Take `dirs` as real directories (each was opened, a moment ago, without following a
     /// symlink at its name) rather than look at each again.
     pub fn seen_directories(&mut self, dirs: PathSet) {
+        // About as many directories are resolved as the survey saw: room for them at once, as
+        // each growth hashes every path again.
+        self.cache.reserve(dirs.len());
         self.seen_directories = dirs;
     }
 
