@@ -191,28 +191,25 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
         report::print_warning(warning);
     }
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
-    // A large state is read on a second thread while this one walks the repository; once it
-    // is read, that thread takes its share of the entries still to expand (a small state is
-    // read later, quicker than starting a thread). It is only read here; a run that writes
-    // checks, once it holds the lock, that the files are still what was read
-    // (`open_state_from`).
+    // A large state is read on a second thread while this one walks the repository: neither
+    // waits for the other (a small one is read later, quicker than starting a thread). It is
+    // only read here; a run that writes checks, once it holds the lock, that the files are
+    // still what was read (`open_state_from`).
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
-    let expansion = manifest::Expansion::new(&manifest, sources);
-    let read = std::thread::scope(|scope| {
+    let (specs, read) = std::thread::scope(|scope| {
         let reader = (state_len >= read_state_ahead_from())
             .then(|| {
                 std::thread::Builder::new().spawn_scoped(scope, || {
                     grow_heap_for(state_len);
-                    let read = files.load_stamped();
-                    expansion.take_part();
-                    read
+                    files.load_stamped()
                 })
             })
             .and_then(|spawned| spawned.ok());
-        expansion.take_part();
-        reader.map(|r| r.join().expect("reading the state does not panic"))
+        let specs = manifest::expand(&manifest, sources);
+        let read = reader.map(|r| r.join().expect("reading the state does not panic"));
+        (specs, read)
     });
-    let specs = expansion.finish()?;
+    let specs = specs?;
     crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
     Ok(Loaded {
         ctx,

@@ -17,8 +17,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One link to make: a source in the repository and the target path it appears at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,101 +56,31 @@ pub enum Sources {
 
 /// Expand every entry of the manifest into the links it declares.
 pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
-    let expansion = Expansion::new(manifest, sources);
-    expansion.take_part();
-    expansion.finish()
-}
-
-/// The expansion of a manifest's entries, shared by the threads that take part in it: each
-/// takes the next entry not yet taken, so a thread that joins late (the state reader, once its
-/// file is read) takes a share of what is left. The specs come out in entry order whoever
-/// expanded them, and the error returned is the first in entry order: what one thread going
-/// through the entries in turn returns. (Entries are independent: each expands into its own
-/// list.)
-pub struct Expansion<'m> {
-    manifest: &'m Manifest,
-    sources: Sources,
-    /// The next entry to take.
-    next: AtomicUsize,
-    /// An entry failed: entries after it need not be taken.
-    failed: AtomicBool,
-    expanded: Mutex<Vec<(usize, Result<Vec<LinkSpec>>)>>,
-}
-
-impl<'m> Expansion<'m> {
-    pub fn new(manifest: &'m Manifest, sources: Sources) -> Expansion<'m> {
-        Expansion {
-            manifest,
-            sources,
-            next: AtomicUsize::new(0),
-            failed: AtomicBool::new(false),
-            expanded: Mutex::new(Vec::new()),
+    let mut specs = Vec::new();
+    for (index, entry) in manifest.entries.iter().enumerate() {
+        if entry.skip.is_some() {
+            continue;
         }
-    }
-
-    /// Expand entries until none is left to take. Every entry before one that fails is taken,
-    /// in order, before it: so each of them is expanded, by this thread or another.
-    pub fn take_part(&self) {
-        let mut mine = Vec::new();
-        while !self.failed.load(Ordering::Relaxed) {
-            let index = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(entry) = self.manifest.entries.get(index) else {
-                break;
-            };
-            if entry.skip.is_some() {
-                continue;
-            }
-            let mut specs = Vec::new();
-            let expanded = self.entry(entry, index, &mut specs).map(|()| specs);
-            if expanded.is_err() {
-                self.failed.store(true, Ordering::Relaxed);
-            }
-            mine.push((index, expanded));
-        }
-        self.expanded
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(mine);
-    }
-
-    fn entry(&self, entry: &Entry, index: usize, specs: &mut Vec<LinkSpec>) -> Result<()> {
         let mut ctx = EntryExpansion {
-            manifest: self.manifest,
+            manifest,
             entry,
             index,
-            sources: self.sources,
-            home: self.manifest.home.clone(),
-            specs,
+            sources,
+            home: manifest.home.clone(),
+            specs: &mut specs,
         };
         if let Some(package) = entry.package {
-            ctx.packages(package)
+            ctx.packages(package)?;
         } else if entry.is_glob() {
-            ctx.glob()
+            ctx.glob()?;
         } else {
-            ctx.path()
+            ctx.path()?;
         }
     }
-
-    /// Every entry's specs, in entry order, once every thread that took part is done; the
-    /// targets are then checked against each other.
-    pub fn finish(self) -> Result<Vec<LinkSpec>> {
-        let mut expanded = self
-            .expanded
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        expanded.sort_unstable_by_key(|(index, _)| *index);
-        let total = expanded
-            .iter()
-            .map(|(_, specs)| specs.as_ref().map_or(0, Vec::len))
-            .sum();
-        // One list exactly as long as needed: held until planned.
-        let mut specs = Vec::with_capacity(total);
-        for (_, entry_specs) in expanded {
-            specs.append(&mut entry_specs?);
-        }
-        check_targets(self.manifest, &specs)?;
-        Ok(specs)
-    }
+    check_targets(manifest, &specs)?;
+    // Held until planned: no slack from growing.
+    specs.shrink_to_fit();
+    Ok(specs)
 }
 
 /// Expanding one entry: what it needs to know, and the specs so far.
@@ -601,10 +530,6 @@ mod tests {
             self.root.path().join("home")
         }
         fn expand(&self, manifest: &str) -> Result<Vec<(String, String)>> {
-            self.expand_by(manifest, 1)
-        }
-        /// Expanded with `threads` threads taking part.
-        fn expand_by(&self, manifest: &str, threads: usize) -> Result<Vec<(String, String)>> {
             let ctx = Context {
                 home: self.home(),
                 state_dir: self.root.path().join("state"),
@@ -619,15 +544,7 @@ mod tests {
             fs::write(&path, manifest).unwrap();
             let m = super::super::parse(&path, manifest, &ctx)?;
             let home = self.home();
-            let expansion = Expansion::new(&m, Sources::Require);
-            std::thread::scope(|scope| {
-                for _ in 1..threads {
-                    scope.spawn(|| expansion.take_part());
-                }
-                expansion.take_part();
-            });
-            Ok(expansion
-                .finish()?
+            Ok(expand(&m, Sources::Require)?
                 .into_iter()
                 .map(|s| {
                     (
@@ -647,37 +564,6 @@ mod tests {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
-    }
-
-    /// However many threads take part, and whichever takes which entry, the specs come out in
-    /// entry order and the error is the first in entry order: what one thread expanding the
-    /// entries in turn gives.
-    #[test]
-    fn threads_taking_part_give_what_one_thread_gives() {
-        let files: Vec<String> = (0..40).map(|i| format!("p{i:02}/d/f{i}")).collect();
-        let repo = Repo::new(&files.iter().map(String::as_str).collect::<Vec<_>>());
-        let entry = |source: &str| {
-            format!("[[link]]\nsource = \"{source}\"\ntarget = \"~\"\nrecursive = true\n")
-        };
-        let whole: String = (0..40).map(|i| entry(&format!("p{i:02}"))).collect();
-        let failing: String = (0..40)
-            .map(|i| match i {
-                5 | 30 => entry(&format!("gone{i}")),
-                _ => entry(&format!("p{i:02}")),
-            })
-            .collect();
-        let one = repo.expand_by(&whole, 1).unwrap();
-        assert_eq!(one.len(), 40);
-        assert_eq!(one[7], ("p07/d/f7".to_string(), "~/d/f7".to_string()));
-        let first_error = repo.expand_by(&failing, 1).unwrap_err().to_string();
-        assert!(first_error.contains("gone5"), "{first_error}");
-        for threads in [2, 3, 4] {
-            for _ in 0..10 {
-                assert_eq!(repo.expand_by(&whole, threads).unwrap(), one);
-                let error = repo.expand_by(&failing, threads).unwrap_err().to_string();
-                assert_eq!(error, first_error);
-            }
-        }
     }
 
     #[test]

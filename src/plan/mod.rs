@@ -44,26 +44,6 @@ use inspect::Dirs;
 use planner::{BackupNaming, Planner};
 use std::path::Path;
 
-/// Have each spec hold the paths of its target's record where they are the same bytes: the
-/// manifest and the state name the same paths for every link already made, and each is then
-/// held once. Done first, so the spec's copies are freed before the survey and the plan
-/// allocate: at 100,000 links, a sixth of a status run's heap.
-fn share_with_records(specs: &mut [LinkSpec], state: &State) {
-    if state.links.is_empty() {
-        return;
-    }
-    for spec in specs {
-        if let Some(record) = state.links.get(&spec.target) {
-            if record.target.as_os_str() == spec.target.as_os_str() {
-                spec.target = record.target.clone();
-            }
-            if record.source.as_os_str() == spec.source.as_os_str() {
-                spec.source = record.source.clone();
-            }
-        }
-    }
-}
-
 /// Plan the declared links against the filesystem and the recorded state. The specs are
 /// consumed as they are planned, so a large tree is never held twice.
 pub(crate) fn plan(
@@ -75,7 +55,8 @@ pub(crate) fn plan(
 ) -> Result<Plan> {
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
     let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
-    share_with_records(&mut specs, state);
+    // Done first, so the specs' copies are freed before the survey and the plan allocate.
+    state.share_paths(&mut specs);
     paths::sort_by_directory(&mut specs, |s| &s.target);
     // Every target is looked at before anything is decided: the handles on its directories
     // also tell the resolver which are real directories, so targets are settled without a
