@@ -351,14 +351,14 @@ pub fn by_directory(path: &Path) -> DirectoryKey<'_> {
 /// taken once each. The planner sorts the declared links so; the survey, the dead-link scan
 /// and the plan's own order then find them sorted, which each checks in one pass.
 pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
+    if items.is_sorted_by(|a, b| by_directory(path(a)) <= by_directory(path(b))) {
+        return;
+    }
     let mut keys: Vec<(DirectoryKey, u32)> = items
         .iter()
         .enumerate()
         .map(|(i, item)| (by_directory(path(item)), i as u32))
         .collect();
-    if keys.is_sorted() {
-        return;
-    }
     keys.sort_unstable();
     let mut from: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
     // Put each item where it belongs by swaps, as `sort_by_cached_key` does: the item for

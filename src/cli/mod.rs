@@ -155,6 +155,18 @@ struct Loaded {
     files: Files,
     /// The state as read (without the lock) while the manifest was expanded.
     read: Option<StateRead>,
+    /// What the thread that read the state looked at after, while the manifest was still
+    /// being expanded (a run that changes nothing: see [`Look::Early`]).
+    early: Option<crate::plan::Early>,
+}
+
+/// Whether the thread that reads a large state then looks at the targets it records, while
+/// the repository is still being walked: only for a run that changes nothing (`status`). A
+/// run that writes looks once it holds the lock, never before.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Early,
+    WhenPlanning,
 }
 
 /// A state read from its files, and what they were when read.
@@ -184,6 +196,11 @@ fn find_manifest(cli: &Cli, ctx: &Context) -> Result<std::path::PathBuf> {
 
 /// Find, read and expand the manifest.
 fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
+    load_looking(cli, sources, Look::WhenPlanning)
+}
+
+/// [`load`], looking at the recorded targets early when `look` says so.
+fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
     let ctx = Context::from_process(cli.profile.as_deref())?;
     let path = find_manifest(cli, &ctx)?;
     let manifest = manifest::load(&path, &ctx)?;
@@ -195,19 +212,31 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
     // waits for the other (a small one is read later, quicker than starting a thread). It is
     // only read here; a run that writes checks, once it holds the lock, that the files are
     // still what was read (`open_state_from`).
+    // Once read, it may look at the targets the state records until the walk is done.
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
-    let (specs, read) = std::thread::scope(|scope| {
+    let walked = std::sync::atomic::AtomicBool::new(false);
+    let (specs, read, early) = std::thread::scope(|scope| {
         let reader = (state_len >= read_state_ahead_from())
             .then(|| {
                 std::thread::Builder::new().spawn_scoped(scope, || {
                     grow_heap_for(state_len);
-                    files.load_stamped()
+                    let read = files.load_stamped();
+                    let early = (look == Look::Early)
+                        .then(|| crate::plan::look_early(&read.0, true, &walked));
+                    (read, early)
                 })
             })
             .and_then(|spawned| spawned.ok());
         let specs = manifest::expand(&manifest, sources);
-        let read = reader.map(|r| r.join().expect("reading the state does not panic"));
-        (specs, read)
+        walked.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (read, early) = match reader {
+            Some(r) => {
+                let (read, early) = r.join().expect("reading the state does not panic");
+                (Some(read), early)
+            }
+            None => (None, None),
+        };
+        (specs, read, early)
     });
     let specs = specs?;
     crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
@@ -217,6 +246,7 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
         specs,
         files,
         read,
+        early,
     })
 }
 

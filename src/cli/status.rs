@@ -1,7 +1,7 @@
 //! `status`: the state of every declared target and every orphan, for people or as JSON.
 
 use super::args::Cli;
-use super::{Verdict, load};
+use super::{Look, Verdict, load_looking};
 use crate::error::Result;
 use crate::manifest::Sources;
 use crate::plan::{self, Options};
@@ -11,9 +11,11 @@ use crate::report::{self, Printer, Verbosity};
 pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict> {
     let spinner = Progress::start("checking", verbosity != Verbosity::Quiet && !json);
     // A deleted source is something status reports, not a reason to stop reporting.
-    let mut loaded = load(cli, Sources::Report)?;
+    // It changes nothing: the targets the state records are looked at while the repository is
+    // walked.
+    let mut loaded = load_looking(cli, Sources::Report, Look::Early)?;
     let mut open = loaded.open_state(false)?;
-    let mut plan = plan::plan(
+    let mut plan = plan::plan_with(
         &loaded.manifest,
         loaded.specs,
         &open.state,
@@ -22,6 +24,7 @@ pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict
             ..Options::default()
         },
         &loaded.ctx,
+        loaded.early.take(),
     )?;
     drop(spinner);
     open.annotate(&mut plan);

@@ -32,6 +32,8 @@ pub(crate) use places::{check_before_writing, check_own_dirs, in_repository};
 mod planner;
 mod survey;
 
+pub(crate) use survey::Early;
+
 pub(crate) use clean::removal_steps;
 pub(crate) use model::*;
 
@@ -43,6 +45,7 @@ use crate::state::{PathRefSet, PathSet, Record, State};
 use inspect::Dirs;
 use planner::{BackupNaming, Planner};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 /// Plan the declared links against the filesystem and the recorded state. The specs are
 /// consumed as they are planned, so a large tree is never held twice.
@@ -53,6 +56,26 @@ pub(crate) fn plan(
     options: &Options,
     ctx: &Context,
 ) -> Result<Plan> {
+    plan_with(manifest, specs, state, options, ctx, None)
+}
+
+/// Look at the targets `state` records, in the directory order, until `stop` is set; what is
+/// looked at is given to [`plan_with`] (a run that changes nothing, while the repository is
+/// walked: see `survey::look_early`).
+pub(crate) fn look_early(state: &State, list: bool, stop: &AtomicBool) -> Early {
+    let targets = state.links.values().map(|r| r.target.clone()).collect();
+    survey::look_early(targets, list, stop)
+}
+
+/// [`plan`], with what was looked at early (see [`look_early`]).
+pub(crate) fn plan_with(
+    manifest: &Manifest,
+    specs: Vec<LinkSpec>,
+    state: &State,
+    options: &Options,
+    ctx: &Context,
+    early: Option<Early>,
+) -> Result<Plan> {
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
     let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
     // Done first, so the specs' copies are freed before the survey and the plan allocate.
@@ -62,7 +85,7 @@ pub(crate) fn plan(
     // also tell the resolver which are real directories, so targets are settled without a
     // `stat` of each.
     let targets: Vec<&Path> = specs.iter().map(|s| &*s.target).collect();
-    let mut survey = survey::survey(&targets, options.dead_links, look_ahead_from());
+    let mut survey = survey::survey_with(&targets, options.dead_links, look_ahead_from(), early);
     drop(targets);
     dirs.seen_directories(std::mem::take(&mut survey.directories));
     let mut folds = folds::Folds::default();

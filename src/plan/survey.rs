@@ -16,6 +16,8 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the survey saw.
 pub(super) struct Survey {
@@ -64,6 +66,100 @@ impl<'t> Targets<'t> {
             OsStr::from_bytes(&bytes[..dir_len]),
             OsStr::from_bytes(&bytes[name_from..]),
         )
+    }
+}
+
+/// What was looked at before the survey by the thread that read the state, while the other
+/// walked the repository (`status` only: see [`look_early`]): the recorded targets, in the
+/// directory order, as far as it got, and what it saw of their directories.
+pub struct Early {
+    targets: Vec<Arc<Path>>,
+    found: Vec<Found>,
+    seen: Seen,
+}
+
+/// Look at `targets` (the state's recorded targets) directory by directory, listing each
+/// directory too when `list` is set, until `stop` is set (the repository is walked): for a
+/// run with nothing to do they are the declared targets, and what is looked at here the
+/// survey need not look at again. Only for runs that change nothing: a run that writes looks
+/// once it holds the lock.
+pub fn look_early(mut targets: Vec<Arc<Path>>, list: bool, stop: &AtomicBool) -> Early {
+    targets.retain(|t| matches!(crate::paths::parent_and_name(t), (Some(_), Some(_))));
+    crate::paths::sort_by_directory(&mut targets, |t| t);
+    let paths: Vec<&Path> = targets.iter().map(|t| &**t).collect();
+    let all = Targets(&paths);
+    let order: Vec<Target> = (0..paths.len())
+        .map(|i| Target {
+            dir_len: crate::paths::parent_and_name(paths[i])
+                .0
+                .map_or(0, |d| d.as_os_str().len() as u32),
+            at: i as u32,
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut seen = Seen::default();
+    for run in order.chunk_by(|a, b| all.split(*a).0 == all.split(*b).0) {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        seen.merge(look_in(&all, &[run], list, &mut found));
+    }
+    drop(paths);
+    targets.truncate(found.len());
+    Early {
+        targets,
+        found,
+        seen,
+    }
+}
+
+/// [`survey`], taking what was looked at early (`early`) for the targets it covers,
+/// byte for byte: both are in the directory order, so one pass pairs them.
+pub(super) fn survey_with(
+    targets: &[&Path],
+    list: bool,
+    threads_from: usize,
+    early: Option<Early>,
+) -> Survey {
+    let Some(mut early) = early else {
+        return survey(targets, list, threads_from);
+    };
+    let mut given: Vec<Option<Found>> = Vec::with_capacity(targets.len());
+    let mut rest = Vec::new();
+    let mut j = 0;
+    for (i, target) in targets.iter().enumerate() {
+        let key = crate::paths::by_directory(target);
+        while j < early.targets.len() && crate::paths::by_directory(&early.targets[j]) < key {
+            j += 1;
+        }
+        match early.targets.get(j) {
+            Some(looked) if looked.as_os_str() == target.as_os_str() => {
+                given.push(Some(std::mem::replace(&mut early.found[j], Found::Nothing)));
+                j += 1;
+            }
+            _ => {
+                given.push(None);
+                rest.push(i);
+            }
+        }
+    }
+    let others: Vec<&Path> = rest.iter().map(|&i| targets[i]).collect();
+    let surveyed = survey(&others, list, threads_from);
+    for (i, found) in rest.into_iter().zip(surveyed.found) {
+        given[i] = Some(found);
+    }
+    let mut seen = early.seen;
+    seen.merge(Seen {
+        directories: surveyed.directories,
+        listed: surveyed.listed,
+    });
+    Survey {
+        found: given
+            .into_iter()
+            .map(|f| f.expect("every target is looked at"))
+            .collect(),
+        directories: seen.directories,
+        listed: seen.listed,
     }
 }
 
@@ -402,6 +498,60 @@ mod tests {
             ]
         );
         assert_eq!(survey.directories.len(), 1);
+    }
+
+    /// What was looked at early (some of the targets, and a recorded target not declared any
+    /// more) is taken as it is, and the rest is surveyed: each target's look and the real
+    /// directories come out as one survey gives them, and no dead-link candidate is lost (a
+    /// listing made early may leave out the early targets' names, which are recorded).
+    #[test]
+    fn what_was_looked_at_early_is_taken_and_the_rest_surveyed() {
+        let (tmp, mut targets) = tree();
+        crate::paths::sort_by_directory(&mut targets, |t| t);
+        let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
+        let plain = survey(&given, true, usize::MAX);
+        let undeclared = tmp.path().join("a/undeclared");
+        let subsets: [Vec<usize>; 4] = [
+            vec![],
+            (0..targets.len()).collect(),
+            (0..targets.len()).step_by(2).collect(),
+            (0..targets.len() / 2).collect(),
+        ];
+        for subset in subsets {
+            let mut early: Vec<Arc<Path>> = subset.iter().map(|&i| Arc::from(given[i])).collect();
+            early.push(Arc::from(undeclared.as_path()));
+            let looked = look_early(early, true, &AtomicBool::new(false));
+            let names_early: Vec<std::path::PathBuf> =
+                looked.targets.iter().map(|t| t.to_path_buf()).collect();
+            for threads_from in [0, usize::MAX] {
+                let with = survey_with(
+                    &given,
+                    true,
+                    threads_from,
+                    Some(look_early(
+                        names_early.iter().map(|t| Arc::from(t.as_path())).collect(),
+                        true,
+                        &AtomicBool::new(false),
+                    )),
+                );
+                assert_eq!(with.found, plain.found, "{subset:?}");
+                assert_eq!(with.directories, plain.directories, "{subset:?}");
+                for (dir, entries) in &plain.listed {
+                    let listed = with.listed.get(dir).expect("every directory listed");
+                    for (name, _) in entries {
+                        let early_name = names_early.contains(&dir.join(name));
+                        assert!(
+                            early_name || listed.iter().any(|(n, _)| n == name),
+                            "{subset:?}: {name:?} in {dir:?} lost"
+                        );
+                    }
+                }
+            }
+        }
+        // Stopped before it began, it looked at nothing.
+        let early: Vec<Arc<Path>> = given.iter().map(|t| Arc::from(*t)).collect();
+        let looked = look_early(early, true, &AtomicBool::new(true));
+        assert!(looked.found.is_empty() && looked.targets.is_empty());
     }
 
     #[test]

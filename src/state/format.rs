@@ -59,8 +59,10 @@ pub(crate) fn write(
         line.push(b'\n');
     }
     out.write_all(&line)?;
+    // In the directory order, the planner's: `status` looks at the targets in the order they
+    // are read, without sorting them first.
     let mut links: Vec<&Record> = state.links.values().collect();
-    links.sort_unstable_by(|a, b| a.target.as_os_str().cmp(b.target.as_os_str()));
+    paths::sort_by_directory(&mut links, |r| &r.target);
     for record in links {
         line.clear();
         line.extend_from_slice(match record.method {
