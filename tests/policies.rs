@@ -4,7 +4,7 @@
 
 use crate::common::Sandbox;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Three targets: one free, one with a user's file in the way, one with a user's directory.
 fn conflicted(policy: Option<&str>) -> Sandbox {
@@ -387,4 +387,47 @@ fn a_file_in_the_way_of_several_links_is_decided_by_their_strictest_policy() {
             }
         }
     }
+}
+
+/// The strictest policy decides also for what the links' looks cannot see past: a symlink loop
+/// at `~/.a` (`~/.a -> .a`). And what no policy may clear (a file outside the home) stays
+/// each link's own conflict: the `overwrite` link cannot be resolved, and the run exits 1.
+#[test]
+fn the_strictest_policy_decides_past_a_loop_and_never_for_what_cannot_be_cleared() {
+    for (b_policy, strictest) in [("fail", "fail"), ("backup", "backup")] {
+        let s = Sandbox::new();
+        s.source("fa", "A").source("fb", "B");
+        s.manifest(&format!(
+            "[[link]]\nsource = \"fb\"\ntarget = \"~/.a/b\"\non_conflict = \"{b_policy}\"\n[[link]]\nsource = \"fa\"\ntarget = \"~/.a/a\"\non_conflict = \"overwrite\"\n"
+        ));
+        s.home_link(".a", ".a");
+        let before = s.whole_tree();
+        let run = s.run(&["apply"]);
+        match strictest {
+            "fail" => {
+                run.code(1);
+                assert_eq!(s.whole_tree(), before);
+            }
+            _ => {
+                run.code(0)
+                    .stdout_has("1 backed up")
+                    .stdout_lacks("overwritten");
+                let set = &s.backup_sets()[0];
+                assert_eq!(fs::read_link(set.join(".a")).unwrap(), Path::new(".a"));
+                assert!(s.home().join(".a").is_dir());
+            }
+        }
+    }
+    let s = Sandbox::new();
+    s.source("fa", "A").source("fb", "B");
+    let out = s.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join("f"), "outside").unwrap();
+    s.manifest(&format!(
+        "[[link]]\nsource = \"fb\"\ntarget = \"{0}/f/b\"\non_conflict = \"skip\"\nallow_outside_home = true\n[[link]]\nsource = \"fa\"\ntarget = \"{0}/f/a\"\non_conflict = \"overwrite\"\nallow_outside_home = true\n",
+        out.display()
+    ));
+    let before = s.whole_tree();
+    s.run(&["apply"]).code(1).stdout_has("cannot be resolved");
+    assert_eq!(s.whole_tree(), before);
 }

@@ -150,12 +150,17 @@ impl Planner<'_> {
         match found {
             Found::Nothing | Found::NotADirectoryOnTheWay => match dir {
                 Dir::Blocked { at, why } => {
+                    let clearable = self.clearable(at);
                     let conflict = Conflict::ParentNotDirectory {
                         at: at.clone(),
                         why: why.clone(),
-                        clearable: self.clearable(at),
+                        clearable,
                     };
-                    let policy = self.policy_in_the_way(at, policy);
+                    // What no policy may clear stays each link's own conflict, unresolvable.
+                    let policy = match clearable {
+                        true => self.policy_in_the_way(at, policy),
+                        false => policy,
+                    };
                     self.conflict(spec, policy, conflict, link)
                 }
                 Dir::Exists { .. } => self.step(

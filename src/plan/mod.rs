@@ -197,11 +197,15 @@ impl DeclaredLinks<'_> {
         steps: &mut Vec<Step>,
     ) -> Result<()> {
         // Whatever is in the way of a link's directory is decided by the strictest of the links
-        // below it. Only a link with nothing at its target can have something in its way.
+        // below it. A link with something at its target has its directory; any other can have
+        // something in its way (nothing there, not a directory, or a symlink loop or an
+        // unsearchable directory on the way: unreadable).
         for (spec, look) in specs.iter().zip(&looks) {
             if matches!(
                 look,
-                inspect::Found::Nothing | inspect::Found::NotADirectoryOnTheWay
+                inspect::Found::Nothing
+                    | inspect::Found::NotADirectoryOnTheWay
+                    | inspect::Found::Unreadable(_)
             ) {
                 let policy = self.options.on_conflict.unwrap_or(spec.on_conflict);
                 planner.note_in_the_way(spec, policy);
