@@ -271,13 +271,10 @@ impl Seen {
 /// Look at the targets of `runs`, each run one directory, onto the end of `found`.
 fn look_in(all: &Targets, runs: &[&[Target]], list: bool, found: &mut Vec<Found>) -> Seen {
     // Room for every directory at once: each growth hashes every path again.
-    let room = |n| PathSet::with_capacity_and_hasher(n, Default::default());
+    let listed = if list { runs.len() } else { 0 };
     let mut seen = Seen {
-        directories: room(runs.len()),
-        listed: Listed::with_capacity_and_hasher(
-            if list { runs.len() } else { 0 },
-            Default::default(),
-        ),
+        directories: PathSet::with_capacity_and_hasher(runs.len(), Default::default()),
+        listed: Listed::with_capacity_and_hasher(listed, Default::default()),
     };
     // The last directory found missing: in an empty home (a first apply) most directories are
     // below one that is not there, and need no call to say so.
