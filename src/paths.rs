@@ -228,14 +228,19 @@ pub fn join_shared(base: &Path, rest: &Path, buf: &mut Vec<u8>) -> Arc<Path> {
     if rest.is_absolute() || base.as_os_str().is_empty() {
         return Arc::from(rest);
     }
-    let base = base.as_os_str().as_bytes();
     buf.clear();
-    buf.extend_from_slice(base);
-    if !base.ends_with(b"/") {
-        buf.push(b'/');
-    }
+    buf.extend_from_slice(base.as_os_str().as_bytes());
+    push_separator(buf);
     buf.extend_from_slice(rest.as_os_str().as_bytes());
     Arc::from(Path::new(OsStr::from_bytes(buf)))
+}
+
+/// The separator `PathBuf::push` puts before what it adds to `buf`: one, unless `buf` is
+/// empty or already ends in one. For paths built in reused buffers.
+pub fn push_separator(buf: &mut Vec<u8>) {
+    if !buf.is_empty() && !buf.ends_with(b"/") {
+        buf.push(b'/');
+    }
 }
 
 /// `base.join(rest)` in a buffer exactly as long as the result. `Path::join` grows its buffer

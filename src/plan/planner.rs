@@ -184,12 +184,10 @@ impl<'a> Planner<'a> {
         }
         let (_, _, between) = self.relative_memo.as_ref().expect("just set");
         // `between.join(name)`, in the reused buffer.
-        let (between, buf) = (between.as_os_str().as_bytes(), &mut self.spelling_buf);
+        let buf = &mut self.spelling_buf;
         buf.clear();
-        buf.extend_from_slice(between);
-        if !between.is_empty() && !between.ends_with(b"/") {
-            buf.push(b'/');
-        }
+        buf.extend_from_slice(between.as_os_str().as_bytes());
+        paths::push_separator(buf);
         buf.extend_from_slice(name.as_bytes());
         Arc::from(Path::new(OsStr::from_bytes(buf)))
     }

@@ -240,9 +240,7 @@ fn resolve_in(field: &[u8], base: &Path, buf: &mut Vec<u8>) -> Option<Arc<Path>>
     let base = base.as_os_str().as_bytes();
     buf.clear();
     buf.extend_from_slice(base);
-    if !base.is_empty() && !base.ends_with(b"/") {
-        buf.push(b'/');
-    }
+    paths::push_separator(buf);
     let start = buf.len();
     paths::unescape_into(field, buf);
     let path = &buf[start..];
