@@ -13,7 +13,7 @@ use crate::listing::{EntryType, Walk, WalkEntry, WalkError};
 use crate::paths;
 use crate::state::PathHash;
 use globset::GlobBuilder;
-use std::collections::HashMap;
+use hashbrown::HashTable;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -77,9 +77,10 @@ pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
             ctx.path()?;
         }
     }
-    check_targets(manifest, &specs)?;
-    // Held until planned: no slack from growing.
+    // Held until planned: no slack from growing. Shrunk first, so the checks' table is never
+    // held beside the slack (glibc shrinks a block this size where it is, without a copy).
     specs.shrink_to_fit();
+    check_targets(manifest, &specs)?;
     Ok(specs)
 }
 
@@ -415,10 +416,20 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
         .with_hint(hint)
     };
     // Keyed by bytes, not as paths (whose hash scans every byte for separators): targets are
-    // normalised, and so are their ancestors.
-    let mut by_target: HashMap<&std::ffi::OsStr, &LinkSpec, PathHash> =
-        HashMap::with_capacity_and_hasher(specs.len(), Default::default());
-    for spec in specs {
+    // normalised, and so are their ancestors. The table holds each spec's index (four bytes,
+    // where a map of borrowed keys and specs held 24), since it is built at the run's peak.
+    let key = |path: &Path| {
+        std::hash::BuildHasher::hash_one(&PathHash::default(), path.as_os_str().as_encoded_bytes())
+    };
+    let mut by_target: HashTable<u32> = HashTable::with_capacity(specs.len());
+    let find = |by_target: &HashTable<u32>, path: &Path, hash: u64| {
+        by_target
+            .find(hash, |&i| {
+                specs[i as usize].target.as_os_str() == path.as_os_str()
+            })
+            .map(|&i| &specs[i as usize])
+    };
+    for (index, spec) in specs.iter().enumerate() {
         debug_assert_eq!(
             paths::normalize(&spec.target),
             spec.target.to_path_buf(),
@@ -437,7 +448,8 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
                 "targets must lie outside the dotfiles repository; move the repository or change the target",
             ));
         }
-        if let Some(first) = by_target.insert(spec.target.as_os_str(), spec) {
+        let hash = key(&spec.target);
+        if let Some(first) = find(&by_target, &spec.target, hash) {
             let (a, b) = (line(first), line(spec));
             let by = if a == b {
                 format!("line {a}")
@@ -468,6 +480,8 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
                 "give each entry its own target, or add one of the sources to `ignore`",
             ));
         }
+        let index = u32::try_from(index).expect("fewer than 2^32 links");
+        by_target.insert_unique(hash, index, |&i| key(&specs[i as usize].target));
     }
     // No target is inside one shorter than the shortest: only the ancestors below it are looked
     // up, not every ancestor up to `/` (this runs for every link).
@@ -479,7 +493,7 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
     for spec in specs {
         let ancestors = paths::ancestors(&spec.target).skip(1);
         for ancestor in ancestors.take_while(|a| a.as_os_str().len() >= shortest) {
-            if let Some(outer) = by_target.get(ancestor.as_os_str()) {
+            if let Some(outer) = find(&by_target, ancestor, key(ancestor)) {
                 let why = if outer.source_is_dir {
                     "links to a whole directory; it would be written inside the repository"
                 } else {
