@@ -129,7 +129,7 @@ pub fn holds(record: &Record, found: &Found) -> bool {
             .spelling
             .as_deref()
             .is_some_and(|made| made.as_os_str() == stored.as_os_str()),
-        Found::File(id) => record.inode == Some((id.dev, id.ino)),
+        Found::File(id) => record.inode() == Some((id.dev, id.ino)),
         _ => false,
     }
 }

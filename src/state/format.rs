@@ -80,7 +80,7 @@ pub(crate) fn write(
                 }
             }
             Method::Hardlink => {
-                if let Some((dev, ino)) = record.inode {
+                if let Some((dev, ino)) = record.inode() {
                     line.extend_from_slice(format!("{dev}:{ino}").as_bytes());
                 }
             }
@@ -182,7 +182,9 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                         source,
                         method: Method::Hardlink,
                         spelling: None,
-                        inode: inode(last).ok_or_else(|| damaged("not a device:inode pair"))?,
+                        inode: inode(last)
+                            .ok_or_else(|| damaged("not a device:inode pair"))?
+                            .map(Box::new),
                     }
                 };
                 state.links.insert(record);
@@ -331,7 +333,7 @@ mod tests {
                 source: Path::new("/elsewhere/x").into(),
                 method: Method::Hardlink,
                 spelling: None,
-                inode: Some((2049, 77)),
+                inode: Some(Box::new((2049, 77))),
             },
             Record {
                 target: Path::new("/outside/.y").into(),
