@@ -225,14 +225,19 @@ pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
 /// joined into a `PathBuf` and then shared is allocated and copied twice): for the paths of
 /// every file of a tree.
 pub fn join_shared(base: &Path, rest: &Path, buf: &mut Vec<u8>) -> Arc<Path> {
+    Arc::from(join_in(base, rest, buf))
+}
+
+/// [`join`], built in `buf` (or `rest` itself, if that is the result).
+pub fn join_in<'a>(base: &Path, rest: &'a Path, buf: &'a mut Vec<u8>) -> &'a Path {
     if rest.is_absolute() || base.as_os_str().is_empty() {
-        return Arc::from(rest);
+        return rest;
     }
     buf.clear();
     buf.extend_from_slice(base.as_os_str().as_bytes());
     push_separator(buf);
     buf.extend_from_slice(rest.as_os_str().as_bytes());
-    Arc::from(Path::new(OsStr::from_bytes(buf)))
+    Path::new(OsStr::from_bytes(buf))
 }
 
 /// The separator `PathBuf::push` puts before what it adds to `buf`: one, unless `buf` is

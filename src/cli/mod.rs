@@ -212,32 +212,32 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
     // waits for the other (a small one is read later, quicker than starting a thread). It is
     // only read here; a run that writes checks, once it holds the lock, that the files are
     // still what was read (`open_state_from`).
-    // Once read, it may look at the targets the state records until the walk is done.
+    // Once read, it may look at the targets the state records until the walk is done; and the
+    // walk, from then on, takes the paths of the records for what it finds.
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
     let walked = std::sync::atomic::AtomicBool::new(false);
-    let (specs, read, early) = std::thread::scope(|scope| {
+    let state_read: std::sync::OnceLock<StateRead> = std::sync::OnceLock::new();
+    let (specs, early) = std::thread::scope(|scope| {
         let reader = (state_len >= read_state_ahead_from())
             .then(|| {
                 std::thread::Builder::new().spawn_scoped(scope, || {
                     grow_heap_for(state_len);
-                    let read = files.load_stamped();
-                    let early = (look == Look::Early)
-                        .then(|| crate::plan::look_early(&read.0, true, &walked));
-                    (read, early)
+                    let read = state_read.get_or_init(|| files.load_stamped());
+                    (look == Look::Early).then(|| crate::plan::look_early(&read.0, true, &walked))
                 })
             })
             .and_then(|spawned| spawned.ok());
-        let specs = manifest::expand(&manifest, sources);
-        walked.store(true, std::sync::atomic::Ordering::Relaxed);
-        let (read, early) = match reader {
-            Some(r) => {
-                let (read, early) = r.join().expect("reading the state does not panic");
-                (Some(read), early)
-            }
-            None => (None, None),
+        let recorded = |target: &std::path::Path| {
+            let (state, ..) = state_read.get()?;
+            let record = state.links.get(target)?;
+            Some((record.target.clone(), record.source.clone()))
         };
-        (specs, read, early)
+        let specs = manifest::expand_sharing(&manifest, sources, &recorded);
+        walked.store(true, std::sync::atomic::Ordering::Relaxed);
+        let early = reader.and_then(|r| r.join().expect("reading the state does not panic"));
+        (specs, early)
     });
+    let read = state_read.into_inner();
     let specs = specs?;
     crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
     Ok(Loaded {

@@ -22,7 +22,7 @@ mod parse;
 
 pub use conditions::KNOWN_OS;
 pub(crate) use expand::check_targets;
-pub use expand::{LinkSpec, Sources, expand};
+pub use expand::{LinkSpec, Sources, expand, expand_sharing};
 pub use package::{FoldRoot, StowIgnore, adjust_dotfile};
 pub use parse::parse;
 

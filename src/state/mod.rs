@@ -338,6 +338,11 @@ impl State {
             return;
         }
         for spec in specs {
+            // Shared already as the repository was walked (`manifest::expand_sharing`). A path
+            // held twice for any other reason would only stay unshared.
+            if Arc::strong_count(&spec.target) > 1 {
+                continue;
+            }
             if let Some(record) = self.links.get(&spec.target) {
                 if record.target.as_os_str() == spec.target.as_os_str() {
                     spec.target = record.target.clone();
