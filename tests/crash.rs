@@ -192,6 +192,14 @@ fn recovery_is_reported() {
 /// a file with a second hard link, a directory of dotlink's own links — plus a relink, a
 /// create with new directories and a prune, all under `policy`.
 fn everything_in_the_way(policy: &str) -> Sandbox {
+    everything_in_the_way_with(policy, true)
+}
+
+/// [`everything_in_the_way`], with or without the prunes (of `~/.old/e`, and of the links in
+/// `~/.own`, which is then new): without them, every change is a new or a replaced link, and
+/// the links are made on two threads at once (the sandbox has plans of two such links and
+/// more made so).
+fn everything_in_the_way_with(policy: &str, prune: bool) -> Sandbox {
     let s = Sandbox::new();
     for (path, text) in [
         ("a", "a"),
@@ -207,7 +215,16 @@ fn everything_in_the_way(policy: &str) -> Sandbox {
     ] {
         s.source(path, text);
     }
-    s.manifest("[[link]]\nsource = \"b1\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"e\"\ntarget = \"~/.old/e\"\n[[link]]\nsource = \"own\"\ntarget = \"~/.own\"\nrecursive = true\n");
+    // What the second manifest no longer declares, or replaces with a link: pruned.
+    let pruned = match prune {
+        true => {
+            "[[link]]\nsource = \"e\"\ntarget = \"~/.old/e\"\n[[link]]\nsource = \"own\"\ntarget = \"~/.own\"\nrecursive = true\n"
+        }
+        false => "",
+    };
+    s.manifest(&format!(
+        "[[link]]\nsource = \"b1\"\ntarget = \"~/.b\"\n{pruned}"
+    ));
     s.run(&["apply"]).code(0);
     s.home_file(".c", "user c")
         .home_file(".d/notes", "user d")
@@ -310,66 +327,146 @@ fn status_tells_the_truth(s: &Sandbox, at: &str) {
 #[test]
 fn an_error_at_any_point_of_any_step_leaves_every_target_as_it_was_or_as_planned() {
     for policy in ["backup", "overwrite", "skip"] {
-        let reference = everything_in_the_way(policy);
-        reference.run(&["apply"]);
-        let expected = reference.home_tree();
-        let mut failed_runs = 0;
-        let mut quiet_runs = 0;
-        for n in 0.. {
-            let at = format!("{policy}, error at point {n}");
-            let s = everything_in_the_way(policy);
-            let before = s.home_tree();
-            let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())]);
-            let injected = run.stderr.contains("injected fault");
-            // Past the last point the runs are the uninterrupted one. (An error on removing an
-            // emptied directory is no failure: the directory stays, and the run goes on.)
-            quiet_runs = if injected || s.home_tree() != expected {
-                0
-            } else {
-                quiet_runs + 1
-            };
-            if quiet_runs == 6 {
-                assert!(n > 10, "{at}: the run has more than {n} fault points");
-                break;
-            }
-            failed_runs += usize::from(injected);
-            run.code(if injected { 1 } else { 0 });
-            // Every target as it was or as planned; everything precious kept.
-            let home = s.home_tree();
-            for (target, planned) in DECLARED {
-                let now = kind(&home, target);
-                let was = kind(&before, target);
-                assert!(
-                    now == planned || now == was,
-                    "{at}: {target} is {now}, neither as it was ({was}) nor as planned ({planned})"
-                );
-            }
-            if policy != "overwrite" {
-                nothing_precious_lost(&s, &at);
-            }
-            no_leftovers(&s, &at);
-            status_tells_the_truth(&s, &at);
-            // The next apply completes, to the same home as an uninterrupted run.
-            s.run(&["apply"]).code(0);
-            let left_dirs = |t: &Tree| -> Tree {
-                t.iter()
-                    .filter(|(p, v)| !(v.starts_with("dir") && p.starts_with(".old")))
-                    .map(|(p, v)| (p.clone(), v.clone()))
-                    .collect()
-            };
-            assert_eq!(
-                left_dirs(&s.home_tree()),
-                left_dirs(&expected),
-                "{at}: the next apply did not converge"
-            );
-            s.run(&["apply"]).code(0).stdout_has("Nothing to do");
-            no_leftovers(&s, &at);
-            if policy == "backup" {
-                nothing_precious_lost(&s, &at);
-            }
-        }
-        assert!(failed_runs > 10, "{policy}: only {failed_runs} points");
+        errors_at_every_point(policy, &everything_in_the_way);
     }
+}
+
+/// Make each fault point of applying `scenario(policy)` fail in turn: every target as it was or
+/// as planned, nothing precious lost, and the next apply completes. Returns how many of the
+/// errors were injected on a thread other than the main one.
+fn errors_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> usize {
+    let reference = scenario(policy);
+    reference.run(&["apply"]);
+    let expected = reference.home_tree();
+    let mut failed_runs = 0;
+    let mut quiet_runs = 0;
+    let mut on_threads = 0;
+    for n in 0.. {
+        let at = format!("{policy}, error at point {n}");
+        let s = scenario(policy);
+        let before = s.home_tree();
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())]);
+        let injected = run.stderr.contains("injected fault");
+        // Past the last point the runs are the uninterrupted one. (An error on removing an
+        // emptied directory is no failure: the directory stays, and the run goes on.)
+        quiet_runs = if injected || s.home_tree() != expected {
+            0
+        } else {
+            quiet_runs + 1
+        };
+        if quiet_runs == 6 {
+            assert!(n > 10, "{at}: the run has more than {n} fault points");
+            break;
+        }
+        failed_runs += usize::from(injected);
+        on_threads += usize::from(run.stderr.contains("injected fault on thread"));
+        run.code(if injected { 1 } else { 0 });
+        // Every target as it was or as planned; everything precious kept.
+        let home = s.home_tree();
+        for (target, planned) in DECLARED {
+            let now = kind(&home, target);
+            let was = kind(&before, target);
+            assert!(
+                now == planned || now == was,
+                "{at}: {target} is {now}, neither as it was ({was}) nor as planned ({planned})"
+            );
+        }
+        if policy != "overwrite" {
+            nothing_precious_lost(&s, &at);
+        }
+        no_leftovers(&s, &at);
+        status_tells_the_truth(&s, &at);
+        // The next apply completes, to the same home as an uninterrupted run.
+        s.run(&["apply"]).code(0);
+        let left_dirs = |t: &Tree| -> Tree {
+            t.iter()
+                .filter(|(p, v)| !(v.starts_with("dir") && p.starts_with(".old")))
+                .map(|(p, v)| (p.clone(), v.clone()))
+                .collect()
+        };
+        assert_eq!(
+            left_dirs(&s.home_tree()),
+            left_dirs(&expected),
+            "{at}: the next apply did not converge"
+        );
+        s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+        no_leftovers(&s, &at);
+        if policy == "backup" {
+            nothing_precious_lost(&s, &at);
+        }
+    }
+    assert!(failed_runs > 10, "{policy}: only {failed_runs} points");
+    on_threads
+}
+
+/// Make each fault point of applying `scenario(policy)` kill the run in turn: every target as
+/// it was or as planned, nothing precious lost, and the next apply recovers and completes.
+/// Returns how many of the runs were killed on a thread other than the main one.
+fn kills_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> usize {
+    let reference = scenario(policy);
+    reference.run(&["apply"]).code(0);
+    let expected = reference.home_tree();
+    let mut on_threads = 0;
+    for n in 0.. {
+        let at = format!("{policy}, killed at point {n}");
+        let s = scenario(policy);
+        let before = s.home_tree();
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            assert!(n > 10, "{at}: the run has more than {n} fault points");
+            break;
+        }
+        assert!(
+            run.stderr.contains("fault injected"),
+            "{at}: {}",
+            run.stderr
+        );
+        on_threads += usize::from(run.stderr.contains("fault points on thread"));
+        let home = s.home_tree();
+        for (target, planned) in DECLARED {
+            let now = kind(&home, target);
+            let was = kind(&before, target);
+            assert!(
+                now == planned || now == was,
+                "{at}: {target} is {now}, neither as it was ({was}) nor as planned ({planned})"
+            );
+        }
+        // Until the next run recovers, a file may be at the run's temporary name.
+        let everything = s.contents_anywhere();
+        for (path, contents) in USERS {
+            let kept = everything.iter().any(|c| c.ends_with(contents));
+            assert!(
+                kept || policy == "overwrite",
+                "{at}: {path} ({contents:?}) lost"
+            );
+        }
+        s.run(&["apply"]).code(0);
+        assert_eq!(s.home_tree(), expected, "{at}: recovery did not converge");
+        s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+        no_leftovers(&s, &at);
+        if policy != "overwrite" {
+            nothing_precious_lost(&s, &at);
+        }
+        status_tells_the_truth(&s, &at);
+    }
+    on_threads
+}
+
+/// A plan of new and replaced links only has them made on two threads at once: whichever
+/// thread a run is stopped or fails on, every target is as it was or as planned, nothing is
+/// lost, and the next run finishes the job.
+#[test]
+fn links_made_on_several_threads_and_stopped_or_failing_anywhere_lose_nothing() {
+    let without_prune = |policy: &str| everything_in_the_way_with(policy, false);
+    let mut on_threads = 0;
+    for policy in ["backup", "overwrite"] {
+        on_threads += errors_at_every_point(policy, &without_prune);
+        on_threads += kills_at_every_point(policy, &without_prune);
+    }
+    assert!(
+        on_threads > 0,
+        "no fault point was met on a thread of its own"
+    );
 }
 
 /// A home whose file, directory and second file were backed up and replaced by links.

@@ -359,8 +359,14 @@ fn a_failing_step_is_reported_and_the_next_run_finishes() {
     s.source("a", "a").source("b", "b").source("c", "c");
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n[[link]]\nsource = \"c\"\ntarget = \"~/.c\"\n");
     // The second filesystem change (linking ~/.b) fails: fault points come two per change,
-    // before and after it, so point 2 is just before the second change.
-    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", "2")]);
+    // before and after it, so point 2 is just before the second change. The links are made
+    // one at a time here, so that the second is ~/.b (on several threads, the crash tests
+    // make each point fail in turn).
+    let one_at_a_time = ("DOTLINK_APPLY_THREADS", "1");
+    let run = s.run_env(
+        &["apply"],
+        &[("DOTLINK_FAULT_ERROR_AT", "2"), one_at_a_time],
+    );
     run.code(1)
         .stderr_has("error: ~/.b: cannot create link")
         .stderr_has("injected fault")

@@ -60,6 +60,12 @@ pub(super) fn backed_up(step: &Step, to: &Path) -> BackedUp {
 }
 
 fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
+    make_dirs(mkdirs, effects)?;
+    create_link(step)
+}
+
+/// The directories a new link needs (the first half of a [`Action::Create`]), top first.
+pub(super) fn make_dirs(mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
     for dir in mkdirs {
         match change(|| fs::create_dir(dir)) {
             Ok(()) => effects.created.push(dir.clone()),
@@ -70,6 +76,11 @@ fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> 
             Err(e) => return Err(Error::io("create directory", dir, &e)),
         }
     }
+    Ok(())
+}
+
+/// The new link itself (the second half of a [`Action::Create`]), its directory made.
+pub(super) fn create_link(step: &Step) -> Result<()> {
     let link = link_of(step)?;
     match change(|| make_link(link, &step.source, &step.target)) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(changed()),
@@ -323,7 +334,7 @@ fn move_to_backup(from: &Path, to: &Path, target: &Path) -> Result<()> {
 
 /// Make the directory a backup goes into, and what is missing above it; the directories made,
 /// top first (none stay when making one fails).
-fn make_backup_dir(to: &Path) -> Result<Vec<PathBuf>> {
+pub(super) fn make_backup_dir(to: &Path) -> Result<Vec<PathBuf>> {
     let Some(dir) = to.parent() else {
         return Ok(Vec::new());
     };

@@ -37,12 +37,17 @@ pub fn point() -> io::Result<()> {
         let _ = std::fs::remove_file(path);
         std::fs::write(path, "written since planning")?;
     }
+    // Where the run was stopped, for the tests of what several threads do at once.
+    let on = match std::thread::current().name() {
+        Some("main") | None => String::new(),
+        Some(name) => format!(" on thread {name}"),
+    };
     if abort_after.is_some_and(|limit| count >= limit) {
-        eprintln!("dotlink: fault injected: aborting after {count} fault points");
+        eprintln!("dotlink: fault injected: aborting after {count} fault points{on}");
         std::process::abort();
     }
     if error_at == Some(count) {
-        return Err(io::Error::other("injected fault"));
+        return Err(io::Error::other(format!("injected fault{on}")));
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod execute;
 pub(crate) mod fault;
 pub(crate) mod fsutil;
 pub(crate) mod journal;
+mod parallel;
 pub(crate) mod recovery;
 pub(crate) mod restore;
 
@@ -101,12 +102,12 @@ pub fn apply(plan: &Plan, files: &Files, state: &mut State) -> Result<Outcome> {
     apply_counting(plan, files, state, &|| {})
 }
 
-/// [`apply`], calling `step_done` after each step that changes something.
+/// [`apply`], calling `step_done` after each step that changes something (from any thread).
 pub fn apply_counting(
     plan: &Plan,
     files: &Files,
     state: &mut State,
-    step_done: &dyn Fn(),
+    step_done: &(dyn Fn() + Sync),
 ) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     if plan.halted() {
@@ -119,6 +120,13 @@ pub fn apply_counting(
     }
     let mut state_changed = false;
     let mut unsettled = None;
+    // A plan of many new links has them made on several threads first (see `parallel`); its
+    // steps are then recorded and settled here, in order, as if each had just been taken.
+    let mut ahead = if changes {
+        parallel::take_ahead(plan, &run, step_done)
+    } else {
+        parallel::Ahead::default()
+    };
     // Folded directory links that could not be unfolded: nothing below them is touched, since
     // they still lead into the repository.
     let mut still_folded: Vec<&std::path::Path> = Vec::new();
@@ -131,8 +139,13 @@ pub fn apply_counting(
             outcome.failed.push((index, not_unfolded(link)));
             continue;
         }
-        let mut effects = Effects::default();
-        match execute::step(step, &run, &mut effects) {
+        let (result, mut effects) = ahead.take(index).unwrap_or_else(|| {
+            let mut effects = Effects::default();
+            let result = execute::step(step, &run, &mut effects);
+            step_done();
+            (result, effects)
+        });
+        match result {
             Ok(()) => {
                 outcome.done.push(index);
                 state_changed |= record(step, state);
@@ -149,13 +162,13 @@ pub fn apply_counting(
                 outcome.failed.push((index, error));
             }
         }
-        step_done();
         state_changed |= !effects.created.is_empty() || !effects.removed.is_empty();
         state.dirs.extend(effects.created);
         for dir in &effects.removed {
             state.dirs.remove(dir);
         }
     }
+    ahead.finish();
     for target in &plan.forget {
         state_changed |= state.links.remove(target).is_some();
     }

@@ -205,7 +205,11 @@ impl Sandbox {
             // looked at on a thread of its own, as trees of a thousand links and more are.
             .env("DOTLINK_LOOK_AHEAD_FROM", "2")
             // And every state is read on a thread of its own while the manifest is expanded.
-            .env("DOTLINK_READ_STATE_AHEAD_FROM", "0");
+            .env("DOTLINK_READ_STATE_AHEAD_FROM", "0")
+            // And every plan of new and replaced links only has them made on several threads,
+            // as plans of a thousand such links and more do.
+            .env("DOTLINK_APPLY_THREADS_FROM", "2")
+            .env("DOTLINK_APPLY_THREADS", "2");
     }
 
     /// Run `dotlink ARGS…` in the sandbox.

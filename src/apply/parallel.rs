@@ -1,0 +1,156 @@
+//! Making many new links on several threads at once: the kernel's work for each `symlink`
+//! (most of a first apply) then runs on every core. Only for a plan whose changes are all
+//! [`Action::Create`] and [`Action::Replace`] steps, from a size on: each of those changes its
+//! own target (and its own place in the backup set) and nothing else once the directories
+//! they need exist. Those directories are made first, on this thread and in the plan's order,
+//! as the steps would make them one after another; only then are the links made, in any
+//! order. Steps that remove or clear something, or unfold a directory, depend on one another,
+//! and any plan that has one is applied one step at a time.
+//!
+//! Each step is carried out by the same code as on one thread, between the same fault
+//! points, and the journal names every step before any is taken. What a step did, or why it
+//! failed, goes back to the applier, which records and settles every step in the plan's order
+//! as if it had just taken it.
+
+use super::execute::{self, Effects};
+use super::fsutil;
+use super::journal::RunId;
+use crate::error::Result;
+use crate::plan::{Action, Displace, Plan, Step};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// What one step did (or why it failed), by its index in the plan.
+pub(super) type Done = (Result<()>, Effects);
+
+/// The steps taken ahead of the applier's walk through the plan, by index: none when the plan
+/// is applied one step at a time.
+#[derive(Default)]
+pub(super) struct Ahead {
+    done: Vec<Option<Done>>,
+    /// Directories made for backups before any step was taken, top first: those no backup
+    /// went into are removed once every step is done.
+    backup_dirs: Vec<PathBuf>,
+}
+
+impl Ahead {
+    /// What step `index` did, if it was taken ahead (each is taken out once).
+    pub(super) fn take(&mut self, index: usize) -> Option<Done> {
+        self.done.get_mut(index).and_then(Option::take)
+    }
+
+    /// Remove the backup directories made ahead that stayed empty.
+    pub(super) fn finish(self) {
+        fsutil::remove_made_dirs(&self.backup_dirs);
+    }
+}
+
+/// The name of the threads that make links besides the main one.
+const THREAD_NAME: &str = "dotlink-links";
+
+/// From this many changing steps a plan is applied on several threads (tests set
+/// `DOTLINK_APPLY_THREADS_FROM`): below it, starting threads costs more than it saves.
+fn threads_from() -> usize {
+    crate::context::threshold("DOTLINK_APPLY_THREADS_FROM", 1024) as usize
+}
+
+/// How many threads make links: every core, up to four (`symlink` in one directory is
+/// serialised by the kernel, and most links share their directories). Tests set
+/// `DOTLINK_APPLY_THREADS`, so that they take the same way on any machine.
+fn threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    crate::context::threshold("DOTLINK_APPLY_THREADS", cores as u64) as usize
+}
+
+/// Take the steps of `plan` that can be taken in any order, on several threads, if the plan
+/// is one of those this module is for; `step_done` is called once for each step taken.
+pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)) -> Ahead {
+    let mut ahead = Ahead::default();
+    let threads = threads();
+    if threads < 2 || !independent(&plan.steps) {
+        return ahead;
+    }
+    ahead.done = (0..plan.steps.len()).map(|_| None).collect();
+    // The directories, in the plan's order: each is made by the first step that needs it, as
+    // on one thread. A step that cannot have its directories is settled with the rest.
+    let mut ready = Vec::new();
+    for (index, step) in plan.steps.iter().enumerate() {
+        let mut effects = Effects::default();
+        let made = match &step.action {
+            Action::Create { mkdirs } => execute::make_dirs(mkdirs, &mut effects),
+            Action::Replace {
+                displace: Displace::Backup { to },
+            } if !to.parent().is_some_and(|dir| dir.is_dir()) => {
+                execute::make_backup_dir(to).map(|made| ahead.backup_dirs.extend(made))
+            }
+            Action::Replace { .. } => Ok(()),
+            _ => continue,
+        };
+        match made {
+            Ok(()) => ready.push((index, effects)),
+            Err(error) => {
+                ahead.done[index] = Some((Err(error), effects));
+                step_done();
+            }
+        }
+    }
+    // Then the links: runs of neighbouring steps (neighbours share a directory), dealt to the
+    // threads in turn, so each has a share however soon it starts.
+    let run_len = (ready.len() / (threads * 8)).clamp(1, 64);
+    let mut shares: Vec<Vec<(usize, Effects)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (n, step) in ready.into_iter().enumerate() {
+        shares[(n / run_len) % threads].push(step);
+    }
+    // Each share is taken out of its slot by its own thread, or by this one, once done with
+    // its own, where that thread could not be started.
+    let slots: Vec<Mutex<Vec<(usize, Effects)>>> = shares.into_iter().map(Mutex::new).collect();
+    let work = |slot: &Mutex<Vec<(usize, Effects)>>| -> Vec<(usize, Done)> {
+        let share = std::mem::take(&mut *slot.lock().unwrap_or_else(|e| e.into_inner()));
+        let take = |(index, mut effects): (usize, Effects)| {
+            let step: &Step = &plan.steps[index];
+            let result = match &step.action {
+                Action::Create { .. } => execute::create_link(step),
+                _ => execute::step(step, run, &mut effects),
+            };
+            step_done();
+            (index, (result, effects))
+        };
+        share.into_iter().map(take).collect()
+    };
+    let done = std::thread::scope(|scope| {
+        // Named, so that a fault test can tell that a step was taken there.
+        let others: Vec<_> = slots[1..]
+            .iter()
+            .map(|slot| {
+                let builder = std::thread::Builder::new().name(THREAD_NAME.into());
+                builder.spawn_scoped(scope, || work(slot))
+            })
+            .collect();
+        let mut done = work(&slots[0]);
+        for other in others.into_iter().flatten() {
+            // A panic is a bug; it stops the run as a kill would, and the journal finishes it.
+            done.extend(other.join().expect("making links does not panic"));
+        }
+        // Left only where a thread could not be started.
+        done.extend(slots[1..].iter().flat_map(work));
+        done
+    });
+    for (index, result) in done {
+        ahead.done[index] = Some(result);
+    }
+    ahead
+}
+
+/// Whether every change of `steps` is a new link or a replaced target, and there are enough
+/// of them.
+fn independent(steps: &[Step]) -> bool {
+    let mut changes = 0;
+    for step in steps {
+        match step.action {
+            Action::Create { .. } | Action::Replace { .. } => changes += 1,
+            ref other if other.changes() => return false,
+            _ => {}
+        }
+    }
+    changes >= threads_from()
+}
