@@ -1,6 +1,7 @@
 //! The applier: executes a plan's steps in order and records what it made in the state file.
 //! It makes no decisions; the plan says what to do and in which order, and what each target
-//! held when it was planned.
+//! held when it was planned. (A plan of many new links has them made on several threads
+//! first, where their order does not matter: see [`parallel`].)
 //!
 //! A journal written first lets the next run recover if this one dies (see [`journal`]). Each
 //! step is carried out by [`execute`], every change atomic on its own and checked against what

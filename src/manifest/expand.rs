@@ -67,7 +67,7 @@ pub type Recorded<'r> = &'r dyn Fn(&Path) -> Option<(Arc<Path>, Arc<Path>)>;
 /// target, wherever they are the same bytes: the manifest and the state name the same two
 /// paths for every link already made, and each is then held once, never twice (at 100,000
 /// links, 13 MB). The state is read on another thread meanwhile, so the files walked before
-/// it is read are shared later ([`crate::state::State::share_paths`]).
+/// it is read are shared later (`State::share_paths`).
 pub fn expand_sharing(
     manifest: &Manifest,
     sources: Sources,
