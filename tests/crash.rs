@@ -659,3 +659,86 @@ fn only_the_killed_runs_own_partial_copy_is_removed() {
     );
     assert_eq!(fs::read_to_string(&to).unwrap(), "precious a");
 }
+
+/// A run killed after it made the directories of many new links, before most of the links
+/// (as a plan made on several threads does, directories first), leaves nothing behind once
+/// recovered: `unlink` then removes every directory dotlink made, and the state names none.
+#[test]
+fn directories_made_for_links_a_killed_run_never_made_are_removed_on_recovery() {
+    let s = Sandbox::new();
+    for d in 0..12 {
+        for f in 0..3 {
+            s.source(&format!("cfg/d{d}/f{f}"), "x");
+        }
+    }
+    s.manifest("[[link]]\nsource = \"cfg\"\ntarget = \"~/.cfg\"\nrecursive = true\n");
+    // Thirteen directories, two fault points each, then the first link.
+    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", "28")]);
+    assert!(run.stderr.contains("fault injected"), "{}", run.stderr);
+    let dirs = |s: &Sandbox| {
+        s.home_tree()
+            .values()
+            .filter(|v| v.starts_with("dir"))
+            .count()
+    };
+    assert!(
+        dirs(&s) >= 12,
+        "the directories come first: {:?}",
+        s.home_tree()
+    );
+    s.run(&["unlink"]).code(0);
+    assert!(s.home_tree().is_empty(), "left: {:?}", s.home_tree());
+    let state = fs::read_dir(s.state().join("dotlink"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".state"))
+        .map(|e| fs::read_to_string(e.path()).unwrap())
+        .unwrap_or_default();
+    assert!(!state.lines().any(|l| l.starts_with("d\t")), "{state}");
+}
+
+/// A run killed after it made the directories of its backups, before any backup went in,
+/// leaves no set of empty directories for `restore --list` to warn about, even when the next
+/// run backs nothing up.
+#[test]
+fn backup_directories_a_killed_run_never_used_are_removed_on_recovery() {
+    let s = Sandbox::new();
+    for i in 0..4 {
+        s.source(&format!("cfg/f{i}"), "repo");
+        s.home_file(&format!(".cfg/f{i}"), "user");
+    }
+    s.manifest("[[link]]\nsource = \"cfg\"\ntarget = \"~/.cfg\"\nrecursive = true\non_conflict = \"backup\"\n");
+    // The set and its `.cfg` (two fault points each), then the first link's.
+    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", "5")]);
+    assert!(run.stderr.contains("fault injected"), "{}", run.stderr);
+    s.run(&["apply", "--on-conflict", "skip"]).code(0);
+    let listed = s.run(&["restore", "--list"]);
+    assert!(!listed.stderr.contains("warning"), "{}", listed.stderr);
+    assert!(s.backup_sets().is_empty(), "{:?}", s.backup_sets());
+    for i in 0..4 {
+        let kept = fs::read_to_string(s.home().join(format!(".cfg/f{i}"))).unwrap();
+        assert_eq!(kept, "user");
+    }
+}
+
+/// Names too long to take the temporary suffix get a short temporary name each: two that a
+/// weak hash gave one name (`…ab` and `…bC`) are replaced at once, on two threads, and both
+/// are backed up.
+#[test]
+fn long_names_in_one_directory_each_have_a_temporary_name_of_their_own() {
+    let s = Sandbox::new();
+    let stem = "x".repeat(236);
+    for tail in ["ab", "bC"] {
+        s.source(&format!("d/{stem}{tail}"), "repo");
+        s.home_file(&format!(".d/{stem}{tail}"), &format!("user {tail}"));
+    }
+    s.manifest(
+        "[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\nrecursive = true\non_conflict = \"backup\"\n",
+    );
+    s.run(&["apply"]).code(0).stdout_has("2 backed up");
+    let sets = s.backup_sets();
+    for tail in ["ab", "bC"] {
+        let backup = fs::read_to_string(sets[0].join(format!(".d/{stem}{tail}"))).unwrap();
+        assert_eq!(backup, format!("user {tail}"));
+    }
+}

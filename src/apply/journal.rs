@@ -15,6 +15,7 @@ use crate::state::backup;
 use crate::state::{Files, Record};
 use serde::{Deserialize, Serialize};
 use std::fs;
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -157,12 +158,15 @@ impl RunId {
             temp.push(&tail);
             target.with_file_name(temp)
         } else {
-            // Too long to extend: a short name derived from the long one.
-            let hash = name
-                .as_encoded_bytes()
-                .iter()
-                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
-            target.with_file_name(format!(".{hash:016x}{tail}"))
+            // Too long to extend: a short name derived from the long one, by 128 bits of a
+            // hash keyed by this run, so that no two names in one directory share it (two
+            // steps at one temporary name would take each other's leftovers for their own).
+            let hash = |half: u8| {
+                let mut hasher = std::hash::DefaultHasher::new();
+                (half, &self.0, name).hash(&mut hasher);
+                hasher.finish()
+            };
+            target.with_file_name(format!(".{:016x}{:016x}{tail}", hash(0), hash(1)))
         }
     }
 }
@@ -270,6 +274,12 @@ mod tests {
         assert_eq!(temp.parent().unwrap(), Path::new("/h"));
         assert!(temp.file_name().unwrap().len() < 255);
         assert!(temp.to_string_lossy().ends_with(".dotlink-tmp-1a2b"));
+        // Long names that a weak hash (`h * 31 + b`) gave one temporary name get two.
+        let (a, b) = ("x".repeat(250) + "ab", "x".repeat(250) + "bC");
+        assert_ne!(
+            run.temp_path(&Path::new("/h").join(a)),
+            run.temp_path(&Path::new("/h").join(b))
+        );
         assert_ne!(
             RunId::new().temp_path(Path::new("/h/x")),
             run.temp_path(Path::new("/h/x"))

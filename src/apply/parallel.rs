@@ -67,7 +67,7 @@ fn threads() -> usize {
 pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)) -> Ahead {
     let mut ahead = Ahead::default();
     let threads = threads();
-    if threads < 2 || !independent(&plan.steps) {
+    if threads < 2 || !independent(&plan.steps) || !own_temporary_names(plan, run) {
         return ahead;
     }
     ahead.done = (0..plan.steps.len()).map(|_| None).collect();
@@ -139,6 +139,16 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
         ahead.done[index] = Some(result);
     }
     ahead
+}
+
+/// Whether every replacement has a temporary name of its own, as it should (two steps at one
+/// name, at once, would take each other's leftovers for their own): checked, not assumed.
+fn own_temporary_names(plan: &Plan, run: &RunId) -> bool {
+    let mut names = std::collections::HashSet::new();
+    plan.steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::Replace { .. }))
+        .all(|s| names.insert(run.temp_path(&s.target)))
 }
 
 /// Whether every change of `steps` is a new link or a replaced target, and there are enough

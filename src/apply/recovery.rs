@@ -111,10 +111,12 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
         }));
     };
     let mut actions = Vec::new();
+    let mut done = Vec::with_capacity(journal.entries.len());
     for entry in &journal.entries {
-        settle(entry, journal.pid, state, &mut actions)?;
+        done.push(settle(entry, journal.pid, state, &mut actions)?);
     }
     complete_backup_index(&journal)?;
+    remove_unused_dirs(&journal, &done, state);
     super::save_state(files, state)?;
     journal::finish(files)?;
     // A set the interrupted run began (even one it had not yet put anything in) is carried on.
@@ -576,6 +578,55 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
             }
         }
         _ => {}
+    }
+}
+
+/// Remove, while empty, the directories the interrupted run made for links and backups it
+/// never got to: a run with many links makes all their directories before the links
+/// (`apply::parallel`). Where nothing was linked the home is then as it was, and the state
+/// does not name directories that hold nothing of dotlink's; and no backup set of empty
+/// directories without an index is left for `restore --list` to warn about. A directory
+/// that is itself a backup (an empty one the run backed up, or one the set's index names)
+/// stays, and so does anything not empty. Only new links' directories are removed (an unfold's
+/// are inside the folded link until it is done, that is inside the repository), and only
+/// where no symlink leads elsewhere on the way; and only an apply's backup directories (a
+/// restore takes backups out of their set, and its directories stay as they are).
+fn remove_unused_dirs(journal: &Journal, done: &[bool], state: &mut State) {
+    let remove_empty = |dir: &Path| {
+        fs::canonicalize(dir).is_ok_and(|real| real == dir) && fs::remove_dir(dir).is_ok()
+    };
+    let entries = journal.entries.iter().zip(done).rev();
+    for (entry, _) in entries.filter(|(e, done)| !**done && e.unfold.is_empty()) {
+        for dir in entry.mkdirs.iter().rev() {
+            if remove_empty(dir) {
+                state.dirs.remove(dir);
+            }
+        }
+    }
+    let set = &journal.backup_set;
+    if set.as_os_str().is_empty() || journal.entries.iter().any(|e| e.restores.is_some()) {
+        return;
+    }
+    let mut backups: std::collections::HashSet<PathBuf> = journal
+        .entries
+        .iter()
+        .filter_map(|e| match &e.displace {
+            Some(Displace::Backup { to }) => Some(to.clone()),
+            _ => None,
+        })
+        .collect();
+    backups.extend(read_index(set).into_iter().map(|b| b.backup));
+    let mut dirs: Vec<&Path> = backups
+        .iter()
+        .flat_map(|to| to.ancestors().skip(1).take_while(|d| d.starts_with(set)))
+        .collect();
+    // The deepest first, so that a directory emptied by removing those below it goes too.
+    dirs.sort_by_key(|d| (std::cmp::Reverse(d.components().count()), *d));
+    dirs.dedup();
+    for dir in dirs {
+        if !backups.contains(dir) {
+            remove_empty(dir);
+        }
     }
 }
 
