@@ -23,11 +23,24 @@ use std::sync::Mutex;
 /// What one step did (or why it failed), by its index in the plan.
 pub(super) type Done = (Result<()>, Effects);
 
+/// What became of one step of the plan ahead of the applier's walk through it.
+#[derive(Default)]
+enum Taken {
+    /// Not taken ahead: the applier takes it.
+    #[default]
+    No,
+    /// Done, and nothing else to record: most new links (16 bytes a step, where a [`Done`]
+    /// for every link would double a first apply's memory).
+    Done,
+    /// Done with effects to record (directories made, a backup), or failed.
+    With(Box<Done>),
+}
+
 /// The steps taken ahead of the applier's walk through the plan, by index: none when the plan
 /// is applied one step at a time.
 #[derive(Default)]
 pub(super) struct Ahead {
-    done: Vec<Option<Done>>,
+    taken: Vec<Taken>,
     /// Directories made for backups before any step was taken, top first: those no backup
     /// went into are removed once every step is done.
     backup_dirs: Vec<PathBuf>,
@@ -36,7 +49,33 @@ pub(super) struct Ahead {
 impl Ahead {
     /// What step `index` did, if it was taken ahead (each is taken out once).
     pub(super) fn take(&mut self, index: usize) -> Option<Done> {
-        self.done.get_mut(index).and_then(Option::take)
+        match std::mem::take(self.taken.get_mut(index)?) {
+            Taken::No => None,
+            Taken::Done => Some((Ok(()), Effects::default())),
+            Taken::With(done) => Some(*done),
+        }
+    }
+
+    /// Record what step `index` did besides making its link, or why it failed: added to
+    /// what making its directories did.
+    fn add(&mut self, index: usize, result: Result<()>, mut effects: Effects) {
+        let earlier = match std::mem::take(&mut self.taken[index]) {
+            Taken::With(done) => Some(done.1),
+            Taken::No | Taken::Done => None,
+        };
+        if let Some(earlier) = earlier {
+            effects.created.splice(0..0, earlier.created);
+            effects.removed.splice(0..0, earlier.removed);
+            effects.backup = effects.backup.or(earlier.backup);
+        }
+        let trivial = result.is_ok()
+            && effects.created.is_empty()
+            && effects.removed.is_empty()
+            && effects.backup.is_none();
+        self.taken[index] = match trivial {
+            true => Taken::Done,
+            false => Taken::With(Box::new((result, effects))),
+        };
     }
 
     /// Remove the backup directories made ahead that stayed empty.
@@ -70,10 +109,10 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
     if threads < 2 || !independent(&plan.steps) || !own_temporary_names(plan, run) {
         return ahead;
     }
-    ahead.done = (0..plan.steps.len()).map(|_| None).collect();
+    ahead.taken = (0..plan.steps.len()).map(|_| Taken::No).collect();
     // The directories, in the plan's order: each is made by the first step that needs it, as
     // on one thread. A step that cannot have its directories is settled with the rest.
-    let mut ready = Vec::new();
+    let mut ready: Vec<usize> = Vec::new();
     for (index, step) in plan.steps.iter().enumerate() {
         let mut effects = Effects::default();
         let made = match &step.action {
@@ -86,38 +125,49 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
             Action::Replace { .. } => Ok(()),
             _ => continue,
         };
-        match made {
-            Ok(()) => ready.push((index, effects)),
-            Err(error) => {
-                ahead.done[index] = Some((Err(error), effects));
-                step_done();
-            }
+        let failed = made.is_err();
+        if failed {
+            step_done();
+        } else {
+            ready.push(index);
+        }
+        if failed || !effects.created.is_empty() {
+            ahead.taken[index] = Taken::With(Box::new((made, effects)));
         }
     }
     // Then the links: runs of neighbouring steps (neighbours share a directory), dealt to the
     // threads in turn, so each has a share however soon it starts.
     let run_len = (ready.len() / (threads * 8)).clamp(1, 64);
-    let mut shares: Vec<Vec<(usize, Effects)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (n, step) in ready.into_iter().enumerate() {
-        shares[(n / run_len) % threads].push(step);
+    let mut shares: Vec<Vec<usize>> = (0..threads).map(|_| Vec::new()).collect();
+    for (n, &index) in ready.iter().enumerate() {
+        shares[(n / run_len) % threads].push(index);
     }
     // Each share is taken out of its slot by its own thread, or by this one, once done with
-    // its own, where that thread could not be started.
-    let slots: Vec<Mutex<Vec<(usize, Effects)>>> = shares.into_iter().map(Mutex::new).collect();
-    let work = |slot: &Mutex<Vec<(usize, Effects)>>| -> Vec<(usize, Done)> {
+    // its own, where that thread could not be started. Each thread gives back only what is
+    // more than "done": a failure, or effects to record.
+    let slots: Vec<Mutex<Vec<usize>>> = shares.into_iter().map(Mutex::new).collect();
+    let work = |slot: &Mutex<Vec<usize>>| -> Vec<(usize, Done)> {
         let share = std::mem::take(&mut *slot.lock().unwrap_or_else(|e| e.into_inner()));
-        let take = |(index, mut effects): (usize, Effects)| {
+        let mut more = Vec::new();
+        for index in share {
             let step: &Step = &plan.steps[index];
+            let mut effects = Effects::default();
             let result = match &step.action {
                 Action::Create { .. } => execute::create_link(step),
                 _ => execute::step(step, run, &mut effects),
             };
             step_done();
-            (index, (result, effects))
-        };
-        share.into_iter().map(take).collect()
+            let done = result.is_ok()
+                && effects.created.is_empty()
+                && effects.removed.is_empty()
+                && effects.backup.is_none();
+            if !done {
+                more.push((index, (result, effects)));
+            }
+        }
+        more
     };
-    let done = std::thread::scope(|scope| {
+    let more = std::thread::scope(|scope| {
         // Named, so that a fault test can tell that a step was taken there.
         let others: Vec<_> = slots[1..]
             .iter()
@@ -126,17 +176,22 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
                 builder.spawn_scoped(scope, || work(slot))
             })
             .collect();
-        let mut done = work(&slots[0]);
+        let mut more = work(&slots[0]);
         for other in others.into_iter().flatten() {
             // A panic is a bug; it stops the run as a kill would, and the journal finishes it.
-            done.extend(other.join().expect("making links does not panic"));
+            more.extend(other.join().expect("making links does not panic"));
         }
         // Left only where a thread could not be started.
-        done.extend(slots[1..].iter().flat_map(work));
-        done
+        more.extend(slots[1..].iter().flat_map(work));
+        more
     });
-    for (index, result) in done {
-        ahead.done[index] = Some(result);
+    for index in ready {
+        if matches!(ahead.taken[index], Taken::No) {
+            ahead.taken[index] = Taken::Done;
+        }
+    }
+    for (index, (result, effects)) in more {
+        ahead.add(index, result, effects);
     }
     ahead
 }
