@@ -34,6 +34,13 @@ pub(super) struct Effects {
     pub backup: Option<BackedUp>,
 }
 
+impl Effects {
+    /// Nothing besides the link to record.
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.removed.is_empty() && self.backup.is_none()
+    }
+}
+
 /// Carry out `step`.
 pub(super) fn step(step: &Step, run: &RunId, effects: &mut Effects) -> Result<()> {
     match &step.action {

@@ -68,11 +68,7 @@ impl Ahead {
             effects.removed.splice(0..0, earlier.removed);
             effects.backup = effects.backup.or(earlier.backup);
         }
-        let trivial = result.is_ok()
-            && effects.created.is_empty()
-            && effects.removed.is_empty()
-            && effects.backup.is_none();
-        self.taken[index] = match trivial {
+        self.taken[index] = match result.is_ok() && effects.is_empty() {
             true => Taken::Done,
             false => Taken::With(Box::new((result, effects))),
         };
@@ -157,11 +153,7 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
                 _ => execute::step(step, run, &mut effects),
             };
             step_done();
-            let done = result.is_ok()
-                && effects.created.is_empty()
-                && effects.removed.is_empty()
-                && effects.backup.is_none();
-            if !done {
+            if result.is_err() || !effects.is_empty() {
                 more.push((index, (result, effects)));
             }
         }
