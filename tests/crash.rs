@@ -660,41 +660,26 @@ fn only_the_killed_runs_own_partial_copy_is_removed() {
     assert_eq!(fs::read_to_string(&to).unwrap(), "precious a");
 }
 
-/// A run killed after it made the directories of many new links, before most of the links
-/// (as a plan made on several threads does, directories first), leaves nothing behind once
-/// recovered: `unlink` then removes every directory dotlink made, and the state names none.
+/// A directory a killed run was to make, but did not, and that the user made since, is the
+/// user's: the run that recovers keeps it as it is (the journal names the directories a run
+/// was to make, not those it made).
 #[test]
-fn directories_made_for_links_a_killed_run_never_made_are_removed_on_recovery() {
+fn a_directory_made_by_the_user_after_a_killed_run_is_kept() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let s = Sandbox::new();
-    for d in 0..12 {
-        for f in 0..3 {
-            s.source(&format!("cfg/d{d}/f{f}"), "x");
-        }
-    }
-    s.manifest("[[link]]\nsource = \"cfg\"\ntarget = \"~/.cfg\"\nrecursive = true\n");
-    // Thirteen directories, two fault points each, then the first link.
-    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", "28")]);
+    s.source("sshconfig", "c")
+        .manifest("[[link]]\nsource = \"sshconfig\"\ntarget = \"~/.ssh/config\"\n");
+    // Killed after the journal, before the first change.
+    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", "0")]);
     assert!(run.stderr.contains("fault injected"), "{}", run.stderr);
-    let dirs = |s: &Sandbox| {
-        s.home_tree()
-            .values()
-            .filter(|v| v.starts_with("dir"))
-            .count()
-    };
-    assert!(
-        dirs(&s) >= 12,
-        "the directories come first: {:?}",
-        s.home_tree()
-    );
-    s.run(&["unlink"]).code(0);
-    assert!(s.home_tree().is_empty(), "left: {:?}", s.home_tree());
-    let state = fs::read_dir(s.state().join("dotlink"))
-        .unwrap()
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().ends_with(".state"))
-        .map(|e| fs::read_to_string(e.path()).unwrap())
-        .unwrap_or_default();
-    assert!(!state.lines().any(|l| l.starts_with("d\t")), "{state}");
+    let ssh = s.home().join(".ssh");
+    fs::create_dir(&ssh).unwrap();
+    fs::set_permissions(&ssh, fs::Permissions::from_mode(0o700)).unwrap();
+    let inode = fs::metadata(&ssh).unwrap().ino();
+    s.run(&["apply"]).code(0);
+    let after = fs::metadata(&ssh).unwrap();
+    assert_eq!((after.ino(), after.mode() & 0o777), (inode, 0o700));
+    assert!(s.home().join(".ssh/config").is_symlink());
 }
 
 /// A run killed after it made the directories of its backups, before any backup went in,

@@ -111,12 +111,11 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
         }));
     };
     let mut actions = Vec::new();
-    let mut done = Vec::with_capacity(journal.entries.len());
     for entry in &journal.entries {
-        done.push(settle(entry, journal.pid, state, &mut actions)?);
+        settle(entry, journal.pid, state, &mut actions)?;
     }
     complete_backup_index(&journal)?;
-    remove_unused_dirs(&journal, &done, state);
+    remove_unused_backup_dirs(&journal);
     super::save_state(files, state)?;
     journal::finish(files)?;
     // A set the interrupted run began (even one it had not yet put anything in) is carried on.
@@ -581,28 +580,20 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
     }
 }
 
-/// Remove, while empty, the directories the interrupted run made for links and backups it
-/// never got to: a run with many links makes all their directories before the links
-/// (`apply::parallel`). Where nothing was linked the home is then as it was, and the state
-/// does not name directories that hold nothing of dotlink's; and no backup set of empty
-/// directories without an index is left for `restore --list` to warn about. A directory
-/// that is itself a backup (an empty one the run backed up, or one the set's index names)
-/// stays, and so does anything not empty. Only new links' directories are removed (an unfold's
-/// are inside the folded link until it is done, that is inside the repository), and only
-/// where no symlink leads elsewhere on the way; and only an apply's backup directories (a
-/// restore takes backups out of their set, and its directories stay as they are).
-fn remove_unused_dirs(journal: &Journal, done: &[bool], state: &mut State) {
+/// Remove, while empty, the directories an interrupted apply made in its backup set for
+/// backups it never got to (a run with many links makes them all first, `apply::parallel`),
+/// so that no set of empty directories without an index is left for `restore --list` to warn
+/// about. Only directories on the way to a place the journal gives a backup, inside the set,
+/// where no symlink leads elsewhere; a directory that is itself a backup (an empty one the
+/// run backed up, or one the set's index names) stays, and so does anything not empty. A
+/// restore's set stays as it is (it takes backups out of it).
+///
+/// Not the directories of new links in the home: the journal names those the run was to make,
+/// not those it made, and one that appeared since may be the user's.
+fn remove_unused_backup_dirs(journal: &Journal) {
     let remove_empty = |dir: &Path| {
         fs::canonicalize(dir).is_ok_and(|real| real == dir) && fs::remove_dir(dir).is_ok()
     };
-    let entries = journal.entries.iter().zip(done).rev();
-    for (entry, _) in entries.filter(|(e, done)| !**done && e.unfold.is_empty()) {
-        for dir in entry.mkdirs.iter().rev() {
-            if remove_empty(dir) {
-                state.dirs.remove(dir);
-            }
-        }
-    }
     let set = &journal.backup_set;
     if set.as_os_str().is_empty() || journal.entries.iter().any(|e| e.restores.is_some()) {
         return;
