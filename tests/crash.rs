@@ -362,15 +362,7 @@ fn errors_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> us
         on_threads += usize::from(run.stderr.contains("injected fault on thread"));
         run.code(if injected { 1 } else { 0 });
         // Every target as it was or as planned; everything precious kept.
-        let home = s.home_tree();
-        for (target, planned) in DECLARED {
-            let now = kind(&home, target);
-            let was = kind(&before, target);
-            assert!(
-                now == planned || now == was,
-                "{at}: {target} is {now}, neither as it was ({was}) nor as planned ({planned})"
-            );
-        }
+        declared_as_they_were_or_as_planned(&before, &s.home_tree(), &at);
         if policy != "overwrite" {
             nothing_precious_lost(&s, &at);
         }
@@ -399,6 +391,18 @@ fn errors_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> us
     on_threads
 }
 
+/// Each of [`DECLARED`] in `home` is as it was in `before`, or as planned.
+fn declared_as_they_were_or_as_planned(before: &Tree, home: &Tree, at: &str) {
+    for (target, planned) in DECLARED {
+        let now = kind(home, target);
+        let was = kind(before, target);
+        assert!(
+            now == planned || now == was,
+            "{at}: {target} is {now}, neither as it was ({was}) nor as planned ({planned})"
+        );
+    }
+}
+
 /// Make each fault point of applying `scenario(policy)` kill the run in turn: every target as
 /// it was or as planned, nothing precious lost, and the next apply recovers and completes.
 /// Returns how many of the runs were killed on a thread other than the main one.
@@ -422,15 +426,7 @@ fn kills_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> usi
             run.stderr
         );
         on_threads += usize::from(run.stderr.contains("fault points on thread"));
-        let home = s.home_tree();
-        for (target, planned) in DECLARED {
-            let now = kind(&home, target);
-            let was = kind(&before, target);
-            assert!(
-                now == planned || now == was,
-                "{at}: {target} is {now}, neither as it was ({was}) nor as planned ({planned})"
-            );
-        }
+        declared_as_they_were_or_as_planned(&before, &s.home_tree(), &at);
         // Until the next run recovers, a file may be at the run's temporary name.
         let everything = s.contents_anywhere();
         for (path, contents) in USERS {
