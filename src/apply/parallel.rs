@@ -59,14 +59,9 @@ impl Ahead {
     /// Record what step `index` did besides making its link, or why it failed: added to
     /// what making its directories did.
     fn add(&mut self, index: usize, result: Result<()>, mut effects: Effects) {
-        let earlier = match std::mem::take(&mut self.taken[index]) {
-            Taken::With(done) => Some(done.1),
-            Taken::No | Taken::Done => None,
-        };
-        if let Some(earlier) = earlier {
-            effects.created.splice(0..0, earlier.created);
-            effects.removed.splice(0..0, earlier.removed);
-            effects.backup = effects.backup.or(earlier.backup);
+        // Making the directories has no other effect to keep.
+        if let Taken::With(earlier) = std::mem::take(&mut self.taken[index]) {
+            effects.created.splice(0..0, earlier.1.created);
         }
         self.taken[index] = match result.is_ok() && effects.is_empty() {
             true => Taken::Done,
