@@ -9,6 +9,7 @@ use crate::manifest::Sources;
 use crate::plan::{self, Options};
 use crate::report::progress::Progress;
 use crate::report::{self, Printer, Verbosity};
+use std::mem::ManuallyDrop;
 
 /// How `apply` (or `plan`) was asked to run.
 #[derive(Debug, Clone, Copy)]
@@ -36,13 +37,14 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
         ..Options::default()
     };
     let spinner = Progress::start("planning", verbosity != Verbosity::Quiet);
-    let mut plan = plan::plan(
+    // Never freed, like the state (see `OpenState`): the process ends with the report.
+    let mut plan = ManuallyDrop::new(plan::plan(
         &loaded.manifest,
         loaded.specs,
         &open.state,
         &options,
         &loaded.ctx,
-    )?;
+    )?);
     drop(spinner);
     open.annotate(&mut plan);
     let blocked = plan.blocked();

@@ -29,13 +29,13 @@ pub(super) fn run(cli: &Cli, args: &RestoreArgs, verbosity: Verbosity) -> Result
     let mut open = open_state(&files, &ctx, !args.dry_run, Some(backup_dir))?;
     report::print_notes(&open.notes, home);
     let set = backup::find(backup_dir, args.backup.as_deref())?;
-    let before = open.state.clone();
+    let before = (*open.state).clone();
     let places = apply::restore::Places {
         repo: &manifest.repo,
         home,
     };
     let result = apply::restore::restore(&set, &files, &mut open.state, places, args.dry_run)?;
-    if open.state != before {
+    if *open.state != before {
         apply::save_state(&files, &open.state)?;
         open.saved();
     }

@@ -7,6 +7,7 @@ use crate::manifest::Sources;
 use crate::plan::{self, Options};
 use crate::report::progress::Progress;
 use crate::report::{self, Printer, Verbosity};
+use std::mem::ManuallyDrop;
 
 pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict> {
     let spinner = Progress::start("checking", verbosity != Verbosity::Quiet && !json);
@@ -15,7 +16,8 @@ pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict
     // walked.
     let mut loaded = load_looking(cli, Sources::Report, Look::Early)?;
     let mut open = loaded.open_state(false)?;
-    let mut plan = plan::plan_with(
+    // Never freed, like the state (see `OpenState`): the process ends with the report.
+    let mut plan = ManuallyDrop::new(plan::plan_with(
         &loaded.manifest,
         loaded.specs,
         &open.state,
@@ -25,7 +27,7 @@ pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict
         },
         &loaded.ctx,
         loaded.early.take(),
-    )?;
+    )?);
     drop(spinner);
     open.annotate(&mut plan);
     if json {
