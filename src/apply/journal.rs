@@ -9,14 +9,16 @@
 
 use super::fsutil;
 use crate::error::{Error, Result};
-use crate::paths::serde_path;
+use crate::paths::{self, serde_path};
 use crate::plan::{Action, Displace, Plan, Seen, Step};
 use crate::state::backup;
 use crate::state::{Files, Record};
 use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
 use std::fs;
 use std::hash::{Hash, Hasher};
 use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -136,7 +138,12 @@ impl Entry {
 
 /// What makes one run's temporary names its own: the process id and the start time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunId(String);
+pub struct RunId {
+    /// What each of the run's temporary names ends in: `.dotlink-tmp-` and the id. Made once,
+    /// as a name is made three times for each replacement (the journal, the check that the
+    /// names are unique, the step).
+    tail: String,
+}
 
 impl RunId {
     pub fn new() -> RunId {
@@ -144,30 +151,39 @@ impl RunId {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        RunId(format!("{:x}{:08x}", std::process::id(), nanos as u32))
+        RunId::with_id(&format!("{:x}{:08x}", std::process::id(), nanos as u32))
+    }
+
+    fn with_id(id: &str) -> RunId {
+        RunId {
+            tail: format!(".dotlink-tmp-{id}"),
+        }
     }
 
     /// The temporary name a replacement link is made under: in the target's own directory, so
     /// the exchange that puts it in place is atomic.
     pub fn temp_path(&self, target: &Path) -> PathBuf {
-        let name = target.file_name().unwrap_or_default();
-        let tail = format!(".dotlink-tmp-{}", self.0);
-        if name.len() + 1 + tail.len() <= 255 {
-            let mut temp = std::ffi::OsString::from(".");
-            temp.push(name);
-            temp.push(&tail);
-            target.with_file_name(temp)
+        let (dir, name) = paths::parent_and_name(target);
+        let (dir, name) = (dir.unwrap_or(Path::new("")), name.unwrap_or_default());
+        let mut temp = Vec::with_capacity(dir.as_os_str().len() + 2 + name.len() + self.tail.len());
+        temp.extend_from_slice(dir.as_os_str().as_bytes());
+        paths::push_separator(&mut temp);
+        if name.len() + 1 + self.tail.len() <= 255 {
+            temp.push(b'.');
+            temp.extend_from_slice(name.as_bytes());
         } else {
             // Too long to extend: a short name derived from the long one, by 128 bits of a
             // hash keyed by this run, so that no two names in one directory share it (two
             // steps at one temporary name would take each other's leftovers for their own).
             let hash = |half: u8| {
                 let mut hasher = std::hash::DefaultHasher::new();
-                (half, &self.0, name).hash(&mut hasher);
+                (half, &self.tail, name).hash(&mut hasher);
                 hasher.finish()
             };
-            target.with_file_name(format!(".{:016x}{:016x}{tail}", hash(0), hash(1)))
+            temp.extend_from_slice(format!(".{:016x}{:016x}", hash(0), hash(1)).as_bytes());
         }
+        temp.extend_from_slice(self.tail.as_bytes());
+        PathBuf::from(OsString::from_vec(temp))
     }
 }
 
@@ -190,7 +206,7 @@ pub fn write_entries<I: Iterator<Item = Entry>>(
         started: backup::utc_stamp(SystemTime::now()),
         backup_set,
         pid: std::process::id(),
-        entries: EntriesOut(&entries),
+        entries: fsutil::Streamed(&entries),
     };
     fsutil::write_atomic_with(&files.journal, |out| {
         Ok(serde_json::to_writer(out, &journal)?)
@@ -200,22 +216,13 @@ pub fn write_entries<I: Iterator<Item = Entry>>(
 
 /// [`Journal`] as written: borrowed from the plan.
 #[derive(Serialize)]
-#[serde(bound(serialize = "EntriesOut<'a, F>: Serialize"))]
+#[serde(bound(serialize = "fsutil::Streamed<&'a F>: Serialize"))]
 struct JournalOut<'a, F> {
     started: String,
     #[serde(serialize_with = "serde_path::serialize")]
     backup_set: &'a Path,
     pid: u32,
-    entries: EntriesOut<'a, F>,
-}
-
-/// The entries, serialised as they are made.
-struct EntriesOut<'a, F>(&'a F);
-
-impl<I: Iterator<Item = Entry>, F: Fn() -> I> Serialize for EntriesOut<'_, F> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq((self.0)())
-    }
+    entries: fsutil::Streamed<&'a F>,
 }
 
 /// Remove the journal once the run it describes is complete.
@@ -264,10 +271,14 @@ mod tests {
 
     #[test]
     fn temp_names_stay_in_the_directory_and_belong_to_one_run() {
-        let run = RunId("1a2b".into());
+        let run = RunId::with_id("1a2b");
         assert_eq!(
             run.temp_path(Path::new("/h/.zshrc")),
             PathBuf::from("/h/..zshrc.dotlink-tmp-1a2b")
+        );
+        assert_eq!(
+            run.temp_path(Path::new("/x")),
+            PathBuf::from("/.x.dotlink-tmp-1a2b")
         );
         let long = "x".repeat(250);
         let temp = run.temp_path(&Path::new("/h").join(&long));

@@ -17,7 +17,7 @@ use super::fsutil;
 use super::journal::RunId;
 use crate::error::Result;
 use crate::plan::{Action, Displace, Plan, Step};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// What one step did (or why it failed), by its index in the plan.
@@ -104,14 +104,30 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
     // The directories, in the plan's order: each is made by the first step that needs it, as
     // on one thread. A step that cannot have its directories is settled with the rest.
     let mut ready: Vec<usize> = Vec::new();
+    // The backup directory the step before found or made: the steps are in directory order,
+    // so most backups go where the one before went, and it is not looked at again (a move
+    // that finds it gone makes it again).
+    let mut backup_dir_ready: Option<&Path> = None;
     for (index, step) in plan.steps.iter().enumerate() {
         let mut effects = Effects::default();
         let made = match &step.action {
             Action::Create { mkdirs } => execute::make_dirs(mkdirs, &mut effects),
             Action::Replace {
                 displace: Displace::Backup { to },
-            } if !to.parent().is_some_and(|dir| dir.is_dir()) => {
-                execute::make_backup_dir(to).map(|made| ahead.backup_dirs.extend(made))
+            } => {
+                let dir = to.parent();
+                if dir.is_none() || dir == backup_dir_ready {
+                    Ok(())
+                } else if dir.is_some_and(Path::is_dir) {
+                    backup_dir_ready = dir;
+                    Ok(())
+                } else {
+                    let made = execute::make_backup_dir(to);
+                    if made.is_ok() {
+                        backup_dir_ready = dir;
+                    }
+                    made.map(|made| ahead.backup_dirs.extend(made))
+                }
             }
             Action::Replace { .. } => Ok(()),
             _ => continue,
@@ -186,11 +202,17 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
 /// Whether every replacement has a temporary name of its own, as it should (two steps at one
 /// name, at once, would take each other's leftovers for their own): checked, not assumed.
 fn own_temporary_names(plan: &Plan, run: &RunId) -> bool {
-    let mut names = std::collections::HashSet::new();
-    plan.steps
-        .iter()
-        .filter(|s| matches!(s.action, Action::Replace { .. }))
-        .all(|s| names.insert(run.temp_path(&s.target)))
+    let replaced = || {
+        plan.steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Replace { .. }))
+    };
+    // By their bytes, hashed whole: each is made by `temp_path` from a normalised target.
+    let mut names = std::collections::HashSet::with_capacity_and_hasher(
+        replaced().count(),
+        crate::state::PathHash::default(),
+    );
+    replaced().all(|s| names.insert(run.temp_path(&s.target).into_os_string()))
 }
 
 /// Whether every change of `steps` is a new link or a replaced target, and there are enough

@@ -7,9 +7,10 @@ use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Seen, St
 use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
-use crate::state::{PathMap, PathSet, State, backup};
+use crate::state::{PathHash, PathMap, PathSet, State, backup};
 use std::cell::{OnceCell, RefCell};
-use std::ffi::OsStr;
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,8 +45,9 @@ pub(super) struct Planner<'a> {
     backups: Option<BackupNaming<'a>>,
     /// This run's backup set, and whether it is new (nothing was there when it was named).
     backup_set: OnceCell<(PathBuf, bool)>,
-    /// Backup destinations this plan has given out.
-    backups_taken: RefCell<PathSet>,
+    /// Backup destinations this plan has given out, by their bytes: each is made by
+    /// [`backup::destination`] from a normalised target, so one place has one spelling.
+    backups_taken: RefCell<HashSet<OsString, PathHash>>,
     pub(super) dirs: Dirs,
     pub(super) looker: Looker,
     /// What is at the target of the spec being planned, when it was looked at ahead of time
@@ -236,11 +238,13 @@ impl<'a> Planner<'a> {
         let mut taken = self.backups_taken.borrow_mut();
         let mut candidate = first.clone();
         let mut n = 1;
-        while taken.contains(&candidate) || (!new && candidate.symlink_metadata().is_ok()) {
+        while taken.contains(candidate.as_os_str())
+            || (!new && candidate.symlink_metadata().is_ok())
+        {
             n += 1;
             candidate = paths::with_suffix(&first, &format!(".{n}"));
         }
-        taken.insert(candidate.clone());
+        taken.insert(candidate.as_os_str().to_owned());
         candidate
     }
 

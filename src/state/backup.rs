@@ -43,9 +43,10 @@ pub fn new_set(backup_dir: &Path, now: SystemTime) -> PathBuf {
 /// Where `target` goes inside `set`: its path relative to home, or under `@root/` when it is
 /// outside the home directory.
 pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
-    match target.strip_prefix(home) {
-        Ok(relative) => set.join(relative),
-        Err(_) => set
+    // By bytes: the targets are normalised, and a bootstrap backs up thousands.
+    match crate::paths::below(target, home) {
+        Some(relative) => crate::paths::join(set, relative),
+        None => set
             .join("@root")
             .join(target.strip_prefix("/").unwrap_or(target)),
     }
