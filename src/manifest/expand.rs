@@ -360,7 +360,8 @@ impl EntryExpansion<'_> {
         Walk::new(root, max_depth, move |item: &WalkEntry| {
             let relative = paths::below(&item.path, &repo).unwrap_or(&item.path);
             let top_level = !relative.as_os_str().as_encoded_bytes().contains(&b'/');
-            let name = item.path.file_name();
+            // By bytes: `Path::file_name` parses the components again, for every file.
+            let name = paths::parent_and_name(&item.path).1;
             name == Some(std::ffi::OsStr::new(".git"))
                 || (top_level && name == manifest_name.as_deref())
                 || ignore.is_match(relative)
