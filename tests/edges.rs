@@ -223,6 +223,33 @@ fn a_symlinked_home_and_its_real_path_are_one_home() {
         .stdout_has("Unlinked: 2 removed.");
 }
 
+/// A target spelled through a symlinked home (`$HOME/.x`, HOME a link to the real home) is in
+/// the home by its real directory, not by where it leads: once linked it leads into the
+/// repository, and `status`, `restore --list` and `restore` called it "outside the home
+/// directory" (exit 2) until the manifest was edited.
+#[test]
+fn a_target_spelled_through_a_symlinked_home_stays_in_the_home_once_linked() {
+    let s = Sandbox::new();
+    s.source("x", "new x").home_file(".x", "precious x");
+    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"$HOME/.x\"\non_conflict = \"backup\"\n");
+    let alias = s.path().join("home-alias");
+    symlink(s.home(), &alias).unwrap();
+    let alias = alias.to_str().unwrap().to_string();
+    let home = [("HOME", alias.as_str())];
+    s.run_env(&["apply"], &home)
+        .code(0)
+        .stdout_has("1 backed up");
+    s.run_env(&["status"], &home).code(0);
+    s.run_env(&["restore", "--list"], &home)
+        .code(0)
+        .stdout_has("~/.x");
+    s.run_env(&["restore"], &home).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join(".x")).unwrap(),
+        "precious x"
+    );
+}
+
 #[test]
 fn moving_the_repository_is_not_an_event() {
     let s = Sandbox::new();

@@ -694,16 +694,21 @@ fn build_ignore(
 }
 
 /// Whether `path` lies below `dir` once the symlinks on its way are resolved (a target
-/// spelled through another name of the home directory). The planner checks every target's
-/// real place again before anything is written.
+/// spelled through another name of the home directory). Only its directory is resolved, not
+/// the path itself: once linked, a target leads into the repository, and its place is its real
+/// directory and its name. The planner checks every target's real place again before anything
+/// is written.
 fn really_below(path: &Path, dir: &Path) -> bool {
-    let Some(existing) = path.ancestors().find(|a| a.exists()) else {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return false;
     };
-    let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
+    let Some(existing) = parent.ancestors().find(|a| a.exists()) else {
+        return false;
+    };
+    let rest = parent.strip_prefix(existing).unwrap_or(Path::new(""));
     existing
         .canonicalize()
-        .is_ok_and(|real| real.join(rest).starts_with(dir))
+        .is_ok_and(|real| real.join(rest).join(name).starts_with(dir))
 }
 
 #[cfg(test)]
