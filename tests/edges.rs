@@ -624,6 +624,35 @@ fn a_file_rewritten_after_a_killed_backup_run_is_never_lost() {
     assert!(rewritten > 0, "no run stopped after its link was in place");
 }
 
+/// dotlink's backup or state directory that is itself a symlink (`~/bk -> real`) keeps its
+/// files where the link leads: a target replacing `~/real` is refused before anything is
+/// written. It was not: the backup set and its index went into the repository through the new
+/// link, `restore` found half of them, and `status` then refused the manifest.
+#[test]
+fn dotlinks_directories_that_are_symlinks_are_where_they_lead() {
+    let s = Sandbox::new();
+    s.source("c/a", "a").source("d/f", "f");
+    s.home_file(".a", "precious a")
+        .home_file("real/mine", "mine");
+    s.home_link("bk", "real");
+    s.manifest("[defaults]\nbackup_dir = \"~/bk\"\non_conflict = \"backup\"\n[[link]]\nsource = \"c/a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"d\"\ntarget = \"~/real\"\n");
+    let before = s.whole_tree();
+    s.run(&["apply"])
+        .code(2)
+        .stderr_has("target ~/real would replace or write into dotlink's own backup directory");
+    assert_eq!(s.whole_tree(), before, "nothing was written");
+    // The state directory the same way: XDG_STATE_HOME/dotlink a link to ~/real.
+    let state = s.path().join("state-through-link");
+    fs::create_dir(&state).unwrap();
+    symlink(s.home().join("real"), state.join("dotlink")).unwrap();
+    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/real\"\non_conflict = \"backup\"\n");
+    let before = s.whole_tree();
+    s.run_env(&["apply"], &[("XDG_STATE_HOME", state.to_str().unwrap())])
+        .code(2)
+        .stderr_has("target ~/real would replace or write into dotlink's own state directory");
+    assert_eq!(s.whole_tree(), before, "nothing was written");
+}
+
 #[test]
 fn dotlinks_directories_behind_a_chain_of_symlinks_are_out_of_harms_way() {
     let s = Sandbox::new();

@@ -267,7 +267,12 @@ fn own_dirs(
     });
     let mut own = Vec::new();
     for (what, path, hint) in std::iter::once(state).chain(backups) {
-        let (real, _) = identity(dirs, path);
+        // Where its files really go: the directory itself resolved too, not only its parent
+        // (`~/bk -> real` keeps its backups in `~/real`, which a target may replace).
+        let real: PathBuf = match &*dirs.resolve(path) {
+            Dir::Exists { real, .. } | Dir::Missing { real, .. } => real.clone(),
+            Dir::Blocked { .. } => identity(dirs, path).0.into_owned(),
+        };
         if real.starts_with(repo) {
             return Err(Error::input(format!(
                 "dotlink's {what} {} is inside the repository {} (as {}); its files would end up in git",
@@ -280,7 +285,7 @@ fn own_dirs(
         let spelled = path.to_path_buf();
         own.push(OwnDir {
             what,
-            real: real.into_owned(),
+            real,
             links: symlinks_on_the_way(&spelled),
             spelled,
             hint,
