@@ -582,6 +582,44 @@ fn a_backup_never_goes_where_something_already_is() {
     );
 }
 
+/// A target outside the home and a directory at `~/@root/…` above where its backup would go:
+/// the second backup was filed inside the first (or, on several threads, refused with a note
+/// calling the other backup "a copy"), and `restore` put it in the wrong place and failed.
+/// Only targets outside the home are under `@root/` in a set now.
+#[test]
+fn a_backup_is_never_filed_inside_another() {
+    for threads in ["1", "2"] {
+        let s = Sandbox::new();
+        let out = s.path().join("out/dir");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("y"), "precious outside").unwrap();
+        let twin = format!("@root{}", out.display());
+        s.home_file(&format!("{twin}/keep"), "precious inside");
+        s.source("a", "a").source("b", "b");
+        s.manifest(&format!(
+            "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/{twin}\"\n[[link]]\nsource = \"b\"\ntarget = \"{}\"\nallow_outside_home = true\n",
+            out.join("y").display()
+        ));
+        let threads = [("DOTLINK_APPLY_THREADS", threads)];
+        s.run_env(&["apply"], &threads)
+            .code(0)
+            .stdout_has("2 backed up");
+        s.run(&["restore"]).code(0).stdout_has("Restored: 2 of 2");
+        assert_eq!(
+            fs::read_to_string(out.join("y")).unwrap(),
+            "precious outside"
+        );
+        assert_eq!(
+            fs::read_to_string(s.home().join(&twin).join("keep")).unwrap(),
+            "precious inside"
+        );
+        assert!(
+            !s.home().join(&twin).join("y").exists(),
+            "y restored inside ~/{twin}"
+        );
+    }
+}
+
 #[test]
 fn a_file_rewritten_after_a_killed_backup_run_is_never_lost() {
     let mut rewritten = 0;

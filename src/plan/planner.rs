@@ -228,8 +228,8 @@ impl<'a> Planner<'a> {
     }
 
     /// Where `path` goes in this run's backup set: a name nothing has yet, neither on disk (a
-    /// resumed run adds to its interrupted run's set) nor in this plan (`~/@root/x` and `/x`
-    /// would share one).
+    /// resumed run adds to its interrupted run's set) nor in this plan (checked, although
+    /// [`backup::destination`] gives no two targets one place).
     /// In a new set nothing is on disk yet, so only the plan is asked (the applier still makes
     /// sure, just before each move, that nothing has appeared there since).
     pub(super) fn backup_destination(&self, path: &Path) -> PathBuf {

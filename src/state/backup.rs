@@ -2,7 +2,8 @@
 //!
 //! Each run that backs something up gets its own set, `backup_dir/<UTC timestamp>/`, holding
 //! every displaced file at its path relative to the home directory (targets outside the home
-//! under `@root/`), and an index beside it, `<UTC timestamp>.json`, naming what went where and
+//! under `@root/`, and a home path whose first name starts with `@` with one more `@`), and an
+//! index beside it, `<UTC timestamp>.json`, naming what went where and
 //! which link took its place. A set is never reused, so an earlier backup is never overwritten.
 //!
 //! This module owns the layout and reads it; the applier writes it (`apply::backup`).
@@ -11,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::paths::serde_path;
 use serde::{Deserialize, Serialize};
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -45,6 +47,14 @@ pub fn new_set(backup_dir: &Path, now: SystemTime) -> PathBuf {
 pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
     // By bytes: the targets are normalised, and a bootstrap backs up thousands.
     match crate::paths::below(target, home) {
+        // A first name starting with `@` gets one more (`~/@root/x` goes to `@@root/x`), so
+        // only targets outside the home are under `@root/`: no place in a set is another's,
+        // or inside another's (`~/@root/tmp`, a directory, and `/tmp/y`).
+        Some(relative) if relative.as_os_str().as_bytes().starts_with(b"@") => {
+            let mut escaped = std::ffi::OsString::from("@");
+            escaped.push(relative);
+            crate::paths::join(set, Path::new(&escaped))
+        }
         Some(relative) => crate::paths::join(set, relative),
         None => set
             .join("@root")
@@ -208,6 +218,19 @@ mod tests {
         assert_eq!(
             destination(set, Path::new("/etc/x"), Path::new("/h")),
             PathBuf::from("/b/S/@root/etc/x")
+        );
+        // Only targets outside the home are under `@root/`.
+        assert_eq!(
+            destination(set, Path::new("/h/@root/etc"), Path::new("/h")),
+            PathBuf::from("/b/S/@@root/etc")
+        );
+        assert_eq!(
+            destination(set, Path::new("/h/@x"), Path::new("/h")),
+            PathBuf::from("/b/S/@@x")
+        );
+        assert_eq!(
+            destination(set, Path::new("/h/x@"), Path::new("/h")),
+            PathBuf::from("/b/S/x@")
         );
     }
 }
