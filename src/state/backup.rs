@@ -35,7 +35,9 @@ pub fn new_set(backup_dir: &Path, now: SystemTime) -> PathBuf {
     let stamp = utc_stamp(now);
     let mut candidate = backup_dir.join(&stamp);
     let mut n = 1;
-    while candidate.symlink_metadata().is_ok() {
+    // Its index's name must be free too: the index is written over whatever is there.
+    while candidate.symlink_metadata().is_ok() || index_path(&candidate).symlink_metadata().is_ok()
+    {
         n += 1;
         candidate = backup_dir.join(format!("{stamp}-{n}"));
     }
@@ -206,6 +208,9 @@ mod tests {
         let second = new_set(dir.path(), UNIX_EPOCH);
         assert_ne!(first, second);
         assert!(second.ends_with("19700101T000000Z-2"));
+        // Nor a name whose index's name is taken.
+        std::fs::write(index_path(&second), "someone else's").unwrap();
+        assert!(new_set(dir.path(), UNIX_EPOCH).ends_with("19700101T000000Z-3"));
     }
 
     #[test]
