@@ -230,8 +230,11 @@ fn a_symlinked_home_and_its_real_path_are_one_home() {
 #[test]
 fn a_target_spelled_through_a_symlinked_home_stays_in_the_home_once_linked() {
     let s = Sandbox::new();
-    s.source("x", "new x").home_file(".x", "precious x");
-    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"$HOME/.x\"\non_conflict = \"backup\"\n");
+    s.source("x", "new x")
+        .source("rc/bashrc", "b")
+        .home_file(".x", "precious x");
+    // The home itself under its other name too: the directory a glob links into.
+    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"$HOME/.x\"\non_conflict = \"backup\"\n[[link]]\nsource = \"rc/*\"\ntarget = \"$HOME/\"\nprefix = \".\"\n");
     let alias = s.path().join("home-alias");
     symlink(s.home(), &alias).unwrap();
     let alias = alias.to_str().unwrap().to_string();

@@ -696,9 +696,13 @@ fn build_ignore(
 /// Whether `path` lies below `dir` once the symlinks on its way are resolved (a target
 /// spelled through another name of the home directory). Only its directory is resolved, not
 /// the path itself: once linked, a target leads into the repository, and its place is its real
-/// directory and its name. The planner checks every target's real place again before anything
-/// is written.
+/// directory and its name. The one exception is `dir` itself under another name (`$HOME/`, the
+/// directory a glob or a package links into, with HOME a link to the real home). The planner
+/// checks every target's real place again before anything is written.
 fn really_below(path: &Path, dir: &Path) -> bool {
+    if path.canonicalize().is_ok_and(|real| real == dir) {
+        return true;
+    }
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return false;
     };
