@@ -692,6 +692,17 @@ fn dotlinks_directories_that_are_symlinks_are_where_they_lead() {
         .code(2)
         .stderr_has("target ~/real would replace or write into dotlink's own state directory");
     assert_eq!(s.whole_tree(), before, "nothing was written");
+    // A backup directory that is a link leading nowhere yet, to where a target is linked.
+    s.source("backups/keep", "k")
+        .source("zrc", "z")
+        .home_file(".zrc", "precious zrc");
+    s.home_link("bk-dangling", ".backups");
+    s.manifest("[defaults]\nbackup_dir = \"~/bk-dangling\"\non_conflict = \"backup\"\n[[link]]\nsource = \"backups\"\ntarget = \"~/.backups\"\n[[link]]\nsource = \"zrc\"\ntarget = \"~/.zrc\"\n");
+    let before = s.whole_tree();
+    s.run(&["apply"])
+        .code(2)
+        .stderr_has("target ~/.backups would replace or write into dotlink's own backup directory");
+    assert_eq!(s.whole_tree(), before, "nothing was written");
     // A backup directory that is a link into the repository: its files would go into git.
     s.home_link("bk-in-repo", s.repo().join("d"));
     s.manifest("[defaults]\nbackup_dir = \"~/bk-in-repo\"\non_conflict = \"backup\"\n[[link]]\nsource = \"c/a\"\ntarget = \"~/.a\"\n");

@@ -174,11 +174,14 @@ fn own_dir_in_the_way<'o>(own: &'o [OwnDir], real: &Path) -> Option<&'o OwnDir> 
 }
 
 /// Every symlink passed in resolving `path`, through chains of links, as the kernel would
-/// (at most 40 of them, as it allows).
-fn symlinks_on_the_way(path: &Path) -> Vec<PathBuf> {
+/// (at most 40 of them, as it allows), and where they lead: the path with every link on the
+/// way followed, even when the last leads nowhere yet (`~/bk -> .backups` leads to
+/// `~/.backups`, which a plan may make).
+fn symlinks_on_the_way(path: &Path) -> (Vec<PathBuf>, PathBuf) {
     use std::path::Component;
     let mut links = Vec::new();
     let mut pending = vec![path.to_path_buf()];
+    let mut leads_to = path.to_path_buf();
     'paths: while let Some(next) = pending.pop() {
         let parts: Vec<Component> = next.components().collect();
         let mut at = PathBuf::from("/");
@@ -203,8 +206,9 @@ fn symlinks_on_the_way(path: &Path) -> Vec<PathBuf> {
                 _ => {}
             }
         }
+        leads_to = at;
     }
-    links
+    (links, leads_to)
 }
 
 /// Whether `path` lies in the repository `repo`, as spelled or where it really is (reached
@@ -269,9 +273,12 @@ fn own_dirs(
     for (what, path, hint) in std::iter::once(state).chain(backups) {
         // Where its files really go: the directory itself resolved too, not only its parent
         // (`~/bk -> real` keeps its backups in `~/real`, which a target may replace).
+        let (links, leads_to) = symlinks_on_the_way(path);
         let real: PathBuf = match &*dirs.resolve(path) {
             Dir::Exists { real, .. } | Dir::Missing { real, .. } => real.clone(),
-            Dir::Blocked { .. } => identity(dirs, path).0.into_owned(),
+            // A link that leads nowhere yet (or through something that is not a directory):
+            // where it leads, which a target may be.
+            Dir::Blocked { .. } => leads_to,
         };
         if real.starts_with(repo) {
             return Err(Error::input(format!(
@@ -286,7 +293,7 @@ fn own_dirs(
         own.push(OwnDir {
             what,
             real,
-            links: symlinks_on_the_way(&spelled),
+            links,
             spelled,
             hint,
         });
