@@ -623,6 +623,23 @@ fn a_backup_is_never_filed_inside_another() {
     }
 }
 
+/// A name as long as a name may be, starting with `@`, keeps its length in the backup set.
+#[test]
+fn a_longest_name_starting_with_an_at_sign_is_backed_up() {
+    let s = Sandbox::new();
+    let name = format!("@{}", "x".repeat(254));
+    s.source("a", "a").home_file(&name, "precious");
+    s.manifest(&format!(
+        "[[link]]\nsource = \"a\"\ntarget = \"~/{name}\"\non_conflict = \"backup\"\n"
+    ));
+    s.run(&["apply"]).code(0).stdout_has("1 backed up");
+    s.run(&["restore"]).code(0).stdout_has("Restored: 1 of 1");
+    assert_eq!(
+        fs::read_to_string(s.home().join(&name)).unwrap(),
+        "precious"
+    );
+}
+
 #[test]
 fn a_file_rewritten_after_a_killed_backup_run_is_never_lost() {
     let mut rewritten = 0;

@@ -2,8 +2,8 @@
 //!
 //! Each run that backs something up gets its own set, `backup_dir/<UTC timestamp>/`, holding
 //! every displaced file at its path relative to the home directory (targets outside the home
-//! under `@root/`, and a home path whose first name starts with `@` with one more `@`), and an
-//! index beside it, `<UTC timestamp>.json`, naming what went where and
+//! under `@root/`, and a home path whose first name is `@root`, `@@root`, … with one more
+//! `@`), and an index beside it, `<UTC timestamp>.json`, naming what went where and
 //! which link took its place. A set is never reused, so an earlier backup is never overwritten.
 //!
 //! This module owns the layout and reads it; the applier writes it (`apply::backup`).
@@ -49,10 +49,11 @@ pub fn new_set(backup_dir: &Path, now: SystemTime) -> PathBuf {
 pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
     // By bytes: the targets are normalised, and a bootstrap backs up thousands.
     match crate::paths::below(target, home) {
-        // A first name starting with `@` gets one more (`~/@root/x` goes to `@@root/x`), so
-        // only targets outside the home are under `@root/`: no place in a set is another's,
-        // or inside another's (`~/@root/tmp`, a directory, and `/tmp/y`).
-        Some(relative) if relative.as_os_str().as_bytes().starts_with(b"@") => {
+        // A first name of one or more `@` and `root` gets one more `@` (`~/@root/x` goes to
+        // `@@root/x`), so only targets outside the home are under `@root/`: no place in a
+        // set is another's, or inside another's (`~/@root/tmp`, a directory, and `/tmp/y`).
+        // Any other name keeps its length: a name may be 255 bytes long.
+        Some(relative) if is_at_root(relative) => {
             let mut escaped = std::ffi::OsString::from("@");
             escaped.push(relative);
             crate::paths::join(set, Path::new(&escaped))
@@ -62,6 +63,15 @@ pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
             .join("@root")
             .join(target.strip_prefix("/").unwrap_or(target)),
     }
+}
+
+/// Whether the first name of `relative` is one or more `@` and then `root`.
+fn is_at_root(relative: &Path) -> bool {
+    let bytes = relative.as_os_str().as_bytes();
+    let first = bytes.split(|&b| b == b'/').next().unwrap_or_default();
+    first
+        .strip_suffix(b"root")
+        .is_some_and(|ats| !ats.is_empty() && ats.iter().all(|&b| b == b'@'))
 }
 
 /// The index file beside a set directory.
@@ -230,9 +240,15 @@ mod tests {
             PathBuf::from("/b/S/@@root/etc")
         );
         assert_eq!(
-            destination(set, Path::new("/h/@x"), Path::new("/h")),
-            PathBuf::from("/b/S/@@x")
+            destination(set, Path::new("/h/@@root"), Path::new("/h")),
+            PathBuf::from("/b/S/@@@root")
         );
+        for kept in ["@x", "@rootx", "@roo", "x@root", "root"] {
+            assert_eq!(
+                destination(set, &Path::new("/h").join(kept), Path::new("/h")),
+                set.join(kept)
+            );
+        }
         assert_eq!(
             destination(set, Path::new("/h/x@"), Path::new("/h")),
             PathBuf::from("/b/S/x@")
