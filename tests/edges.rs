@@ -623,6 +623,77 @@ fn a_backup_is_never_filed_inside_another() {
     }
 }
 
+/// A set an older dotlink filed `~/@root/…` in under `@root/`, interrupted and resumed by this
+/// one: a target outside the home whose place is inside that backup goes apart from it (the
+/// first name below the set takes the suffix), and `restore` gives both back.
+#[test]
+fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
+    for n in 0.. {
+        assert!(
+            n < 40,
+            "no fault point left the directory backed up and the file not"
+        );
+        let s = Sandbox::new();
+        let out = s.path().join("out/dir");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("y"), "precious outside").unwrap();
+        let twin = format!("@root{}", out.display());
+        s.home_file(&format!("{twin}/keep"), "precious inside");
+        s.source("a", "a").source("b", "b");
+        s.manifest(&format!(
+            "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/{twin}\"\n[[link]]\nsource = \"b\"\ntarget = \"{}\"\nallow_outside_home = true\n",
+            out.join("y").display()
+        ));
+        let one = ("DOTLINK_APPLY_THREADS", "1");
+        let killed = s.run_env(&["apply"], &[one, ("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        assert_ne!(killed.code, 0, "the run has more than {n} fault points");
+        // Killed once the directory is in the set and the file is not.
+        let Some(set) = fs::read_dir(s.backups())
+            .ok()
+            .and_then(|d| d.flatten().map(|e| e.path()).find(|p| p.is_dir()))
+        else {
+            continue;
+        };
+        let new_style = set.join(format!("@{twin}"));
+        if !new_style.join("keep").exists()
+            || !fs::symlink_metadata(out.join("y")).unwrap().is_file()
+        {
+            continue;
+        }
+        // As an older dotlink left it: `~/@root/…` under `@root/`, in the set and the journal.
+        fs::rename(set.join("@@root"), set.join("@root")).unwrap();
+        let journal = fs::read_dir(s.state().join("dotlink"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(".journal.json"))
+            .expect("the killed run left its journal");
+        let text = fs::read_to_string(&journal)
+            .unwrap()
+            .replace("/@@root/", "/@root/");
+        fs::write(&journal, text).unwrap();
+        s.run_env(&["apply"], &[one]).code(0);
+        assert_eq!(
+            fs::read_to_string(set.join(&twin).join("keep")).unwrap(),
+            "precious inside"
+        );
+        assert!(
+            !set.join(&twin).join("y").exists(),
+            "y was filed inside ~/{twin}'s backup"
+        );
+        s.run(&["restore"]).code(0);
+        assert_eq!(
+            fs::read_to_string(out.join("y")).unwrap(),
+            "precious outside"
+        );
+        assert_eq!(
+            fs::read_to_string(s.home().join(&twin).join("keep")).unwrap(),
+            "precious inside"
+        );
+        return;
+    }
+}
+
 /// A name as long as a name may be, starting with `@`, keeps its length in the backup set.
 #[test]
 fn a_longest_name_starting_with_an_at_sign_is_backed_up() {

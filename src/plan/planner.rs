@@ -45,6 +45,9 @@ pub(super) struct Planner<'a> {
     backups: Option<BackupNaming<'a>>,
     /// This run's backup set, and whether it is new (nothing was there when it was named).
     backup_set: OnceCell<(PathBuf, bool)>,
+    /// The backups a resumed set already holds, as its index (completed by recovery) names
+    /// them: no new backup goes inside one of them.
+    resumed_backups: OnceCell<HashSet<OsString, PathHash>>,
     /// Backup destinations this plan has given out, by their bytes: each is made by
     /// [`backup::destination`] from a normalised target, so one place has one spelling.
     backups_taken: RefCell<HashSet<OsString, PathHash>>,
@@ -83,6 +86,7 @@ impl<'a> Planner<'a> {
             removable: inputs.removable,
             backups: inputs.backups,
             backup_set: OnceCell::new(),
+            resumed_backups: OnceCell::new(),
             backups_taken: RefCell::default(),
             looker: Looker::default(),
             ahead: None,
@@ -238,14 +242,43 @@ impl<'a> Planner<'a> {
         let mut taken = self.backups_taken.borrow_mut();
         let mut candidate = first.clone();
         let mut n = 1;
-        while taken.contains(candidate.as_os_str())
-            || (!new && candidate.symlink_metadata().is_ok())
-        {
+        // Inside a backup of a resumed set (one an older dotlink filed there: `~/@root/…` went
+        // under `@root/` then), a suffix on the last name cannot help: the first name below
+        // the set takes it instead, and the rest follows.
+        let mut suffix_first_name = false;
+        loop {
+            if !(taken.contains(candidate.as_os_str())
+                || (!new && candidate.symlink_metadata().is_ok()))
+            {
+                if *new || !self.inside_a_resumed_backup(set, &candidate) {
+                    break;
+                }
+                suffix_first_name = true;
+            }
             n += 1;
-            candidate = paths::with_suffix(&first, &format!(".{n}"));
+            candidate = if suffix_first_name {
+                backup::with_first_name_suffix(set, &first, &format!(".{n}"))
+            } else {
+                paths::with_suffix(&first, &format!(".{n}"))
+            };
         }
         taken.insert(candidate.as_os_str().to_owned());
         candidate
+    }
+
+    /// Whether a directory above `candidate`, inside the resumed set `set`, is a backup the
+    /// set already holds.
+    fn inside_a_resumed_backup(&self, set: &Path, candidate: &Path) -> bool {
+        let held = self.resumed_backups.get_or_init(|| {
+            backup::read_index(set)
+                .into_iter()
+                .map(|b| b.backup.into_os_string())
+                .collect()
+        });
+        paths::ancestors(candidate)
+            .skip(1)
+            .take_while(|dir| paths::below(dir, set).is_some_and(|r| !r.as_os_str().is_empty()))
+            .any(|dir| held.contains(dir.as_os_str()))
     }
 
     /// A step for a declared link. Its paths are the spec's, or the state's record's where they

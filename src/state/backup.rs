@@ -65,6 +65,18 @@ pub fn destination(set: &Path, target: &Path, home: &Path) -> PathBuf {
     }
 }
 
+/// `place` in `set` with `suffix` on its first name below the set (`<set>/@root.2/x/y` for
+/// `<set>/@root/x/y`): a place apart from everything under the first name.
+pub fn with_first_name_suffix(set: &Path, place: &Path, suffix: &str) -> PathBuf {
+    let relative = crate::paths::below(place, set).unwrap_or(place);
+    let mut names = relative.components();
+    let mut first = names
+        .next()
+        .map_or_else(Default::default, |c| c.as_os_str().to_owned());
+    first.push(suffix);
+    set.join(first).join(names.as_path())
+}
+
 /// Whether the first name of `relative` is one or more `@` and then `root`.
 fn is_at_root(relative: &Path) -> bool {
     let bytes = relative.as_os_str().as_bytes();
@@ -242,6 +254,10 @@ mod tests {
         assert_eq!(
             destination(set, Path::new("/h/@@root"), Path::new("/h")),
             PathBuf::from("/b/S/@@@root")
+        );
+        assert_eq!(
+            with_first_name_suffix(set, Path::new("/b/S/@root/etc/x"), ".2"),
+            PathBuf::from("/b/S/@root.2/etc/x")
         );
         for kept in ["@x", "@rootx", "@roo", "x@root", "root"] {
             assert_eq!(
