@@ -337,20 +337,23 @@ pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx:
 /// directory is then created once, by the first step that needs it.
 fn order(steps: &mut [Step]) {
     // In place: a stable sort would copy every step into a scratch buffer. The declared links
-    // were planned in this order, so a run that removes nothing finds them sorted.
-    steps.sort_unstable_by(|a, b| {
-        let (ra, rb) = (
-            matches!(a.action, Action::Remove { .. }),
-            matches!(b.action, Action::Remove { .. }),
-        );
-        rb.cmp(&ra).then_with(|| {
-            if ra {
-                by_directory(&b.target).cmp(&by_directory(&a.target))
-            } else {
-                by_directory(&a.target).cmp(&by_directory(&b.target))
-            }
-        })
-    });
+    // were planned in this order, so a run that removes nothing finds them sorted: checked
+    // first with each step's key made once (the sort's own check makes two for every pair).
+    let removes = |s: &Step| matches!(s.action, Action::Remove { .. });
+    let in_order =
+        !steps.iter().any(removes) && steps.iter().map(|s| by_directory(&s.target)).is_sorted();
+    if !in_order {
+        steps.sort_unstable_by(|a, b| {
+            let (ra, rb) = (removes(a), removes(b));
+            rb.cmp(&ra).then_with(|| {
+                if ra {
+                    by_directory(&b.target).cmp(&by_directory(&a.target))
+                } else {
+                    by_directory(&a.target).cmp(&by_directory(&b.target))
+                }
+            })
+        });
+    }
     // Which of each step's directories an earlier step makes, found first (by their bytes:
     // they are built from normalised targets), then dropped: a first apply has a chain of
     // directories for every link.
