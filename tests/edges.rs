@@ -625,7 +625,8 @@ fn a_backup_is_never_filed_inside_another() {
 
 /// A set an older dotlink filed `~/@root/…` in under `@root/`, interrupted and resumed by this
 /// one: a target outside the home whose place is inside that backup goes apart from it (the
-/// first name below the set takes the suffix), and `restore` gives both back.
+/// first name below the set takes the suffix), never where another backup of the same run
+/// goes (`~/@root.2`), and `restore` gives them all back.
 #[test]
 fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
     for n in 0.. {
@@ -672,6 +673,12 @@ fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
             .unwrap()
             .replace("/@@root/", "/@root/");
         fs::write(&journal, text).unwrap();
+        // And a file whose place is the one a suffix on the first name would give `y`.
+        s.source("c", "c").home_file("@root.2", "precious at2");
+        s.manifest(&format!(
+            "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/{twin}\"\n[[link]]\nsource = \"b\"\ntarget = \"{}\"\nallow_outside_home = true\n[[link]]\nsource = \"c\"\ntarget = \"~/@root.2\"\n",
+            out.join("y").display()
+        ));
         s.run_env(&["apply"], &[one]).code(0);
         assert_eq!(
             fs::read_to_string(set.join(&twin).join("keep")).unwrap(),
@@ -689,6 +696,10 @@ fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
         assert_eq!(
             fs::read_to_string(s.home().join(&twin).join("keep")).unwrap(),
             "precious inside"
+        );
+        assert_eq!(
+            fs::read_to_string(s.home().join("@root.2")).unwrap(),
+            "precious at2"
         );
         return;
     }

@@ -48,6 +48,9 @@ pub(super) struct Planner<'a> {
     /// The backups a resumed set already holds, as its index (completed by recovery) names
     /// them: no new backup goes inside one of them.
     resumed_backups: OnceCell<HashSet<OsString, PathHash>>,
+    /// In a resumed set, the directories above the places this plan has given out: no backup
+    /// goes where one of them is.
+    dirs_above_taken: RefCell<HashSet<OsString, PathHash>>,
     /// Backup destinations this plan has given out, by their bytes: each is made by
     /// [`backup::destination`] from a normalised target, so one place has one spelling.
     backups_taken: RefCell<HashSet<OsString, PathHash>>,
@@ -74,6 +77,13 @@ pub(super) struct Planner<'a> {
     in_the_way: PathMap<Policy>,
 }
 
+/// The directories above `place` inside `set`, nearest first (not the set itself).
+fn dirs_in_set<'p>(set: &'p Path, place: &'p Path) -> impl Iterator<Item = &'p Path> {
+    paths::ancestors(place)
+        .skip(1)
+        .take_while(move |dir| paths::below(dir, set).is_some_and(|r| !r.as_os_str().is_empty()))
+}
+
 impl<'a> Planner<'a> {
     pub(super) fn new(inputs: Inputs<'a>) -> Self {
         let mut dirs = inputs.dirs;
@@ -87,6 +97,7 @@ impl<'a> Planner<'a> {
             backups: inputs.backups,
             backup_set: OnceCell::new(),
             resumed_backups: OnceCell::new(),
+            dirs_above_taken: RefCell::default(),
             backups_taken: RefCell::default(),
             looker: Looker::default(),
             ahead: None,
@@ -240,17 +251,21 @@ impl<'a> Planner<'a> {
         let (set, new) = self.backup_set();
         let first = backup::destination(set, path, self.home);
         let mut taken = self.backups_taken.borrow_mut();
+        let mut above_taken = self.dirs_above_taken.borrow_mut();
         let mut candidate = first.clone();
         let mut n = 1;
-        // Inside a backup of a resumed set (one an older dotlink filed there: `~/@root/…` went
-        // under `@root/` then), a suffix on the last name cannot help: the first name below
-        // the set takes it instead, and the rest follows.
+        // Inside another backup (one a resumed set holds, filed there by an older dotlink:
+        // `~/@root/…` went under `@root/` then; or one this plan gives out with a suffix) a
+        // suffix on the last name cannot help: the first name below the set takes it instead,
+        // and the rest follows.
         let mut suffix_first_name = false;
         loop {
-            if !(taken.contains(candidate.as_os_str())
-                || (!new && candidate.symlink_metadata().is_ok()))
-            {
-                if *new || !self.inside_a_resumed_backup(set, &candidate) {
+            let clash = taken.contains(candidate.as_os_str())
+                || (!new
+                    && (candidate.symlink_metadata().is_ok()
+                        || above_taken.contains(candidate.as_os_str())));
+            if !clash {
+                if *new || !self.inside_another_backup(set, &candidate, &taken) {
                     break;
                 }
                 suffix_first_name = true;
@@ -262,23 +277,29 @@ impl<'a> Planner<'a> {
                 paths::with_suffix(&first, &format!(".{n}"))
             };
         }
+        if !new {
+            above_taken.extend(dirs_in_set(set, &candidate).map(|d| d.as_os_str().to_owned()));
+        }
         taken.insert(candidate.as_os_str().to_owned());
         candidate
     }
 
-    /// Whether a directory above `candidate`, inside the resumed set `set`, is a backup the
-    /// set already holds.
-    fn inside_a_resumed_backup(&self, set: &Path, candidate: &Path) -> bool {
+    /// Whether a directory above `candidate`, inside the resumed set `set`, is a backup: one
+    /// the set already holds, or one this plan gives out (`taken`).
+    fn inside_another_backup(
+        &self,
+        set: &Path,
+        candidate: &Path,
+        taken: &HashSet<OsString, PathHash>,
+    ) -> bool {
         let held = self.resumed_backups.get_or_init(|| {
             backup::read_index(set)
                 .into_iter()
                 .map(|b| b.backup.into_os_string())
                 .collect()
         });
-        paths::ancestors(candidate)
-            .skip(1)
-            .take_while(|dir| paths::below(dir, set).is_some_and(|r| !r.as_os_str().is_empty()))
-            .any(|dir| held.contains(dir.as_os_str()))
+        dirs_in_set(set, candidate)
+            .any(|dir| held.contains(dir.as_os_str()) || taken.contains(dir.as_os_str()))
     }
 
     /// A step for a declared link. Its paths are the spec's, or the state's record's where they
