@@ -585,6 +585,28 @@ fn a_backup_never_goes_where_something_already_is() {
     );
 }
 
+/// A file outside the home, `out/dir/y`, and a directory `~/@root<out/dir>` holding `keep`,
+/// both in the way of links under `backup`: older dotlinks filed the directory's backup where
+/// the file's would go inside it. Returns `out/dir` and the directory's name below the home.
+fn nested_backup_places(s: &Sandbox) -> (std::path::PathBuf, String) {
+    let out = s.path().join("out/dir");
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join("y"), "precious outside").unwrap();
+    let twin = format!("@root{}", out.display());
+    s.home_file(&format!("{twin}/keep"), "precious inside");
+    s.source("a", "a").source("b", "b");
+    nested_backup_manifest(s, &out, &twin, "");
+    (out, twin)
+}
+
+/// The manifest of [`nested_backup_places`], with `more` entries.
+fn nested_backup_manifest(s: &Sandbox, out: &Path, twin: &str, more: &str) {
+    s.manifest(&format!(
+        "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/{twin}\"\n[[link]]\nsource = \"b\"\ntarget = \"{}\"\nallow_outside_home = true\n{more}",
+        out.join("y").display()
+    ));
+}
+
 /// A target outside the home and a directory at `~/@root/…` above where its backup would go:
 /// the second backup was filed inside the first (or, on several threads, refused with a note
 /// calling the other backup "a copy"), and `restore` put it in the wrong place and failed.
@@ -593,16 +615,7 @@ fn a_backup_never_goes_where_something_already_is() {
 fn a_backup_is_never_filed_inside_another() {
     for threads in ["1", "2"] {
         let s = Sandbox::new();
-        let out = s.path().join("out/dir");
-        fs::create_dir_all(&out).unwrap();
-        fs::write(out.join("y"), "precious outside").unwrap();
-        let twin = format!("@root{}", out.display());
-        s.home_file(&format!("{twin}/keep"), "precious inside");
-        s.source("a", "a").source("b", "b");
-        s.manifest(&format!(
-            "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/{twin}\"\n[[link]]\nsource = \"b\"\ntarget = \"{}\"\nallow_outside_home = true\n",
-            out.join("y").display()
-        ));
+        let (out, twin) = nested_backup_places(&s);
         let threads = [("DOTLINK_APPLY_THREADS", threads)];
         s.run_env(&["apply"], &threads)
             .code(0)
@@ -635,16 +648,7 @@ fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
             "no fault point left the directory backed up and the file not"
         );
         let s = Sandbox::new();
-        let out = s.path().join("out/dir");
-        fs::create_dir_all(&out).unwrap();
-        fs::write(out.join("y"), "precious outside").unwrap();
-        let twin = format!("@root{}", out.display());
-        s.home_file(&format!("{twin}/keep"), "precious inside");
-        s.source("a", "a").source("b", "b");
-        s.manifest(&format!(
-            "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/{twin}\"\n[[link]]\nsource = \"b\"\ntarget = \"{}\"\nallow_outside_home = true\n",
-            out.join("y").display()
-        ));
+        let (out, twin) = nested_backup_places(&s);
         let one = ("DOTLINK_APPLY_THREADS", "1");
         let killed = s.run_env(&["apply"], &[one, ("DOTLINK_FAULT_AFTER", &n.to_string())]);
         assert_ne!(killed.code, 0, "the run has more than {n} fault points");
@@ -675,10 +679,8 @@ fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
         fs::write(&journal, text).unwrap();
         // And a file whose place is the one a suffix on the first name would give `y`.
         s.source("c", "c").home_file("@root.2", "precious at2");
-        s.manifest(&format!(
-            "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"a\"\ntarget = \"~/{twin}\"\n[[link]]\nsource = \"b\"\ntarget = \"{}\"\nallow_outside_home = true\n[[link]]\nsource = \"c\"\ntarget = \"~/@root.2\"\n",
-            out.join("y").display()
-        ));
+        let more = "[[link]]\nsource = \"c\"\ntarget = \"~/@root.2\"\n";
+        nested_backup_manifest(&s, &out, &twin, more);
         s.run_env(&["apply"], &[one]).code(0);
         assert_eq!(
             fs::read_to_string(set.join(&twin).join("keep")).unwrap(),
