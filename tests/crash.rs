@@ -629,12 +629,7 @@ fn only_the_killed_runs_own_partial_copy_is_removed() {
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\non_conflict = \"backup\"\n");
     let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", "0")]);
     assert!(run.stderr.contains("fault injected"), "{}", run.stderr);
-    let journal_path = fs::read_dir(s.state().join("dotlink"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with(".journal.json"))
-        .expect("the killed run left its journal");
+    let journal_path = s.journal();
     let journal: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&journal_path).unwrap()).unwrap();
     let pid = journal["pid"]

@@ -667,12 +667,7 @@ fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
         }
         // As an older dotlink left it: `~/@root/…` under `@root/`, in the set and the journal.
         fs::rename(set.join("@@root"), set.join("@root")).unwrap();
-        let journal = fs::read_dir(s.state().join("dotlink"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.to_string_lossy().ends_with(".journal.json"))
-            .expect("the killed run left its journal");
+        let journal = s.journal();
         let text = fs::read_to_string(&journal)
             .unwrap()
             .replace("/@@root/", "/@root/");

@@ -131,12 +131,21 @@ impl Sandbox {
     }
     /// The state file of the sandbox's manifest (after a run that wrote it).
     pub fn state_file(&self) -> PathBuf {
+        self.state_dir_file(|name| name.ends_with(".state"))
+            .expect("a state file")
+    }
+    /// The journal a killed run left.
+    pub fn journal(&self) -> PathBuf {
+        self.state_dir_file(|name| name.ends_with(".journal.json"))
+            .expect("the killed run left its journal")
+    }
+    /// The file in dotlink's state directory whose name `is`.
+    fn state_dir_file(&self, is: impl Fn(&str) -> bool) -> Option<PathBuf> {
         fs::read_dir(self.state().join("dotlink"))
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "state"))
-            .expect("a state file")
+            .find(|p| p.file_name().is_some_and(|n| is(&n.to_string_lossy())))
     }
     pub fn backups(&self) -> PathBuf {
         self.state().join("dotlink/backups")
