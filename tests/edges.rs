@@ -599,6 +599,18 @@ fn nested_backup_places(s: &Sandbox) -> (std::path::PathBuf, String) {
     (out, twin)
 }
 
+/// Both files of [`nested_backup_places`] are back where they were.
+fn nested_backups_are_back(s: &Sandbox, out: &Path, twin: &str) {
+    assert_eq!(
+        fs::read_to_string(out.join("y")).unwrap(),
+        "precious outside"
+    );
+    assert_eq!(
+        fs::read_to_string(s.home().join(twin).join("keep")).unwrap(),
+        "precious inside"
+    );
+}
+
 /// The manifest of [`nested_backup_places`], with `more` entries.
 fn nested_backup_manifest(s: &Sandbox, out: &Path, twin: &str, more: &str) {
     s.manifest(&format!(
@@ -621,14 +633,7 @@ fn a_backup_is_never_filed_inside_another() {
             .code(0)
             .stdout_has("2 backed up");
         s.run(&["restore"]).code(0).stdout_has("Restored: 2 of 2");
-        assert_eq!(
-            fs::read_to_string(out.join("y")).unwrap(),
-            "precious outside"
-        );
-        assert_eq!(
-            fs::read_to_string(s.home().join(&twin).join("keep")).unwrap(),
-            "precious inside"
-        );
+        nested_backups_are_back(&s, &out, &twin);
         assert!(
             !s.home().join(&twin).join("y").exists(),
             "y restored inside ~/{twin}"
@@ -686,14 +691,7 @@ fn a_resumed_set_never_files_a_backup_inside_an_older_one() {
             "y was filed inside ~/{twin}'s backup"
         );
         s.run(&["restore"]).code(0);
-        assert_eq!(
-            fs::read_to_string(out.join("y")).unwrap(),
-            "precious outside"
-        );
-        assert_eq!(
-            fs::read_to_string(s.home().join(&twin).join("keep")).unwrap(),
-            "precious inside"
-        );
+        nested_backups_are_back(&s, &out, &twin);
         assert_eq!(
             fs::read_to_string(s.home().join("@root.2")).unwrap(),
             "precious at2"
