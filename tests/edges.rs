@@ -807,6 +807,24 @@ fn dotlinks_directories_that_are_symlinks_are_where_they_lead() {
     assert_eq!(s.whole_tree(), before, "nothing was written");
 }
 
+/// A state directory that is a symlink leading nowhere is named as such, not "File exists",
+/// and nothing is written.
+#[test]
+fn a_state_directory_that_leads_nowhere_says_so() {
+    let s = Sandbox::new();
+    s.source("x", "x");
+    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n");
+    let state = s.path().join("state-nowhere");
+    fs::create_dir(&state).unwrap();
+    symlink("nowhere", state.join("dotlink")).unwrap();
+    let before = s.whole_tree();
+    s.run_env(&["apply"], &[("XDG_STATE_HOME", state.to_str().unwrap())])
+        .code(1)
+        .stderr_has("dotlink is a symlink to nowhere, which is not a directory")
+        .stderr_has("XDG_STATE_HOME");
+    assert_eq!(s.whole_tree(), before, "nothing was written");
+}
+
 #[test]
 fn dotlinks_directories_behind_a_chain_of_symlinks_are_out_of_harms_way() {
     let s = Sandbox::new();

@@ -40,7 +40,7 @@ impl Files {
                 .take_while(|a| fs::symlink_metadata(a).is_err())
                 .map(Path::to_path_buf)
                 .collect();
-            fs::create_dir_all(dir).map_err(|e| Error::io("create state directory", dir, &e))?;
+            fs::create_dir_all(dir).map_err(|e| state_dir_error(dir, &e))?;
             let file = match File::options()
                 .read(true)
                 .write(true)
@@ -113,6 +113,33 @@ impl Drop for Lock {
             }
         }
     }
+}
+
+/// Why the state directory `dir` could not be made: for something on its way that is not a
+/// directory (a dangling symlink, a file), what it is, rather than "File exists".
+fn state_dir_error(dir: &Path, e: &std::io::Error) -> Error {
+    let in_the_way = (e.kind() == std::io::ErrorKind::AlreadyExists)
+        .then(|| {
+            dir.ancestors()
+                .find(|a| fs::symlink_metadata(a).is_ok() && !a.is_dir())
+        })
+        .flatten();
+    let Some(at) = in_the_way else {
+        return Error::io("create state directory", dir, e);
+    };
+    let what = match fs::read_link(at) {
+        Ok(to) => format!(
+            "{} is a symlink to {}, which is not a directory",
+            at.display(),
+            to.display()
+        ),
+        Err(_) => format!("{} is not a directory", at.display()),
+    };
+    Error::failure(format!(
+        "cannot create state directory {}: {what}",
+        dir.display()
+    ))
+    .with_hint("make it a directory, or set XDG_STATE_HOME to a directory of your own")
 }
 
 /// The process id written in a lock file, if there is one.
