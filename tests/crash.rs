@@ -178,6 +178,46 @@ fn a_run_killed_at_any_step_is_consistent_and_recovered() {
 }
 
 #[test]
+fn a_journal_left_without_its_lock_file_is_recovered_before_any_target_is_looked_at() {
+    // `apply` takes the lock before it walks the repository when it can, and then looks at the
+    // recorded targets while it walks. An interrupted run whose lock file is gone (a run that
+    // stopped on an error it could not undo, or a user's clean-up) is recovered first:
+    // recovery changes targets (here it puts `.c` back from its backup), so what was looked
+    // at before it would be stale, and the link would be made where `.c` is again.
+    let scenario = || {
+        let s = Sandbox::new();
+        s.source("c", "c");
+        s.manifest(
+            "[defaults]\non_conflict = \"backup\"\n[[link]]\nsource = \"c\"\ntarget = \"~/.c\"\n",
+        );
+        s.run(&["apply"]).code(0);
+        fs::remove_file(s.home().join(".c")).unwrap();
+        s.home_file(".c", "user c");
+        s
+    };
+    let mut stopped = 0;
+    for n in 0.. {
+        let s = scenario();
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            break;
+        }
+        stopped += 1;
+        fs::remove_file(s.state().join("dotlink/lock")).unwrap();
+        s.run(&["apply"]).code(0);
+        let home = s.home_tree();
+        assert_eq!(kind(&home, ".c"), "link -> ../repo/c", "step {n}");
+        let everything = s.contents_anywhere();
+        assert!(
+            everything.iter().any(|c| c.ends_with("user c")),
+            "step {n}: the user's file is lost"
+        );
+        s.run(&["status"]).code(0);
+    }
+    assert!(stopped >= 2, "only {stopped} stop points were exercised");
+}
+
+#[test]
 fn recovery_is_reported() {
     let s = scenario();
     // Stop after the first few changes, part way through.

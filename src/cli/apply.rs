@@ -2,7 +2,7 @@
 //! and (for `apply`) carry it out.
 
 use super::args::{Cli, RunArgs};
-use super::{Verdict, load};
+use super::{Look, Verdict, load_looking};
 use crate::apply;
 use crate::error::Result;
 use crate::manifest::Sources;
@@ -24,7 +24,13 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     let Mode { dry_run, json, .. } = mode;
     let verbosity = if json { Verbosity::Quiet } else { verbosity };
     let spinner = Progress::start("reading the repository", verbosity != Verbosity::Quiet);
-    let mut loaded = load(cli, Sources::Require)?;
+    // The targets the state records are looked at while the repository is walked: a dry run
+    // changes nothing, and a run that writes holds the lock by then, or looks later.
+    let look = match dry_run {
+        true => Look::Early { list: false },
+        false => Look::Locked,
+    };
+    let mut loaded = load_looking(cli, Sources::Require, look)?;
     drop(spinner);
     if !dry_run {
         plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
@@ -38,12 +44,13 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     };
     let spinner = Progress::start("planning", verbosity != Verbosity::Quiet);
     // Never freed, like the state (see `OpenState`): the process ends with the report.
-    let mut plan = ManuallyDrop::new(plan::plan(
+    let mut plan = ManuallyDrop::new(plan::plan_with(
         &loaded.manifest,
         loaded.specs,
         &open.state,
         &options,
         &loaded.ctx,
+        loaded.early.take(),
     )?);
     drop(spinner);
     open.annotate(&mut plan);

@@ -157,16 +157,26 @@ struct Loaded {
     /// The state as read (without the lock) while the manifest was expanded.
     read: Option<StateRead>,
     /// What the thread that read the state looked at after, while the manifest was still
-    /// being expanded (a run that changes nothing: see [`Look::Early`]).
+    /// being expanded (see [`Look`]).
     early: Option<crate::plan::Early>,
+    /// The lock, when it was taken before the manifest was expanded (see [`Look::Locked`]).
+    lock: Option<Lock>,
 }
 
 /// Whether the thread that reads a large state then looks at the targets it records, while
-/// the repository is still being walked: only for a run that changes nothing (`status`). A
-/// run that writes looks once it holds the lock, never before.
+/// the repository is still being walked. A run that writes looks only while it holds the
+/// lock, never before.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Look {
-    Early,
+    /// A run that changes nothing (`status`, a dry run); `list` lists each directory too, for
+    /// the dead links `status` counts.
+    Early {
+        list: bool,
+    },
+    /// A run that writes (`apply`): it looks early only when it could take the lock first,
+    /// creating nothing but the lock's own file (`Files::lock_early`), and no interrupted run
+    /// is left to recover (recovery changes targets after the looks).
+    Locked,
     WhenPlanning,
 }
 
@@ -183,6 +193,7 @@ impl Loaded {
             writing,
             Some(&self.manifest.settings.backup_dir),
             self.read.take(),
+            self.lock.take(),
         )
     }
 }
@@ -209,22 +220,34 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
         report::print_warning(warning);
     }
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
-    // A large state is read on a second thread while this one walks the repository: neither
-    // waits for the other (a small one is read later, quicker than starting a thread). It is
-    // only read here; a run that writes checks, once it holds the lock, that the files are
-    // still what was read (`open_state_from`).
-    // Once read, it may look at the targets the state records until the walk is done; and the
-    // walk, from then on, takes the paths of the records for what it finds.
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
+    let read_ahead = state_len >= read_state_ahead_from();
+    let lock = (read_ahead && look == Look::Locked)
+        .then(|| files.lock_early())
+        .flatten();
+    let look_early = match look {
+        Look::Early { list } => Some(list),
+        Look::Locked => lock
+            .as_ref()
+            .filter(|l| l.killed_runs.is_empty() && !crate::apply::journal::pending(&files))
+            .map(|_| false),
+        Look::WhenPlanning => None,
+    };
+    // A large state is read on a second thread while this one walks the repository: neither
+    // waits for the other (a small one is read later, quicker than starting a thread). A run
+    // that writes and did not take the lock yet checks, once it holds it, that the files are
+    // still what was read (`open_state_from`).
+    // Once read, it may look at the targets the state records until the walk is done (see
+    // `Look`); and the walk, from then on, takes the paths of the records for what it finds.
     let walked = std::sync::atomic::AtomicBool::new(false);
     let state_read: std::sync::OnceLock<StateRead> = std::sync::OnceLock::new();
     let (specs, early) = std::thread::scope(|scope| {
-        let reader = (state_len >= read_state_ahead_from())
+        let reader = read_ahead
             .then(|| {
                 std::thread::Builder::new().spawn_scoped(scope, || {
                     grow_heap_for(state_len);
                     let read = state_read.get_or_init(|| files.load_stamped());
-                    (look == Look::Early).then(|| crate::plan::look_early(&read.0, true, &walked))
+                    look_early.map(|list| crate::plan::look_early(&read.0, list, &walked))
                 })
             })
             .and_then(|spawned| spawned.ok());
@@ -248,6 +271,7 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
         files,
         read,
         early,
+        lock,
     })
 }
 
@@ -310,18 +334,24 @@ fn open_state(
     writing: bool,
     backup_dir: Option<&std::path::Path>,
 ) -> Result<OpenState> {
-    open_state_from(files, ctx, writing, backup_dir, None)
+    open_state_from(files, ctx, writing, backup_dir, None, None)
 }
 
-/// [`open_state`], using a state `read` earlier when its files are still as they were then.
+/// [`open_state`], using a state `read` earlier when its files are still as they were then,
+/// and the lock when it was taken `early`.
 fn open_state_from(
     files: &Files,
     ctx: &Context,
     writing: bool,
     backup_dir: Option<&std::path::Path>,
     read: Option<StateRead>,
+    early: Option<Lock>,
 ) -> Result<OpenState> {
-    let mut lock = if writing { Some(files.lock()?) } else { None };
+    let mut lock = match (writing, early) {
+        (false, _) => None,
+        (true, Some(lock)) => Some(lock),
+        (true, None) => Some(files.lock()?),
+    };
     // A run killed mid-write left its lock file, and maybe a temporary file or two (so may the
     // runs it took over from, if it was killed before it cleaned up after them).
     if let Some(lock) = lock.as_mut().filter(|l| !l.killed_runs.is_empty()) {

@@ -14,7 +14,7 @@ pub(super) fn run(cli: &Cli, json: bool, verbosity: Verbosity) -> Result<Verdict
     // A deleted source is something status reports, not a reason to stop reporting.
     // It changes nothing: the targets the state records are looked at while the repository is
     // walked.
-    let mut loaded = load_looking(cli, Sources::Report, Look::Early)?;
+    let mut loaded = load_looking(cli, Sources::Report, Look::Early { list: true })?;
     let mut open = loaded.open_state(false)?;
     // Never freed, like the state (see `OpenState`): the process ends with the report.
     let mut plan = ManuallyDrop::new(plan::plan_with(

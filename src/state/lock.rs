@@ -81,6 +81,22 @@ impl Files {
     }
 }
 
+impl Files {
+    /// The lock, taken before the manifest's targets are checked against dotlink's own
+    /// directories, only where taking it creates nothing but its own file in a state
+    /// directory that is already there, and no other run's file is there: else none (the run
+    /// takes it later, the usual way, and reports why it cannot then).
+    pub fn lock_early(&self) -> Option<Lock> {
+        let dir = self.lock.parent()?;
+        let free = fs::metadata(dir).is_ok_and(|m| m.is_dir())
+            && fs::symlink_metadata(&self.lock).is_err();
+        if !free {
+            return None;
+        }
+        self.lock().ok()
+    }
+}
+
 impl Lock {
     /// Write this run's id, then `killed`'s.
     fn write_pids(&mut self, killed: &[u32]) -> std::io::Result<()> {
@@ -102,8 +118,10 @@ impl Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        // Removed while still held, and only while the name is still this file.
-        if same_file(&self.file, &self.path) {
+        // Removed while still held, and only while the name is still this file; kept while it
+        // still names killed runs whose temporaries this run did not remove (it stopped on an
+        // error first), so that the next run does.
+        if self.killed_runs.is_empty() && same_file(&self.file, &self.path) {
             let _ = fs::remove_file(&self.path);
         }
         let _ = self.file.unlock();

@@ -215,6 +215,9 @@ impl Sandbox {
             .env("DOTLINK_LOOK_AHEAD_FROM", "2")
             // And every state is read on a thread of its own while the manifest is expanded.
             .env("DOTLINK_READ_STATE_AHEAD_FROM", "0")
+            // Then looks at the targets it records in its first directories before the plan
+            // does, whatever the walk's speed (the rest only if the walk is still going).
+            .env("DOTLINK_LOOK_EARLY_DIRS", "2")
             // And every plan of new and replaced links only has them made on several threads,
             // as plans of a thousand such links and more do.
             .env("DOTLINK_APPLY_THREADS_FROM", "2")
