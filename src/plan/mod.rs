@@ -60,8 +60,8 @@ pub(crate) fn plan(
 }
 
 /// Look at the targets `state` records, in the directory order, until `stop` is set; what is
-/// looked at is given to [`plan_with`] (a run that changes nothing, while the repository is
-/// walked: see `survey::look_early`).
+/// looked at is given to [`plan_with`] (while the repository is walked: see
+/// `survey::look_early`).
 pub(crate) fn look_early(state: &State, list: bool, stop: &AtomicBool) -> Early {
     let targets = state.links.values().map(|r| r.target.clone()).collect();
     survey::look_early(targets, list, stop)

@@ -70,7 +70,7 @@ impl<'t> Targets<'t> {
 }
 
 /// What was looked at before the survey by the thread that read the state, while the other
-/// walked the repository (`status` only: see [`look_early`]): the recorded targets, in the
+/// walked the repository (see [`look_early`]): the recorded targets, in the
 /// directory order, as far as it got, and what it saw of their directories.
 pub struct Early {
     targets: Vec<Arc<Path>>,
@@ -81,8 +81,8 @@ pub struct Early {
 /// Look at `targets` (the state's recorded targets) directory by directory, listing each
 /// directory too when `list` is set, until `stop` is set (the repository is walked): for a
 /// run with nothing to do they are the declared targets, and what is looked at here the
-/// survey need not look at again. Only for runs that change nothing: a run that writes looks
-/// once it holds the lock.
+/// survey need not look at again. Only for runs that change nothing, or that hold the lock
+/// already with no interrupted run to recover (`Look` in `cli`).
 pub fn look_early(mut targets: Vec<Arc<Path>>, list: bool, stop: &AtomicBool) -> Early {
     targets.retain(|t| matches!(crate::paths::parent_and_name(t), (Some(_), Some(_))));
     crate::paths::sort_by_directory(&mut targets, |t| t);
