@@ -181,6 +181,36 @@ fn dotlinks_state_never_goes_into_the_repository() {
 }
 
 #[test]
+fn a_state_directory_in_the_repository_never_holds_a_lock_file_even_for_a_moment() {
+    // `apply` takes the lock before it walks the repository where that creates nothing but
+    // the lock file; never in a state directory it is about to refuse, as one in the
+    // repository (an older dotlink's, say, through `~/.local` linked into it).
+    let s = Sandbox::new();
+    s.source("local/state/dotlink/manifests", "")
+        .source("zshrc", "z");
+    s.home_link(".local", s.repo().join("local"));
+    s.manifest("[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n");
+    let before = s.whole_tree();
+    let trace = tempfile::tempdir().unwrap();
+    let out = trace.path().join("strace.out");
+    let strace = crate::peers::tool("strace");
+    let status = s
+        .command_under(
+            &strace,
+            &["-f", "-e", "trace=%file", "-o", out.to_str().unwrap(), "--"],
+        )
+        .env_remove("XDG_STATE_HOME")
+        .arg("apply")
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+    let opened = fs::read_to_string(&out).unwrap();
+    let lock = opened.lines().find(|l| l.contains("dotlink/lock"));
+    assert_eq!(lock, None, "the lock file was opened in the repository");
+    assert_eq!(s.whole_tree(), before, "nothing lands in the repository");
+}
+
+#[test]
 fn two_spellings_of_one_target_are_one_target() {
     let s = Sandbox::new();
     s.source("app.conf", "conf");

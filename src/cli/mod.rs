@@ -222,7 +222,13 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
     let read_ahead = state_len >= read_state_ahead_from();
-    let lock = (read_ahead && look == Look::Locked)
+    // Never where dotlink's own directories are refused (in the repository): that is said
+    // after the walk, as before, and the lock is taken then or not at all.
+    let own_dirs_fine = || {
+        crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)
+            .is_ok()
+    };
+    let lock = (read_ahead && look == Look::Locked && own_dirs_fine())
         .then(|| files.lock_early())
         .flatten();
     let look_early = match look {
