@@ -87,13 +87,16 @@ pub(crate) fn check_before_writing(
     own.extend(spelled);
     // Only a target named like a directory on the way to one of them can really be at or
     // above it: those few are resolved (one spelled through an alias, say).
-    let names: std::collections::HashSet<&std::ffi::OsStr> = own
+    // A few names, compared in a list: this runs for every target, hashing each name did not
+    // pay.
+    let names: Vec<&std::ffi::OsStr> = own
         .iter()
         .flat_map(|o| o.real.ancestors().filter_map(Path::file_name))
         .collect();
     for spec in specs {
         let mut dir = own_dir_in_the_way(&own, &spec.target);
-        if dir.is_none() && spec.target.file_name().is_some_and(|n| names.contains(n)) {
+        let name = paths::parent_and_name(&spec.target).1;
+        if dir.is_none() && name.is_some_and(|n| names.contains(&n)) {
             let (real, _) = identity(&mut dirs, &spec.target);
             dir = own_dir_in_the_way(&own, &real);
         }
