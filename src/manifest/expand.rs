@@ -519,7 +519,14 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
         .map(|s| s.target.as_os_str().len())
         .min()
         .unwrap_or(0);
+    // Neighbours mostly share their directory: its ancestors are looked up once for the run.
+    let mut checked: Option<&std::ffi::OsStr> = None;
     for spec in specs {
+        let parent = paths::parent(&spec.target).map(Path::as_os_str);
+        if parent.is_some() && parent == checked {
+            continue;
+        }
+        checked = parent;
         let ancestors = paths::ancestors(&spec.target).skip(1);
         for ancestor in ancestors.take_while(|a| a.as_os_str().len() >= shortest) {
             if let Some(outer) = find(&by_target, ancestor, key(ancestor)) {
