@@ -218,6 +218,48 @@ fn a_journal_left_without_its_lock_file_is_recovered_before_any_target_is_looked
 }
 
 #[test]
+fn a_lock_file_that_cannot_be_rewritten_still_names_the_killed_runs() {
+    // A killed run left its lock file and a temporary. The next run cannot write the lock file
+    // (a file size limit here; a full disk): it stops, and the killed run's id stays in the
+    // file, so the run after it still removes that temporary.
+    let s = Sandbox::new();
+    s.source("a", "a");
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    s.run(&["apply"]).code(0);
+    let dir = s.state().join("dotlink");
+    fs::write(dir.join("lock"), "999997").unwrap();
+    let temporary = dir.join(".x.dotlink-tmp-999997-abc");
+    fs::write(&temporary, "left by the killed run").unwrap();
+    let mut cmd = s.command_under(Path::new("/usr/bin/env"), &[]);
+    cmd.arg("apply");
+    // SAFETY: only async-signal-safe calls, between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &none);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("lock file"), "{stderr}");
+    let names = fs::read_to_string(dir.join("lock")).unwrap();
+    assert!(
+        names.contains("999997"),
+        "the killed run is forgotten: {names:?}"
+    );
+    assert!(temporary.exists());
+    s.run(&["apply"]).code(0);
+    assert!(!temporary.exists(), "the killed run's temporary is left");
+    assert!(!dir.join("lock").exists());
+}
+
+#[test]
 fn recovery_is_reported() {
     let s = scenario();
     // Stop after the first few changes, part way through.

@@ -98,14 +98,17 @@ impl Files {
 }
 
 impl Lock {
-    /// Write this run's id, then `killed`'s.
+    /// Write this run's id, then `killed`'s. Written over what is there, then cut to length:
+    /// a write that fails (a full disk) leaves the killed runs' ids in the file, for the
+    /// next run to clean up after them.
     fn write_pids(&mut self, killed: &[u32]) -> std::io::Result<()> {
-        self.file.set_len(0)?;
-        self.file.rewind()?;
-        write!(self.file, "{}", std::process::id())?;
+        let mut text = std::process::id().to_string();
         for pid in killed {
-            write!(self.file, " {pid}")?;
+            text.push_str(&format!(" {pid}"));
         }
+        self.file.rewind()?;
+        self.file.write_all(text.as_bytes())?;
+        self.file.set_len(text.len() as u64)?;
         self.file.flush()
     }
 
