@@ -226,10 +226,9 @@ pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
     path
 }
 
-/// Whether `path` has a `..` component (most have no `..` at all).
-fn has_dotdot(path: &[u8]) -> bool {
-    memchr::memmem::find(path, b"..").is_some()
-        && path.split(|b| *b == b'/').any(|part| part == b"..")
+/// Whether `path` has a `..` component.
+pub fn has_dotdot(path: &[u8]) -> bool {
+    path.split(|b| *b == b'/').any(|part| part == b"..")
 }
 
 /// [`relative`] for absolute paths in their plain form without `..`, by bytes: what

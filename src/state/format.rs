@@ -246,7 +246,7 @@ fn resolve_in(field: &[u8], base: &Path, buf: &mut Vec<u8>) -> Option<Arc<Path>>
     let start = buf.len();
     paths::unescape_into(field, buf);
     let path = &buf[start..];
-    if path.split(|b| *b == b'/').any(|part| part == b"..") {
+    if paths::has_dotdot(path) {
         return None;
     }
     let whole = match path.first() == Some(&b'/') || base.is_empty() {

@@ -79,9 +79,7 @@ impl Files {
         ))
         .with_hint("another dotlink run may be starting and stopping; run again"))
     }
-}
 
-impl Files {
     /// The lock, taken before the manifest's targets are checked against dotlink's own
     /// directories, only where taking it creates nothing but its own file in a state
     /// directory that is already there, and no other run's file is there: else none (the run
