@@ -407,7 +407,12 @@ pub fn by_directory(path: &Path) -> DirectoryKey<'_> {
 /// taken once each. The planner sorts the declared links so; the survey, the dead-link scan
 /// and the plan's own order then find them sorted, which each checks in one pass.
 pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
-    if items.is_sorted_by(|a, b| by_directory(path(a)) <= by_directory(path(b))) {
+    // Each key made once for the check (a state's records are read in this order).
+    if items
+        .iter()
+        .map(|item| by_directory(path(item)))
+        .is_sorted()
+    {
         return;
     }
     // Each directory's bytes are compared among the directories only, once each: the items
@@ -417,7 +422,7 @@ pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
     let mut ids: std::collections::HashMap<&[u8], u32, foldhash::fast::FixedState> =
         std::collections::HashMap::default();
     let mut last: Option<(&[u8], u32)> = None;
-    let mut order: Vec<(u32, &[u8], u32)> = items
+    let order: Vec<(u32, &[u8], u32)> = items
         .iter()
         .enumerate()
         .map(|(i, item)| {
@@ -440,11 +445,27 @@ pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
     for (r, &(_, id)) in dirs.iter().enumerate() {
         rank[id as usize] = r as u32;
     }
-    for key in &mut order {
-        key.0 = rank[key.0 as usize];
+    // The items bucketed by their directory's rank (counted, then placed), then each
+    // directory's few sorted by name: a sort of all of them compared (rank, name) pairs at
+    // every step.
+    let mut starts = vec![0usize; dirs.len() + 1];
+    for &(id, ..) in &order {
+        starts[rank[id as usize] as usize + 1] += 1;
     }
-    order.sort_unstable();
-    let mut from: Vec<u32> = order.into_iter().map(|(_, _, i)| i).collect();
+    for r in 1..starts.len() {
+        starts[r] += starts[r - 1];
+    }
+    let mut next = starts.clone();
+    let mut by_rank: Vec<(&[u8], u32)> = vec![(&[], 0); order.len()];
+    for (id, name, i) in order {
+        let at = &mut next[rank[id as usize] as usize];
+        by_rank[*at] = (name, i);
+        *at += 1;
+    }
+    for run in starts.windows(2) {
+        by_rank[run[0]..run[1]].sort_unstable();
+    }
+    let mut from: Vec<u32> = by_rank.into_iter().map(|(_, i)| i).collect();
     // Put each item where it belongs by swaps, as `sort_by_cached_key` does: the item for
     // place `i` is at `from[i]`, unless that place was swapped away earlier, then followed.
     for i in 0..from.len() {

@@ -9,7 +9,7 @@ use super::model::{Action, LinkState, Reason, Seen, Step};
 use crate::listing::{self, EntryType};
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{PathMap, State};
+use crate::state::State;
 use serde::Serialize;
 use std::ffi::OsStr;
 use std::fs;
@@ -147,19 +147,25 @@ fn by_real_directory<'p>(
     repo: &Path,
     dirs: &mut Dirs,
 ) -> Vec<(PathBuf, Vec<&'p Path>)> {
-    let mut groups: Vec<(PathBuf, Vec<&'p Path>)> = Vec::new();
-    let mut index: PathMap<usize> = PathMap::default();
+    let mut groups: Vec<(PathBuf, Vec<&'p Path>)> = Vec::with_capacity(places.len());
+    // Each group's place in `groups`, found by the hash of its real directory's bytes (real
+    // paths are in their plain form): one directory for each of the plan's, so not hashed
+    // as `Path`s, nor copied as keys.
+    let mut index: hashbrown::HashTable<usize> = hashbrown::HashTable::with_capacity(places.len());
+    let hash = |path: &Path| crate::state::hash_path(path);
     for place in places {
         // Only directories that really are in the home: never the repository's own.
-        let real = match &*dirs.resolve(place) {
-            Dir::Exists { real, .. } if !real.starts_with(repo) => real.clone(),
+        let found = dirs.resolve(place);
+        let real = match &*found {
+            Dir::Exists { real, .. } if paths::below(real, repo).is_none() => real,
             _ => continue,
         };
-        match index.get(&real) {
+        let at = hash(real);
+        match index.find(at, |&i| groups[i].0.as_os_str() == real.as_os_str()) {
             Some(&i) => groups[i].1.push(place),
             None => {
-                index.insert(real.clone(), groups.len());
-                groups.push((real, vec![place]));
+                index.insert_unique(at, groups.len(), |&i| hash(&groups[i].0));
+                groups.push((real.clone(), vec![place]));
             }
         }
     }
