@@ -17,7 +17,10 @@ impl Planner<'_> {
         let real_parent = dir.real().unwrap_or(parent);
         let contents = match spec.style {
             Style::Absolute => spec.source.clone(),
-            Style::Relative => self.relative(&spec.source, real_parent),
+            Style::Relative => {
+                let recorded = self.record_of(spec).and_then(|r| r.spelling.as_ref());
+                self.relative(&spec.source, real_parent, recorded)
+            }
         };
         let link = Link {
             method: Method::Symlink,

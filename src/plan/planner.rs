@@ -7,7 +7,7 @@ use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Seen, St
 use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
-use crate::state::{PathHash, PathMap, PathSet, State, backup};
+use crate::state::{PathHash, PathMap, PathSet, Record, State, backup};
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
@@ -63,6 +63,9 @@ pub(super) struct Planner<'a> {
     /// symlink (kept without copying a link text): a step that replaces it must find exactly
     /// that when it is carried out.
     seen_at_target: Option<Seen>,
+    /// The state's record for the target of the spec being planned (by the spec's own
+    /// `Arc`), looked up once for all its decisions.
+    recorded: Option<(Arc<Path>, Option<&'a Record>)>,
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
     /// Where each relative spelling is built before it is copied into its own allocation.
@@ -102,6 +105,7 @@ impl<'a> Planner<'a> {
             looker: Looker::default(),
             ahead: None,
             seen_at_target: None,
+            recorded: None,
             relative_memo: None,
             spelling_buf: Vec::new(),
             emptied: PathSet::default(),
@@ -140,6 +144,7 @@ impl<'a> Planner<'a> {
         let policy = on_conflict.unwrap_or(spec.on_conflict);
         let at = manifest.entries[spec.entry].source_at;
         self.seen_at_target = None;
+        self.recorded = Some((spec.target.clone(), self.state.links.get(&spec.target)));
         if spec.source_missing {
             return Ok(self.missing_source(spec, policy, at));
         }
@@ -185,10 +190,24 @@ impl<'a> Planner<'a> {
         (self.clears, set.unwrap_or_default())
     }
 
+    /// The state's record for `spec`'s target.
+    pub(super) fn record_of(&self, spec: &LinkSpec) -> Option<&'a Record> {
+        match &self.recorded {
+            Some((target, record)) if Arc::ptr_eq(target, &spec.target) => *record,
+            _ => self.state.links.get(&spec.target),
+        }
+    }
+
     /// The relative spelling of `source` seen from `dir`. Consecutive links usually share both
     /// directories, so the path arithmetic runs once per pair of directories, not per link;
-    /// and the spelling is built in place, then copied once into its own allocation.
-    pub(super) fn relative(&mut self, source: &Path, dir: &Path) -> Arc<Path> {
+    /// and the spelling is built in place, then copied once into its own allocation, unless it
+    /// is `known`'s (the recorded spelling of an up-to-date link: most of them).
+    pub(super) fn relative(
+        &mut self,
+        source: &Path,
+        dir: &Path,
+        known: Option<&Arc<Path>>,
+    ) -> Arc<Path> {
         let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
             return paths::relative(source, dir).into();
         };
@@ -206,7 +225,10 @@ impl<'a> Planner<'a> {
         buf.extend_from_slice(between.as_os_str().as_bytes());
         paths::push_separator(buf);
         buf.extend_from_slice(name.as_bytes());
-        Arc::from(Path::new(OsStr::from_bytes(buf)))
+        match known {
+            Some(known) if known.as_os_str().as_bytes() == &buf[..] => known.clone(),
+            _ => Arc::from(Path::new(OsStr::from_bytes(buf))),
+        }
     }
 
     /// What is at `target`, given what its directory is: below a directory that does not exist
@@ -313,7 +335,7 @@ impl<'a> Planner<'a> {
         link: impl Into<Option<Link>>,
         reason: Reason,
     ) -> Step {
-        let recorded = self.state.links.get(&spec.target);
+        let recorded = self.record_of(spec);
         let shared = |recorded: Option<&Arc<Path>>, path: &Arc<Path>| match recorded {
             Some(same) if same.as_os_str() == path.as_os_str() => same.clone(),
             _ => path.clone(),
