@@ -702,13 +702,9 @@ pub fn every_sequence(alphabet: &[u8], len: usize) -> Vec<Vec<u8>> {
 mod tests {
     use super::*;
 
-    /// The spelling by bytes is `pathdiff`'s for every pair of plain absolute paths of up to
-    /// three names from `a`, `ab`, `b` and the root (names that share a prefix, a path inside
-    /// another, the same path).
-    #[test]
-    fn a_relative_spelling_by_bytes_is_pathdiffs() {
-        let names = ["a", "ab", "b"];
-        let mut all: Vec<PathBuf> = vec![PathBuf::from("/")];
+    /// Every absolute path of one to three of `names`, shortest first.
+    fn paths_of(names: &[&str]) -> Vec<PathBuf> {
+        let mut all: Vec<PathBuf> = Vec::new();
         let mut level: Vec<PathBuf> = vec![PathBuf::from("/")];
         for _ in 0..3 {
             level = level
@@ -717,6 +713,16 @@ mod tests {
                 .collect();
             all.extend(level.iter().cloned());
         }
+        all
+    }
+
+    /// The spelling by bytes is `pathdiff`'s for every pair of plain absolute paths of up to
+    /// three names from `a`, `ab`, `b` and the root (names that share a prefix, a path inside
+    /// another, the same path).
+    #[test]
+    fn a_relative_spelling_by_bytes_is_pathdiffs() {
+        let mut all = vec![PathBuf::from("/")];
+        all.extend(paths_of(&["a", "ab", "b"]));
         for to in &all {
             for from in &all {
                 let expected = pathdiff::diff_paths(to, from).unwrap();
@@ -736,16 +742,7 @@ mod tests {
     /// that order a directory's entries are one run, after the directory itself.
     #[test]
     fn the_directory_order_groups_each_directory_after_itself() {
-        let names = ["a", "a-", "b"];
-        let mut all: Vec<PathBuf> = Vec::new();
-        let mut level: Vec<PathBuf> = vec![PathBuf::from("/")];
-        for _ in 0..3 {
-            level = level
-                .iter()
-                .flat_map(|p| names.iter().map(move |n| p.join(n)))
-                .collect();
-            all.extend(level.iter().cloned());
-        }
+        let all = paths_of(&["a", "a-", "b"]);
         // Each path twice (the items differ by their number, and keep their order), in several
         // orders, the directory order itself among them.
         let twice: Vec<PathBuf> = all.iter().chain(&all).cloned().collect();
