@@ -222,13 +222,14 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
     let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
     let read_ahead = state_len >= read_state_ahead_from();
+    let check_own_dirs =
+        || crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx);
     // Never where dotlink's own directories are refused (in the repository): that is said
     // after the walk, as before, and the lock is taken then or not at all.
-    let own_dirs_fine = || {
-        crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)
-            .is_ok()
-    };
-    let lock = (read_ahead && look == Look::Locked && own_dirs_fine())
+    let own_dirs = (read_ahead && look == Look::Locked).then(check_own_dirs);
+    let lock = own_dirs
+        .as_ref()
+        .is_some_and(|checked| checked.is_ok())
         .then(|| files.lock_early())
         .flatten();
     let look_early = match look {
@@ -269,7 +270,7 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
     });
     let read = state_read.into_inner();
     let specs = specs?;
-    crate::plan::check_own_dirs(&manifest.repo, Some(&manifest.settings.backup_dir), &ctx)?;
+    own_dirs.unwrap_or_else(check_own_dirs)?;
     Ok(Loaded {
         ctx,
         manifest,
