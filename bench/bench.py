@@ -645,7 +645,7 @@ def find_peer(name, allow_install):
 def find_dotlink(path):
     exe = path or os.path.join(REPO_ROOT, "target", "release", "dotlink")
     if not os.access(exe, os.X_OK):
-        sys.exit(f"dotlink binary not found at {exe}: run `cargo build --release` (bench/run does)")
+        sys.exit(f"dotlink binary not found at {exe}: run `bash .ci/build-release` (bench/run does)")
     t = Dotlink(os.path.abspath(exe))
     t.version = tool_version(t.exe)[0] or "?"
     return t
