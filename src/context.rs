@@ -12,6 +12,9 @@ pub struct Context {
     /// The home directory (`$HOME`), where it really is: a home reached through a symlink is
     /// the same home as its real path. Targets are under it.
     pub home: PathBuf,
+    /// `$HOME` as set (normalised), which may pass through symlinks to `home`: a link at one
+    /// of those would replace the home as the user's programs find it.
+    pub home_as_set: PathBuf,
     /// Where dotlink keeps state files, journals and locks: `$XDG_STATE_HOME/dotlink`.
     pub state_dir: PathBuf,
     /// The directory dotlink was started in; the manifest search starts here.
@@ -39,8 +42,8 @@ impl Context {
                 Error::input("cannot tell the home directory")
                     .with_hint("set HOME to an absolute path")
             })?;
-        let home = crate::paths::normalize(&home);
-        let home = home.canonicalize().unwrap_or(home);
+        let home_as_set = crate::paths::normalize(&home);
+        let home = home_as_set.canonicalize().unwrap_or(home_as_set.clone());
         // macOS has no state directory; the local data directory is its nearest equivalent.
         let state_base = dirs::state_dir()
             .or_else(dirs::data_local_dir)
@@ -59,6 +62,7 @@ impl Context {
             });
         Ok(Context {
             home,
+            home_as_set,
             state_dir: state_base.join("dotlink"),
             cwd,
             machine: Machine {

@@ -164,6 +164,82 @@ fn targets_cannot_point_into_or_over_the_repository() {
     );
 }
 
+/// The peers' `force` removing what a link leads through, here the home itself: spelled
+/// through a symlinked directory, as a directory above it, or at the symlink `$HOME` passes
+/// through, a target that would replace the home is refused whatever the opt-ins, and
+/// `overwrite` removes nothing.
+#[test]
+fn the_home_directory_is_never_replaced_whatever_its_spelling() {
+    let s = sandbox();
+    s.home_file(".precious", "precious");
+    let root = s.path();
+    let alias = root.join("alias");
+    symlink(&root, &alias).unwrap();
+    let outside = |target: &std::path::Path| {
+        format!(
+            "[[link]]\nsource = \"a\"\ntarget = \"{}\"\nallow_outside_home = true\n",
+            target.display()
+        )
+    };
+    // The home itself, through another name of the directory above it: found by the planner.
+    let home_by_alias = alias.join("home");
+    refused(
+        &s,
+        &outside(&home_by_alias),
+        &[],
+        "is the home directory itself",
+    );
+    s.run_env(&["apply", "--on-conflict", "overwrite"], &[])
+        .stderr_has(&format!("(really {})", s.home().display()));
+    // A directory holding the home, as spelled and through a symlink that leads above it.
+    refused(&s, &outside(&root), &[], "holds the home directory");
+    let up = root.join("up");
+    symlink(root.parent().unwrap(), &up).unwrap();
+    let deeper = s.home().join("deeper");
+    std::fs::create_dir(&deeper).unwrap();
+    let above_deeper = up.join(root.file_name().unwrap()).join("home");
+    refused(
+        &s,
+        &outside(&above_deeper),
+        &[("HOME", deeper.to_str().unwrap())],
+        "is a directory that holds the home directory",
+    );
+    // HOME set through a symlink: that link is the home as programs find it.
+    let home_link = root.join("home-link");
+    symlink(s.home(), &home_link).unwrap();
+    let env = [("HOME", home_link.to_str().unwrap())];
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"$HOME\"\n",
+        &env,
+        "is the home directory itself",
+    );
+    refused(
+        &s,
+        &outside(&alias.join("home-link")),
+        &env,
+        &format!(
+            "is a symlink that HOME ({}) passes through to the home directory",
+            home_link.display()
+        ),
+    );
+    // Inside the home, through the same links, targets are ordinary ones.
+    s.manifest(&format!(
+        "[[link]]\nsource = \"a\"\ntarget = \"{}\"\n",
+        home_by_alias.join(".a").display()
+    ));
+    s.run_env(&["apply"], &env).code(0);
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".a")).unwrap(),
+        "a",
+        "linked in the home"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".precious")).unwrap(),
+        "precious"
+    );
+}
+
 #[test]
 fn backups_cannot_be_sent_out_of_the_home_directory() {
     let s = sandbox();

@@ -582,6 +582,7 @@ mod tests {
         fn manifest(&self, manifest: &str) -> Result<Manifest> {
             let ctx = Context {
                 home: self.home(),
+                home_as_set: self.home(),
                 state_dir: self.root.path().join("state"),
                 cwd: self.root.path().to_path_buf(),
                 machine: crate::context::Machine {

@@ -24,6 +24,7 @@ pub use conditions::KNOWN_OS;
 pub(crate) use expand::check_targets;
 pub use expand::{LinkSpec, Sources, expand, expand_sharing};
 pub use package::{FoldRoot, StowIgnore, adjust_dotfile};
+pub(crate) use parse::HOME_HINT;
 pub use parse::parse;
 
 use crate::context::Context;

@@ -618,17 +618,21 @@ impl Checker<'_> {
         ))
     }
 
-    /// The home directory itself is never replaced by a link.
+    /// The home directory is never replaced by a link: not itself, not a directory holding it,
+    /// as spelled here or in `$HOME`. (The planner checks each target's real place too.)
     fn target_not_home(&self, raw: &Spanned<String>, target: &Path) -> Result<()> {
-        if target != self.ctx.home {
-            return Ok(());
-        }
-        Err(self.fail(
-            raw.span(),
+        let message = if target == self.ctx.home || target == self.ctx.home_as_set {
             "target is the home directory itself, which dotlink will not replace with a link"
-                .into(),
-            "use `recursive = true` to link the source's files into the home directory, or name a path inside it",
-        ))
+                .to_string()
+        } else if self.ctx.home.starts_with(target) || self.ctx.home_as_set.starts_with(target) {
+            format!(
+                "target {} holds the home directory, which dotlink will not replace with a link",
+                target.display()
+            )
+        } else {
+            return Ok(());
+        };
+        Err(self.fail(raw.span(), message, HOME_HINT))
     }
 
     /// A target inside the repository would have dotlink write into the repository.
@@ -693,6 +697,9 @@ fn build_ignore(
     set.build().map_err(|e| (0..0, e.to_string()))
 }
 
+/// What to do instead of linking over the home directory.
+pub(crate) const HOME_HINT: &str = "use `recursive = true` to link the source's files into the home directory, or name a path inside it";
+
 /// Whether `path` lies below `dir` once the symlinks on its way are resolved (a target
 /// spelled through another name of the home directory). Only its directory is resolved, not
 /// the path itself: once linked, a target leads into the repository, and its place is its real
@@ -729,6 +736,7 @@ mod tests {
     fn ctx(home: &Path) -> Context {
         Context {
             home: home.to_path_buf(),
+            home_as_set: home.to_path_buf(),
             state_dir: home.join(".local/state/dotlink"),
             cwd: home.to_path_buf(),
             machine: Machine {

@@ -43,10 +43,17 @@ pub(super) fn settle_targets(
         ctx,
         dirs,
     )?;
-    let real_home = dirs.real_home(&ctx.home);
+    let home = Home {
+        real: dirs.real_home(&ctx.home),
+        // `$HOME` already canonical passes through no symlink: nothing to look at.
+        links: match ctx.home_as_set == ctx.home {
+            true => Vec::new(),
+            false => symlinks_on_the_way(&ctx.home_as_set).0,
+        },
+    };
     let mut respelled = Vec::new();
     for (i, spec) in specs.iter_mut().enumerate() {
-        if let Some(real) = settle_target(manifest, spec, dirs, &own, &real_home, ctx, folds)? {
+        if let Some(real) = settle_target(manifest, spec, dirs, &own, &home, ctx, folds)? {
             spec.target = real.into();
             respelled.push(i);
         }
@@ -119,19 +126,31 @@ fn in_the_way_of(target: &Path, own: &OwnDir, ctx: &Context) -> Error {
     .with_hint(own.hint)
 }
 
+/// The home directory where it really is, and the symlinks `$HOME` passes through to it.
+struct Home {
+    real: PathBuf,
+    links: Vec<PathBuf>,
+}
+
 /// Check one target's real place; returns it when the target should be spelled that way.
 fn settle_target(
     manifest: &Manifest,
     spec: &LinkSpec,
     dirs: &mut Dirs,
     own: &[OwnDir],
-    real_home: &Path,
+    home: &Home,
     ctx: &Context,
     folds: &mut Folds,
 ) -> Result<Option<PathBuf>> {
     let entry = &manifest.entries[spec.entry];
     let at = || position(&manifest.path, entry.target_at);
     let (real, via) = identity(dirs, &spec.target);
+    let real_home = home.real.as_path();
+    // Whatever the spelling and the opt-ins: a link at the home, above it or at a symlink on
+    // the way to it would replace the home (and `overwrite` would remove it).
+    if within(real_home, &real) || home.links.iter().any(|link| within(link, &real)) {
+        return Err(replaces_home(&spec.target, &real, home, ctx).context(at()));
+    }
     // Below a link into the repository (or a link this run replaces) the target keeps its
     // spelling: the planner reports it in the user's words, and never writes there unless
     // the link is a folded directory, unfolded first.
@@ -302,6 +321,30 @@ fn own_dirs(
         });
     }
     Ok(own)
+}
+
+/// The error for a target whose real place is the home directory, holds it, or is a symlink
+/// `$HOME` passes through.
+fn replaces_home(target: &Path, real: &Path, home: &Home, ctx: &Context) -> Error {
+    let what = if real == home.real {
+        "the home directory itself".to_string()
+    } else if within(&home.real, real) {
+        "a directory that holds the home directory".to_string()
+    } else {
+        format!(
+            "a symlink that HOME ({}) passes through to the home directory",
+            ctx.home_as_set.display()
+        )
+    };
+    let really = match real == target {
+        true => String::new(),
+        false => format!(" (really {})", real.display()),
+    };
+    Error::input(format!(
+        "target {}{really} is {what}, which dotlink will not replace with a link",
+        paths::display(target, &ctx.home),
+    ))
+    .with_hint(crate::manifest::HOME_HINT)
 }
 
 /// The error for a target whose real place is outside the home directory.
