@@ -164,6 +164,46 @@ fn targets_cannot_point_into_or_over_the_repository() {
     );
 }
 
+/// The peers' `force` deleting the repository through a link: a target whose real place is
+/// the repository (`~/al/dots` with `al -> .` and the repository in `~/dots`) is refused, and
+/// `overwrite` removes nothing.
+#[test]
+fn a_target_that_is_really_the_repository_is_refused() {
+    let s = sandbox();
+    s.home_link("al", "..");
+    refused(
+        &s,
+        "[[link]]\nsource = \"a\"\ntarget = \"~/al/repo\"\nallow_outside_home = true\n",
+        &[],
+        "(really",
+    );
+    s.run_env(&["apply", "--on-conflict", "overwrite"], &[])
+        .stderr_has(&format!(
+            "would replace the repository {}",
+            s.repo().display()
+        ));
+    // A repository in the home, as many are.
+    let dots = s.home().join("dots");
+    crate::common::write(&dots.join("f"), "f");
+    crate::common::write(
+        &dots.join("dotlink.toml"),
+        "[[link]]\nsource = \"f\"\ntarget = \"~/al/home/dots\"\n",
+    );
+    let before = s.whole_tree();
+    let manifest = dots.join("dotlink.toml");
+    s.run(&[
+        "-m",
+        manifest.to_str().unwrap(),
+        "apply",
+        "--on-conflict",
+        "overwrite",
+    ])
+    .code(2)
+    .stderr_has("dotlink.toml:3:10: target ~/al/home/dots")
+    .stderr_has(&format!("would replace the repository {}", dots.display()));
+    assert_eq!(s.whole_tree(), before);
+}
+
 /// The peers' `force` removing what a link leads through, here the home itself: spelled
 /// through a symlinked directory, as a directory above it, or at the symlink `$HOME` passes
 /// through, a target that would replace the home is refused whatever the opt-ins, and

@@ -151,6 +151,17 @@ fn settle_target(
     if within(real_home, &real) || home.links.iter().any(|link| within(link, &real)) {
         return Err(replaces_home(&spec.target, &real, home, ctx).context(at()));
     }
+    // Nor the repository: a link there would replace it (`~/al/dots` with `al -> .`).
+    if within(&manifest.repo, &real) {
+        return Err(Error::input(format!(
+            "target {} (really {}) would replace the repository {}",
+            paths::display(&spec.target, &ctx.home),
+            real.display(),
+            manifest.repo.display()
+        ))
+        .with_hint("targets must lie outside the dotfiles repository; move the repository or change the target")
+        .context(at()));
+    }
     // Below a link into the repository (or a link this run replaces) the target keeps its
     // spelling: the planner reports it in the user's words, and never writes there unless
     // the link is a folded directory, unfolded first.
