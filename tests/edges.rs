@@ -1123,3 +1123,36 @@ fn an_apply_whose_reader_stops_early_has_recorded_everything() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A directory of links moved by the user and replaced by a symlink (`~/.cfg -> sync/cfg`),
+/// where another checkout's link has dotlink's very text: from there it leads elsewhere, so it
+/// is not dotlink's. `status` calls it foreign; `unlink` and pruning leave it, and say why.
+#[test]
+fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
+    let s = Sandbox::new();
+    s.source("c/x", "repo")
+        .manifest("[[link]]\nsource = \"c/x\"\ntarget = \"~/.cfg/sub/x\"\n");
+    s.run(&["apply"]).code(0);
+    let text = fs::read_link(s.home().join(".cfg/sub/x")).unwrap();
+    assert!(text.is_relative(), "{text:?}");
+    fs::remove_dir_all(s.home().join(".cfg")).unwrap();
+    fs::create_dir_all(s.home().join("sync/cfg/sub")).unwrap();
+    symlink(&text, s.home().join("sync/cfg/sub/x")).unwrap();
+    symlink("sync/cfg", s.home().join(".cfg")).unwrap();
+    s.run(&["status"])
+        .code(1)
+        .stdout_has("a symlink dotlink did not make is in the way");
+    let before = s.home_tree();
+    let forgot = "forgot ~/.cfg/sub/x: a directory on its way is now a symlink, and from there the link leads elsewhere";
+    s.run(&["unlink"]).code(0).stderr_has(forgot);
+    assert_eq!(s.home_tree(), before);
+    // Pruning, from a state that still records it.
+    s.run(&["apply", "--on-conflict", "skip"]).code(0);
+    s.manifest("[defaults]\nprune = true\n");
+    s.run(&["apply"]).code(0);
+    assert_eq!(
+        fs::read_link(s.home().join("sync/cfg/sub/x")).unwrap(),
+        text,
+        "the other link is kept"
+    );
+}

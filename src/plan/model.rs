@@ -269,6 +269,10 @@ pub enum Forgotten {
     InRepository,
     /// The target is the home directory, or holds it: never dotlink's to remove.
     HoldsTheHome,
+    /// A directory on the target's way is now a symlink (the user moved it), and the link's
+    /// relative text, read from where the target really is, leads elsewhere: whoever made
+    /// that link, it is not the one dotlink made.
+    LeadsElsewhere,
 }
 
 /// What the applier does for one target.

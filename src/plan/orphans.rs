@@ -67,6 +67,8 @@ pub(super) fn find<'r>(
             Err(Forgotten::InRepository)
         } else if holds_home(dirs) {
             Err(Forgotten::HoldsTheHome)
+        } else if leads_elsewhere(dirs, record) {
+            Err(Forgotten::LeadsElsewhere)
         } else {
             orphan(record, fate, &mut looker)
         };
@@ -82,6 +84,23 @@ pub(super) fn find<'r>(
         }
     }
     found
+}
+
+/// Whether `record` is a symlink whose target is now reached through a symlink on its way and
+/// whose relative text, read from there, no longer leads to its source. The text alone would
+/// match (a link moved with its directory, or another checkout's link of the same shape), but
+/// the link there is not the one dotlink made. Recorded targets are real places, so the usual
+/// record has no symlink on its way and costs one resolved (cached) parent.
+fn leads_elsewhere(dirs: &mut Dirs, record: &Record) -> bool {
+    let Some(text) = record.spelling.as_deref().filter(|t| t.is_relative()) else {
+        return false;
+    };
+    let (real, via) = places::identity(dirs, &record.target);
+    if via.is_none() {
+        return false;
+    }
+    let parent = paths::parent(&real).unwrap_or(Path::new("/"));
+    paths::normalize(&parent.join(text)) != *record.source
 }
 
 /// The step for one recorded link, or why the record is stale (it is then forgotten).

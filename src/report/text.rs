@@ -229,6 +229,9 @@ pub fn note(note: &Note, home: &Path) -> String {
                 Forgotten::HoldsTheHome => {
                     "it is the home directory, or holds it, which is never dotlink's; it is left alone"
                 }
+                Forgotten::LeadsElsewhere => {
+                    "a directory on its way is now a symlink, and from there the link leads elsewhere, so it is not the one dotlink made; it is left alone"
+                }
             };
             format!("forgot {}: {why}", paths::display(target, home))
         }
