@@ -42,12 +42,13 @@ impl Context {
                 Error::input("cannot tell the home directory")
                     .with_hint("set HOME to an absolute path")
             })?;
-        let home_as_set = crate::paths::normalize(&home);
+        let home_as_set = plain("HOME", &home)?;
         let home = home_as_set.canonicalize().unwrap_or(home_as_set.clone());
         // macOS has no state directory; the local data directory is its nearest equivalent.
-        let state_base = dirs::state_dir()
-            .or_else(dirs::data_local_dir)
-            .unwrap_or_else(|| home.join(".local/state"));
+        let state_base = match dirs::state_dir().or_else(dirs::data_local_dir) {
+            Some(base) => plain("XDG_STATE_HOME", &base)?,
+            None => home.join(".local/state"),
+        };
         let cwd = std::env::current_dir()
             .map_err(|e| Error::io("read", &PathBuf::from("the current directory"), &e))?;
         let chosen = profile
@@ -77,6 +78,19 @@ impl Context {
     pub fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
+}
+
+/// The path in the environment variable `var`, plain, each `..` as the kernel takes it: a
+/// spelling the kernel does not follow would have dotlink compare its files with targets at
+/// another place than the one it writes to.
+fn plain(var: &str, path: &std::path::Path) -> Result<PathBuf> {
+    crate::paths::resolve_dotdots(path).ok_or_else(|| {
+        Error::input(format!(
+            "{var} is {}: the directory before its `..` does not exist",
+            path.display()
+        ))
+        .with_hint(format!("set {var} to a path without `..`"))
+    })
 }
 
 /// This machine's host name (empty when it cannot be read).

@@ -135,6 +135,22 @@ pub fn dotdot_after_a_name(path: &Path) -> bool {
     })
 }
 
+/// An absolute path from the user (`$HOME`, `$XDG_STATE_HOME`, `--manifest`) in its plain
+/// form, with each `..` meaning what it means to the kernel: after a symlink, the parent of
+/// where the link leads, not of its spelling (`lnk/../home` with `lnk -> real/sub` is
+/// `real/home`). Only a path with a `..` touches the filesystem: the part up to its last `..`
+/// is resolved, the rest normalised. `None` when that part does not exist (the kernel would
+/// refuse the path too).
+pub fn resolve_dotdots(path: &Path) -> Option<PathBuf> {
+    let parts: Vec<Component> = path.components().collect();
+    let Some(last) = parts.iter().rposition(|c| *c == Component::ParentDir) else {
+        return Some(normalize(path));
+    };
+    let (up_to, rest) = parts.split_at(last + 1);
+    let real = up_to.iter().collect::<PathBuf>().canonicalize().ok()?;
+    Some(normalize(&real.join(rest.iter().collect::<PathBuf>())))
+}
+
 /// Resolve `.` and `..` without touching the filesystem. `..` at the root stays at the root.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::with_capacity(path.as_os_str().len());
@@ -719,6 +735,29 @@ mod tests {
     /// The spelling by bytes is `pathdiff`'s for every pair of plain absolute paths of up to
     /// three names from `a`, `ab`, `b` and the root (names that share a prefix, a path inside
     /// another, the same path).
+    #[test]
+    fn a_dotdot_after_a_symlink_is_the_kernels() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("real/sub")).unwrap();
+        std::os::unix::fs::symlink("real/sub", root.join("lnk")).unwrap();
+        // The part after the last `..` need not exist, and is only normalised.
+        assert_eq!(
+            resolve_dotdots(&root.join("lnk/../home/./x")),
+            Some(root.join("real/home/x"))
+        );
+        assert_eq!(
+            resolve_dotdots(&root.join("lnk/..")),
+            Some(root.join("real"))
+        );
+        // Without a `..`, nothing is looked at: symlinks stay as spelled.
+        assert_eq!(
+            resolve_dotdots(&root.join("lnk/./x/")),
+            Some(root.join("lnk/x"))
+        );
+        assert_eq!(resolve_dotdots(&root.join("missing/../x")), None);
+    }
+
     #[test]
     fn a_relative_spelling_by_bytes_is_pathdiffs() {
         let mut all = vec![PathBuf::from("/")];

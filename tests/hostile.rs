@@ -3,6 +3,7 @@
 //! is refused before anything is touched, with the manifest's file, line and column.
 
 use crate::common::Sandbox;
+use std::fs;
 use std::os::unix::fs::symlink;
 
 /// Refused with exit 2, naming the manifest position, and nothing at all changed.
@@ -278,6 +279,51 @@ fn the_home_directory_is_never_replaced_whatever_its_spelling() {
         std::fs::read_to_string(s.home().join(".precious")).unwrap(),
         "precious"
     );
+}
+
+/// `..` in `HOME`, `XDG_STATE_HOME` and `--manifest` means what it means to the kernel: after
+/// a symlink, the parent of where the link leads. Taken by its spelling, the state directory
+/// `~/x/../st` was not `~/st` to the checks, and `overwrite` replaced it; `HOME=lnk/../home`
+/// was another home than the one every program uses.
+#[test]
+fn a_dotdot_in_the_environment_means_what_it_means_to_the_kernel() {
+    let s = sandbox();
+    fs::create_dir(s.home().join("x")).unwrap();
+    crate::common::write(&s.home().join("st/dotlink/keep"), "precious");
+    s.source("d/a", "a");
+    let state = format!("{}/x/../st", s.home().display());
+    let env = [("XDG_STATE_HOME", state.as_str())];
+    refused(
+        &s,
+        "[[link]]\nsource = \"d\"\ntarget = \"~/st\"\n",
+        &env,
+        "would replace or write into dotlink's own state directory (~/st/dotlink)",
+    );
+    // A `..` after a directory that is not there leads nowhere.
+    let nowhere = format!("{}/missing/../st", s.home().display());
+    s.run_env(&["status"], &[("XDG_STATE_HOME", nowhere.as_str())])
+        .code(2)
+        .stderr_has("XDG_STATE_HOME is")
+        .stderr_has("the directory before its `..` does not exist");
+    // HOME through `lnk/../..`, with `lnk` leading into the home: by the spelling, a
+    // directory beside the sandbox; to the kernel, the home.
+    let root = s.path();
+    fs::create_dir(s.home().join("deep")).unwrap();
+    symlink(s.home().join("deep"), root.join("lnk")).unwrap();
+    let home = format!("{}/lnk/../../home", root.display());
+    refused(
+        &s,
+        &format!(
+            "[[link]]\nsource = \"a\"\ntarget = \"{}\"\nallow_outside_home = true\n",
+            s.home().display()
+        ),
+        &[("HOME", home.as_str())],
+        "the home directory itself",
+    );
+    // And `--manifest` through `lnk/..` names the manifest the kernel finds.
+    s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let manifest = format!("{}/lnk/../../repo/dotlink.toml", root.display());
+    s.run(&["-m", &manifest, "plan"]).code(0).stdout_has("~/.a");
 }
 
 #[test]

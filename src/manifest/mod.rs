@@ -196,7 +196,10 @@ pub fn locate(
             .map(PathBuf::from)
     });
     if let Some(given) = given {
-        let path = paths::normalize(&ctx.cwd.join(given));
+        // A `..` after a symlink goes where the kernel takes it; a spelling it does not
+        // follow would name another manifest.
+        let joined = ctx.cwd.join(given);
+        let path = paths::resolve_dotdots(&joined).unwrap_or_else(|| paths::normalize(&joined));
         let path = if path.is_dir() {
             path.join(FILE_NAME)
         } else {
