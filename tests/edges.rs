@@ -1156,3 +1156,38 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
         "the other link is kept"
     );
 }
+
+/// A bind mount gives the repository (or the home) a second name with no symlink in it: the
+/// directory found at a target is compared with them by device and inode, and no policy
+/// replaces it. Needs `unshare` (util-linux) and the right to make a mount namespace (root).
+#[test]
+fn the_repository_under_another_name_is_never_replaced() {
+    let s = Sandbox::new();
+    s.source("d/a", "a")
+        .manifest("[[link]]\nsource = \"d\"\ntarget = \"~/mirror/repo\"\n");
+    fs::create_dir(s.home().join("mirror")).unwrap();
+    let before = s.whole_tree();
+    // `~/mirror` is the sandbox's root, bound there in a mount namespace of the run's own.
+    let script = format!(
+        "mount --make-rprivate / && mount --bind '{}' '{}' && exec \"$0\" \"$@\"",
+        s.path().display(),
+        s.home().join("mirror").display()
+    );
+    let mut cmd = s.command_under(Path::new("unshare"), &["-m", "sh", "-c", &script]);
+    let output = cmd
+        .args(["apply", "--on-conflict", "overwrite"])
+        .output()
+        .expect("unshare (util-linux) runs this test: install util-linux");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("unshare:") && !stderr.contains("mount:"),
+        "this test needs a mount namespace (run the tests as root): {stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("the directory here is") && stdout.contains("under another name"),
+        "{stdout}"
+    );
+    assert_eq!(s.whole_tree(), before);
+}

@@ -198,17 +198,23 @@ impl Planner<'_> {
                 self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason)
             }
             Found::File(_) => self.conflict(spec, policy, Conflict::RegularFile, link),
-            Found::Directory(_) => match self.only_own_links(&spec.target) {
-                Some(links) => {
-                    self.emptied.extend(links);
-                    let action = Action::Replace {
-                        displace: Displace::EmptyDirectory,
-                    };
-                    let reason = Reason::OwnDirectory;
-                    self.step(spec, policy, LinkState::Wrong, action, link, reason)
+            Found::Directory(id) => {
+                if let Some(of) = self.protected_directory(&id) {
+                    let of = of.to_path_buf();
+                    return self.conflict(spec, policy, Conflict::AnotherName { of }, link);
                 }
-                None => self.conflict(spec, policy, Conflict::Directory, link),
-            },
+                match self.only_own_links(&spec.target) {
+                    Some(links) => {
+                        self.emptied.extend(links);
+                        let action = Action::Replace {
+                            displace: Displace::EmptyDirectory,
+                        };
+                        let reason = Reason::OwnDirectory;
+                        self.step(spec, policy, LinkState::Wrong, action, link, reason)
+                    }
+                    None => self.conflict(spec, policy, Conflict::Directory, link),
+                }
+            }
             Found::Special(_) => self.conflict(spec, policy, Conflict::Special, link),
             Found::Unreadable(error) => {
                 self.conflict(spec, policy, Conflict::Unreadable { error }, link)

@@ -120,6 +120,7 @@ pub(crate) fn plan_with(
             now: options.now,
             resume: options.resume_backup_set.as_deref(),
         }),
+        state_dir: &ctx.state_dir,
     });
     for link in folds.links() {
         planner.dirs.assume_removed(link);

@@ -121,6 +121,13 @@ pub enum Conflict {
         why: NotADirectory,
         clearable: bool,
     },
+    /// The directory at the target is `of` (the home, the repository, one of dotlink's own
+    /// directories, or one above them) under another name, as a bind mount makes: no policy
+    /// replaces it.
+    AnotherName {
+        #[serde(with = "paths::serde_path")]
+        of: PathBuf,
+    },
     /// The target's path is longer than the system allows.
     PathTooLong,
     Unreadable {

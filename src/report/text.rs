@@ -194,6 +194,10 @@ pub fn conflict(conflict: &Conflict, home: &Path) -> String {
                 "; no policy clears it, so move it away first"
             }
         ),
+        Conflict::AnotherName { of } => format!(
+            "the directory here is {} under another name (a bind mount, say); no policy replaces it",
+            show(of)
+        ),
         Conflict::PathTooLong => {
             "cannot be read: the path is longer than this system allows (File name too long)".into()
         }
