@@ -12,8 +12,9 @@ pub struct Context {
     /// The home directory (`$HOME`), where it really is: a home reached through a symlink is
     /// the same home as its real path. Targets are under it.
     pub home: PathBuf,
-    /// `$HOME` as set (normalised), which may pass through symlinks to `home`: a link at one
-    /// of those would replace the home as the user's programs find it.
+    /// `$HOME` as set, in its plain form (a `..` resolved as the kernel takes it), which may
+    /// pass through symlinks to `home`: a link at one of those would replace the home as the
+    /// user's programs find it.
     pub home_as_set: PathBuf,
     /// Where dotlink keeps state files, journals and locks: `$XDG_STATE_HOME/dotlink`.
     pub state_dir: PathBuf,

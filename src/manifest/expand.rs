@@ -19,6 +19,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// What to do about a target that overlaps the repository (or is it, under another name).
+pub(crate) const REPO_HINT: &str =
+    "targets must lie outside the dotfiles repository; move the repository or change the target";
+
 /// One link to make: a source in the repository and the target path it appears at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkSpec {
@@ -474,7 +478,7 @@ pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<(
                     spec.target.display(),
                     manifest.repo.display()
                 ),
-                "targets must lie outside the dotfiles repository; move the repository or change the target",
+                REPO_HINT,
             ));
         }
         let hash = key(&spec.target);

@@ -21,8 +21,8 @@ mod package;
 mod parse;
 
 pub use conditions::KNOWN_OS;
-pub(crate) use expand::check_targets;
 pub use expand::{LinkSpec, Sources, expand, expand_sharing};
+pub(crate) use expand::{REPO_HINT, check_targets};
 pub use package::{FoldRoot, StowIgnore, adjust_dotfile};
 pub(crate) use parse::HOME_HINT;
 pub use parse::parse;

@@ -159,7 +159,7 @@ fn settle_target(
             real.display(),
             manifest.repo.display()
         ))
-        .with_hint("targets must lie outside the dotfiles repository; move the repository or change the target")
+        .with_hint(crate::manifest::REPO_HINT)
         .context(at()));
     }
     // Below a link into the repository (or a link this run replaces) the target keeps its
