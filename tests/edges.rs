@@ -1143,7 +1143,7 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
         .code(1)
         .stdout_has("a symlink dotlink did not make is in the way");
     let before = s.home_tree();
-    let forgot = "forgot ~/.cfg/sub/x: a directory on its way is now a symlink, and from there the link leads elsewhere";
+    let forgot = "forgot ~/.cfg/sub/x: a directory on its way is now a symlink, and from there the link leads elsewhere, so it cannot be told";
     s.run(&["unlink"]).code(0).stderr_has(forgot);
     assert_eq!(s.home_tree(), before);
     // Pruning, from a state that still records it.
@@ -1157,37 +1157,56 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
     );
 }
 
-/// A bind mount gives the repository (or the home) a second name with no symlink in it: the
-/// directory found at a target is compared with them by device and inode, and no policy
-/// replaces it. Needs `unshare` (util-linux) and the right to make a mount namespace (root).
+/// A bind mount gives the repository (or a directory of it) a second name with no symlink in
+/// it: what is found at a target is compared with the repository, the home and dotlink's own
+/// directories, and with the target's own source, by device and inode, and no policy replaces
+/// it. Needs `unshare` (util-linux) and the right to make a mount namespace (root).
 #[test]
 fn the_repository_under_another_name_is_never_replaced() {
     let s = Sandbox::new();
-    s.source("d/a", "a")
-        .manifest("[[link]]\nsource = \"d\"\ntarget = \"~/mirror/repo\"\n");
+    s.source("d/a", "a").source("c/git/config", "[user]");
     fs::create_dir(s.home().join("mirror")).unwrap();
+    fs::create_dir(s.home().join(".config")).unwrap();
+    // `dotlink ARGS` with `from` bound at `to`, in a mount namespace of the run's own.
+    let apply_bound = |from: &Path, to: &Path, policy: &str| {
+        let script = format!(
+            "mount --make-rprivate / && mount --bind '{}' '{}' && exec \"$0\" \"$@\"",
+            from.display(),
+            to.display()
+        );
+        let mut cmd = s.command_under(Path::new("unshare"), &["-m", "sh", "-c", &script]);
+        let output = cmd
+            .args(["apply", "--on-conflict", policy])
+            .output()
+            .expect("unshare (util-linux) runs this test: install util-linux");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            !stderr.contains("unshare:") && !stderr.contains("mount:"),
+            "this test needs a mount namespace (run the tests as root): {stderr}"
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("what is here is") && stdout.contains("under another name"),
+            "{stdout}"
+        );
+    };
+    // `~/mirror` is the sandbox's root: `~/mirror/repo` is the repository.
+    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/mirror/repo\"\n");
     let before = s.whole_tree();
-    // `~/mirror` is the sandbox's root, bound there in a mount namespace of the run's own.
-    let script = format!(
-        "mount --make-rprivate / && mount --bind '{}' '{}' && exec \"$0\" \"$@\"",
-        s.path().display(),
-        s.home().join("mirror").display()
-    );
-    let mut cmd = s.command_under(Path::new("unshare"), &["-m", "sh", "-c", &script]);
-    let output = cmd
-        .args(["apply", "--on-conflict", "overwrite"])
-        .output()
-        .expect("unshare (util-linux) runs this test: install util-linux");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("unshare:") && !stderr.contains("mount:"),
-        "this test needs a mount namespace (run the tests as root): {stderr}"
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
-    assert!(
-        stdout.contains("the directory here is") && stdout.contains("under another name"),
-        "{stdout}"
-    );
+    apply_bound(&s.path(), &s.home().join("mirror"), "overwrite");
     assert_eq!(s.whole_tree(), before);
+    // A directory of the repository bound into the home, as devcontainers do: each target
+    // there is its own source.
+    s.manifest("[[link]]\nsource = \"c\"\ntarget = \"~/.config\"\nrecursive = true\n");
+    let before = s.whole_tree();
+    apply_bound(&s.repo().join("c"), &s.home().join(".config"), "backup");
+    s.manifest("[[link]]\nsource = \"c/*\"\ntarget = \"~/.config/\"\n");
+    apply_bound(&s.repo().join("c"), &s.home().join(".config"), "overwrite");
+    // All as it was but the manifest, written between the two runs.
+    let without_manifest = |mut tree: crate::common::Tree| {
+        tree.remove(Path::new("repo/dotlink.toml"));
+        tree
+    };
+    assert_eq!(without_manifest(s.whole_tree()), without_manifest(before));
 }

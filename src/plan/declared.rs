@@ -190,6 +190,10 @@ impl Planner<'_> {
             // A hard link to the source itself (a switch from `method = "hardlink"`): the
             // repository keeps the data, so replacing it loses nothing. A file with one name
             // cannot be one.
+            Found::File(id) | Found::Directory(id) if self.is_the_source(spec, &id) => {
+                let of = spec.source.to_path_buf();
+                self.conflict(spec, policy, Conflict::AnotherName { of }, link)
+            }
             Found::File(id)
                 if id.nlink > 1
                     && fs::metadata(&spec.source).is_ok_and(|m| FileId::of(&m).same_inode(&id)) =>
@@ -243,6 +247,30 @@ impl Planner<'_> {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
         }
+    }
+
+    /// Whether `id`, found at the spec's target, is its source itself under another name (a
+    /// directory of the repository bind-mounted into the home): a link there would replace the
+    /// source. A directory or a file with one name is its source when it is the same inode; a
+    /// file with several names (a hard link to the source is another matter) only when it is
+    /// also the same name in the same directory.
+    fn is_the_source(&self, spec: &LinkSpec, id: &FileId) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(source) = fs::symlink_metadata(&spec.source) else {
+            return false;
+        };
+        if (source.dev(), source.ino()) != (id.dev, id.ino) {
+            return false;
+        }
+        if source.is_dir() || id.nlink <= 1 {
+            return true;
+        }
+        let dir_of = |path: &Path| {
+            let meta = fs::metadata(path.parent()?).ok()?;
+            Some((meta.dev(), meta.ino()))
+        };
+        spec.target.file_name() == spec.source.file_name()
+            && dir_of(&spec.target).is_some_and(|dir| Some(dir) == dir_of(&spec.source))
     }
 
     /// If `dir` is a directory dotlink created holding only links it made (and directories it

@@ -121,9 +121,9 @@ pub enum Conflict {
         why: NotADirectory,
         clearable: bool,
     },
-    /// The directory at the target is `of` (the home, the repository, one of dotlink's own
-    /// directories, or one above them) under another name, as a bind mount makes: no policy
-    /// replaces it.
+    /// What is at the target is `of` under another name, as a bind mount makes: the home, the
+    /// repository, one of dotlink's own directories or one above them, or the target's own
+    /// source. No policy replaces it.
     AnotherName {
         #[serde(with = "paths::serde_path")]
         of: PathBuf,
@@ -277,8 +277,8 @@ pub enum Forgotten {
     /// The target is the home directory, or holds it: never dotlink's to remove.
     HoldsTheHome,
     /// A directory on the target's way is now a symlink (the user moved it), and the link's
-    /// relative text, read from where the target really is, leads elsewhere: whoever made
-    /// that link, it is not the one dotlink made.
+    /// relative text, read from where the target really is, leads elsewhere: it cannot be told
+    /// from a link dotlink did not make (another checkout's, of the same shape).
     LeadsElsewhere,
 }
 

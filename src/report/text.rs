@@ -195,7 +195,7 @@ pub fn conflict(conflict: &Conflict, home: &Path) -> String {
             }
         ),
         Conflict::AnotherName { of } => format!(
-            "the directory here is {} under another name (a bind mount, say); no policy replaces it",
+            "what is here is {} under another name (a bind mount, say); no policy replaces it",
             show(of)
         ),
         Conflict::PathTooLong => {
@@ -234,7 +234,7 @@ pub fn note(note: &Note, home: &Path) -> String {
                     "it is the home directory, or holds it, which is never dotlink's; it is left alone"
                 }
                 Forgotten::LeadsElsewhere => {
-                    "a directory on its way is now a symlink, and from there the link leads elsewhere, so it is not the one dotlink made; it is left alone"
+                    "a directory on its way is now a symlink, and from there the link leads elsewhere, so it cannot be told from a link dotlink did not make; it is left alone"
                 }
             };
             format!("forgot {}: {why}", paths::display(target, home))
