@@ -1160,15 +1160,19 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
 /// A bind mount gives the repository (or a directory of it) a second name with no symlink in
 /// it: what is found at a target is compared with the repository, the home and dotlink's own
 /// directories, and with the target's own source, by device and inode, and no policy replaces
-/// it. Needs `unshare` (util-linux) and the right to make a mount namespace (root).
+/// it; `clean` leaves the repository's own dead links. Needs `unshare` (util-linux) and the
+/// right to make a mount namespace (root).
 #[test]
 fn the_repository_under_another_name_is_never_replaced() {
     let s = Sandbox::new();
-    s.source("d/a", "a").source("c/git/config", "[user]");
+    s.source("d/a", "a")
+        .source("c/git/config", "[user]")
+        .source("zsh/zshrc", "z");
     fs::create_dir(s.home().join("mirror")).unwrap();
     fs::create_dir(s.home().join(".config")).unwrap();
-    // `dotlink ARGS` with `from` bound at `to`, in a mount namespace of the run's own.
-    let apply_bound = |from: &Path, to: &Path, policy: &str| {
+    // `dotlink ARGS` with `from` bound at `to`, in a mount namespace of the run's own: its
+    // exit code and standard output.
+    let bound = |from: &Path, to: &Path, args: &[&str]| {
         let script = format!(
             "mount --make-rprivate / && mount --bind '{}' '{}' && exec \"$0\" \"$@\"",
             from.display(),
@@ -1176,7 +1180,7 @@ fn the_repository_under_another_name_is_never_replaced() {
         );
         let mut cmd = s.command_under(Path::new("unshare"), &["-m", "sh", "-c", &script]);
         let output = cmd
-            .args(["apply", "--on-conflict", policy])
+            .args(args)
             .output()
             .expect("unshare (util-linux) runs this test: install util-linux");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -1185,28 +1189,39 @@ fn the_repository_under_another_name_is_never_replaced() {
             "this test needs a mount namespace (run the tests as root): {stderr}"
         );
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
-        assert!(
-            stdout.contains("what is here is") && stdout.contains("under another name"),
-            "{stdout}"
-        );
+        (output.status.code(), format!("{stdout}{stderr}"))
     };
-    // `~/mirror` is the sandbox's root: `~/mirror/repo` is the repository.
-    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/mirror/repo\"\n");
-    let before = s.whole_tree();
-    apply_bound(&s.path(), &s.home().join("mirror"), "overwrite");
-    assert_eq!(s.whole_tree(), before);
-    // A directory of the repository bound into the home, as devcontainers do: each target
-    // there is its own source.
-    s.manifest("[[link]]\nsource = \"c\"\ntarget = \"~/.config\"\nrecursive = true\n");
-    let before = s.whole_tree();
-    apply_bound(&s.repo().join("c"), &s.home().join(".config"), "backup");
-    s.manifest("[[link]]\nsource = \"c/*\"\ntarget = \"~/.config/\"\n");
-    apply_bound(&s.repo().join("c"), &s.home().join(".config"), "overwrite");
-    // All as it was but the manifest, written between the two runs.
+    let refused = |from: &Path, to: &Path, policy: &str| {
+        let (code, out) = bound(from, to, &["apply", "--on-conflict", policy]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("what is here is, or lies in,"), "{out}");
+        assert!(out.contains("under another name"), "{out}");
+    };
+    // All as it was but the manifest, written between runs.
     let without_manifest = |mut tree: crate::common::Tree| {
         tree.remove(Path::new("repo/dotlink.toml"));
         tree
     };
-    assert_eq!(without_manifest(s.whole_tree()), without_manifest(before));
+    let before = without_manifest(s.whole_tree());
+    // `~/mirror` is the sandbox's root: `~/mirror/repo` is the repository.
+    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/mirror/repo\"\n");
+    refused(&s.path(), &s.home().join("mirror"), "overwrite");
+    // A directory of the repository bound into the home, as devcontainers do: each target
+    // there is its own source, or another file of the repository.
+    let (c, config) = (s.repo().join("c"), s.home().join(".config"));
+    s.manifest("[[link]]\nsource = \"c\"\ntarget = \"~/.config\"\nrecursive = true\n");
+    refused(&c, &config, "backup");
+    s.manifest("[[link]]\nsource = \"c/*\"\ntarget = \"~/.config/\"\n");
+    refused(&c, &config, "overwrite");
+    s.manifest("[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.config/git/config\"\n");
+    refused(&c, &config, "backup");
+    // The repository's own dead link, seen beside a target through the bind mount, is not
+    // `clean`'s to remove.
+    let dead = s.repo().join("c/git/dead");
+    symlink(s.repo().join("c/git/was-here"), &dead).unwrap();
+    let (code, out) = bound(&c, &config, &["clean"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(dead.symlink_metadata().is_ok(), "{out}");
+    fs::remove_file(&dead).unwrap();
+    assert_eq!(without_manifest(s.whole_tree()), before);
 }

@@ -61,6 +61,8 @@ pub(super) fn find<'t>(
     // directory the links found in it are reported under.
     places.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     places.dedup();
+    // A directory of the repository bound into the home holds the repository's own links.
+    let protected = super::aliases::Protected::new(home, repo, []);
     let mut dead = Vec::new();
     for (real, spellings) in by_real_directory(places, repo, dirs) {
         let listing = match spellings.iter().find_map(|s| listed.remove(*s)) {
@@ -106,7 +108,10 @@ pub(super) fn find<'t>(
                 e.kind(),
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
             ));
-            if leads.is_some_and(|leads| leads.starts_with(repo)) && gone {
+            if leads.is_some_and(|leads| leads.starts_with(repo))
+                && gone
+                && protected.holding(&at).is_none()
+            {
                 dead.push(DeadLink { at, points_to });
             }
         }

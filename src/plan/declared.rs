@@ -150,6 +150,9 @@ impl Planner<'_> {
         dir: &Dir,
         link: Link,
     ) -> Step {
+        if let Some(of) = self.another_name(spec, &found) {
+            return self.conflict(spec, policy, Conflict::AnotherName { of }, link);
+        }
         match found {
             Found::Nothing | Found::NotADirectoryOnTheWay => match dir {
                 Dir::Blocked { at, why } => {
@@ -190,10 +193,6 @@ impl Planner<'_> {
             // A hard link to the source itself (a switch from `method = "hardlink"`): the
             // repository keeps the data, so replacing it loses nothing. A file with one name
             // cannot be one.
-            Found::File(id) | Found::Directory(id) if self.is_the_source(spec, &id) => {
-                let of = spec.source.to_path_buf();
-                self.conflict(spec, policy, Conflict::AnotherName { of }, link)
-            }
             Found::File(id)
                 if id.nlink > 1
                     && fs::metadata(&spec.source).is_ok_and(|m| FileId::of(&m).same_inode(&id)) =>
@@ -202,23 +201,17 @@ impl Planner<'_> {
                 self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason)
             }
             Found::File(_) => self.conflict(spec, policy, Conflict::RegularFile, link),
-            Found::Directory(id) => {
-                if let Some(of) = self.protected_directory(&id) {
-                    let of = of.to_path_buf();
-                    return self.conflict(spec, policy, Conflict::AnotherName { of }, link);
+            Found::Directory(_) => match self.only_own_links(&spec.target) {
+                Some(links) => {
+                    self.emptied.extend(links);
+                    let action = Action::Replace {
+                        displace: Displace::EmptyDirectory,
+                    };
+                    let reason = Reason::OwnDirectory;
+                    self.step(spec, policy, LinkState::Wrong, action, link, reason)
                 }
-                match self.only_own_links(&spec.target) {
-                    Some(links) => {
-                        self.emptied.extend(links);
-                        let action = Action::Replace {
-                            displace: Displace::EmptyDirectory,
-                        };
-                        let reason = Reason::OwnDirectory;
-                        self.step(spec, policy, LinkState::Wrong, action, link, reason)
-                    }
-                    None => self.conflict(spec, policy, Conflict::Directory, link),
-                }
-            }
+                None => self.conflict(spec, policy, Conflict::Directory, link),
+            },
             Found::Special(_) => self.conflict(spec, policy, Conflict::Special, link),
             Found::Unreadable(error) => {
                 self.conflict(spec, policy, Conflict::Unreadable { error }, link)
@@ -247,6 +240,26 @@ impl Planner<'_> {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
         }
+    }
+
+    /// What is found at the spec's target, under another name (a bind mount): the target's
+    /// own source, the home, the repository, one of dotlink's own directories or one above
+    /// them, or a place in the repository or in dotlink's own directories. A link there would
+    /// replace it. Asked only when something is in the way.
+    fn another_name(&self, spec: &LinkSpec, found: &Found) -> Option<PathBuf> {
+        let (Found::File(id) | Found::Directory(id) | Found::Special(id)) = found else {
+            return None;
+        };
+        if self.is_the_source(spec, id) {
+            return Some(spec.source.to_path_buf());
+        }
+        let replaced = match found {
+            Found::Directory(_) => self.protected.replaced_by((id.dev, id.ino)),
+            _ => None,
+        };
+        replaced
+            .map(Path::to_path_buf)
+            .or_else(|| self.protected.holding(&spec.target))
     }
 
     /// Whether `id`, found at the spec's target, is its source itself under another name (a

@@ -18,6 +18,7 @@
 //! - a stale state entry is forgotten with a note, never an error.
 
 pub(crate) mod adopt;
+mod aliases;
 mod clean;
 mod declared;
 mod folds;

@@ -121,9 +121,9 @@ pub enum Conflict {
         why: NotADirectory,
         clearable: bool,
     },
-    /// What is at the target is `of` under another name, as a bind mount makes: the home, the
-    /// repository, one of dotlink's own directories or one above them, or the target's own
-    /// source. No policy replaces it.
+    /// What is at the target is `of`, or lies in it, under another name, as a bind mount
+    /// makes: the home, the repository, one of dotlink's own directories or one above them,
+    /// or the target's own source. No policy replaces it.
     AnotherName {
         #[serde(with = "paths::serde_path")]
         of: PathBuf,

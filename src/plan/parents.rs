@@ -61,7 +61,10 @@ impl Planner<'_> {
             Dir::Exists { real, .. } => real.starts_with(self.repo),
             _ => true,
         };
-        !holder_in_repo && at.starts_with(self.home) && at != self.home
+        !holder_in_repo
+            && at.starts_with(self.home)
+            && at != self.home
+            && self.protected.holding(at).is_none()
     }
 
     /// A conflict when the target's directory resolves into the repository.

@@ -58,10 +58,9 @@ pub(super) struct Planner<'a> {
     backups_taken: RefCell<HashSet<OsString, PathHash>>,
     pub(super) dirs: Dirs,
     pub(super) looker: Looker,
-    state_dir: &'a Path,
-    /// The home, the repository, dotlink's own directories and every directory above them, by
-    /// device and inode: looked up the first time a directory is found at a target.
-    protected: OnceCell<Vec<((u64, u64), PathBuf)>>,
+    /// The home, the repository and dotlink's own directories by device and inode, for what
+    /// is found in the way of a target.
+    pub(super) protected: super::aliases::Protected<'a>,
     /// What is at the target of the spec being planned, when it was looked at ahead of time
     /// (by the survey, `plan::survey`); only ever for the spec's own target.
     pub(super) ahead: Option<Found>,
@@ -97,6 +96,12 @@ impl<'a> Planner<'a> {
     pub(super) fn new(inputs: Inputs<'a>) -> Self {
         let mut dirs = inputs.dirs;
         dirs.set_removed(inputs.removable.clone());
+        let own = [
+            Some(inputs.state_dir),
+            inputs.backups.as_ref().map(|b| b.dir),
+        ];
+        let protected =
+            super::aliases::Protected::new(inputs.home, inputs.repo, own.into_iter().flatten());
         Planner {
             repo: inputs.repo,
             home: inputs.home,
@@ -109,8 +114,7 @@ impl<'a> Planner<'a> {
             dirs_above_taken: RefCell::default(),
             backups_taken: RefCell::default(),
             looker: Looker::default(),
-            state_dir: inputs.state_dir,
-            protected: OnceCell::new(),
+            protected,
             ahead: None,
             seen_at_target: None,
             recorded: None,
@@ -120,33 +124,6 @@ impl<'a> Planner<'a> {
             clears: Vec::new(),
             in_the_way: PathMap::default(),
         }
-    }
-
-    /// The home, the repository or one of dotlink's own directories (or a directory above
-    /// one of them) that the directory `id` is, if it is one: found at a target, it is that
-    /// directory under another name (a bind mount), which no policy may replace.
-    pub(super) fn protected_directory(&self, id: &super::inspect::FileId) -> Option<&Path> {
-        use std::os::unix::fs::MetadataExt;
-        let protected = self.protected.get_or_init(|| {
-            let backups = self.backups.as_ref().map(|b| b.dir);
-            let roots = [
-                Some(self.home),
-                Some(self.repo),
-                Some(self.state_dir),
-                backups,
-            ];
-            let mut all = Vec::new();
-            for dir in roots.into_iter().flatten().flat_map(Path::ancestors) {
-                if let Ok(meta) = std::fs::metadata(dir) {
-                    all.push(((meta.dev(), meta.ino()), dir.to_path_buf()));
-                }
-            }
-            all
-        });
-        protected
-            .iter()
-            .find(|(key, _)| *key == (id.dev, id.ino))
-            .map(|(_, dir)| dir.as_path())
     }
 
     /// Before any link is planned: note the policy of a link whose directory has a file (or

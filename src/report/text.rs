@@ -195,7 +195,7 @@ pub fn conflict(conflict: &Conflict, home: &Path) -> String {
             }
         ),
         Conflict::AnotherName { of } => format!(
-            "what is here is {} under another name (a bind mount, say); no policy replaces it",
+            "what is here is, or lies in, {} under another name (a bind mount, say); no policy replaces it",
             show(of)
         ),
         Conflict::PathTooLong => {
