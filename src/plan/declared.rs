@@ -242,48 +242,22 @@ impl Planner<'_> {
         }
     }
 
-    /// What is found at the spec's target, under another name (a bind mount): the target's
-    /// own source, the home, the repository, one of dotlink's own directories or one above
-    /// them, or a place in the repository or in dotlink's own directories. A link there would
-    /// replace it. Asked only when something is in the way.
+    /// What is found at the spec's target, under another name (a bind mount): the home, the
+    /// repository, one of dotlink's own directories or one above them, or a place in the
+    /// repository (its own source, say) or in dotlink's own directories. A link there would
+    /// replace it. Asked only when something is in the way. (A bind mount's own mount point
+    /// cannot be renamed or removed: the kernel refuses with EBUSY.)
     fn another_name(&self, spec: &LinkSpec, found: &Found) -> Option<PathBuf> {
         let (Found::File(id) | Found::Directory(id) | Found::Special(id)) = found else {
             return None;
         };
-        if self.is_the_source(spec, id) {
-            return Some(spec.source.to_path_buf());
-        }
         let replaced = match found {
-            Found::Directory(_) => self.protected.replaced_by((id.dev, id.ino)),
+            Found::Directory(_) => self.protected.replaced_by(&spec.target, (id.dev, id.ino)),
             _ => None,
         };
         replaced
             .map(Path::to_path_buf)
             .or_else(|| self.protected.holding(&spec.target))
-    }
-
-    /// Whether `id`, found at the spec's target, is its source itself under another name (a
-    /// directory of the repository bind-mounted into the home): a link there would replace the
-    /// source. A directory or a file with one name is its source when it is the same inode; a
-    /// file with several names (a hard link to the source is another matter) only when it is
-    /// also the same name in the same directory.
-    fn is_the_source(&self, spec: &LinkSpec, id: &FileId) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(source) = fs::symlink_metadata(&spec.source) else {
-            return false;
-        };
-        if (source.dev(), source.ino()) != (id.dev, id.ino) {
-            return false;
-        }
-        if source.is_dir() || id.nlink <= 1 {
-            return true;
-        }
-        let dir_of = |path: &Path| {
-            let meta = fs::metadata(path.parent()?).ok()?;
-            Some((meta.dev(), meta.ino()))
-        };
-        spec.target.file_name() == spec.source.file_name()
-            && dir_of(&spec.target).is_some_and(|dir| Some(dir) == dir_of(&spec.source))
     }
 
     /// If `dir` is a directory dotlink created holding only links it made (and directories it
