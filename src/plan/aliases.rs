@@ -1,14 +1,14 @@
 //! The places dotlink never replaces or writes into (the home, the repository, its own state
 //! and backup directories), known by device and inode, so that one reached under another name
 //! is still recognised: a bind mount gives a directory a second path with no symlink in it,
-//! which every comparison of paths passes. Looked up only when something is in the way of a
-//! target or a dead link is to go, so a run that only links makes no call for it; and only
-//! for a place below a mount that can give one (a bind mount, or a filesystem mounted twice),
-//! as `/proc/self/mountinfo` lists them.
+//! which every comparison of paths passes, on either side of the mount. Looked up only when
+//! something is in the way of a target, a dead link is to go or a recorded link is to be
+//! removed, and only on a system whose mount table (`/proc/self/mountinfo`) has a mount that
+//! can give a second name at all: a run that only links, or a machine without such mounts,
+//! makes no call for it.
 
-use crate::state::PathHash;
-use std::cell::{OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::cell::OnceCell;
+use std::collections::HashSet;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -25,20 +25,14 @@ pub(super) struct Protected<'a> {
     repo: &'a Path,
     /// dotlink's state and backup directories.
     own: Vec<&'a Path>,
+    /// Whether the mount table has a mount that can give a directory a second name (see
+    /// [`alias_mounts`]); true when it cannot be read.
+    aliases: OnceCell<bool>,
     /// The home, the repository, dotlink's own directories and every directory above them.
     never_replaced: OnceCell<Vec<(Id, PathBuf)>>,
-    /// Every directory of the repository.
-    repo_dirs: OnceCell<HashSet<Id>>,
-    /// dotlink's own directories.
-    own_ids: OnceCell<Vec<(Id, &'a Path)>>,
-    /// What [`Protected::holding`] said of each directory it was asked about, by path.
-    asked: RefCell<HashMap<PathBuf, Option<PathBuf>, PathHash>>,
-    /// The same by device and inode, for every directory passed on the way up: each is
-    /// looked at once, however many targets lie below it.
-    above: RefCell<HashMap<Id, Option<PathBuf>>>,
-    /// Where a directory may be reached under a second name (see [`alias_mounts`]); `None`
-    /// when the mount table cannot be read, and then every place is asked about.
-    alias_mounts: OnceCell<Option<Vec<PathBuf>>>,
+    /// Every directory in the repository and in dotlink's own directories, with the one it
+    /// is in.
+    inside: OnceCell<Vec<(HashSet<Id>, &'a Path)>>,
 }
 
 impl<'a> Protected<'a> {
@@ -47,27 +41,24 @@ impl<'a> Protected<'a> {
             home,
             repo,
             own: own.into_iter().collect(),
+            aliases: OnceCell::new(),
             never_replaced: OnceCell::new(),
-            repo_dirs: OnceCell::new(),
-            own_ids: OnceCell::new(),
-            asked: RefCell::default(),
-            above: RefCell::default(),
-            alias_mounts: OnceCell::new(),
+            inside: OnceCell::new(),
         }
     }
 
-    /// Whether `path` lies below a mount that may give a directory a second name.
-    fn may_be_another_name(&self, path: &Path) -> bool {
-        match self.alias_mounts.get_or_init(alias_mounts) {
-            Some(mounts) => mounts.iter().any(|m| path.starts_with(m)),
-            None => true,
-        }
+    /// Whether any place may have a second name on this system.
+    fn aliases(&self) -> bool {
+        *self
+            .aliases
+            .get_or_init(|| alias_mounts().is_none_or(|mounts| !mounts.is_empty()))
     }
 
     /// The home, the repository or one of dotlink's own directories (or a directory above
-    /// one of them) that the directory `id`, found at `path`, is, if it is one.
-    pub fn replaced_by(&self, path: &Path, id: Id) -> Option<&Path> {
-        if !self.may_be_another_name(path) {
+    /// one of them) that the directory `id` is, if it is one; or a directory in the
+    /// repository or in dotlink's own directories.
+    pub fn replaced_by(&self, id: Id) -> Option<PathBuf> {
+        if !self.aliases() {
             return None;
         }
         let all = self.never_replaced.get_or_init(|| {
@@ -79,86 +70,45 @@ impl<'a> Protected<'a> {
                 .filter_map(|dir| Some((id_of(dir)?, dir.to_path_buf())))
                 .collect()
         });
-        all.iter()
-            .find(|(key, _)| *key == id)
-            .map(|(_, dir)| dir.as_path())
+        let found = all.iter().find(|(key, _)| *key == id);
+        found
+            .map(|(_, dir)| dir.clone())
+            .or_else(|| self.inside(id))
     }
 
     /// The repository, or the one of dotlink's own directories, that the directory holding
-    /// `path` lies in under another name, if it does. Every directory of the repository is
-    /// known (a directory of it may be bound anywhere); dotlink's own are found above it, as
-    /// `..` leads (the parent of a bind mount is where it is mounted).
+    /// `path` is in under another name, if it is.
     pub fn holding(&self, path: &Path) -> Option<PathBuf> {
-        let dir = path.parent()?;
-        if !self.may_be_another_name(dir) {
+        if !self.aliases() {
             return None;
         }
-        if let Some(answer) = self.asked.borrow().get(dir) {
-            return answer.clone();
-        }
-        let answer = self.find_holding(dir);
-        self.asked
-            .borrow_mut()
-            .insert(dir.to_path_buf(), answer.clone());
-        answer
+        self.inside(id_of(path.parent()?)?)
     }
 
-    fn find_holding(&self, dir: &Path) -> Option<PathBuf> {
-        let id = id_of(dir)?;
-        let repo_dirs = self.repo_dirs.get_or_init(|| {
-            walkdir::WalkDir::new(self.repo)
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_dir())
-                .filter_map(|e| e.metadata().ok().map(|m| (m.dev(), m.ino())))
-                .collect()
+    /// The repository or own directory that holds the directory `id`, if one does.
+    fn inside(&self, id: Id) -> Option<PathBuf> {
+        let inside = self.inside.get_or_init(|| {
+            let tops = std::iter::once(self.repo).chain(self.own.iter().copied());
+            tops.map(|top| (directories_in(top), top)).collect()
         });
-        if repo_dirs.contains(&id) {
-            return Some(self.repo.to_path_buf());
-        }
-        let own = self.own_ids.get_or_init(|| {
-            let own = self.own.iter().filter_map(|dir| Some((id_of(dir)?, *dir)));
-            own.collect()
-        });
-        if own.is_empty() {
-            return None;
-        }
-        // Up from `dir` as `..` leads, to the home (dotlink's own directories are not below
-        // the home's way up), the root, or a directory already answered.
-        let stop = [id_of(self.home), id_of(Path::new("/"))];
-        let mut passed = Vec::new();
-        let mut up = dir.to_path_buf();
-        let mut at = Some(id);
-        let mut answer = None;
-        // As deep as a path can be: a loop of bind mounts cannot keep this going.
-        for _ in 0..256 {
-            let Some(id) = at else { break };
-            if let Some(known) = self.above.borrow().get(&id) {
-                answer = known.clone();
-                break;
-            }
-            if let Some((_, own)) = own.iter().find(|(key, _)| *key == id) {
-                answer = Some(own.to_path_buf());
-                break;
-            }
-            passed.push(id);
-            if stop.contains(&Some(id)) {
-                break;
-            }
-            up.push("..");
-            at = id_of(&up);
-        }
-        let mut above = self.above.borrow_mut();
-        for id in passed {
-            above.insert(id, answer.clone());
-        }
-        answer
+        let found = inside.iter().find(|(ids, _)| ids.contains(&id));
+        found.map(|(_, top)| top.to_path_buf())
     }
 }
 
-/// The mount points below which a directory may have a second name with no symlink in it: bind
-/// mounts of a directory that is not the root of its filesystem, and every mount of a
-/// filesystem's root mounted more than once. `None` when `/proc/self/mountinfo` cannot be read.
+/// Every directory in `top`, `top` included, by device and inode (not through symlinks).
+fn directories_in(top: &Path) -> HashSet<Id> {
+    walkdir::WalkDir::new(top)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_dir())
+        .filter_map(|e| e.metadata().ok().map(|m| (m.dev(), m.ino())))
+        .collect()
+}
+
+/// The mounts that give a directory a second name with no symlink in it: bind mounts of a
+/// directory that is not the root of its filesystem, and every mount of a filesystem's root
+/// mounted more than once. `None` when `/proc/self/mountinfo` cannot be read.
 fn alias_mounts() -> Option<Vec<PathBuf>> {
     let table = fs::read(Path::new("/proc/self/mountinfo")).ok()?;
     Some(alias_mounts_in(&table))

@@ -38,6 +38,7 @@ pub(super) fn find<'t>(
     state: &State,
     dirs: &mut Dirs,
     mut listed: super::survey::Listed,
+    own: &[&Path],
 ) -> Vec<DeadLink> {
     // Each declared target as (directory, name), sorted by bytes (targets are normalised), so
     // that the names declared in one directory are one run of the list: a name in a listing
@@ -61,8 +62,9 @@ pub(super) fn find<'t>(
     // directory the links found in it are reported under.
     places.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     places.dedup();
-    // A directory of the repository bound into the home holds the repository's own links.
-    let protected = super::aliases::Protected::new(home, repo, []);
+    // A directory of the repository (or of dotlink's own) bound into the home holds links
+    // that are not the home's.
+    let protected = super::aliases::Protected::new(home, repo, own.iter().copied());
     let mut dead = Vec::new();
     for (real, spellings) in by_real_directory(places, repo, dirs) {
         let listing = match spellings.iter().find_map(|s| listed.remove(*s)) {

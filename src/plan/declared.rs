@@ -252,12 +252,10 @@ impl Planner<'_> {
             return None;
         };
         let replaced = match found {
-            Found::Directory(_) => self.protected.replaced_by(&spec.target, (id.dev, id.ino)),
+            Found::Directory(_) => self.protected.replaced_by((id.dev, id.ino)),
             _ => None,
         };
-        replaced
-            .map(Path::to_path_buf)
-            .or_else(|| self.protected.holding(&spec.target))
+        replaced.or_else(|| self.protected.holding(&spec.target))
     }
 
     /// If `dir` is a directory dotlink created holding only links it made (and directories it

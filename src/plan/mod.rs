@@ -152,6 +152,7 @@ pub(crate) fn plan_with(
             state,
             &mut planner.dirs,
             survey.listed,
+            &[&ctx.state_dir, &manifest.settings.backup_dir],
         )
     } else {
         Vec::new()

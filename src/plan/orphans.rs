@@ -37,6 +37,8 @@ pub(super) fn find<'r>(
     dirs: &mut Dirs,
 ) -> Orphans {
     let real_home = dirs.real_home(home);
+    // The repository under another name (a bind mount of a directory of it).
+    let protected = super::aliases::Protected::new(home, repo, []);
     let mut looker = Looker::default();
     let mut found = Orphans {
         steps: Vec::new(),
@@ -63,7 +65,10 @@ pub(super) fn find<'r>(
             };
             home.starts_with(&record.target) || real_home.starts_with(&real) || leads_home()
         };
-        let verdict = if places::in_repository(dirs, &record.target, repo) {
+        // In the repository as spelled, where it really is, or under another name.
+        let in_repository = places::in_repository(dirs, &record.target, repo)
+            || protected.holding(&record.target).is_some();
+        let verdict = if in_repository {
             Err(Forgotten::InRepository)
         } else if holds_home(dirs) {
             Err(Forgotten::HoldsTheHome)
