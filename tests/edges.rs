@@ -1224,4 +1224,20 @@ fn the_repository_under_another_name_is_never_replaced() {
     assert!(dead.symlink_metadata().is_ok(), "{out}");
     fs::remove_file(&dead).unwrap();
     assert_eq!(without_manifest(s.whole_tree()), before);
+    // A recorded hard link whose directory is now a directory of the repository, bound
+    // there: pruning would remove the source itself, and forgets it instead.
+    let hardlink =
+        "[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.hl/zshrc\"\nmethod = \"hardlink\"\n";
+    s.manifest(&format!("[defaults]\nprune = true\n{hardlink}"));
+    s.run(&["apply"]).code(0);
+    fs::rename(s.home().join(".hl"), s.home().join(".hl-old")).unwrap();
+    fs::create_dir(s.home().join(".hl")).unwrap();
+    s.manifest("[defaults]\nprune = true\n");
+    let (code, out) = bound(&s.repo().join("zsh"), &s.home().join(".hl"), &["apply"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("forgot ~/.hl/zshrc: it now lies inside the repository"),
+        "{out}"
+    );
+    assert_eq!(fs::read_to_string(s.repo().join("zsh/zshrc")).unwrap(), "z");
 }
