@@ -1240,4 +1240,14 @@ fn the_repository_under_another_name_is_never_replaced() {
         "{out}"
     );
     assert_eq!(fs::read_to_string(s.repo().join("zsh/zshrc")).unwrap(), "z");
+    // A backup whose target's directory is now a bound directory of the repository is not
+    // put back there.
+    fs::create_dir(s.home().join(".rc")).unwrap();
+    crate::common::write(&s.home().join(".rc/x"), "mine");
+    s.manifest("[[link]]\nsource = \"zsh/zshrc\"\ntarget = \"~/.rc/x\"\nstyle = \"absolute\"\n");
+    s.run(&["apply", "--on-conflict", "backup"]).code(0);
+    let (code, out) = bound(&s.repo().join("c"), &s.home().join(".rc"), &["restore"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("is in the repository"), "{out}");
+    assert!(!s.repo().join("c/x").exists(), "{out}");
 }

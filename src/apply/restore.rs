@@ -55,13 +55,13 @@ fn refusal(
     found: &Found,
     state: &State,
     repo: &Path,
-    dirs: &mut Dirs,
+    (dirs, aliases): (&mut Dirs, &crate::plan::Protected),
 ) -> Option<Refusal> {
     let target = &entry.target;
     if !inside_set(&entry.backup, set) {
         return Some(Refusal::OutsideSet);
     }
-    if crate::plan::in_repository(dirs, target, repo) {
+    if crate::plan::in_repository(dirs, target, repo, aliases) {
         return Some(Refusal::InRepository);
     }
     // A hard link holds nothing of its own only while it is a second name of its source.
@@ -121,9 +121,11 @@ pub fn restore(
     let mut result = Restored::default();
     let mut chosen = Vec::new();
     let mut dirs = Dirs::new(places.home, Default::default());
+    let aliases = crate::plan::Protected::new(places.home, places.repo, []);
     for entry in &set.entries {
         let found = inspect::look(&entry.target);
-        match refusal(entry, &set.dir, &found, state, places.repo, &mut dirs) {
+        let resolving = (&mut dirs, &aliases);
+        match refusal(entry, &set.dir, &found, state, places.repo, resolving) {
             None => chosen.push((entry, Seen::of(&found))),
             Some(why) => result.refused.push((entry.clone(), why)),
         }

@@ -20,7 +20,7 @@ fn id_of(path: &Path) -> Option<Id> {
     fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
-pub(super) struct Protected<'a> {
+pub(crate) struct Protected<'a> {
     home: &'a Path,
     repo: &'a Path,
     /// dotlink's state and backup directories.

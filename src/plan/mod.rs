@@ -29,6 +29,7 @@ mod orphans;
 mod parents;
 mod places;
 
+pub(crate) use aliases::Protected;
 pub(crate) use places::{check_before_writing, check_own_dirs, in_repository};
 mod planner;
 mod survey;

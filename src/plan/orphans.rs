@@ -65,10 +65,7 @@ pub(super) fn find<'r>(
             };
             home.starts_with(&record.target) || real_home.starts_with(&real) || leads_home()
         };
-        // In the repository as spelled, where it really is, or under another name.
-        let in_repository = places::in_repository(dirs, &record.target, repo)
-            || protected.holding(&record.target).is_some();
-        let verdict = if in_repository {
+        let verdict = if places::in_repository(dirs, &record.target, repo, &protected) {
             Err(Forgotten::InRepository)
         } else if holds_home(dirs) {
             Err(Forgotten::HoldsTheHome)

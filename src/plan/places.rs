@@ -244,10 +244,18 @@ fn symlinks_on_the_way(path: &Path) -> (Vec<PathBuf>, PathBuf) {
     (links, leads_to)
 }
 
-/// Whether `path` lies in the repository `repo`, as spelled or where it really is (reached
-/// through a link into it): nothing there is ever dotlink's to replace or remove.
-pub(crate) fn in_repository(dirs: &mut Dirs, path: &Path, repo: &Path) -> bool {
-    path.starts_with(repo) || identity(dirs, path).0.starts_with(repo)
+/// Whether `path` lies in the repository `repo`, as spelled, where it really is (reached
+/// through a link into it), or under another name (`aliases`, for a bind mount): nothing there
+/// is ever dotlink's to replace or remove.
+pub(crate) fn in_repository(
+    dirs: &mut Dirs,
+    path: &Path,
+    repo: &Path,
+    aliases: &super::aliases::Protected,
+) -> bool {
+    path.starts_with(repo)
+        || identity(dirs, path).0.starts_with(repo)
+        || aliases.holding(path).is_some()
 }
 
 /// The real place of `path` (its parent resolved, then its name), and the last symlink on the

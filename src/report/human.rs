@@ -689,7 +689,7 @@ pub fn print_restored(
                 "move your version away first if you want the backup back",
             ),
             Refusal::InRepository => (
-                "is in the repository (a directory on its way is a link into it), and nothing \
+                "is in the repository (a directory on its way is a link or a bind mount into it), and nothing \
                  there is dotlink's to replace",
                 "remove the directory link (`dotlink unlink` or `rm`) first if you want the \
                  backup back in the home",
