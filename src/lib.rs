@@ -16,6 +16,7 @@ pub mod error;
 pub(crate) mod import;
 pub(crate) mod listing;
 pub mod manifest;
+pub(crate) mod mounts;
 pub(crate) mod paths;
 pub(crate) mod plan;
 pub(crate) mod report;

@@ -260,36 +260,10 @@ pub fn check_removable(path: &Path, doing: &str) -> io::Result<()> {
 /// bind-mounted, or a mount below a directory that cannot be read.
 fn mount_below(dir: &Path) -> Option<PathBuf> {
     let real = fs::canonicalize(dir).ok()?;
-    let mounts = fs::read("/proc/self/mountinfo").ok()?;
-    mounts.split(|b| *b == b'\n').find_map(|line| {
-        // `ID PARENT MAJOR:MINOR ROOT MOUNT_POINT …`, with spaces and the like written `\040`.
-        let field = line.split(|b| *b == b' ').nth(4)?;
-        let mount = Path::new(std::ffi::OsStr::from_bytes(&unescape_octal(field))).to_path_buf();
-        let inside = mount.strip_prefix(&real).ok()?;
+    crate::mounts::read()?.into_iter().find_map(|mount| {
+        let inside = mount.point.strip_prefix(&real).ok()?;
         (!inside.as_os_str().is_empty()).then(|| dir.join(inside))
     })
-}
-
-/// A field of `/proc/self/mountinfo` as the path it is: `\NNN` is the byte NNN (octal).
-fn unescape_octal(field: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
-    while i < field.len() {
-        let digits = field
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
-        match (field[i], digits) {
-            (b'\\', Some(d)) => {
-                out.push(d.iter().fold(0u8, |n, b| n.wrapping_mul(8) + (b - b'0')));
-                i += 4;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// The walk of [`check_removable`].

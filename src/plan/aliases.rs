@@ -7,6 +7,7 @@
 //! can give a second name at all: a run that only links, or a machine without such mounts,
 //! makes no call for it.
 
+use crate::mounts::Mount;
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::fs;
@@ -26,7 +27,7 @@ pub(crate) struct Protected<'a> {
     /// dotlink's state and backup directories.
     own: Vec<&'a Path>,
     /// Whether the mount table has a mount that can give a directory a second name (see
-    /// [`alias_mounts`]); true when it cannot be read.
+    /// [`any_alias`]); true when it cannot be read.
     aliases: OnceCell<bool>,
     /// The home, the repository, dotlink's own directories and every directory above them.
     never_replaced: OnceCell<Vec<(Id, PathBuf)>>,
@@ -51,7 +52,7 @@ impl<'a> Protected<'a> {
     fn aliases(&self) -> bool {
         *self
             .aliases
-            .get_or_init(|| alias_mounts().is_none_or(|mounts| !mounts.is_empty()))
+            .get_or_init(|| crate::mounts::read().is_none_or(|mounts| any_alias(&mounts)))
     }
 
     /// The home, the repository or one of dotlink's own directories (or a directory above
@@ -106,60 +107,14 @@ fn directories_in(top: &Path) -> HashSet<Id> {
         .collect()
 }
 
-/// The mounts that give a directory a second name with no symlink in it: bind mounts of a
-/// directory that is not the root of its filesystem, and every mount of a filesystem's root
-/// mounted more than once. `None` when `/proc/self/mountinfo` cannot be read.
-fn alias_mounts() -> Option<Vec<PathBuf>> {
-    let table = fs::read(Path::new("/proc/self/mountinfo")).ok()?;
-    Some(alias_mounts_in(&table))
-}
-
-/// [`alias_mounts`] of a mount table in the format of `/proc/self/mountinfo`: per line, an
-/// id, a parent id, `major:minor`, the root of the mount in its filesystem, the mount point
-/// (both with ` `, tab, newline and `\\` escaped in octal), then options.
-fn alias_mounts_in(table: &[u8]) -> Vec<PathBuf> {
-    use std::os::unix::ffi::OsStringExt;
-    let mounts: Vec<(&[u8], &[u8], &[u8])> = table
-        .split(|b| *b == b'\n')
-        .filter_map(|line| {
-            let mut fields = line.split(|b| *b == b' ');
-            let device = fields.nth(2)?;
-            Some((device, fields.next()?, fields.next()?))
-        })
-        .collect();
-    let mut aliases: Vec<PathBuf> = mounts
-        .iter()
-        .filter(|(device, root, _)| {
-            let whole = |(d, r, _): &&(&[u8], &[u8], &[u8])| d == device && *r == b"/";
-            *root != b"/" || mounts.iter().filter(whole).count() > 1
-        })
-        .map(|(_, _, point)| PathBuf::from(std::ffi::OsString::from_vec(unescape(point))))
-        .collect();
-    aliases.sort();
-    aliases.dedup();
-    aliases
-}
-
-/// A field of the mount table with its octal escapes (`\040`) undone.
-fn unescape(field: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
-    while i < field.len() {
-        let octal = field
-            .get(i + 1..i + 4)
-            .filter(|d| field[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match octal {
-            Some(d) => {
-                out.push(d.iter().fold(0u8, |n, c| n.wrapping_mul(8) + (c - b'0')));
-                i += 4;
-            }
-            None => {
-                out.push(field[i]);
-                i += 1;
-            }
-        }
-    }
-    out
+/// Whether `mounts` has one that gives a directory a second name with no symlink in it: a
+/// bind mount of a directory that is not the root of its filesystem, or a filesystem's root
+/// mounted more than once.
+fn any_alias(mounts: &[Mount]) -> bool {
+    let whole = |m: &&Mount| m.root == Path::new("/");
+    let roots = mounts.iter().filter(whole);
+    let twice = |m: &Mount| roots.clone().filter(|r| r.device == m.device).count() > 1;
+    mounts.iter().any(|m| !whole(&m) || twice(m))
 }
 
 #[cfg(test)]
@@ -168,14 +123,14 @@ mod tests {
 
     #[test]
     fn bind_mounts_and_filesystems_mounted_twice_may_give_second_names() {
-        let table = b"22 1 8:1 / / rw - ext4 /dev/sda1 rw\n\
-23 22 0:5 / /proc rw - proc proc rw\n\
-24 22 8:1 /home/me/dots/config /home/me/.config rw - ext4 /dev/sda1 rw\n\
-25 22 0:40 / /mnt/a rw - tmpfs tmpfs rw\n\
-26 22 0:40 / /mnt/b\\040c rw - tmpfs tmpfs rw\n";
-        assert_eq!(
-            alias_mounts_in(table),
-            ["/home/me/.config", "/mnt/a", "/mnt/b c"].map(PathBuf::from)
-        );
+        let root = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n23 22 0:5 / /proc rw - proc proc rw\n";
+        let bound = "24 22 8:1 /home/me/dots/config /home/me/.config rw - ext4 /dev/sda1 rw\n";
+        let tmpfs = "25 22 0:40 / /mnt/a rw - tmpfs tmpfs rw\n";
+        let again = "26 22 0:40 / /mnt/b\\040c rw - tmpfs tmpfs rw\n";
+        let table = |lines: &[&str]| crate::mounts::parse(lines.concat().as_bytes());
+        assert!(!any_alias(&table(&[root, tmpfs])));
+        assert!(any_alias(&table(&[root, bound])));
+        assert!(any_alias(&table(&[root, tmpfs, again])));
+        assert_eq!(table(&[again])[0].point, PathBuf::from("/mnt/b c"));
     }
 }
