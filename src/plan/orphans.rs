@@ -91,8 +91,9 @@ pub(super) fn find<'r>(
 /// Whether `record` is a symlink whose target is now reached through a symlink on its way and
 /// whose relative text, read from there, no longer leads to its source. The text alone would
 /// match (a link moved with its directory, or another checkout's link of the same shape), so
-/// the link there cannot be told from one dotlink did not make. Recorded targets are real places, so the usual
-/// record has no symlink on its way and costs one resolved (cached) parent.
+/// the link there cannot be told from one dotlink did not make. Recorded targets are real
+/// places, so the usual record has no symlink on its way and costs one resolved (cached)
+/// parent.
 fn leads_elsewhere(dirs: &mut Dirs, record: &Record) -> bool {
     let Some(text) = record.spelling.as_deref().filter(|t| t.is_relative()) else {
         return false;
