@@ -800,3 +800,129 @@ fn long_names_in_one_directory_each_have_a_temporary_name_of_their_own() {
         assert_eq!(backup, format!("user {tail}"));
     }
 }
+
+/// What `adopt` starts from: a file and a directory (with one of its own below) to adopt, and
+/// a manifest with a comment that must survive.
+fn before_adopting() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("x", "x");
+    s.manifest("# my dots\n[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n");
+    s.home_file(".vimrc", "user vim")
+        .home_file(".config/tool/a", "user a")
+        .home_file(".config/tool/b/c", "user c");
+    s
+}
+
+const ADOPTED: [(&str, &str, &str); 3] = [
+    (".vimrc", "vimrc", "user vim"),
+    (".config/tool/a", "config/tool/a", "user a"),
+    (".config/tool/b/c", "config/tool/b/c", "user c"),
+];
+
+/// Either nothing was adopted (each file in its place, nothing of it in the repository, and
+/// the manifest as it was) or everything was (each file in the repository, linked back, and
+/// declared); nothing is left over, and no journal is pending.
+fn undone_or_adopted(s: &Sandbox, manifest_before: &str, at: &str) {
+    no_leftovers(s, at);
+    let journals = fs::read_dir(s.state().join("dotlink"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".journal.json"))
+        .count();
+    assert_eq!(journals, 0, "{at}: a journal is still there");
+    let manifest = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    if manifest == manifest_before {
+        for (home, repo, contents) in ADOPTED {
+            let in_place = fs::symlink_metadata(s.home().join(home)).is_ok_and(|m| m.is_file())
+                && fs::read_to_string(s.home().join(home)).unwrap() == contents;
+            assert!(
+                in_place,
+                "{at}: ~/{home} is not back\n{:#?}",
+                s.whole_tree()
+            );
+            assert!(
+                !s.repo().join(repo).exists(),
+                "{at}: {repo} is left in the repository"
+            );
+        }
+        // The directory made for it went too.
+        assert!(!s.repo().join("config").exists(), "{at}: config/ is left");
+        return;
+    }
+    assert!(
+        manifest.starts_with(manifest_before)
+            && manifest.contains("source = \"vimrc\"")
+            && manifest.contains("source = \"config/tool\""),
+        "{at}: the manifest is neither as it was nor adopted:\n{manifest}"
+    );
+    for (home, repo, contents) in ADOPTED {
+        assert_eq!(
+            fs::read_to_string(s.repo().join(repo)).ok().as_deref(),
+            Some(contents),
+            "{at}: {repo} is not in the repository"
+        );
+        // Read through the links.
+        assert_eq!(
+            fs::read_to_string(s.home().join(home)).ok().as_deref(),
+            Some(contents),
+            "{at}: ~/{home} does not lead to it"
+        );
+    }
+    assert!(s.link_at(".vimrc").is_some() && s.link_at(".config/tool").is_some());
+}
+
+/// `adopt` killed, or failing, at each of its fault points (the directories it makes, each
+/// move, the manifest's edit, then the link-back): a failure is undone at once, a kill by the
+/// next run that writes, and either way the file is never lost, nor stranded in the
+/// repository under a manifest that does not declare it (or declared while still at home).
+#[test]
+fn an_adopt_killed_or_failing_at_any_point_is_undone_or_finished() {
+    let manifest_before = "# my dots\n[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n";
+    for variable in ["DOTLINK_FAULT_AFTER", "DOTLINK_FAULT_ERROR_AT"] {
+        let mut quiet_runs = 0;
+        let mut undone = 0;
+        for n in 0.. {
+            let at = format!("{variable}={n}");
+            let s = before_adopting();
+            let vimrc = s.home().join(".vimrc");
+            let tool = s.home().join(".config/tool");
+            let run = s.run_env(
+                &["adopt", vimrc.to_str().unwrap(), tool.to_str().unwrap()],
+                &[(variable, &n.to_string())],
+            );
+            quiet_runs = if run.code == 0 { quiet_runs + 1 } else { 0 };
+            if quiet_runs == 4 {
+                assert!(n > 10, "{at}: adopt has more than {n} fault points");
+                break;
+            }
+            if run.code != 0 && variable == "DOTLINK_FAULT_ERROR_AT" {
+                run.stderr_has("injected fault");
+            }
+            if run.code != 0 && variable == "DOTLINK_FAULT_AFTER" {
+                assert!(
+                    run.stderr.contains("fault injected"),
+                    "{at}: {}",
+                    run.stderr
+                );
+                s.run(&["status"])
+                    .stderr_has("an interrupted run left a journal");
+            }
+            // The next run that writes settles what is left, then links what is declared.
+            let next = s.run(&["apply"]);
+            next.code(0);
+            if run.code != 0 && variable == "DOTLINK_FAULT_AFTER" {
+                next.stderr_has("found an interrupted run");
+            }
+            undone += usize::from(
+                fs::read_to_string(s.repo().join("dotlink.toml")).unwrap() == manifest_before,
+            );
+            undone_or_adopted(&s, manifest_before, &at);
+            assert_eq!(
+                fs::read_to_string(s.home().join(".x")).ok().as_deref(),
+                Some("x"),
+                "{at}: the manifest's own link was not made"
+            );
+        }
+        assert!(undone > 4, "{variable}: only {undone} runs were undone");
+    }
+}

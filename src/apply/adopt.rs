@@ -2,25 +2,35 @@
 //! layout) and move the files into the repository; the ordinary planner and applier then link
 //! them back.
 //!
-//! The order keeps every step recoverable: the manifest is written first, then the file moves
-//! into the repository, then the link is made. A run that stops after the move leaves the file
-//! safe in the repository, and `dotlink apply` links it.
+//! The order keeps every step recoverable. A journal comes first: the manifest's text before
+//! and after, and each move. Then the moves, each directory they need journaled with its
+//! identity once made. The manifest is written last, so a manifest that declares the files is
+//! never read while they are not all in the repository. Until the link-back begins, a run that
+//! stops or fails is undone, by itself or by the next writing run (`recovery`): the files go
+//! back, the directories made for them go while empty, and the manifest gets its text back.
+//! Once the journal is removed the adoption stands, and linking back is an ordinary apply,
+//! journaled as one.
 
+use super::fault;
 use super::fsutil;
+use super::journal::{self, Adopting, Entry, MadeDirectory};
+use super::recovery;
 use crate::error::{Error, Result};
 use crate::manifest::edit::{self, NewEntry};
 use crate::plan::adopt::Adoption;
+use crate::state::{Files, State};
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// Adoptions declared and moved in, and how to take them back.
+/// What a user is told when an adoption was undone.
+pub const UNDONE: &str =
+    "nothing was adopted: the files are back where they were and the manifest's text is as it was";
+
+/// Adoptions declared and moved in, with their journal still in place: until [`MovedIn::keep`],
+/// a run that stops is undone by the next one.
 pub struct MovedIn<'a> {
-    adoptions: &'a [Adoption],
-    /// Directories made in the repository for them, in the order they were made.
-    made: Vec<PathBuf>,
-    /// The manifest as it really is (not a symlink to it), and its text before.
-    manifest: PathBuf,
-    text: String,
+    files: &'a Files,
 }
 
 impl MovedIn<'_> {
@@ -29,35 +39,33 @@ impl MovedIn<'_> {
     /// existing entry now claims one of them too), the run must leave the home and the
     /// repository as it found them, not the files in the repository and nothing linked (nor
     /// an empty directory that a glob entry would take for a new source).
-    pub fn undo(self) -> Result<()> {
-        undo(self.adoptions, &self.made, &self.manifest, &self.text)
+    pub fn undo(self, state: &mut State) -> Result<()> {
+        undo(self.files, state)
+    }
+
+    /// Keep the adoption: the files are in the repository and declared, and what links them
+    /// back is an ordinary apply, journaled as one.
+    pub fn keep(self) -> Result<()> {
+        journal::finish(self.files)
     }
 }
 
-/// Move `adoptions` back where they came from (the last first), remove the directories in
-/// `made` (the last first, each only while empty: anything put there since stays), and write
-/// `text` back to the manifest; the first error, after trying everything.
-fn undo(adoptions: &[Adoption], made: &[PathBuf], manifest: &Path, text: &str) -> Result<()> {
-    let mut first = Ok(());
-    for back in adoptions.iter().rev() {
-        if let Err(e) = fsutil::move_path(&back.to, &back.from) {
-            first = first.and(Err(Error::io("move back to the home", &back.to, &e)));
-        }
-    }
-    fsutil::remove_made_dirs(made);
-    let restored = fsutil::write_atomic(manifest, text.as_bytes())
-        .map_err(|e| Error::io("write", manifest, &e));
-    first.and(restored)
+/// Undo the adoption the journal describes, as recovery would after a stop.
+fn undo(files: &Files, state: &mut State) -> Result<()> {
+    recovery::recover(files, state).map(|_| ())
 }
 
-/// Declare the adoptions in the manifest and move them into the repository. On failure,
-/// everything done so far is undone.
-pub fn move_in<'a>(adoptions: &'a [Adoption], manifest_path: &Path) -> Result<MovedIn<'a>> {
+/// Declare the adoptions in the manifest and move them into the repository, journaled (see
+/// the module's doc). On failure, everything done so far is undone.
+pub fn move_in<'a>(
+    adoptions: &[Adoption],
+    manifest_path: &Path,
+    files: &'a Files,
+    state: &mut State,
+) -> Result<MovedIn<'a>> {
     // A manifest that is a symlink (say to hosts/laptop.toml) is edited where it really is.
     let real = fs::canonicalize(manifest_path).map_err(|e| Error::io("read", manifest_path, &e))?;
-    let manifest_path = real.as_path();
-    let text =
-        fs::read_to_string(manifest_path).map_err(|e| Error::io("read", manifest_path, &e))?;
+    let text = fs::read_to_string(&real).map_err(|e| Error::io("read", &real, &e))?;
     let entries: Vec<NewEntry> = adoptions
         .iter()
         .map(|a| NewEntry {
@@ -66,29 +74,57 @@ pub fn move_in<'a>(adoptions: &'a [Adoption], manifest_path: &Path) -> Result<Mo
             comment: format!("adopted from {}", a.target.replace("$$", "$")),
         })
         .collect();
-    let edited = edit::add_links(manifest_path, &text, &entries)?;
-    fsutil::write_atomic(manifest_path, edited.as_bytes())
-        .map_err(|e| Error::io("write", manifest_path, &e))?;
-    let mut made = Vec::new();
-    for (done, adoption) in adoptions.iter().enumerate() {
-        let moved = adoption
-            .to
-            .parent()
-            .map_or(Ok(()), |dir| {
-                made.extend(fsutil::make_missing_dirs(dir, |dir| fs::create_dir(dir))?);
-                Ok(())
-            })
-            .and_then(|()| fsutil::move_path(&adoption.from, &adoption.to));
-        if let Err(e) = moved {
-            // The move's own error is the one to report.
-            let _ = undo(&adoptions[..done], &made, manifest_path, &text);
-            return Err(Error::io("move into the repository", &adoption.from, &e));
-        }
-    }
-    Ok(MovedIn {
-        adoptions,
-        made,
+    let edited = edit::add_links(&real, &text, &entries)?;
+    let mut adopting = Adopting {
         manifest: real,
-        text,
-    })
+        before: text,
+        after: edited,
+        made: Vec::new(),
+    };
+    let write_journal = |adopting: &Adopting| {
+        journal::write_entries(files, Path::new(""), Some(adopting), || {
+            adoptions.iter().map(|a| Entry::adopting(&a.from, &a.to))
+        })
+    };
+    write_journal(&adopting)?;
+    let mut moves = || -> Result<()> {
+        for adoption in adoptions {
+            let missing: Vec<PathBuf> = adoption
+                .to
+                .ancestors()
+                .skip(1)
+                .take_while(|a| fs::symlink_metadata(a).is_err())
+                .map(Path::to_path_buf)
+                .collect();
+            for dir in missing.into_iter().rev() {
+                let create = |e| Error::io("create directory", &dir, &e);
+                fault::point().map_err(create)?;
+                fs::create_dir(&dir).map_err(create)?;
+                // Journaled before anything else happens: what recovery removes is proven
+                // to be this directory.
+                let made = fs::symlink_metadata(&dir).map_err(create)?;
+                adopting.made.push(MadeDirectory {
+                    path: dir.clone(),
+                    dev: made.dev(),
+                    ino: made.ino(),
+                });
+                write_journal(&adopting)?;
+                fault::point().map_err(create)?;
+            }
+            fault::change(|| fsutil::move_path(&adoption.from, &adoption.to))
+                .map_err(|e| Error::io("move into the repository", &adoption.from, &e))?;
+        }
+        // Last: a manifest that declares them is never read while they are not all in place.
+        fault::change(|| fsutil::write_atomic(&adopting.manifest, adopting.after.as_bytes()))
+            .map_err(|e| Error::io("write", &adopting.manifest, &e))
+    };
+    if let Err(error) = moves() {
+        // The error that stopped it is the one to report; one undoing it is said too.
+        let hint = match undo(files, state) {
+            Ok(()) => UNDONE.to_string(),
+            Err(undoing) => format!("undoing the adoption failed too: {undoing}"),
+        };
+        return Err(error.with_hint(hint));
+    }
+    Ok(MovedIn { files })
 }

@@ -34,6 +34,37 @@ pub struct Journal {
     #[serde(default)]
     pub pid: Option<u32>,
     pub entries: Vec<Entry>,
+    /// For `adopt`: the manifest it edits. Each entry is then one path moved into the
+    /// repository (its target the path in the home, its backup the place in the repository),
+    /// and recovery undoes the whole adoption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopting: Option<Adopting>,
+}
+
+/// What undoing an interrupted `adopt` needs beyond its moves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Adopting {
+    /// The manifest, where it really is.
+    #[serde(with = "serde_path")]
+    pub manifest: PathBuf,
+    /// Its text before the adoption, and the text the adoption writes: recovery writes the
+    /// first back only over the second (a manifest edited since is left as it is).
+    pub before: String,
+    pub after: String,
+    /// The directories made in the repository for the moves, top first, each with its
+    /// device and inode: what recovery removes (while empty) is proven to be what was made,
+    /// never a directory that only has the name.
+    #[serde(default)]
+    pub made: Vec<MadeDirectory>,
+}
+
+/// A directory made by a run, and its identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MadeDirectory {
+    #[serde(with = "serde_path")]
+    pub path: PathBuf,
+    pub dev: u64,
+    pub ino: u64,
 }
 
 /// One step of a run, as recovery needs to know it. A field with nothing in it is left out
@@ -121,6 +152,23 @@ impl Entry {
 
     /// The entry for putting the backup at `backup` back at `target`, where the planner saw
     /// `seen` (dotlink's link, or nothing).
+    /// The entry for moving `from` (in the home) into the repository at `to`, for `adopt`.
+    pub fn adopting(from: &Path, to: &Path) -> Entry {
+        Entry {
+            target: from.to_path_buf(),
+            temp: None,
+            displace: Some(Displace::Backup {
+                to: to.to_path_buf(),
+            }),
+            seen: None,
+            link: None,
+            mkdirs: Vec::new(),
+            rmdirs: Vec::new(),
+            restores: None,
+            unfold: Vec::new(),
+        }
+    }
+
     pub fn restoring(target: &Path, backup: &Path, seen: Option<Seen>, run: &RunId) -> Entry {
         Entry {
             target: target.to_path_buf(),
@@ -190,16 +238,17 @@ impl RunId {
 /// Write the journal for `plan` before any of its changes are made. Entries are streamed from
 /// the plan, one at a time (a first apply of many links would otherwise hold every path twice).
 pub fn write(files: &Files, plan: &Plan, run: &RunId) -> Result<()> {
-    write_entries(files, &plan.backup_set, || {
+    write_entries(files, &plan.backup_set, None, || {
         plan.changes().map(|step| Entry::of(step, run))
     })
 }
 
 /// Write a journal of `entries` (made anew each time they are asked for) for a run whose
-/// backups go to `backup_set`.
+/// backups go to `backup_set`, or that is `adopting`.
 pub fn write_entries<I: Iterator<Item = Entry>>(
     files: &Files,
     backup_set: &Path,
+    adopting: Option<&Adopting>,
     entries: impl Fn() -> I,
 ) -> Result<()> {
     let journal = JournalOut {
@@ -207,6 +256,7 @@ pub fn write_entries<I: Iterator<Item = Entry>>(
         backup_set,
         pid: std::process::id(),
         entries: fsutil::Streamed(&entries),
+        adopting,
     };
     fsutil::write_atomic_with(&files.journal, |out| {
         Ok(serde_json::to_writer(out, &journal)?)
@@ -223,6 +273,8 @@ struct JournalOut<'a, F> {
     backup_set: &'a Path,
     pid: u32,
     entries: fsutil::Streamed<&'a F>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adopting: Option<&'a Adopting>,
 }
 
 /// Remove the journal once the run it describes is complete.

@@ -27,6 +27,8 @@ pub struct Recovery {
     /// The interrupted run's backup set, when it began one: the run that finishes the job adds
     /// to it.
     pub backup_set: Option<PathBuf>,
+    /// The interrupted run was an `adopt`, now undone: the manifest may be back as it was.
+    pub undid_adoption: bool,
 }
 
 /// One thing recovery did (or found and left).
@@ -90,6 +92,24 @@ pub enum Recovered {
     Recorded {
         target: PathBuf,
     },
+    /// Moved into the repository by an `adopt` that stopped: moved back.
+    MovedBack {
+        target: PathBuf,
+        from: PathBuf,
+    },
+    /// A copy an `adopt` that stopped had made in the repository, the same as the original,
+    /// which is still in its place: removed.
+    RemovedCopy {
+        copy: PathBuf,
+    },
+    /// The manifest an `adopt` that stopped had edited: its text is back as it was.
+    ManifestRestored {
+        manifest: PathBuf,
+    },
+    /// The manifest an `adopt` that stopped had edited was edited again since: left as it is.
+    ManifestEditedSince {
+        manifest: PathBuf,
+    },
 }
 
 /// Finish or roll back an interrupted run, if there was one. Call with the lock held; updates
@@ -108,9 +128,20 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
             started: None,
             actions: vec![Recovered::DiscardedDamagedJournal],
             backup_set: None,
+            undid_adoption: false,
         }));
     };
     let mut actions = Vec::new();
+    if let Some(adopting) = &journal.adopting {
+        undo_adoption(&journal.entries, adopting, journal.pid, &mut actions)?;
+        journal::finish(files)?;
+        return Ok(Some(Recovery {
+            started: Some(journal.started),
+            actions,
+            backup_set: None,
+            undid_adoption: true,
+        }));
+    }
     for entry in &journal.entries {
         settle(entry, journal.pid, state, &mut actions)?;
     }
@@ -125,7 +156,68 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
         started: Some(journal.started),
         actions,
         backup_set,
+        undid_adoption: false,
     }))
+}
+
+/// Undo an `adopt` that stopped, or failed, before its link-back began: each path moved into
+/// the repository goes back (the last first), the directories made for them go while empty,
+/// and the manifest gets its old text back, unless it was edited again since. Each move is
+/// settled as a backup that was never replaced by its link: the same leftovers, put back the
+/// same way.
+pub(super) fn undo_adoption(
+    entries: &[Entry],
+    adopting: &journal::Adopting,
+    pid: Option<u32>,
+    actions: &mut Vec<Recovered>,
+) -> Result<()> {
+    let mut scratch = State::default();
+    for entry in entries.iter().rev() {
+        let Some(Displace::Backup { to }) = &entry.displace else {
+            continue;
+        };
+        let from = actions.len();
+        settle(entry, pid, &mut scratch, actions)?;
+        for action in &mut actions[from..] {
+            if let Recovered::PutBack { target } = action {
+                *action = Recovered::MovedBack {
+                    target: target.clone(),
+                    from: to.clone(),
+                };
+            }
+        }
+        // Copied across filesystems and stopped before the original was taken away: the
+        // copy, the same as the original, is the adoption's and goes.
+        let both = fs::symlink_metadata(&entry.target).is_ok() && fs::symlink_metadata(to).is_ok();
+        if both && fsutil::same_contents(&entry.target, to) {
+            fsutil::remove_whole(to, tag(pid)).map_err(|e| failed("remove", to, e))?;
+            actions.retain(|a| !matches!(a, Recovered::LeftBoth { copy, .. } if copy == to));
+            actions.push(Recovered::RemovedCopy { copy: to.clone() });
+        }
+    }
+    for made in adopting.made.iter().rev() {
+        let same = fs::symlink_metadata(&made.path)
+            .is_ok_and(|m| m.is_dir() && (m.dev(), m.ino()) == (made.dev, made.ino));
+        if same {
+            // Only while empty: anything put there since keeps it.
+            let _ = fs::remove_dir(&made.path);
+        }
+    }
+    let manifest = &adopting.manifest;
+    match fs::read_to_string(manifest) {
+        Ok(text) if text == adopting.after => {
+            fsutil::write_atomic(manifest, adopting.before.as_bytes())
+                .map_err(|e| failed("write", manifest, e))?;
+            actions.push(Recovered::ManifestRestored {
+                manifest: manifest.clone(),
+            });
+        }
+        Ok(text) if text == adopting.before => {}
+        _ => actions.push(Recovered::ManifestEditedSince {
+            manifest: manifest.clone(),
+        }),
+    }
+    Ok(())
 }
 
 /// An I/O failure during recovery, with what to do about it.

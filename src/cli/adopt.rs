@@ -41,7 +41,12 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
         report::print_dry_run(verbosity);
         return Ok(Verdict::Done);
     }
-    let moved = apply::adopt::move_in(&adoptions, &loaded.manifest.path)?;
+    let moved = apply::adopt::move_in(
+        &adoptions,
+        &loaded.manifest.path,
+        &loaded.files,
+        &mut open.state,
+    )?;
 
     // Link them back with the ordinary planner and applier, touching nothing else. A manifest
     // that cannot be planned now (another entry matches an adopted file too) is undone.
@@ -61,14 +66,15 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
             planned
         }
         Err(error) => {
-            let hint = match moved.undo() {
+            let hint = match moved.undo(&mut open.state) {
                 Ok(()) => {
-                    let undone = "nothing was adopted: the files are back where they were and \
-                                  the manifest's text is as it was; choose another place with \
-                                  --as PATH";
+                    let undone = format!(
+                        "{}; choose another place with --as PATH",
+                        apply::adopt::UNDONE
+                    );
                     match &error.hint {
                         Some(hint) => format!("{undone}, or {hint}"),
-                        None => undone.to_string(),
+                        None => undone,
                     }
                 }
                 // Both are said: why it was undone, and what could not be.
@@ -80,6 +86,7 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     plan.steps
         .retain(|s| adoptions.iter().any(|a| *a.from == *s.target));
     plan.forget.clear();
+    moved.keep()?;
     let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
     Printer::new(&plan, Verbosity::Quiet).outcome(&outcome);
     if let Some(error) = outcome.unfinished.take() {

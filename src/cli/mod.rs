@@ -153,6 +153,8 @@ struct Loaded {
     ctx: Context,
     manifest: Manifest,
     specs: Vec<LinkSpec>,
+    /// How the specs were expanded (to expand them again).
+    sources: Sources,
     files: Files,
     /// The state as read (without the lock) while the manifest was expanded.
     read: Option<StateRead>,
@@ -187,14 +189,20 @@ impl Loaded {
     /// [`open_state`] for this manifest, whose backups go to its `backup_dir`, starting from
     /// the state read while loading.
     fn open_state(&mut self, writing: bool) -> Result<OpenState> {
-        open_state_from(
+        let open = open_state_from(
             &self.files,
             &self.ctx,
             writing,
             Some(&self.manifest.settings.backup_dir),
             self.read.take(),
             self.lock.take(),
-        )
+        )?;
+        if open.undid_adoption {
+            // Read before recovery, the manifest declared what recovery has just taken back.
+            self.manifest = manifest::load(&self.manifest.path, &self.ctx)?;
+            self.specs = manifest::expand(&self.manifest, self.sources)?;
+        }
+        Ok(open)
     }
 }
 
@@ -275,6 +283,7 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
         ctx,
         manifest,
         specs,
+        sources,
         files,
         read,
         early,
@@ -314,6 +323,8 @@ struct OpenState {
     resume_backup_set: Option<std::path::PathBuf>,
     /// The state was taken over from where the repository was before it moved.
     moved: Option<Moved>,
+    /// Recovery undid an `adopt` that stopped, and may have put the manifest's text back.
+    undid_adoption: bool,
 }
 
 impl OpenState {
@@ -393,6 +404,7 @@ fn open_state_from(
         moved = Some(how);
     }
     let mut resume_backup_set = None;
+    let mut undid_adoption = false;
     if writing && notes.is_empty() && files.needs_migration() {
         // Version 1 is parsed slowly: migrate it once, now that the lock is held.
         crate::apply::save_state(files, &state)?;
@@ -401,6 +413,7 @@ fn open_state_from(
         if let Some(recovery) = recovery::recover(files, &mut state)? {
             report::print_recovery(&recovery, &ctx.home);
             resume_backup_set = recovery.backup_set;
+            undid_adoption = recovery.undid_adoption;
         }
     } else if crate::apply::journal::pending(files) {
         notes.push(Note::JournalPending);
@@ -411,5 +424,6 @@ fn open_state_from(
         notes,
         resume_backup_set,
         moved,
+        undid_adoption,
     })
 }

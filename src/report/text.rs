@@ -333,5 +333,22 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
         Recovered::Recorded { target } => {
             format!("recorded {}, linked before the stop", show(target))
         }
+        Recovered::MovedBack { target, from } => format!(
+            "moved {} back from {} (the adopt stopped before linking it)",
+            show(target),
+            show(from)
+        ),
+        Recovered::RemovedCopy { copy } => format!(
+            "removed {}, the adopt's copy of what is still in its place",
+            show(copy)
+        ),
+        Recovered::ManifestRestored { manifest } => format!(
+            "put the text of {} back as it was before the adopt",
+            show(manifest)
+        ),
+        Recovered::ManifestEditedSince { manifest } => format!(
+            "left {} as it is (edited since the adopt): remove the entries it added yourself",
+            show(manifest)
+        ),
     }
 }
