@@ -111,6 +111,14 @@ impl Error {
         self
     }
 
+    /// The same error without where it happened: for a file whose text it points into that is
+    /// no longer there.
+    pub fn without_place(mut self) -> Self {
+        self.context.clear();
+        self.snippet = None;
+        self
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

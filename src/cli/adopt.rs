@@ -66,21 +66,28 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
             planned
         }
         Err(error) => {
-            let hint = match moved.undo(&mut open.state) {
+            return Err(match moved.undo(&mut open.state) {
                 Ok(()) => {
                     let undone = format!(
                         "{}; choose another place with --as PATH",
                         apply::adopt::UNDONE
                     );
-                    match &error.hint {
+                    let hint = match &error.hint {
                         Some(hint) => format!("{undone}, or {hint}"),
                         None => undone,
-                    }
+                    };
+                    // Its lines are those of the edited text, which is gone again.
+                    let edited = format!(
+                        "{} with the adopted entries added",
+                        paths::display(&loaded.manifest.path, home)
+                    );
+                    error.without_place().context(edited).with_hint(hint)
                 }
                 // Both are said: why it was undone, and what could not be.
-                Err(undoing) => format!("undoing the adoption failed too: {undoing}"),
-            };
-            return Err(error.with_hint(hint));
+                Err(undoing) => {
+                    error.with_hint(format!("undoing the adoption failed too: {undoing}"))
+                }
+            });
         }
     };
     plan.steps

@@ -442,11 +442,12 @@ impl DottedNames {
 pub(crate) fn check_targets(manifest: &Manifest, specs: &[LinkSpec]) -> Result<()> {
     let line = |spec: &LinkSpec| manifest.entries[spec.entry].target_at.line;
     let error_at = |spec: &LinkSpec, message: String, hint: &str| {
-        Error::input(format!(
-            "{}: {message}",
-            position(&manifest.path, manifest.entries[spec.entry].target_at)
-        ))
-        .with_hint(hint)
+        Error::input(message)
+            .context(position(
+                &manifest.path,
+                manifest.entries[spec.entry].target_at,
+            ))
+            .with_hint(hint)
     };
     // Keyed by bytes, not as paths (whose hash scans every byte for separators): targets are
     // normalised, and so are their ancestors. The table holds each spec's index (four bytes,
