@@ -442,7 +442,13 @@ fn errors_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> us
         }
         failed_runs += usize::from(injected);
         on_threads += usize::from(run.stderr.contains("injected fault on thread"));
-        run.code(if injected { 1 } else { 0 });
+        // Unless the error came just after the change that completed a step (then said as a
+        // warning, the step being done).
+        let failed = injected && run.stderr.lines().any(|l| l.starts_with("error:"));
+        run.code(if failed { 1 } else { 0 });
+        if injected && !failed {
+            run.stderr_has("the step is done");
+        }
         // Every target as it was or as planned; everything precious kept.
         declared_as_they_were_or_as_planned(&before, &s.home_tree(), &at);
         if policy != "overwrite" {
@@ -924,5 +930,63 @@ fn an_adopt_killed_or_failing_at_any_point_is_undone_or_finished() {
             );
         }
         assert!(undone > 4, "{variable}: only {undone} runs were undone");
+    }
+}
+
+/// A step whose error came just after the change that completed it is done, and counted so:
+/// never both "backed up" (or "created") and "failed", and a run whose every step is done
+/// exits 0 (unless the state file could not be written). One that is not done is counted
+/// failed only, and nothing it did is counted as made.
+#[test]
+fn a_step_is_counted_done_or_failed_as_its_target_is_never_both() {
+    for (policy, in_the_way) in [("backup", true), ("fail", false)] {
+        for n in 0..16 {
+            let at = format!("{policy}: DOTLINK_FAULT_ERROR_AT={n}");
+            let s = Sandbox::new();
+            s.source("a", "a").manifest(&format!(
+                "[defaults]\non_conflict = \"{policy}\"\n[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n"
+            ));
+            if in_the_way {
+                s.home_file(".a", "mine");
+            }
+            let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())]);
+            let summary = run
+                .stdout
+                .lines()
+                .chain(run.stderr.lines())
+                .find(|l| l.starts_with("Applied:"))
+                .unwrap_or_else(|| panic!("{at}: no summary\n{}", run.stdout))
+                .to_string();
+            let linked = s.link_at(".a").is_some();
+            let state_unwritten = run.stderr.contains("cannot write state file");
+            if linked {
+                assert!(!summary.contains("failed"), "{at}: linked, yet {summary}");
+                let made = if in_the_way {
+                    "1 backed up"
+                } else {
+                    "1 created"
+                };
+                assert!(summary.contains(made), "{at}: {summary}");
+                assert_eq!(run.code == 0, !state_unwritten, "{at}: exit {}", run.code);
+                if run.stderr.contains("injected fault") && !state_unwritten {
+                    // Said, not hidden: the step is done all the same.
+                    run.stderr_has("the step is done");
+                }
+            } else {
+                assert!(
+                    summary.contains("1 failed"),
+                    "{at}: not linked, yet {summary}"
+                );
+                assert!(
+                    !summary.contains("backed up") && !summary.contains("created"),
+                    "{at}: {summary}"
+                );
+                assert_eq!(run.code, 1, "{at}");
+                if in_the_way {
+                    assert_eq!(fs::read_to_string(s.home().join(".a")).unwrap(), "mine");
+                }
+            }
+            no_leftovers(&s, &at);
+        }
     }
 }

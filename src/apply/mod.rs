@@ -34,6 +34,9 @@ pub struct Outcome {
     pub done: Vec<usize>,
     /// Steps that failed, by index, with why.
     pub failed: Vec<(usize, Error)>,
+    /// Steps done, whose error came just after the change that completed them (said, not
+    /// counted as failed).
+    pub late_errors: Vec<(usize, Error)>,
     /// What was moved to the backup set.
     pub backups: Vec<BackedUp>,
     /// What settling the failed steps found and left alone (never dotlink's to remove).
@@ -154,13 +157,24 @@ pub fn apply_counting(
             }
             Err(error) => {
                 state_changed = true;
-                if matches!(step.action, Action::Unfold { .. }) {
-                    still_folded.push(&step.target);
+                // An error just after the change that completed the step is no failure: the
+                // step is done, and counted so (as `restore` counts it), not both done (its
+                // backup made) and failed.
+                match settle_failed(step, &run, state, &mut outcome) {
+                    Ok(true) => {
+                        outcome.done.push(index);
+                        outcome.late_errors.push((index, error));
+                    }
+                    settled => {
+                        if let Err(e) = settled {
+                            unsettled.get_or_insert(e);
+                        }
+                        if matches!(step.action, Action::Unfold { .. }) {
+                            still_folded.push(&step.target);
+                        }
+                        outcome.failed.push((index, error));
+                    }
                 }
-                if let Err(e) = settle_failed(step, &run, state, &mut outcome) {
-                    unsettled.get_or_insert(e);
-                }
-                outcome.failed.push((index, error));
             }
         }
         state_changed |= !effects.created.is_empty() || !effects.removed.is_empty();
@@ -194,8 +208,14 @@ fn not_unfolded(link: &std::path::Path) -> Error {
 }
 
 /// Settle a step that failed, as recovery would after a crash: its target goes back to as it
-/// was, or stays as planned if the step got that far (then its backup is counted).
-fn settle_failed(step: &Step, run: &RunId, state: &mut State, outcome: &mut Outcome) -> Result<()> {
+/// was, or stays as planned if the step got that far (then its backup is counted). Returns
+/// whether it is as planned.
+fn settle_failed(
+    step: &Step,
+    run: &RunId,
+    state: &mut State,
+    outcome: &mut Outcome,
+) -> Result<bool> {
     let entry = Entry::of(step, run);
     let mut actions = Vec::new();
     let done = recovery::settle(&entry, Some(std::process::id()), state, &mut actions)?;
@@ -212,7 +232,7 @@ fn settle_failed(step: &Step, run: &RunId, state: &mut State, outcome: &mut Outc
                 | Recovered::UnfinishedRemoval { .. }
         )
     }));
-    Ok(())
+    Ok(done)
 }
 
 /// The end of a run: the backup index, written once, then the state file.

@@ -322,6 +322,14 @@ impl<'a> Printer<'a> {
             let step = &self.plan.steps[*index];
             print_error(&error.clone().context(self.target(&step.target)));
         }
+        for (index, error) in &outcome.late_errors {
+            let step = &self.plan.steps[*index];
+            print_warning(&format!(
+                "{}: {} (after the change was made: the step is done)",
+                self.target(&step.target),
+                error.message
+            ));
+        }
         for left in &outcome.left {
             print_note(&text::recovered(left, &self.plan.home));
         }
