@@ -297,32 +297,70 @@ fn a_directory_backup_across_filesystems_is_whole_and_restorable() {
 }
 
 /// The ways a directory cannot be removed whole, for [`with_a_directory_that_cannot_be_removed_whole`].
-const CANNOT_BE_REMOVED_WHOLE: [&str; 6] = [
+const CANNOT_BE_REMOVED_WHOLE: [&str; 7] = [
     "mounted inside",
     "bind mount",
     "file bind mount",
+    "immutable",
     "not the user's",
     "sticky",
     "unreadable",
 ];
 
+/// What a case of [`with_a_directory_that_cannot_be_removed_whole`] set up, undone when the test
+/// ends: a mount, or a file made immutable (which not even root could remove, nor the test's
+/// temporary directory with it).
+enum Arranged {
+    /// Unmounted as it drops.
+    Mount {
+        _held: SmallFs,
+    },
+    Immutable(PathBuf),
+}
+
+impl Drop for Arranged {
+    fn drop(&mut self) {
+        if let Arranged::Immutable(file) = self {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(file)
+                .status();
+        }
+    }
+}
+
 /// `~/.d` (`a`, `sub/b`) made impossible to remove whole, as `case` says: another filesystem
 /// mounted inside (`mnt`, holding `precious`); `~/elsewhere` (holding `keep`) bind-mounted at
-/// `mnt`, or `~/elsewhere/keep` bind-mounted on the file `a`; or, as nobody, `sub` given to
-/// root, `sub` a sticky directory of root's holding a file of root's, or `sub` unreadable. Then `args` are run as the case needs. Returns the mount (kept until the
-/// test ends), the home before, and the run; `None` where this user cannot set the case up.
+/// `mnt`, or `~/elsewhere/keep` bind-mounted on the file `a`; `sub/b` immutable (`chattr +i`,
+/// which the test's directory, on the VM's ext4 `/tmp`, keeps); or, as nobody, `sub` given to
+/// root, `sub` a sticky directory of root's holding a file of root's, or `sub` unreadable.
+/// Then `args` are run as the case needs. Returns what was set up (kept until the test ends),
+/// the home before, and the run; `None` where this user cannot set the case up.
 fn with_a_directory_that_cannot_be_removed_whole(
     s: &Sandbox,
     case: &str,
     args: &[&str],
-) -> Option<(Option<SmallFs>, crate::common::Tree, Run)> {
+) -> Option<(Option<Arranged>, crate::common::Tree, Run)> {
     s.home_file(".d/a", "user a")
         .home_file(".d/sub/b", "user b");
     let mounted = match case {
         "mounted inside" => {
             let mounted = SmallFs::mount(&s.home().join(".d/mnt"), "1m")?;
             s.home_file(".d/mnt/precious", "on its own filesystem");
-            Some(mounted)
+            Some(Arranged::Mount { _held: mounted })
+        }
+        "immutable" => {
+            let file = s.home().join(".d/sub/b");
+            let set = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(&file)
+                .output();
+            match set {
+                Ok(out) if out.status.success() => Some(Arranged::Immutable(file)),
+                // Fails the test as root; otherwise says why it does not run.
+                Ok(out) => return SmallFs::cannot(&String::from_utf8_lossy(&out.stderr)).and(None),
+                Err(e) => return SmallFs::cannot(&format!("chattr: {e}")).and(None),
+            }
         }
         "bind mount" | "file bind mount" => {
             s.home_file("elsewhere/keep", "not in ~/.d");
@@ -344,7 +382,9 @@ fn with_a_directory_that_cannot_be_removed_whole(
                 Err(e) => Some(e.to_string()),
             };
             match refused {
-                None => Some(SmallFs(mnt)),
+                None => Some(Arranged::Mount {
+                    _held: SmallFs(mnt),
+                }),
                 // Fails the test as root; otherwise says why it does not run.
                 Some(why) => return SmallFs::cannot(&why).and(None),
             }
