@@ -1089,3 +1089,51 @@ fn a_deleted_repository_is_unlinked_by_naming_where_its_manifest_was() {
     s.run_in(&s.home(), &["doctor"], &[])
         .stdout_lacks("remembered manifest");
 }
+
+/// `adopt` refuses, before anything moves, a path that holds dotlink's own state (with the
+/// journal that would undo the adoption), one that holds the manifest's real file, and two
+/// paths of which one holds the other. Each was moved into the repository, and then could not
+/// be put back: the state with its journal was gone ("nothing was adopted" was said all the
+/// same, and every later run refused), or the inner path had nowhere to go back to.
+#[test]
+fn adopt_refuses_what_would_take_dotlinks_own_files_or_another_adoption_with_it() {
+    let s = Sandbox::new();
+    s.source("x", "x")
+        .manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n");
+    s.home_file(".local/share/app/data", "d")
+        .home_file(".config/nvim/init.lua", "n")
+        .home_file(".config/git/config", "g")
+        .home_file(
+            ".config/dotlink/host.toml",
+            "[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n",
+        )
+        .home_file(".config/dotlink/notes", "mine");
+    let home = |p: &str| s.home().join(p).display().to_string();
+    let state = home(".local/state");
+    fs::create_dir_all(&state).unwrap();
+    let before = s.whole_tree();
+    for path in [".local", ".local/state"] {
+        s.run_env(&["adopt", &home(path)], &[("XDG_STATE_HOME", &state)])
+            .code(2)
+            .stderr_has("it holds dotlink's state directory");
+    }
+    s.run(&["adopt", &home(".config"), &home(".config/nvim")])
+        .code(2)
+        .stderr_has("one holds the other");
+    s.run(&["adopt", &home(".config/nvim"), &home(".config")])
+        .code(2)
+        .stderr_has("one holds the other");
+    assert_eq!(s.whole_tree(), before, "nothing moved");
+    // The manifest symlinked into the home, as a per-host manifest may be.
+    let manifest = s.repo().join("dotlink.toml");
+    fs::remove_file(&manifest).unwrap();
+    std::os::unix::fs::symlink(s.home().join(".config/dotlink/host.toml"), &manifest).unwrap();
+    let before = s.whole_tree();
+    s.run(&["adopt", &home(".config/dotlink")])
+        .code(2)
+        .stderr_has("it holds the manifest itself");
+    assert_eq!(s.whole_tree(), before, "nothing moved");
+    // Each on its own is adopted.
+    s.run(&["adopt", &home(".config/nvim")]).code(0);
+    assert!(s.link_at(".config/nvim").is_some());
+}

@@ -75,6 +75,7 @@ pub fn prepare(
             "--as names one place, so it takes exactly one PATH",
         ));
     }
+    let own = super::places::own_dirs_real(&manifest.repo, &manifest.settings.backup_dir, ctx)?;
     let mut adoptions: Vec<Adoption> = Vec::new();
     for path in given {
         let from = paths::normalize(&ctx.cwd.join(path));
@@ -83,7 +84,21 @@ pub fn prepare(
             Error::input(format!("cannot adopt {shown}: {why}")).with_hint(hint)
         };
         check_adoptable(&from, manifest, specs, state, &ctx.home)
+            .and_then(|()| check_holds_nothing_of_dotlinks(&from, manifest, &own, &ctx.home))
             .map_err(|(why, hint)| refuse(why, hint))?;
+        // One move must not take another's path with it (nor leave it nowhere to go back to).
+        if let Some(other) = adoptions
+            .iter()
+            .find(|a| a.from.starts_with(&from) || from.starts_with(&a.from))
+        {
+            return Err(refuse(
+                format!(
+                    "{} is given too, and one holds the other",
+                    paths::display(&other.from, &ctx.home)
+                ),
+                "adopt the directory, or the paths inside it, not both",
+            ));
+        }
         let relative = from.strip_prefix(&ctx.home).unwrap_or(&from);
         let source = match place {
             Some(place) => repository_place(place)?,
@@ -162,6 +177,39 @@ fn check_adoptable(
         return Err((
             "it is inside the repository already (or contains it)".into(),
             "nothing to do",
+        ));
+    }
+    Ok(())
+}
+
+/// Why `from` cannot be adopted when it is, or holds, one of dotlink's own directories (`own`:
+/// the state, with the lock and the journal that must undo this very adoption, and the
+/// backups) or the manifest's real file (a manifest symlinked into the home): moved into the
+/// repository, they would be gone from where dotlink looks for them.
+fn check_holds_nothing_of_dotlinks(
+    from: &Path,
+    manifest: &Manifest,
+    own: &[(&'static str, PathBuf)],
+    home: &Path,
+) -> std::result::Result<(), (String, &'static str)> {
+    let real = fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf());
+    let holds = |path: &Path| path.starts_with(&real) || path.starts_with(from);
+    if let Some((what, dir)) = own.iter().find(|(_, dir)| holds(dir)) {
+        return Err((
+            format!("it holds dotlink's {what} ({})", paths::display(dir, home)),
+            "adopt the files next to it one by one, or move dotlink's directory elsewhere \
+             (XDG_STATE_HOME, or `backup_dir` in [defaults])",
+        ));
+    }
+    let manifest_real = fs::canonicalize(&manifest.path).unwrap_or_else(|_| manifest.path.clone());
+    if holds(&manifest_real) {
+        return Err((
+            format!(
+                "it holds the manifest itself ({}, which {} leads to)",
+                paths::display(&manifest_real, home),
+                paths::display(&manifest.path, home)
+            ),
+            "adopt the files next to it one by one",
         ));
     }
     Ok(())

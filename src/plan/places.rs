@@ -291,6 +291,18 @@ pub(crate) fn check_own_dirs(repo: &Path, backup_dir: Option<&Path>, ctx: &Conte
     own_dirs(repo, backup_dir, ctx, &mut dirs).map(drop)
 }
 
+/// dotlink's state and backup directories (which hold the lock and the journal too), each
+/// with what it is, where it really is: for `adopt`, which must never move them.
+pub(crate) fn own_dirs_real(
+    repo: &Path,
+    backup_dir: &Path,
+    ctx: &Context,
+) -> Result<Vec<(&'static str, PathBuf)>> {
+    let mut dirs = Dirs::new(&ctx.home, Default::default());
+    let own = own_dirs(repo, Some(backup_dir), ctx, &mut dirs)?;
+    Ok(own.into_iter().map(|dir| (dir.what, dir.real)).collect())
+}
+
 /// The state and backup directories, resolved; an error when one lies in the repository.
 fn own_dirs(
     repo: &Path,
