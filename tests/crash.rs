@@ -990,3 +990,34 @@ fn a_step_is_counted_done_or_failed_as_its_target_is_never_both() {
         }
     }
 }
+
+/// An `adopt` stopped once every file was in the repository and the manifest declared them,
+/// whose recovery was stopped in turn after putting one file back (here the user does it by
+/// hand): the manifest as it is declares a source that is gone. `status` and the next `apply`
+/// still run (they read the manifest as recovery leaves it), and `apply` undoes the rest.
+#[test]
+fn an_adopt_whose_recovery_stopped_half_way_is_undone_by_the_next_apply() {
+    let manifest_before = "# my dots\n[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n";
+    let s = before_adopting();
+    let vimrc = s.home().join(".vimrc");
+    let tool = s.home().join(".config/tool");
+    // The points: each move, the directory `config`, then the manifest (before and after).
+    let run = s.run_env(
+        &["adopt", vimrc.to_str().unwrap(), tool.to_str().unwrap()],
+        &[("DOTLINK_FAULT_AFTER", "7")],
+    );
+    run.stderr_has("fault injected");
+    let manifest = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    assert!(manifest.contains("source = \"vimrc\""), "{manifest}");
+    fs::rename(s.repo().join("vimrc"), &vimrc).unwrap();
+    s.run(&["status"])
+        .stderr_has("an interrupted run left a journal");
+    s.run(&["apply"])
+        .code(0)
+        .stderr_has("found an interrupted run");
+    undone_or_adopted(&s, manifest_before, "recovery stopped half way");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("dotlink.toml")).unwrap(),
+        manifest_before
+    );
+}

@@ -287,6 +287,12 @@ pub fn finish(files: &Files) -> Result<()> {
     }
 }
 
+/// The `adopt` an interrupted run left to undo, if that is what its journal describes.
+pub fn pending_adoption(files: &Files) -> Option<Adopting> {
+    let bytes = fs::read(&files.journal).ok()?;
+    serde_json::from_slice::<Journal>(&bytes).ok()?.adopting
+}
+
 /// Whether an interrupted run left a journal.
 pub fn pending(files: &Files) -> bool {
     files.journal.symlink_metadata().is_ok()

@@ -198,7 +198,7 @@ impl Loaded {
             self.lock.take(),
         )?;
         if open.undid_adoption {
-            // Read before recovery, the manifest declared what recovery has just taken back.
+            // Read before recovery, the manifest may have been edited since the adopt stopped.
             self.manifest = manifest::load(&self.manifest.path, &self.ctx)?;
             self.specs = manifest::expand(&self.manifest, self.sources)?;
         }
@@ -223,11 +223,11 @@ fn load(cli: &Cli, sources: Sources) -> Result<Loaded> {
 fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
     let ctx = Context::from_process(cli.profile.as_deref())?;
     let path = find_manifest(cli, &ctx)?;
-    let manifest = manifest::load(&path, &ctx)?;
+    let files = Files::for_manifest(&ctx.state_dir, &path, &ctx.home);
+    let manifest = load_manifest(&path, &files, &ctx)?;
     for warning in &manifest.warnings {
         report::print_warning(warning);
     }
-    let files = Files::for_manifest(&ctx.state_dir, &manifest.path, &ctx.home);
     let state_len = std::fs::metadata(&files.state).map_or(0, |m| m.len());
     let read_ahead = state_len >= read_state_ahead_from();
     let check_own_dirs =
@@ -289,6 +289,19 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
         early,
         lock,
     })
+}
+
+/// The manifest at `path` as the run will find it. While an `adopt` that stopped is left to
+/// undo and the manifest holds the text it wrote, that is the text from before: it declares
+/// files that recovery puts back in the home (some may be already), and recovery, which a
+/// writing run does first, puts that text back before anything is planned.
+fn load_manifest(path: &std::path::Path, files: &Files, ctx: &Context) -> Result<Manifest> {
+    if let Some(adopting) = crate::apply::journal::pending_adoption(files)
+        && std::fs::read_to_string(&adopting.manifest).is_ok_and(|text| text == adopting.after)
+    {
+        return manifest::parse(path, &adopting.before, ctx);
+    }
+    manifest::load(path, ctx)
 }
 
 /// From this size of state file (about 700 links), it is read on a second thread (tests set
