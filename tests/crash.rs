@@ -1021,3 +1021,125 @@ fn an_adopt_whose_recovery_stopped_half_way_is_undone_by_the_next_apply() {
         manifest_before
     );
 }
+
+/// What a user or another program does between an `adopt` that stopped and the run that
+/// undoes it is never undone in turn, and nothing is removed: a path made anew in the home
+/// (both are left, and said), the same file arriving in the repository from elsewhere (kept),
+/// the directory the path came from removed (made again, and the path put back). The new text
+/// of the manifest, left under a temporary name by a write that was stopped, goes.
+#[test]
+fn what_changed_after_an_adopt_stopped_is_kept_when_it_is_undone() {
+    let adopt_stopped = |n: &str, path: &str| {
+        let s = before_adopting();
+        let from = s.home().join(path);
+        let run = s.run_env(
+            &["adopt", from.to_str().unwrap()],
+            &[("DOTLINK_FAULT_AFTER", n)],
+        );
+        run.stderr_has("fault injected");
+        s
+    };
+    // Stopped just after the move: the path made anew in the home, as a directory.
+    let s = adopt_stopped("1", ".vimrc");
+    fs::create_dir(s.home().join(".vimrc")).unwrap();
+    s.run(&["apply"])
+        .code(0)
+        .stderr_has("left both, and ")
+        .stderr_has("repo/vimrc is not declared")
+        .stderr_lacks("removed");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("vimrc")).unwrap(),
+        "user vim"
+    );
+    assert!(s.home().join(".vimrc").is_dir());
+    // Stopped before the move; the same file then comes into the repository (a `git pull`).
+    let s = adopt_stopped("0", ".vimrc");
+    fs::write(s.repo().join("vimrc"), "user vim").unwrap();
+    s.run(&["apply"]).code(0).stderr_has("left both");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("vimrc")).unwrap(),
+        "user vim"
+    );
+    assert_eq!(
+        fs::read_to_string(s.home().join(".vimrc")).unwrap(),
+        "user vim"
+    );
+    // Stopped after the move; the directory it came from is removed since.
+    let s = adopt_stopped("7", ".config/tool/b/c");
+    fs::remove_dir_all(s.home().join(".config/tool/b")).unwrap();
+    s.run(&["apply"])
+        .code(0)
+        .stderr_has("moved ~/.config/tool/b/c back");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".config/tool/b/c")).unwrap(),
+        "user c"
+    );
+    // Stopped while the manifest's new text was being written: its temporary file goes.
+    let s = adopt_stopped("2", ".vimrc");
+    let journal: serde_json::Value =
+        serde_json::from_slice(&fs::read(s.journal()).unwrap()).unwrap();
+    let pid = journal["pid"].as_u64().unwrap();
+    let temporary = s
+        .repo()
+        .join(format!(".dotlink.toml.dotlink-tmp-{pid}-x1y2"));
+    fs::write(&temporary, "the text being written").unwrap();
+    s.run(&["apply"]).code(0);
+    assert!(
+        !temporary.exists(),
+        "the stopped write's temporary file is left"
+    );
+    undone_or_adopted_one(&s, ".vimrc", "vimrc", "user vim");
+}
+
+/// One adoption undone: the file back in the home, nothing of it in the repository, and the
+/// manifest as it was.
+fn undone_or_adopted_one(s: &Sandbox, home: &str, repo: &str, contents: &str) {
+    assert_eq!(fs::read_to_string(s.home().join(home)).unwrap(), contents);
+    assert!(s.link_at(home).is_none() || s.repo().join(repo).exists());
+    no_leftovers(s, home);
+}
+
+/// `adopt` says "linked back" of what is linked back, by what is there once it is done: with
+/// something new in the way of the link (written there after the move), it says the file is
+/// in the repository and declared but not linked, and exits 1, where it said "Adopted" and
+/// exited 0. With the home's directory a symlink (`~/.config -> cfg`), the link is made.
+#[test]
+fn adopt_says_linked_back_only_of_what_is() {
+    let s = before_adopting();
+    let vimrc = s.home().join(".vimrc");
+    let run = s.run_env(
+        &["adopt", vimrc.to_str().unwrap()],
+        &[
+            ("DOTLINK_FAULT_WRITE_AT", "1"),
+            ("DOTLINK_FAULT_WRITE_PATH", vimrc.to_str().unwrap()),
+        ],
+    );
+    run.code(1)
+        .stderr_has("~/.vimrc is in the repository at vimrc and declared")
+        .stderr_has("but not linked back")
+        .stdout_lacks("linked back")
+        .stdout_lacks("Adopted");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("vimrc")).unwrap(),
+        "user vim"
+    );
+    assert_eq!(
+        fs::read_to_string(&vimrc).unwrap(),
+        "written since planning"
+    );
+
+    let s = before_adopting();
+    fs::rename(s.home().join(".config"), s.home().join("cfg")).unwrap();
+    std::os::unix::fs::symlink("cfg", s.home().join(".config")).unwrap();
+    let tool = s.home().join(".config/tool");
+    s.run(&["adopt", tool.to_str().unwrap()])
+        .code(0)
+        .stdout_has("linked back")
+        .stdout_has("Adopted: 1");
+    assert_eq!(
+        fs::read_to_string(s.home().join("cfg/tool/a")).unwrap(),
+        "user a",
+        "read through the link back"
+    );
+    assert!(s.home().join("cfg/tool").is_symlink());
+}

@@ -14,7 +14,7 @@
 use super::fault;
 use super::fsutil;
 use super::journal::{self, Adopting, Entry, MadeDirectory};
-use super::recovery;
+use super::recovery::{self, Recovered};
 use crate::error::{Error, Result};
 use crate::manifest::edit::{self, NewEntry};
 use crate::plan::adopt::Adoption;
@@ -39,7 +39,7 @@ impl MovedIn<'_> {
     /// existing entry now claims one of them too), the run must leave the home and the
     /// repository as it found them, not the files in the repository and nothing linked (nor
     /// an empty directory that a glob entry would take for a new source).
-    pub fn undo(self, state: &mut State) -> Result<()> {
+    pub fn undo(self, state: &mut State) -> Result<Vec<Recovered>> {
         undo(self.files, state)
     }
 
@@ -50,9 +50,24 @@ impl MovedIn<'_> {
     }
 }
 
-/// Undo the adoption the journal describes, as recovery would after a stop.
-fn undo(files: &Files, state: &mut State) -> Result<()> {
-    recovery::recover(files, state).map(|_| ())
+/// Undo the adoption the journal describes, as recovery would after a stop; what it did.
+fn undo(files: &Files, state: &mut State) -> Result<Vec<Recovered>> {
+    match recovery::recover(files, state)? {
+        Some(recovery) if recovery.undid_adoption => Ok(recovery.actions),
+        _ => Err(Error::failure(format!(
+            "the adoption's journal {} is gone, so it could not be undone",
+            files.journal.display()
+        ))
+        .with_hint("see where each path is with `dotlink status`, and move it back yourself")),
+    }
+}
+
+/// What a user is told of an adoption undone: that nothing was adopted, when that is so.
+pub fn undone_hint(actions: &[Recovered]) -> String {
+    match actions.iter().any(Recovered::leaves_something) {
+        false => UNDONE.to_string(),
+        true => "the adoption was undone as far as it could be: see the notes above".to_string(),
+    }
 }
 
 /// Declare the adoptions in the manifest and move them into the repository, journaled (see
@@ -102,13 +117,20 @@ pub fn move_in<'a>(
                 fs::create_dir(&dir).map_err(create)?;
                 // Journaled before anything else happens: what recovery removes is proven
                 // to be this directory.
-                let made = fs::symlink_metadata(&dir).map_err(create)?;
-                adopting.made.push(MadeDirectory {
-                    path: dir.clone(),
-                    dev: made.dev(),
-                    ino: made.ino(),
+                let journaled = fs::symlink_metadata(&dir).map_err(create).and_then(|made| {
+                    adopting.made.push(MadeDirectory {
+                        path: dir.clone(),
+                        dev: made.dev(),
+                        ino: made.ino(),
+                    });
+                    write_journal(&adopting)
                 });
-                write_journal(&adopting)?;
+                if let Err(e) = journaled {
+                    // Not in the journal, so recovery would not know it: removed here, made
+                    // just now and still empty.
+                    let _ = fs::remove_dir(&dir);
+                    return Err(e);
+                }
                 fault::point().map_err(create)?;
             }
             fault::change(|| fsutil::move_path(&adoption.from, &adoption.to))
@@ -121,7 +143,10 @@ pub fn move_in<'a>(
     if let Err(error) = moves() {
         // The error that stopped it is the one to report; one undoing it is said too.
         let hint = match undo(files, state) {
-            Ok(()) => UNDONE.to_string(),
+            Ok(actions) => {
+                crate::report::print_left(&actions, &files.home);
+                undone_hint(&actions)
+            }
             Err(undoing) => format!("undoing the adoption failed too: {undoing}"),
         };
         return Err(error.with_hint(hint));

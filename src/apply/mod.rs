@@ -224,14 +224,9 @@ fn settle_failed(
     {
         outcome.backups.push(execute::backed_up(step, to));
     }
-    outcome.left.extend(actions.into_iter().filter(|a| {
-        matches!(
-            a,
-            Recovered::LeftAtTemporaryName { .. }
-                | Recovered::LeftBoth { .. }
-                | Recovered::UnfinishedRemoval { .. }
-        )
-    }));
+    outcome
+        .left
+        .extend(actions.into_iter().filter(Recovered::leaves_something));
     Ok(done)
 }
 

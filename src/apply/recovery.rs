@@ -97,11 +97,15 @@ pub enum Recovered {
         target: PathBuf,
         from: PathBuf,
     },
-    /// A copy an `adopt` that stopped had made in the repository, the same as the original,
-    /// which is still in its place: removed.
-    RemovedCopy {
-        copy: PathBuf,
+    /// Both the path an `adopt` that stopped was moving and its place in the repository are
+    /// there: the home's made anew since, or a copy across filesystems stopped before the
+    /// original went, or something from elsewhere at the place. Both are left.
+    LeftInRepository {
+        target: PathBuf,
+        at: PathBuf,
     },
+    /// An `adopt` that stopped before it moved anything or edited the manifest: nothing to undo.
+    AdoptMovedNothing,
     /// The manifest an `adopt` that stopped had edited: its text is back as it was.
     ManifestRestored {
         manifest: PathBuf,
@@ -110,6 +114,20 @@ pub enum Recovered {
     ManifestEditedSince {
         manifest: PathBuf,
     },
+}
+
+impl Recovered {
+    /// Whether it left something for the user to look at (never dotlink's to remove).
+    pub fn leaves_something(&self) -> bool {
+        matches!(
+            self,
+            Recovered::LeftAtTemporaryName { .. }
+                | Recovered::LeftBoth { .. }
+                | Recovered::UnfinishedRemoval { .. }
+                | Recovered::LeftInRepository { .. }
+                | Recovered::ManifestEditedSince { .. }
+        )
+    }
 }
 
 /// Finish or roll back an interrupted run, if there was one. Call with the lock held; updates
@@ -172,29 +190,16 @@ pub(super) fn undo_adoption(
     actions: &mut Vec<Recovered>,
 ) -> Result<()> {
     let mut scratch = State::default();
+    // Every path is tried, so one that cannot go back keeps no other in the repository; the
+    // first error is the run's, and the journal stays for the next run to try again.
+    let mut first = Ok(());
     for entry in entries.iter().rev() {
         let Some(Displace::Backup { to }) = &entry.displace else {
             continue;
         };
-        let from = actions.len();
-        settle(entry, pid, &mut scratch, actions)?;
-        for action in &mut actions[from..] {
-            if let Recovered::PutBack { target } = action {
-                *action = Recovered::MovedBack {
-                    target: target.clone(),
-                    from: to.clone(),
-                };
-            }
-        }
-        // Copied across filesystems and stopped before the original was taken away: the
-        // copy, the same as the original, is the adoption's and goes.
-        let both = fs::symlink_metadata(&entry.target).is_ok() && fs::symlink_metadata(to).is_ok();
-        if both && fsutil::same_contents(&entry.target, to) {
-            fsutil::remove_whole(to, tag(pid)).map_err(|e| failed("remove", to, e))?;
-            actions.retain(|a| !matches!(a, Recovered::LeftBoth { copy, .. } if copy == to));
-            actions.push(Recovered::RemovedCopy { copy: to.clone() });
-        }
+        first = first.and(undo_move(entry, to, pid, &mut scratch, actions));
     }
+    first?;
     for made in adopting.made.iter().rev() {
         let same = fs::symlink_metadata(&made.path)
             .is_ok_and(|m| m.is_dir() && (m.dev(), m.ino()) == (made.dev, made.ino));
@@ -204,6 +209,10 @@ pub(super) fn undo_adoption(
         }
     }
     let manifest = &adopting.manifest;
+    if let (Some(pid), Some(dir)) = (pid, manifest.parent()) {
+        // Its new text, written under a temporary name and not yet renamed into place.
+        fsutil::remove_temporaries_of(pid, &[dir]);
+    }
     match fs::read_to_string(manifest) {
         Ok(text) if text == adopting.after => {
             fsutil::write_atomic(manifest, adopting.before.as_bytes())
@@ -216,6 +225,66 @@ pub(super) fn undo_adoption(
         _ => actions.push(Recovered::ManifestEditedSince {
             manifest: manifest.clone(),
         }),
+    }
+    if actions.is_empty() {
+        actions.push(Recovered::AdoptMovedNothing);
+    }
+    Ok(())
+}
+
+/// Move back what one adoption moved from `entry.target` to `to`, settled as a backup never
+/// replaced by its link (the same leftovers, put back the same way). The directory it came
+/// from is made again if the user removed it since. Where both are there now (the home's
+/// path made anew since, or a copy across filesystems stopped before the original went, or
+/// something from elsewhere at `to`), both are left and said: nothing is removed.
+fn undo_move(
+    entry: &Entry,
+    to: &Path,
+    pid: Option<u32>,
+    scratch: &mut State,
+    actions: &mut Vec<Recovered>,
+) -> Result<()> {
+    let target = &entry.target;
+    if fs::symlink_metadata(to).is_ok()
+        && fs::symlink_metadata(target).is_err()
+        && let Some(dir) = target.parent()
+        && fs::symlink_metadata(dir).is_err()
+    {
+        fs::create_dir_all(dir).map_err(|e| failed("create directory", dir, e))?;
+    }
+    let from = actions.len();
+    settle(entry, pid, scratch, actions).map_err(|e| {
+        e.context(format!(
+            "moving {} back from {}",
+            target.display(),
+            to.display()
+        ))
+    })?;
+    let mut said = false;
+    for action in &mut actions[from..] {
+        match action {
+            Recovered::PutBack { target } => {
+                *action = Recovered::MovedBack {
+                    target: target.clone(),
+                    from: to.to_path_buf(),
+                };
+            }
+            Recovered::LeftBoth { target, copy } => {
+                *action = Recovered::LeftInRepository {
+                    target: target.clone(),
+                    at: copy.clone(),
+                };
+                said = true;
+            }
+            _ => {}
+        }
+    }
+    let both = fs::symlink_metadata(target).is_ok() && fs::symlink_metadata(to).is_ok();
+    if both && !said {
+        actions.push(Recovered::LeftInRepository {
+            target: target.clone(),
+            at: to.to_path_buf(),
+        });
     }
     Ok(())
 }

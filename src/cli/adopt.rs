@@ -7,8 +7,10 @@ use crate::apply;
 use crate::error::Result;
 use crate::manifest::{self, Sources};
 use crate::paths;
+use crate::plan::adopt::Adoption;
 use crate::plan::{self, Options};
 use crate::report::{self, Printer, Verbosity};
+use std::path::{Path, PathBuf};
 
 pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<Verdict> {
     let mut loaded = load(cli, Sources::Require)?;
@@ -60,17 +62,14 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
         Ok((manifest, plan))
     });
     let (manifest, mut plan) = match planned {
-        // Said only now: an adoption that is undone was never "moved in, linked back".
-        Ok(planned) => {
-            report::print_adoptions(&adoptions, home, verbosity);
-            planned
-        }
+        Ok(planned) => planned,
         Err(error) => {
             return Err(match moved.undo(&mut open.state) {
-                Ok(()) => {
+                Ok(actions) => {
+                    report::print_left(&actions, home);
                     let undone = format!(
                         "{}; choose another place with --as PATH",
-                        apply::adopt::UNDONE
+                        apply::adopt::undone_hint(&actions)
                     );
                     let hint = match &error.hint {
                         Some(hint) => format!("{undone}, or {hint}"),
@@ -90,8 +89,14 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
             });
         }
     };
+    // The adoptions' own steps only; a target is planned at its real place (`~/.config` may
+    // be a symlink to `~/cfg`).
+    let places: Vec<PathBuf> = adoptions
+        .iter()
+        .flat_map(|a| [a.from.clone(), real_place(&a.from)])
+        .collect();
     plan.steps
-        .retain(|s| adoptions.iter().any(|a| *a.from == *s.target));
+        .retain(|s| places.iter().any(|p| *p == *s.target));
     plan.forget.clear();
     moved.keep()?;
     let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
@@ -102,8 +107,48 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     if outcome.state_saved {
         open.saved();
     }
-    if outcome.failed.is_empty() {
+    // Said by what is there now, not by what was planned: a link that could not be made (its
+    // step failed, or something appeared in the way) is not "linked back".
+    let (linked, unlinked): (Vec<&Adoption>, Vec<&Adoption>) =
+        adoptions.iter().partition(|a| linked_back(a));
+    report::print_adoptions(linked.iter().copied(), home, verbosity);
+    for a in &unlinked {
+        report::print_warning(&format!(
+            "{} is in the repository at {} and declared in {}, but not linked back: `dotlink \
+             status` shows what is in the way, and `dotlink apply` links it once that is gone",
+            paths::display(&a.from, home),
+            paths::escape_text(&a.source),
+            paths::display(&manifest.path, home)
+        ));
+    }
+    if unlinked.is_empty() && outcome.failed.is_empty() {
         report::print_adopted(adoptions.len(), &manifest.path, home, verbosity);
     }
-    Ok(Verdict::unless(!outcome.failed.is_empty()))
+    Ok(Verdict::unless(
+        !unlinked.is_empty() || !outcome.failed.is_empty(),
+    ))
+}
+
+/// Where `path` really is: its directory resolved, its name as it is.
+fn real_place(path: &Path) -> PathBuf {
+    match (path.parent().map(std::fs::canonicalize), path.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Whether the adopted path in the home is its place in the repository again: a symlink to it
+/// (or, for a hard link, the same file).
+fn linked_back(adoption: &Adoption) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let at_home = std::fs::symlink_metadata(&adoption.from);
+    let (Ok(at_home), Ok(seen), Ok(in_repo)) = (
+        at_home,
+        std::fs::metadata(&adoption.from),
+        std::fs::symlink_metadata(&adoption.to),
+    ) else {
+        return false;
+    };
+    (at_home.file_type().is_symlink() || at_home.is_file())
+        && (seen.dev(), seen.ino()) == (in_repo.dev(), in_repo.ino())
 }

@@ -8,7 +8,7 @@
 use super::out::{self, out, outln};
 use super::text;
 use crate::apply::Outcome;
-use crate::apply::recovery::Recovery;
+use crate::apply::recovery::{Recovered, Recovery};
 use crate::apply::restore::{Refusal, Restored};
 use crate::error::Error;
 use crate::manifest::Method;
@@ -465,6 +465,13 @@ fn print_note(note: &str) {
     eprintln!("{} {}", "note:".yellow().bold(), paths::escape_text(note));
 }
 
+/// What undoing a run at once left for the user to look at, as notes.
+pub fn print_left(actions: &[Recovered], home: &Path) {
+    for action in actions.iter().filter(|a| a.leaves_something()) {
+        print_note(&text::recovered(action, home));
+    }
+}
+
 /// What recovery from an interrupted run did, before anything else is printed.
 pub fn print_recovery(recovery: &Recovery, home: &Path) {
     eprintln!(
@@ -614,7 +621,11 @@ pub fn print_dry_run(verbosity: Verbosity) {
 }
 
 /// What `adopt` moves, one line each.
-pub fn print_adoptions(adoptions: &[Adoption], home: &Path, verbosity: Verbosity) {
+pub fn print_adoptions<'a>(
+    adoptions: impl IntoIterator<Item = &'a Adoption>,
+    home: &Path,
+    verbosity: Verbosity,
+) {
     if verbosity == Verbosity::Quiet {
         return;
     }

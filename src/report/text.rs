@@ -338,16 +338,26 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
             show(target),
             show(from)
         ),
-        Recovered::RemovedCopy { copy } => format!(
-            "removed {}, the adopt's copy of what is still in its place",
-            show(copy)
+        Recovered::LeftInRepository { target, at } => format!(
+            "both {} and {} exist (the adopt stopped after moving or copying it, and {} was \
+             made anew since; or {} came from elsewhere): left both, and {} is not declared; \
+             keep the one you want",
+            show(target),
+            show(at),
+            show(target),
+            show(at),
+            show(at)
         ),
+        Recovered::AdoptMovedNothing => {
+            "an adopt stopped before it moved anything: nothing to undo".to_string()
+        }
         Recovered::ManifestRestored { manifest } => format!(
             "put the text of {} back as it was before the adopt",
             show(manifest)
         ),
         Recovered::ManifestEditedSince { manifest } => format!(
-            "left {} as it is (edited since the adopt): remove the entries it added yourself",
+            "left {} as it is (edited since the adopt stopped): if it declares what the adopt \
+             was adding, remove those entries yourself",
             show(manifest)
         ),
     }
