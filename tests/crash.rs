@@ -1143,3 +1143,23 @@ fn adopt_says_linked_back_only_of_what_is() {
     );
     assert!(s.home().join("cfg/tool").is_symlink());
 }
+
+/// `doctor` fails, and says what to do, while an interrupted run is left to recover (it said
+/// "Healthy"); with an adopt left to undo it reads the manifest as recovery will leave it.
+#[test]
+fn doctor_tells_of_an_interrupted_run() {
+    let s = before_adopting();
+    let vimrc = s.home().join(".vimrc");
+    s.run_env(
+        &["adopt", vimrc.to_str().unwrap()],
+        &[("DOTLINK_FAULT_AFTER", "3")],
+    )
+    .stderr_has("fault injected");
+    s.run(&["doctor"])
+        .code(1)
+        .stdout_has("an adopt was interrupted")
+        .stdout_has("run `dotlink apply`")
+        .stdout_lacks("does not exist");
+    s.run(&["apply"]).code(0);
+    s.run(&["doctor"]).stdout_lacks("interrupted");
+}

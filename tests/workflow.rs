@@ -1137,3 +1137,32 @@ fn adopt_refuses_what_would_take_dotlinks_own_files_or_another_adoption_with_it(
     s.run(&["adopt", &home(".config/nvim")]).code(0);
     assert!(s.link_at(".config/nvim").is_some());
 }
+
+/// Two paths whose places in the repository would be one inside the other (`~/config` and
+/// `~/.config/nvim` both go to `config`) are refused before anything moves: `nvim` landed in
+/// the adopted `~/config` tree. A path given through the symlink HOME is set through is in
+/// the home (it was refused as outside it).
+#[test]
+fn adopt_refuses_places_one_inside_the_other_and_takes_home_as_it_is_set() {
+    let s = Sandbox::new();
+    s.source("x", "x")
+        .manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.x\"\n");
+    s.home_file("config/app", "a")
+        .home_file(".config/nvim/init.lua", "n")
+        .home_file(".zz", "z");
+    let home = |p: &str| s.home().join(p).display().to_string();
+    let before = s.whole_tree();
+    s.run(&["adopt", &home("config"), &home(".config/nvim")])
+        .code(2)
+        .stderr_has("would be one inside the other");
+    assert_eq!(s.whole_tree(), before, "nothing moved");
+    // HOME set through a symlink to the home.
+    let alias = s.path().join("alias");
+    std::os::unix::fs::symlink(s.home(), &alias).unwrap();
+    let zz = alias.join(".zz").display().to_string();
+    s.run_env(&["adopt", &zz], &[("HOME", alias.to_str().unwrap())])
+        .code(0)
+        .stdout_has("linked back");
+    assert_eq!(fs::read_to_string(s.repo().join("zz")).unwrap(), "z");
+    assert!(s.link_at(".zz").is_some());
+}

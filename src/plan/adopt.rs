@@ -79,6 +79,12 @@ pub fn prepare(
     let mut adoptions: Vec<Adoption> = Vec::new();
     for path in given {
         let from = paths::normalize(&ctx.cwd.join(path));
+        // Given through the symlinks `$HOME` passes through (`$HOME/.zshrc`, with HOME set
+        // so), it is in the home as it really is.
+        let from = match from.strip_prefix(&ctx.home_as_set) {
+            Ok(rest) if ctx.home_as_set != ctx.home => ctx.home.join(rest),
+            _ => from,
+        };
         let refuse = |why: String, hint: &str| {
             let shown = paths::display(&from, &ctx.home);
             Error::input(format!("cannot adopt {shown}: {why}")).with_hint(hint)
@@ -105,7 +111,23 @@ pub fn prepare(
             None => undotted(relative),
         };
         let to = manifest.repo.join(&source);
-        if fs::symlink_metadata(&to).is_ok() || adoptions.iter().any(|a| a.to == to) {
+        if let Some(other) = adoptions
+            .iter()
+            .find(|a| a.to.starts_with(&to) || to.starts_with(&a.to))
+        {
+            // `~/config` and `~/.config/nvim` both go to `config`: one would land in the other.
+            return Err(refuse(
+                format!(
+                    "its place in the repository, {}, and that of {}, {}, would be one inside \
+                     the other",
+                    to.display(),
+                    paths::display(&other.from, &ctx.home),
+                    other.to.display()
+                ),
+                "adopt them one at a time, choosing another place for one with --as PATH",
+            ));
+        }
+        if fs::symlink_metadata(&to).is_ok() {
             return Err(refuse(
                 format!("{} already exists in the repository", to.display()),
                 "choose another place with --as PATH",
