@@ -23,10 +23,6 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// What a user is told when an adoption was undone.
-pub const UNDONE: &str =
-    "nothing was adopted: the files are back where they were and the manifest's text is as it was";
-
 /// Adoptions declared and moved in, with their journal still in place: until [`MovedIn::keep`],
 /// a run that stops is undone by the next one.
 pub struct MovedIn<'a> {
@@ -62,12 +58,10 @@ fn undo(files: &Files, state: &mut State) -> Result<Vec<Recovered>> {
     }
 }
 
-/// What a user is told of an adoption undone: that nothing was adopted, when that is so.
-pub fn undone_hint(actions: &[Recovered]) -> String {
-    match actions.iter().any(Recovered::leaves_something) {
-        false => UNDONE.to_string(),
-        true => "the adoption was undone as far as it could be: see the notes above".to_string(),
-    }
+/// An adoption that failed part way: why, and what undoing it did (or why it could not be).
+pub struct NotMovedIn {
+    pub error: Error,
+    pub undone: Result<Vec<Recovered>>,
 }
 
 /// Declare the adoptions in the manifest and move them into the repository, journaled (see
@@ -77,10 +71,17 @@ pub fn move_in<'a>(
     manifest_path: &Path,
     files: &'a Files,
     state: &mut State,
-) -> Result<MovedIn<'a>> {
+) -> std::result::Result<MovedIn<'a>, Box<NotMovedIn>> {
+    let not_started = |error| {
+        Box::new(NotMovedIn {
+            error,
+            undone: Ok(Vec::new()),
+        })
+    };
     // A manifest that is a symlink (say to hosts/laptop.toml) is edited where it really is.
-    let real = fs::canonicalize(manifest_path).map_err(|e| Error::io("read", manifest_path, &e))?;
-    let text = fs::read_to_string(&real).map_err(|e| Error::io("read", &real, &e))?;
+    let real = fs::canonicalize(manifest_path)
+        .map_err(|e| not_started(Error::io("read", manifest_path, &e)))?;
+    let text = fs::read_to_string(&real).map_err(|e| not_started(Error::io("read", &real, &e)))?;
     let entries: Vec<NewEntry> = adoptions
         .iter()
         .map(|a| NewEntry {
@@ -89,7 +90,7 @@ pub fn move_in<'a>(
             comment: format!("adopted from {}", a.target.replace("$$", "$")),
         })
         .collect();
-    let edited = edit::add_links(&real, &text, &entries)?;
+    let edited = edit::add_links(&real, &text, &entries).map_err(not_started)?;
     let mut adopting = Adopting {
         manifest: real,
         before: text,
@@ -101,7 +102,7 @@ pub fn move_in<'a>(
             adoptions.iter().map(|a| Entry::adopting(&a.from, &a.to))
         })
     };
-    write_journal(&adopting)?;
+    write_journal(&adopting).map_err(not_started)?;
     let mut moves = || -> Result<()> {
         for adoption in adoptions {
             let missing: Vec<PathBuf> = adoption
@@ -140,16 +141,11 @@ pub fn move_in<'a>(
         fault::change(|| fsutil::write_atomic(&adopting.manifest, adopting.after.as_bytes()))
             .map_err(|e| Error::io("write", &adopting.manifest, &e))
     };
-    if let Err(error) = moves() {
-        // The error that stopped it is the one to report; one undoing it is said too.
-        let hint = match undo(files, state) {
-            Ok(actions) => {
-                crate::report::print_left(&actions, &files.home);
-                undone_hint(&actions)
-            }
-            Err(undoing) => format!("undoing the adoption failed too: {undoing}"),
-        };
-        return Err(error.with_hint(hint));
+    match moves() {
+        Ok(()) => Ok(MovedIn { files }),
+        Err(error) => Err(Box::new(NotMovedIn {
+            error,
+            undone: undo(files, state),
+        })),
     }
-    Ok(MovedIn { files })
 }

@@ -150,8 +150,6 @@ impl Entry {
         }
     }
 
-    /// The entry for putting the backup at `backup` back at `target`, where the planner saw
-    /// `seen` (dotlink's link, or nothing).
     /// The entry for moving `from` (in the home) into the repository at `to`, for `adopt`.
     pub fn adopting(from: &Path, to: &Path) -> Entry {
         Entry {
@@ -169,6 +167,8 @@ impl Entry {
         }
     }
 
+    /// The entry for putting the backup at `backup` back at `target`, where the planner saw
+    /// `seen` (dotlink's link, or nothing).
     pub fn restoring(target: &Path, backup: &Path, seen: Option<Seen>, run: &RunId) -> Entry {
         Entry {
             target: target.to_path_buf(),

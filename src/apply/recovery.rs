@@ -250,7 +250,12 @@ fn undo_move(
         && let Some(dir) = target.parent()
         && fs::symlink_metadata(dir).is_err()
     {
-        fs::create_dir_all(dir).map_err(|e| failed("create directory", dir, e))?;
+        // Only below a real directory, reached through no symlink: one made since on the way
+        // could lead out of the home.
+        let standing = dir.ancestors().find(|a| fs::symlink_metadata(a).is_ok());
+        if standing.is_some_and(|a| fs::canonicalize(a).is_ok_and(|real| real == a)) {
+            fs::create_dir_all(dir).map_err(|e| failed("create directory", dir, e))?;
+        }
     }
     let from = actions.len();
     settle(entry, pid, scratch, actions).map_err(|e| {

@@ -4,7 +4,8 @@
 use super::args::{AdoptArgs, Cli};
 use super::{Verdict, load};
 use crate::apply;
-use crate::error::Result;
+use crate::apply::recovery::Recovered;
+use crate::error::{Error, Result};
 use crate::manifest::{self, Sources};
 use crate::paths;
 use crate::plan::adopt::Adoption;
@@ -48,7 +49,8 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
         &loaded.manifest.path,
         &loaded.files,
         &mut open.state,
-    )?;
+    )
+    .map_err(|failed| undone(failed.error, failed.undone, home))?;
 
     // Link them back with the ordinary planner and applier, touching nothing else. A manifest
     // that cannot be planned now (another entry matches an adopted file too) is undone.
@@ -64,29 +66,18 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     let (manifest, mut plan) = match planned {
         Ok(planned) => planned,
         Err(error) => {
-            return Err(match moved.undo(&mut open.state) {
-                Ok(actions) => {
-                    report::print_left(&actions, home);
-                    let undone = format!(
-                        "{}; choose another place with --as PATH",
-                        apply::adopt::undone_hint(&actions)
-                    );
-                    let hint = match &error.hint {
-                        Some(hint) => format!("{undone}, or {hint}"),
-                        None => undone,
-                    };
-                    // Its lines are those of the edited text, which is gone again.
-                    let edited = format!(
-                        "{} with the adopted entries added",
-                        paths::display(&loaded.manifest.path, home)
-                    );
-                    error.without_place().context(edited).with_hint(hint)
-                }
-                // Both are said: why it was undone, and what could not be.
-                Err(undoing) => {
-                    error.with_hint(format!("undoing the adoption failed too: {undoing}"))
-                }
-            });
+            // Its lines are those of the edited text, which is gone again once undone.
+            let edited = format!(
+                "{} with the adopted entries added",
+                paths::display(&loaded.manifest.path, home)
+            );
+            let error = error.without_place().context(edited);
+            let hint = match &error.hint {
+                Some(hint) => format!("choose another place with --as PATH, or {hint}"),
+                None => "choose another place with --as PATH".to_string(),
+            };
+            let error = error.with_hint(hint);
+            return Err(undone(error, moved.undo(&mut open.state), home));
         }
     };
     // The adoptions' own steps only; a target is planned at its real place (`~/.config` may
@@ -127,6 +118,27 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     Ok(Verdict::unless(
         !unlinked.is_empty() || !outcome.failed.is_empty(),
     ))
+}
+
+/// `error`, which stopped an adoption part way, with what undoing it did: the notes for what
+/// it left, and a hint that says whether nothing was adopted, or why it could not be undone.
+fn undone(error: Error, undone: Result<Vec<Recovered>>, home: &Path) -> Error {
+    let said = match undone {
+        Ok(actions) if actions.iter().any(Recovered::leaves_something) => {
+            report::print_left(&actions, home);
+            "the adoption was undone as far as it could be (see the notes above)".to_string()
+        }
+        Ok(_) => "nothing was adopted: the files are back where they were and the manifest's \
+                  text is as it was"
+            .to_string(),
+        // Both are said: why it was undone, and what could not be.
+        Err(undoing) => format!("undoing the adoption failed too: {undoing}"),
+    };
+    let hint = match &error.hint {
+        Some(hint) => format!("{said}; {hint}"),
+        None => said,
+    };
+    error.with_hint(hint)
 }
 
 /// Where `path` really is: its directory resolved, its name as it is.
