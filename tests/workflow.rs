@@ -1140,8 +1140,8 @@ fn adopt_refuses_what_would_take_dotlinks_own_files_or_another_adoption_with_it(
 
 /// Two paths whose places in the repository would be one inside the other (`~/config` and
 /// `~/.config/nvim` both go to `config`) are refused before anything moves: `nvim` landed in
-/// the adopted `~/config` tree. A path given through the symlink HOME is set through is in
-/// the home (it was refused as outside it).
+/// the adopted `~/config` tree. So is the repository under another name. A path given through
+/// the symlink HOME is set through is in the home (it was refused as outside it).
 #[test]
 fn adopt_refuses_places_one_inside_the_other_and_takes_home_as_it_is_set() {
     let s = Sandbox::new();
@@ -1156,6 +1156,21 @@ fn adopt_refuses_places_one_inside_the_other_and_takes_home_as_it_is_set() {
         .code(2)
         .stderr_has("would be one inside the other");
     assert_eq!(s.whole_tree(), before, "nothing moved");
+    // The repository under another name: `~/al` leads to the directory that holds it. The
+    // dry run showed a plan, and the real one failed to move it into itself.
+    std::os::unix::fs::symlink("..", s.home().join("al")).unwrap();
+    for dry in [true, false] {
+        let mut args = vec!["adopt", "--dry-run"];
+        let repo = home("al/repo");
+        args.push(&repo);
+        if !dry {
+            args.remove(1);
+        }
+        s.run(&args)
+            .code(2)
+            .stderr_has("it is inside the repository already (or contains it)");
+    }
+    fs::remove_file(s.home().join("al")).unwrap();
     // HOME set through a symlink to the home.
     let alias = s.path().join("alias");
     std::os::unix::fs::symlink(s.home(), &alias).unwrap();

@@ -195,7 +195,12 @@ fn check_adoptable(
         .parent()
         .and_then(|p| fs::canonicalize(p).ok())
         .unwrap_or_default();
-    if real_parent.starts_with(&manifest.repo) || manifest.repo.starts_with(from) {
+    // By its real place too: `~/al/dots`, with `~/al -> .`, is the repository `~/dots`.
+    let real = fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf());
+    if real_parent.starts_with(&manifest.repo)
+        || manifest.repo.starts_with(from)
+        || manifest.repo.starts_with(&real)
+    {
         return Err((
             "it is inside the repository already (or contains it)".into(),
             "nothing to do",
