@@ -1074,6 +1074,31 @@ fn what_changed_after_an_adopt_stopped_is_kept_when_it_is_undone() {
         fs::read_to_string(s.home().join(".config/tool/b/c")).unwrap(),
         "user c"
     );
+    // Stopped after the manifest's edit; the user then links the emptied directory into the
+    // repository by hand, so that the path and its place are one file: kept (it was removed
+    // as a second name of the original).
+    let s = adopt_stopped("7", ".config/tool/b/c");
+    fs::remove_dir(s.home().join(".config/tool/b")).unwrap();
+    std::os::unix::fs::symlink(
+        s.repo().join("config/tool/b"),
+        s.home().join(".config/tool/b"),
+    )
+    .unwrap();
+    s.run(&["apply"])
+        .code(0)
+        .stderr_has("repo/config/tool/b/c itself");
+    assert_eq!(
+        fs::read_to_string(s.repo().join("config/tool/b/c")).unwrap(),
+        "user c"
+    );
+    // Stopped after the move; the repository's copy then goes elsewhere (the repository moved,
+    // or `git stash -u`): said, with where to look (it was "moved nothing").
+    let s = adopt_stopped("1", ".vimrc");
+    fs::rename(s.repo().join("vimrc"), s.path().join("stashed")).unwrap();
+    s.run(&["apply"])
+        .code(0)
+        .stderr_has("neither ~/.vimrc nor")
+        .stderr_lacks("moved anything");
     // Stopped while the manifest's new text was being written: its temporary file goes.
     let s = adopt_stopped("2", ".vimrc");
     let journal: serde_json::Value =
@@ -1123,6 +1148,23 @@ fn adopt_says_linked_back_only_of_what_is() {
         fs::read_to_string(s.repo().join("vimrc")).unwrap(),
         "user vim"
     );
+    assert_eq!(
+        fs::read_to_string(&vimrc).unwrap(),
+        "written since planning"
+    );
+
+    // Whatever the manifest's policy: under `overwrite` the new file was removed to make way.
+    let s = before_adopting();
+    s.manifest("[defaults]\non_conflict = \"overwrite\"\n");
+    let vimrc = s.home().join(".vimrc");
+    let run = s.run_env(
+        &["adopt", vimrc.to_str().unwrap()],
+        &[
+            ("DOTLINK_FAULT_WRITE_AT", "1"),
+            ("DOTLINK_FAULT_WRITE_PATH", vimrc.to_str().unwrap()),
+        ],
+    );
+    run.code(1).stderr_has("but not linked back");
     assert_eq!(
         fs::read_to_string(&vimrc).unwrap(),
         "written since planning"

@@ -1171,6 +1171,10 @@ fn adopt_refuses_places_one_inside_the_other_and_takes_home_as_it_is_set() {
             .stderr_has("it is inside the repository already (or contains it)");
     }
     fs::remove_file(s.home().join("al")).unwrap();
+    // Not into git's own directory: untracked there, or a live hook.
+    s.run(&["adopt", &home(".zz"), "--as", ".git/hooks/post-merge"])
+        .code(2)
+        .stderr_has("not inside .git");
     // HOME set through a symlink to the home.
     let alias = s.path().join("alias");
     std::os::unix::fs::symlink(s.home(), &alias).unwrap();

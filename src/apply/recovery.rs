@@ -104,6 +104,23 @@ pub enum Recovered {
         target: PathBuf,
         at: PathBuf,
     },
+    /// The same as [`Recovered::LeftInRepository`], both with the same contents.
+    SameInRepository {
+        target: PathBuf,
+        at: PathBuf,
+    },
+    /// The path an `adopt` that stopped was moving is its place in the repository under
+    /// another name (a symlink on its way leads there): left as it is.
+    OneFileBothNames {
+        target: PathBuf,
+        at: PathBuf,
+    },
+    /// Neither the path an `adopt` that stopped was moving nor its place in the repository
+    /// is there: it was moved to `at`, which is gone (the repository moved, or is not mounted).
+    NowhereToBeFound {
+        target: PathBuf,
+        at: PathBuf,
+    },
     /// An `adopt` that stopped before it moved anything or edited the manifest: nothing to undo.
     AdoptMovedNothing,
     /// The manifest an `adopt` that stopped had edited: its text is back as it was.
@@ -125,6 +142,9 @@ impl Recovered {
                 | Recovered::LeftBoth { .. }
                 | Recovered::UnfinishedRemoval { .. }
                 | Recovered::LeftInRepository { .. }
+                | Recovered::SameInRepository { .. }
+                | Recovered::OneFileBothNames { .. }
+                | Recovered::NowhereToBeFound { .. }
                 | Recovered::ManifestEditedSince { .. }
         )
     }
@@ -245,8 +265,30 @@ fn undo_move(
     actions: &mut Vec<Recovered>,
 ) -> Result<()> {
     let target = &entry.target;
-    if fs::symlink_metadata(to).is_ok()
-        && fs::symlink_metadata(target).is_err()
+    let (at_home, in_repo) = (fs::symlink_metadata(target), fs::symlink_metadata(to));
+    match (&at_home, &in_repo) {
+        // One file under both names (the user linked the emptied directory into the
+        // repository by hand): there is nothing to move, and nothing may be removed.
+        (Ok(a), Ok(b)) if (a.dev(), a.ino()) == (b.dev(), b.ino()) => {
+            actions.push(Recovered::OneFileBothNames {
+                target: target.clone(),
+                at: to.to_path_buf(),
+            });
+            return Ok(());
+        }
+        // Neither: the repository moved, or its filesystem is not mounted. Said, so that it
+        // is looked for there.
+        (Err(_), Err(_)) => {
+            actions.push(Recovered::NowhereToBeFound {
+                target: target.clone(),
+                at: to.to_path_buf(),
+            });
+            return Ok(());
+        }
+        _ => {}
+    }
+    if in_repo.is_ok()
+        && at_home.is_err()
         && let Some(dir) = target.parent()
         && fs::symlink_metadata(dir).is_err()
     {
@@ -290,6 +332,18 @@ fn undo_move(
             target: target.clone(),
             at: to.to_path_buf(),
         });
+    }
+    // Both with the same contents: a copy across filesystems stopped before the original went
+    // (or the same file came from elsewhere). Said as such; neither is removed.
+    for action in &mut actions[from..] {
+        if let Recovered::LeftInRepository { target, at } = action
+            && fsutil::same_contents(target, at)
+        {
+            *action = Recovered::SameInRepository {
+                target: target.clone(),
+                at: at.clone(),
+            };
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use super::{Verdict, load};
 use crate::apply;
 use crate::apply::recovery::Recovered;
 use crate::error::{Error, Result};
-use crate::manifest::{self, Sources};
+use crate::manifest::{self, Policy, Sources};
 use crate::paths;
 use crate::plan::adopt::Adoption;
 use crate::plan::{self, Options};
@@ -56,8 +56,11 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     // that cannot be planned now (another entry matches an adopted file too) is undone.
     let planned = manifest::load(&loaded.manifest.path, &loaded.ctx).and_then(|manifest| {
         let specs = manifest::expand(&manifest, Sources::Require)?;
+        // Nothing of the user's is replaced to link an adopted path back, whatever the
+        // manifest's policy: what appeared at it since the move is in the way, and said.
         let options = Options {
             prune: false,
+            on_conflict: Some(Policy::Skip),
             ..Options::default()
         };
         let plan = plan::plan(&manifest, specs, &open.state, &options, &loaded.ctx)?;
@@ -92,16 +95,18 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     moved.keep()?;
     let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
     Printer::new(&plan, Verbosity::Quiet).outcome(&outcome);
+    // Said by what is there now, not by what was planned: a link that could not be made (its
+    // step failed, or something appeared in the way) is not "linked back". Said also when the
+    // run could not be finished (the state file not written): the links are there.
+    let (linked, unlinked): (Vec<&Adoption>, Vec<&Adoption>) =
+        adoptions.iter().partition(|a| linked_back(a));
     if let Some(error) = outcome.unfinished.take() {
+        report::print_adoptions(linked.iter().copied(), home, verbosity);
         return Err(error);
     }
     if outcome.state_saved {
         open.saved();
     }
-    // Said by what is there now, not by what was planned: a link that could not be made (its
-    // step failed, or something appeared in the way) is not "linked back".
-    let (linked, unlinked): (Vec<&Adoption>, Vec<&Adoption>) =
-        adoptions.iter().partition(|a| linked_back(a));
     report::print_adoptions(linked.iter().copied(), home, verbosity);
     for a in &unlinked {
         report::print_warning(&format!(

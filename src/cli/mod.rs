@@ -386,8 +386,11 @@ fn open_state_from(
     // A run killed mid-write left its lock file, and maybe a temporary file or two (so may the
     // runs it took over from, if it was killed before it cleaned up after them).
     if let Some(lock) = lock.as_mut().filter(|l| !l.killed_runs.is_empty()) {
+        // And the manifest's own directory: a recovery that puts an adopt's manifest text
+        // back writes it there.
         let dirs: Vec<&std::path::Path> = std::iter::once(ctx.state_dir.as_path())
             .chain(backup_dir)
+            .chain(files.manifest.parent())
             .collect();
         for &pid in &lock.killed_runs {
             crate::apply::fsutil::remove_temporaries_of(pid, &dirs);

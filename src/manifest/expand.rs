@@ -129,11 +129,9 @@ impl EntryExpansion<'_> {
     }
 
     pub(super) fn error(&self, message: String, hint: &str) -> Error {
-        Error::input(format!(
-            "{}: {message}",
-            position(&self.manifest.path, self.entry.source_at)
-        ))
-        .with_hint(hint)
+        Error::input(message)
+            .context(position(&self.manifest.path, self.entry.source_at))
+            .with_hint(hint)
     }
 
     fn push(&mut self, source: Arc<Path>, target: Arc<Path>, source_is_dir: bool) -> Result<()> {
@@ -748,10 +746,10 @@ mod tests {
             .expand("[[link]]\nsource = \"nope/*\"\ntarget = \"~/\"\n")
             .unwrap_err();
         assert!(
-            err.message
+            err.to_string()
                 .contains(":2:10: source glob `nope/*` matches nothing"),
             "{}",
-            err.message
+            err.to_string()
         );
     }
 
@@ -762,10 +760,10 @@ mod tests {
             .expand("[[link]]\nsource = \"b\"\ntarget = \"~/.b\"\n")
             .unwrap_err();
         assert!(
-            err.message
+            err.to_string()
                 .contains("dotlink.toml:2:10: source `b` does not exist in the repository"),
             "{}",
-            err.message
+            err.to_string()
         );
     }
 
@@ -777,17 +775,17 @@ mod tests {
             .expand("[[link]]\nsource = \"d/escape\"\ntarget = \"~/.x\"\n")
             .unwrap_err();
         assert!(
-            err.message.contains("outside the repository"),
+            err.to_string().contains("outside the repository"),
             "{}",
-            err.message
+            err.to_string()
         );
         let err = repo
             .expand("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\nrecursive = true\n")
             .unwrap_err();
         assert!(
-            err.message.contains("outside the repository"),
+            err.to_string().contains("outside the repository"),
             "{}",
-            err.message
+            err.to_string()
         );
     }
 
@@ -798,20 +796,20 @@ mod tests {
             .expand("[[link]]\nsource = \"a\"\ntarget = \"~/.x\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.x\"\n")
             .unwrap_err();
         assert!(
-            err.message.contains("is claimed twice (lines 3 and 6)"),
+            err.to_string().contains("is claimed twice (lines 3 and 6)"),
             "{}",
-            err.message
+            err.to_string()
         );
         // A glob and an entry of its own for one source: the source is named once.
         let err = repo
             .expand("[[link]]\nsource = \"*\"\ntarget = \"~\"\n[[link]]\nsource = \"b\"\ntarget = \"~/b\"\n")
             .unwrap_err();
         assert!(
-            err.message
+            err.to_string()
                 .contains("is claimed twice (lines 3 and 6), both times by ")
-                && err.message.matches("/b").count() == 2,
+                && err.to_string().matches("/b").count() == 2,
             "{}",
-            err.message
+            err.to_string()
         );
         assert!(err.hint.unwrap().contains("remove one of the two entries"));
     }
@@ -823,9 +821,9 @@ mod tests {
             .expand("[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\n[[link]]\nsource = \"extra\"\ntarget = \"~/.config/nvim/extra\"\n")
             .unwrap_err();
         assert!(
-            err.message.contains("links to a whole directory"),
+            err.to_string().contains("links to a whole directory"),
             "{}",
-            err.message
+            err.to_string()
         );
     }
 
@@ -836,10 +834,10 @@ mod tests {
             .expand("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"b\"\ntarget = \"~/.a/b\"\n")
             .unwrap_err();
         assert!(
-            err.message
+            err.to_string()
                 .contains("links to a file, so it cannot also be a directory"),
             "{}",
-            err.message
+            err.to_string()
         );
     }
 
@@ -852,9 +850,10 @@ mod tests {
             )
             .unwrap_err();
         assert!(
-            err.message.contains("directories cannot be hard-linked"),
+            err.to_string()
+                .contains("directories cannot be hard-linked"),
             "{}",
-            err.message
+            err.to_string()
         );
         assert!(err.hint.unwrap().contains("recursive = true"));
         let ok = repo

@@ -167,7 +167,9 @@ fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
         .map_or(0, |i| i + 1);
     let before = &line[..(span.start - line_start).min(line.len())];
     let (message, hint) = plain_words(e.message().trim(), line, before);
-    let error = Error::input(format!("{}: {message}", position(path, loc))).with_hint(hint);
+    let error = Error::input(message)
+        .context(position(path, loc))
+        .with_hint(hint);
     match e.span() {
         Some(span) => error.with_snippet(snippet(path, text, span, "")),
         None => error,
@@ -281,7 +283,8 @@ impl Checker<'_> {
     /// An input error at `span`: `file:line:column: message`, with a hint.
     fn fail(&self, span: Range<usize>, message: String, hint: &str) -> Error {
         let at = self.lines.locate(span.start);
-        Error::input(format!("{}: {message}", position(self.path, at)))
+        Error::input(message)
+            .context(position(self.path, at))
             .with_hint(hint)
             .with_snippet(snippet(self.path, self.text, span, ""))
     }
@@ -753,8 +756,11 @@ mod tests {
         std::fs::create_dir(&repo).unwrap();
         let path = repo.join(FILE_NAME);
         let result = parse(&path, text, &ctx(root.path()));
-        result.map_err(|mut e| {
-            e.message = e.message.replace(&path.display().to_string(), "M");
+        result.map_err(|e| {
+            // Said as a user reads it (the position first), the temporary path as `M`.
+            let shown = e.to_string().replace(&path.display().to_string(), "M");
+            let mut e = e.without_place();
+            e.message = shown;
             e
         })
     }
@@ -780,9 +786,10 @@ mod tests {
         let err =
             parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nrecursiv = true\n").unwrap_err();
         assert!(
-            err.message.starts_with("M:4:1: unknown field `recursiv`"),
+            err.to_string()
+                .starts_with("M:4:1: unknown field `recursiv`"),
             "{}",
-            err.message
+            err.to_string()
         );
         assert_eq!(err.exit_code(), 2);
     }
@@ -790,31 +797,31 @@ mod tests {
     #[test]
     fn bad_values_name_the_allowed_ones() {
         let err = parse_in("[defaults]\nstyle = \"weird\"\n").unwrap_err();
-        assert_has(&err.message, "M:2:9");
-        assert_has(&err.message, "relative");
+        assert_has(&err.to_string(), "M:2:9");
+        assert_has(&err.to_string(), "relative");
     }
 
     #[test]
     fn escaping_sources_are_refused() {
         let err = parse_in("[[link]]\nsource = \"../x\"\ntarget = \"~/.x\"\n").unwrap_err();
         assert_has(
-            &err.message,
+            &err.to_string(),
             "M:2:10: source `../x` is outside the repository",
         );
         let err = parse_in("[[link]]\nsource = \"/etc/passwd\"\ntarget = \"~/.x\"\n").unwrap_err();
-        assert_has(&err.message, "outside the repository");
+        assert_has(&err.to_string(), "outside the repository");
     }
 
     #[test]
     fn targets_outside_home_need_opt_in() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\n").unwrap_err();
         assert_has(
-            &err.message,
+            &err.to_string(),
             "M:3:10: target /etc/a is outside the home directory",
         );
         assert!(err.hint.unwrap().contains("allow_outside_home = true"));
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/../x\"\n").unwrap_err();
-        assert_has(&err.message, "outside the home directory");
+        assert_has(&err.to_string(), "outside the home directory");
         assert!(
             parse_in("[[link]]\nsource = \"a\"\ntarget = \"/etc/a\"\nallow_outside_home = true\n")
                 .is_ok()
@@ -824,9 +831,9 @@ mod tests {
     #[test]
     fn targets_may_not_overlap_the_repository_or_be_home() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/dots/a\"\n").unwrap_err();
-        assert_has(&err.message, "is inside the repository");
+        assert_has(&err.to_string(), "is inside the repository");
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\n").unwrap_err();
-        assert_has(&err.message, "home directory itself");
+        assert_has(&err.to_string(), "home directory itself");
         assert!(parse_in("[[link]]\nsource = \"a\"\ntarget = \"~\"\nrecursive = true\n").is_ok());
     }
 
@@ -834,20 +841,20 @@ mod tests {
     fn style_on_a_hard_link_is_an_error() {
         let err = parse_in("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nmethod = \"hardlink\"\nstyle = \"absolute\"\n").unwrap_err();
         assert_has(
-            &err.message,
+            &err.to_string(),
             "M:5:9: `style` is set on a link with `method = \"hardlink\"`",
         );
         let err =
             parse_in("[defaults]\nmethod = \"hardlink\"\nstyle = \"relative\"\n").unwrap_err();
-        assert_has(&err.message, "style applies only to symlinks");
+        assert_has(&err.to_string(), "style applies only to symlinks");
     }
 
     #[test]
     fn backup_dir_must_stay_home() {
         let err = parse_in("[defaults]\nbackup_dir = \"/tmp/elsewhere\"\n").unwrap_err();
-        assert_has(&err.message, "backup_dir /tmp/elsewhere must be");
+        assert_has(&err.to_string(), "backup_dir /tmp/elsewhere must be");
         let err = parse_in("[defaults]\nbackup_dir = \"~/dots/b\"\n").unwrap_err();
-        assert_has(&err.message, "backup_dir");
+        assert_has(&err.to_string(), "backup_dir");
     }
 
     #[test]
@@ -865,7 +872,7 @@ mod tests {
     fn bad_ignore_globs_are_located() {
         let err = parse_in("[defaults]\nignore = [\"a[\"]\n").unwrap_err();
         assert_has(
-            &err.message,
+            &err.to_string(),
             "M:2:11: ignore pattern `a[` is not a valid glob",
         );
     }

@@ -250,9 +250,16 @@ fn repository_place(place: &str) -> Result<String> {
             "--as {place}: must be a path inside the repository"
         )));
     }
-    Ok(paths::normalize(Path::new(place))
-        .to_string_lossy()
-        .into_owned())
+    let place = paths::normalize(Path::new(place));
+    // Git's own directory is not the repository's contents (a file there is untracked, or a
+    // live hook).
+    if place.components().next() == Some(Component::Normal(".git".as_ref())) {
+        return Err(Error::input(format!(
+            "--as {}: must be a path of the repository's files, not inside .git",
+            place.display()
+        )));
+    }
+    Ok(place.to_string_lossy().into_owned())
 }
 
 /// `.config/nvim` → `config/nvim`: the repository keeps dotfiles visible.

@@ -348,6 +348,25 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
             show(at),
             show(at)
         ),
+        Recovered::SameInRepository { target, at } => format!(
+            "both {} and {} exist, with the same contents (the adopt stopped after copying it \
+             to the repository's filesystem, or it came from elsewhere): left both, and {} is \
+             not declared; remove it if you do not want it in the repository",
+            show(target),
+            show(at),
+            show(at)
+        ),
+        Recovered::OneFileBothNames { target, at } => format!(
+            "{} is {} itself (a symlink on its way leads there): left as it is, and not declared",
+            show(target),
+            show(at)
+        ),
+        Recovered::NowhereToBeFound { target, at } => format!(
+            "neither {} nor {}, where the adopt had moved it, exists: look for it where the \
+             repository was (moved, or not mounted), and move it back yourself",
+            show(target),
+            show(at)
+        ),
         Recovered::AdoptMovedNothing => {
             "an adopt stopped before it moved anything: nothing to undo".to_string()
         }
