@@ -1076,8 +1076,8 @@ fn what_changed_after_an_adopt_stopped_is_kept_when_it_is_undone() {
     );
     // Stopped after the manifest's edit; the user then links the emptied directory into the
     // repository by hand, so that the path and its place are one file: kept (it was removed
-    // as a second name of the original).
-    let s = adopt_stopped("7", ".config/tool/b/c");
+    // as a second name of the original). The points: three directories, the move, the edit.
+    let s = adopt_stopped("9", ".config/tool/b/c");
     fs::remove_dir(s.home().join(".config/tool/b")).unwrap();
     std::os::unix::fs::symlink(
         s.repo().join("config/tool/b"),

@@ -150,14 +150,12 @@ impl Entry {
         }
     }
 
-    /// The entry for moving `from` (in the home) into the repository at `to`, for `adopt`.
-    pub fn adopting(from: &Path, to: &Path) -> Entry {
+    /// An entry for `target` with nothing else in it.
+    fn at(target: &Path) -> Entry {
         Entry {
-            target: from.to_path_buf(),
+            target: target.to_path_buf(),
             temp: None,
-            displace: Some(Displace::Backup {
-                to: to.to_path_buf(),
-            }),
+            displace: None,
             seen: None,
             link: None,
             mkdirs: Vec::new(),
@@ -167,19 +165,24 @@ impl Entry {
         }
     }
 
+    /// The entry for moving `from` (in the home) into the repository at `to`, for `adopt`.
+    pub fn adopting(from: &Path, to: &Path) -> Entry {
+        Entry {
+            displace: Some(Displace::Backup {
+                to: to.to_path_buf(),
+            }),
+            ..Entry::at(from)
+        }
+    }
+
     /// The entry for putting the backup at `backup` back at `target`, where the planner saw
     /// `seen` (dotlink's link, or nothing).
     pub fn restoring(target: &Path, backup: &Path, seen: Option<Seen>, run: &RunId) -> Entry {
         Entry {
-            target: target.to_path_buf(),
             temp: Some(run.temp_path(target)),
-            displace: None,
             seen,
-            link: None,
-            mkdirs: Vec::new(),
-            rmdirs: Vec::new(),
             restores: Some(backup.to_path_buf()),
-            unfold: Vec::new(),
+            ..Entry::at(target)
         }
     }
 }
@@ -304,17 +307,7 @@ mod tests {
 
     #[test]
     fn empty_fields_are_left_out_and_read_back_as_empty() {
-        let entry = Entry {
-            target: PathBuf::from("/h/.a"),
-            temp: None,
-            displace: None,
-            seen: None,
-            link: None,
-            mkdirs: Vec::new(),
-            rmdirs: Vec::new(),
-            restores: None,
-            unfold: Vec::new(),
-        };
+        let entry = Entry::at(Path::new("/h/.a"));
         let json = serde_json::to_string(&entry).unwrap();
         assert_eq!(json, r#"{"target":"/h/.a","link":null}"#);
         let back: Entry = serde_json::from_str(&json).unwrap();
