@@ -7,12 +7,12 @@
 //! directory rather than one `stat` per file.
 
 use super::package::FoldRoot;
+use super::pattern::Pattern;
 use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
 use crate::listing::{EntryType, Walk, WalkEntry, WalkError};
 use crate::paths;
 use crate::state::PathHash;
-use globset::GlobBuilder;
 use hashbrown::HashTable;
 use std::fs;
 use std::io;
@@ -251,16 +251,12 @@ impl EntryExpansion<'_> {
     /// contents are not matched again.
     pub(super) fn glob_matches(&self) -> Result<Vec<(Arc<Path>, EntryType)>> {
         let pattern = self.entry.source.trim_start_matches("./");
-        let matcher = GlobBuilder::new(pattern)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| {
-                self.error(
-                    format!("source glob `{pattern}` is not valid: {}", e.kind()),
-                    "fix the glob",
-                )
-            })?
-            .compile_matcher();
+        let matcher = Pattern::new(pattern).map_err(|e| {
+            self.error(
+                format!("source glob `{pattern}` is not valid: {}", e.kind()),
+                "fix the glob",
+            )
+        })?;
         let components: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
         let literal = components
             .iter()
@@ -413,7 +409,7 @@ impl EntryExpansion<'_> {
 
 /// The shell's rule for hidden names: `*`, `?` and `**` do not match a leading dot, so a
 /// hidden name matches only a part of the pattern that starts with a dot itself (`.*`).
-struct DottedNames(Vec<globset::GlobMatcher>);
+struct DottedNames(Vec<Pattern>);
 
 impl DottedNames {
     fn of(pattern: &str) -> DottedNames {
@@ -421,8 +417,7 @@ impl DottedNames {
             pattern
                 .split('/')
                 .filter(|part| part.starts_with('.') && *part != "." && *part != "..")
-                .filter_map(|part| globset::Glob::new(part).ok())
-                .map(|g| g.compile_matcher())
+                .filter_map(|part| Pattern::new(part).ok())
                 .collect(),
         )
     }
@@ -430,7 +425,8 @@ impl DottedNames {
     /// Whether every hidden name of `relative` is matched by a dotted part of the pattern.
     fn allows(&self, relative: &Path) -> bool {
         relative.iter().all(|name| {
-            !name.as_encoded_bytes().starts_with(b".") || self.0.iter().any(|g| g.is_match(name))
+            !name.as_encoded_bytes().starts_with(b".")
+                || self.0.iter().any(|g| g.is_match(Path::new(name)))
         })
     }
 }

@@ -19,6 +19,7 @@ pub mod edit;
 mod expand;
 mod package;
 mod parse;
+mod pattern;
 
 pub use conditions::KNOWN_OS;
 pub use expand::{LinkSpec, Sources, expand, expand_sharing};
