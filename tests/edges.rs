@@ -1157,34 +1157,6 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
     );
 }
 
-/// The directories dotlink made for a link are removed with it only where they are what it
-/// made: with `~/.cfg` moved away and a symlink to another directory in its place, an absolute
-/// link there still leads to its source and goes, but the other directory's own `sub`, empty
-/// once it has, stays (it was removed as dotlink's `~/.cfg/sub`).
-#[test]
-fn a_directory_reached_through_a_symlink_is_never_removed_as_dotlinks() {
-    let s = Sandbox::new();
-    s.source("c/x", "repo").manifest(
-        "[defaults]\nstyle = \"absolute\"\n[[link]]\nsource = \"c/x\"\ntarget = \"~/.cfg/sub/x\"\n",
-    );
-    s.run(&["apply"]).code(0);
-    let text = fs::read_link(s.home().join(".cfg/sub/x")).unwrap();
-    fs::rename(s.home().join(".cfg"), s.home().join("moved")).unwrap();
-    fs::create_dir_all(s.home().join("sync/cfg/sub")).unwrap();
-    symlink(&text, s.home().join("sync/cfg/sub/x")).unwrap();
-    symlink("sync/cfg", s.home().join(".cfg")).unwrap();
-    s.run(&["unlink"]).code(0);
-    assert!(
-        !s.home().join("sync/cfg/sub/x").exists(),
-        "the link leading to the source goes"
-    );
-    assert!(
-        s.home().join("sync/cfg/sub").is_dir(),
-        "the other directory's sub stays"
-    );
-    assert!(s.home().join(".cfg").is_symlink());
-}
-
 /// A bind mount gives the repository (or a directory of it) a second name with no symlink in
 /// it: what is found at a target is compared with the repository, the home and dotlink's own
 /// directories, and with the target's own source, by device and inode, and no policy replaces

@@ -166,16 +166,8 @@ pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
     }
 }
 
-/// Whether `dir` is reached through a symlink on its way: the user moved a directory dotlink
-/// made and put a link to another in its place. What is there is not the directory recorded
-/// (an empty one of the user's would be removed as dotlink's).
-fn reached_through_a_symlink(dir: &Path) -> bool {
-    !fs::canonicalize(dir).is_ok_and(|real| real == dir)
-}
-
 /// Give each removal the directories dotlink created for it that nothing declared still
-/// needs, deepest first; the applier removes them while they are empty, and never one
-/// reached through a symlink.
+/// needs, deepest first; the applier removes them while they are empty.
 pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
     if state.dirs.is_empty()
         || !steps
@@ -200,12 +192,7 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
                 .target
                 .ancestors()
                 .skip(1)
-                .take_while(|d| {
-                    state.dirs.contains(*d)
-                        && !needed.contains(d)
-                        && *d != home
-                        && !reached_through_a_symlink(d)
-                })
+                .take_while(|d| state.dirs.contains(*d) && !needed.contains(d) && *d != home)
                 .map(Path::to_path_buf)
                 .collect();
             (i, dirs)
