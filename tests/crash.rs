@@ -1205,3 +1205,29 @@ fn doctor_tells_of_an_interrupted_run() {
     s.run(&["apply"]).code(0);
     s.run(&["doctor"]).stdout_lacks("interrupted");
 }
+
+/// A prune whose error came just after the link was removed is done (the link and the
+/// directories made for it are gone, `status` is clean): it was counted failed, with exit 1.
+#[test]
+fn a_prune_is_counted_done_once_its_link_is_gone() {
+    for n in 0..8 {
+        let at = format!("DOTLINK_FAULT_ERROR_AT={n}");
+        let s = Sandbox::new();
+        s.source("a", "a")
+            .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.cfg/a\"\n");
+        s.run(&["apply"]).code(0);
+        s.manifest("[defaults]\nprune = true\n");
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())]);
+        let gone = s.link_at(".cfg/a").is_none();
+        let state_unwritten = run.stderr.contains("cannot write state file");
+        if gone {
+            run.stdout_lacks("failed");
+            assert_eq!(run.code == 0, !state_unwritten, "{at}: exit {}", run.code);
+        } else {
+            run.code(1).stdout_has("1 failed");
+        }
+        s.run(&["apply"]).code(0);
+        s.run(&["status"]).code(0);
+        no_leftovers(&s, &at);
+    }
+}

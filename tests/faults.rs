@@ -886,3 +886,43 @@ fn adopt_across_filesystems_of_a_directory_it_cannot_remove_whole_moves_nothing(
     assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
     assert_eq!(s.whole_tree(), before);
 }
+
+/// An `overwrite` whose link is in place but whose displaced directory could not be removed
+/// whole (its second and third `unlink` fail, under strace) is no success: the run exits 1,
+/// says the step failed and what is left over, and `--json` says so too. Counted done (exit 0,
+/// nothing said in `--json`) since an error just after a step's last change counts it done.
+#[test]
+fn a_step_whose_displaced_original_is_left_over_is_a_failure() {
+    let s = Sandbox::new();
+    s.source("d/inner", "repo d");
+    for i in 1..=3 {
+        s.home_file(&format!(".d/f{i}"), &format!("user {i}"));
+    }
+    s.manifest("[[link]]\nsource = \"d\"\ntarget = \"~/.d\"\non_conflict = \"overwrite\"\n");
+    let out = s
+        .command_under(
+            &crate::peers::tool("strace"),
+            &[
+                "-f",
+                "-o",
+                "/dev/null",
+                "-e",
+                "inject=unlink:error=EPERM:when=2..3",
+                "--",
+            ],
+        )
+        .args(["apply", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let step = &json["steps"][0];
+    assert_eq!(step["result"], "failed", "{json}");
+    assert!(step["error"].is_string(), "{json}");
+    assert!(s.link_at(".d").is_some(), "the link is in place");
+}

@@ -208,8 +208,10 @@ fn not_unfolded(link: &std::path::Path) -> Error {
 }
 
 /// Settle a step that failed, as recovery would after a crash: its target goes back to as it
-/// was, or stays as planned if the step got that far (then its backup is counted). Returns
-/// whether it is as planned.
+/// was, or stays as planned if the step got that far (then its backup is counted, and
+/// indexed). Returns whether the step is done: its target as planned (a removal's gone), and
+/// nothing of it left over for the user to look at (what the step displaced, not removed
+/// whole, is a failure still).
 fn settle_failed(
     step: &Step,
     run: &RunId,
@@ -218,16 +220,19 @@ fn settle_failed(
 ) -> Result<bool> {
     let entry = Entry::of(step, run);
     let mut actions = Vec::new();
-    let done = recovery::settle(&entry, Some(std::process::id()), state, &mut actions)?;
-    if let (true, Some(to)) = (done, step.action.backup())
+    let as_planned = recovery::settle(&entry, Some(std::process::id()), state, &mut actions)?
+        || (matches!(step.action, Action::Remove { .. })
+            && step.target.symlink_metadata().is_err());
+    if let (true, Some(to)) = (as_planned, step.action.backup())
         && to.symlink_metadata().is_ok()
     {
         outcome.backups.push(execute::backed_up(step, to));
     }
+    let left_something = actions.iter().any(Recovered::leaves_something);
     outcome
         .left
         .extend(actions.into_iter().filter(Recovered::leaves_something));
-    Ok(done)
+    Ok(as_planned && !left_something)
 }
 
 /// The end of a run: the backup index, written once, then the state file.

@@ -325,7 +325,7 @@ impl<'a> Printer<'a> {
         for (index, error) in &outcome.late_errors {
             let step = &self.plan.steps[*index];
             print_warning(&format!(
-                "{}: {} (after the change was made: the step is done)",
+                "{}: {} (the step is done all the same)",
                 self.target(&step.target),
                 error.message
             ));

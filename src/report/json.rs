@@ -230,6 +230,11 @@ pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
         .iter()
         .map(|(i, e)| (*i, e.to_string()))
         .collect();
+    let late: BTreeMap<usize, String> = outcome
+        .late_errors
+        .iter()
+        .map(|(i, e)| (*i, e.to_string()))
+        .collect();
     // A link an unfold makes shares its unfold's result.
     let unfold_result: BTreeMap<&Path, usize> = plan
         .steps
@@ -243,7 +248,8 @@ pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
             return ("failed", Some(error.clone()));
         }
         if done.contains(&index) {
-            return ("done", None);
+            // An error that came after the change that finished the step, said all the same.
+            return ("done", late.get(&index).cloned());
         }
         if halted {
             return ("not_run", None);
