@@ -225,16 +225,10 @@ pub struct AppliedJson {
 pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
     let halted = plan.halted();
     let done: std::collections::HashSet<usize> = outcome.done.iter().copied().collect();
-    let failed: BTreeMap<usize, String> = outcome
-        .failed
-        .iter()
-        .map(|(i, e)| (*i, e.to_string()))
-        .collect();
-    let late: BTreeMap<usize, String> = outcome
-        .late_errors
-        .iter()
-        .map(|(i, e)| (*i, e.to_string()))
-        .collect();
+    let by_step = |errors: &[(usize, crate::error::Error)]| -> BTreeMap<usize, String> {
+        errors.iter().map(|(i, e)| (*i, e.to_string())).collect()
+    };
+    let (failed, late) = (by_step(&outcome.failed), by_step(&outcome.late_errors));
     // A link an unfold makes shares its unfold's result.
     let unfold_result: BTreeMap<&Path, usize> = plan
         .steps
