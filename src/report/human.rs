@@ -325,9 +325,8 @@ impl<'a> Printer<'a> {
         for (index, error) in &outcome.late_errors {
             let step = &self.plan.steps[*index];
             print_warning(&format!(
-                "{}: {} (the step is done all the same)",
-                self.target(&step.target),
-                error.message
+                "{} (the step is done all the same)",
+                error.clone().context(self.target(&step.target))
             ));
         }
         for left in &outcome.left {
