@@ -123,8 +123,12 @@ pub enum Command {
         long_about = "Move files or directories from your home into the repository, \
         add an entry for each to dotlink.toml (keeping its comments and layout), and link them \
         back into place.\n\n~/.zshrc goes to zshrc in the repository, ~/.config/nvim to \
-        config/nvim; --as chooses another place. Refuses paths outside the home directory and \
-        anything dotlink already manages."
+        config/nvim; --as chooses another place. Refuses paths outside the home directory, \
+        anything dotlink already manages, and a path that holds dotlink's own state or the \
+        manifest.\n\nAn adopt that is stopped or fails before its links are made is undone: \
+        at once, or (after a kill) by the next dotlink run that writes. Something that appears \
+        at an adopted path meanwhile is never replaced: the file stays in the repository, \
+        declared, and adopt exits 1."
     )]
     Adopt(AdoptArgs),
     /// List backups, or put one back (the latest by default)
