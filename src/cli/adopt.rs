@@ -11,7 +11,7 @@ use crate::paths;
 use crate::plan::adopt::Adoption;
 use crate::plan::{self, Options};
 use crate::report::{self, Printer, Verbosity};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<Verdict> {
     let mut loaded = load(cli, Sources::Require)?;
@@ -85,12 +85,11 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     };
     // The adoptions' own steps only; a target is planned at its real place (`~/.config` may
     // be a symlink to `~/cfg`).
-    let places: Vec<PathBuf> = adoptions
-        .iter()
-        .flat_map(|a| [a.from.clone(), real_place(&a.from)])
-        .collect();
-    plan.steps
-        .retain(|s| places.iter().any(|p| *p == *s.target));
+    plan.steps.retain(|s| {
+        adoptions
+            .iter()
+            .any(|a| a.from == *s.target || a.real_from == *s.target)
+    });
     plan.forget.clear();
     moved.keep()?;
     let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
@@ -144,14 +143,6 @@ fn undone(error: Error, undone: Result<Vec<Recovered>>, home: &Path) -> Error {
         None => said,
     };
     error.with_hint(hint)
-}
-
-/// Where `path` really is: its directory resolved, its name as it is.
-fn real_place(path: &Path) -> PathBuf {
-    match (path.parent().map(std::fs::canonicalize), path.file_name()) {
-        (Some(Ok(dir)), Some(name)) => dir.join(name),
-        _ => path.to_path_buf(),
-    }
 }
 
 /// Whether the adopted path in the home is its place in the repository again: a symlink to it

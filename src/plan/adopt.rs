@@ -15,6 +15,9 @@ use std::path::{Component, Path, PathBuf};
 pub struct Adoption {
     /// Where it is now, in the home directory.
     pub from: PathBuf,
+    /// Where `from` really is (its directory resolved): the place the planner names its target
+    /// by.
+    pub real_from: PathBuf,
     /// Where it goes in the repository.
     pub to: PathBuf,
     /// The manifest's `source` and `target` for it.
@@ -76,6 +79,7 @@ pub fn prepare(
         ));
     }
     let own = super::places::own_dirs_real(&manifest.repo, &manifest.settings.backup_dir, ctx)?;
+    let manifest_real = fs::canonicalize(&manifest.path).unwrap_or_else(|_| manifest.path.clone());
     let mut adoptions: Vec<Adoption> = Vec::new();
     for path in given {
         let from = paths::normalize(&ctx.cwd.join(path));
@@ -89,8 +93,14 @@ pub fn prepare(
             let shown = paths::display(&from, &ctx.home);
             Error::input(format!("cannot adopt {shown}: {why}")).with_hint(hint)
         };
-        check_adoptable(&from, manifest, specs, state, &ctx.home)
-            .and_then(|()| check_holds_nothing_of_dotlinks(&from, manifest, &own, &ctx.home))
+        // Resolved once, for every check by real place. Not a symlink (those are refused), so
+        // its own name is as spelled.
+        let real_from = fs::canonicalize(&from).unwrap_or_else(|_| from.clone());
+        check_adoptable(&from, &real_from, manifest, specs, state, &ctx.home)
+            .and_then(|()| {
+                let theirs = (manifest, manifest_real.as_path());
+                check_holds_nothing_of_dotlinks(&from, &real_from, theirs, &own, &ctx.home)
+            })
             .map_err(|(why, hint)| refuse(why, hint))?;
         // One move must not take another's path with it (nor leave it nowhere to go back to).
         if let Some(other) = adoptions
@@ -143,6 +153,7 @@ pub fn prepare(
             // `$` doubled, so the manifest's expansion gives back exactly this path.
             target: format!("~/{}", paths::escape_dollars(&relative.to_string_lossy())),
             from,
+            real_from,
             to,
             source,
         });
@@ -154,6 +165,7 @@ pub fn prepare(
 /// managed, or inside the repository.
 fn check_adoptable(
     from: &Path,
+    real: &Path,
     manifest: &Manifest,
     specs: &[LinkSpec],
     state: &State,
@@ -168,7 +180,7 @@ fn check_adoptable(
     let meta = fs::symlink_metadata(from)
         .map_err(|e| (crate::error::describe_io(&e), "check the path"))?;
     if meta.file_type().is_symlink() {
-        let into_repo = fs::canonicalize(from).is_ok_and(|r| r.starts_with(&manifest.repo));
+        let into_repo = real.starts_with(&manifest.repo);
         return Err(if into_repo || state.links.contains_key(from) {
             (
                 "it is already managed by dotlink (a link into the repository)".into(),
@@ -191,15 +203,11 @@ fn check_adoptable(
             "adopt the files next to it one by one",
         ));
     }
-    let real_parent = from
-        .parent()
-        .and_then(|p| fs::canonicalize(p).ok())
-        .unwrap_or_default();
+    let real_parent = real.parent().unwrap_or(real);
     // By its real place too: `~/al/dots`, with `~/al -> .`, is the repository `~/dots`.
-    let real = fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf());
     if real_parent.starts_with(&manifest.repo)
         || manifest.repo.starts_with(from)
-        || manifest.repo.starts_with(&real)
+        || manifest.repo.starts_with(real)
     {
         return Err((
             "it is inside the repository already (or contains it)".into(),
@@ -211,16 +219,16 @@ fn check_adoptable(
 
 /// Why `from` cannot be adopted when it is, or holds, one of dotlink's own directories (`own`:
 /// the state, with the lock and the journal that must undo this very adoption, and the
-/// backups) or the manifest's real file (a manifest symlinked into the home): moved into the
-/// repository, they would be gone from where dotlink looks for them.
+/// backups) or the manifest's real file (`manifest.1`; a manifest symlinked into the home):
+/// moved into the repository, they would be gone from where dotlink looks for them.
 fn check_holds_nothing_of_dotlinks(
     from: &Path,
-    manifest: &Manifest,
+    real: &Path,
+    (manifest, manifest_real): (&Manifest, &Path),
     own: &[(&'static str, PathBuf)],
     home: &Path,
 ) -> std::result::Result<(), (String, &'static str)> {
-    let real = fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf());
-    let holds = |path: &Path| path.starts_with(&real) || path.starts_with(from);
+    let holds = |path: &Path| path.starts_with(real) || path.starts_with(from);
     if let Some((what, dir)) = own.iter().find(|(_, dir)| holds(dir)) {
         return Err((
             format!("it holds dotlink's {what} ({})", paths::display(dir, home)),
@@ -228,12 +236,11 @@ fn check_holds_nothing_of_dotlinks(
              (XDG_STATE_HOME, or `backup_dir` in [defaults])",
         ));
     }
-    let manifest_real = fs::canonicalize(&manifest.path).unwrap_or_else(|_| manifest.path.clone());
-    if holds(&manifest_real) {
+    if holds(manifest_real) {
         return Err((
             format!(
                 "it holds the manifest itself ({}, which {} leads to)",
-                paths::display(&manifest_real, home),
+                paths::display(manifest_real, home),
                 paths::display(&manifest.path, home)
             ),
             "adopt the files next to it one by one",
