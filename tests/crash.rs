@@ -1231,3 +1231,30 @@ fn a_prune_is_counted_done_once_its_link_is_gone() {
         no_leftovers(&s, &at);
     }
 }
+
+/// `apply --json` tells a script of a late error too: the step is `done`, with the error.
+#[test]
+fn a_late_error_is_in_apply_json() {
+    let mut seen = false;
+    for n in 0..6 {
+        let s = Sandbox::new();
+        s.source("a", "a")
+            .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+        let run = s.run_env(
+            &["apply", "--json"],
+            &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())],
+        );
+        if run.code != 0 {
+            continue;
+        }
+        let json = run.json();
+        assert_eq!(json["steps"][0]["result"], "done", "{json}");
+        // Past the last point the run is the uninterrupted one, with no error.
+        if let Some(error) = json["steps"][0]["error"].as_str() {
+            assert!(error.contains("injected fault"), "{json}");
+            assert!(s.link_at(".a").is_some(), "done, and linked");
+            seen = true;
+        }
+    }
+    assert!(seen, "no run had an error after its step was done");
+}
