@@ -1123,6 +1123,12 @@ fn adopt_refuses_what_would_take_dotlinks_own_files_or_another_adoption_with_it(
     s.run(&["adopt", &home(".config/nvim"), &home(".config")])
         .code(2)
         .stderr_has("one holds the other");
+    // The same path under two spellings, through a symlinked directory.
+    std::os::unix::fs::symlink(".config", s.home().join("cfg")).unwrap();
+    s.run(&["adopt", &home(".config/nvim"), &home("cfg/nvim")])
+        .code(2)
+        .stderr_has("one holds the other");
+    fs::remove_file(s.home().join("cfg")).unwrap();
     assert_eq!(s.whole_tree(), before, "nothing moved");
     // The manifest symlinked into the home, as a per-host manifest may be.
     let manifest = s.repo().join("dotlink.toml");

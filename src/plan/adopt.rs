@@ -103,9 +103,11 @@ pub fn prepare(
             })
             .map_err(|(why, hint)| refuse(why, hint))?;
         // One move must not take another's path with it (nor leave it nowhere to go back to).
+        // By real place too: `~/.config/nvim` and `~/cfg/nvim`, with `~/.config -> cfg`.
+        let holds = |a: &Path, b: &Path| a.starts_with(b) || b.starts_with(a);
         if let Some(other) = adoptions
             .iter()
-            .find(|a| a.from.starts_with(&from) || from.starts_with(&a.from))
+            .find(|a| holds(&a.from, &from) || holds(&a.real_from, &real_from))
         {
             return Err(refuse(
                 format!(
