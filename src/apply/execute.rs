@@ -50,9 +50,13 @@ pub(super) fn step(step: &Step, run: &RunId, effects: &mut Effects) -> Result<()
         }
         Action::Remove { rmdirs } => remove(step, rmdirs, effects),
         Action::Clear { displace } => clear(step, displace, effects),
-        Action::Unfold { dirs, links } => {
-            unfold(step, dirs, links, &run.temp_path(&step.target), effects)
-        }
+        Action::Unfold(unfolding) => unfold(
+            step,
+            &unfolding.dirs,
+            &unfolding.links,
+            &run.temp_path(&step.target),
+            effects,
+        ),
         Action::None | Action::Unfolded { .. } | Action::Leave | Action::Block => Ok(()),
     }
 }

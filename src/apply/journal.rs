@@ -123,7 +123,7 @@ impl Entry {
             Action::Replace { displace } => {
                 (Some(displace.clone()), Some(run.temp_path(&step.target)))
             }
-            Action::Clear { displace } => (Some(displace.clone()), None),
+            Action::Clear { displace } => (Some((**displace).clone()), None),
             Action::Unfold { .. } => (None, Some(run.temp_path(&step.target))),
             _ => (None, None),
         };
@@ -134,17 +134,17 @@ impl Entry {
             seen: step.seen.as_deref().cloned(),
             link: step.record().map(|r| r.to_record()),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs.clone(),
-                Action::Unfold { dirs, .. } => dirs.to_vec(),
+                Action::Create { mkdirs } => mkdirs.to_vec(),
+                Action::Unfold(unfolding) => unfolding.dirs.to_vec(),
                 _ => Vec::new(),
             },
             rmdirs: match &step.action {
-                Action::Remove { rmdirs } => rmdirs.clone(),
+                Action::Remove { rmdirs } => rmdirs.to_vec(),
                 _ => Vec::new(),
             },
             restores: None,
             unfold: match &step.action {
-                Action::Unfold { links, .. } => links.to_vec(),
+                Action::Unfold(unfolding) => unfolding.links.to_vec(),
                 _ => Vec::new(),
             },
         }

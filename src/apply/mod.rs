@@ -79,9 +79,9 @@ impl Outcome {
             match &step.action {
                 Action::Unfold { .. } => counts.unfolded += 1,
                 Action::Create { .. } => counts.created += 1,
-                Action::Replace { displace } | Action::Clear { displace } => match displace {
-                    crate::plan::Displace::Delete => counts.overwritten += 1,
-                    crate::plan::Displace::Backup { .. } => {}
+                Action::Replace { .. } | Action::Clear { .. } => match step.action.displace() {
+                    Some(crate::plan::Displace::Delete) => counts.overwritten += 1,
+                    Some(crate::plan::Displace::Backup { .. }) => {}
                     _ => counts.relinked += 1,
                 },
                 Action::Remove { .. } => counts.pruned += 1,
@@ -306,9 +306,9 @@ fn record(step: &Step, state: &mut State) -> bool {
         }
         Action::Remove { .. } => state.links.remove(&step.target).is_some(),
         // The unfold records every link it made; the folded link is no longer dotlink's.
-        Action::Unfold { links, .. } => {
+        Action::Unfold(unfolding) => {
             state.links.remove(&step.target);
-            for link in links {
+            for link in &unfolding.links {
                 state.links.insert(link.clone());
             }
             true

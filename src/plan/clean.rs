@@ -190,7 +190,7 @@ pub(crate) fn removal_steps(dead: &[DeadLink]) -> Vec<Step> {
                 leads.unwrap_or_else(|| paths::normalize(&dir.join(&d.points_to))),
                 Method::Symlink,
                 LinkState::Dangling,
-                Action::Remove { rmdirs: Vec::new() },
+                Action::remove(),
                 Reason::DeadLink,
                 Policy::Fail,
             )

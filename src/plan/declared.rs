@@ -109,7 +109,9 @@ impl Planner<'_> {
         let points_to = paths::normalize(&real_parent.join(stored));
         let into_repo = points_to.starts_with(self.repo);
         if into_repo && fs::symlink_metadata(&points_to).is_err() {
-            let reason = Reason::PointsToMissing { points_to };
+            let reason = Reason::PointsToMissing {
+                points_to: points_to.into(),
+            };
             return self.step(
                 spec,
                 policy,
@@ -128,7 +130,9 @@ impl Planner<'_> {
             if paths::names_a_directory(stored) && points_to.parent().is_some() {
                 points_to.as_mut_os_string().push("/");
             }
-            let reason = Reason::PointsElsewhere { points_to };
+            let reason = Reason::PointsElsewhere {
+                points_to: points_to.into(),
+            };
             return self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason);
         }
         self.conflict(
@@ -173,7 +177,7 @@ impl Planner<'_> {
                     spec,
                     policy,
                     LinkState::Missing,
-                    Action::Create { mkdirs: Vec::new() },
+                    Action::create(Vec::new()),
                     link,
                     Reason::Plain,
                 ),
@@ -184,7 +188,7 @@ impl Planner<'_> {
                         spec,
                         policy,
                         LinkState::Missing,
-                        Action::Create { mkdirs },
+                        Action::create(mkdirs),
                         link,
                         Reason::Plain,
                     )

@@ -10,7 +10,7 @@
 //! already there (then its contents are linked one by one, as Stow descends into it).
 
 use super::inspect::{Dir, Dirs};
-use super::model::{Action, LinkState, Reason, Seen, Step};
+use super::model::{Action, LinkState, Reason, Seen, Step, Unfolding};
 use crate::manifest::{FoldRoot, LinkSpec, Method};
 use crate::state::{PathMap, State};
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,13 +105,13 @@ impl Folds {
                     source,
                     Method::Symlink,
                     LinkState::Folded,
-                    Action::Unfold {
+                    Action::Unfold(Box::new(Unfolding {
                         dirs: dirs.into_iter().collect(),
                         links: links.into(),
-                    },
+                    })),
                     Reason::FoldedLink {
-                        links: steps.len(),
-                        hidden,
+                        links: u32::try_from(steps.len()).unwrap_or(u32::MAX),
+                        hidden: hidden.into(),
                     },
                     first.policy,
                 )
@@ -151,12 +151,8 @@ pub(super) fn as_folded(step: Step, link: &Path) -> Step {
     match step.action {
         Action::Create { .. } => Step {
             state: LinkState::Folded,
-            action: Action::Unfolded {
-                by: link.to_path_buf(),
-            },
-            reason: Reason::Folded {
-                link: link.to_path_buf(),
-            },
+            action: Action::Unfolded { by: link.into() },
+            reason: Reason::Folded { link: link.into() },
             ..step
         },
         _ => step,

@@ -370,9 +370,9 @@ fn order(steps: &mut [Step]) {
                 first_to_make.extend(mkdirs.iter().map(|dir| made.insert(dir.as_os_str())));
             }
             // An unfold makes its directory, and those inside it, before anything below.
-            Action::Unfold { dirs, .. } => {
+            Action::Unfold(unfolding) => {
                 made.insert(step.target.as_os_str());
-                made.extend(dirs.iter().map(|dir| dir.as_os_str()));
+                made.extend(unfolding.dirs.iter().map(|dir| dir.as_os_str()));
             }
             _ => {}
         }
@@ -380,8 +380,12 @@ fn order(steps: &mut [Step]) {
     drop(made);
     let mut first_to_make = first_to_make.into_iter();
     for step in steps {
-        if let Action::Create { mkdirs } = &mut step.action {
-            mkdirs.retain(|_| first_to_make.next().unwrap_or(true));
+        if let Action::Create { mkdirs } = &mut step.action
+            && !mkdirs.is_empty()
+        {
+            let mut kept = std::mem::take(mkdirs).into_vec();
+            kept.retain(|_| first_to_make.next().unwrap_or(true));
+            *mkdirs = kept.into_boxed_slice();
         }
     }
 }
@@ -406,7 +410,9 @@ fn skipped_entries(manifest: &Manifest) -> impl Iterator<Item = Step> + '_ {
             entry.method,
             LinkState::Skipped,
             Action::None,
-            Reason::NotOnThisMachine { why: why.clone() },
+            Reason::NotOnThisMachine {
+                why: why.as_str().into(),
+            },
             entry.on_conflict,
         ))
     })

@@ -6,6 +6,7 @@ use crate::manifest::{Method, Policy, Style};
 use crate::paths;
 use crate::state::{Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -183,12 +184,12 @@ pub enum Reason {
     /// A link into the repository at a path that no longer exists.
     PointsToMissing {
         #[serde(with = "paths::serde_path")]
-        points_to: PathBuf,
+        points_to: Box<Path>,
     },
     /// A link dotlink made, or one into the repository, that leads elsewhere.
     PointsElsewhere {
         #[serde(with = "paths::serde_path")]
-        points_to: PathBuf,
+        points_to: Box<Path>,
     },
     /// A hard link to the source where the method is now `symlink`.
     HardLinkToSource,
@@ -207,19 +208,19 @@ pub enum Reason {
     /// A link dotlink made that nothing declares now.
     Orphan { source_gone: bool, fate: OrphanFate },
     /// An entry whose `when` does not hold here; `why` is the condition that failed.
-    NotOnThisMachine { why: String },
+    NotOnThisMachine { why: Box<str> },
     /// Reached through `link`, a folded directory link, which `apply` unfolds.
     Folded {
         #[serde(with = "paths::serde_path")]
-        link: PathBuf,
+        link: Box<Path>,
     },
     /// A folded directory link that `apply` unfolds into this many links. `hidden` are the
     /// files the link shows that no entry declares (ignored ones): after the unfold the home no
     /// longer reaches them.
     FoldedLink {
-        links: usize,
+        links: u32,
         #[serde(with = "paths::serde_path::vec")]
-        hidden: Vec<PathBuf>,
+        hidden: Box<[PathBuf]>,
     },
     /// A dead link into the repository that dotlink did not make (`clean` removes it).
     DeadLink,
@@ -282,7 +283,8 @@ pub enum Forgotten {
     LeadsElsewhere,
 }
 
-/// What the applier does for one target.
+/// What the applier does for one target. Its rare payloads are boxed: an action is held in
+/// every step, and most are `None` or `Create`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
@@ -291,7 +293,7 @@ pub enum Action {
     /// Make the link where nothing is, creating `mkdirs` (top first) before it.
     Create {
         #[serde(with = "paths::serde_path::vec")]
-        mkdirs: Vec<PathBuf>,
+        mkdirs: Box<[PathBuf]>,
     },
     /// Put the link in place of what is there, atomically.
     Replace { displace: Displace },
@@ -299,22 +301,18 @@ pub enum Action {
     /// first, while they are empty.
     Remove {
         #[serde(with = "paths::serde_path::vec")]
-        rmdirs: Vec<PathBuf>,
+        rmdirs: Box<[PathBuf]>,
     },
     /// Move away (`backup`) or remove (`overwrite`) a file that stands where a directory of
     /// later links must be; the links below it follow as `Create` steps.
-    Clear { displace: Displace },
-    /// Replace a folded directory link with a real directory holding `links` (and the
-    /// directories `dirs` between, top first), built beside it and swapped in at once.
-    Unfold {
-        #[serde(with = "paths::serde_path::vec")]
-        dirs: Box<[PathBuf]>,
-        links: Box<[Record]>,
-    },
+    Clear { displace: Box<Displace> },
+    /// Replace a folded directory link with a real directory, built beside it and swapped in
+    /// at once.
+    Unfold(Box<Unfolding>),
     /// Made by the `Unfold` of the folded directory link `by`.
     Unfolded {
         #[serde(with = "paths::serde_path")]
-        by: PathBuf,
+        by: Box<Path>,
     },
     /// Leave the target as it is (a conflict under `skip`, an orphan with pruning off).
     Leave,
@@ -322,7 +320,29 @@ pub enum Action {
     Block,
 }
 
+/// What an [`Action::Unfold`] builds: the directories `dirs` (top first) and the `links`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unfolding {
+    #[serde(with = "paths::serde_path::vec")]
+    pub dirs: Box<[PathBuf]>,
+    pub links: Box<[Record]>,
+}
+
 impl Action {
+    /// `Create`, making `mkdirs` first.
+    pub fn create(mkdirs: Vec<PathBuf>) -> Action {
+        Action::Create {
+            mkdirs: mkdirs.into_boxed_slice(),
+        }
+    }
+
+    /// `Remove`, with no directories to remove after it (yet).
+    pub fn remove() -> Action {
+        Action::Remove {
+            rmdirs: Box::default(),
+        }
+    }
+
     /// Whether executing this changes the filesystem.
     pub fn changes(&self) -> bool {
         matches!(
@@ -335,15 +355,19 @@ impl Action {
         )
     }
 
+    /// What becomes of what is in the way, for an action that displaces it.
+    pub fn displace(&self) -> Option<&Displace> {
+        match self {
+            Action::Replace { displace } => Some(displace),
+            Action::Clear { displace } => Some(displace),
+            _ => None,
+        }
+    }
+
     /// Where what is in the way goes, when the action backs it up.
     pub fn backup(&self) -> Option<&PathBuf> {
-        match self {
-            Action::Replace {
-                displace: Displace::Backup { to },
-            }
-            | Action::Clear {
-                displace: Displace::Backup { to },
-            } => Some(to),
+        match self.displace()? {
+            Displace::Backup { to } => Some(to),
             _ => None,
         }
     }
@@ -418,7 +442,7 @@ pub struct Step {
     /// The link the target holds once the step is done (declared targets only).
     pub link: Option<Link>,
     /// For hard links: how many names the target's inode has now.
-    pub link_count: Option<u32>,
+    pub link_count: Option<NonZeroU32>,
     /// What is at the target now, for a step that replaces or removes it.
     pub seen: Option<Box<Seen>>,
     /// The package the target comes from.
@@ -474,8 +498,8 @@ impl Step {
     }
 
     pub fn with_link_count(mut self, count: u64) -> Step {
-        // No filesystem allows four billion names for one file.
-        self.link_count = Some(u32::try_from(count).unwrap_or(u32::MAX));
+        // No filesystem allows four billion names for one file; none is listed with none.
+        self.link_count = NonZeroU32::new(u32::try_from(count).unwrap_or(u32::MAX));
         self
     }
 
@@ -545,3 +569,6 @@ impl Plan {
         self.steps.iter().filter(|s| s.state == state).count()
     }
 }
+
+// A plan holds a step for every target: keep one small.
+const _: () = assert!(std::mem::size_of::<Step>() <= 152);

@@ -135,7 +135,7 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
     };
     let action = match fate {
         OrphanFate::Kept => Action::Leave,
-        _ => Action::Remove { rmdirs: Vec::new() },
+        _ => Action::remove(),
     };
     let reason = Reason::Orphan {
         source_gone: !source_alive,
@@ -158,7 +158,7 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
 pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
     for orphan in orphans {
         if orphan.action == Action::Leave && needed.contains(&*orphan.target) {
-            orphan.action = Action::Remove { rmdirs: Vec::new() };
+            orphan.action = Action::remove();
             if let Reason::Orphan { fate, .. } = &mut orphan.reason {
                 *fate = OrphanFate::MakesRoom;
             }
@@ -200,7 +200,7 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
         .collect();
     for (i, dirs) in assigned {
         if let Action::Remove { rmdirs } = &mut steps[i].action {
-            *rmdirs = dirs;
+            *rmdirs = dirs.into_boxed_slice();
         }
     }
 }

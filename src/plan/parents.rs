@@ -41,7 +41,9 @@ impl Planner<'_> {
                 spec.source.clone(),
                 spec.method,
                 LinkState::Conflict,
-                Action::Clear { displace },
+                Action::Clear {
+                    displace: Box::new(displace),
+                },
                 Reason::InTheWay,
                 policy,
             )

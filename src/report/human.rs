@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::manifest::Method;
 use crate::paths;
 use crate::plan::adopt::Adoption;
-use crate::plan::{Action, Displace, LinkState, Note, Plan, Step};
+use crate::plan::{Action, LinkState, Note, Plan, Step};
 use crate::state::backup::BackupSet;
 use colored::{ColoredString, Colorize};
 use std::collections::HashSet;
@@ -236,13 +236,10 @@ impl<'a> Printer<'a> {
             return reason;
         }
         let resolution = match &step.action {
-            Action::Replace {
-                displace: Displace::Backup { to },
-            }
-            | Action::Clear {
-                displace: Displace::Backup { to },
-            } => format!("backup to {}", self.target(to)),
-            Action::Replace { .. } | Action::Clear { .. } => "overwrite".to_string(),
+            action @ (Action::Replace { .. } | Action::Clear { .. }) => match action.backup() {
+                Some(to) => format!("backup to {}", self.target(to)),
+                None => "overwrite".to_string(),
+            },
             Action::Leave => "skipped".to_string(),
             Action::Block if step.conflict.as_ref().is_some_and(|c| !c.resolvable()) => {
                 "cannot be resolved".to_string()

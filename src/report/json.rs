@@ -71,7 +71,7 @@ pub fn status(plan: &Plan) -> StatusJson {
         .iter()
         .map(|step| StatusEntry {
             about: TargetJson::of(step, plan),
-            link_count: step.link_count.map(u64::from),
+            link_count: step.link_count.map(|n| u64::from(n.get())),
         })
         .collect();
     entries.sort_by(|a, b| a.about.target.cmp(&b.about.target));
@@ -122,17 +122,12 @@ pub fn action_kind(step: &Step) -> &'static str {
     match &step.action {
         Action::None => "none",
         Action::Create { .. } => "create",
-        Action::Replace {
-            displace: Displace::Backup { .. },
-        }
-        | Action::Clear {
-            displace: Displace::Backup { .. },
-        } => "backup",
-        Action::Replace {
-            displace: Displace::Delete,
-        }
-        | Action::Clear { .. } => "overwrite",
-        Action::Replace { .. } => "relink",
+        Action::Replace { .. } | Action::Clear { .. } => match step.action.displace() {
+            Some(Displace::Backup { .. }) => "backup",
+            Some(Displace::Delete) => "overwrite",
+            _ if matches!(step.action, Action::Clear { .. }) => "overwrite",
+            _ => "relink",
+        },
         Action::Remove { .. } => "prune",
         Action::Unfold { .. } | Action::Unfolded { .. } => "unfold",
         Action::Leave => "skip",
@@ -155,8 +150,8 @@ pub fn plan(plan: &Plan) -> PlanJson {
                 .map(|l| text(&l.contents)),
             backup: step.action.backup().map(|to| text(to)),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs.as_slice(),
-                Action::Unfold { dirs, .. } => dirs,
+                Action::Create { mkdirs } => &mkdirs[..],
+                Action::Unfold(unfolding) => &unfolding.dirs,
                 _ => &[],
             }
             .iter()
@@ -258,7 +253,7 @@ pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
         .map(|(index, action)| {
             let (result, error) = match &plan.steps[index].action {
                 Action::Unfolded { by } => unfold_result
-                    .get(by.as_path())
+                    .get(&**by)
                     .map(|i| result_of(*i))
                     .unwrap_or(("unchanged", None)),
                 _ => result_of(index),
