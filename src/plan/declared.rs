@@ -43,7 +43,7 @@ impl Planner<'_> {
                 let kept = match stored.as_os_str() == link.contents.as_os_str() {
                     true => link,
                     false => Link {
-                        contents: stored.as_path().into(),
+                        contents: stored.clone(),
                         ..link
                     },
                 };

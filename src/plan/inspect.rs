@@ -15,13 +15,15 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// What is at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     Nothing,
-    /// A symlink, with the path it stores.
-    Symlink(PathBuf),
+    /// A symlink, with the path it stores: shared with the state's record of it when it is the
+    /// text the record says dotlink gave it (on a run with nothing to do, every link).
+    Symlink(Arc<Path>),
     // Boxed: a look at an up-to-date link (a link text) is then 24 bytes, not 56, and a plan's
     // looks are held for every target at once.
     File(Box<FileId>),
@@ -68,7 +70,7 @@ impl Seen {
     pub fn of(found: &Found) -> Option<Seen> {
         match found {
             Found::Symlink(points_to) => Some(Seen::Symlink {
-                points_to: points_to.clone(),
+                points_to: points_to.to_path_buf(),
             }),
             Found::Directory(id) => Some(Seen::Directory {
                 dev: id.dev,
@@ -149,7 +151,7 @@ pub fn recorded(state: &State, target: &Path, found: &Found) -> bool {
 /// What is at `path`, without following a symlink there.
 pub fn look(path: &Path) -> Found {
     match fs::read_link(path) {
-        Ok(stored) => return Found::Symlink(stored),
+        Ok(stored) => return Found::Symlink(stored.into()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Found::Nothing,
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Found::NotADirectoryOnTheWay,
         // EINVAL: there is something, and it is not a symlink.
@@ -157,7 +159,7 @@ pub fn look(path: &Path) -> Found {
     }
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => fs::read_link(path)
-            .map(Found::Symlink)
+            .map(|stored| Found::Symlink(stored.into()))
             .unwrap_or(Found::Nothing),
         Ok(meta) => not_a_symlink(&meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Found::Nothing,
@@ -199,15 +201,21 @@ impl Looker {
             self.dir = Some((parent.to_path_buf(), open_dir(parent)));
         }
         let (_, dir) = self.dir.as_ref().expect("opened above");
-        look_in(dir, name, || path.to_path_buf())
+        look_in(dir, name, None, || path.to_path_buf())
     }
 }
 
 /// What is at `name` in the directory `dir` is a handle on (or the error opening it gave):
 /// the same answer as [`look`] at its whole `path`, which is built only when a look needs it.
-pub fn look_in(dir: &io::Result<Handle>, name: &OsStr, path: impl FnOnce() -> PathBuf) -> Found {
+/// A link whose text is `expected`'s, byte for byte, holds `expected` itself.
+pub fn look_in(
+    dir: &io::Result<Handle>,
+    name: &OsStr,
+    expected: Option<&Arc<Path>>,
+    path: impl FnOnce() -> PathBuf,
+) -> Found {
     match dir {
-        Ok(fd) => look_at(fd, name).unwrap_or_else(|| look(&path())),
+        Ok(fd) => look_at(fd, name, expected).unwrap_or_else(|| look(&path())),
         // What `look` answers for any path in a directory that is not there.
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Found::Nothing,
         Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Found::NotADirectoryOnTheWay,
@@ -227,7 +235,7 @@ pub(super) const LOOK_FLAGS: libc::c_int = libc::O_PATH;
 pub(super) const LOOK_FLAGS: libc::c_int = libc::O_RDONLY;
 
 /// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
-fn look_at(dir: &Handle, name: &OsStr) -> Option<Found> {
+fn look_at(dir: &Handle, name: &OsStr, expected: Option<&Arc<Path>>) -> Option<Found> {
     // The name, NUL-terminated, on the stack: a name is at most 255 bytes (a longer one is
     // looked at the ordinary way, which says what is wrong with it).
     let mut c_name = [0u8; 256];
@@ -249,7 +257,12 @@ fn look_at(dir: &Handle, name: &OsStr) -> Option<Found> {
         // SAFETY: readlinkat wrote the first `n` bytes.
         let text = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
         // A target that fills the buffer may be cut short: read it the ordinary way.
-        return (n < len).then(|| Found::Symlink(PathBuf::from(OsStr::from_bytes(text))));
+        return (n < len).then(|| {
+            Found::Symlink(match expected {
+                Some(same) if same.as_os_str().as_bytes() == text => same.clone(),
+                _ => Path::new(OsStr::from_bytes(text)).into(),
+            })
+        });
     }
     match io::Error::last_os_error().raw_os_error() {
         Some(libc::ENOENT) => return Some(Found::Nothing),
@@ -520,7 +533,10 @@ mod tests {
         symlink("nowhere", p.join("l")).unwrap();
         assert!(matches!(look(&p.join("f")), Found::File(id) if id.len == 1 && id.nlink == 1));
         assert!(matches!(look(&p.join("d")), Found::Directory(_)));
-        assert_eq!(look(&p.join("l")), Found::Symlink(PathBuf::from("nowhere")));
+        assert_eq!(
+            look(&p.join("l")),
+            Found::Symlink(Path::new("nowhere").into())
+        );
         assert_eq!(look(&p.join("none")), Found::Nothing);
         assert_eq!(look(&p.join("f/below")), Found::NotADirectoryOnTheWay);
     }

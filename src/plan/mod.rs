@@ -65,7 +65,11 @@ pub(crate) fn plan(
 /// looked at is given to [`plan_with`] (while the repository is walked: see
 /// `survey::look_early`).
 pub(crate) fn look_early(state: &State, list: bool, stop: &AtomicBool) -> Early {
-    let targets = state.links.values().map(|r| r.target.clone()).collect();
+    let targets = state
+        .links
+        .values()
+        .map(|r| (r.target.clone(), r.spelling.clone()))
+        .collect();
     survey::look_early(targets, list, stop)
 }
 
@@ -87,7 +91,14 @@ pub(crate) fn plan_with(
     // also tell the resolver which are real directories, so targets are settled without a
     // `stat` of each.
     let targets: Vec<&Path> = specs.iter().map(|s| &*s.target).collect();
-    let mut survey = survey::survey_with(&targets, options.dead_links, look_ahead_from(), early);
+    let spelling = |target: &Path| state.links.get(target).and_then(|r| r.spelling.as_ref());
+    let mut survey = survey::survey_with(
+        &targets,
+        spelling,
+        options.dead_links,
+        look_ahead_from(),
+        early,
+    );
     drop(targets);
     dirs.seen_directories(std::mem::take(&mut survey.directories));
     let mut folds = folds::Folds::default();

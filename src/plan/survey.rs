@@ -44,12 +44,21 @@ struct Target {
     at: u32,
 }
 
-/// The targets, borrowed, with what the survey needs of each.
-struct Targets<'t>(&'t [&'t Path]);
+/// The targets, borrowed, with what the survey needs of each: its path, and the link text the
+/// state records dotlink gave it (a link found with that text shares it, and is not copied).
+struct Targets<'t> {
+    paths: &'t [&'t Path],
+    /// Empty, or one for each of `paths`.
+    spellings: &'t [Option<&'t Arc<Path>>],
+}
 
 impl<'t> Targets<'t> {
     fn path(&self, t: Target) -> &'t Path {
-        self.0[t.at as usize]
+        self.paths[t.at as usize]
+    }
+
+    fn spelling(&self, t: Target) -> Option<&'t Arc<Path>> {
+        self.spellings.get(t.at as usize).copied().flatten()
     }
 
     /// The directory and the name of `t`, as spelled.
@@ -78,16 +87,25 @@ pub struct Early {
     seen: Seen,
 }
 
-/// Look at `targets` (the state's recorded targets) directory by directory, listing each
-/// directory too when `list` is set, until `stop` is set (the repository is walked): for a
-/// run with nothing to do they are the declared targets, and what is looked at here the
-/// survey need not look at again. Only for runs that change nothing, or that hold the lock
-/// already with no interrupted run to recover (`Look` in `cli`).
-pub fn look_early(mut targets: Vec<Arc<Path>>, list: bool, stop: &AtomicBool) -> Early {
-    targets.retain(|t| matches!(crate::paths::parent_and_name(t), (Some(_), Some(_))));
-    crate::paths::sort_by_directory(&mut targets, |t| t);
-    let paths: Vec<&Path> = targets.iter().map(|t| &**t).collect();
-    let all = Targets(&paths);
+/// Look at `targets` (the state's recorded targets, each with the link text recorded for it)
+/// directory by directory, listing each directory too when `list` is set, until `stop` is set
+/// (the repository is walked): for a run with nothing to do they are the declared targets, and
+/// what is looked at here the survey need not look at again. Only for runs that change
+/// nothing, or that hold the lock already with no interrupted run to recover (`Look` in
+/// `cli`).
+pub fn look_early(
+    mut targets: Vec<(Arc<Path>, Option<Arc<Path>>)>,
+    list: bool,
+    stop: &AtomicBool,
+) -> Early {
+    targets.retain(|(t, _)| matches!(crate::paths::parent_and_name(t), (Some(_), Some(_))));
+    crate::paths::sort_by_directory(&mut targets, |(t, _)| t);
+    let paths: Vec<&Path> = targets.iter().map(|(t, _)| &**t).collect();
+    let spellings: Vec<Option<&Arc<Path>>> = targets.iter().map(|(_, s)| s.as_ref()).collect();
+    let all = Targets {
+        paths: &paths,
+        spellings: &spellings,
+    };
     let order: Vec<Target> = (0..paths.len())
         .map(|i| Target {
             dir_len: crate::paths::parent_and_name(paths[i])
@@ -107,25 +125,28 @@ pub fn look_early(mut targets: Vec<Arc<Path>>, list: bool, stop: &AtomicBool) ->
         }
         seen.merge(look_in(&all, &[run], list, &mut found));
     }
-    drop(paths);
+    drop((paths, spellings));
     targets.truncate(found.len());
     Early {
-        targets,
+        targets: targets.into_iter().map(|(t, _)| t).collect(),
         found,
         seen,
     }
 }
 
 /// [`survey`], taking what was looked at early (`early`) for the targets it covers,
-/// byte for byte: both are in the directory order, so one pass pairs them.
-pub(super) fn survey_with(
+/// byte for byte: both are in the directory order, so one pass pairs them. `spelling` gives
+/// the link text recorded for a target.
+pub(super) fn survey_with<'s>(
     targets: &[&Path],
+    spelling: impl Fn(&Path) -> Option<&'s Arc<Path>>,
     list: bool,
     threads_from: usize,
     early: Option<Early>,
 ) -> Survey {
     let Some(mut early) = early else {
-        return survey(targets, list, threads_from);
+        let spellings: Vec<_> = targets.iter().map(|t| spelling(t)).collect();
+        return survey(targets, &spellings, list, threads_from);
     };
     let mut given: Vec<Option<Found>> = Vec::with_capacity(targets.len());
     let mut rest = Vec::new();
@@ -147,7 +168,8 @@ pub(super) fn survey_with(
         }
     }
     let others: Vec<&Path> = rest.iter().map(|&i| targets[i]).collect();
-    let surveyed = survey(&others, list, threads_from);
+    let spellings: Vec<_> = others.iter().map(|t| spelling(t)).collect();
+    let surveyed = survey(&others, &spellings, list, threads_from);
     for (i, found) in rest.into_iter().zip(surveyed.found) {
         given[i] = Some(found);
     }
@@ -166,9 +188,15 @@ pub(super) fn survey_with(
     }
 }
 
-/// Look at each of `targets`; list the directories too when `list` is set. From `threads_from`
-/// targets a second thread takes half of the directories.
-pub(super) fn survey(targets: &[&Path], list: bool, threads_from: usize) -> Survey {
+/// Look at each of `targets` (with the link text recorded for each in `spellings`, when it is
+/// not empty); list the directories too when `list` is set. From `threads_from` targets a
+/// second thread takes half of the directories.
+pub(super) fn survey(
+    targets: &[&Path],
+    spellings: &[Option<&Arc<Path>>],
+    list: bool,
+    threads_from: usize,
+) -> Survey {
     let mut order: Vec<Target> = Vec::with_capacity(targets.len());
     // What is at the odd target without a directory and a name (`/`), looked at the ordinary
     // way.
@@ -182,7 +210,10 @@ pub(super) fn survey(targets: &[&Path], list: bool, threads_from: usize) -> Surv
             _ => others.push((i as u32, inspect::look(t))),
         }
     }
-    let all = Targets(targets);
+    let all = Targets {
+        paths: targets,
+        spellings,
+    };
     // Targets are normalised, so sorting by bytes puts each directory's names in one run.
     order.sort_by_cached_key(|t| all.split(*t));
     let runs: Vec<&[Target]> = order
@@ -307,7 +338,7 @@ fn look_in(all: &Targets, runs: &[&[Target]], list: bool, found: &mut Vec<Found>
         }
         for t in run.iter() {
             let name = all.split(*t).1;
-            found.push(inspect::look_in(&handle, name, || {
+            found.push(inspect::look_in(&handle, name, all.spelling(*t), || {
                 all.path(*t).to_path_buf()
             }));
         }
@@ -372,18 +403,18 @@ mod tests {
     #[test]
     fn items_go_to_the_places_given() {
         let found = vec![
-            Found::Symlink("c".into()),
+            Found::Symlink(Path::new("c").into()),
             Found::Nothing,
-            Found::Symlink("a".into()),
+            Found::Symlink(Path::new("a").into()),
             Found::NotADirectoryOnTheWay,
         ];
         let placed = into_places(found, vec![2, 3, 0, 1]);
         assert_eq!(
             placed,
             [
-                Found::Symlink("a".into()),
+                Found::Symlink(Path::new("a").into()),
                 Found::NotADirectoryOnTheWay,
-                Found::Symlink("c".into()),
+                Found::Symlink(Path::new("c").into()),
                 Found::Nothing,
             ]
         );
@@ -392,7 +423,10 @@ mod tests {
     #[test]
     fn a_target_splits_into_its_directory_and_name() {
         let paths = [Path::new("/x"), Path::new("/a/bc/d")];
-        let all = Targets(&paths);
+        let all = Targets {
+            paths: &paths,
+            spellings: &[],
+        };
         let root = Target { dir_len: 1, at: 0 };
         let deep = Target { dir_len: 5, at: 1 };
         assert_eq!(all.split(root), (OsStr::new("/"), OsStr::new("x")));
@@ -429,12 +463,12 @@ mod tests {
         let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
         // With and without a second thread.
         for threads_from in [0, usize::MAX] {
-            let survey = survey(&given, true, threads_from);
+            let survey = survey(&given, &[], true, threads_from);
             let kinds: Vec<&str> = survey
                 .found
                 .iter()
                 .map(|f| match f {
-                    Found::Symlink(text) if text == Path::new("text") => "link",
+                    Found::Symlink(text) if **text == *Path::new("text") => "link",
                     Found::File(_) => "file",
                     Found::Nothing => "nothing",
                     other => panic!("unexpected {other:?}"),
@@ -486,13 +520,13 @@ mod tests {
             .map(|t| tmp.path().join(t))
             .collect();
         let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
-        let survey = survey(&given, true, usize::MAX);
+        let survey = survey(&given, &[], true, usize::MAX);
         assert_eq!(
             survey.found,
             [
                 Found::Nothing,
                 Found::Nothing,
-                Found::Symlink("text".into()),
+                Found::Symlink(Path::new("text").into()),
                 Found::Nothing,
                 Found::Nothing,
             ]
@@ -509,7 +543,7 @@ mod tests {
         let (tmp, mut targets) = tree();
         crate::paths::sort_by_directory(&mut targets, |t| t);
         let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
-        let plain = survey(&given, true, usize::MAX);
+        let plain = survey(&given, &[], true, usize::MAX);
         let undeclared = tmp.path().join("a/undeclared");
         let subsets: [Vec<usize>; 4] = [
             vec![],
@@ -518,18 +552,25 @@ mod tests {
             (0..targets.len() / 2).collect(),
         ];
         for subset in subsets {
-            let mut early: Vec<Arc<Path>> = subset.iter().map(|&i| Arc::from(given[i])).collect();
-            early.push(Arc::from(undeclared.as_path()));
+            let mut early: Vec<(Arc<Path>, Option<Arc<Path>>)> = subset
+                .iter()
+                .map(|&i| (Arc::from(given[i]), None))
+                .collect();
+            early.push((Arc::from(undeclared.as_path()), None));
             let looked = look_early(early, true, &AtomicBool::new(false));
             let names_early: Vec<std::path::PathBuf> =
                 looked.targets.iter().map(|t| t.to_path_buf()).collect();
             for threads_from in [0, usize::MAX] {
                 let with = survey_with(
                     &given,
+                    |_| None,
                     true,
                     threads_from,
                     Some(look_early(
-                        names_early.iter().map(|t| Arc::from(t.as_path())).collect(),
+                        names_early
+                            .iter()
+                            .map(|t| (Arc::from(t.as_path()), None))
+                            .collect(),
                         true,
                         &AtomicBool::new(false),
                     )),
@@ -549,16 +590,44 @@ mod tests {
             }
         }
         // Stopped before it began, it looked at nothing.
-        let early: Vec<Arc<Path>> = given.iter().map(|t| Arc::from(*t)).collect();
+        let early = given.iter().map(|t| (Arc::from(*t), None)).collect();
         let looked = look_early(early, true, &AtomicBool::new(true));
         assert!(looked.found.is_empty() && looked.targets.is_empty());
+    }
+
+    #[test]
+    fn a_link_with_its_recorded_text_shares_it() {
+        let (_tmp, targets) = tree();
+        let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
+        let text = std::fs::read_link(given[0]).unwrap();
+        let recorded: Arc<Path> = Arc::from(text.as_path());
+        let other: Arc<Path> = Arc::from(text.join("x").as_path());
+        let shares = |found: &Found, spelling: &Arc<Path>| match found {
+            Found::Symlink(stored) => {
+                assert_eq!(**stored, *text, "the text as it is, shared or not");
+                Arc::ptr_eq(stored, spelling)
+            }
+            other => panic!("not a link: {other:?}"),
+        };
+        for threads_from in [0, usize::MAX] {
+            let same = survey(&given[..1], &[Some(&recorded)], false, threads_from);
+            assert!(shares(&same.found[0], &recorded));
+            let not = survey(&given[..1], &[Some(&other)], false, threads_from);
+            assert!(!shares(&not.found[0], &other));
+        }
+        let early = vec![(Arc::from(given[0]), Some(recorded.clone()))];
+        let looked = look_early(early, false, &AtomicBool::new(false));
+        assert!(shares(&looked.found[0], &recorded));
+        let early = vec![(Arc::from(given[0]), Some(other.clone()))];
+        let looked = look_early(early, false, &AtomicBool::new(false));
+        assert!(!shares(&looked.found[0], &other));
     }
 
     #[test]
     fn nothing_is_listed_unless_asked() {
         let (tmp, targets) = tree();
         let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
-        let survey = survey(&given, false, 0);
+        let survey = survey(&given, &[], false, 0);
         assert!(survey.listed.is_empty());
         assert!(matches!(survey.found[0], Found::Symlink(_)));
         assert!(matches!(survey.found[7], Found::File(_)));
