@@ -498,7 +498,8 @@ impl Step {
     }
 
     pub fn with_link_count(mut self, count: u64) -> Step {
-        // No filesystem allows four billion names for one file; none is listed with none.
+        // No filesystem allows four billion names for one file. A count of none (a name that
+        // exists has one) is not given.
         self.link_count = NonZeroU32::new(u32::try_from(count).unwrap_or(u32::MAX));
         self
     }
