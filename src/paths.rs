@@ -244,7 +244,13 @@ pub fn relative(to: &Path, from_dir: &Path) -> PathBuf {
 
 /// Whether `path` has a `..` component.
 pub fn has_dotdot(path: &[u8]) -> bool {
-    path.split(|b| *b == b'/').any(|part| part == b"..")
+    // Found from the dots, not by splitting at every separator: every path of the state is
+    // checked on every run.
+    memchr::memchr_iter(b'.', path).any(|at| {
+        path.get(at + 1) == Some(&b'.')
+            && (at == 0 || path[at - 1] == b'/')
+            && (at + 2 == path.len() || path[at + 2] == b'/')
+    })
 }
 
 /// [`relative`] for absolute paths in their plain form without `..`, by bytes: what
@@ -856,6 +862,16 @@ mod tests {
                 "{spelling:?}"
             );
             assert_eq!(plain(path.to_path_buf()).as_os_str(), collected.as_os_str());
+        }
+    }
+
+    #[test]
+    fn a_dotdot_is_found_as_components_find_it() {
+        for spelling in every_spelling(7) {
+            let components = Path::new(&spelling)
+                .components()
+                .any(|c| c == std::path::Component::ParentDir);
+            assert_eq!(has_dotdot(spelling.as_bytes()), components, "{spelling:?}");
         }
     }
 
