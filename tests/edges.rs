@@ -1157,6 +1157,85 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
     );
 }
 
+/// A directory dotlink made is recorded with its device and inode, and removed (once empty) only
+/// while it is still that directory: a directory the user made under the same name, or one a
+/// symlink above it now leads to, is theirs. A state an older dotlink wrote, without them, is
+/// taken by its names as before.
+#[test]
+fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
+    use std::os::unix::fs::MetadataExt;
+    let manifest = "[[link]]\nsource = \"c/x\"\ntarget = \"~/.cfg/sub/x\"\n";
+    let made = || {
+        let s = Sandbox::new();
+        s.source("c/x", "repo").manifest(manifest);
+        s.run(&["apply"]).code(0);
+        s
+    };
+    let s = made();
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    let meta = fs::metadata(s.home().join(".cfg/sub")).unwrap();
+    let line = format!("d\t.cfg/sub\t{}:{}\n", meta.dev(), meta.ino());
+    assert!(state.contains(&line), "{state}");
+
+    // The user's own directory under the name of dotlink's, holding dotlink's link.
+    let swap = |s: &Sandbox| {
+        let cfg = s.home().join(".cfg");
+        fs::create_dir(cfg.join("mine")).unwrap();
+        fs::rename(cfg.join("sub/x"), cfg.join("mine/x")).unwrap();
+        fs::remove_dir(cfg.join("sub")).unwrap();
+        fs::rename(cfg.join("mine"), cfg.join("sub")).unwrap();
+    };
+    swap(&s);
+    s.run(&["unlink"]).code(0);
+    assert!(s.link_at(".cfg/sub/x").is_none(), "dotlink's link goes");
+    assert!(
+        s.home().join(".cfg/sub").is_dir(),
+        "the user's directory stays"
+    );
+    assert!(s.home().join(".cfg").is_dir());
+
+    // The same, pruned.
+    let s = made();
+    swap(&s);
+    s.manifest("[defaults]\nprune = true\n");
+    s.run(&["apply"]).code(0);
+    assert!(s.link_at(".cfg/sub/x").is_none());
+    assert!(
+        s.home().join(".cfg/sub").is_dir(),
+        "the user's directory stays"
+    );
+
+    // The home's `.cfg` now a symlink to the user's own tree, holding a copy of the link.
+    let s = made();
+    let text = fs::read_link(s.home().join(".cfg/sub/x")).unwrap();
+    fs::remove_dir_all(s.home().join(".cfg")).unwrap();
+    fs::create_dir_all(s.home().join("sync/sub")).unwrap();
+    fs::create_dir_all(s.home().join("sync/sub-copy")).unwrap();
+    symlink(&text, s.home().join("sync/sub/x")).unwrap();
+    symlink("sync", s.home().join(".cfg")).unwrap();
+    s.run(&["unlink"]).code(0);
+    assert!(
+        s.home().join("sync/sub").is_dir(),
+        "the user's directory stays"
+    );
+    assert!(s.home().join("sync").is_dir());
+
+    // Recorded by an older dotlink, without identities: removed by name, as then.
+    let s = made();
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    let old: String = state
+        .lines()
+        .map(|l| match l.strip_prefix("d\t") {
+            Some(rest) => format!("d\t{}\n", rest.split('\t').next().unwrap()),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert_ne!(old, state);
+    fs::write(s.state_file(), old).unwrap();
+    s.run(&["unlink"]).code(0);
+    assert!(!s.home().join(".cfg").exists(), "{:?}", s.home_tree());
+}
+
 /// A bind mount gives the repository (or a directory of it) a second name with no symlink in
 /// it: what is found at a target is compared with the repository, the home and dotlink's own
 /// directories, and with the target's own source, by device and inode, and no policy replaces

@@ -16,9 +16,9 @@ use super::fsutil;
 use crate::error::{Error, Result};
 use crate::manifest::Method;
 use crate::paths;
-use crate::plan::{Action, Displace, Link, Step};
-use crate::state::Record;
+use crate::plan::{Action, Displace, Link, MadeDir, Step};
 use crate::state::backup::BackedUp;
+use crate::state::{DirId, Record, dir_id};
 use std::fs;
 use std::io;
 use std::os::unix::fs::symlink;
@@ -29,7 +29,8 @@ use super::journal::RunId;
 /// What a step did besides its link, for the state and the outcome.
 #[derive(Default)]
 pub(super) struct Effects {
-    pub created: Vec<PathBuf>,
+    /// Directories made, each with its device and inode once made.
+    pub created: Vec<(PathBuf, Option<DirId>)>,
     pub removed: Vec<PathBuf>,
     pub backup: Option<BackedUp>,
 }
@@ -79,7 +80,7 @@ fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> 
 pub(super) fn make_dirs(mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
     for dir in mkdirs {
         match change(|| fs::create_dir(dir)) {
-            Ok(()) => effects.created.push(dir.clone()),
+            Ok(()) => effects.created.push((dir.clone(), dir_id(dir))),
             // Appeared since the plan was made; a symlink here is never good enough.
             Err(e)
                 if e.kind() == io::ErrorKind::AlreadyExists
@@ -182,18 +183,20 @@ fn replace_by_rename(
     change(|| fs::rename(temp, target)).map_err(|e| Error::io("put link in place at", target, &e))
 }
 
-/// Remove a link dotlink made, then the directories it made for it while they are empty.
-fn remove(step: &Step, rmdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
+/// Remove a link dotlink made, then the directories it made for it while they are empty and
+/// still the directories it made.
+fn remove(step: &Step, rmdirs: &[MadeDir], effects: &mut Effects) -> Result<()> {
     if !still_seen(step, &step.target) {
         return Err(changed());
     }
     change(|| fs::remove_file(&step.target))
         .map_err(|e| Error::io("remove link", &step.target, &e))?;
     for dir in rmdirs {
-        if change(|| fs::remove_dir(dir)).is_err() {
+        let still_made = dir_id(&dir.path).is_some_and(|now| dir.id.is_none_or(|id| id == now));
+        if !still_made || change(|| fs::remove_dir(&dir.path)).is_err() {
             break;
         }
-        effects.removed.push(dir.clone());
+        effects.removed.push(dir.path.clone());
     }
     Ok(())
 }
@@ -244,8 +247,10 @@ fn unfold(
         return Err(changed());
     }
     change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))?;
-    effects.created.push(link.to_path_buf());
-    effects.created.extend(dirs.iter().cloned());
+    effects.created.push((link.to_path_buf(), dir_id(link)));
+    effects
+        .created
+        .extend(dirs.iter().map(|dir| (dir.clone(), dir_id(dir))));
     Ok(())
 }
 

@@ -139,7 +139,7 @@ impl Entry {
                 _ => Vec::new(),
             },
             rmdirs: match &step.action {
-                Action::Remove { rmdirs } => rmdirs.to_vec(),
+                Action::Remove { rmdirs } => rmdirs.iter().map(|d| d.path.clone()).collect(),
                 _ => Vec::new(),
             },
             restores: None,

@@ -12,7 +12,7 @@ use crate::paths;
 use crate::plan::Displace;
 use crate::plan::inspect::{self, Found, holds};
 use crate::state::backup::{BackedUp, read_index};
-use crate::state::{Files, Record, State};
+use crate::state::{Files, Record, State, dir_id};
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -374,8 +374,8 @@ pub(super) fn settle(
         return settle_unfold(entry, state, actions);
     }
     for dir in &entry.mkdirs {
-        if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
-            state.dirs.insert(dir.clone());
+        if let Some(id) = dir_id(dir) {
+            state.dirs.insert(dir.clone(), Some(id));
         }
     }
     let backup = match &entry.displace {
@@ -519,8 +519,10 @@ fn settle_unfold(entry: &Entry, state: &mut State, actions: &mut Vec<Recovered>)
             .all(|r| holds(r, &inspect::look(&r.target)));
     if done {
         state.links.remove(link);
-        state.dirs.insert(link.clone());
-        state.dirs.extend(entry.mkdirs.iter().cloned());
+        state.dirs.insert_as_now(link.clone());
+        for dir in &entry.mkdirs {
+            state.dirs.insert_as_now(dir.clone());
+        }
         for record in &entry.unfold {
             if state.links.get(&record.target) != Some(record) {
                 state.links.insert(record.clone());
@@ -790,7 +792,12 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
         None if fs::symlink_metadata(target).is_err() => {
             state.links.remove(target);
             for dir in &entry.rmdirs {
-                if fs::remove_dir(dir).is_err() {
+                let gone =
+                    fs::symlink_metadata(dir).is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
+                // Removed before the stop; or, while it is still the directory dotlink made
+                // (another may stand under its name now), removed if empty.
+                let removed = || state.dirs.holds_now(dir) && fs::remove_dir(dir).is_ok();
+                if !gone && !removed() {
                     break;
                 }
                 state.dirs.remove(dir);

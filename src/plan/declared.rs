@@ -262,10 +262,10 @@ impl Planner<'_> {
         replaced.or_else(|| self.protected.holding(&spec.target))
     }
 
-    /// If `dir` is a directory dotlink created holding only links it made (and directories it
-    /// created), those links; otherwise `None`.
+    /// If `dir` is a directory dotlink created (and still the one it created) holding only
+    /// links it made and directories it created, those links; otherwise `None`.
     fn only_own_links(&self, dir: &Path) -> Option<Vec<PathBuf>> {
-        if !self.state.dirs.contains(dir) {
+        if !self.state.dirs.holds_now(dir) {
             return None;
         }
         let mut links = Vec::new();
@@ -273,7 +273,7 @@ impl Planner<'_> {
             let entry = entry.ok()?;
             let path = entry.path();
             if entry.file_type().is_dir() {
-                if !self.state.dirs.contains(path) {
+                if !self.state.dirs.holds(path, &entry.metadata().ok()?) {
                     return None;
                 }
             } else if self.removable.contains(path) {

@@ -260,12 +260,13 @@ fn may_link_whole(dir: &Path, state: &State, dirs: &mut Dirs, repo: &Path) -> bo
     match fs::symlink_metadata(dir) {
         Err(_) => true,
         Ok(meta) if meta.file_type().is_symlink() => true,
-        Ok(meta) if meta.is_dir() => state.dirs.contains(dir) && only_dotlinks(dir, state),
+        Ok(meta) if meta.is_dir() => state.dirs.holds(dir, &meta) && only_dotlinks(dir, state),
         Ok(_) => true,
     }
 }
 
-/// Whether everything below `dir` is a directory dotlink made or a link it still holds.
+/// Whether everything below `dir` is a directory dotlink made (and still the one it made) or a
+/// link it still holds.
 fn only_dotlinks(dir: &Path, state: &State) -> bool {
     walkdir::WalkDir::new(dir)
         .min_depth(1)
@@ -273,7 +274,9 @@ fn only_dotlinks(dir: &Path, state: &State) -> bool {
         .all(|e| {
             let Ok(e) = e else { return false };
             if e.file_type().is_dir() {
-                return state.dirs.contains(e.path());
+                return e
+                    .metadata()
+                    .is_ok_and(|meta| state.dirs.holds(e.path(), &meta));
             }
             let found = super::inspect::look(e.path());
             super::inspect::recorded(state, e.path(), &found)

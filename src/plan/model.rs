@@ -4,7 +4,7 @@
 
 use crate::manifest::{Method, Policy, Style};
 use crate::paths;
-use crate::state::{Record, RecordRef, StateFileProblem};
+use crate::state::{DirId, Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -298,11 +298,8 @@ pub enum Action {
     /// Put the link in place of what is there, atomically.
     Replace { displace: Displace },
     /// Remove a link dotlink made, then the directories in `rmdirs` it made for it, deepest
-    /// first, while they are empty.
-    Remove {
-        #[serde(with = "paths::serde_path::vec")]
-        rmdirs: Box<[PathBuf]>,
-    },
+    /// first, while they are empty and still the directories it made.
+    Remove { rmdirs: Box<[MadeDir]> },
     /// Move away (`backup`) or remove (`overwrite`) a file that stands where a directory of
     /// later links must be; the links below it follow as `Create` steps.
     Clear { displace: Box<Displace> },
@@ -318,6 +315,17 @@ pub enum Action {
     Leave,
     /// A conflict that stops the whole run under `fail`, or that no policy can resolve.
     Block,
+}
+
+/// A directory dotlink made, to remove once it is empty: its path, and the device and inode
+/// the state records for it (none when an older dotlink recorded it), which must still be what
+/// is there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MadeDir {
+    #[serde(with = "paths::serde_path")]
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub id: Option<DirId>,
 }
 
 /// What an [`Action::Unfold`] builds: the directories `dirs` (top first) and the `links`.

@@ -3,11 +3,11 @@
 //! are gone and are forgotten with a note, and which directories dotlink made go with them.
 
 use super::inspect::{self, Dirs, Found, Looker};
-use super::model::{Action, Forgotten, LinkState, Note, OrphanFate, Reason, Seen, Step};
+use super::model::{Action, Forgotten, LinkState, MadeDir, Note, OrphanFate, Reason, Seen, Step};
 use super::places;
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{PathRefSet, PathSet, Record, State};
+use crate::state::{PathMap, PathRefSet, PathSet, Record, State, dir_id};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -183,7 +183,24 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
         .filter(|s| s.declared)
         .flat_map(|s| s.target.ancestors())
         .collect();
-    let assigned: Vec<(usize, Vec<PathBuf>)> = steps
+    // Whether each directory is still the one dotlink made, looked at once (many removals
+    // share their directories).
+    let mut still_made: PathMap<Option<MadeDir>> = PathMap::default();
+    let mut made = |dir: &Path| -> Option<MadeDir> {
+        if let Some(known) = still_made.get(dir) {
+            return known.clone();
+        }
+        let made = state.dirs.get(dir).and_then(|id| {
+            let now = dir_id(dir)?;
+            id.is_none_or(|id| id == now).then(|| MadeDir {
+                path: dir.to_path_buf(),
+                id,
+            })
+        });
+        still_made.insert(dir.to_path_buf(), made.clone());
+        made
+    };
+    let assigned: Vec<(usize, Vec<MadeDir>)> = steps
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.action, Action::Remove { .. }))
@@ -192,8 +209,8 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
                 .target
                 .ancestors()
                 .skip(1)
-                .take_while(|d| state.dirs.contains(*d) && !needed.contains(d) && *d != home)
-                .map(Path::to_path_buf)
+                .take_while(|d| !needed.contains(d) && *d != home)
+                .map_while(&mut made)
                 .collect();
             (i, dirs)
         })

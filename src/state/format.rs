@@ -10,11 +10,12 @@
 //! repo  /home/me/dotfiles
 //! s  .config/nvim/init.lua  nvim/init.lua  ../../dotfiles/nvim/init.lua
 //! h  .gitconfig  git/gitconfig  2049:1234567
-//! d  .config/nvim
+//! d  .config/nvim  2049:1234600
 //! ```
 //!
 //! `s` is a symlink (target, source, the text it stores), `h` a hard link (target, source, the
-//! device and inode it shares), `d` a directory dotlink made. Fields are separated by tabs
+//! device and inode it shares), `d` a directory dotlink made (and the device and inode it had
+//! when made: not in a line an older dotlink wrote, and ignored by one that reads it). Fields are separated by tabs
 //! (shown as spaces above) and escaped by [`paths::escape_field`]; a field starting with `/` is
 //! absolute. Version 1 was JSON with four absolute paths per link; it is still read, and the
 //! first writing run replaces it.
@@ -88,10 +89,13 @@ pub(crate) fn write(
         line.push(b'\n');
         out.write_all(&line)?;
     }
-    for dir in &state.dirs {
+    for (dir, id) in state.dirs.iter() {
         line.clear();
         line.extend_from_slice(b"d\t");
         push_below(&mut line, dir, home);
+        if let Some((dev, ino)) = id {
+            line.extend_from_slice(format!("\t{dev}:{ino}").as_bytes());
+        }
         line.push(b'\n');
         out.write_all(&line)?;
     }
@@ -195,7 +199,12 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                 };
                 let dir =
                     resolve(field()?, home).ok_or_else(|| damaged("a path with a `..` in it"))?;
-                dirs.push(dir);
+                // A directory recorded before its identity was kept has none.
+                let id = match fields.next() {
+                    Some(id) => inode(id).ok_or_else(|| damaged("not a device:inode pair"))?,
+                    None => None,
+                };
+                dirs.push((dir, id));
             }
             other => {
                 let other = String::from_utf8_lossy(other);
@@ -303,7 +312,7 @@ fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
         record.source = plain(&record.source).into();
         links.insert(record);
     }
-    let dirs = file.dirs.iter().map(|d| plain(d)).collect();
+    let dirs = file.dirs.iter().map(|d| (plain(d), None)).collect();
     let state = State { links, dirs };
     Ok((file.manifest, state))
 }
@@ -346,7 +355,8 @@ mod tests {
         for record in records {
             state.links.insert(record);
         }
-        state.dirs.insert("/h/.config".into());
+        state.dirs.insert("/h/.config".into(), Some((2049, 31)));
+        state.dirs.insert("/h/.config/old".into(), None);
         state
     }
 
@@ -374,6 +384,10 @@ mod tests {
         );
         assert!(text.contains("h\t.x\t/elsewhere/x\t2049:77\n"), "{text}");
         assert!(text.contains("s\t/outside/.y\t/r\t/r\n"), "{text}");
+        assert!(
+            text.contains("d\t.config\t2049:31\nd\t.config/old\n"),
+            "{text}"
+        );
         let Ok((manifest, state)) = read(&bytes) else {
             panic!("unreadable: {text}")
         };
@@ -446,8 +460,8 @@ mod tests {
         // What the link stores is kept as it is: it is compared with what `readlink` gives.
         assert_eq!(record.spelling.as_deref().unwrap().as_os_str(), "../r/./a/");
         assert_eq!(
-            state.dirs.iter().map(|d| d.as_os_str()).collect::<Vec<_>>(),
-            ["/h/d"]
+            state.dirs.iter().collect::<Vec<_>>(),
+            [(Path::new("/h/d"), None)]
         );
         // A `..` (hand-written) does not cost the file its other records.
         let Ok((_, state)) = read(file("/h/x/../.y").as_bytes()) else {
@@ -490,6 +504,10 @@ mod tests {
         );
         assert_eq!(
             damaged(&format!("{head}h\t.a\tb\tnope\n")),
+            "line 5: not a device:inode pair"
+        );
+        assert_eq!(
+            damaged(&format!("{head}d\t.a\t12\n")),
             "line 5: not a device:inode pair"
         );
         assert_eq!(

@@ -10,18 +10,20 @@ pub mod backup;
 mod format;
 mod links;
 mod lock;
+mod made_dirs;
 mod moved;
 pub mod remembered;
 
 pub use links::Links;
 pub use lock::Lock;
+pub use made_dirs::{DirId, MadeDirs, dir_id};
 pub use moved::Moved;
 
 use crate::manifest::Method;
 use crate::paths::serde_path;
 pub(crate) use format::VERSION;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -102,7 +104,7 @@ pub struct State {
     /// Links by target.
     pub links: Links,
     /// Directories dotlink created to hold links; removed again when they become empty.
-    pub dirs: BTreeSet<PathBuf>,
+    pub dirs: MadeDirs,
 }
 
 /// Where one manifest's state and journal live.
@@ -488,7 +490,7 @@ mod tests {
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
         let mut state = State::default();
         state.links.insert(record("/h/.x"));
-        state.dirs.insert(PathBuf::from("/h/.config"));
+        state.dirs.insert(PathBuf::from("/h/.config"), Some((1, 2)));
         let mut bytes = Vec::new();
         state
             .write(&files.manifest, &files.home, &mut bytes)

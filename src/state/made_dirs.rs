@@ -1,0 +1,133 @@
+//! The directories dotlink made to hold links, each with the device and inode it had when made.
+//! A directory is dotlink's to remove (once empty) or to replace only while it is still that
+//! directory: the same name may come to lead elsewhere (a directory above it replaced by a
+//! symlink, or the user's own directory made where dotlink's was), and what is there then is
+//! not dotlink's. A directory an older dotlink recorded has no identity: it is taken by its
+//! name, as it was then.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// A directory's device and inode.
+pub type DirId = (u64, u64);
+
+/// The device and inode of the directory at `dir` (not following a symlink there), if a
+/// directory is there.
+pub fn dir_id(dir: &Path) -> Option<DirId> {
+    fs::symlink_metadata(dir)
+        .ok()
+        .filter(|meta| meta.is_dir())
+        .map(|meta| (meta.dev(), meta.ino()))
+}
+
+/// The directories dotlink made, sorted (the state file is written in their order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MadeDirs(BTreeMap<PathBuf, Option<DirId>>);
+
+impl MadeDirs {
+    /// Record `dir`, made by dotlink, with its identity (`None` where it is not known).
+    pub fn insert(&mut self, dir: PathBuf, id: Option<DirId>) {
+        self.0.insert(dir, id);
+    }
+
+    /// Record `dir`, made by dotlink, as it is now.
+    pub fn insert_as_now(&mut self, dir: PathBuf) {
+        let id = dir_id(&dir);
+        self.insert(dir, id);
+    }
+
+    pub fn remove(&mut self, dir: &Path) -> bool {
+        self.0.remove(dir).is_some()
+    }
+
+    /// Whether the state records `dir`, whatever is there now.
+    pub fn contains(&self, dir: &Path) -> bool {
+        self.0.contains_key(dir)
+    }
+
+    /// The identity recorded for `dir`: `None` when it is not recorded, `Some(None)` when it is
+    /// recorded without one.
+    pub fn get(&self, dir: &Path) -> Option<Option<DirId>> {
+        self.0.get(dir).copied()
+    }
+
+    /// Whether `dir` is a directory dotlink made and still the one it made, `meta` being what
+    /// is there now (not following a symlink).
+    pub fn holds(&self, dir: &Path, meta: &fs::Metadata) -> bool {
+        meta.is_dir() && self.matches(dir, (meta.dev(), meta.ino()))
+    }
+
+    /// Whether `dir` is recorded with identity `id`, or with none.
+    pub fn matches(&self, dir: &Path, id: DirId) -> bool {
+        match self.get(dir) {
+            Some(recorded) => recorded.is_none_or(|recorded| recorded == id),
+            None => false,
+        }
+    }
+
+    /// [`MadeDirs::holds`], looking at what is at `dir` now.
+    pub fn holds_now(&self, dir: &Path) -> bool {
+        self.contains(dir) && dir_id(dir).is_some_and(|id| self.matches(dir, id))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each directory and its identity, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = (&Path, Option<DirId>)> {
+        self.0.iter().map(|(dir, id)| (dir.as_path(), *id))
+    }
+}
+
+impl Extend<(PathBuf, Option<DirId>)> for MadeDirs {
+    fn extend<I: IntoIterator<Item = (PathBuf, Option<DirId>)>>(&mut self, dirs: I) {
+        self.0.extend(dirs);
+    }
+}
+
+impl FromIterator<(PathBuf, Option<DirId>)> for MadeDirs {
+    fn from_iter<I: IntoIterator<Item = (PathBuf, Option<DirId>)>>(dirs: I) -> Self {
+        MadeDirs(dirs.into_iter().collect())
+    }
+}
+
+impl IntoIterator for MadeDirs {
+    type Item = (PathBuf, Option<DirId>);
+    type IntoIter = std::collections::btree_map::IntoIter<PathBuf, Option<DirId>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_dotlinks_only_while_it_is_the_one_made() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("made");
+        fs::create_dir(&dir).unwrap();
+        let mut made = MadeDirs::default();
+        made.insert_as_now(dir.clone());
+        assert!(made.holds_now(&dir));
+        // Another directory under the same name.
+        fs::rename(&dir, tmp.path().join("moved")).unwrap();
+        fs::create_dir(&dir).unwrap();
+        assert!(made.contains(&dir) && !made.holds_now(&dir));
+        // A symlink to the one made is not it.
+        fs::remove_dir(&dir).unwrap();
+        std::os::unix::fs::symlink("moved", &dir).unwrap();
+        assert!(!made.holds_now(&dir));
+        // Recorded without an identity (by an older dotlink): taken by its name.
+        let other = tmp.path().join("other");
+        fs::create_dir(&other).unwrap();
+        made.insert(other.clone(), None);
+        assert!(made.holds_now(&other));
+        assert!(!made.holds_now(&tmp.path().join("unrecorded")));
+    }
+}
