@@ -1208,7 +1208,8 @@ fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
     // The home's `.cfg` now a symlink to the user's own tree, holding a copy of the link.
     let s = made();
     let text = fs::read_link(s.home().join(".cfg/sub/x")).unwrap();
-    fs::remove_dir_all(s.home().join(".cfg")).unwrap();
+    // Moved away, not removed: the filesystem would give its inodes to the next directories.
+    fs::rename(s.home().join(".cfg"), s.path().join("old-cfg")).unwrap();
     fs::create_dir_all(s.home().join("sync/sub")).unwrap();
     fs::create_dir_all(s.home().join("sync/sub-copy")).unwrap();
     symlink(&text, s.home().join("sync/sub/x")).unwrap();
@@ -1219,6 +1220,25 @@ fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
         "the user's directory stays"
     );
     assert!(s.home().join("sync").is_dir());
+
+    // The device numbered anew (NFS, btrfs and FUSE may, after a remount): the same inode is
+    // the same directory.
+    let s = made();
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    let renumbered: String = state
+        .lines()
+        .map(|l| match l.strip_prefix("d\t") {
+            Some(rest) => {
+                let (dir, id) = rest.split_once('\t').unwrap();
+                let (_, ino) = id.split_once(':').unwrap();
+                format!("d\t{dir}\t99:{ino}\n")
+            }
+            None => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(s.state_file(), renumbered).unwrap();
+    s.run(&["unlink"]).code(0);
+    assert!(!s.home().join(".cfg").exists(), "{:?}", s.home_tree());
 
     // Recorded by an older dotlink, without identities: removed by name, as then.
     let s = made();

@@ -18,7 +18,7 @@ use crate::manifest::Method;
 use crate::paths;
 use crate::plan::{Action, Displace, Link, MadeDir, Step};
 use crate::state::backup::BackedUp;
-use crate::state::{DirId, Record, dir_id};
+use crate::state::{DirId, Record, dir_id, same_dir};
 use std::fs;
 use std::io;
 use std::os::unix::fs::symlink;
@@ -29,8 +29,9 @@ use super::journal::RunId;
 /// What a step did besides its link, for the state and the outcome.
 #[derive(Default)]
 pub(super) struct Effects {
-    /// Directories made, each with its device and inode once made.
-    pub created: Vec<(PathBuf, Option<DirId>)>,
+    /// Directories made, each with its device and inode once made (one that could not be
+    /// looked at is not recorded: a record without them would be taken by its name).
+    pub created: Vec<(PathBuf, DirId)>,
     pub removed: Vec<PathBuf>,
     pub backup: Option<BackedUp>,
 }
@@ -80,7 +81,9 @@ fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> 
 pub(super) fn make_dirs(mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
     for dir in mkdirs {
         match change(|| fs::create_dir(dir)) {
-            Ok(()) => effects.created.push((dir.clone(), dir_id(dir))),
+            Ok(()) => effects
+                .created
+                .extend(dir_id(dir).map(|id| (dir.clone(), id))),
             // Appeared since the plan was made; a symlink here is never good enough.
             Err(e)
                 if e.kind() == io::ErrorKind::AlreadyExists
@@ -192,7 +195,7 @@ fn remove(step: &Step, rmdirs: &[MadeDir], effects: &mut Effects) -> Result<()> 
     change(|| fs::remove_file(&step.target))
         .map_err(|e| Error::io("remove link", &step.target, &e))?;
     for dir in rmdirs {
-        let still_made = dir_id(&dir.path).is_some_and(|now| dir.id.is_none_or(|id| id == now));
+        let still_made = dir_id(&dir.path).is_some_and(|now| same_dir(dir.id, now));
         if !still_made || change(|| fs::remove_dir(&dir.path)).is_err() {
             break;
         }
@@ -247,10 +250,11 @@ fn unfold(
         return Err(changed());
     }
     change(|| fs::remove_file(temp)).map_err(|e| Error::io("remove", temp, &e))?;
-    effects.created.push((link.to_path_buf(), dir_id(link)));
-    effects
-        .created
-        .extend(dirs.iter().map(|dir| (dir.clone(), dir_id(dir))));
+    for dir in std::iter::once(&**link).chain(dirs.iter().map(PathBuf::as_path)) {
+        effects
+            .created
+            .extend(dir_id(dir).map(|id| (dir.to_path_buf(), id)));
+    }
     Ok(())
 }
 

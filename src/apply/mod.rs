@@ -178,7 +178,9 @@ pub fn apply_counting(
             }
         }
         state_changed |= !effects.created.is_empty() || !effects.removed.is_empty();
-        state.dirs.extend(effects.created);
+        state
+            .dirs
+            .extend(effects.created.into_iter().map(|(dir, id)| (dir, Some(id))));
         for dir in &effects.removed {
             state.dirs.remove(dir);
         }

@@ -7,7 +7,7 @@ use super::model::{Action, Forgotten, LinkState, MadeDir, Note, OrphanFate, Reas
 use super::places;
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{PathMap, PathRefSet, PathSet, Record, State, dir_id};
+use crate::state::{PathMap, PathRefSet, PathSet, Record, State, dir_id, same_dir};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -192,7 +192,7 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
         }
         let made = state.dirs.get(dir).and_then(|id| {
             let now = dir_id(dir)?;
-            id.is_none_or(|id| id == now).then(|| MadeDir {
+            same_dir(id, now).then(|| MadeDir {
                 path: dir.to_path_buf(),
                 id,
             })

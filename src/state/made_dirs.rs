@@ -22,6 +22,14 @@ pub fn dir_id(dir: &Path) -> Option<DirId> {
         .map(|meta| (meta.dev(), meta.ino()))
 }
 
+/// Whether `now`, the identity of the directory at a recorded directory's place, is the one
+/// recorded (`recorded`): the same inode. The device is not compared: NFS, btrfs subvolumes and
+/// FUSE may number the same filesystem anew after a remount or a reboot. A directory recorded
+/// without an identity (by an older dotlink) is taken by its name.
+pub fn same_dir(recorded: Option<DirId>, now: DirId) -> bool {
+    recorded.is_none_or(|(_, ino)| ino == now.1)
+}
+
 /// The directories dotlink made, sorted (the state file is written in their order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MadeDirs(BTreeMap<PathBuf, Option<DirId>>);
@@ -32,10 +40,12 @@ impl MadeDirs {
         self.0.insert(dir, id);
     }
 
-    /// Record `dir`, made by dotlink, as it is now.
+    /// Record `dir`, made by dotlink, as it is now; nothing when no directory is there (a
+    /// record without an identity would be taken by its name).
     pub fn insert_as_now(&mut self, dir: PathBuf) {
-        let id = dir_id(&dir);
-        self.insert(dir, id);
+        if let Some(id) = dir_id(&dir) {
+            self.insert(dir, Some(id));
+        }
     }
 
     pub fn remove(&mut self, dir: &Path) -> bool {
@@ -62,7 +72,7 @@ impl MadeDirs {
     /// Whether `dir` is recorded with identity `id`, or with none.
     pub fn matches(&self, dir: &Path, id: DirId) -> bool {
         match self.get(dir) {
-            Some(recorded) => recorded.is_none_or(|recorded| recorded == id),
+            Some(recorded) => same_dir(recorded, id),
             None => false,
         }
     }

@@ -16,7 +16,7 @@ pub mod remembered;
 
 pub use links::Links;
 pub use lock::Lock;
-pub use made_dirs::{DirId, MadeDirs, dir_id};
+pub use made_dirs::{DirId, MadeDirs, dir_id, same_dir};
 pub use moved::Moved;
 
 use crate::manifest::Method;
