@@ -15,9 +15,9 @@
 //!
 //! `s` is a symlink (target, source, the text it stores), `h` a hard link (target, source, the
 //! device and inode it shares), `d` a directory dotlink made (and the device and inode it had
-//! when made: not in a line an older dotlink wrote, and ignored by one that reads it). Fields are separated by tabs
-//! (shown as spaces above) and escaped by [`paths::escape_field`]; a field starting with `/` is
-//! absolute. Version 1 was JSON with four absolute paths per link; it is still read, and the
+//! when made: not in a line an older dotlink wrote, and ignored by one that reads it). Fields
+//! are separated by tabs (shown as spaces above) and escaped by [`paths::escape_field`]; a
+//! field starting with `/` is absolute. Version 1 was JSON with four absolute paths per link; it is still read, and the
 //! first writing run replaces it.
 
 use super::{Links, Record, State};
