@@ -1193,6 +1193,10 @@ fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
         "the user's directory stays"
     );
     assert!(s.home().join(".cfg").is_dir());
+    // Its record goes: a later directory given the same inode is not dotlink's either.
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    assert!(!state.contains("d\t.cfg/sub"), "{state}");
+    assert!(state.contains("d\t.cfg\t"), "{state}");
 
     // The same, pruned.
     let s = made();

@@ -186,8 +186,8 @@ pub fn apply_counting(
         }
     }
     ahead.finish();
-    for target in &plan.forget {
-        state_changed |= state.links.remove(target).is_some();
+    for path in &plan.forget {
+        state_changed |= state.links.remove(path).is_some() | state.dirs.remove(path);
     }
     // Failed steps are reported even when the run cannot be finished (a full disk).
     if let Err(error) = finish(plan, files, state, state_changed, &mut outcome) {

@@ -149,7 +149,7 @@ pub(crate) fn plan_with(
     steps.extend(unfolds);
     let orphans::Orphans {
         steps: mut orphan_steps,
-        forget,
+        mut forget,
         notes,
     } = found;
     orphans::make_room(&mut orphan_steps, &planner.needed_places());
@@ -177,7 +177,7 @@ pub(crate) fn plan_with(
     let (clears, backup_set) = planner.finish();
     steps.extend(clears);
     steps.extend(skipped_entries(manifest));
-    orphans::assign_rmdirs(&mut steps, state, &ctx.home);
+    forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
     order(&mut steps);
     Ok(Plan {
         manifest: manifest.path.clone(),
@@ -332,14 +332,15 @@ pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx:
         &mut dirs,
     );
     let mut steps = found.steps;
-    orphans::assign_rmdirs(&mut steps, state, &ctx.home);
+    let mut forget = found.forget;
+    forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
     steps.sort_by(|a, b| by_directory(&b.target).cmp(&by_directory(&a.target)));
     Plan {
         manifest: manifest_path.to_path_buf(),
         repo: repo.to_path_buf(),
         home: ctx.home.clone(),
         steps,
-        forget: found.forget,
+        forget,
         notes: found.notes,
         backup_set: Default::default(),
         dead_links: Vec::new(),

@@ -536,7 +536,7 @@ pub struct Plan {
     pub home: PathBuf,
     /// In execution order: removals first (deepest first), then the rest by target.
     pub steps: Vec<Step>,
-    /// State entries that no longer describe anything and are dropped.
+    /// State entries (links and directories) that no longer describe anything and are dropped.
     #[serde(with = "paths::serde_path::vec")]
     pub forget: Vec<PathBuf>,
     /// Things worth saying that are not steps (stale state, damaged state file, …).

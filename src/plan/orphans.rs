@@ -167,14 +167,17 @@ pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
 }
 
 /// Give each removal the directories dotlink created for it that nothing declared still
-/// needs, deepest first; the applier removes them while they are empty.
-pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
+/// needs, deepest first; the applier removes them while they are empty. Returns the recorded
+/// directories found on the way that are no longer the ones dotlink made (another directory
+/// under the name, or a symlink above leading elsewhere), whose records are to be dropped: a
+/// record kept would take a later directory given the same inode for dotlink's.
+pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) -> Vec<PathBuf> {
     if state.dirs.is_empty()
         || !steps
             .iter()
             .any(|s| matches!(s.action, Action::Remove { .. }))
     {
-        return;
+        return Vec::new();
     }
     // Directories that declared targets need, and declared targets themselves (a
     // directory replaced by a link is removed by that link's step).
@@ -200,18 +203,27 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
         still_made.insert(dir.to_path_buf(), made.clone());
         made
     };
+    let mut stale = PathSet::default();
     let assigned: Vec<(usize, Vec<MadeDir>)> = steps
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.action, Action::Remove { .. }))
         .map(|(i, step)| {
-            let dirs = step
+            let ours = |d: &&Path| !needed.contains(d) && *d != home;
+            let dirs: Vec<MadeDir> = step
                 .target
                 .ancestors()
                 .skip(1)
-                .take_while(|d| !needed.contains(d) && *d != home)
+                .take_while(ours)
                 .map_while(&mut made)
                 .collect();
+            // The directory the removal stops at: recorded, but no longer dotlink's.
+            if let Some(next) = step.target.ancestors().nth(1 + dirs.len())
+                && ours(&next)
+                && state.dirs.contains(next)
+            {
+                stale.insert(next.to_path_buf());
+            }
             (i, dirs)
         })
         .collect();
@@ -220,4 +232,5 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) {
             *rmdirs = dirs.into_boxed_slice();
         }
     }
+    stale.into_iter().collect()
 }
