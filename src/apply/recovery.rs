@@ -792,13 +792,13 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
         None if fs::symlink_metadata(target).is_err() => {
             state.links.remove(target);
             for dir in &entry.rmdirs {
-                let gone =
-                    fs::symlink_metadata(dir).is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
-                // Removed before the stop; or, while it is still the directory dotlink made
-                // (another may stand under its name now), removed if empty.
-                let removed = || state.dirs.holds_now(dir) && fs::remove_dir(dir).is_ok();
-                if !gone && !removed() {
-                    break;
+                match fs::symlink_metadata(dir) {
+                    // Removed before the stop.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    // Removed if empty, while it is still the directory dotlink made (another
+                    // may stand under its name now).
+                    Ok(meta) if state.dirs.holds(dir, &meta) && fs::remove_dir(dir).is_ok() => {}
+                    _ => break,
                 }
                 state.dirs.remove(dir);
             }

@@ -7,7 +7,7 @@ use super::model::{Action, Forgotten, LinkState, MadeDir, Note, OrphanFate, Reas
 use super::places;
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{PathMap, PathRefSet, PathSet, Record, State, dir_id, same_dir};
+use crate::state::{PathMap, PathRefSet, PathSet, Record, State};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -187,43 +187,41 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) -> V
         .flat_map(|s| s.target.ancestors())
         .collect();
     // Whether each directory is still the one dotlink made, looked at once (many removals
-    // share their directories).
+    // share their directories). One recorded where something else now stands (another
+    // directory under its name, or a symlink above leading elsewhere) is where a removal
+    // stops, and its record is stale.
+    let mut stale = PathSet::default();
     let mut still_made: PathMap<Option<MadeDir>> = PathMap::default();
     let mut made = |dir: &Path| -> Option<MadeDir> {
         if let Some(known) = still_made.get(dir) {
             return known.clone();
         }
         let made = state.dirs.get(dir).and_then(|id| {
-            let now = dir_id(dir)?;
-            same_dir(id, now).then(|| MadeDir {
-                path: dir.to_path_buf(),
-                id,
-            })
+            let meta = fs::symlink_metadata(dir).ok()?;
+            if state.dirs.holds(dir, &meta) {
+                return Some(MadeDir {
+                    path: dir.to_path_buf(),
+                    id,
+                });
+            }
+            stale.insert(dir.to_path_buf());
+            None
         });
         still_made.insert(dir.to_path_buf(), made.clone());
         made
     };
-    let mut stale = PathSet::default();
     let assigned: Vec<(usize, Vec<MadeDir>)> = steps
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.action, Action::Remove { .. }))
         .map(|(i, step)| {
-            let ours = |d: &&Path| !needed.contains(d) && *d != home;
-            let dirs: Vec<MadeDir> = step
+            let dirs = step
                 .target
                 .ancestors()
                 .skip(1)
-                .take_while(ours)
+                .take_while(|d| !needed.contains(d) && *d != home)
                 .map_while(&mut made)
                 .collect();
-            // The directory the removal stops at: recorded, but no longer dotlink's.
-            if let Some(next) = step.target.ancestors().nth(1 + dirs.len())
-                && ours(&next)
-                && state.dirs.contains(next)
-            {
-                stale.insert(next.to_path_buf());
-            }
             (i, dirs)
         })
         .collect();

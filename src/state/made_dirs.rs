@@ -66,20 +66,15 @@ impl MadeDirs {
     /// Whether `dir` is a directory dotlink made and still the one it made, `meta` being what
     /// is there now (not following a symlink).
     pub fn holds(&self, dir: &Path, meta: &fs::Metadata) -> bool {
-        meta.is_dir() && self.matches(dir, (meta.dev(), meta.ino()))
-    }
-
-    /// Whether `dir` is recorded with identity `id`, or with none.
-    pub fn matches(&self, dir: &Path, id: DirId) -> bool {
-        match self.get(dir) {
-            Some(recorded) => same_dir(recorded, id),
-            None => false,
-        }
+        meta.is_dir()
+            && self
+                .get(dir)
+                .is_some_and(|recorded| same_dir(recorded, (meta.dev(), meta.ino())))
     }
 
     /// [`MadeDirs::holds`], looking at what is at `dir` now.
     pub fn holds_now(&self, dir: &Path) -> bool {
-        self.contains(dir) && dir_id(dir).is_some_and(|id| self.matches(dir, id))
+        self.contains(dir) && fs::symlink_metadata(dir).is_ok_and(|meta| self.holds(dir, &meta))
     }
 
     pub fn is_empty(&self) -> bool {
