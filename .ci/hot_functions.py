@@ -73,6 +73,8 @@ def order(binary, listed, out):
 
 def record(binary):
     """Run `binary` the ways users run it most, on a typical repository and a larger tree."""
+    # The runs happen in the trees, so a relative path would name nothing there.
+    binary = os.path.abspath(binary)
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
     import bench
 
