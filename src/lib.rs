@@ -7,7 +7,8 @@
 //! ARCHITECTURE.md in the repository says where each decision lives.
 //!
 //! Only what the binary ([`cli`]) and the fuzz target ([`manifest`], [`context`]) use is
-//! public; everything else is the crate's own.
+//! public (and [`shared_path`], which the manifest's specs hold); everything else is the
+//! crate's own.
 
 pub(crate) mod apply;
 pub mod cli;
@@ -20,4 +21,5 @@ pub(crate) mod mounts;
 pub(crate) mod paths;
 pub(crate) mod plan;
 pub(crate) mod report;
+pub mod shared_path;
 pub(crate) mod state;

@@ -3,10 +3,10 @@
 //! extra `fstat` per directory (glibc's `opendir` sizes its buffer with it), which on a
 //! repository of a thousand directories is a thousand calls that tell nothing.
 
+use crate::paths::SharedPath;
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// An open directory, closed when dropped. (`OwnedFd` would do, but in debug builds it checks
 /// every descriptor with an `fcntl` before closing it, which the system-call guard would count.)
@@ -81,7 +81,7 @@ impl EntryType {
 #[derive(Debug, Clone)]
 pub struct WalkEntry {
     /// Shared: a tree's files become link specs' sources as they are.
-    pub path: Arc<Path>,
+    pub path: SharedPath,
     /// Never [`EntryType::Unknown`]: the walk looks when the listing does not say.
     pub kind: EntryType,
 }
@@ -102,7 +102,7 @@ pub struct Walk<F> {
     /// Entries still to yield, per open level: reversed, so the next one is last.
     stack: Vec<Vec<WalkEntry>>,
     /// The directory just yielded, to be listed on the next call unless skipped.
-    descend: Option<Arc<Path>>,
+    descend: Option<SharedPath>,
 }
 
 impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
@@ -112,7 +112,7 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
             max_depth,
             skip,
             stack: Vec::new(),
-            descend: (max_depth > 0).then(|| Arc::from(root)),
+            descend: (max_depth > 0).then(|| SharedPath::from(root)),
         }
     }
 
@@ -121,7 +121,7 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
         self.descend = None;
     }
 
-    fn open(&mut self, dir: Arc<Path>) -> Result<(), WalkError> {
+    fn open(&mut self, dir: SharedPath) -> Result<(), WalkError> {
         let mut listing = list(&dir).map_err(|error| WalkError {
             path: dir.to_path_buf(),
             error,

@@ -3,10 +3,10 @@
 //!
 //! Nothing here touches the filesystem, so everything here is unit-tested directly.
 
+pub use crate::shared_path::SharedPath;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
 /// Expand `~`, `~/…`, `$VAR`, `${VAR}` and `${VAR:-default}` in a manifest path; `$$` is a
 /// literal `$` (see [`escape_dollars`]).
@@ -290,8 +290,8 @@ fn relative_plain(to: &[u8], from: &[u8]) -> Vec<u8> {
 /// [`join`], built in `buf` and copied once into the shared path's own allocation (a path
 /// joined into a `PathBuf` and then shared is allocated and copied twice): for the paths of
 /// every file of a tree.
-pub fn join_shared(base: &Path, rest: &Path, buf: &mut Vec<u8>) -> Arc<Path> {
-    Arc::from(join_in(base, rest, buf))
+pub fn join_shared(base: &Path, rest: &Path, buf: &mut Vec<u8>) -> SharedPath {
+    SharedPath::from(join_in(base, rest, buf))
 }
 
 /// [`join`], built in `buf` (or `rest` itself, if that is the result).
@@ -654,7 +654,7 @@ pub mod serde_path {
         Out(path.as_ref()).serialize(s)
     }
 
-    /// Into a `PathBuf`, or an `Arc<Path>` for a path held long, shared and never grown.
+    /// Into a `PathBuf`, or an `SharedPath` for a path held long, shared and never grown.
     pub fn deserialize<'de, D: Deserializer<'de>, P: From<PathBuf>>(d: D) -> Result<P, D::Error> {
         In::deserialize(d).map(|p| p.0.into())
     }

@@ -12,6 +12,7 @@ use super::{Entry, Manifest, Method, Policy, Style, position};
 use crate::error::{Error, Result, describe_io};
 use crate::listing::{EntryType, Walk, WalkEntry, WalkError};
 use crate::paths;
+use crate::paths::SharedPath;
 use crate::state::PathHash;
 use hashbrown::HashTable;
 use std::fs;
@@ -27,9 +28,9 @@ pub(crate) const REPO_HINT: &str =
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkSpec {
     /// Absolute path of the source, inside the repository.
-    pub source: Arc<Path>,
+    pub source: SharedPath,
     /// Absolute path where the link goes.
-    pub target: Arc<Path>,
+    pub target: SharedPath,
     /// The source is a directory linked as a whole (never true for recursive entries).
     pub source_is_dir: bool,
     /// The source does not exist (only from [`Sources::Report`]).
@@ -65,7 +66,7 @@ pub fn expand(manifest: &Manifest, sources: Sources) -> Result<Vec<LinkSpec>> {
 
 /// The target and source of the state's record for a target, if there is one yet (see
 /// [`expand_sharing`]).
-pub type Recorded<'r> = &'r dyn Fn(&Path) -> Option<(Arc<Path>, Arc<Path>)>;
+pub type Recorded<'r> = &'r dyn Fn(&Path) -> Option<(SharedPath, SharedPath)>;
 
 /// [`expand`], where a tree's file takes the paths of the record `recorded` finds for its
 /// target, wherever they are the same bytes: the manifest and the state name the same two
@@ -134,7 +135,7 @@ impl EntryExpansion<'_> {
             .with_hint(hint)
     }
 
-    fn push(&mut self, source: Arc<Path>, target: Arc<Path>, source_is_dir: bool) -> Result<()> {
+    fn push(&mut self, source: SharedPath, target: SharedPath, source_is_dir: bool) -> Result<()> {
         if source_is_dir && self.entry.method == Method::Hardlink {
             return Err(self.error(
                 format!(
@@ -249,7 +250,7 @@ impl EntryExpansion<'_> {
 
     /// What the entry's source glob matches, by name. A matched directory is one match: its
     /// contents are not matched again.
-    pub(super) fn glob_matches(&self) -> Result<Vec<(Arc<Path>, EntryType)>> {
+    pub(super) fn glob_matches(&self) -> Result<Vec<(SharedPath, EntryType)>> {
         let pattern = self.entry.source.trim_start_matches("./");
         let matcher = Pattern::new(pattern).map_err(|e| {
             self.error(
@@ -308,7 +309,7 @@ impl EntryExpansion<'_> {
                     }
                     target
                 }
-                _ => Arc::from(joined),
+                _ => SharedPath::from(joined),
             };
             self.file_in_tree(source, file_type, target)?;
         }
@@ -318,9 +319,9 @@ impl EntryExpansion<'_> {
     /// One file of a mirrored tree (not a directory): a link of its own, marked as in a tree.
     pub(super) fn file_in_tree(
         &mut self,
-        source: Arc<Path>,
+        source: SharedPath,
         file_type: EntryType,
-        target: Arc<Path>,
+        target: SharedPath,
     ) -> Result<()> {
         if file_type.is_symlink() {
             self.resolve_inside(&source)?;
@@ -624,8 +625,8 @@ mod tests {
             .unwrap();
         let home = repo.home();
         let dots = repo.root.path().join("dots");
-        let path = |p: PathBuf| -> Arc<Path> { p.into() };
-        let records: Vec<(Arc<Path>, Arc<Path>)> = vec![
+        let path = |p: PathBuf| -> SharedPath { p.into() };
+        let records: Vec<(SharedPath, SharedPath)> = vec![
             (path(home.join("t/a")), path(dots.join("tree/a"))),
             (path(home.join("t/b")), path(dots.join("elsewhere/b"))),
             (path(home.join("t//c")), path(dots.join("tree/c"))),
@@ -633,12 +634,12 @@ mod tests {
         let recorded = |target: &Path| records.iter().find(|(t, _)| **t == *target).cloned();
         let specs = expand_sharing(&m, Sources::Require, &recorded).unwrap();
         let spec = |name: &str| specs.iter().find(|s| s.target.ends_with(name)).unwrap();
-        assert!(Arc::ptr_eq(&spec("a").target, &records[0].0));
-        assert!(Arc::ptr_eq(&spec("a").source, &records[0].1));
-        assert!(Arc::ptr_eq(&spec("b").target, &records[1].0));
+        assert!(SharedPath::ptr_eq(&spec("a").target, &records[0].0));
+        assert!(SharedPath::ptr_eq(&spec("a").source, &records[0].1));
+        assert!(SharedPath::ptr_eq(&spec("b").target, &records[1].0));
         assert_eq!(*spec("b").source, *dots.join("tree/b"));
-        assert!(!Arc::ptr_eq(&spec("c").target, &records[2].0));
-        assert!(!Arc::ptr_eq(&spec("c").source, &records[2].1));
+        assert!(!SharedPath::ptr_eq(&spec("c").target, &records[2].0));
+        assert!(!SharedPath::ptr_eq(&spec("c").source, &records[2].1));
         assert_eq!(spec("c").target.as_os_str(), home.join("t/c").as_os_str());
         assert_eq!(*spec("d").target, *home.join("t/d"));
         assert_eq!(*spec("d").source, *dots.join("tree/d"));

@@ -7,6 +7,7 @@
 
 use super::model::{NotADirectory, Seen};
 use crate::listing::Handle;
+use crate::paths::SharedPath;
 use crate::state::{PathMap, PathSet, Record, State};
 use std::ffi::OsStr;
 use std::fs;
@@ -15,7 +16,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// What is at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub enum Found {
     Nothing,
     /// A symlink, with the path it stores: shared with the state's record of it when it is the
     /// text the record says dotlink gave it (on a run with nothing to do, every link).
-    Symlink(Arc<Path>),
+    Symlink(SharedPath),
     // Boxed: a look at an up-to-date link (a link text) is then 24 bytes, not 56, and a plan's
     // looks are held for every target at once.
     File(Box<FileId>),
@@ -211,7 +211,7 @@ impl Looker {
 pub fn look_in(
     dir: &io::Result<Handle>,
     name: &OsStr,
-    expected: Option<&Arc<Path>>,
+    expected: Option<&SharedPath>,
     path: impl FnOnce() -> PathBuf,
 ) -> Found {
     match dir {
@@ -235,7 +235,7 @@ pub(super) const LOOK_FLAGS: libc::c_int = libc::O_PATH;
 pub(super) const LOOK_FLAGS: libc::c_int = libc::O_RDONLY;
 
 /// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
-fn look_at(dir: &Handle, name: &OsStr, expected: Option<&Arc<Path>>) -> Option<Found> {
+fn look_at(dir: &Handle, name: &OsStr, expected: Option<&SharedPath>) -> Option<Found> {
     // The name, NUL-terminated, on the stack: a name is at most 255 bytes (a longer one is
     // looked at the ordinary way, which says what is wrong with it).
     let mut c_name = [0u8; 256];

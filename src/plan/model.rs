@@ -4,6 +4,7 @@
 
 use crate::manifest::{Method, Policy, Style};
 use crate::paths;
+use crate::paths::SharedPath;
 use crate::state::{DirId, Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
@@ -425,7 +426,7 @@ pub struct Link {
     pub method: Method,
     /// For a symlink, the path it stores; for a hard link, the source file.
     #[serde(with = "paths::serde_path")]
-    pub contents: Arc<Path>,
+    pub contents: SharedPath,
     /// For a hard link, the device and inode it shares with its source. Boxed, as most links
     /// are symlinks: a link is held in each declared step.
     pub inode: Option<Box<(u64, u64)>>,
@@ -435,9 +436,9 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     #[serde(with = "paths::serde_path")]
-    pub target: Arc<Path>,
+    pub target: SharedPath,
     #[serde(with = "paths::serde_path")]
-    pub source: Arc<Path>,
+    pub source: SharedPath,
     pub method: Method,
     pub state: LinkState,
     /// Boxed, as most steps have none: a step is held per target.
@@ -462,8 +463,8 @@ impl Step {
     /// A step that is not for a declared link (an orphan, a clear, a skipped entry); the
     /// `with_*` methods add the rest.
     pub fn new(
-        target: impl Into<Arc<Path>>,
-        source: impl Into<Arc<Path>>,
+        target: impl Into<SharedPath>,
+        source: impl Into<SharedPath>,
         method: Method,
         state: LinkState,
         action: Action,
@@ -580,4 +581,4 @@ impl Plan {
 }
 
 // A plan holds a step for every target: keep one small.
-const _: () = assert!(std::mem::size_of::<Step>() <= 152);
+const _: () = assert!(std::mem::size_of::<Step>() <= 128);

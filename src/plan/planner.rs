@@ -7,13 +7,13 @@ use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Seen, St
 use crate::error::Result;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
+use crate::paths::SharedPath;
 use crate::state::{PathHash, PathMap, PathSet, Record, State, backup};
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Where this run's backups go, and the time that names its set.
@@ -69,8 +69,8 @@ pub(super) struct Planner<'a> {
     /// that when it is carried out.
     seen_at_target: Option<Seen>,
     /// The state's record for the target of the spec being planned (by the spec's own
-    /// `Arc`), looked up once for all its decisions.
-    recorded: Option<(Arc<Path>, Option<&'a Record>)>,
+    /// shared path), looked up once for all its decisions.
+    recorded: Option<(SharedPath, Option<&'a Record>)>,
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
     /// Where each relative spelling is built before it is copied into its own allocation.
@@ -205,7 +205,7 @@ impl<'a> Planner<'a> {
     /// The state's record for `spec`'s target.
     pub(super) fn record_of(&self, spec: &LinkSpec) -> Option<&'a Record> {
         match &self.recorded {
-            Some((target, record)) if Arc::ptr_eq(target, &spec.target) => *record,
+            Some((target, record)) if SharedPath::ptr_eq(target, &spec.target) => *record,
             _ => self.state.links.get(&spec.target),
         }
     }
@@ -218,8 +218,8 @@ impl<'a> Planner<'a> {
         &mut self,
         source: &Path,
         dir: &Path,
-        known: Option<&Arc<Path>>,
-    ) -> Arc<Path> {
+        known: Option<&SharedPath>,
+    ) -> SharedPath {
         let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
             return paths::relative(source, dir).into();
         };
@@ -239,7 +239,7 @@ impl<'a> Planner<'a> {
         buf.extend_from_slice(name.as_bytes());
         match known {
             Some(known) if known.as_os_str().as_bytes() == &buf[..] => known.clone(),
-            _ => Arc::from(Path::new(OsStr::from_bytes(buf))),
+            _ => SharedPath::from(Path::new(OsStr::from_bytes(buf))),
         }
     }
 
@@ -348,7 +348,7 @@ impl<'a> Planner<'a> {
         reason: Reason,
     ) -> Step {
         let recorded = self.record_of(spec);
-        let shared = |recorded: Option<&Arc<Path>>, path: &Arc<Path>| match recorded {
+        let shared = |recorded: Option<&SharedPath>, path: &SharedPath| match recorded {
             Some(same) if same.as_os_str() == path.as_os_str() => same.clone(),
             _ => path.clone(),
         };

@@ -11,12 +11,12 @@
 
 use super::inspect::{self, Found};
 use crate::listing::{EntryType, Handle};
+use crate::paths::SharedPath;
 use crate::state::{PathMap, PathSet};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the survey saw.
@@ -49,7 +49,7 @@ struct Target {
 struct Targets<'t> {
     paths: &'t [&'t Path],
     /// Empty, or one for each of `paths`.
-    spellings: &'t [Option<&'t Arc<Path>>],
+    spellings: &'t [Option<&'t SharedPath>],
 }
 
 impl<'t> Targets<'t> {
@@ -57,7 +57,7 @@ impl<'t> Targets<'t> {
         self.paths[t.at as usize]
     }
 
-    fn spelling(&self, t: Target) -> Option<&'t Arc<Path>> {
+    fn spelling(&self, t: Target) -> Option<&'t SharedPath> {
         self.spellings.get(t.at as usize).copied().flatten()
     }
 
@@ -82,7 +82,7 @@ impl<'t> Targets<'t> {
 /// walked the repository (see [`look_early`]): the recorded targets, in the
 /// directory order, as far as it got, and what it saw of their directories.
 pub struct Early {
-    targets: Vec<Arc<Path>>,
+    targets: Vec<SharedPath>,
     found: Vec<Found>,
     seen: Seen,
 }
@@ -94,14 +94,14 @@ pub struct Early {
 /// nothing, or that hold the lock already with no interrupted run to recover (`Look` in
 /// `cli`).
 pub fn look_early(
-    mut targets: Vec<(Arc<Path>, Option<Arc<Path>>)>,
+    mut targets: Vec<(SharedPath, Option<SharedPath>)>,
     list: bool,
     stop: &AtomicBool,
 ) -> Early {
     targets.retain(|(t, _)| matches!(crate::paths::parent_and_name(t), (Some(_), Some(_))));
     crate::paths::sort_by_directory(&mut targets, |(t, _)| t);
     let paths: Vec<&Path> = targets.iter().map(|(t, _)| &**t).collect();
-    let spellings: Vec<Option<&Arc<Path>>> = targets.iter().map(|(_, s)| s.as_ref()).collect();
+    let spellings: Vec<Option<&SharedPath>> = targets.iter().map(|(_, s)| s.as_ref()).collect();
     let all = Targets {
         paths: &paths,
         spellings: &spellings,
@@ -139,7 +139,7 @@ pub fn look_early(
 /// the link text recorded for a target.
 pub(super) fn survey_with<'s>(
     targets: &[&Path],
-    spelling: impl Fn(&Path) -> Option<&'s Arc<Path>>,
+    spelling: impl Fn(&Path) -> Option<&'s SharedPath>,
     list: bool,
     threads_from: usize,
     early: Option<Early>,
@@ -193,7 +193,7 @@ pub(super) fn survey_with<'s>(
 /// second thread takes half of the directories.
 pub(super) fn survey(
     targets: &[&Path],
-    spellings: &[Option<&Arc<Path>>],
+    spellings: &[Option<&SharedPath>],
     list: bool,
     threads_from: usize,
 ) -> Survey {
@@ -392,7 +392,7 @@ fn maybe_dead(_: &Handle, _: &Targets, _: &[Target]) -> io::Result<Vec<(OsString
 }
 
 // The survey holds a look for every target at once: keep one small.
-const _: () = assert!(std::mem::size_of::<Found>() <= 32);
+const _: () = assert!(std::mem::size_of::<Found>() <= 24);
 
 #[cfg(test)]
 mod tests {
@@ -552,11 +552,11 @@ mod tests {
             (0..targets.len() / 2).collect(),
         ];
         for subset in subsets {
-            let mut early: Vec<(Arc<Path>, Option<Arc<Path>>)> = subset
+            let mut early: Vec<(SharedPath, Option<SharedPath>)> = subset
                 .iter()
-                .map(|&i| (Arc::from(given[i]), None))
+                .map(|&i| (SharedPath::from(given[i]), None))
                 .collect();
-            early.push((Arc::from(undeclared.as_path()), None));
+            early.push((SharedPath::from(undeclared.as_path()), None));
             let looked = look_early(early, true, &AtomicBool::new(false));
             let names_early: Vec<std::path::PathBuf> =
                 looked.targets.iter().map(|t| t.to_path_buf()).collect();
@@ -569,7 +569,7 @@ mod tests {
                     Some(look_early(
                         names_early
                             .iter()
-                            .map(|t| (Arc::from(t.as_path()), None))
+                            .map(|t| (SharedPath::from(t.as_path()), None))
                             .collect(),
                         true,
                         &AtomicBool::new(false),
@@ -590,7 +590,7 @@ mod tests {
             }
         }
         // Stopped before it began, it looked at nothing.
-        let early = given.iter().map(|t| (Arc::from(*t), None)).collect();
+        let early = given.iter().map(|t| (SharedPath::from(*t), None)).collect();
         let looked = look_early(early, true, &AtomicBool::new(true));
         assert!(looked.found.is_empty() && looked.targets.is_empty());
     }
@@ -600,12 +600,12 @@ mod tests {
         let (_tmp, targets) = tree();
         let given: Vec<&Path> = targets.iter().map(|t| t.as_path()).collect();
         let text = std::fs::read_link(given[0]).unwrap();
-        let recorded: Arc<Path> = Arc::from(text.as_path());
-        let other: Arc<Path> = Arc::from(text.join("x").as_path());
-        let shares = |found: &Found, spelling: &Arc<Path>| match found {
+        let recorded: SharedPath = SharedPath::from(text.as_path());
+        let other: SharedPath = SharedPath::from(text.join("x").as_path());
+        let shares = |found: &Found, spelling: &SharedPath| match found {
             Found::Symlink(stored) => {
                 assert_eq!(**stored, *text, "the text as it is, shared or not");
-                Arc::ptr_eq(stored, spelling)
+                SharedPath::ptr_eq(stored, spelling)
             }
             other => panic!("not a link: {other:?}"),
         };
@@ -615,10 +615,10 @@ mod tests {
             let not = survey(&given[..1], &[Some(&other)], false, threads_from);
             assert!(!shares(&not.found[0], &other));
         }
-        let early = vec![(Arc::from(given[0]), Some(recorded.clone()))];
+        let early = vec![(SharedPath::from(given[0]), Some(recorded.clone()))];
         let looked = look_early(early, false, &AtomicBool::new(false));
         assert!(shares(&looked.found[0], &recorded));
-        let early = vec![(Arc::from(given[0]), Some(other.clone()))];
+        let early = vec![(SharedPath::from(given[0]), Some(other.clone()))];
         let looked = look_early(early, false, &AtomicBool::new(false));
         assert!(!shares(&looked.found[0], &other));
     }

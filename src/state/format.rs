@@ -23,12 +23,12 @@
 use super::{Links, Record, State};
 use crate::manifest::Method;
 use crate::paths;
+use crate::paths::SharedPath;
 use serde::Deserialize;
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// The version this dotlink writes.
 pub(crate) const VERSION: u32 = 2;
@@ -176,7 +176,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                         spelling: (!last.is_empty()).then(|| {
                             buf.clear();
                             paths::unescape_into(last, &mut buf);
-                            Arc::from(Path::new(OsStr::from_bytes(&buf)))
+                            SharedPath::from(Path::new(OsStr::from_bytes(&buf)))
                         }),
                         inode: None,
                     }
@@ -245,9 +245,9 @@ fn resolve(field: &[u8], base: &Path) -> Option<PathBuf> {
 }
 
 /// [`resolve`], built in `buf` (`base/`, then the unescaped field) and copied once into the
-/// path's own allocation: thousands are read on every run, and a `PathBuf` turned into an
-/// `Arc` is allocated and copied twice.
-fn resolve_in(field: &[u8], base: &Path, buf: &mut Vec<u8>) -> Option<Arc<Path>> {
+/// path's own allocation: thousands are read on every run, and a `PathBuf` turned into a
+/// shared path is allocated and copied twice.
+fn resolve_in(field: &[u8], base: &Path, buf: &mut Vec<u8>) -> Option<SharedPath> {
     let base = base.as_os_str().as_bytes();
     buf.clear();
     buf.extend_from_slice(base);
@@ -268,10 +268,10 @@ fn resolve_in(field: &[u8], base: &Path, buf: &mut Vec<u8>) -> Option<Arc<Path>>
 /// `bytes` as a shared path in its plain form. A hand-edited `.x/` or `./.x` is the record of
 /// `.x`: kept as spelled, a trailing `/` would make every later look at the target follow the
 /// link there.
-fn shared_plain(bytes: &[u8]) -> Arc<Path> {
+fn shared_plain(bytes: &[u8]) -> SharedPath {
     let path = Path::new(OsStr::from_bytes(bytes));
     match paths::is_plain(bytes) {
-        true => Arc::from(path),
+        true => SharedPath::from(path),
         false => paths::plain(path.to_path_buf()).into(),
     }
 }

@@ -20,6 +20,7 @@ pub use made_dirs::{DirId, MadeDirs, dir_id, same_dir};
 pub use moved::Moved;
 
 use crate::manifest::Method;
+use crate::paths::SharedPath;
 use crate::paths::serde_path;
 pub(crate) use format::VERSION;
 use serde::{Deserialize, Serialize};
@@ -27,16 +28,15 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// One link dotlink made. Its paths are shared with the plan's step for the same link (a
 /// state and a plan hold one of each per link for the whole run), and have no spare capacity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     #[serde(with = "serde_path")]
-    pub target: Arc<Path>,
+    pub target: SharedPath,
     #[serde(with = "serde_path")]
-    pub source: Arc<Path>,
+    pub source: SharedPath,
     pub method: Method,
     /// For a symlink: the path it stores.
     #[serde(
@@ -44,9 +44,9 @@ pub struct Record {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<Arc<Path>>,
+    pub spelling: Option<SharedPath>,
     /// For a hard link: the device and inode it shares with its source. Boxed, as most links
-    /// are symlinks: a state holds one record per link (80 bytes a record unboxed, 64 boxed).
+    /// are symlinks: a state holds one record per link (56 bytes a record unboxed, 40 boxed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<Box<(u64, u64)>>,
 }
@@ -62,15 +62,15 @@ impl Record {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct RecordRef<'a> {
     #[serde(serialize_with = "serde_path::serialize")]
-    pub target: &'a Arc<Path>,
+    pub target: &'a SharedPath,
     #[serde(serialize_with = "serde_path::serialize")]
-    pub source: &'a Arc<Path>,
+    pub source: &'a SharedPath,
     pub method: Method,
     #[serde(
         serialize_with = "serde_path::option::serialize",
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<&'a Arc<Path>>,
+    pub spelling: Option<&'a SharedPath>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inode: Option<(u64, u64)>,
 }
@@ -342,7 +342,7 @@ impl State {
         for spec in specs {
             // Shared already as the repository was walked (`manifest::expand_sharing`). A path
             // held twice for any other reason would only stay unshared.
-            if Arc::strong_count(&spec.target) > 1 {
+            if SharedPath::strong_count(&spec.target) > 1 {
                 continue;
             }
             if let Some(record) = self.links.get(&spec.target) {
