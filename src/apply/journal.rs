@@ -120,9 +120,10 @@ impl Entry {
     /// The entry for `step` in the run `run`.
     pub fn of(step: &Step, run: &RunId) -> Entry {
         let (displace, temp) = match &step.action {
-            Action::Replace { displace } => {
-                (Some(displace.clone()), Some(run.temp_path(&step.target)))
-            }
+            Action::Replace { displace } => (
+                Some((**displace).clone()),
+                Some(run.temp_path(&step.target)),
+            ),
             Action::Clear { displace } => (Some((**displace).clone()), None),
             Action::Unfold { .. } => (None, Some(run.temp_path(&step.target))),
             _ => (None, None),

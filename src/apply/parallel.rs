@@ -112,24 +112,24 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
         let mut effects = Effects::default();
         let made = match &step.action {
             Action::Create { mkdirs } => execute::make_dirs(mkdirs, &mut effects),
-            Action::Replace {
-                displace: Displace::Backup { to },
-            } => {
-                let dir = to.parent();
-                if dir.is_none() || dir == backup_dir_ready {
-                    Ok(())
-                } else if dir.is_some_and(Path::is_dir) {
-                    backup_dir_ready = dir;
-                    Ok(())
-                } else {
-                    let made = execute::make_backup_dir(to);
-                    if made.is_ok() {
+            Action::Replace { displace } => match &**displace {
+                Displace::Backup { to } => {
+                    let dir = to.parent();
+                    if dir.is_none() || dir == backup_dir_ready {
+                        Ok(())
+                    } else if dir.is_some_and(Path::is_dir) {
                         backup_dir_ready = dir;
+                        Ok(())
+                    } else {
+                        let made = execute::make_backup_dir(to);
+                        if made.is_ok() {
+                            backup_dir_ready = dir;
+                        }
+                        made.map(|made| ahead.backup_dirs.extend(made))
                     }
-                    made.map(|made| ahead.backup_dirs.extend(made))
                 }
-            }
-            Action::Replace { .. } => Ok(()),
+                _ => Ok(()),
+            },
             _ => continue,
         };
         let failed = made.is_err();

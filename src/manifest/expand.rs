@@ -43,8 +43,9 @@ pub struct LinkSpec {
     /// One file of a mirrored tree (a recursive entry or a package): a directory link above it
     /// that leads to its directory in the repository is a folded directory, not a conflict.
     pub in_tree: bool,
-    /// The package it comes from, as the repository names it.
-    pub package: Option<Arc<str>>,
+    /// The package it comes from, as the repository names it. An `Arc<String>`, one word where
+    /// an `Arc<str>` is two: each spec and step holds one.
+    pub package: Option<Arc<String>>,
     /// For a package with `fold = true`: what the planner needs to link whole directories.
     pub fold: Option<Arc<FoldRoot>>,
 }

@@ -214,10 +214,11 @@ impl EntryExpansion<'_> {
     fn package(&mut self, dir: &Path, package: Package) -> Result<()> {
         let ignore = StowIgnore::for_package(dir, &self.home)
             .map_err(|e| e.context(position(&self.manifest.path, self.entry.source_at)))?;
-        let name: Arc<str> = paths::below(dir, &self.manifest.repo)
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|| dir.display().to_string())
-            .into();
+        let name = Arc::new(
+            paths::below(dir, &self.manifest.repo)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|| dir.display().to_string()),
+        );
         let mut whole_only_below = HashSet::new();
         let mut walk = Walk::new(dir, usize::MAX, |_: &_| false);
         let mut found = Vec::new();

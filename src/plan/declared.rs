@@ -90,9 +90,10 @@ impl Planner<'_> {
         } else {
             LinkState::Missing
         };
+        // In 32 bits, as every manifest's lines and columns fit: a step is held per target.
         let reason = Reason::SourceMissing {
-            line: at.line,
-            column: at.column,
+            line: u32::try_from(at.line).unwrap_or(u32::MAX),
+            column: u32::try_from(at.column).unwrap_or(u32::MAX),
         };
         self.step(spec, policy, state, Action::Block, None, reason)
     }
@@ -208,9 +209,7 @@ impl Planner<'_> {
             Found::Directory(_) => match self.only_own_links(&spec.target) {
                 Some(links) => {
                     self.emptied.extend(links);
-                    let action = Action::Replace {
-                        displace: Displace::EmptyDirectory,
-                    };
+                    let action = Action::replace(Displace::EmptyDirectory);
                     let reason = Reason::OwnDirectory;
                     self.step(spec, policy, LinkState::Wrong, action, link, reason)
                 }

@@ -395,9 +395,7 @@ fn order(steps: &mut [Step]) {
         if let Action::Create { mkdirs } = &mut step.action
             && !mkdirs.is_empty()
         {
-            let mut kept = std::mem::take(mkdirs).into_vec();
-            kept.retain(|_| first_to_make.next().unwrap_or(true));
-            *mkdirs = kept.into_boxed_slice();
+            mkdirs.retain(|_| first_to_make.next().unwrap_or(true));
         }
     }
 }
@@ -423,7 +421,7 @@ fn skipped_entries(manifest: &Manifest) -> impl Iterator<Item = Step> + '_ {
             LinkState::Skipped,
             Action::None,
             Reason::NotOnThisMachine {
-                why: why.as_str().into(),
+                why: Box::new(why.as_str().into()),
             },
             entry.on_conflict,
         ))

@@ -8,9 +8,10 @@ use crate::paths::SharedPath;
 use crate::state::{DirId, Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
+use thin_vec::ThinVec;
 
 /// How a run was asked to behave, beyond the manifest.
 #[derive(Debug, Clone)]
@@ -169,7 +170,7 @@ pub enum NotADirectory {
     },
 }
 
-/// Why a step is what it is.
+/// Why a step is what it is. Its payloads are one word each (a step is held per target).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
@@ -181,16 +182,16 @@ pub enum Reason {
     Respell { stored_absolute: bool, style: Style },
     /// A declared source that does not exist, declared at this line and column of the
     /// manifest.
-    SourceMissing { line: usize, column: usize },
+    SourceMissing { line: u32, column: u32 },
     /// A link into the repository at a path that no longer exists.
     PointsToMissing {
         #[serde(with = "paths::serde_path")]
-        points_to: Box<Path>,
+        points_to: SharedPath,
     },
     /// A link dotlink made, or one into the repository, that leads elsewhere.
     PointsElsewhere {
         #[serde(with = "paths::serde_path")]
-        points_to: Box<Path>,
+        points_to: SharedPath,
     },
     /// A hard link to the source where the method is now `symlink`.
     HardLinkToSource,
@@ -208,12 +209,13 @@ pub enum Reason {
     EditedCopy,
     /// A link dotlink made that nothing declares now.
     Orphan { source_gone: bool, fate: OrphanFate },
-    /// An entry whose `when` does not hold here; `why` is the condition that failed.
-    NotOnThisMachine { why: Box<str> },
+    /// An entry whose `when` does not hold here; `why` is the condition that failed (boxed
+    /// twice, to be one word).
+    NotOnThisMachine { why: Box<Box<str>> },
     /// Reached through `link`, a folded directory link, which `apply` unfolds.
     Folded {
         #[serde(with = "paths::serde_path")]
-        link: Box<Path>,
+        link: SharedPath,
     },
     /// A folded directory link that `apply` unfolds into this many links. `hidden` are the
     /// files the link shows that no entry declares (ignored ones): after the unfold the home no
@@ -221,7 +223,7 @@ pub enum Reason {
     FoldedLink {
         links: u32,
         #[serde(with = "paths::serde_path::vec")]
-        hidden: Box<[PathBuf]>,
+        hidden: ThinVec<PathBuf>,
     },
     /// A dead link into the repository that dotlink did not make (`clean` removes it).
     DeadLink,
@@ -284,8 +286,8 @@ pub enum Forgotten {
     LeadsElsewhere,
 }
 
-/// What the applier does for one target. Its rare payloads are boxed: an action is held in
-/// every step, and most are `None` or `Create`.
+/// What the applier does for one target. Its payloads are one word each (lists are `ThinVec`s,
+/// rare payloads boxed): an action is held in every step, and most are `None` or `Create`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
@@ -294,13 +296,13 @@ pub enum Action {
     /// Make the link where nothing is, creating `mkdirs` (top first) before it.
     Create {
         #[serde(with = "paths::serde_path::vec")]
-        mkdirs: Box<[PathBuf]>,
+        mkdirs: ThinVec<PathBuf>,
     },
     /// Put the link in place of what is there, atomically.
-    Replace { displace: Displace },
+    Replace { displace: Box<Displace> },
     /// Remove a link dotlink made, then the directories in `rmdirs` it made for it, deepest
     /// first, while they are empty and still the directories it made.
-    Remove { rmdirs: Box<[MadeDir]> },
+    Remove { rmdirs: ThinVec<MadeDir> },
     /// Move away (`backup`) or remove (`overwrite`) a file that stands where a directory of
     /// later links must be; the links below it follow as `Create` steps.
     Clear { displace: Box<Displace> },
@@ -310,7 +312,7 @@ pub enum Action {
     /// Made by the `Unfold` of the folded directory link `by`.
     Unfolded {
         #[serde(with = "paths::serde_path")]
-        by: Box<Path>,
+        by: SharedPath,
     },
     /// Leave the target as it is (a conflict under `skip`, an orphan with pruning off).
     Leave,
@@ -341,14 +343,21 @@ impl Action {
     /// `Create`, making `mkdirs` first.
     pub fn create(mkdirs: Vec<PathBuf>) -> Action {
         Action::Create {
-            mkdirs: mkdirs.into_boxed_slice(),
+            mkdirs: mkdirs.into(),
+        }
+    }
+
+    /// `Replace`, displacing what is there as `displace` says.
+    pub fn replace(displace: Displace) -> Action {
+        Action::Replace {
+            displace: Box::new(displace),
         }
     }
 
     /// `Remove`, with no directories to remove after it (yet).
     pub fn remove() -> Action {
         Action::Remove {
-            rmdirs: Box::default(),
+            rmdirs: ThinVec::new(),
         }
     }
 
@@ -456,7 +465,7 @@ pub struct Step {
     pub seen: Option<Box<Seen>>,
     /// The package the target comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<Arc<str>>,
+    pub package: Option<Arc<String>>,
 }
 
 impl Step {
@@ -581,4 +590,4 @@ impl Plan {
 }
 
 // A plan holds a step for every target: keep one small.
-const _: () = assert!(std::mem::size_of::<Step>() <= 128);
+const _: () = assert!(std::mem::size_of::<Step>() <= 104);

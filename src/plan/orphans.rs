@@ -227,7 +227,7 @@ pub(super) fn assign_rmdirs(steps: &mut [Step], state: &State, home: &Path) -> V
         .collect();
     for (i, dirs) in assigned {
         if let Action::Remove { rmdirs } = &mut steps[i].action {
-            *rmdirs = dirs.into_boxed_slice();
+            *rmdirs = dirs.into();
         }
     }
     stale.into_iter().collect()

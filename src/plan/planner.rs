@@ -383,14 +383,10 @@ impl<'a> Planner<'a> {
             Policy::Fail => Action::Block,
             Policy::Skip => Action::Leave,
             _ if !conflict.resolvable() => Action::Block,
-            Policy::Backup => Action::Replace {
-                displace: Displace::Backup {
-                    to: self.backup_destination(&spec.target),
-                },
-            },
-            Policy::Overwrite => Action::Replace {
-                displace: Displace::Delete,
-            },
+            Policy::Backup => Action::replace(Displace::Backup {
+                to: self.backup_destination(&spec.target),
+            }),
+            Policy::Overwrite => Action::replace(Displace::Delete),
         };
         self.step(
             spec,
@@ -406,7 +402,5 @@ impl<'a> Planner<'a> {
 
 /// Replace a link: what is there loses nothing.
 pub(super) fn replace_link() -> Action {
-    Action::Replace {
-        displace: Displace::Link,
-    }
+    Action::replace(Displace::Link)
 }

@@ -52,7 +52,7 @@ impl TargetJson {
             state: step.state,
             reason: text::reason(step, plan),
             method: step.method,
-            package: step.package.as_deref().map(str::to_string),
+            package: step.package.as_deref().cloned(),
         }
     }
 }
