@@ -16,6 +16,7 @@ use super::fsutil;
 use crate::error::{Error, Result};
 use crate::manifest::Method;
 use crate::paths;
+use crate::paths::SharedPath;
 use crate::plan::{Action, Displace, Link, MadeDir, Step};
 use crate::state::backup::BackedUp;
 use crate::state::{DirId, Record, dir_id, same_dir};
@@ -72,18 +73,18 @@ pub(super) fn backed_up(step: &Step, to: &Path) -> BackedUp {
     }
 }
 
-fn create(step: &Step, mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
+fn create(step: &Step, mkdirs: &[SharedPath], effects: &mut Effects) -> Result<()> {
     make_dirs(mkdirs, effects)?;
     create_link(step)
 }
 
 /// The directories a new link needs (the first half of a [`Action::Create`]), top first.
-pub(super) fn make_dirs(mkdirs: &[PathBuf], effects: &mut Effects) -> Result<()> {
+pub(super) fn make_dirs(mkdirs: &[SharedPath], effects: &mut Effects) -> Result<()> {
     for dir in mkdirs {
         match change(|| fs::create_dir(dir)) {
             Ok(()) => effects
                 .created
-                .extend(dir_id(dir).map(|id| (dir.clone(), id))),
+                .extend(dir_id(dir).map(|id| (dir.to_path_buf(), id))),
             // Appeared since the plan was made; a symlink here is never good enough.
             Err(e)
                 if e.kind() == io::ErrorKind::AlreadyExists

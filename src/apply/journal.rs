@@ -135,7 +135,7 @@ impl Entry {
             seen: step.seen.as_deref().cloned(),
             link: step.record().map(|r| r.to_record()),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } => mkdirs.to_vec(),
+                Action::Create { mkdirs } => mkdirs.iter().map(|d| d.to_path_buf()).collect(),
                 Action::Unfold(unfolding) => unfolding.dirs.to_vec(),
                 _ => Vec::new(),
             },

@@ -9,6 +9,7 @@ use crate::manifest::{LinkSpec, Location, Method, Policy, Style};
 use crate::paths;
 use std::fs;
 use std::path::{Path, PathBuf};
+use thin_vec::ThinVec;
 
 impl Planner<'_> {
     pub(super) fn symlink(&mut self, spec: &LinkSpec, policy: Policy) -> Step {
@@ -178,13 +179,13 @@ impl Planner<'_> {
                     spec,
                     policy,
                     LinkState::Missing,
-                    Action::create(Vec::new()),
+                    Action::create(ThinVec::new()),
                     link,
                     Reason::Plain,
                 ),
                 Dir::Missing { first, .. } => {
                     let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
-                    let mkdirs = inspect::missing_chain(first, parent);
+                    let mkdirs = self.missing_chain(first, parent);
                     self.step(
                         spec,
                         policy,

@@ -296,7 +296,7 @@ pub enum Action {
     /// Make the link where nothing is, creating `mkdirs` (top first) before it.
     Create {
         #[serde(with = "paths::serde_path::vec")]
-        mkdirs: ThinVec<PathBuf>,
+        mkdirs: ThinVec<SharedPath>,
     },
     /// Put the link in place of what is there, atomically.
     Replace { displace: Box<Displace> },
@@ -341,10 +341,8 @@ pub struct Unfolding {
 
 impl Action {
     /// `Create`, making `mkdirs` first.
-    pub fn create(mkdirs: Vec<PathBuf>) -> Action {
-        Action::Create {
-            mkdirs: mkdirs.into(),
-        }
+    pub fn create(mkdirs: ThinVec<SharedPath>) -> Action {
+        Action::Create { mkdirs }
     }
 
     /// `Replace`, displacing what is there as `displace` says.

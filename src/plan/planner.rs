@@ -15,6 +15,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+use thin_vec::ThinVec;
 
 /// Where this run's backups go, and the time that names its set.
 pub(super) struct BackupNaming<'a> {
@@ -73,6 +74,10 @@ pub(super) struct Planner<'a> {
     recorded: Option<(SharedPath, Option<&'a Record>)>,
     /// The last (link directory, source directory, relative path between them).
     relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
+    /// The last (first missing directory, target's directory, the directories to make between
+    /// them): the links of a new directory share one chain's paths, as a first apply plans a
+    /// chain for each link (`order` then drops the repeats).
+    chain_memo: Option<(PathBuf, PathBuf, ThinVec<SharedPath>)>,
     /// Where each relative spelling is built before it is copied into its own allocation.
     spelling_buf: Vec<u8>,
     /// Orphan links inside directories that are replaced as a whole.
@@ -119,6 +124,7 @@ impl<'a> Planner<'a> {
             seen_at_target: None,
             recorded: None,
             relative_memo: None,
+            chain_memo: None,
             spelling_buf: Vec::new(),
             emptied: PathSet::default(),
             clears: Vec::new(),
@@ -241,6 +247,23 @@ impl<'a> Planner<'a> {
             Some(known) if known.as_os_str().as_bytes() == &buf[..] => known.clone(),
             _ => SharedPath::from(Path::new(OsStr::from_bytes(buf))),
         }
+    }
+
+    /// The directories from `first` down to `dir`, top first ([`inspect::missing_chain`]), as
+    /// the last link in the same directory was given them.
+    pub(super) fn missing_chain(&mut self, first: &Path, dir: &Path) -> ThinVec<SharedPath> {
+        if let Some((f, d, chain)) = &self.chain_memo
+            && f.as_os_str() == first.as_os_str()
+            && d.as_os_str() == dir.as_os_str()
+        {
+            return chain.clone();
+        }
+        let chain: ThinVec<SharedPath> = inspect::missing_chain(first, dir)
+            .iter()
+            .map(|d| SharedPath::from(d.as_path()))
+            .collect();
+        self.chain_memo = Some((first.to_path_buf(), dir.to_path_buf(), chain.clone()));
+        chain
     }
 
     /// What is at `target`, given what its directory is: below a directory that does not exist

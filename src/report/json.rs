@@ -150,13 +150,10 @@ pub fn plan(plan: &Plan) -> PlanJson {
                 .map(|l| text(&l.contents)),
             backup: step.action.backup().map(|to| text(to)),
             mkdirs: match &step.action {
-                Action::Create { mkdirs } => &mkdirs[..],
-                Action::Unfold(unfolding) => &unfolding.dirs,
-                _ => &[],
-            }
-            .iter()
-            .map(|d| text(d))
-            .collect(),
+                Action::Create { mkdirs } => mkdirs.iter().map(|d| text(d)).collect(),
+                Action::Unfold(unfolding) => unfolding.dirs.iter().map(|d| text(d)).collect(),
+                _ => Vec::new(),
+            },
         })
         .collect();
     let mut summary: BTreeMap<&'static str, usize> = [
