@@ -1260,6 +1260,70 @@ fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
     assert!(!s.home().join(".cfg").exists(), "{:?}", s.home_tree());
 }
 
+/// A directory record an older dotlink wrote (no identity) is given the identity of the
+/// directory there at the next writing run, and from then on only that directory is dotlink's;
+/// `status` writes nothing. Not where a symlink now leads to the directory: that one may be the
+/// user's.
+#[test]
+fn an_older_directory_record_is_given_its_identity_once() {
+    use std::os::unix::fs::MetadataExt;
+    let manifest = "[[link]]\nsource = \"c/x\"\ntarget = \"~/.cfg/sub/x\"\n";
+    let s = Sandbox::new();
+    s.source("c/x", "repo").manifest(manifest);
+    s.run(&["apply"]).code(0);
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    let without_identities = |state: &str| -> String {
+        state
+            .lines()
+            .map(|l| match l.strip_prefix("d\t") {
+                Some(rest) => format!("d\t{}\n", rest.split('\t').next().unwrap()),
+                None => format!("{l}\n"),
+            })
+            .collect()
+    };
+    let old = without_identities(&state);
+    assert_ne!(old, state);
+    fs::write(s.state_file(), &old).unwrap();
+    s.run(&["status"]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.state_file()).unwrap(),
+        old,
+        "status writes nothing"
+    );
+    s.run(&["apply"]).code(0);
+    assert_eq!(fs::read_to_string(s.state_file()).unwrap(), state);
+
+    // Now the user's own directory under the name: it is not dotlink's, so unlink leaves it.
+    let cfg = s.home().join(".cfg");
+    fs::create_dir(cfg.join("mine")).unwrap();
+    fs::rename(cfg.join("sub/x"), cfg.join("mine/x")).unwrap();
+    fs::rename(cfg.join("sub"), s.path().join("old-sub")).unwrap();
+    fs::rename(cfg.join("mine"), cfg.join("sub")).unwrap();
+    s.run(&["unlink"]).code(0);
+    assert!(s.link_at(".cfg/sub/x").is_none(), "dotlink's link goes");
+    assert!(cfg.join("sub").is_dir(), "the user's directory stays");
+
+    // A symlink above the recorded directory now leads to the user's tree: the record is not
+    // given the identity of the user's directory there.
+    let s = Sandbox::new();
+    s.source("c/x", "repo").manifest(manifest);
+    s.run(&["apply"]).code(0);
+    let text = fs::read_link(s.home().join(".cfg/sub/x")).unwrap();
+    fs::rename(s.home().join(".cfg"), s.path().join("old-cfg")).unwrap();
+    fs::create_dir_all(s.home().join("sync/sub")).unwrap();
+    symlink(&text, s.home().join("sync/sub/x")).unwrap();
+    symlink("sync", s.home().join(".cfg")).unwrap();
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    fs::write(s.state_file(), without_identities(&state)).unwrap();
+    s.run(&["apply"]).code(0);
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    let sub = fs::metadata(s.home().join("sync/sub")).unwrap();
+    assert!(
+        !state.contains(&format!(":{}\n", sub.ino())),
+        "the user's directory is not recorded as dotlink's: {state}"
+    );
+}
+
 /// A bind mount gives the repository (or a directory of it) a second name with no symlink in
 /// it: what is found at a target is compared with the repository, the home and dotlink's own
 /// directories, and with the target's own source, by device and inode, and no policy replaces

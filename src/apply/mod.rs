@@ -189,6 +189,13 @@ pub fn apply_counting(
     for path in &plan.forget {
         state_changed |= state.links.remove(path).is_some() | state.dirs.remove(path);
     }
+    // Unless this run removed the directory, or made it anew.
+    for (dir, id) in &plan.identify {
+        if state.dirs.get(dir) == Some(None) {
+            state.dirs.insert(dir.clone(), Some(*id));
+            state_changed = true;
+        }
+    }
     // Failed steps are reported even when the run cannot be finished (a full disk).
     if let Err(error) = finish(plan, files, state, state_changed, &mut outcome) {
         outcome.unfinished = Some(error);

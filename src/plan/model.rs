@@ -547,6 +547,10 @@ pub struct Plan {
     /// State entries (links and directories) that no longer describe anything and are dropped.
     #[serde(with = "paths::serde_path::vec")]
     pub forget: Vec<PathBuf>,
+    /// Directories an older dotlink recorded without an identity, with the identity of the
+    /// directory there now: recorded once, later runs take only that directory for dotlink's.
+    #[serde(skip)]
+    pub identify: Vec<(PathBuf, DirId)>,
     /// Things worth saying that are not steps (stale state, damaged state file, …).
     pub notes: Vec<Note>,
     /// Where this run's backups go (empty when it makes none).

@@ -2,12 +2,12 @@
 //! recorded link): which are still exactly what dotlink made and may go, which were changed or
 //! are gone and are forgotten with a note, and which directories dotlink made go with them.
 
-use super::inspect::{self, Dirs, Found, Looker};
+use super::inspect::{self, Dir, Dirs, Found, Looker};
 use super::model::{Action, Forgotten, LinkState, MadeDir, Note, OrphanFate, Reason, Seen, Step};
 use super::places;
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{PathMap, PathRefSet, PathSet, Record, State};
+use crate::state::{DirId, PathMap, PathRefSet, PathSet, Record, State, dir_id};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -164,6 +164,22 @@ pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
             }
         }
     }
+}
+
+/// The directories an older dotlink recorded without an identity (taken by their names), with
+/// the identity of the directory at each now. Only where a directory is there and no symlink
+/// below the home leads to it: one that now leads into the user's tree must not make the
+/// user's directory dotlink's for good (taken by its name, it is dotlink's only until it goes).
+pub(super) fn identify_legacy_dirs(state: &State, home: &Path) -> Vec<(PathBuf, DirId)> {
+    let mut legacy = state.dirs.iter().filter(|(_, id)| id.is_none()).peekable();
+    if legacy.peek().is_none() {
+        return Vec::new();
+    }
+    let mut dirs = Dirs::new(home, PathSet::default());
+    legacy
+        .filter(|(dir, _)| matches!(&*dirs.resolve(dir), Dir::Exists { via: None, .. }))
+        .filter_map(|(dir, _)| Some((dir.to_path_buf(), dir_id(dir)?)))
+        .collect()
 }
 
 /// Give each removal the directories dotlink created for it that nothing declared still

@@ -3,7 +3,8 @@
 //! directory: the same name may come to lead elsewhere (a directory above it replaced by a
 //! symlink, or the user's own directory made where dotlink's was), and what is there then is
 //! not dotlink's. A directory an older dotlink recorded has no identity: it is taken by its
-//! name, as it was then.
+//! name, as it was then, until the next writing run records the identity of the directory
+//! there (`Plan::identify`).
 
 use std::collections::BTreeMap;
 use std::fs;
