@@ -654,7 +654,7 @@ pub mod serde_path {
         Out(path.as_ref()).serialize(s)
     }
 
-    /// Into a `PathBuf`, or an `SharedPath` for a path held long, shared and never grown.
+    /// Into a `PathBuf`, or a `SharedPath` for a path held long, shared and never grown.
     pub fn deserialize<'de, D: Deserializer<'de>, P: From<PathBuf>>(d: D) -> Result<P, D::Error> {
         In::deserialize(d).map(|p| p.0.into())
     }

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use triomphe::ThinArc;
 
-/// A path in one shared allocation, like `SharedPath`, behind a pointer one word wide, not two
+/// A path in one shared allocation, like `Arc<Path>`, behind a pointer one word wide, not two
 /// (the length lives in the allocation): a state, the specs and a plan hold eight of these per
 /// link between them, so at 100,000 links the narrower pointer is 6 MB less held. Compared,
 /// ordered and hashed as the `Path` it holds.

@@ -189,7 +189,7 @@ pub fn apply_counting(
     for path in &plan.forget {
         state_changed |= state.links.remove(path).is_some() | state.dirs.remove(path);
     }
-    // Unless this run removed the directory, or made it anew.
+    // Only a record still without one: this run may have removed the directory, or made it anew.
     for (dir, id) in &plan.identify {
         if state.dirs.get(dir) == Some(None) {
             state.dirs.insert(dir.clone(), Some(*id));
