@@ -1261,9 +1261,9 @@ fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
 }
 
 /// A directory record an older dotlink wrote (no identity) is given the identity of the
-/// directory there at the next writing run, and from then on only that directory is dotlink's;
-/// `status` writes nothing. Not where a symlink now leads to the directory: that one may be the
-/// user's.
+/// directory there at the next `apply` or `unlink`, and from then on only that directory is
+/// dotlink's; one whose directory is gone is dropped; `status` and dry runs write nothing. Not
+/// where a symlink now leads to the directory: that one may be the user's.
 #[test]
 fn an_older_directory_record_is_given_its_identity_once() {
     use std::os::unix::fs::MetadataExt;
@@ -1281,15 +1281,20 @@ fn an_older_directory_record_is_given_its_identity_once() {
             })
             .collect()
     };
-    let old = without_identities(&state);
+    // And a record of a directory that is gone: dropped, so one made there later is not
+    // taken for dotlink's.
+    let old = without_identities(&state) + "d\t.gone\n";
     assert_ne!(old, state);
     fs::write(s.state_file(), &old).unwrap();
-    s.run(&["status"]).code(0);
-    assert_eq!(
-        fs::read_to_string(s.state_file()).unwrap(),
-        old,
-        "status writes nothing"
-    );
+    for read_only in [
+        &["status"][..],
+        &["apply", "--dry-run"],
+        &["unlink", "--dry-run"],
+    ] {
+        s.run(read_only).code(0);
+        let now = fs::read_to_string(s.state_file()).unwrap();
+        assert_eq!(now, old, "{read_only:?} writes nothing");
+    }
     s.run(&["apply"]).code(0);
     assert_eq!(fs::read_to_string(s.state_file()).unwrap(), state);
 

@@ -192,7 +192,10 @@ pub fn apply_counting(
     // Only a record still without one: this run may have removed the directory, or made it anew.
     for (dir, id) in &plan.identify {
         if state.dirs.get(dir) == Some(None) {
-            state.dirs.insert(dir.clone(), Some(*id));
+            match id {
+                Some(id) => state.dirs.insert(dir.clone(), Some(*id)),
+                None => _ = state.dirs.remove(dir),
+            }
             state_changed = true;
         }
     }

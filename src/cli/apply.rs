@@ -40,6 +40,7 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
         on_conflict: run.on_conflict,
         prune: !run.no_prune,
         resume_backup_set: open.resume_backup_set.take(),
+        identify_dirs: !dry_run,
         ..Options::default()
     };
     let spinner = Progress::start("planning", verbosity != Verbosity::Quiet);

@@ -28,7 +28,7 @@ pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verd
     let repo = files.manifest.parent().unwrap_or(Path::new("/"));
     crate::plan::check_own_dirs(repo, None, &ctx)?;
     let mut open = open_state(&files, &ctx, !dry_run, None)?;
-    let mut plan = plan::plan_unlink(&files.manifest, repo, &open.state, &ctx);
+    let mut plan = plan::plan_unlink(&files.manifest, repo, &open.state, &ctx, !dry_run);
     open.annotate(&mut plan);
     let printer = Printer::unlinking(&plan, verbosity);
     printer.plan();

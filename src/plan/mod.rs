@@ -185,7 +185,10 @@ pub(crate) fn plan_with(
         home: ctx.home.clone(),
         steps,
         forget,
-        identify: orphans::identify_legacy_dirs(state, &ctx.home),
+        identify: match options.identify_dirs {
+            true => orphans::identify_legacy_dirs(state, &ctx.home, &manifest.repo),
+            false => Vec::new(),
+        },
         notes,
         backup_set,
         dead_links,
@@ -323,7 +326,13 @@ fn recorded_orphans(
 }
 
 /// Plan removing every link recorded in `state` that is still as dotlink made it (`unlink`).
-pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx: &Context) -> Plan {
+pub(crate) fn plan_unlink(
+    manifest_path: &Path,
+    repo: &Path,
+    state: &State,
+    ctx: &Context,
+    identify_dirs: bool,
+) -> Plan {
     let mut dirs = Dirs::new(&ctx.home, PathSet::default());
     let places = (repo, ctx.home.as_path());
     let found = orphans::find(
@@ -342,7 +351,10 @@ pub(crate) fn plan_unlink(manifest_path: &Path, repo: &Path, state: &State, ctx:
         home: ctx.home.clone(),
         steps,
         forget,
-        identify: orphans::identify_legacy_dirs(state, &ctx.home),
+        identify: match identify_dirs {
+            true => orphans::identify_legacy_dirs(state, &ctx.home, repo),
+            false => Vec::new(),
+        },
         notes: found.notes,
         backup_set: Default::default(),
         dead_links: Vec::new(),

@@ -27,6 +27,9 @@ pub struct Options {
     pub resume_backup_set: Option<PathBuf>,
     /// Look for dead links into the repository that dotlink did not make (`status`, `clean`).
     pub dead_links: bool,
+    /// Look at the directories an older dotlink recorded without an identity (`Plan::identify`):
+    /// for a run that writes its state.
+    pub identify_dirs: bool,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
             now: SystemTime::now(),
             resume_backup_set: None,
             dead_links: false,
+            identify_dirs: false,
         }
     }
 }
@@ -547,10 +551,12 @@ pub struct Plan {
     /// State entries (links and directories) that no longer describe anything and are dropped.
     #[serde(with = "paths::serde_path::vec")]
     pub forget: Vec<PathBuf>,
-    /// Directories an older dotlink recorded without an identity, with the identity of the
-    /// directory there now: recorded once, later runs take only that directory for dotlink's.
+    /// Directories an older dotlink recorded without an identity (taken by their names), for a
+    /// run that writes its state: with the identity of the directory there now, recorded so
+    /// later runs take only that directory for dotlink's; or with none where nothing is there,
+    /// and the record is dropped (a directory made there later is not dotlink's).
     #[serde(skip)]
-    pub identify: Vec<(PathBuf, DirId)>,
+    pub identify: Vec<(PathBuf, Option<DirId>)>,
     /// Things worth saying that are not steps (stale state, damaged state file, …).
     pub notes: Vec<Note>,
     /// Where this run's backups go (empty when it makes none).

@@ -166,19 +166,31 @@ pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
     }
 }
 
-/// The directories an older dotlink recorded without an identity (taken by their names), with
-/// the identity of the directory at each now. Only where a directory is there and no symlink
-/// below the home leads to it: one that now leads into the user's tree must not make the
-/// user's directory dotlink's for good (taken by its name, it is dotlink's only until it goes).
-pub(super) fn identify_legacy_dirs(state: &State, home: &Path) -> Vec<(PathBuf, DirId)> {
+/// The directories an older dotlink recorded without an identity (taken by their names), each
+/// with the identity of the directory there now, or with none where nothing is there (see
+/// `Plan::identify`). A directory is identified only where no symlink below the home leads to
+/// it, and outside the repository: one reached through a symlink may be the user's, and taken
+/// by its name it is dotlink's only until it goes, not for good.
+pub(super) fn identify_legacy_dirs(
+    state: &State,
+    home: &Path,
+    repo: &Path,
+) -> Vec<(PathBuf, Option<DirId>)> {
     let mut legacy = state.dirs.iter().filter(|(_, id)| id.is_none()).peekable();
     if legacy.peek().is_none() {
         return Vec::new();
     }
     let mut dirs = Dirs::new(home, PathSet::default());
     legacy
-        .filter(|(dir, _)| matches!(&*dirs.resolve(dir), Dir::Exists { via: None, .. }))
-        .filter_map(|(dir, _)| Some((dir.to_path_buf(), dir_id(dir)?)))
+        .filter_map(|(dir, _)| match fs::symlink_metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((dir.to_path_buf(), None)),
+            _ => match &*dirs.resolve(dir) {
+                Dir::Exists { real, via: None } if !real.starts_with(repo) => {
+                    Some((dir.to_path_buf(), Some(dir_id(dir)?)))
+                }
+                _ => None,
+            },
+        })
         .collect()
 }
 
