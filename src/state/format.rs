@@ -303,16 +303,26 @@ fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
     if file.version != 1 {
         return Err(Unreadable::OtherVersion(file.version));
     }
-    // Plain paths, as version 2 reads them. (A `..`, which dotlink never wrote, is kept as it
-    // is, as it always was: refusing it would drop every other record of the file.)
+    // Plain paths, as version 2 reads them. A `..`, which dotlink never wrote (a hand edit),
+    // cannot be written in version 2, whose reader would refuse the whole file for it: such a
+    // record is dropped (what it names is no longer taken for dotlink's), not the file.
     let plain = |path: &Path| paths::plain(path.to_path_buf());
+    let dotdot = |path: &Path| paths::has_dotdot(path.as_os_str().as_bytes());
     let mut links = Links::with_capacity(file.links.len());
     for mut record in file.links {
+        if dotdot(&record.target) || dotdot(&record.source) {
+            continue;
+        }
         record.target = plain(&record.target).into();
         record.source = plain(&record.source).into();
         links.insert(record);
     }
-    let dirs = file.dirs.iter().map(|d| (plain(d), None)).collect();
+    let dirs = file
+        .dirs
+        .iter()
+        .filter(|d| !dotdot(d))
+        .map(|d| (plain(d), None))
+        .collect();
     let state = State { links, dirs };
     Ok((file.manifest, state))
 }
@@ -463,11 +473,46 @@ mod tests {
             state.dirs.iter().collect::<Vec<_>>(),
             [(Path::new("/h/d"), None)]
         );
-        // A `..` (hand-written) does not cost the file its other records.
-        let Ok((_, state)) = read(file("/h/x/../.y").as_bytes()) else {
-            panic!("not read")
+        // A `..` (hand-written) costs its record, not the file's other records; and the file
+        // written from what was read is read again whole.
+        let with_dotdot = |target: &str, dir: &str| {
+            format!(
+                r#"{{"version": 1, "links": [{{"target": "{target}", "source": "/r/a",
+                "method": "symlink", "spelling": "../r/a"}}, {{"target": "/h/b", "source": "/r/b",
+                "method": "symlink", "spelling": "../r/b"}}], "dirs": ["{dir}", "/h/d"]}}"#
+            )
         };
-        assert_eq!(state.links.len(), 1);
+        for (target, dir) in [("/h/x/../.y", "/h/d"), ("/h/.y", "/h/e/../d")] {
+            let Ok((_, state)) = read(with_dotdot(target, dir).as_bytes()) else {
+                panic!("not read")
+            };
+            let targets: Vec<_> = state
+                .links
+                .values()
+                .map(|r| r.target.to_path_buf())
+                .collect();
+            let kept = if target.contains("..") { 1 } else { 2 };
+            assert_eq!(targets.len(), kept, "{targets:?}");
+            assert_eq!(
+                state.dirs.iter().collect::<Vec<_>>(),
+                [(Path::new("/h/d"), None)]
+            );
+            let mut written = Vec::new();
+            write(
+                &state,
+                Path::new("/r/dotlink.toml"),
+                Path::new("/h"),
+                &mut written,
+            )
+            .unwrap();
+            let Ok((_, again)) = read(&written) else {
+                panic!(
+                    "written file not read: {}",
+                    String::from_utf8_lossy(&written)
+                )
+            };
+            assert_eq!(again.links.len(), kept);
+        }
     }
 
     #[test]
