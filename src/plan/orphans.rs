@@ -7,8 +7,9 @@ use super::model::{Action, Forgotten, LinkState, MadeDir, Note, OrphanFate, Reas
 use super::places;
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{DirId, PathMap, PathRefSet, PathSet, Record, State, dir_id};
+use crate::state::{DirId, PathMap, PathRefSet, PathSet, Record, State};
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The orphans of a run, and the stale records it drops.
@@ -184,12 +185,13 @@ pub(super) fn identify_legacy_dirs(
     legacy
         .filter_map(|(dir, _)| match fs::symlink_metadata(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((dir.to_path_buf(), None)),
-            _ => match &*dirs.resolve(dir) {
+            Ok(meta) if meta.is_dir() => match &*dirs.resolve(dir) {
                 Dir::Exists { real, via: None } if !real.starts_with(repo) => {
-                    Some((dir.to_path_buf(), Some(dir_id(dir)?)))
+                    Some((dir.to_path_buf(), Some((meta.dev(), meta.ino()))))
                 }
                 _ => None,
             },
+            _ => None,
         })
         .collect()
 }
