@@ -1329,6 +1329,51 @@ fn an_older_directory_record_is_given_its_identity_once() {
     );
 }
 
+/// Run with its standard streams closed (`dotlink apply <&- >&- 2>&-`), dotlink works, and
+/// nothing it prints lands in a file it opens (the manifest, the lock, the state): it gives each
+/// closed stream `/dev/null` first, as std's own start-up, which it skips, would.
+#[test]
+fn closed_standard_streams_take_no_file_of_dotlinks() {
+    let s = Sandbox::new();
+    s.source("c/x", "repo")
+        .manifest("[[link]]\nsource = \"c/x\"\ntarget = \"~/.x\"\n");
+    let manifest = fs::read_to_string(s.repo().join("dotlink.toml")).unwrap();
+    for args in [&["apply"][..], &["status"], &["--help"]] {
+        let run = s
+            .command_under(
+                Path::new("/bin/sh"),
+                &["-c", "exec \"$0\" \"$@\" <&- >&- 2>&-"],
+            )
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0), "{args:?}");
+    }
+    assert!(s.link_at(".x").is_some());
+    assert_eq!(
+        fs::read_to_string(s.repo().join("dotlink.toml")).unwrap(),
+        manifest
+    );
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    assert!(state.starts_with("dotlink-state 2\n"), "{state}");
+    let known = [
+        "dotlink-state ",
+        "manifest\t",
+        "home\t",
+        "repo\t",
+        "s\t",
+        "h\t",
+        "d\t",
+    ];
+    for line in state.lines() {
+        assert!(
+            known.iter().any(|k| line.starts_with(k)),
+            "printed into the state: {state}"
+        );
+    }
+    s.run(&["status"]).code(0);
+}
+
 /// A bind mount gives the repository (or a directory of it) a second name with no symlink in
 /// it: what is found at a target is compared with the repository, the home and dotlink's own
 /// directories, and with the target's own source, by device and inode, and no policy replaces
