@@ -9,19 +9,28 @@
 #![no_main]
 
 use clap::Parser;
+use std::ffi::{CStr, OsString};
+use std::os::unix::ffi::OsStringExt;
 
-/// The C library's entry point. `std::env::args` still works: std takes the arguments from the
-/// C library's start-up on its own.
+/// The C library's entry point, given the arguments as C strings.
 #[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     standard_streams_open();
+    // Taken from `argv` here: std finds them on its own only on some platforms (glibc's).
+    let args: Vec<OsString> = (0..usize::try_from(argc).unwrap_or(0))
+        .map(|i| {
+            // SAFETY: the C library passes `argc` pointers to C strings in `argv`.
+            let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
+            OsString::from_vec(arg.to_bytes().to_vec())
+        })
+        .collect();
     // Die quietly on a closed pipe (`dotlink status | head -1`) instead of panicking.
     // SAFETY: setting a signal's disposition to its default before any other thread exists.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     fixed_mmap_threshold();
-    let cli = match dotlink::cli::args::Cli::try_parse() {
+    let cli = match dotlink::cli::args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         // Help, the version, or a usage error: printed as clap prints them, and a help that
         // cannot be written (standard output on a full disk) is a failure, not success.
