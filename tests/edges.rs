@@ -1298,6 +1298,25 @@ fn an_older_directory_record_is_given_its_identity_once() {
     s.run(&["apply"]).code(0);
     assert_eq!(fs::read_to_string(s.state_file()).unwrap(), state);
 
+    // `unlink` does it too, for a directory it cannot remove (the user's file is in it); and a
+    // record naming a directory of the repository (a repository moved to where dotlink had
+    // made one) is never given the repository's identity.
+    let u = Sandbox::new();
+    u.source("c/x", "repo").manifest(manifest);
+    u.run(&["apply"]).code(0);
+    let identified = fs::read_to_string(u.state_file()).unwrap();
+    fs::write(u.home().join(".cfg/sub/mine"), "mine").unwrap();
+    let in_repo = format!("d\t{}\n", u.repo().join("c").display());
+    let legacy = without_identities(&identified) + &in_repo;
+    fs::write(u.state_file(), &legacy).unwrap();
+    u.run(&["unlink"]).code(0);
+    let after = fs::read_to_string(u.state_file()).unwrap();
+    let sub = fs::metadata(u.home().join(".cfg/sub")).unwrap();
+    let line = format!("d\t.cfg/sub\t{}:{}\n", sub.dev(), sub.ino());
+    assert!(after.contains(&line), "{after}");
+    assert!(after.contains(&in_repo), "left as it was: {after}");
+    assert!(u.repo().join("c/x").is_file());
+
     // Now the user's own directory under the name: it is not dotlink's, so unlink leaves it.
     let cfg = s.home().join(".cfg");
     fs::create_dir(cfg.join("mine")).unwrap();
