@@ -185,10 +185,12 @@ pub(crate) fn plan_with(
         home: ctx.home.clone(),
         steps,
         forget,
-        identify: match options.identify_dirs {
-            true => orphans::identify_legacy_dirs(state, &ctx.home, &manifest.repo),
-            false => Vec::new(),
-        },
+        identify: orphans::identify_legacy_dirs(
+            options.identify_dirs,
+            state,
+            &ctx.home,
+            &manifest.repo,
+        ),
         notes,
         backup_set,
         dead_links,
@@ -351,10 +353,7 @@ pub(crate) fn plan_unlink(
         home: ctx.home.clone(),
         steps,
         forget,
-        identify: match identify_dirs {
-            true => orphans::identify_legacy_dirs(state, &ctx.home, repo),
-            false => Vec::new(),
-        },
+        identify: orphans::identify_legacy_dirs(identify_dirs, state, &ctx.home, repo),
         notes: found.notes,
         backup_set: Default::default(),
         dead_links: Vec::new(),

@@ -169,16 +169,18 @@ pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
 
 /// The directories an older dotlink recorded without an identity (taken by their names), each
 /// with the identity of the directory there now, or with none where nothing is there (see
-/// `Plan::identify`). A directory is identified only where no symlink below the home leads to
-/// it, and outside the repository: one reached through a symlink may be the user's, and taken
-/// by its name it is dotlink's only until it goes, not for good.
+/// `Plan::identify`); nothing unless `wanted` (a run that writes its state). A directory is
+/// identified only where no symlink below the home leads to it, and outside the repository:
+/// one reached through a symlink may be the user's, and taken by its name it is dotlink's only
+/// until it goes, not for good.
 pub(super) fn identify_legacy_dirs(
+    wanted: bool,
     state: &State,
     home: &Path,
     repo: &Path,
 ) -> Vec<(PathBuf, Option<DirId>)> {
     let mut legacy = state.dirs.iter().filter(|(_, id)| id.is_none()).peekable();
-    if legacy.peek().is_none() {
+    if !wanted || legacy.peek().is_none() {
         return Vec::new();
     }
     let mut dirs = Dirs::new(home, PathSet::default());
