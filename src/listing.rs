@@ -3,9 +3,9 @@
 //! extra `fstat` per directory (glibc's `opendir` sizes its buffer with it), which on a
 //! repository of a thousand directories is a thousand calls that tell nothing.
 
-use crate::paths::SharedPath;
 use std::ffi::OsString;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// An open directory, closed when dropped. (`OwnedFd` would do, but in debug builds it checks
@@ -15,7 +15,6 @@ pub struct Handle(std::os::fd::RawFd);
 impl Handle {
     /// Open `dir` with `flags` (`O_DIRECTORY` and `O_CLOEXEC` are added).
     pub fn open(dir: &Path, flags: libc::c_int) -> io::Result<Handle> {
-        use std::os::unix::ffi::OsStrExt;
         let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         // SAFETY: a valid NUL-terminated path; the descriptor is owned by the handle from here.
@@ -77,11 +76,13 @@ impl EntryType {
     }
 }
 
-/// One entry of a [`Walk`].
-#[derive(Debug, Clone)]
-pub struct WalkEntry {
-    /// Shared: a tree's files become link specs' sources as they are.
-    pub path: SharedPath,
+/// One entry of a [`Walk`], lent by it: the path is built in the walk's own buffer, so an
+/// entry a caller keeps is allocated by the caller, and one it does not keep costs nothing (a
+/// walk of a large repository whose files the state records keeps none: see
+/// `manifest::expand_sharing`).
+#[derive(Debug, Clone, Copy)]
+pub struct WalkEntry<'w> {
+    pub path: &'w Path,
     /// Never [`EntryType::Unknown`]: the walk looks when the listing does not say.
     pub kind: EntryType,
 }
@@ -95,24 +96,28 @@ pub struct WalkError {
 
 /// Everything below a directory, depth first, each directory's entries sorted by name, without
 /// following symlinks: one [`list`] per directory. Like `walkdir` without its `fstat` per
-/// directory. `skip` leaves out an entry and everything below it.
+/// directory. `skip` leaves out an entry (by its path and type) and everything below it.
 pub struct Walk<F> {
     max_depth: usize,
     skip: F,
-    /// Entries still to yield, per open level: reversed, so the next one is last.
-    stack: Vec<Vec<WalkEntry>>,
+    /// Per open level, its directory and the names still to yield in it: reversed, so the
+    /// next one is last.
+    stack: Vec<(PathBuf, Vec<(OsString, EntryType)>)>,
     /// The directory just yielded, to be listed on the next call unless skipped.
-    descend: Option<SharedPath>,
+    descend: Option<PathBuf>,
+    /// The path of the entry yielded last.
+    path: Vec<u8>,
 }
 
-impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
+impl<F: FnMut(&Path, EntryType) -> bool> Walk<F> {
     /// The walk below `root` (not `root` itself), `max_depth` levels deep (1: its entries).
     pub fn new(root: &Path, max_depth: usize, skip: F) -> Walk<F> {
         Walk {
             max_depth,
             skip,
             stack: Vec::new(),
-            descend: (max_depth > 0).then(|| SharedPath::from(root)),
+            descend: (max_depth > 0).then(|| root.to_path_buf()),
+            path: Vec::new(),
         }
     }
 
@@ -121,41 +126,8 @@ impl<F: FnMut(&WalkEntry) -> bool> Walk<F> {
         self.descend = None;
     }
 
-    fn open(&mut self, dir: SharedPath) -> Result<(), WalkError> {
-        let mut listing = list(&dir).map_err(|error| WalkError {
-            path: dir.to_path_buf(),
-            error,
-        })?;
-        // By name, as bytes, before the names are joined: comparing joined paths by their
-        // names parsed each one's components again (a tenth of expanding a large tree).
-        listing.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-        let mut entries = Vec::with_capacity(listing.len());
-        let mut buf = Vec::new();
-        for (name, kind) in listing {
-            let path = crate::paths::join_shared(&dir, Path::new(&name), &mut buf);
-            let kind = match kind {
-                EntryType::Unknown => std::fs::symlink_metadata(&path)
-                    .map(|m| EntryType::of(&m))
-                    .map_err(|error| WalkError {
-                        path: path.to_path_buf(),
-                        error,
-                    })?,
-                known => known,
-            };
-            let entry = WalkEntry { path, kind };
-            if !(self.skip)(&entry) {
-                entries.push(entry);
-            }
-        }
-        self.stack.push(entries);
-        Ok(())
-    }
-}
-
-impl<F: FnMut(&WalkEntry) -> bool> Iterator for Walk<F> {
-    type Item = Result<WalkEntry, WalkError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next entry, or why a directory could not be read.
+    pub fn next_entry(&mut self) -> Option<Result<WalkEntry<'_>, WalkError>> {
         if let Some(dir) = self.descend.take()
             && let Err(e) = self.open(dir)
         {
@@ -163,19 +135,51 @@ impl<F: FnMut(&WalkEntry) -> bool> Iterator for Walk<F> {
         }
         loop {
             let level = self.stack.len();
-            let entries = self.stack.last_mut()?;
-            match entries.pop() {
-                Some(entry) => {
-                    if entry.kind.is_dir() && level < self.max_depth {
-                        self.descend = Some(entry.path.clone());
-                    }
-                    return Some(Ok(entry));
-                }
-                None => {
-                    self.stack.pop();
-                }
+            let (dir, entries) = self.stack.last_mut()?;
+            let Some((name, kind)) = entries.pop() else {
+                self.stack.pop();
+                continue;
+            };
+            // Built in the walk's buffer (as `paths::join` would), to be lent.
+            self.path.clear();
+            self.path.extend_from_slice(dir.as_os_str().as_bytes());
+            crate::paths::push_separator(&mut self.path);
+            self.path.extend_from_slice(name.as_bytes());
+            let path = Path::new(std::ffi::OsStr::from_bytes(&self.path));
+            if kind.is_dir() && level < self.max_depth {
+                self.descend = Some(path.to_path_buf());
+            }
+            return Some(Ok(WalkEntry { path, kind }));
+        }
+    }
+
+    fn open(&mut self, dir: PathBuf) -> Result<(), WalkError> {
+        let mut listing = list(&dir).map_err(|error| WalkError {
+            path: dir.clone(),
+            error,
+        })?;
+        // By name, as bytes, before the names are joined: comparing joined paths by their
+        // names parsed each one's components again (a tenth of expanding a large tree).
+        listing.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        let mut buf = Vec::new();
+        let mut kept = Vec::with_capacity(listing.len());
+        for (name, kind) in listing {
+            let path = crate::paths::join_in(&dir, Path::new(&name), &mut buf);
+            let kind = match kind {
+                EntryType::Unknown => std::fs::symlink_metadata(path)
+                    .map(|m| EntryType::of(&m))
+                    .map_err(|error| WalkError {
+                        path: path.to_path_buf(),
+                        error,
+                    })?,
+                known => known,
+            };
+            if !(self.skip)(path, kind) {
+                kept.push((name, kind));
             }
         }
+        self.stack.push((dir, kept));
+        Ok(())
     }
 }
 
@@ -199,7 +203,6 @@ pub fn each_entry(
     mut f: impl FnMut(&std::ffi::OsStr, EntryType),
 ) -> io::Result<()> {
     use std::ffi::OsStr;
-    use std::os::unix::ffi::OsStrExt;
 
     // A buffer of this size takes a directory of some 600 entries in one call. It is not
     // zeroed: the kernel fills what is read (zeroing 32 KiB per directory was a quarter of a
@@ -300,20 +303,15 @@ mod tests {
         assert!(list(&dir.path().join("absent")).is_err());
         // The walk: sorted, depth first, skipping what it is told to.
         std::fs::write(dir.path().join("sub/inner"), "").unwrap();
-        let walked: Vec<String> = Walk::new(dir.path(), usize::MAX, |e: &WalkEntry| {
-            e.path.starts_with(&many)
-        })
-        .map(|e| {
+        let mut walk = Walk::new(dir.path(), usize::MAX, |path: &Path, _| {
+            path.starts_with(&many)
+        });
+        let mut walked = Vec::new();
+        while let Some(e) = walk.next_entry() {
             let e = e.unwrap();
-            let rel = e
-                .path
-                .strip_prefix(dir.path())
-                .unwrap()
-                .display()
-                .to_string();
-            format!("{rel}:{:?}", e.kind)
-        })
-        .collect();
+            let rel = e.path.strip_prefix(dir.path()).unwrap().display();
+            walked.push(format!("{rel}:{:?}", e.kind));
+        }
         assert_eq!(
             walked,
             [
@@ -323,8 +321,13 @@ mod tests {
                 "sub/inner:File"
             ]
         );
-        let shallow = Walk::new(dir.path(), 1, |_: &WalkEntry| false).count();
-        assert_eq!(shallow, 4);
+        let mut shallow = Walk::new(dir.path(), 1, |_: &Path, _| false);
+        let mut count = 0;
+        while let Some(e) = shallow.next_entry() {
+            e.unwrap();
+            count += 1;
+        }
+        assert_eq!(count, 4);
         assert!(list(&dir.path().join("file")).is_err());
     }
 }

@@ -287,13 +287,6 @@ fn relative_plain(to: &[u8], from: &[u8]) -> Vec<u8> {
     out
 }
 
-/// [`join`], built in `buf` and copied once into the shared path's own allocation (a path
-/// joined into a `PathBuf` and then shared is allocated and copied twice): for the paths of
-/// every file of a tree.
-pub fn join_shared(base: &Path, rest: &Path, buf: &mut Vec<u8>) -> SharedPath {
-    SharedPath::from(join_in(base, rest, buf))
-}
-
 /// [`join`], built in `buf` (or `rest` itself, if that is the result).
 pub fn join_in<'a>(base: &Path, rest: &'a Path, buf: &'a mut Vec<u8>) -> &'a Path {
     if rest.is_absolute() || base.as_os_str().is_empty() {

@@ -23,6 +23,7 @@ use crate::apply::recovery;
 use crate::context::Context;
 use crate::error::Result;
 use crate::manifest::{self, LinkSpec, Manifest, Sources};
+use crate::paths::SharedPath;
 use crate::plan::{Note, Plan};
 use crate::report::{self, Verbosity};
 use crate::state::{Files, Lock, Moved, Stamp, State, StateFileProblem};
@@ -266,14 +267,15 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
                 })
             })
             .and_then(|spawned| spawned.ok());
-        let recorded = |target: &std::path::Path| {
-            let (state, ..) = state_read.get()?;
-            let record = state.links.get(target)?;
-            Some((record.target.clone(), record.source.clone()))
+        let recorded = ReadAhead {
+            state: &state_read,
+            reading: reader.is_some(),
         };
-        let specs = manifest::expand_sharing(&manifest, sources, &recorded);
+        let expanded = manifest::expand_sharing(&manifest, sources, &recorded);
         walked.store(true, std::sync::atomic::Ordering::Relaxed);
         let early = reader.and_then(|r| r.join().expect("reading the state does not panic"));
+        // What the walk found before the state was read is given its paths now.
+        let specs = expanded.and_then(|expanded| expanded.finish(&manifest, &recorded));
         (specs, early)
     });
     let read = state_read.into_inner();
@@ -289,6 +291,26 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
         early,
         lock,
     })
+}
+
+/// The state as read ahead on another thread (see [`load_looking`]), for the walk to take the
+/// paths of its records.
+struct ReadAhead<'s> {
+    state: &'s std::sync::OnceLock<StateRead>,
+    /// A thread reads it: else it is read later, and the walk takes its paths from nothing.
+    reading: bool,
+}
+
+impl manifest::RecordedPaths for ReadAhead<'_> {
+    fn read(&self) -> bool {
+        !self.reading || self.state.get().is_some()
+    }
+
+    fn paths(&self, target: &std::path::Path) -> Option<(SharedPath, SharedPath)> {
+        let (state, ..) = self.state.get()?;
+        let record = state.links.get(target)?;
+        Some((record.target.clone(), record.source.clone()))
+    }
 }
 
 /// The manifest at `path` as the run will find it. While an `adopt` that stopped is left to

@@ -22,7 +22,7 @@ mod parse;
 mod pattern;
 
 pub use conditions::KNOWN_OS;
-pub use expand::{LinkSpec, Sources, expand, expand_sharing};
+pub use expand::{Expanded, LinkSpec, NoRecords, RecordedPaths, Sources, expand, expand_sharing};
 pub(crate) use expand::{REPO_HINT, check_targets};
 pub use package::{FoldRoot, StowIgnore, adjust_dotfile};
 pub(crate) use parse::HOME_HINT;

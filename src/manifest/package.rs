@@ -17,6 +17,7 @@ use super::{Package, position};
 use crate::error::{Error, Result, describe_io};
 use crate::listing::Walk;
 use crate::paths;
+use crate::paths::SharedPath;
 use regex::Regex;
 use std::collections::HashSet;
 use std::fs;
@@ -220,16 +221,16 @@ impl EntryExpansion<'_> {
                 .unwrap_or_else(|| dir.display().to_string()),
         );
         let mut whole_only_below = HashSet::new();
-        let mut walk = Walk::new(dir, usize::MAX, |_: &_| false);
+        let mut walk = Walk::new(dir, usize::MAX, |_: &Path, _| false);
         let mut found = Vec::new();
-        while let Some(item) = walk.next() {
+        while let Some(item) = walk.next_entry() {
             let item = item.map_err(|e| self.walk_error(e))?;
-            let relative = paths::below(&item.path, dir).unwrap_or(&item.path);
-            let in_repo = paths::below(&item.path, &self.manifest.repo).unwrap_or(&item.path);
+            let relative = paths::below(item.path, dir).unwrap_or(item.path);
+            let in_repo = paths::below(item.path, &self.manifest.repo).unwrap_or(item.path);
             let text = relative.to_string_lossy();
             let file_name = item.path.file_name().unwrap_or_default();
             let skipped = file_name == ".git"
-                || *item.path == *self.manifest.path
+                || item.path == self.manifest.path
                 || ignore.ignores(&text)
                 || self.entry.ignore.is_match(in_repo);
             let renamed =
@@ -253,7 +254,7 @@ impl EntryExpansion<'_> {
                 continue;
             }
             if !item.kind.is_dir() {
-                found.push((item.path.clone(), item.kind));
+                found.push((SharedPath::from(item.path), item.kind));
             }
         }
         let fold = package.fold.then(|| {
