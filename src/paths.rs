@@ -437,7 +437,10 @@ pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
     let mut ids: std::collections::HashMap<&[u8], u32, foldhash::fast::FixedState> =
         std::collections::HashMap::default();
     let mut last: Option<(&[u8], u32)> = None;
-    let order: Vec<(u32, &[u8], u32)> = items
+    // Each item's directory, the length of its name (the end of its path: a slice would take
+    // 16 bytes where this takes 4, on a list made for every item, beside the next one) and
+    // its place.
+    let order: Vec<(u32, u32, u32)> = items
         .iter()
         .enumerate()
         .map(|(i, item)| {
@@ -451,7 +454,7 @@ pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
                 }
             };
             last = Some((dir, id));
-            (id, name, i as u32)
+            (id, name.len() as u32, i as u32)
         })
         .collect();
     let mut dirs: Vec<(&[u8], u32)> = ids.into_iter().collect();
@@ -472,9 +475,10 @@ pub fn sort_by_directory<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
     }
     let mut next = starts.clone();
     let mut by_rank: Vec<(&[u8], u32)> = vec![(&[], 0); order.len()];
-    for (id, name, i) in order {
+    for (id, name_len, i) in order {
         let at = &mut next[rank[id as usize] as usize];
-        by_rank[*at] = (name, i);
+        let bytes = path(&items[i as usize]).as_os_str().as_bytes();
+        by_rank[*at] = (&bytes[bytes.len() - name_len as usize..], i);
         *at += 1;
     }
     for run in starts.windows(2) {
