@@ -33,13 +33,17 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     let cli = match dotlink::cli::args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         // Help, the version, or a usage error: printed as clap prints them, and a help that
-        // cannot be written (standard output on a full disk) is a failure, not success.
+        // cannot be written (standard output on a full disk) is a failure, not success. Said on
+        // standard error if it can be: one on a full disk too is no reason to abort.
         Err(e) => std::process::exit(match e.print() {
             Ok(()) => e.exit_code(),
             Err(why) => {
+                use std::io::Write;
                 let why = dotlink::error::describe_io(&why);
-                eprintln!("error: could not write to standard output: {why}");
-                1
+                let stream = if e.use_stderr() { "error" } else { "output" };
+                let said = format!("error: could not write to standard {stream}: {why}\n");
+                let _ = std::io::stderr().write_all(said.as_bytes());
+                e.exit_code().max(1)
             }
         }),
     };

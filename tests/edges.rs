@@ -1393,6 +1393,46 @@ fn closed_standard_streams_take_no_file_of_dotlinks() {
     s.run(&["status"]).code(0);
 }
 
+/// Standard error on a full disk: what cannot be said there is dropped, and the run goes on
+/// and ends with the exit code it would have had (`eprint!` panicked, and a release build
+/// aborted at the first note, warning or error: 134).
+#[test]
+fn a_full_disk_under_standard_error_stops_nothing() {
+    let s = Sandbox::new();
+    s.source("c/x", "repo")
+        .manifest("[[link]]\nsource = \"c/x\"\ntarget = \"~/.x\"\n");
+    // A dead link into the repository: `status` notes it on standard error.
+    std::os::unix::fs::symlink(s.repo().join("gone"), s.home().join(".gone")).unwrap();
+    let run_full = |args: &[&str]| {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        s.command_under(Path::new("/usr/bin/env"), &[])
+            .args(args)
+            .stderr(full)
+            .output()
+            .unwrap()
+    };
+    let usage = run_full(&["--no-such-flag"]);
+    assert_eq!(usage.status.code(), Some(2), "{usage:?}");
+    let applied = run_full(&["apply"]);
+    assert_eq!(applied.status.code(), Some(0), "{applied:?}");
+    assert!(s.link_at(".x").is_some());
+    let status = run_full(&["status"]);
+    let said = s.run(&["status"]);
+    said.stderr_has("dead link");
+    assert_eq!(status.status.code(), Some(said.code), "{status:?}");
+    assert_eq!(String::from_utf8_lossy(&status.stdout), said.stdout);
+    // An error: said nowhere, but its exit code is the same.
+    fs::remove_file(s.repo().join("dotlink.toml")).unwrap();
+    let failed = run_full(&["status"]);
+    let said = s.run(&["status"]);
+    said.stderr_has("no dotlink.toml found");
+    assert_eq!(failed.status.code(), Some(said.code), "{failed:?}");
+    assert_ne!(said.code, 0);
+}
+
 /// A bind mount gives the repository (or a directory of it) a second name with no symlink in
 /// it: what is found at a target is compared with the repository, the home and dotlink's own
 /// directories, and with the target's own source, by device and inode, and no policy replaces

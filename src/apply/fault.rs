@@ -43,7 +43,8 @@ pub fn point() -> io::Result<()> {
         Some(name) => format!(" on thread {name}"),
     };
     if abort_after.is_some_and(|limit| count >= limit) {
-        eprintln!("dotlink: fault injected: aborting after {count} fault points{on}");
+        let said = format!("dotlink: fault injected: aborting after {count} fault points{on}\n");
+        crate::report::out::to_stderr(&said);
         std::process::abort();
     }
     if error_at == Some(count) {

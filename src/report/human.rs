@@ -458,7 +458,8 @@ pub fn print_notes(notes: &[Note], home: &Path) {
 }
 
 fn print_note(note: &str) {
-    eprintln!("{} {}", "note:".yellow().bold(), paths::escape_text(note));
+    let note = paths::escape_text(note);
+    out::to_stderr(&format!("{} {note}\n", "note:".yellow().bold()));
 }
 
 /// What undoing a run at once left for the user to look at, as notes.
@@ -470,13 +471,13 @@ pub fn print_left(actions: &[Recovered], home: &Path) {
 
 /// What recovery from an interrupted run did, before anything else is printed.
 pub fn print_recovery(recovery: &Recovery, home: &Path) {
-    eprintln!(
-        "{} found an interrupted run (started {}); recovered it:",
+    out::to_stderr(&format!(
+        "{} found an interrupted run (started {}); recovered it:\n",
         "note:".yellow().bold(),
         recovery.started.as_deref().unwrap_or("unknown")
-    );
+    ));
     for action in &recovery.actions {
-        eprintln!("  - {}", text::recovered(action, home));
+        out::to_stderr(&format!("  - {}\n", text::recovered(action, home)));
     }
 }
 
@@ -550,11 +551,12 @@ fn push_count(parts: &mut Vec<String>, n: usize, one: &str, many: &str) {
 pub fn print_error(error: &Error) {
     let text = paths::escape_text(&error.to_string());
     match &error.snippet {
-        Some(snippet) => eprint!("{}", render_snippet(&text, snippet)),
-        None => eprintln!("{} {text}", "error:".red().bold()),
+        Some(snippet) => out::to_stderr(&render_snippet(&text, snippet)),
+        None => out::to_stderr(&format!("{} {text}\n", "error:".red().bold())),
     }
     if let Some(hint) = &error.hint {
-        eprintln!("  {} {}", "hint:".cyan(), paths::escape_text(hint));
+        let hint = paths::escape_text(hint);
+        out::to_stderr(&format!("  {} {hint}\n", "hint:".cyan()));
     }
 }
 
@@ -775,11 +777,8 @@ pub fn print_bytes(bytes: &[u8]) {
 
 /// A warning on stderr: something probably wrong that stops nothing.
 pub fn print_warning(text: &str) {
-    eprintln!(
-        "{} {}",
-        "warning:".yellow().bold(),
-        paths::escape_text(text)
-    );
+    let text = paths::escape_text(text);
+    out::to_stderr(&format!("{} {text}\n", "warning:".yellow().bold()));
 }
 
 /// What an importer could not carry over, one warning per line with its file and line.

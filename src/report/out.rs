@@ -16,6 +16,13 @@ static FAILED: Mutex<Option<String>> = Mutex::new(None);
 /// The reader went away: nothing more is written, and that is no error.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
+/// Write `text` to standard error. A write that fails (standard error on a full disk) is
+/// dropped: there is nowhere left to say so, and `eprint!` would panic, stopping the run at its
+/// first note or warning.
+pub fn to_stderr(text: &str) {
+    let _ = io::stderr().write_all(text.as_bytes());
+}
+
 /// Standard output, buffered (a listing of thousands of lines is a few writes, not one per
 /// line) and flushed when dropped. Errors are kept for [`failure`], so callers may ignore them.
 pub struct Out(BufWriter<StdoutLock<'static>>);
