@@ -161,7 +161,9 @@ struct Waiting {
     specs: Vec<(u32, u32)>,
     /// Each tree's directory in the repository, and its target.
     trees: Vec<(PathBuf, PathBuf)>,
-    /// The path of each waiting file below its tree, each ended by a NUL (no name has one).
+    /// The path of each waiting file below its tree, then its target's below the tree's target
+    /// where that is another (a package's renamed dotfiles), else nothing: each ended by a NUL
+    /// (no name has one).
     names: Vec<u8>,
     /// What a waiting spec holds for each of its paths meanwhile: the empty path, which names
     /// no file, so that a path used too early fails rather than names a wrong one.
@@ -186,12 +188,22 @@ impl Waiting {
         index(self.trees.len() - 1)
     }
 
-    /// Note that spec `spec`, for the file `rest` below tree `tree`, waits for its paths: what
-    /// it holds for them meanwhile.
-    fn add(&mut self, spec: usize, tree: u32, rest: &Path) -> (SharedPath, SharedPath) {
+    /// Note that spec `spec`, for the file `rest` below tree `tree` (linked at `target_rest`
+    /// below the tree's target, when not at `rest`), waits for its paths: what it holds for
+    /// them meanwhile.
+    fn add(
+        &mut self,
+        spec: usize,
+        tree: u32,
+        rest: &Path,
+        target_rest: Option<&Path>,
+    ) -> (SharedPath, SharedPath) {
         self.specs.push((index(spec), tree));
-        self.names.extend_from_slice(rest.as_os_str().as_bytes());
-        self.names.push(0);
+        for name in [Some(rest), target_rest] {
+            let name = name.map_or(&[][..], |name| name.as_os_str().as_bytes());
+            self.names.extend_from_slice(name);
+            self.names.push(0);
+        }
         (self.none_yet.clone(), self.none_yet.clone())
     }
 
@@ -199,12 +211,18 @@ impl Waiting {
     /// own otherwise. Nothing waits after.
     fn give_paths(&mut self, specs: &mut [LinkSpec], recorded: &dyn RecordedPaths) {
         let (mut source_buf, mut target_buf) = (Vec::new(), Vec::new());
-        let names = self.names.split(|b| *b == 0);
-        for (&(spec, tree), rest) in self.specs.iter().zip(names) {
+        let mut names = self.names.split(|b| *b == 0);
+        for &(spec, tree) in &self.specs {
             let (root, target) = &self.trees[tree as usize];
-            let rest = Path::new(std::ffi::OsStr::from_bytes(rest));
+            let rest = Path::new(std::ffi::OsStr::from_bytes(
+                names.next().unwrap_or_default(),
+            ));
+            let target_rest = match names.next().unwrap_or_default() {
+                [] => rest,
+                other => Path::new(std::ffi::OsStr::from_bytes(other)),
+            };
             let source = paths::join_in(root, rest, &mut source_buf);
-            let target = paths::join_in(target, rest, &mut target_buf);
+            let target = paths::join_in(target, target_rest, &mut target_buf);
             let spec = &mut specs[spec as usize];
             (spec.source, spec.target) = shared_or_own(source, target, recorded);
         }
@@ -425,8 +443,8 @@ impl EntryExpansion<'_> {
 
     /// Mirror the tree at `root` into `target`: one link per file, real directories between.
     fn tree(&mut self, root: &Path, target: &Path) -> Result<()> {
-        let mut buf = Vec::new();
-        // This tree's place in `waiting`, once a file of it waits there.
+        let mut bufs = Default::default();
+        // This tree's place among the waiting ones, once a file of it waits.
         let mut waiting_tree = None;
         let mut walk = self.walker(root, usize::MAX);
         while let Some(item) = walk.next_entry() {
@@ -436,40 +454,41 @@ impl EntryExpansion<'_> {
             }
             self.check_file_in_tree(item.path, item.kind)?;
             let rest = paths::below(item.path, root).unwrap_or(item.path);
-            let read = self.recorded.read();
-            if read && !self.waiting.specs.is_empty() {
-                self.waiting.give_paths(self.specs, self.recorded);
-                waiting_tree = None;
-            }
-            let (source, target) = match read {
-                true => {
-                    let joined = paths::join_in(target, rest, &mut buf);
-                    shared_or_own(item.path, joined, self.recorded)
-                }
-                false => {
-                    let tree =
-                        *waiting_tree.get_or_insert_with(|| self.waiting.add_tree(root, target));
-                    self.waiting.add(self.specs.len(), tree, rest)
-                }
-            };
+            let (source, target) =
+                self.paths_in_tree((root, rest), (target, rest), &mut waiting_tree, &mut bufs);
             self.push_in_tree(source, target)?;
         }
         Ok(())
     }
 
-    /// One file of a mirrored tree (not a directory): a link of its own, marked as in a tree.
-    pub(super) fn file_in_tree(
+    /// The paths of the file `rest` below the tree `root`, linked at `target_rest` below
+    /// `target`: the record's, its own, or (before the state is read) none yet, the file then
+    /// waiting for them. `waiting_tree` is the tree's place among the waiting ones, once known.
+    pub(super) fn paths_in_tree(
         &mut self,
-        source: SharedPath,
-        file_type: EntryType,
-        target: SharedPath,
-    ) -> Result<()> {
-        self.check_file_in_tree(&source, file_type)?;
-        self.push_in_tree(source, target)
+        (root, rest): (&Path, &Path),
+        (target, target_rest): (&Path, &Path),
+        waiting_tree: &mut Option<u32>,
+        bufs: &mut [Vec<u8>; 2],
+    ) -> (SharedPath, SharedPath) {
+        let read = self.recorded.read();
+        if read && !self.waiting.specs.is_empty() {
+            self.waiting.give_paths(self.specs, self.recorded);
+            *waiting_tree = None;
+        }
+        if !read {
+            let tree = *waiting_tree.get_or_insert_with(|| self.waiting.add_tree(root, target));
+            let renamed = (target_rest.as_os_str() != rest.as_os_str()).then_some(target_rest);
+            return self.waiting.add(self.specs.len(), tree, rest, renamed);
+        }
+        let [source_buf, target_buf] = bufs;
+        let source = paths::join_in(root, rest, source_buf);
+        let joined = paths::join_in(target, target_rest, target_buf);
+        shared_or_own(source, joined, self.recorded)
     }
 
     /// Why the file `source` of a mirrored tree cannot be linked, if it cannot.
-    fn check_file_in_tree(&self, source: &Path, file_type: EntryType) -> Result<()> {
+    pub(super) fn check_file_in_tree(&self, source: &Path, file_type: EntryType) -> Result<()> {
         if file_type.is_symlink() {
             self.resolve_inside(source)?;
             if self.entry.method == Method::Hardlink {
@@ -491,7 +510,7 @@ impl EntryExpansion<'_> {
     }
 
     /// The link of one file of a mirrored tree, marked as in a tree.
-    fn push_in_tree(&mut self, source: SharedPath, target: SharedPath) -> Result<()> {
+    pub(super) fn push_in_tree(&mut self, source: SharedPath, target: SharedPath) -> Result<()> {
         self.push(source, target, false)?;
         if let Some(spec) = self.specs.last_mut() {
             spec.in_tree = true;
@@ -829,6 +848,53 @@ mod tests {
             assert_eq!(*spec("d").source, *dots.join("tree/d"));
             assert!(shared(&spec("e").target, &list[3].0));
             assert!(shared(&spec("e").source, &list[3].1));
+        }
+    }
+
+    /// The files of a Stow package take the record's paths the same way, whenever the state
+    /// is read: a renamed dotfile's by the name it is linked at.
+    #[test]
+    fn a_package_takes_the_paths_a_record_has_for_its_files() {
+        let repo = Repo::new(&[
+            "stow/sh/dot-bashrc",
+            "stow/sh/dot-config/sh/rc",
+            "stow/sh/x",
+        ]);
+        let text = "[[package]]\nsource = \"stow/*\"\ntarget = \"~\"\ndotfiles = true\n";
+        let m = repo.manifest(text).unwrap();
+        let home = repo.home();
+        let dots = repo.root.path().join("dots");
+        let path = |p: PathBuf| -> SharedPath { p.into() };
+        let list = vec![
+            (
+                path(home.join(".bashrc")),
+                path(dots.join("stow/sh/dot-bashrc")),
+            ),
+            (
+                path(home.join(".config/sh/rc")),
+                path(dots.join("stow/sh/dot-config/sh/rc")),
+            ),
+            (path(home.join("x")), path(dots.join("stow/other/x"))),
+        ];
+        let unshared = expand(&m, Sources::Require).unwrap();
+        assert_eq!(unshared.len(), 3);
+        for read_after in [0, 1, 2, 3, usize::MAX] {
+            let records = Records {
+                list: list.clone(),
+                read_after,
+                asked: Default::default(),
+            };
+            let expanded = expand_sharing(&m, Sources::Require, &records).unwrap();
+            let specs = expanded.finish(&m, &records).unwrap();
+            assert_eq!(specs, unshared, "read after {read_after}");
+            let shared = |a: &SharedPath, b: &SharedPath| SharedPath::ptr_eq(a, b);
+            for (spec, (target, source)) in specs.iter().zip(&list) {
+                assert!(
+                    shared(&spec.target, target),
+                    "read after {read_after}: {spec:?}"
+                );
+                assert_eq!(shared(&spec.source, source), !spec.source.ends_with("x"));
+            }
         }
     }
 

@@ -17,10 +17,11 @@ use super::{Package, position};
 use crate::error::{Error, Result, describe_io};
 use crate::listing::Walk;
 use crate::paths;
-use crate::paths::SharedPath;
 use regex::Regex;
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -222,7 +223,7 @@ impl EntryExpansion<'_> {
         );
         let mut whole_only_below = HashSet::new();
         let mut walk = Walk::new(dir, usize::MAX, |_: &Path, _| false);
-        let mut found = Vec::new();
+        let (mut found, mut found_names) = (Vec::new(), Vec::new());
         while let Some(item) = walk.next_entry() {
             let item = item.map_err(|e| self.walk_error(e))?;
             let relative = paths::below(item.path, dir).unwrap_or(item.path);
@@ -254,7 +255,11 @@ impl EntryExpansion<'_> {
                 continue;
             }
             if !item.kind.is_dir() {
-                found.push((SharedPath::from(item.path), item.kind));
+                // By name below the package, in one buffer: each file's paths are made once
+                // its target is known, and then only where no record has them already.
+                found.push(item.kind);
+                found_names.extend_from_slice(relative.as_os_str().as_encoded_bytes());
+                found_names.push(0);
             }
         }
         let fold = package.fold.then(|| {
@@ -264,13 +269,20 @@ impl EntryExpansion<'_> {
                 whole_only_below,
             })
         });
-        for (source, file_type) in found {
-            let relative = paths::below(&source, dir).unwrap_or(&source);
-            let target = self
-                .entry
-                .target
-                .join(target_names(relative, package.dotfiles));
-            self.file_in_tree(source, file_type, target.into())?;
+        let target = self.entry.target.clone();
+        let (mut waiting_tree, mut bufs, mut buf) = (None, Default::default(), Vec::new());
+        let names = found_names.split(|b| *b == 0);
+        for (file_type, relative) in found.into_iter().zip(names) {
+            let relative = Path::new(OsStr::from_bytes(relative));
+            self.check_file_in_tree(paths::join_in(dir, relative, &mut buf), file_type)?;
+            let target_rest = target_names(relative, package.dotfiles);
+            let (source, target) = self.paths_in_tree(
+                (dir, relative),
+                (&target, &target_rest),
+                &mut waiting_tree,
+                &mut bufs,
+            );
+            self.push_in_tree(source, target)?;
             let spec = self.specs.last_mut().expect("just pushed");
             spec.package = Some(name.clone());
             spec.fold = fold.clone();
