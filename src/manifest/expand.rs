@@ -898,6 +898,46 @@ mod tests {
         }
     }
 
+    /// A package's own ignore list serves it alone: the packages without one each take the
+    /// home's, else Stow's, which is read once for all of them.
+    #[test]
+    fn each_package_without_its_own_ignore_list_takes_the_shared_one() {
+        let repo = Repo::new(&[
+            "stow/a/x-a",
+            "stow/a/README.a",
+            "stow/a/.stow-local-ignore",
+            "stow/b/x-b",
+            "stow/b/README.b",
+            "stow/c/README.c",
+            "stow/c/y-c",
+        ]);
+        fs::write(
+            repo.root.path().join("dots/stow/a/.stow-local-ignore"),
+            "^/x-.*\n",
+        )
+        .unwrap();
+        let text = "[[package]]\nsource = \"stow/*\"\ntarget = \"~\"\n";
+        let mut got = repo.expand(text).unwrap();
+        got.sort();
+        let expected = [
+            ("stow/a/README.a", "~/README.a"),
+            ("stow/b/x-b", "~/x-b"),
+            ("stow/c/y-c", "~/y-c"),
+        ];
+        assert_eq!(got, pairs(&expected));
+        fs::create_dir_all(repo.home()).unwrap();
+        fs::write(repo.home().join(".stow-global-ignore"), "^/y-.*\n").unwrap();
+        let mut got = repo.expand(text).unwrap();
+        got.sort();
+        let expected = [
+            ("stow/a/README.a", "~/README.a"),
+            ("stow/b/README.b", "~/README.b"),
+            ("stow/b/x-b", "~/x-b"),
+            ("stow/c/README.c", "~/README.c"),
+        ];
+        assert_eq!(got, pairs(&expected));
+    }
+
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
