@@ -3,7 +3,8 @@
 //! rest of the output is dropped, and the command ends by saying so with exit code 1
 //! ([`failure`], checked by `cli::run`). A closed pipe (`dotlink status | head -1`) ends a
 //! command that only reads quietly, by `SIGPIPE`; one that changes things ignores the signal
-//! (`cli::run`), finishes its work, and drops the rest of its output without a word.
+//! (`cli::run`), finishes its work, and drops the rest of its output without a word. What
+//! goes to standard error goes through [`to_stderr`], which never fails a run.
 
 use std::fmt;
 use std::io::{self, BufWriter, StdoutLock, Write};
