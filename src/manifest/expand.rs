@@ -804,6 +804,22 @@ mod tests {
         }
     }
 
+    /// The links `m` declares, sharing the paths of `list`'s records, the state read once the
+    /// walk asked `read_after` times.
+    fn expand_reading_after(
+        m: &Manifest,
+        list: &[(SharedPath, SharedPath)],
+        read_after: usize,
+    ) -> Vec<LinkSpec> {
+        let records = Records {
+            list: list.to_vec(),
+            read_after,
+            asked: Default::default(),
+        };
+        let expanded = expand_sharing(m, Sources::Require, &records).unwrap();
+        expanded.finish(m, &records).unwrap()
+    }
+
     /// A tree's file takes the record's paths where they are the same bytes, each on its own
     /// (a record of another source shares only the target), and its own paths otherwise: a
     /// record spelled another way, or none. So whether the state is read before the walk,
@@ -824,13 +840,7 @@ mod tests {
         ];
         let unshared = expand(&m, Sources::Require).unwrap();
         for read_after in [0, 1, 2, 3, 4, 5, usize::MAX] {
-            let records = Records {
-                list: list.clone(),
-                read_after,
-                asked: Default::default(),
-            };
-            let expanded = expand_sharing(&m, Sources::Require, &records).unwrap();
-            let specs = expanded.finish(&m, &records).unwrap();
+            let specs = expand_reading_after(&m, &list, read_after);
             assert_eq!(specs, unshared, "read after {read_after}");
             let spec = |name: &str| specs.iter().find(|s| s.target.ends_with(name)).unwrap();
             let shared = |a: &SharedPath, b: &SharedPath| SharedPath::ptr_eq(a, b);
@@ -879,13 +889,7 @@ mod tests {
         let unshared = expand(&m, Sources::Require).unwrap();
         assert_eq!(unshared.len(), 3);
         for read_after in [0, 1, 2, 3, usize::MAX] {
-            let records = Records {
-                list: list.clone(),
-                read_after,
-                asked: Default::default(),
-            };
-            let expanded = expand_sharing(&m, Sources::Require, &records).unwrap();
-            let specs = expanded.finish(&m, &records).unwrap();
+            let specs = expand_reading_after(&m, &list, read_after);
             assert_eq!(specs, unshared, "read after {read_after}");
             let shared = |a: &SharedPath, b: &SharedPath| SharedPath::ptr_eq(a, b);
             for (spec, (target, source)) in specs.iter().zip(&list) {
