@@ -98,9 +98,8 @@ pub fn move_in<'a>(
         made: Vec::new(),
     };
     let write_journal = |adopting: &Adopting| {
-        journal::write_entries(files, Path::new(""), Some(adopting), || {
-            adoptions.iter().map(|a| Entry::adopting(&a.from, &a.to))
-        })
+        let entries = adoptions.iter().map(|a| Entry::adopting(&a.from, &a.to));
+        journal::write_entries(files, Path::new(""), Some(adopting), entries)
     };
     write_journal(&adopting).map_err(not_started)?;
     let mut moves = || -> Result<()> {

@@ -9,6 +9,7 @@
 
 use super::fsutil;
 use crate::error::{Error, Result};
+use crate::manifest::Method;
 use crate::paths::{self, serde_path};
 use crate::plan::{Action, Displace, Plan, Seen, Step};
 use crate::state::backup;
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -242,43 +243,144 @@ impl RunId {
 /// Write the journal for `plan` before any of its changes are made. Entries are streamed from
 /// the plan, one at a time (a first apply of many links would otherwise hold every path twice).
 pub fn write(files: &Files, plan: &Plan, run: &RunId) -> Result<()> {
-    write_entries(files, &plan.backup_set, None, || {
-        plan.changes().map(|step| Entry::of(step, run))
-    })
+    let mut text = Vec::new();
+    write_with(
+        files,
+        &plan.backup_set,
+        None,
+        plan.changes(),
+        |out, step| {
+            if new_symlink(step, &mut text) {
+                out.write_all(&text)
+            } else {
+                Ok(serde_json::to_writer(out, &Entry::of(step, run))?)
+            }
+        },
+    )
 }
 
-/// Write a journal of `entries` (made anew each time they are asked for) for a run whose
-/// backups go to `backup_set`, or that is `adopting`.
-pub fn write_entries<I: Iterator<Item = Entry>>(
+/// Write a journal of `entries` for a run whose backups go to `backup_set`, or that is
+/// `adopting`.
+pub fn write_entries(
     files: &Files,
     backup_set: &Path,
     adopting: Option<&Adopting>,
-    entries: impl Fn() -> I,
+    entries: impl Iterator<Item = Entry>,
 ) -> Result<()> {
-    let journal = JournalOut {
+    write_with(files, backup_set, adopting, entries, |out, entry| {
+        Ok(serde_json::to_writer(out, &entry)?)
+    })
+}
+
+/// Write a journal as [`Journal`] is serialised, with an entry for each of `items`, written by
+/// `write_entry`.
+fn write_with<T>(
+    files: &Files,
+    backup_set: &Path,
+    adopting: Option<&Adopting>,
+    items: impl Iterator<Item = T>,
+    mut write_entry: impl FnMut(&mut fsutil::AtomicOut<'_>, T) -> io::Result<()>,
+) -> Result<()> {
+    let head = JournalHead {
         started: backup::utc_stamp(SystemTime::now()),
         backup_set,
         pid: std::process::id(),
-        entries: fsutil::Streamed(&entries),
-        adopting,
     };
     fsutil::write_atomic_with(&files.journal, |out| {
-        Ok(serde_json::to_writer(out, &journal)?)
+        let head = serde_json::to_vec(&head)?;
+        // Less its closing brace: the entries and the adoption follow.
+        out.write_all(&head[..head.len() - 1])?;
+        out.write_all(b",\"entries\":[")?;
+        for (n, item) in items.enumerate() {
+            if n > 0 {
+                out.write_all(b",")?;
+            }
+            write_entry(out, item)?;
+        }
+        out.write_all(b"]")?;
+        if let Some(adopting) = adopting {
+            out.write_all(b",\"adopting\":")?;
+            serde_json::to_writer(&mut *out, adopting)?;
+        }
+        out.write_all(b"}")
     })
     .map_err(|e| Error::io("write journal", &files.journal, &e))
 }
 
-/// [`Journal`] as written: borrowed from the plan.
+/// The fields of a [`Journal`] before its entries.
 #[derive(Serialize)]
-#[serde(bound(serialize = "fsutil::Streamed<&'a F>: Serialize"))]
-struct JournalOut<'a, F> {
+struct JournalHead<'a> {
     started: String,
     #[serde(serialize_with = "serde_path::serialize")]
     backup_set: &'a Path,
     pid: u32,
-    entries: fsutil::Streamed<&'a F>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    adopting: Option<&'a Adopting>,
+}
+
+/// Write into `text` the journal entry of `step`, if it makes a new symlink whose paths are
+/// plain text (nothing JSON escapes): the bytes serde writes for its [`Entry`], without
+/// copying the step into one or looking for escapes a byte at a time (two thirds of writing
+/// a first apply's journal). False for any other step, which serde writes.
+fn new_symlink(step: &Step, text: &mut Vec<u8>) -> bool {
+    let (Action::Create { mkdirs }, None, Some(link)) = (&step.action, &step.seen, step.record())
+    else {
+        return false;
+    };
+    let (Method::Symlink, Some(spelling), None) = (link.method, link.spelling, link.inode) else {
+        return false;
+    };
+    text.clear();
+    let mut plain = true;
+    let mut put = |text: &mut Vec<u8>, before: &str, path: &Path| {
+        text.extend_from_slice(before.as_bytes());
+        plain &= push_plain(text, path);
+    };
+    put(text, "{\"target\":", &step.target);
+    put(text, ",\"link\":{\"target\":", link.target);
+    put(text, ",\"source\":", link.source);
+    put(text, ",\"method\":\"symlink\",\"spelling\":", spelling);
+    text.push(b'}');
+    for (n, dir) in mkdirs.iter().enumerate() {
+        put(text, if n == 0 { ",\"mkdirs\":[" } else { "," }, dir);
+    }
+    if !mkdirs.is_empty() {
+        text.push(b']');
+    }
+    text.push(b'}');
+    plain
+}
+
+/// Push `path` as a JSON string, if it is UTF-8 with nothing JSON escapes; returns whether.
+fn push_plain(text: &mut Vec<u8>, path: &Path) -> bool {
+    let bytes = path.as_os_str().as_bytes();
+    text.push(b'"');
+    text.extend_from_slice(bytes);
+    text.push(b'"');
+    !json_escapes(bytes) && std::str::from_utf8(bytes).is_ok()
+}
+
+/// Whether JSON escapes a byte of `bytes` (a control character, `"` or `\\`): checked eight
+/// bytes at a time (the release build is optimised for size, and checks one at a time what
+/// is written so).
+fn json_escapes(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH_BITS: u64 = ONES << 7;
+    // Whether a byte of `word` is below `n` (at most 128): a borrow into the high bit of a
+    // byte that did not have it. Exact for the word as a whole.
+    let any_below =
+        |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH_BITS != 0;
+    let escapes = |word: u64| {
+        any_below(word, 0x20)
+            || any_below(word ^ (ONES * u64::from(b'"')), 1)
+            || any_below(word ^ (ONES * u64::from(b'\\')), 1)
+    };
+    let mut words = bytes.chunks_exact(8);
+    words
+        .by_ref()
+        .any(|word| escapes(u64::from_ne_bytes(word.try_into().expect("eight bytes"))))
+        || words
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Remove the journal once the run it describes is complete.
@@ -319,6 +421,131 @@ mod tests {
             "mkdirs":[],"rmdirs":[],"restores":null}"#;
         let back: Entry = serde_json::from_str(older).unwrap();
         assert!(back.temp.is_none() && back.rmdirs.is_empty() && back.link.is_none());
+    }
+
+    /// A new link at `target` to `source`, stored as `spelling`, making `mkdirs`.
+    fn new_link(target: &[u8], source: &str, spelling: &[u8], mkdirs: &[&str]) -> Step {
+        use crate::manifest::Policy;
+        use crate::plan::{LinkState, Reason};
+        let path = |b: &[u8]| PathBuf::from(std::ffi::OsStr::from_bytes(b));
+        let action = Action::Create {
+            mkdirs: mkdirs.iter().map(|d| Path::new(d).into()).collect(),
+        };
+        let (state, reason, policy) = (LinkState::Missing, Reason::Plain, Policy::Fail);
+        Step::new(
+            path(target),
+            Path::new(source),
+            Method::Symlink,
+            state,
+            action,
+            reason,
+            policy,
+        )
+        .declaring(Some(crate::plan::Link {
+            method: Method::Symlink,
+            contents: path(spelling).into(),
+            inode: None,
+        }))
+    }
+
+    #[test]
+    fn a_new_symlink_is_journalled_by_hand_as_serde_journals_it() {
+        let run = RunId::with_id("1a2b");
+        let plain = [
+            new_link(b"/h/.a", "/r/a", b"../r/a", &[]),
+            new_link(
+                b"/h/d/e/f",
+                "/r/d/e/f",
+                b"../../r/d/e/f",
+                &["/h/d", "/h/d/e"],
+            ),
+            new_link(
+                "/h/\u{e9}t\u{e9} \u{1f600}".as_bytes(),
+                "/r/x",
+                b"/r/x",
+                &["/h"],
+            ),
+            new_link(b"/h/\x7f", "/r/'`$ {}[]", b"../r/'`$ {}[]", &[]),
+        ];
+        let escaped = [
+            new_link(b"/h/quote\"", "/r/a", b"../r/a", &[]),
+            new_link(b"/h/a", "/r/back\\slash", b"../r/a", &[]),
+            new_link(b"/h/a", "/r/a", b"../r/new\nline", &[]),
+            new_link(b"/h/a", "/r/a", b"../r/a", &["/h/tab\t"]),
+            new_link(b"/h/\xff", "/r/a", b"../r/a", &[]),
+        ];
+        let mut text = Vec::new();
+        for step in &plain {
+            assert!(new_symlink(step, &mut text), "{step:?}");
+            let serde = serde_json::to_vec(&Entry::of(step, &run)).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&text),
+                String::from_utf8_lossy(&serde)
+            );
+        }
+        for step in &escaped {
+            assert!(!new_symlink(step, &mut text), "{step:?}");
+        }
+        // Anything but a new symlink is left to serde.
+        let mut hard = new_link(b"/h/a", "/r/a", b"/r/a", &[]);
+        hard.link.as_mut().unwrap().method = Method::Hardlink;
+        let seen = Seen::Symlink {
+            points_to: "x".into(),
+        };
+        let seeing = new_link(b"/h/a", "/r/a", b"../r/a", &[]).seeing(Some(seen));
+        let mut replacing = new_link(b"/h/a", "/r/a", b"../r/a", &[]);
+        replacing.action = Action::Replace {
+            displace: Box::new(Displace::Delete),
+        };
+        for step in [hard, seeing, replacing] {
+            assert!(!new_symlink(&step, &mut text), "{step:?}");
+        }
+
+        // The whole journal reads back as the entries serde writes, in the plan's order.
+        let tmp = tempfile::tempdir().unwrap();
+        let files = Files::for_manifest(tmp.path(), Path::new("/r/dotlink.toml"), Path::new("/h"));
+        let steps: Vec<Step> = plain.into_iter().chain(escaped).collect();
+        let plan = Plan {
+            manifest: "/r/dotlink.toml".into(),
+            repo: "/r".into(),
+            home: "/h".into(),
+            steps,
+            forget: Vec::new(),
+            identify: Vec::new(),
+            notes: Vec::new(),
+            backup_set: "/b/set".into(),
+            dead_links: Vec::new(),
+        };
+        write(&files, &plan, &run).unwrap();
+        let journal: serde_json::Value =
+            serde_json::from_slice(&fs::read(&files.journal).unwrap()).unwrap();
+        let entries: Vec<_> = plan.steps.iter().map(|s| Entry::of(s, &run)).collect();
+        assert_eq!(journal["entries"], serde_json::to_value(&entries).unwrap());
+        assert_eq!(journal["backup_set"], "/b/set");
+        assert_eq!(journal["pid"], std::process::id());
+        let read: Journal = serde_json::from_value(journal).unwrap();
+        assert!(read.adopting.is_none() && read.entries.len() == 9);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escapes_are_found_in_any_word_and_at_any_place(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    0x20u8..=0xff,
+                    0u8..0x20,
+                    proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'\\'),
+                ],
+                0..40,
+            ),
+            ascii in proptest::collection::vec(0x20u8..0x7f, 0..40),
+        ) {
+            for bytes in [&bytes, &ascii] {
+                let one_at_a_time = bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+                proptest::prop_assert_eq!(json_escapes(bytes), one_at_a_time, "{:?}", bytes);
+            }
+        }
     }
 
     #[test]

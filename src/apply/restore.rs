@@ -138,7 +138,7 @@ pub fn restore(
     let entry_of = |(e, seen): &(&BackedUp, Option<Seen>)| {
         Entry::restoring(&e.target, &e.backup, seen.clone(), &run)
     };
-    journal::write_entries(files, &set.dir, None, || chosen.iter().map(entry_of))?;
+    journal::write_entries(files, &set.dir, None, chosen.iter().map(entry_of))?;
     let mut unsettled = None;
     for chosen in &chosen {
         let entry = entry_of(chosen);
