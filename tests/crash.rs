@@ -420,6 +420,8 @@ fn errors_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> us
     let reference = scenario(policy);
     reference.run(&["apply"]);
     let expected = reference.home_tree();
+    reference.run(&["unlink"]).code(0);
+    let unlinked = reference.home_tree();
     let mut failed_runs = 0;
     let mut quiet_runs = 0;
     let mut on_threads = 0;
@@ -474,6 +476,14 @@ fn errors_at_every_point(policy: &str, scenario: &dyn Fn(&str) -> Sandbox) -> us
         if policy == "backup" {
             nothing_precious_lost(&s, &at);
         }
+        // Every directory a step made before it failed is known for dotlink's: `unlink` takes
+        // it away as after an uninterrupted run.
+        s.run(&["unlink"]).code(0);
+        assert_eq!(
+            left_dirs(&s.home_tree()),
+            left_dirs(&unlinked),
+            "{at}: unlink left another home"
+        );
     }
     assert!(failed_runs > 10, "{policy}: only {failed_runs} points");
     on_threads

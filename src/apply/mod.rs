@@ -122,6 +122,12 @@ pub fn apply_counting(
     if changes {
         journal::write(files, plan, &run)?;
     }
+    // A record for each new link: room for all of them at once.
+    let new_links = plan.changes().filter(|s| {
+        matches!(s.action, Action::Create { .. } | Action::Replace { .. })
+            && !state.links.contains_key(&s.target)
+    });
+    state.links.reserve(new_links.count());
     let mut state_changed = false;
     let mut unsettled = None;
     // A plan of many new links has them made on several threads first (see `parallel`); its
@@ -134,6 +140,9 @@ pub fn apply_counting(
     // Folded directory links that could not be unfolded: nothing below them is touched, since
     // they still lead into the repository.
     let mut still_folded: Vec<&std::path::Path> = Vec::new();
+    // Directories made, recorded together (see `MadeDirs::insert_all`) before any record is
+    // removed or looked at.
+    let mut made = Vec::new();
     for (index, step) in plan.steps.iter().enumerate() {
         if !step.action.changes() {
             state_changed |= record(step, state);
@@ -157,6 +166,7 @@ pub fn apply_counting(
             }
             Err(error) => {
                 state_changed = true;
+                state.dirs.insert_all(std::mem::take(&mut made));
                 // An error just after the change that completed the step is no failure: the
                 // step is done, and counted so (as `restore` counts it), not both done (its
                 // backup made) and failed.
@@ -178,13 +188,15 @@ pub fn apply_counting(
             }
         }
         state_changed |= !effects.created.is_empty() || !effects.removed.is_empty();
-        state
-            .dirs
-            .extend(effects.created.into_iter().map(|(dir, id)| (dir, Some(id))));
+        made.extend(effects.created.into_iter().map(|(dir, id)| (dir, Some(id))));
+        if !effects.removed.is_empty() {
+            state.dirs.insert_all(std::mem::take(&mut made));
+        }
         for dir in &effects.removed {
             state.dirs.remove(dir);
         }
     }
+    state.dirs.insert_all(made);
     ahead.finish();
     for path in &plan.forget {
         state_changed |= state.links.remove(path).is_some() | state.dirs.remove(path);

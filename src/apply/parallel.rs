@@ -23,24 +23,16 @@ use std::sync::Mutex;
 /// What one step did (or why it failed), by its index in the plan.
 pub(super) type Done = (Result<()>, Effects);
 
-/// What became of one step of the plan ahead of the applier's walk through it.
-#[derive(Default)]
-enum Taken {
-    /// Not taken ahead: the applier takes it.
-    #[default]
-    No,
-    /// Done, and nothing else to record: most new links (16 bytes a step, where a [`Done`]
-    /// for every link would double a first apply's memory).
-    Done,
-    /// Done with effects to record (directories made, a backup), or failed.
-    With(Box<Done>),
-}
-
-/// The steps taken ahead of the applier's walk through the plan, by index: none when the plan
-/// is applied one step at a time.
+/// The steps taken ahead of the applier's walk through the plan: none when the plan is
+/// applied one step at a time.
 #[derive(Default)]
 pub(super) struct Ahead {
-    taken: Vec<Taken>,
+    /// A bit for each step of the plan that is done with nothing else to record: most new
+    /// links (a [`Done`] for each would double a first apply's memory).
+    done: Vec<u64>,
+    /// What the others taken ahead did (directories made, a backup), or why they failed, by
+    /// index in the plan: sorted once all are taken.
+    with: Vec<(u32, Option<Box<Done>>)>,
     /// Directories made for backups before any step was taken, top first: those no backup
     /// went into are removed once every step is done.
     backup_dirs: Vec<PathBuf>,
@@ -49,24 +41,26 @@ pub(super) struct Ahead {
 impl Ahead {
     /// What step `index` did, if it was taken ahead (each is taken out once).
     pub(super) fn take(&mut self, index: usize) -> Option<Done> {
-        match std::mem::take(self.taken.get_mut(index)?) {
-            Taken::No => None,
-            Taken::Done => Some((Ok(()), Effects::default())),
-            Taken::With(done) => Some(*done),
+        let (word, bit) = (index / 64, 1 << (index % 64));
+        if self.done.get(index / 64).is_some_and(|w| w & bit != 0) {
+            self.done[word] &= !bit;
+            return Some((Ok(()), Effects::default()));
         }
+        let at = self
+            .with
+            .binary_search_by_key(&index, |&(i, _)| i as usize)
+            .ok()?;
+        self.with[at].1.take().map(|done| *done)
     }
 
-    /// Record what step `index` did besides making its link, or why it failed: added to
-    /// what making its directories did.
-    fn add(&mut self, index: usize, result: Result<()>, mut effects: Effects) {
-        // Making the directories has no other effect to keep.
-        if let Taken::With(earlier) = std::mem::take(&mut self.taken[index]) {
-            effects.created.splice(0..0, earlier.1.created);
-        }
-        self.taken[index] = match result.is_ok() && effects.is_empty() {
-            true => Taken::Done,
-            false => Taken::With(Box::new((result, effects))),
-        };
+    fn mark_done(&mut self, index: usize) {
+        self.done[index / 64] |= 1 << (index % 64);
+    }
+
+    /// Record what step `index` did besides making its link, or why it failed.
+    fn record(&mut self, index: usize, done: Done) {
+        let index = u32::try_from(index).expect("fewer than 2^32 steps");
+        self.with.push((index, Some(Box::new(done))));
     }
 
     /// Remove the backup directories made ahead that stayed empty.
@@ -100,7 +94,7 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
     if threads < 2 || !independent(&plan.steps) || !own_temporary_names(plan, run) {
         return ahead;
     }
-    ahead.taken = (0..plan.steps.len()).map(|_| Taken::No).collect();
+    ahead.done = vec![0; plan.steps.len().div_ceil(64)];
     // The directories, in the plan's order: each is made by the first step that needs it, as
     // on one thread. A step that cannot have its directories is settled with the rest.
     let mut ready: Vec<usize> = Vec::new();
@@ -139,7 +133,7 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
             ready.push(index);
         }
         if failed || !effects.created.is_empty() {
-            ahead.taken[index] = Taken::With(Box::new((made, effects)));
+            ahead.record(index, (made, effects));
         }
     }
     // Then the links: runs of neighbouring steps (neighbours share a directory), dealt to the
@@ -189,12 +183,29 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
         more
     });
     for index in ready {
-        if matches!(ahead.taken[index], Taken::No) {
-            ahead.taken[index] = Taken::Done;
-        }
+        ahead.mark_done(index);
     }
-    for (index, (result, effects)) in more {
-        ahead.add(index, result, effects);
+    // What a step did besides its link follows what making its directories did (a stable
+    // sort keeps that order), and the two are made one.
+    for (index, done) in more {
+        ahead.record(index, done);
+    }
+    ahead.with.sort_by_key(|&(index, _)| index);
+    ahead
+        .with
+        .dedup_by(|(index, later), (earlier_index, earlier)| {
+            if index != earlier_index {
+                return false;
+            }
+            if let (Some(later), Some(earlier)) = (later.take(), earlier.as_mut()) {
+                let made = std::mem::take(&mut earlier.1.created);
+                **earlier = *later;
+                earlier.1.created.splice(0..0, made);
+            }
+            true
+        });
+    for &(index, _) in &ahead.with {
+        ahead.done[index as usize / 64] &= !(1 << (index % 64));
     }
     ahead
 }

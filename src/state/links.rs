@@ -23,11 +23,20 @@ impl Links {
     /// Room for `capacity` records if it can be had (else none: the set grows as it fills).
     pub fn with_capacity(capacity: usize) -> Links {
         let mut links = Links::default();
-        if links.records.try_reserve_exact(capacity).is_ok() {
-            // The table is empty: there is nothing to hash again as it grows.
-            let _ = links.index.try_reserve(capacity, |_| 0);
-        }
+        links.reserve(capacity);
         links
+    }
+
+    /// Room for `additional` more records if it can be had (else the set grows as it fills):
+    /// grown by doubling, a first apply's 10,000 records would take room for 16,384, and
+    /// hash each target again at every doubling.
+    pub fn reserve(&mut self, additional: usize) {
+        if self.records.try_reserve_exact(additional).is_ok() {
+            let records = &self.records;
+            let _ = self
+                .index
+                .try_reserve(additional, |&i| hash(&records[i as usize].target));
+        }
     }
 
     fn position(&self, target: &Path) -> Option<usize> {
@@ -163,6 +172,21 @@ mod tests {
             Some(record("/h/b", "/r/3"))
         );
         assert!(!links.contains_key(Path::new("/h/b")));
+    }
+
+    #[test]
+    fn room_made_for_more_keeps_every_record_found() {
+        let mut links = Links::default();
+        let name = |i: usize| format!("/h/{i}");
+        for i in 0..50 {
+            links.insert(record(&name(i), "/r/x"));
+        }
+        links.reserve(1000);
+        for i in 50..1050 {
+            links.insert(record(&name(i), "/r/x"));
+        }
+        assert_eq!(links.len(), 1050);
+        assert!((0..1050).all(|i| links.contains_key(Path::new(&name(i)))));
     }
 
     #[test]

@@ -49,6 +49,20 @@ impl MadeDirs {
         }
     }
 
+    /// [`MadeDirs::insert`] each of `dirs`, in order. Many at once are sorted and merged
+    /// into the tree whole: inserted one by one, each would be compared, component by
+    /// component, with a dozen in each node on its way down (a first apply's thousand
+    /// directories took 3 ms).
+    pub fn insert_all(&mut self, dirs: Vec<(PathBuf, Option<DirId>)>) {
+        if dirs.len() > 8 && dirs.len() >= self.0.len() / 8 {
+            // Of equal keys, both keep the last (as inserting does).
+            let mut new: BTreeMap<_, _> = dirs.into_iter().collect();
+            self.0.append(&mut new);
+        } else {
+            self.0.extend(dirs);
+        }
+    }
+
     pub fn remove(&mut self, dir: &Path) -> bool {
         self.0.remove(dir).is_some()
     }
@@ -112,6 +126,36 @@ impl IntoIterator for MadeDirs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_directories_recorded_at_once_are_as_if_recorded_one_by_one() {
+        let id = |n: u64| Some((1, n));
+        let dirs = |names: &[(&str, u64)]| -> Vec<(PathBuf, Option<DirId>)> {
+            names
+                .iter()
+                .map(|&(d, n)| (PathBuf::from(d), id(n)))
+                .collect()
+        };
+        let before = dirs(&[("/h/b", 1), ("/h/b/c", 2), ("/h/d", 3)]);
+        // Unsorted, with a name given twice, and one recorded before: the last wins.
+        let many: Vec<_> = (0..40)
+            .map(|i| (PathBuf::from(format!("/h/x{}", (i * 7) % 40)), id(i)))
+            .chain(dirs(&[("/h/b", 9), ("/h/x3", 10), ("/h/a", 11)]))
+            .collect();
+        for batch in [many, dirs(&[("/h/b/c", 12)])] {
+            let mut at_once: MadeDirs = before.iter().cloned().collect();
+            at_once.insert_all(batch.clone());
+            let mut one_by_one: MadeDirs = before.iter().cloned().collect();
+            for (dir, id) in batch {
+                one_by_one.insert(dir, id);
+            }
+            assert_eq!(at_once, one_by_one);
+        }
+        let mut made = MadeDirs::default();
+        made.insert_all(before.clone());
+        assert_eq!(made.iter().count(), 3);
+        assert_eq!(made.get(Path::new("/h/b/c")), Some(id(2)));
+    }
 
     #[test]
     fn a_directory_is_dotlinks_only_while_it_is_the_one_made() {
