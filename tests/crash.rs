@@ -1268,3 +1268,47 @@ fn a_late_error_is_in_apply_json() {
     }
     assert!(seen, "no run had an error after its step was done");
 }
+
+/// A directory dotlink made, replaced by a link once its source became a file: whatever point
+/// of that run it is stopped or fails at, the next run keeps no record of the directory (as
+/// the uninterrupted run keeps none), so a directory made there later, which may be given the
+/// same inode, is never taken for dotlink's.
+#[test]
+fn a_made_directory_replaced_by_a_link_is_forgotten_after_a_stop_or_an_error() {
+    let scenario = || {
+        let s = Sandbox::new();
+        s.source("pkg/K/k", "v1").source("pkg/g", "g");
+        s.manifest("[[link]]\nsource = \"pkg\"\ntarget = \"~/t\"\nrecursive = true\n");
+        s.run(&["apply"]).code(0);
+        fs::remove_dir_all(s.repo().join("pkg/K")).unwrap();
+        crate::common::write(&s.repo().join("pkg/K"), "v2");
+        s
+    };
+    let recorded_dirs = |s: &Sandbox| -> Vec<String> {
+        let text = fs::read_to_string(s.state_file()).unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix("d\t"))
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect()
+    };
+    let reference = scenario();
+    assert!(recorded_dirs(&reference).contains(&"t/K".to_string()));
+    reference.run(&["apply"]).code(0);
+    let expected = recorded_dirs(&reference);
+    assert!(!expected.contains(&"t/K".to_string()), "{expected:?}");
+    for variable in ["DOTLINK_FAULT_AFTER", "DOTLINK_FAULT_ERROR_AT"] {
+        for n in 0.. {
+            let at = format!("{variable}={n}");
+            let s = scenario();
+            let run = s.run_env(&["apply"], &[(variable, &n.to_string())]);
+            let stopped = run.code != 0 || run.stderr.contains("injected fault");
+            s.run(&["apply"]).code(0);
+            assert_eq!(s.link_at("t/K"), reference.link_at("t/K"), "{at}");
+            assert_eq!(recorded_dirs(&s), expected, "{at}");
+            if !stopped {
+                assert!(n > 5, "{at}: the run has more than {n} fault points");
+                break;
+            }
+        }
+    }
+}

@@ -410,6 +410,11 @@ pub(super) fn settle(
     {
         settle_backup_copy(entry, to, tag(pid), actions)?;
     }
+    if done && entry.displace == Some(Displace::EmptyDirectory) {
+        // The emptied directory it replaced went, or goes with what was left at the temporary
+        // name: its records (as the step drops them) describe nothing now.
+        state.dirs.remove_tree(&entry.target);
+    }
     settle_record(entry, done, state, actions);
     Ok(done)
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::ops::Bound;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,22 @@ impl MadeDirs {
 
     pub fn remove(&mut self, dir: &Path) -> bool {
         self.0.remove(dir).is_some()
+    }
+
+    /// Forget `dir` and every directory recorded below it; returns whether any was recorded.
+    pub fn remove_tree(&mut self, dir: &Path) -> bool {
+        // Below a path come, in the order of components, right after it.
+        let below: Vec<PathBuf> = self
+            .0
+            .range::<Path, _>((Bound::Included(dir), Bound::Unbounded))
+            .map(|(d, _)| d)
+            .take_while(|d| d.starts_with(dir))
+            .cloned()
+            .collect();
+        for d in &below {
+            self.0.remove(d);
+        }
+        !below.is_empty()
     }
 
     /// Whether the state records `dir`, whatever is there now.
@@ -155,6 +172,25 @@ mod tests {
         made.insert_all(before.clone());
         assert_eq!(made.iter().count(), 3);
         assert_eq!(made.get(Path::new("/h/b/c")), Some(id(2)));
+    }
+
+    #[test]
+    fn a_tree_is_forgotten_whole_and_nothing_beside_it() {
+        let mut made: MadeDirs = [
+            "/h/t",
+            "/h/t/K",
+            "/h/t/K/a",
+            "/h/t/K/a/b",
+            "/h/t/K2",
+            "/h/t/K-x",
+        ]
+        .into_iter()
+        .map(|d| (PathBuf::from(d), Some((1, 1))))
+        .collect();
+        assert!(made.remove_tree(Path::new("/h/t/K")));
+        let left: Vec<_> = made.iter().map(|(d, _)| d.to_path_buf()).collect();
+        assert_eq!(left, ["/h/t", "/h/t/K-x", "/h/t/K2"].map(PathBuf::from));
+        assert!(!made.remove_tree(Path::new("/h/t/K")));
     }
 
     #[test]
