@@ -313,21 +313,9 @@ pub(crate) fn retire_state_file(path: &std::path::Path) {
 /// whether the state changed.
 fn record(step: &Step, state: &mut State) -> bool {
     match &step.action {
-        Action::None | Action::Create { .. } | Action::Replace { .. } => {
-            let Some(record) = step.record() else {
-                return false;
-            };
-            // A no-op run compares thousands of records: build a new one only on a change.
-            if state
-                .links
-                .get(&step.target)
-                .is_some_and(|r| record.matches(r))
-            {
-                return false;
-            }
-            state.links.insert(record.to_record());
-            true
-        }
+        Action::None | Action::Create { .. } | Action::Replace { .. } => step
+            .record()
+            .is_some_and(|record| state.links.update(record)),
         Action::Remove { .. } => state.links.remove(&step.target).is_some(),
         // The unfold records every link it made; the folded link is no longer dotlink's.
         Action::Unfold(unfolding) => {

@@ -3,7 +3,7 @@
 //! key), and the table holds four bytes a record, not the record: at 10,000 links the state
 //! is the largest thing a run holds after its plan.
 
-use super::Record;
+use super::{Record, RecordRef};
 use hashbrown::HashTable;
 use std::path::Path;
 
@@ -69,12 +69,30 @@ impl Links {
         if let Some(i) = self.position_hashed(&record.target, target_hash) {
             return Some(std::mem::replace(&mut self.records[i], record));
         }
+        self.push_hashed(record, target_hash);
+        None
+    }
+
+    /// Record `record` unless its target's record already says the same (a no-op run
+    /// compares thousands, and builds no record); returns whether the records changed. The
+    /// target is hashed once, for the lookup and any insertion both.
+    pub fn update(&mut self, record: RecordRef<'_>) -> bool {
+        let target_hash = hash(record.target);
+        match self.position_hashed(record.target, target_hash) {
+            Some(i) if record.matches(&self.records[i]) => return false,
+            Some(i) => self.records[i] = record.to_record(),
+            None => self.push_hashed(record.to_record(), target_hash),
+        }
+        true
+    }
+
+    /// Add `record`, whose target (hashed to `target_hash`) has none yet.
+    fn push_hashed(&mut self, record: Record, target_hash: u64) {
         let at = u32::try_from(self.records.len()).expect("fewer than 2^32 links");
         let records = &self.records;
         self.index
             .insert_unique(target_hash, at, |&i| hash(&records[i as usize].target));
         self.records.push(record);
-        None
     }
 
     pub fn remove(&mut self, target: &Path) -> Option<Record> {
@@ -187,6 +205,26 @@ mod tests {
         }
         assert_eq!(links.len(), 1050);
         assert!((0..1050).all(|i| links.contains_key(Path::new(&name(i)))));
+    }
+
+    #[test]
+    fn an_update_changes_only_what_says_something_else() {
+        let mut links = Links::default();
+        let (a, a2) = (record("/h/a", "/r/1"), record("/h/a", "/r/2"));
+        fn as_ref(r: &Record) -> RecordRef<'_> {
+            RecordRef {
+                target: &r.target,
+                source: &r.source,
+                method: r.method,
+                spelling: r.spelling.as_ref(),
+                inode: r.inode(),
+            }
+        }
+        assert!(links.update(as_ref(&a)));
+        assert!(!links.update(as_ref(&a)));
+        assert!(links.update(as_ref(&a2)));
+        assert_eq!(links.len(), 1);
+        assert_eq!(links.get(Path::new("/h/a")), Some(&a2));
     }
 
     #[test]
