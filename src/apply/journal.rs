@@ -250,7 +250,7 @@ pub fn write(files: &Files, plan: &Plan, run: &RunId) -> Result<()> {
         None,
         plan.changes(),
         |out, step| {
-            if new_symlink(step, &mut text) {
+            if by_hand(step, run, &mut text) {
                 out.write_all(&text)
             } else {
                 Ok(serde_json::to_writer(out, &Entry::of(step, run))?)
@@ -316,31 +316,49 @@ struct JournalHead<'a> {
     pid: u32,
 }
 
-/// Write into `text` the journal entry of `step`, if it makes a new symlink whose paths are
-/// plain text (nothing JSON escapes): the bytes serde writes for its [`Entry`], without
-/// copying the step into one or looking for escapes a byte at a time (two thirds of writing
-/// a first apply's journal). False for any other step, which serde writes.
-fn new_symlink(step: &Step, text: &mut Vec<u8>) -> bool {
-    let (Action::Create { mkdirs }, None, Some(link)) = (&step.action, &step.seen, step.record())
-    else {
+/// Write into `text` the journal entry of `step`, if it makes a new symlink or puts one in
+/// place of something, and its paths are plain text (nothing JSON escapes): the bytes serde
+/// writes for its [`Entry`], without copying the step into one or looking for escapes a
+/// byte at a time (two thirds of writing a first apply's journal). False for any other
+/// step, which serde writes.
+fn by_hand(step: &Step, run: &RunId, text: &mut Vec<u8>) -> bool {
+    let (mkdirs, displace) = match &step.action {
+        Action::Create { mkdirs } => (&mkdirs[..], None),
+        Action::Replace { displace } => (&[][..], Some(&**displace)),
+        _ => return false,
+    };
+    let Some(link) = step.record() else {
         return false;
     };
     let (Method::Symlink, Some(spelling), None) = (link.method, link.spelling, link.inode) else {
         return false;
     };
     text.clear();
-    let mut plain = true;
-    let mut put = |text: &mut Vec<u8>, before: &str, path: &Path| {
+    let put = |text: &mut Vec<u8>, before: &str, path: &Path| {
         text.extend_from_slice(before.as_bytes());
-        plain &= push_plain(text, path);
+        push_plain(text, path)
     };
-    put(text, "{\"target\":", &step.target);
-    put(text, ",\"link\":{\"target\":", link.target);
-    put(text, ",\"source\":", link.source);
-    put(text, ",\"method\":\"symlink\",\"spelling\":", spelling);
+    let mut plain = put(text, "{\"target\":", &step.target);
+    if let Some(displace) = displace {
+        plain &= put(text, ",\"temp\":", &run.temp_path(&step.target));
+        if let Displace::Backup { to } = displace {
+            plain &= put(text, ",\"displace\":{\"kind\":\"backup\",\"to\":", to);
+            text.push(b'}');
+        } else {
+            text.extend_from_slice(b",\"displace\":");
+            plain &= serde_json::to_writer(&mut *text, displace).is_ok();
+        }
+    }
+    if let Some(seen) = &step.seen {
+        text.extend_from_slice(b",\"seen\":");
+        plain &= serde_json::to_writer(&mut *text, seen).is_ok();
+    }
+    plain &= put(text, ",\"link\":{\"target\":", link.target);
+    plain &= put(text, ",\"source\":", link.source);
+    plain &= put(text, ",\"method\":\"symlink\",\"spelling\":", spelling);
     text.push(b'}');
     for (n, dir) in mkdirs.iter().enumerate() {
-        put(text, if n == 0 { ",\"mkdirs\":[" } else { "," }, dir);
+        plain &= put(text, if n == 0 { ",\"mkdirs\":[" } else { "," }, dir);
     }
     if !mkdirs.is_empty() {
         text.push(b']');
@@ -448,9 +466,25 @@ mod tests {
         }))
     }
 
+    /// `step` made to put its link in place of what `seen` says is there, which goes as
+    /// `displace` says.
+    fn replacing(mut step: Step, displace: Displace, seen: Seen) -> Step {
+        step.action = Action::Replace {
+            displace: Box::new(displace),
+        };
+        step.seeing(Some(seen))
+    }
+
     #[test]
-    fn a_new_symlink_is_journalled_by_hand_as_serde_journals_it() {
+    fn a_symlink_is_journalled_by_hand_as_serde_journals_it() {
         let run = RunId::with_id("1a2b");
+        let file = Seen::Object {
+            dev: 2049,
+            ino: 77,
+            len: 12,
+            mtime: (1_700_000_000, 5),
+        };
+        let backup = |to: &str| Displace::Backup { to: to.into() };
         let plain = [
             new_link(b"/h/.a", "/r/a", b"../r/a", &[]),
             new_link(
@@ -466,6 +500,38 @@ mod tests {
                 &["/h"],
             ),
             new_link(b"/h/\x7f", "/r/'`$ {}[]", b"../r/'`$ {}[]", &[]),
+            replacing(
+                new_link(b"/h/.b", "/r/b", b"../r/b", &[]),
+                backup("/s/.b"),
+                file.clone(),
+            ),
+            // What was seen is serde's, escapes and all.
+            replacing(
+                new_link(b"/h/.c", "/r/c", b"../r/c", &[]),
+                backup("/s/.c"),
+                Seen::Symlink {
+                    points_to: "/el\\se\twhere".into(),
+                },
+            ),
+            replacing(
+                new_link(b"/h/.d", "/r/d", b"../r/d", &[]),
+                Displace::EmptyDirectory,
+                Seen::Directory { dev: 1, ino: 2 },
+            ),
+            replacing(
+                new_link(b"/h/.e", "/r/e", b"../r/e", &[]),
+                Displace::Delete,
+                file.clone(),
+            ),
+            replacing(
+                new_link(b"/h/.f", "/r/f", b"/r/f", &[]),
+                Displace::Link,
+                Seen::Symlink {
+                    points_to: "../r/old".into(),
+                },
+            ),
+            new_link(b"/h/.g", "/r/g", b"../r/g", &[])
+                .seeing(Some(Seen::Directory { dev: 1, ino: 3 })),
         ];
         let escaped = [
             new_link(b"/h/quote\"", "/r/a", b"../r/a", &[]),
@@ -473,10 +539,20 @@ mod tests {
             new_link(b"/h/a", "/r/a", b"../r/new\nline", &[]),
             new_link(b"/h/a", "/r/a", b"../r/a", &["/h/tab\t"]),
             new_link(b"/h/\xff", "/r/a", b"../r/a", &[]),
+            replacing(
+                new_link(b"/h/\x01", "/r/a", b"../r/a", &[]),
+                backup("/s/a"),
+                file.clone(),
+            ),
+            replacing(
+                new_link(b"/h/a", "/r/a", b"../r/a", &[]),
+                backup("/s/q\"\n"),
+                file,
+            ),
         ];
         let mut text = Vec::new();
         for step in &plain {
-            assert!(new_symlink(step, &mut text), "{step:?}");
+            assert!(by_hand(step, &run, &mut text), "{step:?}");
             let serde = serde_json::to_vec(&Entry::of(step, &run)).unwrap();
             assert_eq!(
                 String::from_utf8_lossy(&text),
@@ -484,21 +560,17 @@ mod tests {
             );
         }
         for step in &escaped {
-            assert!(!new_symlink(step, &mut text), "{step:?}");
+            assert!(!by_hand(step, &run, &mut text), "{step:?}");
         }
-        // Anything but a new symlink is left to serde.
+        // Hard links, and steps that make no link, are left to serde.
         let mut hard = new_link(b"/h/a", "/r/a", b"/r/a", &[]);
         hard.link.as_mut().unwrap().method = Method::Hardlink;
-        let seen = Seen::Symlink {
-            points_to: "x".into(),
+        let mut removing = new_link(b"/h/a", "/r/a", b"../r/a", &[]);
+        removing.action = Action::Remove {
+            rmdirs: Default::default(),
         };
-        let seeing = new_link(b"/h/a", "/r/a", b"../r/a", &[]).seeing(Some(seen));
-        let mut replacing = new_link(b"/h/a", "/r/a", b"../r/a", &[]);
-        replacing.action = Action::Replace {
-            displace: Box::new(Displace::Delete),
-        };
-        for step in [hard, seeing, replacing] {
-            assert!(!new_symlink(&step, &mut text), "{step:?}");
+        for step in [hard, removing] {
+            assert!(!by_hand(&step, &run, &mut text), "{step:?}");
         }
 
         // The whole journal reads back as the entries serde writes, in the plan's order.
@@ -524,7 +596,7 @@ mod tests {
         assert_eq!(journal["backup_set"], "/b/set");
         assert_eq!(journal["pid"], std::process::id());
         let read: Journal = serde_json::from_value(journal).unwrap();
-        assert!(read.adopting.is_none() && read.entries.len() == 9);
+        assert!(read.adopting.is_none() && read.entries.len() == 17);
     }
 
     proptest::proptest! {
