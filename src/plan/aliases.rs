@@ -8,7 +8,7 @@
 //! makes no call for it.
 
 use crate::mounts::Mount;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -34,6 +34,10 @@ pub(crate) struct Protected<'a> {
     /// Every directory in the repository and in dotlink's own directories, with the one it
     /// is in.
     inside: OnceCell<Vec<(HashSet<Id>, &'a Path)>>,
+    /// The directory [`Protected::holding`] was last asked about, and its identity: targets
+    /// come in the directory order, so most are in the directory the one before was in (the
+    /// planner writes nothing, so a directory stays what it was).
+    last_dir: RefCell<Option<(PathBuf, Option<Id>)>>,
 }
 
 impl<'a> Protected<'a> {
@@ -45,6 +49,7 @@ impl<'a> Protected<'a> {
             aliases: OnceCell::new(),
             never_replaced: OnceCell::new(),
             inside: OnceCell::new(),
+            last_dir: RefCell::new(None),
         }
     }
 
@@ -83,7 +88,14 @@ impl<'a> Protected<'a> {
         if !self.aliases() {
             return None;
         }
-        self.inside(id_of(path.parent()?)?)
+        let dir = path.parent()?;
+        let mut last = self.last_dir.borrow_mut();
+        let id = match &*last {
+            Some((known, id)) if known == dir => *id,
+            _ => last.insert((dir.to_path_buf(), id_of(dir))).1,
+        };
+        drop(last);
+        self.inside(id?)
     }
 
     /// The repository or own directory that holds the directory `id`, if one does.
@@ -120,6 +132,29 @@ fn any_alias(mounts: &[Mount]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_is_held_by_the_repository_its_directory_is_in_whatever_was_asked_before() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (home, repo) = (tmp.path().join("home"), tmp.path().join("repo"));
+        fs::create_dir_all(repo.join("sub")).unwrap();
+        fs::create_dir_all(home.join("d")).unwrap();
+        // The repository seen under a second name, as a bind mount would give it.
+        std::os::unix::fs::symlink(repo.join("sub"), home.join("alias")).unwrap();
+        let protected = Protected::new(&home, &repo, []);
+        protected.aliases.set(true).unwrap();
+        let in_repo = Some(repo.clone());
+        for (path, held) in [
+            ("d/a", None),
+            ("d/b", None),
+            ("alias/a", in_repo.clone()),
+            ("alias/b", in_repo.clone()),
+            ("d/c", None),
+            ("alias/c", in_repo),
+        ] {
+            assert_eq!(protected.holding(&home.join(path)), held, "{path}");
+        }
+    }
 
     #[test]
     fn bind_mounts_and_filesystems_mounted_twice_may_give_second_names() {
