@@ -42,7 +42,7 @@ impl Ahead {
     /// What step `index` did, if it was taken ahead (each is taken out once).
     pub(super) fn take(&mut self, index: usize) -> Option<Done> {
         let (word, bit) = (index / 64, 1 << (index % 64));
-        if self.done.get(index / 64).is_some_and(|w| w & bit != 0) {
+        if self.done.get(word).is_some_and(|w| w & bit != 0) {
             self.done[word] &= !bit;
             return Some((Ok(()), Effects::default()));
         }
