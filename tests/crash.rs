@@ -1312,3 +1312,44 @@ fn a_made_directory_replaced_by_a_link_is_forgotten_after_a_stop_or_an_error() {
         }
     }
 }
+
+/// Removing the empty directories dotlink made (`edges::emptied_by_hand`), killed or failing at
+/// any point, before or after each removal: the next apply finishes the job, and the home and
+/// the directories the state records are those of a run never stopped.
+#[test]
+fn removing_empty_directories_stopped_or_failing_anywhere_is_finished_by_the_next_run() {
+    use crate::edges::{emptied_by_hand, recorded_dirs};
+    let uninterrupted = emptied_by_hand();
+    uninterrupted.run(&["apply"]).code(0);
+    let (home, dirs) = (uninterrupted.home_tree(), recorded_dirs(&uninterrupted));
+    assert_eq!(dirs, [".config", ".config/a"]);
+    for fault in ["DOTLINK_FAULT_AFTER", "DOTLINK_FAULT_ERROR_AT"] {
+        for point in 0.. {
+            let s = emptied_by_hand();
+            let run = s.run_env(&["apply"], &[(fault, &point.to_string())]);
+            if !run.stderr.contains("fault injected") && !run.stderr.contains("injected fault") {
+                // Two removals, a point before and after each, and the state file's.
+                assert_eq!(point, 5, "{fault}: {}", run.stderr);
+                break;
+            }
+            // Each directory is there or gone as the point says (0 is before the first removal,
+            // 3 after the second): a stopped run goes no further, a failed step stops only
+            // itself (and its directory's, which is then not empty). Nothing else is touched.
+            let deep = s.home().join(".config/a/deep");
+            let deep_stays = match fault {
+                "DOTLINK_FAULT_AFTER" => point <= 2,
+                _ => point == 0 || point == 2,
+            };
+            assert_eq!(deep.join("deeper").is_dir(), point == 0, "{fault}={point}");
+            assert_eq!(deep.is_dir(), deep_stays, "{fault}={point}");
+            assert_eq!(
+                s.link_at(".config/a/g"),
+                uninterrupted.link_at(".config/a/g")
+            );
+            s.run(&["apply"]).code(0);
+            assert_eq!(s.home_tree(), home, "{fault}={point}");
+            assert_eq!(recorded_dirs(&s), dirs, "{fault}={point}");
+            s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+        }
+    }
+}

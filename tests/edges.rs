@@ -1527,3 +1527,152 @@ fn the_repository_under_another_name_is_never_replaced() {
     assert!(out.contains("is in the repository"), "{out}");
     assert!(!s.repo().join("c/x").exists(), "{out}");
 }
+
+/// The directories a run records, as the state file lists them.
+pub(crate) fn recorded_dirs(s: &Sandbox) -> Vec<String> {
+    let state = fs::read_to_string(s.state_file()).unwrap_or_default();
+    state
+        .lines()
+        .filter_map(|l| l.strip_prefix("d\t"))
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+/// A home where dotlink made `~/.config/a/deep/deeper` for a link, and `~/.config/a/g`, and the
+/// first link was then removed by hand: its directories hold nothing now.
+pub(crate) fn emptied_by_hand() -> Sandbox {
+    let s = Sandbox::new();
+    s.source("a/deep/deeper/f", "f")
+        .source("a/g", "g")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\nrecursive = true\n");
+    s.run(&["apply"]).code(0);
+    fs::remove_file(s.home().join(".config/a/deep/deeper/f")).unwrap();
+    fs::remove_dir_all(s.repo().join("a/deep")).unwrap();
+    s
+}
+
+/// A directory dotlink made that nothing declared needs any more goes once it is empty, however
+/// it emptied (here its link was removed by hand, then its source): `plan` and `status` show
+/// it, `apply` removes it and forgets it, and the next run has nothing to do. `--no-prune`
+/// keeps it, and so does anything put in it.
+#[test]
+fn an_empty_directory_dotlink_made_goes_once_nothing_declared_needs_it() {
+    let s = emptied_by_hand();
+    s.run(&["plan"])
+        .code(0)
+        .stdout_has("~/.config/a/deep/")
+        .stdout_has("~/.config/a/deep/deeper/")
+        .stdout_has("2 empty directories to remove");
+    s.run(&["status"])
+        .code(1)
+        .stdout_has("orphan")
+        .stdout_has("an empty directory dotlink made; nothing declared is in it");
+    let json = s.run(&["plan", "--json"]).json();
+    let pruned: Vec<&str> = json["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "prune")
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(pruned.len(), 2, "{json}");
+    assert!(
+        pruned[0].ends_with(".config/a/deep/deeper"),
+        "deepest first: {pruned:?}"
+    );
+
+    let before = s.home_tree();
+    s.run(&["apply", "--no-prune"]).code(0);
+    assert_eq!(s.home_tree(), before, "kept without pruning");
+
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("2 empty directories removed");
+    assert!(!s.home().join(".config/a/deep").exists());
+    assert!(
+        s.link_at(".config/a/g").is_some(),
+        "the declared link stays"
+    );
+    assert_eq!(recorded_dirs(&s), [".config", ".config/a"]);
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+    s.run(&["status"]).code(0);
+
+    // Not empty: the user's file in it keeps it, and nothing is planned for it.
+    let s = emptied_by_hand();
+    s.home_file(".config/a/deep/notes", "mine");
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("Applied: 1 empty directory removed.");
+    assert_eq!(
+        fs::read_to_string(s.home().join(".config/a/deep/notes")).unwrap(),
+        "mine"
+    );
+    assert!(
+        !s.home().join(".config/a/deep/deeper").exists(),
+        "the empty one below goes"
+    );
+    s.run(&["status"]).code(0);
+}
+
+/// An empty directory under the name of one dotlink made is not dotlink's when it is another
+/// directory: it stays, and the record of dotlink's is dropped. One written to between the plan
+/// and the step is left as it is, with an error, and the next run keeps it.
+#[test]
+fn an_empty_directory_goes_only_while_it_is_the_one_dotlink_made() {
+    let s = emptied_by_hand();
+    let deeper = s.home().join(".config/a/deep/deeper");
+    fs::remove_dir(&deeper).unwrap();
+    fs::create_dir(s.home().join("mine")).unwrap();
+    fs::rename(s.home().join("mine"), &deeper).unwrap();
+    s.run(&["apply"]).code(0).stdout_lacks("empty director");
+    assert!(deeper.is_dir(), "the user's directory stays");
+    assert_eq!(
+        recorded_dirs(&s),
+        [".config", ".config/a", ".config/a/deep"]
+    );
+
+    // Written to after the plan: the step before the removal writes into it.
+    let s = emptied_by_hand();
+    let note = s.home().join(".config/a/deep/deeper/note");
+    let run = s.run_env(
+        &["apply"],
+        &[
+            ("DOTLINK_FAULT_WRITE_AT", "0"),
+            ("DOTLINK_FAULT_WRITE_PATH", note.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("changed since planning"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fs::read_to_string(&note).unwrap(), "written since planning");
+    s.run(&["apply"]).code(0).stdout_lacks("empty director");
+    assert!(note.is_file());
+}
+
+/// `unlink` after a run that was stopped before it made its links (all of a large run's
+/// directories are made first) leaves the home as it was before dotlink: the directories that
+/// run made go with the rest.
+#[test]
+fn unlink_after_a_stopped_run_leaves_no_directory_it_made() {
+    for point in 0.. {
+        let s = Sandbox::new();
+        s.source("a/x/1", "1")
+            .source("a/y/2", "2")
+            .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\nrecursive = true\n");
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &point.to_string())]);
+        if !run.stderr.contains("fault injected") {
+            assert!(point > 4, "the run has directories to make");
+            break;
+        }
+        s.run(&["unlink"]).code(0);
+        assert!(s.home_tree().is_empty(), "at {point}: {:?}", s.home_tree());
+        assert!(
+            recorded_dirs(&s).is_empty(),
+            "at {point}: {:?}",
+            recorded_dirs(&s)
+        );
+    }
+}

@@ -52,6 +52,7 @@ pub(super) fn step(step: &Step, run: &RunId, effects: &mut Effects) -> Result<()
             replace(step, displace, &run.temp_path(&step.target), effects)
         }
         Action::Remove { rmdirs } => remove(step, rmdirs, effects),
+        Action::RemoveDir => remove_dir(step, effects),
         Action::Clear { displace } => clear(step, displace, effects),
         Action::Unfold(unfolding) => unfold(
             step,
@@ -202,6 +203,26 @@ fn remove(step: &Step, rmdirs: &[MadeDir], effects: &mut Effects) -> Result<()> 
         }
         effects.removed.push(dir.path.clone());
     }
+    Ok(())
+}
+
+/// Remove an empty directory dotlink made, while it is still the one the planner saw. One
+/// gone already is as planned; one written to since is left as it is.
+fn remove_dir(step: &Step, effects: &mut Effects) -> Result<()> {
+    let dir = &step.target;
+    if matches!(fs::symlink_metadata(dir), Err(e) if e.kind() == io::ErrorKind::NotFound) {
+        effects.removed.push(dir.to_path_buf());
+        return Ok(());
+    }
+    if !still_seen(step, dir) {
+        return Err(changed());
+    }
+    match change(|| fs::remove_dir(dir)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => return Err(changed()),
+        Err(e) => return Err(Error::io("remove directory", dir, &e)),
+    }
+    effects.removed.push(dir.to_path_buf());
     Ok(())
 }
 

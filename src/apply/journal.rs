@@ -142,6 +142,8 @@ impl Entry {
             },
             rmdirs: match &step.action {
                 Action::Remove { rmdirs } => rmdirs.iter().map(|d| d.path.clone()).collect(),
+                // Its target is the directory: recovery forgets it once gone.
+                Action::RemoveDir => vec![step.target.to_path_buf()],
                 _ => Vec::new(),
             },
             restores: None,

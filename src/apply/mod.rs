@@ -57,6 +57,8 @@ pub struct Counts {
     /// Replaced a link (nothing lost).
     pub relinked: usize,
     pub pruned: usize,
+    /// Empty directories dotlink made, removed on their own (not with a link in them).
+    pub emptied_dirs: usize,
     /// Moved to the backup set first.
     pub backed_up: usize,
     /// Removed what was in the way (`overwrite`).
@@ -85,6 +87,7 @@ impl Outcome {
                     _ => counts.relinked += 1,
                 },
                 Action::Remove { .. } => counts.pruned += 1,
+                Action::RemoveDir => counts.emptied_dirs += 1,
                 _ => {}
             }
         }
@@ -245,7 +248,7 @@ fn settle_failed(
     let entry = Entry::of(step, run);
     let mut actions = Vec::new();
     let as_planned = recovery::settle(&entry, Some(std::process::id()), state, &mut actions)?
-        || (matches!(step.action, Action::Remove { .. })
+        || (matches!(step.action, Action::Remove { .. } | Action::RemoveDir)
             && step.target.symlink_metadata().is_err());
     if let (true, Some(to)) = (as_planned, step.action.backup())
         && to.symlink_metadata().is_ok()
@@ -317,6 +320,8 @@ fn record(step: &Step, state: &mut State) -> bool {
             .record()
             .is_some_and(|record| state.links.update(record)),
         Action::Remove { .. } => state.links.remove(&step.target).is_some(),
+        // Its directory is forgotten as removed (`Effects::removed`).
+        Action::RemoveDir => false,
         // The unfold records every link it made; the folded link is no longer dotlink's.
         Action::Unfold(unfolding) => {
             state.links.remove(&step.target);

@@ -178,6 +178,9 @@ pub(crate) fn plan_with(
     steps.extend(clears);
     steps.extend(skipped_entries(manifest));
     forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
+    let (emptied, gone) = orphans::empty_dirs(&steps, state, &ctx.home, pruning(manifest, options));
+    steps.extend(emptied);
+    forget.extend(gone);
     order(&mut steps);
     Ok(Plan {
         manifest: manifest.path.clone(),
@@ -259,6 +262,11 @@ fn look_ahead_from() -> usize {
     crate::context::threshold("DOTLINK_LOOK_AHEAD_FROM", 1024) as usize
 }
 
+/// Whether this run prunes what dotlink made and nothing declares now.
+fn pruning(manifest: &Manifest, options: &Options) -> bool {
+    options.prune && manifest.settings.prune
+}
+
 /// The recorded links nothing declares now, and what becomes of each. A record is compared by
 /// where its target really is: one spelled through another name of a declared target's place
 /// is that target's, and only its key is out of date (it is forgotten). A recorded directory
@@ -272,7 +280,7 @@ fn recorded_orphans(
     folds: &folds::Folds,
     (dirs, home): (&mut Dirs, &Path),
 ) -> orphans::Orphans {
-    let fate = if options.prune && manifest.settings.prune {
+    let fate = if pruning(manifest, options) {
         OrphanFate::Pruned
     } else {
         OrphanFate::Kept
@@ -346,7 +354,10 @@ pub(crate) fn plan_unlink(
     let mut steps = found.steps;
     let mut forget = found.forget;
     forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
-    steps.sort_by(|a, b| by_directory(&b.target).cmp(&by_directory(&a.target)));
+    let (emptied, gone) = orphans::empty_dirs(&steps, state, &ctx.home, true);
+    steps.extend(emptied);
+    forget.extend(gone);
+    order(&mut steps);
     Plan {
         manifest: manifest_path.to_path_buf(),
         repo: repo.to_path_buf(),
@@ -360,22 +371,29 @@ pub(crate) fn plan_unlink(
     }
 }
 
-/// Put the steps in execution order: removals first, deepest first, so a removed link makes
-/// room before anything is created in its place; then the rest by target, in the directory
+/// Put the steps in execution order: removals first (empty directories, then links), deepest
+/// first, so a removed link makes room before anything is created in its place; then the rest
+/// by target, in the directory
 /// order (a directory's entries together, a directory before what is below it). Each missing
 /// directory is then created once, by the first step that needs it.
 fn order(steps: &mut [Step]) {
     // In place: a stable sort would copy every step into a scratch buffer. The declared links
     // were planned in this order, so a run that removes nothing finds them sorted: checked
     // first with each step's key made once (the sort's own check makes two for every pair).
-    let removes = |s: &Step| matches!(s.action, Action::Remove { .. });
-    let in_order =
-        !steps.iter().any(removes) && steps.iter().map(|s| by_directory(&s.target)).is_sorted();
+    // Empty directories first, then links removed, each deepest first: a removal then takes
+    // the directories it empties, which hold nothing else any more.
+    let removes = |s: &Step| match s.action {
+        Action::RemoveDir => 2,
+        Action::Remove { .. } => 1,
+        _ => 0,
+    };
+    let in_order = !steps.iter().any(|s| removes(s) > 0)
+        && steps.iter().map(|s| by_directory(&s.target)).is_sorted();
     if !in_order {
         steps.sort_unstable_by(|a, b| {
             let (ra, rb) = (removes(a), removes(b));
             rb.cmp(&ra).then_with(|| {
-                if ra {
+                if ra > 0 {
                     by_directory(&b.target).cmp(&by_directory(&a.target))
                 } else {
                     by_directory(&a.target).cmp(&by_directory(&b.target))

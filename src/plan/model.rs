@@ -213,6 +213,8 @@ pub enum Reason {
     EditedCopy,
     /// A link dotlink made that nothing declares now.
     Orphan { source_gone: bool, fate: OrphanFate },
+    /// A directory dotlink made that is empty, and that nothing declared needs now.
+    EmptyDirectory,
     /// An entry whose `when` does not hold here; `why` is the condition that failed (boxed
     /// twice, to be one word).
     NotOnThisMachine { why: Box<Box<str>> },
@@ -307,6 +309,10 @@ pub enum Action {
     /// Remove a link dotlink made, then the directories in `rmdirs` it made for it, deepest
     /// first, while they are empty and still the directories it made.
     Remove { rmdirs: ThinVec<MadeDir> },
+    /// Remove a directory dotlink made, now empty (its target), that nothing declared needs:
+    /// left by a run stopped before its links were made, or by links removed by hand. Only
+    /// while it is still the directory the planner saw (the step's `seen`) and empty.
+    RemoveDir,
     /// Move away (`backup`) or remove (`overwrite`) a file that stands where a directory of
     /// later links must be; the links below it follow as `Create` steps.
     Clear { displace: Box<Displace> },
@@ -370,6 +376,7 @@ impl Action {
             Action::Create { .. }
                 | Action::Replace { .. }
                 | Action::Remove { .. }
+                | Action::RemoveDir
                 | Action::Clear { .. }
                 | Action::Unfold { .. }
         )

@@ -7,7 +7,9 @@ use super::model::{Action, Forgotten, LinkState, MadeDir, Note, OrphanFate, Reas
 use super::places;
 use crate::manifest::{Method, Policy};
 use crate::paths;
-use crate::state::{DirId, PathMap, PathRefSet, PathSet, Record, State};
+use crate::state::{DirId, PathHash, PathMap, PathRefSet, PathSet, Record, State};
+use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -165,6 +167,106 @@ pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
             }
         }
     }
+}
+
+/// The directories dotlink made that nothing declared needs now (no declared target is one
+/// of them or lies in one) and that are empty, or hold only others of them: a step removing
+/// each, deepest first, when `remove` (a pruning run, or `unlink`). A run stopped before its
+/// links were made leaves such directories (a large run makes all its directories first), and
+/// so do dotlink's links removed by hand. Also the records of those gone or no longer the
+/// directories dotlink made, to be forgotten: kept, a record would take a later directory
+/// given the same inode for dotlink's. Only the recorded directories nothing declared needs
+/// are looked at, on most runs none; and only those recorded with their identity (an older
+/// dotlink's records are identified first, by `identify_legacy_dirs`).
+pub(super) fn empty_dirs(
+    steps: &[Step],
+    state: &State,
+    home: &Path,
+    remove: bool,
+) -> (Vec<Step>, Vec<PathBuf>) {
+    let (mut found, mut forget) = (Vec::new(), Vec::new());
+    if state.dirs.is_empty() {
+        return (found, forget);
+    }
+    // The directories declared targets lie in, and those above them, by their bytes (targets
+    // and recorded directories are normalised; std hashes a path component by component).
+    // Targets come directory by directory, and each chain is walked up only to a directory
+    // already in the set.
+    let mut needed: HashSet<&OsStr, PathHash> = HashSet::default();
+    let mut last = None;
+    for step in steps.iter().filter(|s| s.declared) {
+        let parent = paths::parent(&step.target);
+        if parent.is_none() || parent == last {
+            continue;
+        }
+        last = parent;
+        let mut dir = parent;
+        while let Some(d) = dir.filter(|d| needed.insert(d.as_os_str())) {
+            dir = paths::parent(d);
+        }
+    }
+    let mut unneeded: Vec<(&Path, DirId)> = state
+        .dirs
+        .iter()
+        .filter_map(|(dir, id)| Some((dir, id?)))
+        .filter(|(dir, _)| !needed.contains(dir.as_os_str()) && !home.starts_with(dir))
+        .collect();
+    drop(needed);
+    if unneeded.is_empty() {
+        return (found, forget);
+    }
+    // A declared target in the place of a directory dotlink made replaces it (that step
+    // takes it, while it holds only dotlink's old links).
+    let declared: PathRefSet = steps
+        .iter()
+        .filter(|s| s.declared)
+        .map(|s| &*s.target)
+        .filter(|t| unneeded.iter().any(|(dir, _)| dir == t))
+        .collect();
+    unneeded.retain(|(dir, _)| !declared.contains(dir));
+    // Deepest first: a directory's own directories are decided before it.
+    unneeded.reverse();
+    let mut going = PathSet::default();
+    for (dir, id) in unneeded {
+        match fs::symlink_metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => forget.push(dir.to_path_buf()),
+            Ok(meta)
+                if meta.is_dir() && crate::state::same_dir(Some(id), (meta.dev(), meta.ino())) =>
+            {
+                if remove && holds_only(dir, &going) {
+                    going.insert(dir.to_path_buf());
+                    let seen = Seen::Directory {
+                        dev: meta.dev(),
+                        ino: meta.ino(),
+                    };
+                    found.push(
+                        Step::new(
+                            dir,
+                            Path::new(""),
+                            Method::Symlink,
+                            LinkState::Orphan,
+                            Action::RemoveDir,
+                            Reason::EmptyDirectory,
+                            Policy::Fail,
+                        )
+                        .seeing(Some(seen)),
+                    );
+                }
+            }
+            // Another directory under its name, or something else.
+            Ok(_) => forget.push(dir.to_path_buf()),
+            // Unreadable: left as it is, and its record too.
+            Err(_) => {}
+        }
+    }
+    (found, forget)
+}
+
+/// Whether the directory `dir` holds nothing but directories in `going`.
+fn holds_only(dir: &Path, going: &PathSet) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut entries| {
+        entries.all(|e| e.is_ok_and(|e| going.contains(&dir.join(e.file_name()))))
+    })
 }
 
 /// The directories an older dotlink recorded without an identity (taken by their names), each

@@ -82,10 +82,19 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// A step's target as a line shows it: a directory with its `/` (`~/.config/x/`).
+    fn step_target(&self, step: &Step) -> String {
+        let mut shown = self.target(&step.target);
+        if step.action == Action::RemoveDir {
+            shown.push('/');
+        }
+        shown
+    }
+
     fn width(&self, steps: &[&Step]) -> usize {
         steps
             .iter()
-            .map(|s| self.target(&s.target).chars().count())
+            .map(|s| self.step_target(s).chars().count())
             .max()
             .unwrap_or(0)
             .min(48)
@@ -199,7 +208,7 @@ impl<'a> Printer<'a> {
             }
             (Action::Clear { .. }, _) => "!".yellow().bold(),
             (Action::Replace { .. }, _) => "~".yellow().bold(),
-            (Action::Remove { .. }, _) => "-".red().bold(),
+            (Action::Remove { .. } | Action::RemoveDir, _) => "-".red().bold(),
             (Action::Unfold { .. } | Action::Unfolded { .. }, _) => "~".yellow().bold(),
             (Action::Leave, LinkState::Conflict) => "!".yellow().bold(),
             (Action::Leave, _) => "·".dimmed(),
@@ -208,19 +217,24 @@ impl<'a> Printer<'a> {
     }
 
     fn line(&self, step: &Step, width: usize) -> String {
-        let target = self.target(&step.target);
+        let target = self.step_target(step);
         let pad = width.saturating_sub(target.chars().count());
         let arrow = if step.method == Method::Hardlink {
             "⇒"
         } else {
             "→"
         };
-        let mut line = format!(
-            "{target}{} {arrow} {}{}",
-            " ".repeat(pad),
-            self.source(&step.source),
-            package(step)
-        );
+        // A directory has no source.
+        let mut line = if step.action == Action::RemoveDir {
+            format!("{target}{}", " ".repeat(pad))
+        } else {
+            format!(
+                "{target}{} {arrow} {}{}",
+                " ".repeat(pad),
+                self.source(&step.source),
+                package(step)
+            )
+        };
         let detail = self.detail(step);
         if !detail.is_empty() {
             line.push_str("  ");
@@ -249,7 +263,7 @@ impl<'a> Printer<'a> {
         format!("conflict: {reason} ({resolution})")
     }
 
-    fn counts(&self) -> (usize, usize, usize, usize, usize, usize) {
+    fn counts(&self) -> (usize, usize, usize, usize, usize, usize, usize) {
         let steps = &self.plan.steps;
         let unfold = steps
             .iter()
@@ -269,13 +283,17 @@ impl<'a> Printer<'a> {
             .iter()
             .filter(|s| matches!(s.action, Action::Remove { .. }))
             .count();
+        let empty_dirs = steps
+            .iter()
+            .filter(|s| s.action == Action::RemoveDir)
+            .count();
         let conflicts = self.plan.count(LinkState::Conflict);
         let ok = self.plan.count(LinkState::Ok);
-        (create, relink, prune, conflicts, ok, unfold)
+        (create, relink, prune, empty_dirs, conflicts, ok, unfold)
     }
 
     fn plan_summary(&self) -> String {
-        let (create, relink, prune, conflicts, ok, unfold) = self.counts();
+        let (create, relink, prune, empty_dirs, conflicts, ok, unfold) = self.counts();
         let mut parts = Vec::new();
         push_count(
             &mut parts,
@@ -291,6 +309,12 @@ impl<'a> Printer<'a> {
             "to remove"
         };
         push_count(&mut parts, prune, remove, remove);
+        push_count(
+            &mut parts,
+            empty_dirs,
+            "empty directory to remove",
+            "empty directories to remove",
+        );
         push_count(&mut parts, conflicts, "conflict", "conflicts");
         let up_to_date = plural(ok, "link up to date", "links up to date");
         let blocked = self.plan.steps.iter().any(|s| s.action == Action::Block);
@@ -350,6 +374,12 @@ impl<'a> Printer<'a> {
             "removed"
         };
         push_count(&mut parts, counts.pruned, removed, removed);
+        push_count(
+            &mut parts,
+            counts.emptied_dirs,
+            "empty directory removed",
+            "empty directories removed",
+        );
         push_count(&mut parts, counts.backed_up, "backed up", "backed up");
         push_count(&mut parts, counts.overwritten, "overwritten", "overwritten");
         let left = self
@@ -396,15 +426,19 @@ impl<'a> Printer<'a> {
         let mut out = out::stdout();
         for step in by_target {
             let word = format!("{:<9}", step.state.word());
-            let target = self.target(&step.target);
+            let target = self.step_target(step);
             let pad = width.saturating_sub(target.chars().count());
-            let mut line = format!(
-                "{} {target}{}  {}{}",
-                state_colour(step.state, &word),
-                " ".repeat(pad),
-                self.source(&step.source),
-                package(step)
-            );
+            let word = state_colour(step.state, &word);
+            let mut line = if step.action == Action::RemoveDir {
+                format!("{word} {target}{}", " ".repeat(pad))
+            } else {
+                format!(
+                    "{word} {target}{}  {}{}",
+                    " ".repeat(pad),
+                    self.source(&step.source),
+                    package(step)
+                )
+            };
             let detail = self.status_detail(step);
             if !detail.is_empty() {
                 line.push_str("  ");

@@ -128,7 +128,7 @@ pub fn action_kind(step: &Step) -> &'static str {
             _ if matches!(step.action, Action::Clear { .. }) => "overwrite",
             _ => "relink",
         },
-        Action::Remove { .. } => "prune",
+        Action::Remove { .. } | Action::RemoveDir => "prune",
         Action::Unfold { .. } | Action::Unfolded { .. } => "unfold",
         Action::Leave => "skip",
         Action::Block => "block",

@@ -89,6 +89,10 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
             "a regular file with different contents is in the way (edited after it stopped being a hard link?)".to_string(),
         ),
         Reason::Orphan { source_gone, fate } => orphan(step, *source_gone, *fate),
+        Reason::EmptyDirectory => (
+            Some("prune"),
+            "an empty directory dotlink made; nothing declared is in it".to_string(),
+        ),
         Reason::NotOnThisMachine { why } => (None, format!("not on this machine: {why}")),
         Reason::DeadLink => (
             None,
