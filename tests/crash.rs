@@ -750,8 +750,8 @@ fn only_the_killed_runs_own_partial_copy_is_removed() {
 }
 
 /// A directory a killed run was to make, but did not, and that the user made since, is the
-/// user's: the run that recovers keeps it as it is (the journal names the directories a run
-/// was to make, not those it made).
+/// user's: the run that recovers keeps it as it is, and never takes it for dotlink's (a run
+/// logs each directory it makes, with its identity, as it makes it), so `unlink` leaves it.
 #[test]
 fn a_directory_made_by_the_user_after_a_killed_run_is_kept() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -769,6 +769,14 @@ fn a_directory_made_by_the_user_after_a_killed_run_is_kept() {
     let after = fs::metadata(&ssh).unwrap();
     assert_eq!((after.ino(), after.mode() & 0o777), (inode, 0o700));
     assert!(s.home().join(".ssh/config").is_symlink());
+    assert!(crate::edges::recorded_dirs(&s).is_empty());
+    s.run(&["unlink"]).code(0);
+    assert!(!s.home().join(".ssh/config").exists());
+    assert_eq!(
+        fs::metadata(&ssh).unwrap().ino(),
+        inode,
+        "the user's directory stays"
+    );
 }
 
 /// A run killed after it made the directories of its backups, before any backup went in,

@@ -1674,5 +1674,10 @@ fn unlink_after_a_stopped_run_leaves_no_directory_it_made() {
             "at {point}: {:?}",
             recorded_dirs(&s)
         );
+        // The journal and its log of directories are gone.
+        for left in fs::read_dir(s.state().join("dotlink")).unwrap().flatten() {
+            let name = left.file_name().to_string_lossy().into_owned();
+            assert!(!name.contains(".journal."), "at {point}: {name} is left");
+        }
     }
 }

@@ -11,7 +11,7 @@
 //! Nothing here cleans up after a failure: the caller settles a failed step the way recovery
 //! settles a crashed one, looking at what is really there.
 
-use super::fault::change;
+use super::fault::{self, change};
 use super::fsutil;
 use crate::error::{Error, Result};
 use crate::manifest::Method;
@@ -47,7 +47,7 @@ impl Effects {
 /// Carry out `step`.
 pub(super) fn step(step: &Step, run: &RunId, effects: &mut Effects) -> Result<()> {
     match &step.action {
-        Action::Create { mkdirs } => create(step, mkdirs, effects),
+        Action::Create { mkdirs } => create(step, mkdirs, run, effects),
         Action::Replace { displace } => {
             replace(step, displace, &run.temp_path(&step.target), effects)
         }
@@ -74,24 +74,42 @@ pub(super) fn backed_up(step: &Step, to: &Path) -> BackedUp {
     }
 }
 
-fn create(step: &Step, mkdirs: &[SharedPath], effects: &mut Effects) -> Result<()> {
-    make_dirs(mkdirs, effects)?;
+fn create(step: &Step, mkdirs: &[SharedPath], run: &RunId, effects: &mut Effects) -> Result<()> {
+    make_dirs(mkdirs, run, effects)?;
     create_link(step)
 }
 
-/// The directories a new link needs (the first half of a [`Action::Create`]), top first.
-pub(super) fn make_dirs(mkdirs: &[SharedPath], effects: &mut Effects) -> Result<()> {
+/// The directories a new link needs (the first half of a [`Action::Create`]), top first, each
+/// logged in `run`'s journal with its identity as soon as it is made (see `MadeLog`).
+pub(super) fn make_dirs(mkdirs: &[SharedPath], run: &RunId, effects: &mut Effects) -> Result<()> {
     for dir in mkdirs {
-        match change(|| fs::create_dir(dir)) {
-            Ok(()) => effects
-                .created
-                .extend(dir_id(dir).map(|id| (dir.to_path_buf(), id))),
+        let failed = |what, e: io::Error| Error::io(what, dir, &e);
+        fault::point().map_err(|e| failed("create directory", e))?;
+        match fs::create_dir(dir) {
+            Ok(()) => {}
             // Appeared since the plan was made; a symlink here is never good enough.
             Err(e)
                 if e.kind() == io::ErrorKind::AlreadyExists
-                    && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) => {}
-            Err(e) => return Err(Error::io("create directory", dir, &e)),
+                    && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(failed("create directory", e)),
         }
+        // One that cannot be looked at is not recorded: a record without its identity would
+        // be taken by its name.
+        if let Some(id) = dir_id(dir) {
+            if let Err(e) = run.made_dir(dir, id) {
+                // Not logged, so a stop would not know it for dotlink's: removed here, made just
+                // now and still empty.
+                if dir_id(dir) == Some(id) {
+                    let _ = fs::remove_dir(dir);
+                }
+                return Err(failed("log in the journal the new directory", e));
+            }
+            effects.created.push((dir.to_path_buf(), id));
+        }
+        fault::point().map_err(|e| failed("create directory", e))?;
     }
     Ok(())
 }

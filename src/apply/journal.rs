@@ -34,6 +34,11 @@ pub struct Journal {
     /// only ones recovery removes. Absent from journals of older versions.
     #[serde(default)]
     pub pid: Option<u32>,
+    /// Each directory the run made is in its [`MadeLog`], with its identity, once made: only
+    /// those are dotlink's. Absent from journals of older versions, whose recovery takes the
+    /// directories the steps were to make by their names.
+    #[serde(default)]
+    pub dirs_logged: bool,
     pub entries: Vec<Entry>,
     /// For `adopt`: the manifest it edits. Each entry is then one path moved into the
     /// repository (its target the path in the home, its backup the place in the repository),
@@ -191,13 +196,17 @@ impl Entry {
     }
 }
 
-/// What makes one run's temporary names its own: the process id and the start time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What makes one run's temporary names its own (the process id and the start time), and
+/// where it logs the directories it makes.
+#[derive(Debug)]
 pub struct RunId {
     /// What each of the run's temporary names ends in: `.dotlink-tmp-` and the id. Made once,
     /// as a name is made three times for each replacement (the journal, the check that the
     /// names are unique, the step).
     tail: String,
+    /// Where the directories it makes are logged (see [`MadeLog`]); none for a run that
+    /// makes none.
+    made: Option<MadeLog>,
 }
 
 impl RunId {
@@ -212,7 +221,26 @@ impl RunId {
     fn with_id(id: &str) -> RunId {
         RunId {
             tail: format!(".dotlink-tmp-{id}"),
+            made: None,
         }
+    }
+
+    /// Log the directory `dir` this run just made, whose identity is `id`, before anything
+    /// else happens (see [`MadeLog`]). A run that expected to make none has nowhere to log
+    /// it: it is not taken for dotlink's after a stop.
+    pub fn made_dir(&self, dir: &Path, (dev, ino): crate::state::DirId) -> io::Result<()> {
+        let Some(log) = &self.made else {
+            return Ok(());
+        };
+        let mut line = serde_json::to_vec(&MadeDirectory {
+            path: dir.to_path_buf(),
+            dev,
+            ino,
+        })?;
+        line.push(b'\n');
+        // One write of one line, appended: a stop leaves whole lines, or at worst a last one
+        // cut short, which is not read.
+        (&log.file).write_all(&line)
     }
 
     /// The temporary name a replacement link is made under: in the target's own directory, so
@@ -242,14 +270,36 @@ impl RunId {
     }
 }
 
-/// Write the journal for `plan` before any of its changes are made. Entries are streamed from
-/// the plan, one at a time (a first apply of many links would otherwise hold every path twice).
-pub fn write(files: &Files, plan: &Plan, run: &RunId) -> Result<()> {
+/// Write the journal for `plan` before any of its changes are made, and (when the plan makes
+/// directories) the empty log of those it makes, which `run` then writes to. Entries are
+/// streamed from the plan, one at a time (a first apply of many links would otherwise hold
+/// every path twice).
+pub fn write(files: &Files, plan: &Plan, run: &mut RunId) -> Result<()> {
+    let makes_dirs = plan
+        .changes()
+        .any(|s| matches!(&s.action, Action::Create { mkdirs } if !mkdirs.is_empty()));
+    // Made first and empty: a journal that says its directories are logged always has its
+    // log, and a log a stopped run left before its journal is emptied here.
+    run.made = if makes_dirs {
+        let path = MadeLog::path(files);
+        let file = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .and_then(|file| file.set_len(0).map(|()| file))
+            .map_err(|e| Error::io("write journal", &path, &e))?;
+        Some(MadeLog { file })
+    } else {
+        None
+    };
+    let run = &*run;
     let mut text = Vec::new();
     write_with(
         files,
         &plan.backup_set,
         None,
+        run.made.is_some(),
         plan.changes(),
         |out, step| {
             if by_hand(step, run, &mut text) {
@@ -269,7 +319,7 @@ pub fn write_entries(
     adopting: Option<&Adopting>,
     entries: impl Iterator<Item = Entry>,
 ) -> Result<()> {
-    write_with(files, backup_set, adopting, entries, |out, entry| {
+    write_with(files, backup_set, adopting, false, entries, |out, entry| {
         Ok(serde_json::to_writer(out, &entry)?)
     })
 }
@@ -280,6 +330,7 @@ fn write_with<T>(
     files: &Files,
     backup_set: &Path,
     adopting: Option<&Adopting>,
+    dirs_logged: bool,
     items: impl Iterator<Item = T>,
     mut write_entry: impl FnMut(&mut fsutil::AtomicOut<'_>, T) -> io::Result<()>,
 ) -> Result<()> {
@@ -287,6 +338,7 @@ fn write_with<T>(
         started: backup::utc_stamp(SystemTime::now()),
         backup_set,
         pid: std::process::id(),
+        dirs_logged,
     };
     fsutil::write_atomic_with(&files.journal, |out| {
         let head = serde_json::to_vec(&head)?;
@@ -316,6 +368,35 @@ struct JournalHead<'a> {
     #[serde(serialize_with = "serde_path::serialize")]
     backup_set: &'a Path,
     pid: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dirs_logged: bool,
+}
+
+/// The directories a run made, each logged with its device and inode just after it was made
+/// and before anything else happened: one line of JSON each, appended to a file beside the
+/// journal. After a stop, recovery takes a directory a step was to make for dotlink's only
+/// when it is logged and still that directory: one the user made since (or in the instant
+/// before a stop) is theirs. One made just before a stop that came before its line is written
+/// is not dotlink's either: it stays, empty.
+#[derive(Debug)]
+pub struct MadeLog {
+    file: fs::File,
+}
+
+impl MadeLog {
+    fn path(files: &Files) -> PathBuf {
+        paths::with_suffix(&files.journal, ".dirs")
+    }
+
+    /// The directories logged for the run of the journal at `files` (a line cut short by a
+    /// stop is not read).
+    pub fn read(files: &Files) -> Vec<MadeDirectory> {
+        fs::read(MadeLog::path(files))
+            .unwrap_or_default()
+            .split(|&b| b == b'\n')
+            .filter_map(|line| serde_json::from_slice(line).ok())
+            .collect()
+    }
 }
 
 /// Write into `text` the journal entry of `step`, if it makes a new symlink or puts one in
@@ -403,14 +484,18 @@ fn json_escapes(bytes: &[u8]) -> bool {
             .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
-/// Remove the journal once the run it describes is complete.
+/// Remove the journal once the run it describes is complete, then its log of directories
+/// (one left by a stop in between is emptied by the next run that logs).
 pub fn finish(files: &Files) -> Result<()> {
-    match fs::remove_file(&files.journal) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => {
-            Err(Error::io("remove journal", &files.journal, &e))
+    for path in [files.journal.clone(), MadeLog::path(files)] {
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(Error::io("remove journal", &path, &e));
+            }
+            _ => {}
         }
-        _ => Ok(()),
     }
+    Ok(())
 }
 
 /// The `adopt` an interrupted run left to undo, if that is what its journal describes.
@@ -590,7 +675,10 @@ mod tests {
             backup_set: "/b/set".into(),
             dead_links: Vec::new(),
         };
-        write(&files, &plan, &run).unwrap();
+        let mut run = run;
+        // A log of the directories made, left by a stopped run, is emptied.
+        fs::write(MadeLog::path(&files), "left over\n").unwrap();
+        write(&files, &plan, &mut run).unwrap();
         let journal: serde_json::Value =
             serde_json::from_slice(&fs::read(&files.journal).unwrap()).unwrap();
         let entries: Vec<_> = plan.steps.iter().map(|s| Entry::of(s, &run)).collect();
@@ -599,6 +687,26 @@ mod tests {
         assert_eq!(journal["pid"], std::process::id());
         let read: Journal = serde_json::from_value(journal).unwrap();
         assert!(read.adopting.is_none() && read.entries.len() == 17);
+
+        // The plan makes directories: they are logged as they are made, a line each, and a
+        // line cut short by a stop is not read.
+        assert!(read.dirs_logged);
+        assert_eq!(fs::read(MadeLog::path(&files)).unwrap(), b"");
+        run.made_dir(Path::new("/h/a"), (1, 2)).unwrap();
+        run.made_dir(Path::new("/h/a\nb"), (1, 3)).unwrap();
+        let mut log = fs::OpenOptions::new()
+            .append(true)
+            .open(MadeLog::path(&files))
+            .unwrap();
+        log.write_all(br#"{"path":"/h/c","dev":1,"#).unwrap();
+        let made = |path: &str, ino| MadeDirectory {
+            path: path.into(),
+            dev: 1,
+            ino,
+        };
+        assert_eq!(MadeLog::read(&files), [made("/h/a", 2), made("/h/a\nb", 3)]);
+        finish(&files).unwrap();
+        assert!(!files.journal.exists() && !MadeLog::path(&files).exists());
     }
 
     proptest::proptest! {

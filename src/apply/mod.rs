@@ -120,10 +120,10 @@ pub fn apply_counting(
     if plan.halted() {
         return Ok(outcome);
     }
-    let run = RunId::new();
+    let mut run = RunId::new();
     let changes = plan.changes().count() > 0;
     if changes {
-        journal::write(files, plan, &run)?;
+        journal::write(files, plan, &mut run)?;
     }
     // A record for each new link: room for all of them at once.
     let new_links = plan.changes().filter(|s| {
@@ -247,7 +247,9 @@ fn settle_failed(
 ) -> Result<bool> {
     let entry = Entry::of(step, run);
     let mut actions = Vec::new();
-    let as_planned = recovery::settle(&entry, Some(std::process::id()), state, &mut actions)?
+    let pid = Some(std::process::id());
+    let made = recovery::Made::InThisRun;
+    let as_planned = recovery::settle(&entry, pid, &made, state, &mut actions)?
         || (matches!(step.action, Action::Remove { .. } | Action::RemoveDir)
             && step.target.symlink_metadata().is_err());
     if let (true, Some(to)) = (as_planned, step.action.backup())

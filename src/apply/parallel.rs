@@ -105,7 +105,7 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
     for (index, step) in plan.steps.iter().enumerate() {
         let mut effects = Effects::default();
         let made = match &step.action {
-            Action::Create { mkdirs } => execute::make_dirs(mkdirs, &mut effects),
+            Action::Create { mkdirs } => execute::make_dirs(mkdirs, run, &mut effects),
             Action::Replace { displace } => match &**displace {
                 Displace::Backup { to } => {
                     let dir = to.parent();

@@ -12,7 +12,7 @@ use crate::paths;
 use crate::plan::Displace;
 use crate::plan::inspect::{self, Found, holds};
 use crate::state::backup::{BackedUp, read_index};
-use crate::state::{Files, Record, State, dir_id};
+use crate::state::{DirId, Files, PathMap, Record, State, dir_id};
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -180,8 +180,18 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
             undid_adoption: true,
         }));
     }
+    let logged;
+    let made = if journal.dirs_logged {
+        logged = journal::MadeLog::read(files)
+            .into_iter()
+            .map(|d| (d.path, (d.dev, d.ino)))
+            .collect();
+        Made::Logged(&logged)
+    } else {
+        Made::ByName
+    };
     for entry in &journal.entries {
-        settle(entry, journal.pid, state, &mut actions)?;
+        settle(entry, journal.pid, &made, state, &mut actions)?;
     }
     complete_backup_index(&journal)?;
     remove_unused_backup_dirs(&journal);
@@ -300,7 +310,8 @@ fn undo_move(
         }
     }
     let from = actions.len();
-    settle(entry, pid, scratch, actions).map_err(|e| {
+    // An adoption's moves make no directories of their own (`Adopting::made` has them).
+    settle(entry, pid, &Made::InThisRun, scratch, actions).map_err(|e| {
         e.context(format!(
             "moving {} back from {}",
             target.display(),
@@ -354,16 +365,30 @@ fn failed(what: &str, path: &Path, e: io::Error) -> Error {
         .with_hint("fix this, then run `dotlink apply` again to finish recovering")
 }
 
+/// Which of the directories the steps were to make a run made, as far as its recovery knows.
+pub(super) enum Made<'a> {
+    /// Those logged with their identity as they were made (`journal::MadeLog`), by path: each
+    /// is dotlink's while it is still that directory.
+    Logged(&'a PathMap<DirId>),
+    /// A journal of an older dotlink, which logged none: each directory there is taken for
+    /// the run's.
+    ByName,
+    /// A step of this run that failed: the applier records what it made itself.
+    InThisRun,
+}
+
 /// Settle one step of an interrupted run, or one that failed: afterwards its target is as it
 /// was or as planned, nothing is left at its temporary name, and the state says which.
 /// Returns whether the target is as planned. `pid` is the process that made the step's
-/// changes, if known: only its partial copies are removed.
+/// changes, if known: only its partial copies are removed. `made` tells which of the
+/// directories it was to make are dotlink's.
 ///
 /// Each change of a step was atomic, so what may be left over is the new link at the
 /// temporary name, the old contents swapped out to it, a backup copy, or a partial one.
 pub(super) fn settle(
     entry: &Entry,
     pid: Option<u32>,
+    made: &Made,
     state: &mut State,
     actions: &mut Vec<Recovered>,
 ) -> Result<bool> {
@@ -374,7 +399,13 @@ pub(super) fn settle(
         return settle_unfold(entry, state, actions);
     }
     for dir in &entry.mkdirs {
-        if let Some(id) = dir_id(dir) {
+        if let Some(id) = dir_id(dir)
+            && match made {
+                Made::Logged(logged) => logged.get(dir) == Some(&id),
+                Made::ByName => true,
+                Made::InThisRun => false,
+            }
+        {
             state.dirs.insert(dir.clone(), Some(id));
         }
     }

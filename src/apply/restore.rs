@@ -149,7 +149,8 @@ pub fn restore(
             }
             Err(error) => {
                 let mut actions = Vec::new();
-                match recovery::settle(&entry, Some(std::process::id()), state, &mut actions) {
+                let (pid, made) = (Some(std::process::id()), recovery::Made::InThisRun);
+                match recovery::settle(&entry, pid, &made, state, &mut actions) {
                     Ok(true) => result.restored.push(chosen.0.clone()),
                     Ok(false) => result.failed.push((chosen.0.clone(), error)),
                     Err(e) => {
