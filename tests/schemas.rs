@@ -112,3 +112,20 @@ fn names_that_are_not_utf8_carry_their_bytes_within_the_schema() {
         "plan",
     );
 }
+
+/// An empty directory dotlink made, to be removed: a `prune` with an empty source in every
+/// output, within the schemas, and counted in `apply --json`'s `emptied_dirs`.
+#[test]
+fn an_empty_directory_to_remove_follows_the_schemas() {
+    let (status, plan, apply) = (validator("status"), validator("plan"), validator("apply"));
+    let s = crate::edges::emptied_by_hand();
+    valid(&status, &s.run(&["status", "--json"]).json(), "status");
+    let planned = s.run(&["plan", "--json"]).json();
+    valid(&plan, &planned, "plan");
+    assert_eq!(planned["summary"]["prune"], 2, "{planned:#}");
+    assert_eq!(planned["actions"][0]["source"], "", "{planned:#}");
+    let done = s.run(&["apply", "--json"]).json();
+    valid(&apply, &done, "apply");
+    assert_eq!(done["summary"]["emptied_dirs"], 2, "{done:#}");
+    assert_eq!(done["summary"]["pruned"], 0, "{done:#}");
+}
