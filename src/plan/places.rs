@@ -265,10 +265,12 @@ pub(super) fn identity<'p>(dirs: &mut Dirs, path: &'p Path) -> (Cow<'p, Path>, O
         return (Cow::Borrowed(path), None);
     };
     match &*dirs.resolve(parent) {
-        // The usual case, a parent that is where it is spelled, costs no allocation.
-        Dir::Exists { real, via: None } if real.as_os_str() == parent.as_os_str() => {
-            (Cow::Borrowed(path), None)
-        }
+        // The usual case, a parent that is (or is to be made) where it is spelled, costs no
+        // allocation.
+        Dir::Exists { real, via: None }
+        | Dir::Missing {
+            real, via: None, ..
+        } if real.as_os_str() == parent.as_os_str() => (Cow::Borrowed(path), None),
         Dir::Exists { real, via } | Dir::Missing { real, via, .. } => {
             (Cow::Owned(real.join(name)), via.clone())
         }
