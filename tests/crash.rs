@@ -1361,3 +1361,27 @@ fn removing_empty_directories_stopped_or_failing_anywhere_is_finished_by_the_nex
         }
     }
 }
+
+/// An error at any point of `unlink` (the link's removal, or one of its directories') is said,
+/// never swallowed, and the next `unlink` leaves the home empty.
+#[test]
+fn an_error_removing_a_links_directories_is_said_and_finished_later() {
+    for point in 0.. {
+        let s = Sandbox::new();
+        s.source("x", "x")
+            .manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.local/share/b/x\"\n");
+        s.run(&["apply"]).code(0);
+        let run = s.run_env(
+            &["unlink"],
+            &[("DOTLINK_FAULT_ERROR_AT", &point.to_string())],
+        );
+        if !run.stderr.contains("injected fault") {
+            // The link, three directories and the state file: eight points before it.
+            assert!(point >= 8, "at {point}: {}", run.stderr);
+            assert!(s.home_tree().is_empty(), "{:?}", s.home_tree());
+            break;
+        }
+        s.run(&["unlink"]).code(0);
+        assert!(s.home_tree().is_empty(), "at {point}: {:?}", s.home_tree());
+    }
+}

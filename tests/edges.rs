@@ -1163,7 +1163,6 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
 /// taken by its names as before.
 #[test]
 fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
-    use std::os::unix::fs::MetadataExt;
     let manifest = "[[link]]\nsource = \"c/x\"\ntarget = \"~/.cfg/sub/x\"\n";
     let made = || {
         let s = Sandbox::new();
@@ -1174,7 +1173,7 @@ fn a_directory_is_removed_only_while_it_is_the_one_dotlink_made() {
     let s = made();
     let state = fs::read_to_string(s.state_file()).unwrap();
     let meta = fs::metadata(s.home().join(".cfg/sub")).unwrap();
-    let line = format!("d\t.cfg/sub\t{}:{}\n", meta.dev(), meta.ino());
+    let line = dir_line(".cfg/sub", &meta);
     assert!(state.contains(&line), "{state}");
 
     // The user's own directory under the name of dotlink's, holding dotlink's link.
@@ -1312,7 +1311,7 @@ fn an_older_directory_record_is_given_its_identity_once() {
     u.run(&["unlink"]).code(0);
     let after = fs::read_to_string(u.state_file()).unwrap();
     let sub = fs::metadata(u.home().join(".cfg/sub")).unwrap();
-    let line = format!("d\t.cfg/sub\t{}:{}\n", sub.dev(), sub.ino());
+    let line = dir_line(".cfg/sub", &sub);
     assert!(after.contains(&line), "{after}");
     assert!(after.contains(&in_repo), "left as it was: {after}");
     assert!(u.repo().join("c/x").is_file());
@@ -1621,8 +1620,9 @@ fn an_empty_directory_dotlink_made_goes_once_nothing_declared_needs_it() {
 fn an_empty_directory_goes_only_while_it_is_the_one_dotlink_made() {
     let s = emptied_by_hand();
     let deeper = s.home().join(".config/a/deep/deeper");
-    fs::remove_dir(&deeper).unwrap();
+    // Made before dotlink's goes, so it cannot get its inode number.
     fs::create_dir(s.home().join("mine")).unwrap();
+    fs::remove_dir(&deeper).unwrap();
     fs::rename(s.home().join("mine"), &deeper).unwrap();
     s.run(&["apply"]).code(0).stdout_lacks("empty director");
     assert!(deeper.is_dir(), "the user's directory stays");
@@ -1680,4 +1680,100 @@ fn unlink_after_a_stopped_run_leaves_no_directory_it_made() {
             assert!(!name.contains(".journal."), "at {point}: {name} is left");
         }
     }
+}
+
+/// A directory dotlink made is removed only where it made it: one now reached through a
+/// symlink on its way (adopted into the repository with the directory above it, or moved
+/// out of the home and linked back) is left, with whatever is inside, and a link declared
+/// below such a directory is made in one run, which the next finds up to date.
+#[test]
+fn an_empty_directory_reached_through_a_symlink_is_never_removed() {
+    let manifest = "[[link]]\nsource = \"a\"\ntarget = \"~/.config/a\"\nrecursive = true\n";
+    let made = || {
+        let s = Sandbox::new();
+        s.source("a/f", "1")
+            .source("a/sub/g", "2")
+            .manifest(manifest);
+        s.run(&["apply"]).code(0);
+        fs::remove_file(s.home().join(".config/a/f")).unwrap();
+        fs::remove_file(s.home().join(".config/a/sub/g")).unwrap();
+        s
+    };
+
+    // Adopted into the repository: its directories are the repository's now.
+    let s = made();
+    s.home_file(".config/a/user.conf", "mine");
+    s.manifest("");
+    s.run(&["adopt", s.home().join(".config/a").to_str().unwrap()])
+        .code(0);
+    let adopted = s.repo().join("config/a/sub");
+    assert!(adopted.is_dir(), "{:?}", crate::common::tree(&s.repo()));
+    s.run(&["apply"]).code(0);
+    s.run(&["unlink"]).code(0);
+    assert!(adopted.is_dir(), "nothing in the repository is removed");
+
+    // Moved out of the home, and linked back.
+    let s = made();
+    let elsewhere = s.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::rename(s.home().join(".config"), elsewhere.join("cfg")).unwrap();
+    symlink(elsewhere.join("cfg"), s.home().join(".config")).unwrap();
+    s.run(&["unlink"]).code(0);
+    assert!(
+        elsewhere.join("cfg/a/sub").is_dir(),
+        "nothing outside the home is removed"
+    );
+
+    // Moved within the home and linked back: the links below are made at once.
+    let s = made();
+    fs::rename(s.home().join(".config"), s.home().join("realcfg")).unwrap();
+    symlink("realcfg", s.home().join(".config")).unwrap();
+    s.run(&["apply"]).code(0).stdout_lacks("empty director");
+    assert!(s.link_at("realcfg/a/f").is_some() && s.link_at("realcfg/a/sub/g").is_some());
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+}
+
+/// A directory the user makes where dotlink's was, after removing it, is theirs, even when the
+/// filesystem gives it the freed inode number of dotlink's (ext4 may, at once): the state
+/// records when dotlink's was made too. Neither a prune nor `unlink` removes it. The number is
+/// given again here by writing it into the state, as the filesystem would have it.
+#[test]
+fn a_directory_made_where_dotlinks_was_is_not_dotlinks_even_at_its_inode_number() {
+    use std::os::unix::fs::MetadataExt;
+    let s = emptied_by_hand();
+    let deeper = s.home().join(".config/a/deep/deeper");
+    let made = fs::metadata(&deeper).unwrap();
+    // Later than a tick of the filesystem's clock.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    fs::remove_dir(&deeper).unwrap();
+    fs::create_dir(&deeper).unwrap();
+    let mine = fs::metadata(&deeper).unwrap();
+    let recorded = dir_line(".config/a/deep/deeper", &made);
+    let state = fs::read_to_string(s.state_file()).unwrap();
+    assert!(state.contains(&recorded), "{state}");
+    let given_again =
+        recorded.replacen(&format!(":{}", made.ino()), &format!(":{}", mine.ino()), 1);
+    fs::write(s.state_file(), state.replace(&recorded, &given_again)).unwrap();
+
+    s.run(&["apply"]).code(0).stdout_lacks("empty director");
+    assert!(deeper.is_dir(), "the user's directory stays");
+    assert_eq!(
+        recorded_dirs(&s),
+        [".config", ".config/a", ".config/a/deep"]
+    );
+    s.run(&["unlink"]).code(0);
+    assert!(deeper.is_dir(), "the user's directory stays");
+}
+
+/// The state file's line for the directory `dir` (below the home) that `meta` describes: its
+/// device and inode, and when it was made where the filesystem keeps that.
+fn dir_line(dir: &str, meta: &fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let born = meta
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| format!("\t{}", d.as_nanos()))
+        .unwrap_or_default();
+    format!("d\t{dir}\t{}:{}{born}\n", meta.dev(), meta.ino())
 }

@@ -20,7 +20,6 @@ use crate::manifest::edit::{self, NewEntry};
 use crate::plan::adopt::Adoption;
 use crate::state::{Files, State};
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Adoptions declared and moved in, with their journal still in place: until [`MovedIn::keep`],
@@ -118,10 +117,12 @@ pub fn move_in<'a>(
                 // Journaled before anything else happens: what recovery removes is proven
                 // to be this directory.
                 let journaled = fs::symlink_metadata(&dir).map_err(create).and_then(|made| {
+                    let id = crate::state::DirId::of(&made);
                     adopting.made.push(MadeDirectory {
                         path: dir.clone(),
-                        dev: made.dev(),
-                        ino: made.ino(),
+                        dev: id.dev,
+                        ino: id.ino,
+                        born: id.born,
                     });
                     write_journal(&adopting)
                 });

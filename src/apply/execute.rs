@@ -216,10 +216,17 @@ fn remove(step: &Step, rmdirs: &[MadeDir], effects: &mut Effects) -> Result<()> 
         .map_err(|e| Error::io("remove link", &step.target, &e))?;
     for dir in rmdirs {
         let still_made = dir_id(&dir.path).is_some_and(|now| same_dir(dir.id, now));
-        if !still_made || change(|| fs::remove_dir(&dir.path)).is_err() {
+        if !still_made {
             break;
         }
-        effects.removed.push(dir.path.clone());
+        match change(|| fs::remove_dir(&dir.path)) {
+            Ok(()) => effects.removed.push(dir.path.clone()),
+            // Something else is in it, as may be: it stays, and so do those above it.
+            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => break,
+            // The link is gone, so the step is done; the error is said all the same, not
+            // swallowed (the next run removes the directory once it can).
+            Err(e) => return Err(Error::io("remove directory", &dir.path, &e)),
+        }
     }
     Ok(())
 }

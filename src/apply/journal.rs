@@ -71,6 +71,20 @@ pub struct MadeDirectory {
     pub path: PathBuf,
     pub dev: u64,
     pub ino: u64,
+    /// When it was made (see `DirId`); 0 where not known, and in older journals.
+    #[serde(default)]
+    pub born: u64,
+}
+
+impl MadeDirectory {
+    /// The identity it was made with.
+    pub fn id(&self) -> crate::state::DirId {
+        crate::state::DirId {
+            dev: self.dev,
+            ino: self.ino,
+            born: self.born,
+        }
+    }
 }
 
 /// One step of a run, as recovery needs to know it. A field with nothing in it is left out
@@ -228,14 +242,15 @@ impl RunId {
     /// Log the directory `dir` this run just made, whose identity is `id`, before anything
     /// else happens (see [`MadeLog`]). A run that expected to make none has nowhere to log
     /// it: it is not taken for dotlink's after a stop.
-    pub fn made_dir(&self, dir: &Path, (dev, ino): crate::state::DirId) -> io::Result<()> {
+    pub fn made_dir(&self, dir: &Path, id: crate::state::DirId) -> io::Result<()> {
         let Some(log) = &self.made else {
             return Ok(());
         };
         let mut line = serde_json::to_vec(&MadeDirectory {
             path: dir.to_path_buf(),
-            dev,
-            ino,
+            dev: id.dev,
+            ino: id.ino,
+            born: id.born,
         })?;
         line.push(b'\n');
         // One write of one line, appended: a stop leaves whole lines, or at worst a last one
@@ -692,19 +707,23 @@ mod tests {
         // line cut short by a stop is not read.
         assert!(read.dirs_logged);
         assert_eq!(fs::read(MadeLog::path(&files)).unwrap(), b"");
-        run.made_dir(Path::new("/h/a"), (1, 2)).unwrap();
-        run.made_dir(Path::new("/h/a\nb"), (1, 3)).unwrap();
+        let id = |ino, born| crate::state::DirId { dev: 1, ino, born };
+        run.made_dir(Path::new("/h/a"), id(2, 7)).unwrap();
+        run.made_dir(Path::new("/h/a\nb"), id(3, 0)).unwrap();
         let mut log = fs::OpenOptions::new()
             .append(true)
             .open(MadeLog::path(&files))
             .unwrap();
         log.write_all(br#"{"path":"/h/c","dev":1,"#).unwrap();
-        let made = |path: &str, ino| MadeDirectory {
+        let made = |path: &str, ino, born| MadeDirectory {
             path: path.into(),
             dev: 1,
             ino,
+            born,
         };
-        assert_eq!(MadeLog::read(&files), [made("/h/a", 2), made("/h/a\nb", 3)]);
+        let read = MadeLog::read(&files);
+        assert_eq!(read, [made("/h/a", 2, 7), made("/h/a\nb", 3, 0)]);
+        assert_eq!(read[0].id(), id(2, 7));
         finish(&files).unwrap();
         assert!(!files.journal.exists() && !MadeLog::path(&files).exists());
     }

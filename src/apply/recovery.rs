@@ -12,7 +12,7 @@ use crate::paths;
 use crate::plan::Displace;
 use crate::plan::inspect::{self, Found, holds};
 use crate::state::backup::{BackedUp, read_index};
-use crate::state::{DirId, Files, PathMap, Record, State, dir_id};
+use crate::state::{DirId, Files, PathMap, Record, State, dir_id, same_dir};
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -184,7 +184,8 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
     let made = if journal.dirs_logged {
         logged = journal::MadeLog::read(files)
             .into_iter()
-            .map(|d| (d.path, (d.dev, d.ino)))
+            .map(|d| (d.id(), d.path))
+            .map(|(id, path)| (path, id))
             .collect();
         Made::Logged(&logged)
     } else {
@@ -231,8 +232,9 @@ pub(super) fn undo_adoption(
     }
     first?;
     for made in adopting.made.iter().rev() {
-        let same = fs::symlink_metadata(&made.path)
-            .is_ok_and(|m| m.is_dir() && (m.dev(), m.ino()) == (made.dev, made.ino));
+        let same = fs::symlink_metadata(&made.path).is_ok_and(|m| {
+            m.is_dir() && m.dev() == made.dev && same_dir(Some(made.id()), DirId::of(&m))
+        });
         if same {
             // Only while empty: anything put there since keeps it.
             let _ = fs::remove_dir(&made.path);

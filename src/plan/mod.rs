@@ -178,7 +178,8 @@ pub(crate) fn plan_with(
     steps.extend(clears);
     steps.extend(skipped_entries(manifest));
     forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
-    let (emptied, gone) = orphans::empty_dirs(&steps, state, &ctx.home, pruning(manifest, options));
+    let places = (manifest.repo.as_path(), ctx.home.as_path());
+    let (emptied, gone) = orphans::empty_dirs(&steps, state, places, pruning(manifest, options));
     steps.extend(emptied);
     forget.extend(gone);
     order(&mut steps);
@@ -354,7 +355,7 @@ pub(crate) fn plan_unlink(
     let mut steps = found.steps;
     let mut forget = found.forget;
     forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
-    let (emptied, gone) = orphans::empty_dirs(&steps, state, &ctx.home, true);
+    let (emptied, gone) = orphans::empty_dirs(&steps, state, places, true);
     steps.extend(emptied);
     forget.extend(gone);
     order(&mut steps);

@@ -175,13 +175,15 @@ pub(super) fn make_room(orphans: &mut [Step], needed: &PathSet) {
 /// links were made leaves such directories (a large run makes all its directories first), and
 /// so do dotlink's links removed by hand. Also the records of those gone or no longer the
 /// directories dotlink made, to be forgotten: kept, a record would take a later directory
-/// given the same inode for dotlink's. Only the recorded directories nothing declared needs
-/// are looked at, on most runs none; and only those recorded with their identity (an older
-/// dotlink's records are identified first, by `identify_legacy_dirs`).
+/// given the same inode for dotlink's. One reached through a symlink on its way now, or in the
+/// repository, is not where dotlink made it, and is left alone with its record. Only the
+/// recorded directories nothing declared needs are looked at, on most runs none; and only those
+/// recorded with their identity (an older dotlink's records are identified first, by
+/// `identify_legacy_dirs`).
 pub(super) fn empty_dirs(
     steps: &[Step],
     state: &State,
-    home: &Path,
+    (repo, home): (&Path, &Path),
     remove: bool,
 ) -> (Vec<Step>, Vec<PathBuf>) {
     let (mut found, mut forget) = (Vec::new(), Vec::new());
@@ -217,22 +219,28 @@ pub(super) fn empty_dirs(
     }
     // A declared target in the place of a directory dotlink made replaces it (that step
     // takes it, while it holds only dotlink's old links).
-    let declared: PathRefSet = steps
+    let candidates: HashSet<&OsStr, PathHash> =
+        unneeded.iter().map(|(dir, _)| dir.as_os_str()).collect();
+    let declared: HashSet<&OsStr, PathHash> = steps
         .iter()
         .filter(|s| s.declared)
-        .map(|s| &*s.target)
-        .filter(|t| unneeded.iter().any(|(dir, _)| dir == t))
+        .map(|s| s.target.as_os_str())
+        .filter(|t| candidates.contains(t))
         .collect();
-    unneeded.retain(|(dir, _)| !declared.contains(dir));
+    unneeded.retain(|(dir, _)| !declared.contains(dir.as_os_str()));
     // Deepest first: a directory's own directories are decided before it.
     unneeded.reverse();
     let mut going = PathSet::default();
+    // Where each really is: one reached through a symlink on its way now (a directory above
+    // it moved and linked back, or adopted into the repository) is not where dotlink made
+    // it, and is left alone, its record too.
+    let mut dirs = Dirs::new(home, PathSet::default());
+    let protected = super::aliases::Protected::new(home, repo, []);
     for (dir, id) in unneeded {
         match fs::symlink_metadata(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => forget.push(dir.to_path_buf()),
-            Ok(meta)
-                if meta.is_dir() && crate::state::same_dir(Some(id), (meta.dev(), meta.ino())) =>
-            {
+            Ok(_) if !where_made(&mut dirs, dir, repo, &protected) => {}
+            Ok(meta) if meta.is_dir() && crate::state::same_dir(Some(id), DirId::of(&meta)) => {
                 if remove && holds_only(dir, &going) {
                     going.insert(dir.to_path_buf());
                     let seen = Seen::Directory {
@@ -260,6 +268,19 @@ pub(super) fn empty_dirs(
         }
     }
     (found, forget)
+}
+
+/// Whether `dir` is reached where it is spelled, with no symlink on its way, and outside the
+/// repository (under any of its names).
+fn where_made(
+    dirs: &mut Dirs,
+    dir: &Path,
+    repo: &Path,
+    protected: &super::aliases::Protected,
+) -> bool {
+    let parent = paths::parent(dir).unwrap_or(dir);
+    matches!(&*dirs.resolve(parent), Dir::Exists { real, via: None } if real.as_os_str() == parent.as_os_str())
+        && !places::in_repository(dirs, dir, repo, protected)
 }
 
 /// Whether the directory `dir` holds nothing but directories in `going`.
@@ -291,7 +312,7 @@ pub(super) fn identify_legacy_dirs(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((dir.to_path_buf(), None)),
             Ok(meta) if meta.is_dir() => match &*dirs.resolve(dir) {
                 Dir::Exists { real, via: None } if !real.starts_with(repo) => {
-                    Some((dir.to_path_buf(), Some((meta.dev(), meta.ino()))))
+                    Some((dir.to_path_buf(), Some(DirId::of(&meta))))
                 }
                 _ => None,
             },

@@ -20,7 +20,7 @@
 //! field starting with `/` is absolute. Version 1 was JSON with four absolute paths per link; it is still read, and the
 //! first writing run replaces it.
 
-use super::{Links, Record, State};
+use super::{DirId, Links, Record, State};
 use crate::manifest::Method;
 use crate::paths;
 use crate::paths::SharedPath;
@@ -106,8 +106,12 @@ pub(crate) fn write(
         line.clear();
         line.extend_from_slice(b"d\t");
         push_below(&mut line, dir, home);
-        if let Some((dev, ino)) = id {
+        if let Some(DirId { dev, ino, born }) = id {
             line.extend_from_slice(format!("\t{dev}:{ino}").as_bytes());
+            // When it was made, where known: a field older versions do not read.
+            if born != 0 {
+                line.extend_from_slice(format!("\t{born}").as_bytes());
+            }
         }
         line.push(b'\n');
         out.write_all(&line)?;
@@ -212,12 +216,20 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                 };
                 let dir =
                     resolve(field()?, home).ok_or_else(|| damaged("a path with a `..` in it"))?;
-                // A directory recorded before its identity was kept has none.
+                // A directory recorded before its identity was kept has none, and one
+                // recorded before its birth time was kept, or where it is not known, none.
                 let id = match fields.next() {
                     Some(id) => inode(id).ok_or_else(|| damaged("not a device:inode pair"))?,
                     None => None,
                 };
-                dirs.push((dir, id));
+                let born = match fields.next() {
+                    Some(born) => std::str::from_utf8(born)
+                        .ok()
+                        .and_then(|b| b.parse().ok())
+                        .ok_or_else(|| damaged("not a birth time"))?,
+                    None => 0,
+                };
+                dirs.push((dir, id.map(|(dev, ino)| DirId { dev, ino, born })));
             }
             other => {
                 let other = String::from_utf8_lossy(other);
@@ -378,7 +390,17 @@ mod tests {
         for record in records {
             state.links.insert(record);
         }
-        state.dirs.insert("/h/.config".into(), Some((2049, 31)));
+        let id = |ino, born| {
+            Some(DirId {
+                dev: 2049,
+                ino,
+                born,
+            })
+        };
+        state.dirs.insert("/h/.config".into(), id(31, 0));
+        state
+            .dirs
+            .insert("/h/.config/app".into(), id(32, 1_796_505_193_898_785_229));
         state.dirs.insert("/h/.config/old".into(), None);
         state
     }
@@ -447,7 +469,9 @@ mod tests {
         assert!(text.contains("h\t.x\t/elsewhere/x\t2049:77\n"), "{text}");
         assert!(text.contains("s\t/outside/.y\t/r\t/r\n"), "{text}");
         assert!(
-            text.contains("d\t.config\t2049:31\nd\t.config/old\n"),
+            text.contains(
+                "d\t.config\t2049:31\nd\t.config/app\t2049:32\t1796505193898785229\nd\t.config/old\n"
+            ),
             "{text}"
         );
         let Ok((manifest, state)) = read(&bytes) else {

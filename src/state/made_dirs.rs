@@ -12,24 +12,51 @@ use std::ops::Bound;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// A directory's device and inode.
-pub type DirId = (u64, u64);
+/// A directory's identity: its device and inode, and when it was made (its birth time, in
+/// nanoseconds since 1970), where the filesystem keeps that, else 0. ext4 gives a freed inode
+/// number to the next file or directory made, often at once: the number alone would take the
+/// user's new directory for the one dotlink made there and removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirId {
+    pub dev: u64,
+    pub ino: u64,
+    pub born: u64,
+}
 
-/// The device and inode of the directory at `dir` (not following a symlink there), if a
-/// directory is there.
+impl DirId {
+    /// The identity of what `meta` describes.
+    pub fn of(meta: &fs::Metadata) -> DirId {
+        let born = meta
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0));
+        DirId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            born,
+        }
+    }
+}
+
+/// The identity of the directory at `dir` (not following a symlink there), if a directory is
+/// there.
 pub fn dir_id(dir: &Path) -> Option<DirId> {
     fs::symlink_metadata(dir)
         .ok()
         .filter(|meta| meta.is_dir())
-        .map(|meta| (meta.dev(), meta.ino()))
+        .map(|meta| DirId::of(&meta))
 }
 
 /// Whether `now`, the identity of the directory at a recorded directory's place, is the one
-/// recorded (`recorded`): the same inode. The device is not compared: NFS, btrfs subvolumes and
-/// FUSE may number the same filesystem anew after a remount or a reboot. A directory recorded
-/// without an identity (by an older dotlink) is taken by its name.
+/// recorded (`recorded`): the same inode, made at the same time where both times are known.
+/// The device is not compared: NFS, btrfs subvolumes and FUSE may number the same filesystem
+/// anew after a remount or a reboot. A directory recorded without an identity (by an older
+/// dotlink) is taken by its name. Two directories made in one tick of the filesystem's clock
+/// (a few milliseconds) at one inode number cannot be told apart.
 pub fn same_dir(recorded: Option<DirId>, now: DirId) -> bool {
-    recorded.is_none_or(|(_, ino)| ino == now.1)
+    recorded
+        .is_none_or(|r| r.ino == now.ino && (r.born == 0 || now.born == 0 || r.born == now.born))
 }
 
 /// The directories dotlink made, sorted (the state file is written in their order).
@@ -101,7 +128,7 @@ impl MadeDirs {
         meta.is_dir()
             && self
                 .get(dir)
-                .is_some_and(|recorded| same_dir(recorded, (meta.dev(), meta.ino())))
+                .is_some_and(|recorded| same_dir(recorded, DirId::of(meta)))
     }
 
     /// [`MadeDirs::holds`], looking at what is at `dir` now.
@@ -146,7 +173,13 @@ mod tests {
 
     #[test]
     fn many_directories_recorded_at_once_are_as_if_recorded_one_by_one() {
-        let id = |n: u64| Some((1, n));
+        let id = |n: u64| {
+            Some(DirId {
+                dev: 1,
+                ino: n,
+                born: 0,
+            })
+        };
         let dirs = |names: &[(&str, u64)]| -> Vec<(PathBuf, Option<DirId>)> {
             names
                 .iter()
@@ -185,7 +218,14 @@ mod tests {
             "/h/t/K-x",
         ]
         .into_iter()
-        .map(|d| (PathBuf::from(d), Some((1, 1))))
+        .map(|d| {
+            let id = DirId {
+                dev: 1,
+                ino: 1,
+                born: 0,
+            };
+            (PathBuf::from(d), Some(id))
+        })
         .collect();
         assert!(made.remove_tree(Path::new("/h/t/K")));
         let left: Vec<_> = made.iter().map(|(d, _)| d.to_path_buf()).collect();

@@ -490,7 +490,12 @@ mod tests {
         let files = Files::for_manifest(dir.path(), &dir.path().join("dotlink.toml"), dir.path());
         let mut state = State::default();
         state.links.insert(record("/h/.x"));
-        state.dirs.insert(PathBuf::from("/h/.config"), Some((1, 2)));
+        let id = DirId {
+            dev: 1,
+            ino: 2,
+            born: 3,
+        };
+        state.dirs.insert(PathBuf::from("/h/.config"), Some(id));
         let mut bytes = Vec::new();
         state
             .write(&files.manifest, &files.home, &mut bytes)
