@@ -91,6 +91,12 @@ impl<'a> Printer<'a> {
         shown
     }
 
+    /// A step's source as a line shows it, with its package; none for a directory.
+    fn step_source(&self, step: &Step) -> Option<String> {
+        (step.action != Action::RemoveDir)
+            .then(|| format!("{}{}", self.source(&step.source), package(step)))
+    }
+
     fn width(&self, steps: &[&Step]) -> usize {
         steps
             .iter()
@@ -224,17 +230,10 @@ impl<'a> Printer<'a> {
         } else {
             "→"
         };
-        // A directory has no source.
-        let mut line = if step.action == Action::RemoveDir {
-            format!("{target}{}", " ".repeat(pad))
-        } else {
-            format!(
-                "{target}{} {arrow} {}{}",
-                " ".repeat(pad),
-                self.source(&step.source),
-                package(step)
-            )
-        };
+        let mut line = format!("{target}{}", " ".repeat(pad));
+        if let Some(source) = self.step_source(step) {
+            line.push_str(&format!(" {arrow} {source}"));
+        }
         let detail = self.detail(step);
         if !detail.is_empty() {
             line.push_str("  ");
@@ -429,16 +428,10 @@ impl<'a> Printer<'a> {
             let target = self.step_target(step);
             let pad = width.saturating_sub(target.chars().count());
             let word = state_colour(step.state, &word);
-            let mut line = if step.action == Action::RemoveDir {
-                format!("{word} {target}{}", " ".repeat(pad))
-            } else {
-                format!(
-                    "{word} {target}{}  {}{}",
-                    " ".repeat(pad),
-                    self.source(&step.source),
-                    package(step)
-                )
-            };
+            let mut line = format!("{word} {target}{}", " ".repeat(pad));
+            if let Some(source) = self.step_source(step) {
+                line.push_str(&format!("  {source}"));
+            }
             let detail = self.status_detail(step);
             if !detail.is_empty() {
                 line.push_str("  ");
