@@ -184,8 +184,10 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
     let made = if journal.dirs_logged {
         logged = journal::MadeLog::read(files)
             .into_iter()
-            .map(|d| (d.id(), d.path))
-            .map(|(id, path)| (path, id))
+            .map(|d| {
+                let id = d.id();
+                (d.path, id)
+            })
             .collect();
         Made::Logged(&logged)
     } else {

@@ -374,25 +374,24 @@ pub(crate) fn plan_unlink(
 
 /// Put the steps in execution order: removals first (empty directories, then links), deepest
 /// first, so a removed link makes room before anything is created in its place; then the rest
-/// by target, in the directory
-/// order (a directory's entries together, a directory before what is below it). Each missing
-/// directory is then created once, by the first step that needs it.
+/// by target, in the directory order (a directory's entries together, a directory before what
+/// is below it). Each missing directory is then created once, by the first step that needs it.
 fn order(steps: &mut [Step]) {
     // In place: a stable sort would copy every step into a scratch buffer. The declared links
     // were planned in this order, so a run that removes nothing finds them sorted: checked
     // first with each step's key made once (the sort's own check makes two for every pair).
     // Empty directories first, then links removed, each deepest first: a removal then takes
     // the directories it empties, which hold nothing else any more.
-    let removes = |s: &Step| match s.action {
+    let rank = |s: &Step| match s.action {
         Action::RemoveDir => 2,
         Action::Remove { .. } => 1,
         _ => 0,
     };
-    let in_order = !steps.iter().any(|s| removes(s) > 0)
+    let in_order = !steps.iter().any(|s| rank(s) > 0)
         && steps.iter().map(|s| by_directory(&s.target)).is_sorted();
     if !in_order {
         steps.sort_unstable_by(|a, b| {
-            let (ra, rb) = (removes(a), removes(b));
+            let (ra, rb) = (rank(a), rank(b));
             rb.cmp(&ra).then_with(|| {
                 if ra > 0 {
                     by_directory(&b.target).cmp(&by_directory(&a.target))
