@@ -777,6 +777,20 @@ fn a_directory_made_by_the_user_after_a_killed_run_is_kept() {
         inode,
         "the user's directory stays"
     );
+
+    // The same after a journal of an older dotlink, which logged no directories: none is
+    // taken for dotlink's.
+    fs::remove_dir(&ssh).unwrap();
+    let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", "0")]);
+    assert!(run.stderr.contains("fault injected"), "{}", run.stderr);
+    let journal = fs::read_to_string(s.journal()).unwrap();
+    assert!(journal.contains(",\"dirs_logged\":true"), "{journal}");
+    fs::write(s.journal(), journal.replace(",\"dirs_logged\":true", "")).unwrap();
+    fs::create_dir(&ssh).unwrap();
+    s.run(&["apply"]).code(0);
+    assert!(crate::edges::recorded_dirs(&s).is_empty());
+    s.run(&["unlink"]).code(0);
+    assert!(ssh.is_dir(), "the user's directory stays");
 }
 
 /// A run killed after it made the directories of its backups, before any backup went in,

@@ -1777,3 +1777,80 @@ fn dir_line(dir: &str, meta: &fs::Metadata) -> String {
         .unwrap_or_default();
     format!("d\t{dir}\t{}:{}{born}\n", meta.dev(), meta.ino())
 }
+
+/// The log of the directories a run makes, beside the journal, is made anew, never opened
+/// where it stands: a symlink put at its name (to a file of the user's, or dangling into the
+/// repository) is replaced, and nothing it leads to is written.
+#[test]
+fn the_log_of_directories_made_never_follows_a_symlink_at_its_name() {
+    let s = emptied_by_hand();
+    s.run(&["unlink"]).code(0);
+    let state = s.state_file().display().to_string();
+    let log = format!(
+        "{}.journal.json.dirs",
+        state.strip_suffix(".state").unwrap()
+    );
+    s.home_file("notes", "precious");
+    symlink(s.home().join("notes"), &log).unwrap();
+    s.run(&["apply"]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join("notes")).unwrap(),
+        "precious"
+    );
+    s.run(&["unlink"]).code(0);
+    symlink(s.repo().join("dirs-log"), &log).unwrap();
+    s.run(&["apply"]).code(0);
+    assert!(
+        !s.repo().join("dirs-log").exists(),
+        "nothing made in the repository"
+    );
+    assert!(fs::symlink_metadata(&log).is_err(), "no log left");
+}
+
+/// A directory recorded without its birth time (by an older dotlink, which wrote none) is given
+/// it by the next run that writes the state, while it is still the same directory; and a birth
+/// time that cannot be read is taken as not known, not as a damaged state.
+#[test]
+fn a_directory_record_without_its_birth_time_is_given_it_once() {
+    let s = emptied_by_hand();
+    let with = fs::read_to_string(s.state_file()).unwrap();
+    let without: String = with
+        .lines()
+        .map(|l| match l.strip_prefix("d\t") {
+            Some(rest) => format!(
+                "d\t{}\n",
+                rest.splitn(3, '\t').take(2).collect::<Vec<_>>().join("\t")
+            ),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert_ne!(without, with);
+    fs::write(s.state_file(), &without).unwrap();
+    s.run(&["apply", "--no-prune"]).code(0);
+    let dir_lines = |state: &str| -> Vec<String> {
+        state
+            .lines()
+            .filter(|l| l.starts_with("d\t"))
+            .map(str::to_string)
+            .collect()
+    };
+    let now = fs::read_to_string(s.state_file()).unwrap();
+    assert_eq!(dir_lines(&now), dir_lines(&with));
+    let with = now;
+
+    let garbled = with.replacen(
+        &dir_line(".config", &fs::metadata(s.home().join(".config")).unwrap()),
+        &format!(
+            "{}\t-1\n",
+            without
+                .lines()
+                .find(|l| l.starts_with("d\t.config\t"))
+                .unwrap()
+        ),
+        1,
+    );
+    assert_ne!(garbled, with);
+    fs::write(s.state_file(), &garbled).unwrap();
+    s.run(&["unlink"]).code(0).stderr_lacks("fresh");
+    assert!(s.home_tree().is_empty(), "{:?}", s.home_tree());
+}

@@ -297,13 +297,17 @@ pub fn write(files: &Files, plan: &Plan, run: &mut RunId) -> Result<()> {
     // log, and a log a stopped run left before its journal is emptied here.
     run.made = if makes_dirs {
         let path = MadeLog::path(files);
-        let file = fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .and_then(|file| file.set_len(0).map(|()| file))
-            .map_err(|e| Error::io("write journal", &path, &e))?;
+        // Made anew, never opened where it stands: what is there (a log a stopped run left, or
+        // a symlink or a fifo put there) is removed by its name, which dotlink gives only this
+        // log, and the new file is made exclusively, so no symlink is followed.
+        let file = match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => fs::OpenOptions::new()
+                .append(true)
+                .create_new(true)
+                .open(&path),
+        }
+        .map_err(|e| Error::io("write journal", &path, &e))?;
         Some(MadeLog { file })
     } else {
         None

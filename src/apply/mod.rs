@@ -204,9 +204,17 @@ pub fn apply_counting(
     for path in &plan.forget {
         state_changed |= state.links.remove(path).is_some() | state.dirs.remove(path);
     }
-    // Only a record still without one: this run may have removed the directory, or made it anew.
+    // Only a record still without one (or without its birth time, and of the same inode): this
+    // run may have removed the directory, or made it anew.
     for (dir, id) in &plan.identify {
-        if state.dirs.get(dir) == Some(None) {
+        let still = match state.dirs.get(dir) {
+            Some(None) => true,
+            Some(Some(recorded)) => {
+                recorded.born == 0 && id.is_some_and(|id| id.ino == recorded.ino)
+            }
+            None => false,
+        };
+        if still {
             match id {
                 Some(id) => state.dirs.insert(dir.clone(), Some(*id)),
                 None => _ = state.dirs.remove(dir),

@@ -180,19 +180,20 @@ pub fn recover(files: &Files, state: &mut State) -> Result<Option<Recovery>> {
             undid_adoption: true,
         }));
     }
-    let logged;
-    let made = if journal.dirs_logged {
-        logged = journal::MadeLog::read(files)
+    // A journal of an older dotlink logged none: none of its directories is proven
+    // dotlink's, and none is recorded (one left over stays, empty, never one of the user's
+    // taken for dotlink's).
+    let logged: PathMap<DirId> = match journal.dirs_logged {
+        true => journal::MadeLog::read(files)
             .into_iter()
             .map(|d| {
                 let id = d.id();
                 (d.path, id)
             })
-            .collect();
-        Made::Logged(&logged)
-    } else {
-        Made::ByName
+            .collect(),
+        false => PathMap::default(),
     };
+    let made = Made::Logged(&logged);
     for entry in &journal.entries {
         settle(entry, journal.pid, &made, state, &mut actions)?;
     }
@@ -374,9 +375,6 @@ pub(super) enum Made<'a> {
     /// Those logged with their identity as they were made (`journal::MadeLog`), by path: each
     /// is dotlink's while it is still that directory.
     Logged(&'a PathMap<DirId>),
-    /// A journal of an older dotlink, which logged none: each directory there is taken for
-    /// the run's.
-    ByName,
     /// A step of this run that failed: the applier records what it made itself.
     InThisRun,
 }
@@ -406,7 +404,6 @@ pub(super) fn settle(
         if let Some(id) = dir_id(dir)
             && match made {
                 Made::Logged(logged) => logged.get(dir) == Some(&id),
-                Made::ByName => true,
                 Made::InThisRun => false,
             }
         {

@@ -561,7 +561,9 @@ pub struct Plan {
     /// Directories an older dotlink recorded without an identity (taken by their names), for a
     /// run that writes its state: with the identity of the directory there now, recorded so
     /// later runs take only that directory for dotlink's; or with none where nothing is there,
-    /// and the record is dropped (a directory made there later is not dotlink's).
+    /// and the record is dropped (a directory made there later is not dotlink's). And those
+    /// recorded without a birth time, with the identity of the same directory now, its birth
+    /// time known.
     #[serde(skip)]
     pub identify: Vec<(PathBuf, Option<DirId>)>,
     /// Things worth saying that are not steps (stale state, damaged state file, …).

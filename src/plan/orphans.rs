@@ -291,28 +291,40 @@ fn holds_only(dir: &Path, going: &PathSet) -> bool {
 }
 
 /// The directories an older dotlink recorded without an identity (taken by their names), each
-/// with the identity of the directory there now, or with none where nothing is there (see
-/// `Plan::identify`); nothing unless `wanted` (a run that writes its state). A directory is
-/// identified only where no symlink below the home leads to it, and outside the repository:
-/// one reached through a symlink may be the user's, and taken by its name it is dotlink's only
-/// until it goes, not for good.
+/// with the identity of the directory there now, or with none where nothing is there; and
+/// those recorded without a birth time, with the directory's now where it is still the one
+/// recorded and the filesystem keeps one (see `Plan::identify`). Nothing unless `wanted` (a run
+/// that writes its state). A directory is identified only where no symlink below the home
+/// leads to it, and outside the repository: one reached through a symlink may be the user's,
+/// and taken by its name it is dotlink's only until it goes, not for good.
 pub(super) fn identify_legacy_dirs(
     wanted: bool,
     state: &State,
     home: &Path,
     repo: &Path,
 ) -> Vec<(PathBuf, Option<DirId>)> {
-    let mut legacy = state.dirs.iter().filter(|(_, id)| id.is_none()).peekable();
+    let mut legacy = state
+        .dirs
+        .iter()
+        .filter(|(_, id)| id.is_none_or(|id| id.born == 0))
+        .peekable();
     if !wanted || legacy.peek().is_none() {
         return Vec::new();
     }
     let mut dirs = Dirs::new(home, PathSet::default());
     legacy
-        .filter_map(|(dir, _)| match fs::symlink_metadata(dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((dir.to_path_buf(), None)),
+        .filter_map(|(dir, recorded)| match fs::symlink_metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && recorded.is_none() => {
+                Some((dir.to_path_buf(), None))
+            }
             Ok(meta) if meta.is_dir() => match &*dirs.resolve(dir) {
                 Dir::Exists { real, via: None } if !real.starts_with(repo) => {
-                    Some((dir.to_path_buf(), Some(DirId::of(&meta))))
+                    let now = DirId::of(&meta);
+                    let identified = match recorded {
+                        Some(recorded) => now.born != 0 && now.ino == recorded.ino,
+                        None => true,
+                    };
+                    identified.then(|| (dir.to_path_buf(), Some(now)))
                 }
                 _ => None,
             },

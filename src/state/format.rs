@@ -222,13 +222,12 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                     Some(id) => inode(id).ok_or_else(|| damaged("not a device:inode pair"))?,
                     None => None,
                 };
-                let born = match fields.next() {
-                    Some(born) => std::str::from_utf8(born)
-                        .ok()
-                        .and_then(|b| b.parse().ok())
-                        .ok_or_else(|| damaged("not a birth time"))?,
-                    None => 0,
-                };
+                // One that cannot be read is taken as not known: it only ever narrows what is
+                // taken for dotlink's, and is no reason to give up the whole state.
+                let born = fields
+                    .next()
+                    .and_then(|b| std::str::from_utf8(b).ok()?.parse().ok())
+                    .unwrap_or(0);
                 dirs.push((dir, id.map(|(dev, ino)| DirId { dev, ino, born })));
             }
             other => {
