@@ -118,12 +118,7 @@ pub fn move_in<'a>(
                 // to be this directory.
                 let journaled = fs::symlink_metadata(&dir).map_err(create).and_then(|made| {
                     let id = crate::state::DirId::of(&made);
-                    adopting.made.push(MadeDirectory {
-                        path: dir.clone(),
-                        dev: id.dev,
-                        ino: id.ino,
-                        born: id.born,
-                    });
+                    adopting.made.push(MadeDirectory::new(&dir, id));
                     write_journal(&adopting)
                 });
                 if let Err(e) = journaled {

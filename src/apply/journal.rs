@@ -77,6 +77,16 @@ pub struct MadeDirectory {
 }
 
 impl MadeDirectory {
+    /// The directory `path`, made with the identity `id`.
+    pub fn new(path: &Path, id: crate::state::DirId) -> MadeDirectory {
+        MadeDirectory {
+            path: path.to_path_buf(),
+            dev: id.dev,
+            ino: id.ino,
+            born: id.born,
+        }
+    }
+
     /// The identity it was made with.
     pub fn id(&self) -> crate::state::DirId {
         crate::state::DirId {
@@ -246,12 +256,7 @@ impl RunId {
         let Some(log) = &self.made else {
             return Ok(());
         };
-        let mut line = serde_json::to_vec(&MadeDirectory {
-            path: dir.to_path_buf(),
-            dev: id.dev,
-            ino: id.ino,
-            born: id.born,
-        })?;
+        let mut line = serde_json::to_vec(&MadeDirectory::new(dir, id))?;
         line.push(b'\n');
         // One write of one line, appended: a stop leaves whole lines, or at worst a last one
         // cut short, which is not read.
