@@ -618,3 +618,77 @@ fn clean_knows_a_declared_link_under_every_spelling_of_its_directory() {
     );
     assert!(s.path().join("outside/d/stray").symlink_metadata().is_err());
 }
+
+/// A refold stopped at each abort point, then finished and undone: `unlink` leaves the home
+/// as it was before dotlink, the directory the unfold made included. The folded link and the
+/// directory it replaced share one path, and the record of one must not take the other's
+/// with it when it is forgotten.
+#[test]
+fn a_refold_killed_at_any_point_is_undone_whole_by_unlink() {
+    let folded = "[[package]]\nsource = \"*\"\nfold = true\nignore = [\"extra\"]\n";
+    let unfolded =
+        format!("{folded}[[link]]\nsource = \"extra\"\ntarget = \"~/.config/nvim/extra\"\n");
+    let setup = || {
+        let s = Sandbox::new();
+        s.source("nvim/.config/nvim/init.lua", "i")
+            .source("nvim/.config/nvim/lua/p.lua", "p")
+            .source("extra", "x");
+        s.manifest(&unfolded);
+        s.run(&["apply"]).code(0);
+        assert!(s.home().join(".config/nvim").is_dir());
+        assert!(!s.home().join(".config/nvim").is_symlink());
+        s.manifest(folded);
+        s
+    };
+    let mut stopped = 0;
+    for n in 0.. {
+        let s = setup();
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            break;
+        }
+        stopped += 1;
+        assert!(run.stderr.contains("fault injected"), "{n}: {}", run.stderr);
+        s.run(&["apply"]).code(0);
+        assert_eq!(
+            s.link_at(".config").unwrap(),
+            Path::new("../repo/nvim/.config"),
+            "abort after {n}"
+        );
+        s.run(&["status"]).code(0);
+        s.run(&["unlink"]).code(0);
+        let left: Vec<_> = s.home_tree().into_keys().collect();
+        assert!(left.is_empty(), "abort after {n}: {left:?}");
+        assert!(s.leftovers().is_empty(), "{n}: {:?}", s.leftovers());
+    }
+    assert!(stopped > 3, "only {stopped} abort points");
+}
+
+/// A folded link removed by hand, then a manifest that needs its place as a directory: the
+/// run makes the directory, forgets the link's record, and keeps the directory's, so `unlink`
+/// takes the directory too once its links are gone.
+#[test]
+fn a_folded_link_forgotten_where_its_run_makes_a_directory_keeps_that_directory_recorded() {
+    let folded = "[[package]]\nsource = \"*\"\nfold = true\nignore = [\"extra\"]\n";
+    let s = Sandbox::new();
+    s.source("nvim/.config/nvim/init.lua", "i")
+        .source("extra", "x");
+    s.manifest(folded);
+    s.run(&["apply"]).code(0);
+    assert_eq!(
+        s.link_at(".config").unwrap(),
+        Path::new("../repo/nvim/.config")
+    );
+    fs::remove_file(s.home().join(".config")).unwrap();
+    s.manifest(&format!(
+        "{folded}[[link]]\nsource = \"extra\"\ntarget = \"~/.config/extra\"\n"
+    ));
+    s.run(&["apply"]).code(0);
+    assert!(s.home().join(".config").is_dir());
+    assert!(s.link_at(".config/extra").is_some());
+    s.run(&["status"]).code(0);
+    s.run(&["unlink"]).code(0);
+    let left: Vec<_> = s.home_tree().into_keys().collect();
+    assert!(left.is_empty(), "unlink left {left:?}");
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+}

@@ -694,6 +694,7 @@ mod tests {
             home: "/h".into(),
             steps,
             forget: Vec::new(),
+            forget_dirs: Vec::new(),
             identify: Vec::new(),
             notes: Vec::new(),
             backup_set: "/b/set".into(),

@@ -120,6 +120,14 @@ pub fn apply_counting(
     if plan.halted() {
         return Ok(outcome);
     }
+    // The plan's stale records go first: what this run does is newer, and is recorded after.
+    let mut state_changed = false;
+    for path in &plan.forget {
+        state_changed |= state.links.remove(path).is_some();
+    }
+    for path in &plan.forget_dirs {
+        state_changed |= state.dirs.remove(path);
+    }
     let mut run = RunId::new();
     let changes = plan.changes().count() > 0;
     if changes {
@@ -131,7 +139,6 @@ pub fn apply_counting(
             && !state.links.contains_key(&s.target)
     });
     state.links.reserve(new_links.count());
-    let mut state_changed = false;
     let mut unsettled = None;
     // A plan of many new links has them made on several threads first (see `parallel`); its
     // steps are then recorded and settled here, in order, as if each had just been taken.
@@ -201,9 +208,6 @@ pub fn apply_counting(
     }
     state.dirs.insert_all(made);
     ahead.finish();
-    for path in &plan.forget {
-        state_changed |= state.links.remove(path).is_some() | state.dirs.remove(path);
-    }
     // Only a record still without one (or without its birth time, and of the same inode): this
     // run may have removed the directory, or made it anew.
     for (dir, id) in &plan.identify {

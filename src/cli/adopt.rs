@@ -91,6 +91,7 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
             .any(|a| a.from == *s.target || a.real_from == *s.target)
     });
     plan.forget.clear();
+    plan.forget_dirs.clear();
     moved.keep()?;
     let mut outcome = apply::apply(&plan, &loaded.files, &mut open.state)?;
     Printer::new(&plan, Verbosity::Quiet).outcome(&outcome);

@@ -26,6 +26,7 @@ pub(super) fn run(cli: &Cli, dry_run: bool, verbosity: Verbosity) -> Result<Verd
     let mut plan = Plan {
         steps: plan::removal_steps(&looked.dead_links),
         forget: Vec::new(),
+        forget_dirs: Vec::new(),
         notes: Vec::new(),
         dead_links: Vec::new(),
         ..looked

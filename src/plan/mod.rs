@@ -149,12 +149,13 @@ pub(crate) fn plan_with(
     steps.extend(unfolds);
     let orphans::Orphans {
         steps: mut orphan_steps,
-        mut forget,
+        forget,
         notes,
     } = found;
     orphans::make_room(&mut orphan_steps, &planner.needed_places());
     steps.extend(orphan_steps);
     let mut notes = notes;
+    let mut forget_dirs = Vec::new();
     let dead_links = if options.dead_links {
         let declared = steps.iter().filter(|s| s.declared).map(|s| &*s.target);
         clean::find(
@@ -177,11 +178,11 @@ pub(crate) fn plan_with(
     let (clears, backup_set) = planner.finish();
     steps.extend(clears);
     steps.extend(skipped_entries(manifest));
-    forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
+    forget_dirs.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
     let places = (manifest.repo.as_path(), ctx.home.as_path());
     let (emptied, gone) = orphans::empty_dirs(&steps, state, places, pruning(manifest, options));
     steps.extend(emptied);
-    forget.extend(gone);
+    forget_dirs.extend(gone);
     order(&mut steps);
     Ok(Plan {
         manifest: manifest.path.clone(),
@@ -189,6 +190,7 @@ pub(crate) fn plan_with(
         home: ctx.home.clone(),
         steps,
         forget,
+        forget_dirs,
         identify: orphans::identify_legacy_dirs(
             options.identify_dirs,
             state,
@@ -353,18 +355,18 @@ pub(crate) fn plan_unlink(
         &mut dirs,
     );
     let mut steps = found.steps;
-    let mut forget = found.forget;
-    forget.extend(orphans::assign_rmdirs(&mut steps, state, &ctx.home));
+    let mut forget_dirs = orphans::assign_rmdirs(&mut steps, state, &ctx.home);
     let (emptied, gone) = orphans::empty_dirs(&steps, state, places, true);
     steps.extend(emptied);
-    forget.extend(gone);
+    forget_dirs.extend(gone);
     order(&mut steps);
     Plan {
         manifest: manifest_path.to_path_buf(),
         repo: repo.to_path_buf(),
         home: ctx.home.clone(),
         steps,
-        forget,
+        forget: found.forget,
+        forget_dirs,
         identify: orphans::identify_legacy_dirs(identify_dirs, state, &ctx.home, repo),
         notes: found.notes,
         backup_set: Default::default(),

@@ -555,9 +555,14 @@ pub struct Plan {
     pub home: PathBuf,
     /// In execution order: removals first (deepest first), then the rest by target.
     pub steps: Vec<Step>,
-    /// State entries (links and directories) that no longer describe anything and are dropped.
+    /// Link records that no longer describe anything and are dropped.
     #[serde(with = "paths::serde_path::vec")]
     pub forget: Vec<PathBuf>,
+    /// Directory records that no longer describe anything and are dropped. Kept apart from
+    /// the links': a folded link's record and a directory's may name one path (a link
+    /// replaced by a directory), and dropping one must not drop the other.
+    #[serde(with = "paths::serde_path::vec")]
+    pub forget_dirs: Vec<PathBuf>,
     /// Directories an older dotlink recorded without an identity (taken by their names), for a
     /// run that writes its state: with the identity of the directory there now, recorded so
     /// later runs take only that directory for dotlink's; or with none where nothing is there,
