@@ -317,22 +317,27 @@ pub fn write(files: &Files, plan: &Plan, run: &mut RunId) -> Result<()> {
     } else {
         None
     };
-    let run = &*run;
+    let logging = &*run;
     let mut text = Vec::new();
-    write_with(
+    let written = write_with(
         files,
         &plan.backup_set,
         None,
-        run.made.is_some(),
+        logging.made.is_some(),
         plan.changes(),
         |out, step| {
-            if by_hand(step, run, &mut text) {
+            if by_hand(step, logging, &mut text) {
                 out.write_all(&text)
             } else {
-                Ok(serde_json::to_writer(out, &Entry::of(step, run))?)
+                Ok(serde_json::to_writer(out, &Entry::of(step, logging))?)
             }
         },
-    )
+    );
+    // No journal (a full disk): the run stops here, and the log just made goes with it.
+    if written.is_err() && run.made.take().is_some() {
+        _ = fs::remove_file(MadeLog::path(files));
+    }
+    written
 }
 
 /// Write a journal of `entries` for a run whose backups go to `backup_set`, or that is
@@ -736,6 +741,12 @@ mod tests {
         assert_eq!(read[0].id(), id(2, 7));
         finish(&files).unwrap();
         assert!(!files.journal.exists() && !MadeLog::path(&files).exists());
+
+        // A journal that cannot be written (here a directory in its place) stops the run, and
+        // leaves no log of directories behind.
+        fs::create_dir(&files.journal).unwrap();
+        assert!(write(&files, &plan, &mut run).is_err());
+        assert!(run.made.is_none() && !MadeLog::path(&files).exists());
     }
 
     proptest::proptest! {
