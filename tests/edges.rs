@@ -1579,6 +1579,19 @@ fn an_empty_directory_dotlink_made_goes_once_nothing_declared_needs_it() {
         pruned[0].ends_with(".config/a/deep/deeper"),
         "deepest first: {pruned:?}"
     );
+    // Said to be directories, not links, wherever a step is given.
+    let methods = |json: &serde_json::Value, list: &str| -> Vec<String> {
+        json[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["source"] == "")
+            .map(|a| a["method"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(methods(&json, "actions"), ["directory", "directory"]);
+    let status = s.run(&["status", "--json"]).json();
+    assert_eq!(methods(&status, "entries"), ["directory", "directory"]);
 
     let before = s.home_tree();
     s.run(&["apply", "--no-prune"]).code(0);

@@ -36,7 +36,8 @@ pub struct TargetJson {
     pub state: LinkState,
     /// Why, in words.
     pub reason: String,
-    pub method: Method,
+    /// `symlink` or `hardlink`; `directory` for an empty directory dotlink made, to be pruned.
+    pub method: &'static str,
     /// The package the target comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
@@ -51,7 +52,11 @@ impl TargetJson {
             source_bytes: bytes_unless_utf8(&step.source),
             state: step.state,
             reason: text::reason(step, plan),
-            method: step.method,
+            method: match (&step.action, step.method) {
+                (Action::RemoveDir, _) => "directory",
+                (_, Method::Symlink) => "symlink",
+                (_, Method::Hardlink) => "hardlink",
+            },
             package: step.package.as_deref().cloned(),
         }
     }
