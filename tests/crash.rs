@@ -717,6 +717,101 @@ fn something_at_a_backups_place_after_a_crash_is_never_taken_for_the_backup() {
     }
 }
 
+/// Something put at a backup's place between planning and the step (here in a set a stopped
+/// run began, which the next run carries on): the backup is never moved onto it. The step
+/// fails, saying so, what stood at the target is back there, what was put at the backup place
+/// is left as it is, and the other steps are done.
+#[test]
+fn a_backup_place_taken_after_planning_is_never_written_over() {
+    let fresh = || {
+        let s = Sandbox::new();
+        for name in ["a1", "a2", "a3"] {
+            s.source(name, name)
+                .home_file(&format!(".{name}"), &format!("precious {name}"));
+        }
+        s.manifest(
+            "[defaults]\non_conflict = \"backup\"\n\
+             [[link]]\nsource = \"a1\"\ntarget = \"~/.a1\"\n\
+             [[link]]\nsource = \"a2\"\ntarget = \"~/.a2\"\n\
+             [[link]]\nsource = \"a3\"\ntarget = \"~/.a3\"\n",
+        );
+        s
+    };
+    // One step at a time, so that each fault point is the same place in every run.
+    let one = ("DOTLINK_APPLY_THREADS", "1");
+    // Stopped at point `n`: the run's set, once it is made and the first file is in it.
+    let stopped_at = |n: usize| {
+        let s = fresh();
+        let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string()), one]);
+        assert!(run.code != 0, "the run ended before its set was made");
+        let sets: Vec<PathBuf> = fs::read_dir(s.state().join("dotlink/backups"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match &sets[..] {
+            [set] if set.join(".a1").exists() => Some((s, set.clone())),
+            _ => None,
+        }
+    };
+    let n = (0..).find(|&n| stopped_at(n).is_some()).unwrap();
+    let setup = || stopped_at(n).unwrap();
+    let mut taken = 0;
+    for w in 0.. {
+        let (s, set) = setup();
+        let place = set.join(".a2");
+        let run = s.run_env(
+            &["apply"],
+            &[
+                ("DOTLINK_FAULT_WRITE_AT", &w.to_string()),
+                ("DOTLINK_FAULT_WRITE_PATH", place.to_str().unwrap()),
+                one,
+            ],
+        );
+        if !run.stderr.contains("its backup place") {
+            if taken > 0 {
+                break;
+            }
+            assert!(w < 40, "the backup place was never found taken");
+            continue;
+        }
+        taken += 1;
+        assert_eq!(run.code, 1, "{w}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is taken; left it as it is"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            fs::read_to_string(s.home().join(".a2")).unwrap(),
+            "precious a2",
+            "{w}: the original is back at its target"
+        );
+        assert_eq!(
+            fs::read_to_string(&place).unwrap(),
+            "written since planning",
+            "{w}: what was put at the backup place stays"
+        );
+        assert!(s.link_at(".a3").is_some(), "{w}: the other steps are done");
+        assert!(s.leftovers().is_empty(), "{w}: {:?}", s.leftovers());
+        // The next run backs it up at another place.
+        s.run(&["apply"]).code(0);
+        assert!(s.link_at(".a2").is_some());
+        let everything = s.whole_tree();
+        for name in ["a1", "a2", "a3"] {
+            let precious = format!("precious {name}");
+            assert!(
+                everything.values().any(|v| v.ends_with(&precious)),
+                "{w}: {precious} is gone"
+            );
+        }
+    }
+    assert!(taken >= 1);
+}
+
 /// A copy across filesystems that a killed run left half made is removed by the next run, by
 /// the exact name that run gave it (its process id, from its journal); a partial copy of
 /// another process is not the killed run's, and stays.

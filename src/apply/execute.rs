@@ -127,7 +127,6 @@ pub(super) fn create_link(step: &Step) -> Result<()> {
 fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects) -> Result<()> {
     let target = &step.target;
     let link = link_of(step)?;
-    backup_place_free(displace)?;
     if *displace == Displace::Delete {
         // A directory that could not be removed whole is left as it is, not half removed.
         fsutil::check_removable(target, "removed")
@@ -197,7 +196,7 @@ fn replace_by_rename(
         (Displace::Backup { to }, false) => {
             make_backup_dir(to)?;
             change(|| fsutil::link_or_copy(target, to))
-                .map_err(|e| Error::io("back up", target, &e))?;
+                .map_err(|e| not_backed_up(&e, to, target))?;
             effects.backup = Some(backed_up(step, to));
         }
         (Displace::Link | Displace::Delete | Displace::EmptyDirectory, false) => {}
@@ -316,7 +315,6 @@ pub(super) fn make_recorded(record: &Record, at: &Path) -> io::Result<()> {
 /// Move away or remove what stands where a directory of links must be.
 fn clear(step: &Step, displace: &Displace, effects: &mut Effects) -> Result<()> {
     let at = &step.target;
-    backup_place_free(displace)?;
     if !still_seen(step, at) {
         return Err(changed());
     }
@@ -326,18 +324,6 @@ fn clear(step: &Step, displace: &Displace, effects: &mut Effects) -> Result<()> 
         Ok(())
     } else {
         change(|| fsutil::remove_any(at)).map_err(|e| Error::io("remove", at, &e))
-    }
-}
-
-/// A backup goes only where nothing is: what is found at its place is never taken for it.
-fn backup_place_free(displace: &Displace) -> Result<()> {
-    match displace {
-        Displace::Backup { to } if to.symlink_metadata().is_ok() => Err(Error::failure(format!(
-            "its backup place {} is taken; left it as it is",
-            to.display()
-        ))
-        .with_hint("run `dotlink apply` again to plan another place")),
-        _ => Ok(()),
     }
 }
 
@@ -396,7 +382,23 @@ fn move_to_backup(from: &Path, to: &Path, target: &Path) -> Result<()> {
         }
         other => other,
     };
-    moved.map_err(|e| Error::io("back up", target, &e))
+    moved.map_err(|e| not_backed_up(&e, to, target))
+}
+
+/// Why what was at `target` could not go to its backup place `to`. A backup only ever goes
+/// where nothing is (the planner chose a free place; something put there since is never taken
+/// for it), which the move or link itself finds, not a look before it: a backup costs no extra
+/// call, and a step that had already swapped its link in puts the original back (see
+/// `settle_failed`).
+fn not_backed_up(e: &io::Error, to: &Path, target: &Path) -> Error {
+    match e.kind() {
+        io::ErrorKind::AlreadyExists => Error::failure(format!(
+            "its backup place {} is taken; left it as it is",
+            to.display()
+        ))
+        .with_hint("run `dotlink apply` again to plan another place"),
+        _ => Error::io("back up", target, e),
+    }
 }
 
 /// Make the directory a backup goes into, and what is missing above it; the directories made,

@@ -83,7 +83,8 @@ pub enum Recovered {
         target: PathBuf,
         backup: PathBuf,
     },
-    /// Both the target and a copy of it in the backup set exist.
+    /// Both the target and something at its backup place exist: a copy of it (made across
+    /// filesystems before a stop), or something put there since.
     LeftBoth {
         target: PathBuf,
         copy: PathBuf,

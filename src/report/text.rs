@@ -330,7 +330,7 @@ pub fn recovered(action: &Recovered, home: &Path) -> String {
             show(backup)
         ),
         Recovered::LeftBoth { target, copy } => format!(
-            "both {} and a copy of it at {} exist; left both",
+            "left both {} and what is at its backup place {} (a copy of it, or something put there since)",
             show(target),
             show(copy)
         ),
