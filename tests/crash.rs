@@ -1494,3 +1494,58 @@ fn an_error_removing_a_links_directories_is_said_and_finished_later() {
         assert!(s.home_tree().is_empty(), "at {point}: {:?}", s.home_tree());
     }
 }
+
+/// A directory an `overwrite` replaces, written into between planning and the step (a file
+/// made in it, at any depth, at every fault point of the run): what was written is never
+/// removed with it. Before the step, the step fails, "changed since planning", and the
+/// directory stays as it is; after the link is in place, the write goes through the link.
+#[test]
+fn an_overwrite_never_removes_a_directory_written_into_since_planning() {
+    for (depth, written) in [(0, "session.txt"), (1, "lua/session.txt")] {
+        let mut refused = 0;
+        for w in 0.. {
+            let s = Sandbox::new();
+            // `lua` on both sides, so that a write after the link is in place finds it too.
+            s.source("nvim/init.lua", "repo")
+                .source("nvim/lua/q.lua", "repo q");
+            s.manifest(
+                "[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\non_conflict = \"overwrite\"\n",
+            );
+            s.home_file(".config/nvim/init.lua", "old")
+                .home_file(".config/nvim/lua/p.lua", "old p");
+            let path = s.home().join(".config/nvim").join(written);
+            let run = s.run_env(
+                &["apply"],
+                &[
+                    ("DOTLINK_FAULT_WRITE_AT", &w.to_string()),
+                    ("DOTLINK_FAULT_WRITE_PATH", path.to_str().unwrap()),
+                ],
+            );
+            assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+            let everything = s.whole_tree();
+            assert!(
+                everything
+                    .values()
+                    .any(|v| v.ends_with("written since planning")),
+                "{written} at point {w}: what was written is gone\n{everything:#?}"
+            );
+            if run.stderr.contains("changed since planning") {
+                refused += 1;
+                run.code(1);
+                assert!(!s.home().join(".config/nvim").is_symlink(), "{w}");
+                assert_eq!(
+                    fs::read_to_string(s.home().join(".config/nvim/lua/p.lua")).unwrap(),
+                    "old p"
+                );
+                assert!(s.leftovers().is_empty(), "{w}: {:?}", s.leftovers());
+                continue;
+            }
+            if !run.stderr.contains("injected fault") && s.home().join(".config/nvim").is_symlink()
+            {
+                // The write came after the link was in place, or never: the run is done.
+                assert!(refused > 0, "{written}: never refused (depth {depth})");
+                break;
+            }
+        }
+    }
+}

@@ -541,6 +541,7 @@ pub fn pending(files: &Files) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::TreeMark;
 
     #[test]
     fn empty_fields_are_left_out_and_read_back_as_empty() {
@@ -632,7 +633,11 @@ mod tests {
             replacing(
                 new_link(b"/h/.d", "/r/d", b"../r/d", &[]),
                 Displace::EmptyDirectory,
-                Seen::Directory { dev: 1, ino: 2 },
+                Seen::Directory {
+                    dev: 1,
+                    ino: 2,
+                    tree: None,
+                },
             ),
             replacing(
                 new_link(b"/h/.e", "/r/e", b"../r/e", &[]),
@@ -646,8 +651,14 @@ mod tests {
                     points_to: "../r/old".into(),
                 },
             ),
-            new_link(b"/h/.g", "/r/g", b"../r/g", &[])
-                .seeing(Some(Seen::Directory { dev: 1, ino: 3 })),
+            new_link(b"/h/.g", "/r/g", b"../r/g", &[]).seeing(Some(Seen::Directory {
+                dev: 1,
+                ino: 3,
+                tree: Some(TreeMark {
+                    files: 2,
+                    newest: (5, 6),
+                }),
+            })),
         ];
         let escaped = [
             new_link(b"/h/quote\"", "/r/a", b"../r/a", &[]),

@@ -75,6 +75,7 @@ impl Seen {
             Found::Directory(id) => Some(Seen::Directory {
                 dev: id.dev,
                 ino: id.ino,
+                tree: None,
             }),
             Found::File(id) | Found::Special(id) => Some(Seen::Object {
                 dev: id.dev,
@@ -93,8 +94,29 @@ impl Seen {
             Seen::Symlink { points_to } => {
                 fs::read_link(path).is_ok_and(|now| now.as_os_str() == points_to.as_os_str())
             }
-            Seen::Object { .. } | Seen::Directory { .. } => fs::symlink_metadata(path)
-                .is_ok_and(|m| !m.file_type().is_symlink() && self.is(&not_a_symlink(&m))),
+            Seen::Object { .. } | Seen::Directory { .. } => {
+                fs::symlink_metadata(path)
+                    .is_ok_and(|m| !m.file_type().is_symlink() && self.is(&not_a_symlink(&m)))
+                    && match self {
+                        Seen::Directory {
+                            tree: Some(tree), ..
+                        } => tree.still_covers(path),
+                        _ => true,
+                    }
+            }
+        }
+    }
+
+    /// What an `overwrite` must find to remove it: for a directory, also what is in it (see
+    /// [`TreeMark`]); one whose tree cannot be read is left to the removal, which says why.
+    pub fn for_removal(self, path: &Path) -> Seen {
+        match self {
+            Seen::Directory { dev, ino, .. } => Seen::Directory {
+                dev,
+                ino,
+                tree: super::model::TreeMark::of(path),
+            },
+            other => other,
         }
     }
 
@@ -114,7 +136,7 @@ impl Seen {
                 },
                 Found::File(id) | Found::Special(id),
             ) => (*dev, *ino, *len, *mtime) == (id.dev, id.ino, id.len, id.mtime),
-            (Seen::Directory { dev, ino }, Found::Directory(id)) => {
+            (Seen::Directory { dev, ino, .. }, Found::Directory(id)) => {
                 (*dev, *ino) == (id.dev, id.ino)
             }
             _ => false,

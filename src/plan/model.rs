@@ -427,7 +427,13 @@ pub enum Seen {
         points_to: PathBuf,
     },
     /// A directory, by identity (its modification time changes as this run prunes in it).
-    Directory { dev: u64, ino: u64 },
+    /// One an `overwrite` removes whole carries what was in it too (see [`TreeMark`]).
+    Directory {
+        dev: u64,
+        ino: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tree: Option<TreeMark>,
+    },
     /// A file or special file: its identity, and its size and modification time (a file
     /// written anew can get a freed inode number; a rename keeps both).
     Object {
@@ -436,6 +442,41 @@ pub enum Seen {
         len: u64,
         mtime: (i64, i64),
     },
+}
+
+/// What was in a directory an `overwrite` removes whole, when it was planned: how many things
+/// other than directories were in it, at any depth, and the newest change time among them. A
+/// file written, moved or linked into it since has a newer change time, or makes one more
+/// (this run's own prunes in it only make fewer), and the directory is then left as it is: it
+/// holds something the plan never saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TreeMark {
+    pub files: u64,
+    pub newest: (i64, i64),
+}
+
+impl TreeMark {
+    /// The mark of the tree at `dir`; `None` when any of it cannot be read.
+    pub fn of(dir: &std::path::Path) -> Option<TreeMark> {
+        use std::os::unix::fs::MetadataExt;
+        let mut mark = TreeMark {
+            files: 0,
+            newest: (i64::MIN, 0),
+        };
+        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+            let meta = entry.ok()?.metadata().ok()?;
+            if !meta.is_dir() {
+                mark.files += 1;
+                mark.newest = mark.newest.max((meta.ctime(), meta.ctime_nsec()));
+            }
+        }
+        Some(mark)
+    }
+
+    /// Whether the tree at `dir` holds nothing this mark did not see.
+    pub fn still_covers(&self, dir: &std::path::Path) -> bool {
+        TreeMark::of(dir).is_some_and(|now| now.files <= self.files && now.newest <= self.newest)
+    }
 }
 
 /// The link a target holds once its step is done.

@@ -246,6 +246,7 @@ pub(super) fn empty_dirs(
                     let seen = Seen::Directory {
                         dev: meta.dev(),
                         ino: meta.ino(),
+                        tree: None,
                     };
                     found.push(
                         Step::new(

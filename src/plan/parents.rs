@@ -48,7 +48,10 @@ impl Planner<'_> {
                 policy,
             )
             .with_conflict(conflict)
-            .seeing(Seen::of(&inspect::look(at))),
+            .seeing(Seen::of(&inspect::look(at)).map(|seen| match policy {
+                Policy::Overwrite => seen.for_removal(at),
+                _ => seen,
+            })),
         );
         let at = at.clone();
         self.dirs.assume_removed(&at);

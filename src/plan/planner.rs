@@ -183,10 +183,14 @@ impl<'a> Planner<'a> {
         // Only for steps that replace something: a no-op run looks no more than it must. A
         // link text seen is looked at again rather than copied for every link.
         Ok(match step.action {
-            Action::Replace { .. } => {
+            Action::Replace { ref displace } => {
                 let seen = match self.seen_at_target.take() {
                     Some(seen) => Some(seen),
                     None => Seen::of(&inspect::look(&step.target)),
+                };
+                let seen = match **displace {
+                    Displace::Delete => seen.map(|s| s.for_removal(&step.target)),
+                    _ => seen,
                 };
                 step.seeing(seen)
             }
