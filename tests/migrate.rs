@@ -692,3 +692,49 @@ fn a_folded_link_forgotten_where_its_run_makes_a_directory_keeps_that_directory_
     assert!(left.is_empty(), "unlink left {left:?}");
     assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
 }
+
+/// A link to nothing that an application leaves in a folded directory (Chromium's
+/// `SingletonLock -> host-pid`) lands in the repository: it stops no command, whether the
+/// directory is folded or, with a real directory in the home, mirrored file by file (then it
+/// is not linked on its own).
+#[test]
+fn a_link_to_nothing_inside_a_folded_package_stops_no_run() {
+    let s = Sandbox::new();
+    s.source("chromium/.config/chromium/prefs", "p")
+        .source("zsh/.zshrc", "z");
+    s.manifest("[[package]]\nsource = \"*\"\nfold = true\n");
+    s.run(&["apply"]).code(0);
+    assert!(s.home().join(".config").is_symlink());
+    std::os::unix::fs::symlink(
+        "myhost-12345",
+        s.home().join(".config/chromium/SingletonLock"),
+    )
+    .unwrap();
+    for command in ["status", "plan", "apply", "clean"] {
+        s.run(&[command]).code(0);
+    }
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+
+    // Mirrored file by file under a real directory: the link to nothing is not linked.
+    let s = Sandbox::new();
+    s.source("chromium/.config/chromium/prefs", "p");
+    fs::create_dir_all(s.home().join(".config/chromium")).unwrap();
+    std::os::unix::fs::symlink(
+        "myhost-12345",
+        s.repo().join("chromium/.config/chromium/SingletonLock"),
+    )
+    .unwrap();
+    s.manifest("[[package]]\nsource = \"*\"\nfold = true\n");
+    s.run(&["apply"]).code(0);
+    assert!(s.link_at(".config/chromium/prefs").is_some());
+    assert!(
+        fs::symlink_metadata(s.home().join(".config/chromium/SingletonLock")).is_err(),
+        "a link to nothing is not linked on its own"
+    );
+    s.run(&["status"]).code(0);
+    // Without `fold`, it is an error that names it, as before.
+    s.manifest("[[package]]\nsource = \"*\"\n");
+    s.run(&["plan"])
+        .code(2)
+        .stderr_has("it is a symlink to something that does not exist");
+}
