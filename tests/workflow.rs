@@ -173,6 +173,33 @@ fn adopt_that_cannot_be_linked_back_is_undone() {
     assert_eq!(s.link_at(".config/tool"), Some("../../repo/tool".into()));
 }
 
+/// An existing entry that would declare a new target of its own once an adopted file is in the
+/// repository (a Stow-style `[[package]] source = "*"` makes `config` a package linking
+/// `~/tool/conf`; a `*` glob into `~/bin/`) is found before anything is linked: nothing is
+/// adopted, and the user's unrelated `~/tool` is never in the way of a later run.
+#[test]
+fn adopt_refuses_what_another_entry_would_then_match() {
+    for manifest in [
+        "[[package]]\nsource = \"*\"\n",
+        "[[link]]\nsource = \"*\"\ntarget = \"~/bin/\"\n",
+    ] {
+        let s = Sandbox::new();
+        s.source("zsh/.zshrc", "z").manifest(manifest);
+        s.run(&["apply"]).code(0);
+        s.home_file(".config/tool/conf", "t")
+            .home_file("tool", "my own file");
+        let before = s.whole_tree();
+        let tool = s.home().join(".config/tool").display().to_string();
+        s.run(&["adopt", &tool])
+            .code(2)
+            .stderr_has("an existing entry would match an adopted file too")
+            .stderr_has("nothing was adopted")
+            .stderr_has("--as");
+        assert_eq!(s.whole_tree(), before, "{manifest}: as it was");
+        s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+    }
+}
+
 /// The directories an undone adopt made in the repository go too: an empty `config/app/sub`
 /// left there would be a new source for `config/*`, and `apply --on-conflict overwrite` would
 /// then replace the user's `~/.config/app` with a link to it.

@@ -56,6 +56,7 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     // that cannot be planned now (another entry matches an adopted file too) is undone.
     let planned = manifest::load(&loaded.manifest.path, &loaded.ctx).and_then(|manifest| {
         let specs = manifest::expand(&manifest, Sources::Require)?;
+        matched_elsewhere(&specs, &loaded.specs, &adoptions, home)?;
         // Nothing of the user's is replaced to link an adopted path back, whatever the
         // manifest's policy: what appeared at it since the move is in the way, and said.
         let options = Options {
@@ -123,6 +124,35 @@ pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<V
     Ok(Verdict::unless(
         !unlinked.is_empty() || !outcome.failed.is_empty(),
     ))
+}
+
+/// Refuse an adoption that makes another entry declare a new target: an existing entry whose
+/// pattern matches an adopted file once it is in the repository (`[[package]] source = "*"`
+/// and `adopt ~/.config/tool`, which makes `config` a package linking `~/tool/...`). Every new
+/// target must be an adopted path or lie below one.
+fn matched_elsewhere(
+    after: &[manifest::LinkSpec],
+    before: &[manifest::LinkSpec],
+    adoptions: &[Adoption],
+    home: &Path,
+) -> Result<()> {
+    let declared: std::collections::HashSet<&Path> = before.iter().map(|s| &*s.target).collect();
+    let adopted = |target: &Path| {
+        adoptions
+            .iter()
+            .any(|a| target.starts_with(&a.from) || target.starts_with(&a.real_from))
+    };
+    match after
+        .iter()
+        .find(|s| !declared.contains(&*s.target) && !adopted(&s.target))
+    {
+        None => Ok(()),
+        Some(spec) => Err(Error::input(format!(
+            "an existing entry would match an adopted file too: {} would be linked at {}",
+            paths::display(&spec.source, home),
+            paths::display(&spec.target, home)
+        ))),
+    }
 }
 
 /// `error`, which stopped an adoption part way, with what undoing it did: the notes for what
