@@ -129,3 +129,39 @@ fn an_empty_directory_to_remove_follows_the_schemas() {
     assert_eq!(done["summary"]["emptied_dirs"], 2, "{done:#}");
     assert_eq!(done["summary"]["pruned"], 0, "{done:#}");
 }
+
+/// A run whose steps are done but whose state file cannot be written (an error at its last
+/// fault point, as a full disk gives): `apply --json` says so in `unfinished`, within the
+/// schema, and exits 1; the next run finishes it.
+#[test]
+fn an_unfinished_apply_says_so_in_its_json() {
+    let s = Sandbox::new();
+    s.source("a", "a")
+        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+    let mut seen = false;
+    for n in 0..8 {
+        let s = Sandbox::new();
+        s.source("a", "a")
+            .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+        let run = s.run_env(
+            &["apply", "--json"],
+            &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())],
+        );
+        if !run.stderr.contains("write state file") {
+            continue;
+        }
+        seen = true;
+        run.code(1);
+        let json = run.json();
+        valid(&validator("apply"), &json, "unfinished apply");
+        let unfinished = json["unfinished"].as_str().unwrap_or_default();
+        assert!(unfinished.contains("state file"), "{json:#}");
+        assert_eq!(json["summary"]["created"], 1, "{json:#}");
+        s.run(&["apply"]).code(0);
+        s.run(&["status"]).code(0);
+    }
+    assert!(seen, "no point failed the state file's write");
+    // A finished run has no such field.
+    let done = s.run(&["apply", "--json"]).json();
+    assert!(done.get("unfinished").is_none(), "{done:#}");
+}

@@ -67,7 +67,7 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     if plan.halted() {
         if json {
             let outcome = apply::Outcome::default();
-            report::json::print(&report::json::applied(&plan, &outcome));
+            report::json::print(&report::json::applied(&plan, &outcome, None));
         } else {
             report::print_halted(&plan);
         }
@@ -113,7 +113,7 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     // The report comes after everything is recorded: a reader that stops early (`| head -1`)
     // ends the process with nothing left undone.
     if json {
-        report::json::print(&report::json::applied(&plan, &outcome));
+        report::json::print(&report::json::applied(&plan, &outcome, unfinished.as_ref()));
     } else {
         printer.outcome(&outcome);
     }

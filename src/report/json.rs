@@ -208,6 +208,10 @@ pub struct ApplyJson {
     /// The backup set this run used, when it made backups.
     pub backup_set: Option<String>,
     pub notes: Vec<String>,
+    /// Why the run could not be finished after its steps (the backup index or the state file
+    /// not written): its journal stays, and the next run finishes it. The run exits 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -219,7 +223,11 @@ pub struct AppliedJson {
     pub error: Option<String>,
 }
 
-pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
+pub fn applied(
+    plan: &Plan,
+    outcome: &crate::apply::Outcome,
+    unfinished: Option<&crate::error::Error>,
+) -> ApplyJson {
     let halted = plan.halted();
     let done: std::collections::HashSet<usize> = outcome.done.iter().copied().collect();
     let by_step = |errors: &[(usize, crate::error::Error)]| -> BTreeMap<usize, String> {
@@ -277,6 +285,7 @@ pub fn applied(plan: &Plan, outcome: &crate::apply::Outcome) -> ApplyJson {
         summary: outcome.counts(plan),
         backup_set: (!outcome.backups.is_empty()).then(|| text(&plan.backup_set)),
         notes: plan_json.notes,
+        unfinished: unfinished.map(|e| e.to_string()),
     }
 }
 
