@@ -305,3 +305,34 @@ fn status_reports_a_managed_link_whose_source_was_deleted_as_dangling() {
         .code(2)
         .stderr_has("dotlink.toml:2:10: source `zsh/zshrc` does not exist");
 }
+
+/// A target moved from a hard-link entry to a symlink entry of another source: dotlink's own
+/// hard link, still a second name of its old source, is relinked under `fail` like any link
+/// dotlink made, and the next run has nothing to do. Once the old source was saved anew (the
+/// hard link the only copy of what it holds), it is a conflict, and nothing is changed.
+#[test]
+fn a_hard_link_moved_to_another_entry_is_relinked() {
+    let moved = |edited: bool| {
+        let s = Sandbox::new();
+        s.source("a/f", "v").source("b/f", "w");
+        s.manifest("[[link]]\nsource = \"b/f\"\ntarget = \"~/.f\"\nmethod = \"hardlink\"\n");
+        s.run(&["apply"]).code(0);
+        if edited {
+            fs::remove_file(s.repo().join("b/f")).unwrap();
+            fs::write(s.repo().join("b/f"), "w saved anew").unwrap();
+        }
+        s.manifest("[[link]]\nsource = \"a/f\"\ntarget = \"~/.f\"\n");
+        s
+    };
+    let s = moved(false);
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("a hard link dotlink made to");
+    assert_eq!(s.link_at(".f").unwrap(), Path::new("../repo/a/f"));
+    assert_eq!(fs::read_to_string(s.repo().join("b/f")).unwrap(), "w");
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+
+    let s = moved(true);
+    s.run(&["apply"]).code(1).stdout_has("conflict");
+    assert_eq!(fs::read_to_string(s.home().join(".f")).unwrap(), "w");
+}

@@ -206,6 +206,12 @@ impl Planner<'_> {
                 let reason = Reason::HardLinkToSource;
                 self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason)
             }
+            // A hard link dotlink made to another source, which still has the data (the target
+            // moved to another entry): as freely replaced as a symlink dotlink made.
+            Found::File(id) if let Some(to) = self.own_hard_link_elsewhere(&spec.target, &id) => {
+                let reason = Reason::HardLinkElsewhere { to };
+                self.step(spec, policy, LinkState::Wrong, replace_link(), link, reason)
+            }
             Found::File(_) => self.conflict(spec, policy, Conflict::RegularFile, link),
             Found::Directory(_) => match self.only_own_links(&spec.target) {
                 Some(links) => {
@@ -222,6 +228,16 @@ impl Planner<'_> {
             }
             Found::Symlink(_) => unreachable!("symlinks are handled by the caller"),
         }
+    }
+
+    /// The source of the hard link dotlink made at `target`, when the file there (`id`) is
+    /// still that link and a second name of that source.
+    fn own_hard_link_elsewhere(&self, target: &Path, id: &FileId) -> Option<paths::SharedPath> {
+        let record = self.state.links.get(target)?;
+        (record.method == Method::Hardlink
+            && record.inode() == Some((id.dev, id.ino))
+            && inspect::shares_with_source(&record.source, id))
+        .then(|| record.source.clone())
     }
 
     /// Whether `stored`, read from the link at `target`, leads to `source`.

@@ -199,6 +199,12 @@ pub enum Reason {
     },
     /// A hard link to the source where the method is now `symlink`.
     HardLinkToSource,
+    /// A hard link dotlink made to another source (`to`), still a second name of it: the
+    /// target moved to another entry.
+    HardLinkElsewhere {
+        #[serde(with = "paths::serde_path")]
+        to: SharedPath,
+    },
     /// A symlink to the source where the method is now `hardlink`.
     SymlinkToSource,
     /// A directory dotlink made that holds only its own old links.

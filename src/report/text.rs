@@ -60,6 +60,9 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
             relink,
             "a hard link to the source; method is symlink".to_string(),
         ),
+        Reason::HardLinkElsewhere { to } => {
+            (relink, format!("a hard link dotlink made to {}", show(to)))
+        }
         Reason::SymlinkToSource => (
             relink,
             "a symlink to the source; method is hardlink".to_string(),
