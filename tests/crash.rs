@@ -656,6 +656,38 @@ fn a_restore_killed_or_failing_at_any_point_loses_nothing_and_is_finished_later(
     }
 }
 
+/// A `restore` killed at any point, after which the user makes a file anew where one of the
+/// backups was to go back (`unlink` had emptied it): the next `restore` never moves that file
+/// into the backup set or puts the backup over it. The user's file stays, and the backup stays
+/// in its set, listed.
+#[test]
+fn a_file_made_where_a_stopped_restore_was_going_stays() {
+    let mut made = 0;
+    for n in 0.. {
+        let s = backed_up_home();
+        s.run(&["unlink"]).code(0);
+        let run = s.run_env(&["restore"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            assert!(made > 0, "no stop left ~/.a free");
+            break;
+        }
+        let a = s.home().join(".a");
+        if fs::symlink_metadata(&a).is_ok() {
+            continue;
+        }
+        made += 1;
+        fs::write(&a, "made anew").unwrap();
+        s.run(&["restore"]);
+        assert_eq!(
+            fs::read_to_string(&a).unwrap(),
+            "made anew",
+            "stopped at {n}: the user's new file was replaced"
+        );
+        restorable_or_restored(&s, &format!("stopped at {n}"));
+        no_leftovers(&s, &format!("stopped at {n}"));
+    }
+}
+
 /// A run killed at any point of backing up three files, after which something else appears at
 /// a backup's place in the set: the next run never takes that for the backup, so the original
 /// is never removed as "already backed up" (it stays in the home or gets a backup of its own),

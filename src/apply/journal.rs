@@ -140,6 +140,10 @@ pub struct Entry {
         skip_serializing_if = "Option::is_none"
     )]
     pub restores: Option<PathBuf>,
+    /// For `restore`: what the backup was when the run began, so that recovery tells it from
+    /// whatever else comes to be at the target (none from an older dotlink).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<Seen>,
     /// For an unfold: the links the directory built at `temp` holds (its directories are
     /// `mkdirs`), swapped in for the folded link at the target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -176,6 +180,7 @@ impl Entry {
                 _ => Vec::new(),
             },
             restores: None,
+            restored: None,
             unfold: match &step.action {
                 Action::Unfold(unfolding) => unfolding.links.to_vec(),
                 _ => Vec::new(),
@@ -194,6 +199,7 @@ impl Entry {
             mkdirs: Vec::new(),
             rmdirs: Vec::new(),
             restores: None,
+            restored: None,
             unfold: Vec::new(),
         }
     }
@@ -210,11 +216,17 @@ impl Entry {
 
     /// The entry for putting the backup at `backup` back at `target`, where the planner saw
     /// `seen` (dotlink's link, or nothing).
-    pub fn restoring(target: &Path, backup: &Path, seen: Option<Seen>, run: &RunId) -> Entry {
+    pub fn restoring(
+        target: &Path,
+        (backup, restored): (&Path, Option<Seen>),
+        seen: Option<Seen>,
+        run: &RunId,
+    ) -> Entry {
         Entry {
             temp: Some(run.temp_path(target)),
             seen,
             restores: Some(backup.to_path_buf()),
+            restored,
             ..Entry::at(target)
         }
     }

@@ -489,7 +489,13 @@ fn settle_restore(
         state.links.remove(target);
         return Ok(true);
     }
-    if !as_seen(&inspect::look(target)) {
+    // What is at the temporary name is the backup itself: nothing was exchanged, and what is
+    // at the target came there since (the user's, never taken for the backup).
+    let not_exchanged = entry
+        .restored
+        .as_ref()
+        .is_some_and(|backup| backup.is_or_copy(&at_temp));
+    if !not_exchanged && !as_seen(&inspect::look(target)) {
         // Exchanged with something dotlink did not plan on: it goes back.
         fsutil::exchange(temp, target).map_err(|e| failed("put back", target, e))?;
         actions.push(Recovered::SwappedBack {

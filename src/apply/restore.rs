@@ -19,6 +19,7 @@ use crate::plan::inspect::{self, Dirs, FileId, Found};
 use crate::state::backup::{BackedUp, BackupSet};
 use crate::state::{Files, State};
 use std::fs;
+use std::io;
 use std::path::Path;
 
 /// What happened to each entry of a set.
@@ -126,17 +127,21 @@ pub fn restore(
         let found = inspect::look(&entry.target);
         let resolving = (&mut dirs, &aliases);
         match refusal(entry, &set.dir, &found, state, places.repo, resolving) {
-            None => chosen.push((entry, Seen::of(&found))),
+            None => chosen.push((
+                entry,
+                Seen::of(&found),
+                Seen::of(&inspect::look(&entry.backup)),
+            )),
             Some(why) => result.refused.push((entry.clone(), why)),
         }
     }
     if dry_run {
-        result.restored = chosen.into_iter().map(|(e, _)| e.clone()).collect();
+        result.restored = chosen.into_iter().map(|(e, ..)| e.clone()).collect();
         return Ok(result);
     }
     let run = RunId::new();
-    let entry_of = |(e, seen): &(&BackedUp, Option<Seen>)| {
-        Entry::restoring(&e.target, &e.backup, seen.clone(), &run)
+    let entry_of = |(e, seen, backup): &(&BackedUp, Option<Seen>, Option<Seen>)| {
+        Entry::restoring(&e.target, (&e.backup, backup.clone()), seen.clone(), &run)
     };
     journal::write_entries(files, &set.dir, None, chosen.iter().map(entry_of))?;
     let mut unsettled = None;
@@ -194,8 +199,13 @@ fn put_back(entry: &Entry) -> Result<()> {
     }
     change(|| fsutil::move_path(backup, temp)).map_err(|e| Error::io("restore", target, &e))?;
     let Some(seen) = &entry.seen else {
-        return change(|| fsutil::rename_new(temp, target))
-            .map_err(|e| Error::io("restore", target, &e));
+        return change(|| fsutil::rename_new(temp, target)).map_err(|e| match e.kind() {
+            // Something came to be at the target since planning: never replaced.
+            io::ErrorKind::AlreadyExists => {
+                Error::failure("changed since planning; left it as it is")
+            }
+            _ => Error::io("restore", target, &e),
+        });
     };
     change(|| fsutil::exchange(temp, target)).map_err(|e| Error::io("restore", target, &e))?;
     if !seen.is_at(temp) {

@@ -120,6 +120,16 @@ impl Seen {
         }
     }
 
+    /// Whether `found` is what was seen, or a whole copy of a file seen, made by a move across
+    /// filesystems (which keeps its size and modification time).
+    pub fn is_or_copy(&self, found: &Found) -> bool {
+        self.is(found)
+            || matches!(
+                (self, found),
+                (Seen::Object { len, mtime, .. }, Found::File(id)) if (id.len, id.mtime) == (*len, *mtime)
+            )
+    }
+
     /// Whether `found` is still what was seen.
     pub fn is(&self, found: &Found) -> bool {
         match (self, found) {
