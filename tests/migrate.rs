@@ -738,3 +738,35 @@ fn a_link_to_nothing_inside_a_folded_package_stops_no_run() {
         .code(2)
         .stderr_has("it is a symlink to something that does not exist");
 }
+
+/// A `fold = true` package meets the user's own directory under another name
+/// (`~/.config -> dots-config`): it descends into it, as without `fold` and as into a real
+/// directory, and never replaces the user's link, whatever the policy.
+#[test]
+fn fold_descends_into_the_users_directory_link() {
+    let s = Sandbox::new();
+    s.source("nvim/.config/nvim/init.lua", "i");
+    s.home_file("dots-config/fish/config.fish", "f");
+    std::os::unix::fs::symlink("dots-config", s.home().join(".config")).unwrap();
+    s.manifest("[[package]]\nsource = \"nvim\"\nfold = true\n");
+    s.run(&["apply", "--on-conflict", "backup"])
+        .code(0)
+        .stdout_lacks("backed up");
+    assert_eq!(
+        fs::read_link(s.home().join(".config")).unwrap(),
+        Path::new("dots-config")
+    );
+    assert_eq!(
+        fs::read_to_string(s.home().join(".config/fish/config.fish")).unwrap(),
+        "f"
+    );
+    assert_eq!(
+        s.link_at("dots-config/nvim").unwrap(),
+        Path::new("../../repo/nvim/.config/nvim"),
+        "the highest directory only the package uses is folded"
+    );
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+    s.run(&["unlink"]).code(0);
+    assert!(fs::symlink_metadata(s.home().join("dots-config/nvim")).is_err());
+    assert!(s.home().join(".config/fish/config.fish").exists());
+}

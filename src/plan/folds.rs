@@ -259,7 +259,13 @@ fn may_link_whole(dir: &Path, state: &State, dirs: &mut Dirs, repo: &Path) -> bo
     }
     match fs::symlink_metadata(dir) {
         Err(_) => true,
-        Ok(meta) if meta.file_type().is_symlink() => true,
+        // The user's own directory under another name (`~/.config -> dots-config`): descended
+        // into, as without `fold` and as into a real directory, never replaced. A link into
+        // the repository (a folded one), to nothing or to a file is replaced, or in the way.
+        Ok(meta) if meta.file_type().is_symlink() => {
+            !fs::metadata(dir).is_ok_and(|m| m.is_dir())
+                || fs::canonicalize(dir).is_ok_and(|real| real.starts_with(repo))
+        }
         Ok(meta) if meta.is_dir() => state.dirs.holds(dir, &meta) && only_dotlinks(dir, state),
         Ok(_) => true,
     }
