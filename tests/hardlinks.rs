@@ -228,6 +228,33 @@ fn a_hard_link_whose_source_is_gone_is_the_only_copy_and_is_kept() {
     assert_eq!(fs::read_to_string(s.home().join(".a")).unwrap(), "only");
 }
 
+/// A hard link whose source was saved anew with the same bytes (an editor saving by rename, a
+/// checkout): the repository keeps what it holds, so `unlink` removes it like any link dotlink
+/// made, rather than leaving it as "the only copy". With other bytes it stays.
+#[test]
+fn unlink_removes_a_hard_link_whose_source_was_saved_anew_with_the_same_bytes() {
+    for (saved, kept) in [("only", false), ("edited in the repository", true)] {
+        let s = Sandbox::new();
+        s.source("a", "only")
+            .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\nmethod = \"hardlink\"\n");
+        s.run(&["apply"]).code(0);
+        let source = s.repo().join("a");
+        fs::write(s.repo().join("a.new"), saved).unwrap();
+        fs::rename(s.repo().join("a.new"), &source).unwrap();
+        let run = s.run(&["unlink"]);
+        run.code(0);
+        assert_eq!(fs::read_to_string(&source).unwrap(), saved);
+        let target = s.home().join(".a");
+        if kept {
+            run.stderr_has("holds the only copy");
+            assert_eq!(fs::read_to_string(&target).unwrap(), "only");
+        } else {
+            run.stderr_lacks("only copy");
+            assert!(fs::symlink_metadata(&target).is_err(), "{}", run.stderr);
+        }
+    }
+}
+
 /// Hard links cannot cross filesystems: the repository on a tmpfs and the home on the disk
 /// (or the other way round) is refused before anything is written, never silently symlinked.
 #[test]

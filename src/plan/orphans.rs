@@ -118,8 +118,11 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
     let ours = inspect::holds(record, &found);
     let source_alive = match (&found, record.method) {
         (Found::Symlink(_), Method::Symlink) => ours && source().is_some(),
+        // Still a second name of its source, or (the source saved anew, by an editor or a
+        // checkout) a copy of the same bytes: the repository keeps what it holds either way.
         (Found::File(id), Method::Hardlink) => {
-            ours && inspect::shares_with_source(&record.source, id)
+            ours && (inspect::shares_with_source(&record.source, id)
+                || inspect::same_contents(&record.target, &record.source).unwrap_or(false))
         }
         _ => false,
     };
