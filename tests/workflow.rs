@@ -1218,3 +1218,27 @@ fn adopt_refuses_places_one_inside_the_other_and_takes_home_as_it_is_set() {
     assert_eq!(fs::read_to_string(s.repo().join("zz")).unwrap(), "z");
     assert!(s.link_at(".zz").is_some());
 }
+
+/// A file moved out of the way of a directory dotlink then made for a link below it: `restore`
+/// says the directory is dotlink's and to `unlink` first (not that the user changed it), and
+/// after `unlink` it puts the file back.
+#[test]
+fn restore_says_to_unlink_first_where_dotlink_made_a_directory() {
+    let s = Sandbox::new();
+    s.source("x", "x")
+        .manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.foo/x\"\n");
+    s.home_file(".foo", "my .foo file");
+    s.run(&["apply", "--on-conflict", "backup"]).code(0);
+    assert!(s.home().join(".foo").is_dir());
+    s.run(&["restore"])
+        .code(1)
+        .stderr_has("is a directory dotlink made for links below it")
+        .stderr_has("run `dotlink unlink` first")
+        .stderr_lacks("has changed since the backup");
+    s.run(&["unlink"]).code(0);
+    s.run(&["restore"]).code(0);
+    assert_eq!(
+        fs::read_to_string(s.home().join(".foo")).unwrap(),
+        "my .foo file"
+    );
+}

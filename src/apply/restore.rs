@@ -45,6 +45,9 @@ pub enum Refusal {
     /// The set's index names a backup outside the set (it was edited): what is there is not a
     /// backup dotlink made.
     OutsideSet,
+    /// The target is a directory dotlink made for links below it (the backup was cleared out
+    /// of its way): `unlink` removes them, and the directory, first.
+    OwnDirectory,
 }
 
 /// Why the backup of `entry` may not replace `found`, at its target; `None` when what is there
@@ -86,6 +89,11 @@ fn refusal(
                 )
         }
         Found::File(id) => !only_copy(id),
+        Found::Directory(_)
+            if fs::symlink_metadata(target).is_ok_and(|meta| state.dirs.holds(target, &meta)) =>
+        {
+            return Some(Refusal::OwnDirectory);
+        }
         _ => false,
     };
     (!dotlinks).then_some(Refusal::Changed)

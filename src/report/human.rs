@@ -742,6 +742,12 @@ pub fn print_restored(
                 "is not put back: the set's index names a backup outside the set",
                 "the index was edited; put back by hand what you want from it",
             ),
+            Refusal::OwnDirectory => (
+                "is a directory dotlink made for links below it (what was there was moved out \
+                 of its way)",
+                "run `dotlink unlink` first (it removes those links and the directory), then \
+                 `dotlink restore`",
+            ),
             Refusal::OnlyCopy => (
                 "is the only copy of what it holds (its hard link to the source was broken, by \
                  a git checkout or an editor's save)",
