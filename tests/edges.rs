@@ -68,7 +68,7 @@ fn a_users_own_link_where_an_orphan_was_is_never_pruned() {
     s.manifest("");
     s.run(&["apply"])
         .code(0)
-        .stderr_has("forgot ~/.vimrc: it was changed since dotlink made it");
+        .stderr_has("~/.vimrc is no longer dotlink's: it was changed since dotlink made it");
     assert_eq!(
         fs::read_link(s.home().join(".vimrc")).unwrap(),
         s.home().join("my-vimrc")
@@ -1019,7 +1019,11 @@ fn an_own_link_respelled_is_recorded_anew_and_still_unlinked() {
     );
     let unlink = s.run(&["unlink"]);
     unlink.code(0);
-    assert!(!unlink.stderr.contains("forgot"), "{}", unlink.stderr);
+    assert!(
+        !unlink.stderr.contains("no longer dotlink's"),
+        "{}",
+        unlink.stderr
+    );
     assert!(fs::symlink_metadata(s.home().join(".d")).is_err());
     assert!(fs::symlink_metadata(s.home().join(".f")).is_err());
 }
@@ -1143,7 +1147,7 @@ fn a_link_with_dotlinks_text_that_leads_elsewhere_is_never_removed() {
         .code(1)
         .stdout_has("a symlink dotlink did not make is in the way");
     let before = s.home_tree();
-    let forgot = "forgot ~/.cfg/sub/x: a directory on its way is now a symlink, and from there the link leads elsewhere, so it cannot be told";
+    let forgot = "~/.cfg/sub/x is no longer dotlink's: a directory on its way is now a symlink, and from there the link leads elsewhere, so it cannot be told";
     s.run(&["unlink"]).code(0).stderr_has(forgot);
     assert_eq!(s.home_tree(), before);
     // Pruning, from a state that still records it.
@@ -1511,7 +1515,7 @@ fn the_repository_under_another_name_is_never_replaced() {
     let (code, out) = bound(&s.repo().join("zsh"), &s.home().join(".hl"), &["apply"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(
-        out.contains("forgot ~/.hl/zshrc: it now lies inside the repository"),
+        out.contains("~/.hl/zshrc is no longer dotlink's: it now lies inside the repository"),
         "{out}"
     );
     assert_eq!(fs::read_to_string(s.repo().join("zsh/zshrc")).unwrap(), "z");

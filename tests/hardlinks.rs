@@ -211,7 +211,9 @@ fn prune_and_unlink_leave_a_file_that_no_longer_shares_the_inode() {
     let target = s.home().join(".gitconfig");
     fs::remove_file(&target).unwrap();
     fs::write(&target, "mine now").unwrap();
-    s.run(&["unlink"]).code(0).stderr_has("forgot ~/.gitconfig");
+    s.run(&["unlink"])
+        .code(0)
+        .stderr_has("~/.gitconfig is no longer dotlink's");
     assert_eq!(fs::read_to_string(&target).unwrap(), "mine now");
 }
 

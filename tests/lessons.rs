@@ -223,7 +223,7 @@ fn stale_state_entries_are_dropped_with_a_note() {
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n[[link]]\nsource = \"c2\"\ntarget = \"~/.c2\"\n");
     s.run(&["apply"])
         .code(0)
-        .stderr_has("forgot ~/.b: it is gone")
+        .stderr_has("~/.b is no longer dotlink's: it is gone")
         .stdout_has("- ~/.c");
     s.run(&["apply"]).code(0).stdout_has("Nothing to do");
     s.run(&["status"]).code(0);
@@ -313,7 +313,12 @@ fn forgotten_records_are_told_in_target_order_on_every_run() {
     let told: Vec<&str> = run
         .stderr
         .lines()
-        .filter_map(|l| l.split("forgot ~/.").nth(1)?.split(':').next())
+        .filter_map(|l| {
+            l.split("note: ~/.")
+                .nth(1)?
+                .split(" is no longer dotlink's")
+                .next()
+        })
         .collect();
     assert_eq!(told, names, "{}", run.stderr);
 }

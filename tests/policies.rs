@@ -243,7 +243,7 @@ fn pruning_leaves_a_recorded_target_the_user_changed() {
     s.manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
     s.run(&["apply"])
         .code(0)
-        .stderr_has("forgot ~/.b: it was changed since dotlink made it");
+        .stderr_has("~/.b is no longer dotlink's: it was changed since dotlink made it");
     assert_eq!(fs::read_to_string(s.home().join(".b")).unwrap(), "now mine");
 }
 

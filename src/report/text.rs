@@ -244,7 +244,11 @@ pub fn note(note: &Note, home: &Path) -> String {
                     "a directory on its way is now a symlink, and from there the link leads elsewhere, so it cannot be told from a link dotlink did not make; it is left alone"
                 }
             };
-            format!("forgot {}: {why}", paths::display(target, home))
+            // Said the same by a run that drops the record and by one that only looks.
+            format!(
+                "{} is no longer dotlink's: {why}",
+                paths::display(target, home)
+            )
         }
         Note::StateFile(problem) => state_file_problem(problem),
         Note::JournalPending => {
