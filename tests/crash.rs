@@ -1581,3 +1581,25 @@ fn an_overwrite_never_removes_a_directory_written_into_since_planning() {
         }
     }
 }
+
+/// A directory `overwrite` replaces that holds one of dotlink's own links, pruned by the same
+/// run before the overwrite: the run's own removal is no change of the user's, so one run
+/// replaces it, and the next has nothing to do.
+#[test]
+fn an_overwrite_after_pruning_inside_the_directory_converges_in_one_run() {
+    let s = Sandbox::new();
+    s.source("nvim/init.lua", "repo").source("x", "x");
+    s.manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.config/nvim/x\"\n");
+    s.home_file(".config/nvim/init.lua", "old");
+    s.run(&["apply"]).code(0);
+    assert!(s.link_at(".config/nvim/x").is_some());
+    s.manifest(
+        "[[link]]\nsource = \"nvim\"\ntarget = \"~/.config/nvim\"\non_conflict = \"overwrite\"\n",
+    );
+    s.run(&["apply"])
+        .code(0)
+        .stdout_has("1 pruned")
+        .stdout_has("1 overwritten");
+    assert!(s.link_at(".config/nvim").is_some());
+    s.run(&["apply"]).code(0).stdout_has("Nothing to do");
+}

@@ -926,3 +926,53 @@ fn a_step_whose_displaced_original_is_left_over_is_a_failure() {
     assert!(step["error"].is_string(), "{json}");
     assert!(s.link_at(".d").is_some(), "the link is in place");
 }
+
+/// A directory backed up to another filesystem, put back by a `restore` stopped at each point,
+/// after which the user makes a file where it was going: the next `restore` never takes the
+/// user's file for the backup (a directory copied across filesystems has a new identity). The
+/// file stays, and the directory stays whole in its set, listed.
+#[test]
+fn a_file_made_where_a_directory_from_another_filesystem_was_going_back_stays() {
+    let mut made = 0;
+    for n in 0.. {
+        let s = Sandbox::new();
+        let Some(_bk) = five_files_backed_up_across(&s) else {
+            return;
+        };
+        s.run(&["apply"]).code(0);
+        s.run(&["unlink"]).code(0);
+        let run = s.run_env(&["restore"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
+        if run.code == 0 {
+            assert!(made > 0, "no stop left ~/.d free");
+            break;
+        }
+        let d = s.home().join(".d");
+        if fs::symlink_metadata(&d).is_ok() {
+            continue;
+        }
+        made += 1;
+        fs::write(&d, "made anew").unwrap();
+        s.run(&["restore"]);
+        assert_eq!(
+            fs::read_to_string(&d).unwrap(),
+            "made anew",
+            "stopped at {n}: the user's file was replaced"
+        );
+        let listed = s.run(&["restore", "--list"]).stdout;
+        assert!(listed.contains("~/.d"), "stopped at {n}: {listed}");
+        let sets: Vec<_> = fs::read_dir(s.home().join(".bk"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        for i in 1..=5 {
+            assert!(
+                sets.iter()
+                    .any(|set| fs::read_to_string(set.join(format!(".d/f{i}")))
+                        .is_ok_and(|c| c == format!("user {i}"))),
+                "stopped at {n}: f{i} is not whole in its set"
+            );
+        }
+    }
+}

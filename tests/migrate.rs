@@ -693,10 +693,10 @@ fn a_folded_link_forgotten_where_its_run_makes_a_directory_keeps_that_directory_
     assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
 }
 
-/// A link to nothing that an application leaves in a folded directory (Chromium's
-/// `SingletonLock -> host-pid`) lands in the repository: it stops no command, whether the
-/// directory is folded or, with a real directory in the home, mirrored file by file (then it
-/// is not linked on its own).
+/// The links an application leaves in a folded directory (Chromium's `SingletonLock ->
+/// host-pid` to nothing, `SingletonSocket` out of the repository, a loop) land in the
+/// repository: they stop no command, whether the directory is folded or, with a real
+/// directory in the home, mirrored file by file (then they are not linked on their own).
 #[test]
 fn a_link_to_nothing_inside_a_folded_package_stops_no_run() {
     let s = Sandbox::new();
@@ -705,11 +705,14 @@ fn a_link_to_nothing_inside_a_folded_package_stops_no_run() {
     s.manifest("[[package]]\nsource = \"*\"\nfold = true\n");
     s.run(&["apply"]).code(0);
     assert!(s.home().join(".config").is_symlink());
-    std::os::unix::fs::symlink(
-        "myhost-12345",
-        s.home().join(".config/chromium/SingletonLock"),
-    )
-    .unwrap();
+    let chromium = s.home().join(".config/chromium");
+    std::os::unix::fs::symlink("myhost-12345", chromium.join("SingletonLock")).unwrap();
+    // Leading out of the repository (`SingletonSocket` into `/tmp`), and in a loop.
+    let outside = s.home().join("socket");
+    fs::write(&outside, "").unwrap();
+    std::os::unix::fs::symlink(&outside, chromium.join("SingletonSocket")).unwrap();
+    std::os::unix::fs::symlink("loop-b", chromium.join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", chromium.join("loop-b")).unwrap();
     for command in ["status", "plan", "apply", "clean"] {
         s.run(&[command]).code(0);
     }

@@ -490,11 +490,14 @@ fn settle_restore(
         return Ok(true);
     }
     // What is at the temporary name is the backup itself: nothing was exchanged, and what is
-    // at the target came there since (the user's, never taken for the backup).
-    let not_exchanged = entry
-        .restored
-        .as_ref()
-        .is_some_and(|backup| backup.is_or_copy(&at_temp));
+    // at the target came there since (the user's, never taken for the backup). So it is when
+    // the target was empty when planned: the backup is then renamed into place, never
+    // exchanged (a directory copied across filesystems cannot be told by its identity).
+    let not_exchanged = entry.seen.is_none()
+        || entry
+            .restored
+            .as_ref()
+            .is_some_and(|backup| backup.is_or_copy(&at_temp));
     if !not_exchanged && !as_seen(&inspect::look(target)) {
         // Exchanged with something dotlink did not plan on: it goes back.
         fsutil::exchange(temp, target).map_err(|e| failed("put back", target, e))?;

@@ -21,7 +21,6 @@ use regex::Regex;
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs;
-use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -302,14 +301,12 @@ impl EntryExpansion<'_> {
         for (file_type, relative) in found.into_iter().zip(names) {
             let relative = Path::new(OsStr::from_bytes(relative));
             let file = paths::join_in(dir, relative, &mut buf);
-            // A folded directory is the application's own: what it leaves there (Chromium's
-            // `SingletonLock -> host-pid`, a link to nothing) must not stop every run. Such a
-            // link is not linked on its own (nothing of it reaches the home but through a
-            // folded directory), so where it leads does not matter.
-            if package.fold
-                && file_type.is_symlink()
-                && fs::metadata(file).is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
-            {
+            // A folded directory is the application's own: the links it leaves there
+            // (Chromium's `SingletonLock -> host-pid` to nothing, `SingletonSocket` into
+            // `/tmp`, a loop) must not stop every run. Such a link is not linked on its own
+            // (nothing of it reaches the home but through a folded directory), so where it
+            // leads does not matter.
+            if package.fold && file_type.is_symlink() && self.resolve_inside(file).is_err() {
                 continue;
             }
             self.check_file_in_tree(file, file_type)?;

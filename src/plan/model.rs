@@ -437,7 +437,7 @@ pub enum Seen {
     Directory {
         dev: u64,
         ino: u64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip)]
         tree: Option<TreeMark>,
     },
     /// A file or special file: its identity, and its size and modification time (a file
@@ -450,38 +450,71 @@ pub enum Seen {
     },
 }
 
-/// What was in a directory an `overwrite` removes whole, when it was planned: how many things
-/// other than directories were in it, at any depth, and the newest change time among them. A
-/// file written, moved or linked into it since has a newer change time, or makes one more
-/// (this run's own prunes in it only make fewer), and the directory is then left as it is: it
-/// holds something the plan never saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+/// What was in a directory an `overwrite` removes whole, when it was planned: the names of
+/// everything in it, at any depth, and the newest change time among what is not a directory.
+/// Anything written, moved or linked into it since has a name not seen then, or a newer
+/// change time (this run's own prunes in it only take names away), and the directory is then
+/// left as it is: it holds something the plan never saw. Not journalled: recovery finishes a
+/// removal it finds half done.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeMark {
-    pub files: u64,
-    pub newest: (i64, i64),
+    /// A hash of each path below the directory, sorted.
+    names: Vec<u64>,
+    newest: (i64, i64),
 }
 
 impl TreeMark {
-    /// The mark of the tree at `dir`; `None` when any of it cannot be read.
+    /// The mark of the tree at `dir`. What goes between its listing and a look at it (a lock
+    /// file an application removes) is not in it; `None` when any of it cannot be read.
     pub fn of(dir: &std::path::Path) -> Option<TreeMark> {
+        use std::hash::{BuildHasher, BuildHasherDefault};
         use std::os::unix::fs::MetadataExt;
+        let hasher = BuildHasherDefault::<std::hash::DefaultHasher>::default();
         let mut mark = TreeMark {
-            files: 0,
+            names: Vec::new(),
             newest: (i64::MIN, 0),
         };
         for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-            let meta = entry.ok()?.metadata().ok()?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+                {
+                    continue;
+                }
+                Err(_) => return None,
+            };
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+                {
+                    continue;
+                }
+                Err(_) => return None,
+            };
+            // By the path below the directory: it is looked at again under another name.
+            let below = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            mark.names.push(hasher.hash_one(below));
             if !meta.is_dir() {
-                mark.files += 1;
                 mark.newest = mark.newest.max((meta.ctime(), meta.ctime_nsec()));
             }
         }
+        mark.names.sort_unstable();
         Some(mark)
     }
 
     /// Whether the tree at `dir` holds nothing this mark did not see.
     pub fn still_covers(&self, dir: &std::path::Path) -> bool {
-        TreeMark::of(dir).is_some_and(|now| now.files <= self.files && now.newest <= self.newest)
+        TreeMark::of(dir).is_some_and(|now| {
+            now.newest <= self.newest
+                && now
+                    .names
+                    .iter()
+                    .all(|name| self.names.binary_search(name).is_ok())
+        })
     }
 }
 
@@ -660,3 +693,44 @@ impl Plan {
 
 // A plan holds a step for every target: keep one small.
 const _: () = assert!(std::mem::size_of::<Step>() <= 104);
+
+#[cfg(test)]
+mod tests {
+    use super::TreeMark;
+    use std::fs;
+
+    /// What a run's own prune takes away is covered; anything moved in is not, however old
+    /// what it holds (a directory's rename leaves its files' change times as they were), and
+    /// even when something else went at the same time.
+    #[test]
+    fn a_tree_mark_sees_what_is_moved_in_even_when_something_went() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (d, old) = (tmp.path().join("d"), tmp.path().join("old"));
+        fs::create_dir_all(d.join("sub")).unwrap();
+        fs::write(d.join("a"), "a").unwrap();
+        std::os::unix::fs::symlink("elsewhere", d.join("sub/own-link")).unwrap();
+        fs::create_dir_all(old.join("deeper")).unwrap();
+        fs::write(old.join("deeper/c"), "old c").unwrap();
+        fs::create_dir(tmp.path().join("empty")).unwrap();
+        let mark = TreeMark::of(&d).unwrap();
+        assert!(mark.still_covers(&d));
+        // Looked at again where the step swapped it out of the way.
+        let swapped = tmp.path().join(".d.dotlink-tmp");
+        fs::rename(&d, &swapped).unwrap();
+        assert!(mark.still_covers(&swapped));
+        fs::rename(&swapped, &d).unwrap();
+        fs::remove_file(d.join("sub/own-link")).unwrap();
+        assert!(mark.still_covers(&d), "a prune only takes names away");
+        fs::rename(&old, d.join("old")).unwrap();
+        assert!(!mark.still_covers(&d), "a directory of old files moved in");
+        fs::rename(d.join("old"), &old).unwrap();
+        assert!(mark.still_covers(&d));
+        fs::rename(tmp.path().join("empty"), d.join("sub/empty")).unwrap();
+        assert!(!mark.still_covers(&d), "an empty directory moved in");
+        fs::remove_dir(d.join("sub/empty")).unwrap();
+        // Past the filesystem clock's tick (a few milliseconds), as any edit after planning is.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        fs::write(d.join("a"), "changed in place").unwrap();
+        assert!(!mark.still_covers(&d), "a file written in place");
+    }
+}
