@@ -474,25 +474,14 @@ impl TreeMark {
             names: Vec::new(),
             newest: (i64::MIN, 0),
         };
+        let vanished = |e: &walkdir::Error| {
+            e.io_error()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        };
         for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e)
-                    if e.io_error()
-                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
-                {
-                    continue;
-                }
-                Err(_) => return None,
-            };
-            let meta = match entry.metadata() {
-                Ok(meta) => meta,
-                Err(e)
-                    if e.io_error()
-                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
-                {
-                    continue;
-                }
+            let (meta, entry) = match entry.and_then(|entry| Ok((entry.metadata()?, entry))) {
+                Ok(found) => found,
+                Err(e) if vanished(&e) => continue,
                 Err(_) => return None,
             };
             // By the path below the directory: it is looked at again under another name.
