@@ -688,6 +688,22 @@ fn a_file_made_where_a_stopped_restore_was_going_stays() {
     }
 }
 
+/// Three files of the user's (`precious a1` …) in the way of three links, under `backup`.
+fn three_precious_in_the_way() -> Sandbox {
+    let s = Sandbox::new();
+    for name in ["a1", "a2", "a3"] {
+        s.source(name, name)
+            .home_file(&format!(".{name}"), &format!("precious {name}"));
+    }
+    s.manifest(
+        "[defaults]\non_conflict = \"backup\"\n\
+         [[link]]\nsource = \"a1\"\ntarget = \"~/.a1\"\n\
+         [[link]]\nsource = \"a2\"\ntarget = \"~/.a2\"\n\
+         [[link]]\nsource = \"a3\"\ntarget = \"~/.a3\"\n",
+    );
+    s
+}
+
 /// A run killed at any point of backing up three files, after which something else appears at
 /// a backup's place in the set: the next run never takes that for the backup, so the original
 /// is never removed as "already backed up" (it stays in the home or gets a backup of its own),
@@ -695,17 +711,7 @@ fn a_file_made_where_a_stopped_restore_was_going_stays() {
 #[test]
 fn something_at_a_backups_place_after_a_crash_is_never_taken_for_the_backup() {
     for n in 0.. {
-        let s = Sandbox::new();
-        for name in ["a1", "a2", "a3"] {
-            s.source(name, name)
-                .home_file(&format!(".{name}"), &format!("precious {name}"));
-        }
-        s.manifest(
-            "[defaults]\non_conflict = \"backup\"\n\
-             [[link]]\nsource = \"a1\"\ntarget = \"~/.a1\"\n\
-             [[link]]\nsource = \"a2\"\ntarget = \"~/.a2\"\n\
-             [[link]]\nsource = \"a3\"\ntarget = \"~/.a3\"\n",
-        );
+        let s = three_precious_in_the_way();
         let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string())]);
         if run.code == 0 {
             assert!(n > 10, "the run has more than {n} changes");
@@ -755,25 +761,11 @@ fn something_at_a_backups_place_after_a_crash_is_never_taken_for_the_backup() {
 /// is left as it is, and the other steps are done.
 #[test]
 fn a_backup_place_taken_after_planning_is_never_written_over() {
-    let fresh = || {
-        let s = Sandbox::new();
-        for name in ["a1", "a2", "a3"] {
-            s.source(name, name)
-                .home_file(&format!(".{name}"), &format!("precious {name}"));
-        }
-        s.manifest(
-            "[defaults]\non_conflict = \"backup\"\n\
-             [[link]]\nsource = \"a1\"\ntarget = \"~/.a1\"\n\
-             [[link]]\nsource = \"a2\"\ntarget = \"~/.a2\"\n\
-             [[link]]\nsource = \"a3\"\ntarget = \"~/.a3\"\n",
-        );
-        s
-    };
     // One step at a time, so that each fault point is the same place in every run.
     let one = ("DOTLINK_APPLY_THREADS", "1");
     // Stopped at point `n`: the run's set, once it is made and the first file is in it.
     let stopped_at = |n: usize| {
-        let s = fresh();
+        let s = three_precious_in_the_way();
         let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string()), one]);
         assert!(run.code != 0, "the run ended before its set was made");
         let sets: Vec<PathBuf> = fs::read_dir(s.state().join("dotlink/backups"))

@@ -135,14 +135,15 @@ fn an_empty_directory_to_remove_follows_the_schemas() {
 /// schema, and exits 1; the next run finishes it.
 #[test]
 fn an_unfinished_apply_says_so_in_its_json() {
-    let s = Sandbox::new();
-    s.source("a", "a")
-        .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
-    let mut seen = false;
-    for n in 0..8 {
+    let one_link = || {
         let s = Sandbox::new();
         s.source("a", "a")
             .manifest("[[link]]\nsource = \"a\"\ntarget = \"~/.a\"\n");
+        s
+    };
+    let mut seen = false;
+    for n in 0..8 {
+        let s = one_link();
         let run = s.run_env(
             &["apply", "--json"],
             &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())],
@@ -162,6 +163,6 @@ fn an_unfinished_apply_says_so_in_its_json() {
     }
     assert!(seen, "no point failed the state file's write");
     // A finished run has no such field.
-    let done = s.run(&["apply", "--json"]).json();
+    let done = one_link().run(&["apply", "--json"]).json();
     assert!(done.get("unfinished").is_none(), "{done:#}");
 }
