@@ -1595,3 +1595,41 @@ fn an_overwrite_after_pruning_inside_the_directory_converges_in_one_run() {
     assert!(s.link_at(".config/nvim").is_some());
     s.run(&["apply"]).code(0).stdout_has("Nothing to do");
 }
+
+/// A directory `overwrite` replaces, written into after planning, and the run killed at every
+/// point: the next run's recovery never finishes a removal of more than was planned. What was
+/// written stays (the directory is put back when the step had swapped it out).
+#[test]
+fn a_recovered_overwrite_never_removes_what_was_written_since_planning() {
+    for n in 0.. {
+        let s = Sandbox::new();
+        s.source("app/conf", "new");
+        s.manifest(
+            "[[link]]\nsource = \"app\"\ntarget = \"~/.config/app\"\non_conflict = \"overwrite\"\n",
+        );
+        s.home_file(".config/app/old", "old");
+        let written = s.home().join(".config/app/written");
+        let run = s.run_env(
+            &["apply"],
+            &[
+                ("DOTLINK_APPLY_THREADS", "1"),
+                ("DOTLINK_FAULT_WRITE_AT", "0"),
+                ("DOTLINK_FAULT_WRITE_PATH", written.to_str().unwrap()),
+                ("DOTLINK_FAULT_AFTER", &n.to_string()),
+            ],
+        );
+        let stopped = run.stderr.contains("fault injected");
+        s.run(&["apply", "--on-conflict", "fail"]);
+        assert!(
+            s.whole_tree()
+                .values()
+                .any(|v| v.ends_with("written since planning")),
+            "killed at {n}: what was written since planning is gone"
+        );
+        assert!(s.leftovers().is_empty(), "{n}: {:?}", s.leftovers());
+        if !stopped {
+            assert!(n > 3, "only {n} points");
+            break;
+        }
+    }
+}

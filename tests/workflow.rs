@@ -1241,4 +1241,17 @@ fn restore_says_to_unlink_first_where_dotlink_made_a_directory() {
         fs::read_to_string(s.home().join(".foo")).unwrap(),
         "my .foo file"
     );
+
+    // With a file of the user's in it, the directory has changed: `unlink` would not remove
+    // it, so `restore` does not send the user there.
+    let s = Sandbox::new();
+    s.source("x", "x")
+        .manifest("[[link]]\nsource = \"x\"\ntarget = \"~/.foo/x\"\n");
+    s.home_file(".foo", "my .foo file");
+    s.run(&["apply", "--on-conflict", "backup"]).code(0);
+    s.home_file(".foo/mine", "mine");
+    s.run(&["restore"])
+        .code(1)
+        .stderr_has("has changed since the backup")
+        .stderr_lacks("run `dotlink unlink` first");
 }

@@ -9,8 +9,8 @@ use super::journal::{self, Entry, Journal};
 use super::{backup, fsutil};
 use crate::error::{Error, Result};
 use crate::paths;
-use crate::plan::Displace;
 use crate::plan::inspect::{self, Found, holds};
+use crate::plan::{Displace, Seen};
 use crate::state::backup::{BackedUp, read_index};
 use crate::state::{DirId, Files, PathMap, Record, State, dir_id, same_dir};
 use std::fs;
@@ -692,7 +692,16 @@ fn settle_temporary(
         // place only when whole, and the original's name freed before it is removed, so what
         // is at the temporary name is whole): only a copy of it is taken for its backup, never
         // whatever else came to be at the backup's place.
+        // Not a removal of more than was planned: a tree written into since planning (the
+        // step had not yet looked, or had found it so) goes back, as the step would have put it.
+        let covered = match &entry.seen {
+            Some(Seen::Directory {
+                tree: Some(tree), ..
+            }) => tree.still_covers(temp),
+            _ => true,
+        };
         let finished = match (&entry.displace, backup) {
+            (Some(Displace::Delete), _) if !covered => None,
             (Some(Displace::Delete), _) => Some(Recovered::FinishedRemoval {
                 target: target.clone(),
             }),

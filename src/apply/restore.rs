@@ -45,8 +45,8 @@ pub enum Refusal {
     /// The set's index names a backup outside the set (it was edited): what is there is not a
     /// backup dotlink made.
     OutsideSet,
-    /// The target is a directory dotlink made for links below it (the backup was cleared out
-    /// of its way): `unlink` removes them, and the directory, first.
+    /// The target is a directory dotlink made for links below it, holding nothing else (the
+    /// backup was cleared out of its way): `unlink` removes them, and the directory, first.
     OwnDirectory,
 }
 
@@ -89,8 +89,10 @@ fn refusal(
                 )
         }
         Found::File(id) => !only_copy(id),
+        // Only while it holds nothing but dotlink's: one the user put files in has changed.
         Found::Directory(_)
-            if fs::symlink_metadata(target).is_ok_and(|meta| state.dirs.holds(target, &meta)) =>
+            if fs::symlink_metadata(target).is_ok_and(|meta| state.dirs.holds(target, &meta))
+                && crate::plan::only_dotlinks(target, state) =>
         {
             return Some(Refusal::OwnDirectory);
         }

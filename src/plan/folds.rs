@@ -273,7 +273,7 @@ fn may_link_whole(dir: &Path, state: &State, dirs: &mut Dirs, repo: &Path) -> bo
 
 /// Whether everything below `dir` is a directory dotlink made (and still the one it made) or a
 /// link it still holds.
-fn only_dotlinks(dir: &Path, state: &State) -> bool {
+pub(crate) fn only_dotlinks(dir: &Path, state: &State) -> bool {
     walkdir::WalkDir::new(dir)
         .min_depth(1)
         .into_iter()

@@ -37,6 +37,7 @@ mod survey;
 pub(crate) use survey::Early;
 
 pub(crate) use clean::removal_steps;
+pub(crate) use folds::only_dotlinks;
 pub(crate) use model::*;
 
 use crate::context::Context;

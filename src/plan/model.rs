@@ -437,7 +437,7 @@ pub enum Seen {
     Directory {
         dev: u64,
         ino: u64,
-        #[serde(skip)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         tree: Option<TreeMark>,
     },
     /// A file or special file: its identity, and its size and modification time (a file
@@ -450,15 +450,16 @@ pub enum Seen {
     },
 }
 
-/// What was in a directory an `overwrite` removes whole, when it was planned: the names of
-/// everything in it, at any depth, and the newest change time among what is not a directory.
-/// Anything written, moved or linked into it since has a name not seen then, or a newer
-/// change time (this run's own prunes in it only take names away), and the directory is then
-/// left as it is: it holds something the plan never saw. Not journalled: recovery finishes a
-/// removal it finds half done.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What was in a directory an `overwrite` removes whole, when it was planned: everything in
+/// it, at any depth, by its path and inode, and the newest change time among what is not a
+/// directory. Anything written, moved or linked into it since is a path or inode not seen
+/// then (a directory moved in under a name seen holds other inodes), or has a newer change
+/// time (this run's own prunes in it only take entries away), and the directory is then left
+/// as it is: it holds something the plan never saw. Journalled, so that recovery finishes
+/// only a removal of what was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TreeMark {
-    /// A hash of each path below the directory, sorted.
+    /// A hash of each path below the directory with its inode, sorted.
     names: Vec<u64>,
     newest: (i64, i64),
 }
@@ -486,7 +487,7 @@ impl TreeMark {
             };
             // By the path below the directory: it is looked at again under another name.
             let below = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            mark.names.push(hasher.hash_one(below));
+            mark.names.push(hasher.hash_one((below, meta.ino())));
             if !meta.is_dir() {
                 mark.newest = mark.newest.max((meta.ctime(), meta.ctime_nsec()));
             }
@@ -717,6 +718,17 @@ mod tests {
         fs::rename(tmp.path().join("empty"), d.join("sub/empty")).unwrap();
         assert!(!mark.still_covers(&d), "an empty directory moved in");
         fs::remove_dir(d.join("sub/empty")).unwrap();
+        // A directory moved in under a name seen, holding files of the names seen, made before
+        // the mark (old change times): other inodes.
+        fs::create_dir_all(tmp.path().join("saved/sub")).unwrap();
+        fs::write(tmp.path().join("saved/sub/own-link"), "saved long ago").unwrap();
+        let mark = TreeMark::of(&d).unwrap();
+        fs::remove_dir_all(d.join("sub")).unwrap();
+        fs::rename(tmp.path().join("saved/sub"), d.join("sub")).unwrap();
+        assert!(
+            !mark.still_covers(&d),
+            "a directory moved in under a name seen"
+        );
         // Past the filesystem clock's tick (a few milliseconds), as any edit after planning is.
         std::thread::sleep(std::time::Duration::from_millis(50));
         fs::write(d.join("a"), "changed in place").unwrap();

@@ -122,7 +122,7 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
         // checkout) a copy of the same bytes: the repository keeps what it holds either way.
         (Found::File(id), Method::Hardlink) => {
             ours && (inspect::shares_with_source(&record.source, id)
-                || inspect::same_contents(&record.target, &record.source).unwrap_or(false))
+                || same_bytes_elsewhere(&record.source, id, &record.target))
         }
         _ => false,
     };
@@ -157,6 +157,14 @@ fn orphan(record: &Record, fate: OrphanFate, looker: &mut Looker) -> Result<Step
         Policy::Fail,
     )
     .seeing(Seen::of(&found)))
+}
+
+/// Whether `source` is a regular file of its own (not a symlink, not the file `id` at `target`
+/// under another name) with the same bytes as `target`: then the repository keeps them.
+fn same_bytes_elsewhere(source: &Path, id: &inspect::FileId, target: &Path) -> bool {
+    fs::symlink_metadata(source)
+        .is_ok_and(|m| m.file_type().is_file() && (m.dev(), m.ino()) != (id.dev, id.ino))
+        && inspect::same_contents(target, source).unwrap_or(false)
 }
 
 /// Orphans that stand in the way of declared targets go even when pruning is off: they are
