@@ -46,6 +46,34 @@ fn a_file_target_below_a_directory_link_into_the_repository_is_never_touched() {
     assert_eq!(s.whole_tree(), before);
 }
 
+/// The same where the target's directory does not exist yet: it would be made inside the
+/// repository, through the user's link into it (`~/.config -> ../repo/xdg`), so nothing is made
+/// there, under any policy, and the hard-link path refuses alike.
+#[test]
+fn no_directory_is_made_in_the_repository_through_a_link_into_it() {
+    for method in ["symlink", "hardlink"] {
+        for policy in ["fail", "skip", "backup", "overwrite"] {
+            let s = Sandbox::new();
+            s.source("nvim/init.vim", "set nu")
+                .source("xdg/git/config", "[user]");
+            s.manifest(&format!(
+                "[[link]]\nsource = \"nvim/init.vim\"\ntarget = \"~/.config/nvim/init.vim\"\nmethod = \"{method}\"\n"
+            ));
+            s.home_link(".config", "../repo/xdg");
+            let before = s.whole_tree();
+            let run = s.run(&["apply", "--on-conflict", policy]);
+            run.code(if policy == "skip" { 0 } else { 1 });
+            run.stdout_has("is a link into the repository");
+            assert_eq!(
+                s.whole_tree(),
+                before,
+                "{method}, {policy} changed something"
+            );
+            assert!(!s.repo().join("xdg/nvim").exists(), "{method}, {policy}");
+        }
+    }
+}
+
 /// Overwrite on a target that already is a link into the repository removes only the link.
 #[test]
 fn overwrite_replaces_a_link_into_the_repository_without_touching_what_it_points_to() {

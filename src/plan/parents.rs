@@ -75,7 +75,10 @@ impl Planner<'_> {
     /// A conflict when the target's directory resolves into the repository.
     pub(super) fn inside_repo(&self, spec: &LinkSpec, dir: &Dir) -> Option<Conflict> {
         match dir {
-            Dir::Exists { real, via } if real.starts_with(self.repo) => {
+            // Also a directory still to be made there: it would be made in the repository.
+            Dir::Exists { real, via } | Dir::Missing { real, via, .. }
+                if real.starts_with(self.repo) =>
+            {
                 Some(Conflict::InsideRepository {
                     link: via.clone().unwrap_or_else(|| {
                         spec.target.parent().unwrap_or(Path::new("/")).to_path_buf()
