@@ -1633,3 +1633,23 @@ fn a_recovered_overwrite_never_removes_what_was_written_since_planning() {
         }
     }
 }
+
+/// An error just after the change that put a backup back: the backup is back, the run exits 0,
+/// and the error is said as a warning, never swallowed.
+#[test]
+fn a_late_error_of_restore_is_said() {
+    let mut late = 0;
+    for n in 0..40 {
+        let s = backed_up_home();
+        let run = s.run_env(&["restore"], &[("DOTLINK_FAULT_ERROR_AT", &n.to_string())]);
+        if !run.stderr.contains("injected fault") {
+            break;
+        }
+        if run.code == 0 {
+            late += 1;
+            run.stderr_has("put back all the same");
+            restorable_or_restored(&s, &format!("error at {n}"));
+        }
+    }
+    assert!(late > 0, "no error came just after a completed change");
+}

@@ -29,6 +29,9 @@ pub struct Restored {
     /// Entries left alone, and why.
     pub refused: Vec<(BackedUp, Refusal)>,
     pub failed: Vec<(BackedUp, Error)>,
+    /// Put back, with an error just after the change that did it (said, not counted as
+    /// failed, as `apply` says its late errors).
+    pub late_errors: Vec<(BackedUp, Error)>,
 }
 
 /// Why a backup is left in its set.
@@ -166,7 +169,10 @@ pub fn restore(
                 let mut actions = Vec::new();
                 let (pid, made) = (Some(std::process::id()), recovery::Made::InThisRun);
                 match recovery::settle(&entry, pid, &made, state, &mut actions) {
-                    Ok(true) => result.restored.push(chosen.0.clone()),
+                    Ok(true) => {
+                        result.restored.push(chosen.0.clone());
+                        result.late_errors.push((chosen.0.clone(), error));
+                    }
                     Ok(false) => result.failed.push((chosen.0.clone(), error)),
                     Err(e) => {
                         result.failed.push((chosen.0.clone(), error));

@@ -764,6 +764,12 @@ pub fn print_restored(
     for (entry, error) in &result.failed {
         print_error(&error.clone().context(show(&entry.target)));
     }
+    for (entry, error) in &result.late_errors {
+        print_warning(&format!(
+            "{} (it is put back all the same)",
+            error.clone().context(show(&entry.target))
+        ));
+    }
     if verbosity != Verbosity::Quiet {
         let verb = if dry_run { "Would restore" } else { "Restored" };
         outln!(
