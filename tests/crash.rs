@@ -718,15 +718,7 @@ fn something_at_a_backups_place_after_a_crash_is_never_taken_for_the_backup() {
             break;
         }
         // Someone else's file at every backup place still free in the run's set.
-        let backups = s.state().join("dotlink/backups");
-        let sets: Vec<PathBuf> = fs::read_dir(&backups)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let sets = s.backup_sets();
         for set in &sets {
             for name in [".a1", ".a2", ".a3"] {
                 if fs::symlink_metadata(set.join(name)).is_err() {
@@ -768,15 +760,7 @@ fn a_backup_place_taken_after_planning_is_never_written_over() {
         let s = three_precious_in_the_way();
         let run = s.run_env(&["apply"], &[("DOTLINK_FAULT_AFTER", &n.to_string()), one]);
         assert!(run.code != 0, "the run ended before its set was made");
-        let sets: Vec<PathBuf> = fs::read_dir(s.state().join("dotlink/backups"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
-        match &sets[..] {
+        match &s.backup_sets()[..] {
             [set] if set.join(".a1").exists() => Some((s, set.clone())),
             _ => None,
         }
