@@ -30,6 +30,8 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     fixed_mmap_threshold();
+    // A run holds nearly every path it makes until it exits.
+    dotlink::shared_path::keep_paths_for_the_process();
     let cli = match dotlink::cli::args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         // Help, the version, or a usage error: printed as clap prints them, and a help that

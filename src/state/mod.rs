@@ -340,9 +340,9 @@ impl State {
             return;
         }
         for spec in specs {
-            // Shared already as the repository was walked (`manifest::expand_sharing`). A path
-            // held twice for any other reason would only stay unshared.
-            if SharedPath::strong_count(&spec.target) > 1 {
+            // A tree's files took the record's paths as the repository was walked
+            // (`manifest::expand_sharing`), wherever it had them.
+            if spec.in_tree {
                 continue;
             }
             if let Some(record) = self.links.get(&spec.target) {
