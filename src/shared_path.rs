@@ -52,6 +52,28 @@ const BLOCK: usize = 64 * 1024;
 thread_local! {
     /// What is left of this thread's block: where, and how many bytes.
     static BLOCK_LEFT: Cell<(*mut u8, usize)> = const { Cell::new((std::ptr::null_mut(), 0)) };
+    /// Whether this thread is in [`counted_paths`].
+    static COUNTED_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `f`, with the paths it makes on this thread counted and freed with their last holder even
+/// where paths are kept for the process: for work that lets go of most of what it reads, such
+/// as looking through other repositories' state files, which kept would each stay held.
+pub fn counted_paths<T>(f: impl FnOnce() -> T) -> T {
+    struct Again(bool);
+    impl Drop for Again {
+        fn drop(&mut self) {
+            COUNTED_HERE.with(|here| here.set(self.0));
+        }
+    }
+    let _again = Again(COUNTED_HERE.with(|here| here.replace(true)));
+    f()
+}
+
+/// Whether a path made now on this thread is kept, where `kept` says whether paths are kept for
+/// the process.
+fn keeps(kept: bool) -> bool {
+    kept && !COUNTED_HERE.with(Cell::get)
 }
 
 /// `size` bytes at alignment 1 that are never freed.
@@ -90,7 +112,7 @@ fn counted_layout(len: usize) -> Layout {
 
 impl SharedPath {
     pub fn new(path: &Path) -> SharedPath {
-        SharedPath::made(path, KEPT.load(Atomic::Relaxed))
+        SharedPath::made(path, keeps(KEPT.load(Atomic::Relaxed)))
     }
 
     /// `path` kept for the process or counted.
@@ -112,6 +134,8 @@ impl SharedPath {
                         handle_alloc_error(layout);
                     }
                     block.cast::<AtomicUsize>().write(AtomicUsize::new(1));
+                    #[cfg(test)]
+                    tests::LIVE.with(|live| live.set(live.get() + 1));
                     block.add(size_of::<AtomicUsize>())
                 }
             };
@@ -140,6 +164,12 @@ impl SharedPath {
         }
     }
 
+    /// Whether the path is kept for the process (else counted).
+    #[cfg(test)]
+    fn is_kept(&self) -> bool {
+        self.word() & COUNTED == 0
+    }
+
     /// Whether `a` and `b` are one allocation (not only the same bytes).
     pub fn ptr_eq(a: &SharedPath, b: &SharedPath) -> bool {
         a.0 == b.0
@@ -164,6 +194,8 @@ impl Drop for SharedPath {
             return;
         }
         std::sync::atomic::fence(Atomic::Acquire);
+        #[cfg(test)]
+        tests::LIVE.with(|live| live.set(live.get() - 1));
         let layout = counted_layout((word & !COUNTED) as usize);
         // SAFETY: the last holder frees the block it was made in, with the layout it was made
         // with.
@@ -273,6 +305,49 @@ mod tests {
             assert_eq!(&*made(""), Path::new(""));
             assert_eq!(format!("{:?}", made("/a b")), "\"/a b\"");
         }
+    }
+
+    thread_local! {
+        /// How many counted paths made on this thread are not yet freed (on any thread).
+        pub(super) static LIVE: Cell<isize> = const { Cell::new(0) };
+    }
+
+    #[test]
+    fn a_counted_path_is_freed_with_its_last_holder_and_a_kept_one_never_counted() {
+        let live = || LIVE.with(Cell::get);
+        let before = live();
+        let paths: Vec<SharedPath> = (0..100)
+            .map(|i| SharedPath::made(Path::new(&format!("/h/{i}")), false))
+            .collect();
+        assert!(paths.iter().all(|p| !p.is_kept()));
+        let copies = paths.clone();
+        assert_eq!(live(), before + 100);
+        drop(paths);
+        assert_eq!(live(), before + 100, "freed while copies hold them");
+        drop(copies);
+        assert_eq!(live(), before);
+        let kept = SharedPath::made(Path::new("/h/kept"), true);
+        assert!(kept.is_kept() && kept.clone().is_kept());
+        drop(kept);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn paths_are_kept_where_the_process_keeps_them_except_where_counted() {
+        assert!(!keeps(false));
+        assert!(keeps(true));
+        counted_paths(|| {
+            assert!(!keeps(true));
+            counted_paths(|| assert!(!keeps(true)));
+            assert!(!keeps(true), "still counted after a nested scope");
+            // Another thread is not in this one's scope.
+            assert!(std::thread::spawn(|| keeps(true)).join().unwrap());
+        });
+        assert!(keeps(true));
+        assert!(
+            !SharedPath::new(Path::new("/h/x")).is_kept(),
+            "counted by default"
+        );
     }
 
     #[test]

@@ -19,6 +19,12 @@ impl Files {
     /// The state of this repository from where it was before it moved, its sources moved along
     /// with it; `None` when no state of a vanished manifest fits.
     pub fn find_moved(&self) -> Option<(State, Moved)> {
+        // Every other repository's state is read here, and all but one let go: a run that keeps
+        // its paths would hold them all.
+        crate::shared_path::counted_paths(|| self.find_moved_counted())
+    }
+
+    fn find_moved_counted(&self) -> Option<(State, Moved)> {
         let to = self.manifest.parent()?.to_path_buf();
         let dir = self.state.parent()?;
         let mut best: Option<(usize, State, Moved)> = None;
