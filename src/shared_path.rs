@@ -23,8 +23,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as Atomic};
 /// its thread and never freed: four bytes beside its own, where a counted allocation takes
 /// about thirty (a count, a length, the allocator's header and rounding), and no count to keep
 /// on each copy. At 100,000 links that is 8 MB less held. Otherwise (the library's tests, the
-/// fuzzer, which make paths without end) it is counted and freed with its last holder, as an
-/// `Arc<Path>` is; the length's top bit says which.
+/// fuzzer, which make paths without end), and within [`counted_paths`] (work that lets go of
+/// most of what it reads), it is counted and freed with its last holder, as an `Arc<Path>` is;
+/// the length's top bit says which.
 pub struct SharedPath(NonNull<u8>);
 
 // SAFETY: what the pointer leads to is never changed once made; the count is atomic.
