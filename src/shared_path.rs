@@ -309,7 +309,7 @@ mod tests {
     }
 
     thread_local! {
-        /// How many counted paths made on this thread are not yet freed (on any thread).
+        /// How many counted paths this thread made, less those it freed.
         pub(super) static LIVE: Cell<isize> = const { Cell::new(0) };
     }
 

@@ -341,7 +341,9 @@ impl State {
         }
         for spec in specs {
             // A tree's files took the record's paths as the repository was walked
-            // (`manifest::expand_sharing`), wherever it had them.
+            // (`manifest::expand_sharing`) where the state was read ahead of the walk: any
+            // large state. Below that their own copies stay: a run keeps its paths anyway
+            // (`shared_path`), and the planner finds their records by a lookup either way.
             if spec.in_tree {
                 continue;
             }
