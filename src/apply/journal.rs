@@ -542,7 +542,8 @@ pub fn finish(files: &Files) -> Result<()> {
 /// The `adopt` an interrupted run left to undo, if that is what its journal describes.
 pub fn pending_adoption(files: &Files) -> Option<Adopting> {
     let bytes = fs::read(&files.journal).ok()?;
-    serde_json::from_slice::<Journal>(&bytes).ok()?.adopting
+    // The whole journal is read and all but the adoption let go (three paths per step).
+    crate::shared_path::counted_paths(|| serde_json::from_slice::<Journal>(&bytes).ok()?.adopting)
 }
 
 /// Whether an interrupted run left a journal.

@@ -322,8 +322,9 @@ struct JsonStateFile {
 }
 
 fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
-    let file: JsonStateFile =
-        serde_json::from_slice(bytes).map_err(|e| Unreadable::Damaged(e.to_string()))?;
+    // Counted: each record's target and source are replaced by their plain form below.
+    let file: JsonStateFile = crate::shared_path::counted_paths(|| serde_json::from_slice(bytes))
+        .map_err(|e| Unreadable::Damaged(e.to_string()))?;
     if file.version != 1 {
         return Err(Unreadable::OtherVersion(file.version));
     }

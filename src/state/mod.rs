@@ -216,7 +216,9 @@ impl Files {
     /// [`Files::load`]): remove the version 1 file, if it is a readable state file. A damaged
     /// or unreadable one stays for the user to look at; it never stops a run.
     pub fn retire_legacy_state(&self) {
-        if let Ok(Some(_)) = read_state_file(&self.legacy_state) {
+        // Read only to be sure it can be: what it holds is let go at once.
+        let readable = || matches!(read_state_file(&self.legacy_state), Ok(Some(_)));
+        if crate::shared_path::counted_paths(readable) {
             let _ = fs::remove_file(&self.legacy_state);
         }
     }
