@@ -27,19 +27,14 @@ pub struct DeadLink {
     pub points_to: PathBuf,
 }
 
-/// The directory of the target `t`, as bytes.
-fn dir_of(t: &Path) -> &[u8] {
-    paths::by_directory(t).0
-}
-
 /// The dead links in the home directory and the directories of `targets`, not counting the
 /// targets themselves (the planner decides about those) or anything the state records. A
 /// directory reached by several spellings (through symlinked directories) is listed once, and
 /// a name in it is known when it is declared or recorded under any of its spellings.
 /// `listed` holds the directories the survey already listed, with the entries that may be dead
 /// links; the others are listed here.
-pub(super) fn find<'t>(
-    targets: impl Iterator<Item = &'t Path>,
+pub(super) fn find(
+    steps: &[Step],
     home: &Path,
     repo: &Path,
     state: &State,
@@ -49,21 +44,30 @@ pub(super) fn find<'t>(
 ) -> Vec<DeadLink> {
     // Each declared target, in the directory order (by bytes: targets are normalised), so
     // that the names declared in one directory are one run of the list: a name in a listing
-    // is looked up in its directory's few, not hashed as a whole path. Held as paths, split
-    // when compared (a list of split pairs was twice the size, at a `status`'s peak).
-    let mut declared: Vec<&Path> = targets
-        .filter(|t| matches!(paths::parent_and_name(t), (Some(_), Some(_))))
+    // is looked up in its directory's few, not hashed as a whole path. Held as the places of
+    // their steps, four bytes where a path is sixteen (at a `status`'s peak), and split when
+    // compared.
+    let target = |i: u32| -> &Path { &steps[i as usize].target };
+    let mut declared: Vec<u32> = (0..steps.len() as u32)
+        .filter(|&i| {
+            steps[i as usize].declared
+                && matches!(paths::parent_and_name(target(i)), (Some(_), Some(_)))
+        })
         .collect();
-    paths::sort_by_directory(&mut declared, |t| t);
-    let by_dir: Vec<&[&Path]> = declared.chunk_by(|a, b| dir_of(a) == dir_of(b)).collect();
-    let declared_in = |dir: &Path| -> &[&Path] {
+    // The plan holds its declared steps in that order, unless a target was respelled.
+    let key = |i: &u32| paths::by_directory(target(*i));
+    if !declared.iter().map(key).is_sorted() {
+        declared.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    }
+    let by_dir: Vec<&[u32]> = declared.chunk_by(|a, b| key(a).0 == key(b).0).collect();
+    let declared_in = |dir: &Path| -> &[u32] {
         by_dir
-            .binary_search_by(|run| dir_of(run[0]).cmp(dir.as_os_str().as_bytes()))
+            .binary_search_by(|run| key(&run[0]).0.cmp(dir.as_os_str().as_bytes()))
             .map_or(&[], |i| by_dir[i])
     };
     let mut places: Vec<&Path> = by_dir
         .iter()
-        .map(|run| Path::new(OsStr::from_bytes(dir_of(run[0]))))
+        .map(|run| Path::new(OsStr::from_bytes(key(&run[0]).0)))
         .collect();
     places.push(home);
     // By bytes: cheaper than by components; the order only decides which spelling of a
@@ -89,7 +93,7 @@ pub(super) fn find<'t>(
             // Most names are declared links, passed over without building a path.
             let declared = || {
                 names.iter().any(|run| {
-                    run.binary_search_by(|t| paths::by_directory(t).1.cmp(name.as_bytes()))
+                    run.binary_search_by(|t| key(t).1.cmp(name.as_bytes()))
                         .is_ok()
                 })
             };

@@ -92,7 +92,12 @@ pub(crate) fn plan_with(
     // also tell the resolver which are real directories, so targets are settled without a
     // `stat` of each.
     let targets: Vec<&Path> = specs.iter().map(|s| &*s.target).collect();
-    let spelling = |target: &Path| state.links.get(target).and_then(|r| r.spelling.as_ref());
+    let spelling = |i: usize| {
+        state
+            .links
+            .get(targets[i])
+            .and_then(|r| r.spelling.as_ref())
+    };
     let mut survey = survey::survey_with(
         &targets,
         spelling,
@@ -158,9 +163,8 @@ pub(crate) fn plan_with(
     let mut notes = notes;
     let mut forget_dirs = Vec::new();
     let dead_links = if options.dead_links {
-        let declared = steps.iter().filter(|s| s.declared).map(|s| &*s.target);
         clean::find(
-            declared,
+            &steps,
             &ctx.home,
             &manifest.repo,
             state,
@@ -242,7 +246,9 @@ impl DeclaredLinks<'_> {
         specs.reverse();
         looks.reverse();
         while let Some(spec) = specs.pop() {
-            if specs.len() < specs.capacity() / 2 {
+            // An eighth at a time (a large list is a mapping of its own, shrunk in place): the
+            // steps fill as these empty, so what both hold at once stays near one list's worth.
+            if specs.len() < specs.capacity() - specs.capacity() / 8 {
                 specs.shrink_to_fit();
                 looks.shrink_to_fit();
             }

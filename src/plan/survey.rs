@@ -45,20 +45,21 @@ struct Target {
 }
 
 /// The targets, borrowed, with what the survey needs of each: its path, and the link text the
-/// state records dotlink gave it (a link found with that text shares it, and is not copied).
-struct Targets<'t> {
-    paths: &'t [&'t Path],
-    /// Empty, or one for each of `paths`.
-    spellings: &'t [Option<&'t SharedPath>],
+/// state records dotlink gave it (a link found with that text shares it, and is not copied),
+/// asked for by the target's place among `paths` as each is looked at (a list of them was
+/// eight bytes a target, held through the survey).
+struct Targets<'a, 't> {
+    paths: &'a [&'t Path],
+    spelling: &'a (dyn Fn(usize) -> Option<&'t SharedPath> + Sync + 'a),
 }
 
-impl<'t> Targets<'t> {
+impl<'t> Targets<'_, 't> {
     fn path(&self, t: Target) -> &'t Path {
         self.paths[t.at as usize]
     }
 
     fn spelling(&self, t: Target) -> Option<&'t SharedPath> {
-        self.spellings.get(t.at as usize).copied().flatten()
+        (self.spelling)(t.at as usize)
     }
 
     /// The directory and the name of `t`, as spelled.
@@ -101,10 +102,10 @@ pub fn look_early(
     targets.retain(|(t, _)| matches!(crate::paths::parent_and_name(t), (Some(_), Some(_))));
     crate::paths::sort_by_directory(&mut targets, |(t, _)| t);
     let paths: Vec<&Path> = targets.iter().map(|(t, _)| &**t).collect();
-    let spellings: Vec<Option<&SharedPath>> = targets.iter().map(|(_, s)| s.as_ref()).collect();
+    let spelling = |i: usize| targets[i].1.as_ref();
     let all = Targets {
         paths: &paths,
-        spellings: &spellings,
+        spelling: &spelling,
     };
     let order: Vec<Target> = (0..paths.len())
         .map(|i| Target {
@@ -123,9 +124,9 @@ pub fn look_early(
         if i >= at_least && stop.load(Ordering::Relaxed) {
             break;
         }
-        seen.merge(look_in(&all, &[run], list, &mut found));
+        seen.merge(look_in(&all, &[run], list, &mut |_, look| found.push(look)));
     }
-    drop((paths, spellings));
+    drop(paths);
     targets.truncate(found.len());
     Early {
         targets: targets.into_iter().map(|(t, _)| t).collect(),
@@ -134,52 +135,50 @@ pub fn look_early(
     }
 }
 
-/// [`survey`], taking what was looked at early (`early`) for the targets it covers,
-/// byte for byte: both are in the directory order, so one pass pairs them. `spelling` gives
-/// the link text recorded for a target.
+/// What is at each of `targets`, taking what was looked at early (`early`) for the targets it
+/// covers, byte for byte: both are in the directory order, so one pass pairs them. `spelling`
+/// gives the link text recorded for the target at a place among `targets`. The directories
+/// are listed too when `list` is set; from `threads_from` targets a second thread takes half
+/// of them.
 pub(super) fn survey_with<'s>(
-    targets: &[&Path],
-    spelling: impl Fn(&Path) -> Option<&'s SharedPath>,
+    targets: &[&'s Path],
+    spelling: impl Fn(usize) -> Option<&'s SharedPath> + Sync,
     list: bool,
     threads_from: usize,
     early: Option<Early>,
 ) -> Survey {
-    let Some(mut early) = early else {
-        let spellings: Vec<_> = targets.iter().map(|t| spelling(t)).collect();
-        return survey(targets, &spellings, list, threads_from);
+    // Each look is put in its target's place as it is made: none is held in a list of its own.
+    let mut found: Vec<Option<Found>> = Vec::with_capacity(targets.len());
+    let mut seen = Seen::default();
+    match early {
+        None => found.resize_with(targets.len(), || None),
+        Some(mut early) => {
+            let mut j = 0;
+            for target in targets {
+                let key = crate::paths::by_directory(target);
+                while j < early.targets.len() && crate::paths::by_directory(&early.targets[j]) < key
+                {
+                    j += 1;
+                }
+                match early.targets.get(j) {
+                    Some(looked) if looked.as_os_str() == target.as_os_str() => {
+                        found.push(Some(std::mem::replace(&mut early.found[j], Found::Nothing)));
+                        j += 1;
+                    }
+                    _ => found.push(None),
+                }
+            }
+            seen = early.seen;
+        }
+    }
+    let all = Targets {
+        paths: targets,
+        spelling: &spelling,
     };
-    let mut given: Vec<Option<Found>> = Vec::with_capacity(targets.len());
-    let mut rest = Vec::new();
-    let mut j = 0;
-    for (i, target) in targets.iter().enumerate() {
-        let key = crate::paths::by_directory(target);
-        while j < early.targets.len() && crate::paths::by_directory(&early.targets[j]) < key {
-            j += 1;
-        }
-        match early.targets.get(j) {
-            Some(looked) if looked.as_os_str() == target.as_os_str() => {
-                given.push(Some(std::mem::replace(&mut early.found[j], Found::Nothing)));
-                j += 1;
-            }
-            _ => {
-                given.push(None);
-                rest.push(i);
-            }
-        }
-    }
-    let others: Vec<&Path> = rest.iter().map(|&i| targets[i]).collect();
-    let spellings: Vec<_> = others.iter().map(|t| spelling(t)).collect();
-    let surveyed = survey(&others, &spellings, list, threads_from);
-    for (i, found) in rest.into_iter().zip(surveyed.found) {
-        given[i] = Some(found);
-    }
-    let mut seen = early.seen;
-    seen.merge(Seen {
-        directories: surveyed.directories,
-        listed: surveyed.listed,
-    });
+    seen.merge(look_at_the_rest(&all, &mut found, list, threads_from));
     Survey {
-        found: given
+        // In place: an `Option<Found>` is the size of a `Found`.
+        found: found
             .into_iter()
             .map(|f| f.expect("every target is looked at"))
             .collect(),
@@ -188,45 +187,44 @@ pub(super) fn survey_with<'s>(
     }
 }
 
-/// Look at each of `targets` (with the link text recorded for each in `spellings`, when it is
-/// not empty); list the directories too when `list` is set. From `threads_from` targets a
-/// second thread takes half of the directories.
-pub(super) fn survey(
-    targets: &[&Path],
-    spellings: &[Option<&SharedPath>],
+/// Look at each target of `all` that `found` has nothing for yet, putting what is there in its
+/// place; list the directories too when `list` is set. From `threads_from` targets a second
+/// thread takes half of the directories.
+fn look_at_the_rest(
+    all: &Targets,
+    found: &mut [Option<Found>],
     list: bool,
     threads_from: usize,
-) -> Survey {
-    let mut order: Vec<Target> = Vec::with_capacity(targets.len());
-    // What is at the odd target without a directory and a name (`/`), looked at the ordinary
-    // way.
-    let mut others: Vec<(u32, Found)> = Vec::new();
-    for (i, t) in targets.iter().enumerate() {
-        match crate::paths::parent_and_name(t) {
+) -> Seen {
+    let mut order: Vec<Target> = Vec::with_capacity(found.iter().filter(|f| f.is_none()).count());
+    for (i, look) in found.iter_mut().enumerate() {
+        if look.is_some() {
+            continue;
+        }
+        match crate::paths::parent_and_name(all.paths[i]) {
             (Some(dir), Some(_)) => order.push(Target {
                 dir_len: dir.as_os_str().len() as u32,
                 at: i as u32,
             }),
-            _ => others.push((i as u32, inspect::look(t))),
+            // The odd target without a directory and a name (`/`), looked at the ordinary way.
+            _ => *look = Some(inspect::look(all.paths[i])),
         }
     }
-    let all = Targets {
-        paths: targets,
-        spellings,
-    };
-    // Targets are normalised, so sorting by bytes puts each directory's names in one run.
-    order.sort_by_cached_key(|t| all.split(*t));
+    // Targets are normalised, so the directory order puts each directory's names in one run.
+    // The planner gives them in that order: checked in one pass, as a list of keys is forty
+    // bytes a target.
+    if !order.iter().map(|t| all.split(*t)).is_sorted() {
+        order.sort_by_cached_key(|t| all.split(*t));
+    }
     let runs: Vec<&[Target]> = order
         .chunk_by(|a, b| all.split(*a).0 == all.split(*b).0)
         .collect();
     let (first, second) = runs.split_at(halfway(&runs, order.len(), threads_from));
-    // Room for every target at once: the second half is appended, not grown into.
-    let mut found = Vec::with_capacity(targets.len());
-    let (mut seen, later) = std::thread::scope(|scope| {
+    let (mut seen, (later, later_seen)) = std::thread::scope(|scope| {
         let second_half = || {
-            let mut found = Vec::with_capacity(second.iter().map(|run| run.len()).sum());
-            let seen = look_in(&all, second, list, &mut found);
-            (found, seen)
+            let mut looked = Vec::with_capacity(second.iter().map(|run| run.len()).sum());
+            let seen = look_in(all, second, list, &mut |_, look| looked.push(look));
+            (looked, seen)
         };
         // Without a thread (none to be had), this one looks at both halves.
         let helper = (!second.is_empty())
@@ -236,41 +234,20 @@ pub(super) fn survey(
                     .ok()
             })
             .flatten();
-        let seen = look_in(&all, first, list, &mut found);
+        let seen = look_in(all, first, list, &mut |t, look| {
+            found[t.at as usize] = Some(look)
+        });
         let later = match helper {
             Some(h) => h.join().expect("looking at targets does not panic"),
             None => second_half(),
         };
         (seen, later)
     });
-    found.extend(later.0);
-    seen.merge(later.1);
-    let mut to: Vec<u32> = order.iter().map(|t| t.at).collect();
-    drop(runs);
-    drop(order);
-    for (at, seen) in others {
-        to.push(at);
-        found.push(seen);
+    for (t, look) in second.iter().flat_map(|run| run.iter()).zip(later) {
+        found[t.at as usize] = Some(look);
     }
-    Survey {
-        found: into_places(found, to),
-        directories: seen.directories,
-        listed: seen.listed,
-    }
-}
-
-/// `found` with each item moved, in place, to the place `to` gives it (a permutation): the
-/// surveyed order becomes the targets' order without a second list.
-fn into_places(mut found: Vec<Found>, mut to: Vec<u32>) -> Vec<Found> {
-    for k in 0..found.len() {
-        // Each swap puts one item where it belongs, so this is linear.
-        while to[k] as usize != k {
-            let j = to[k] as usize;
-            found.swap(k, j);
-            to.swap(k, j);
-        }
-    }
-    found
+    seen.merge(later_seen);
+    seen
 }
 
 /// Where the runs are split between two threads: the run that starts the second half of the
@@ -302,8 +279,13 @@ impl Seen {
     }
 }
 
-/// Look at the targets of `runs`, each run one directory, onto the end of `found`.
-fn look_in(all: &Targets, runs: &[&[Target]], list: bool, found: &mut Vec<Found>) -> Seen {
+/// Look at the targets of `runs`, each run one directory, giving what is at each to `found`.
+fn look_in(
+    all: &Targets,
+    runs: &[&[Target]],
+    list: bool,
+    found: &mut impl FnMut(Target, Found),
+) -> Seen {
     // Room for every directory at once: each growth hashes every path again.
     let listed = if list { runs.len() } else { 0 };
     let mut seen = Seen {
@@ -338,9 +320,10 @@ fn look_in(all: &Targets, runs: &[&[Target]], list: bool, found: &mut Vec<Found>
         }
         for t in run.iter() {
             let name = all.split(*t).1;
-            found.push(inspect::look_in(&handle, name, all.spelling(*t), || {
+            let look = inspect::look_in(&handle, name, all.spelling(*t), || {
                 all.path(*t).to_path_buf()
-            }));
+            });
+            found(*t, look);
         }
     }
     seen
@@ -400,24 +383,16 @@ mod tests {
     use std::fs;
     use std::os::unix::fs::symlink;
 
-    #[test]
-    fn items_go_to_the_places_given() {
-        let found = vec![
-            Found::Symlink(Path::new("c").into()),
-            Found::Nothing,
-            Found::Symlink(Path::new("a").into()),
-            Found::NotADirectoryOnTheWay,
-        ];
-        let placed = into_places(found, vec![2, 3, 0, 1]);
-        assert_eq!(
-            placed,
-            [
-                Found::Symlink(Path::new("a").into()),
-                Found::NotADirectoryOnTheWay,
-                Found::Symlink(Path::new("c").into()),
-                Found::Nothing,
-            ]
-        );
+    /// The survey with nothing looked at early, `spellings` giving the recorded link text of
+    /// each target (none where it is short).
+    fn survey<'s>(
+        targets: &[&'s Path],
+        spellings: &[Option<&'s SharedPath>],
+        list: bool,
+        threads_from: usize,
+    ) -> Survey {
+        let spelling = |i: usize| spellings.get(i).copied().flatten();
+        survey_with(targets, spelling, list, threads_from, None)
     }
 
     #[test]
@@ -425,7 +400,7 @@ mod tests {
         let paths = [Path::new("/x"), Path::new("/a/bc/d")];
         let all = Targets {
             paths: &paths,
-            spellings: &[],
+            spelling: &|_| None,
         };
         let root = Target { dir_len: 1, at: 0 };
         let deep = Target { dir_len: 5, at: 1 };
