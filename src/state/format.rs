@@ -40,6 +40,8 @@ pub(crate) enum Unreadable {
     /// Written by a dotlink that knows a format this one does not.
     OtherVersion(u32),
     Damaged(String),
+    /// Reading it failed.
+    Io(io::Error),
 }
 
 /// Write `state` for the manifest at `manifest`, with paths relative to `home` and to the
@@ -126,37 +128,104 @@ fn push_below(line: &mut Vec<u8>, path: &Path, base: &Path) {
 }
 
 /// The manifest a state file belongs to, and its state: version 2, or version 1 (JSON).
-pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
-    let json = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    if json.trim_ascii_start().first() == Some(&b'{') {
-        return read_json(json);
-    }
-    let mut lines = split_on(b'\n', bytes).enumerate();
-    let version = lines
-        .next()
-        .and_then(|(_, first)| first.strip_prefix(MAGIC.as_bytes()))
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
-        .ok_or_else(|| Unreadable::Damaged("line 1: not a dotlink state file".into()))?;
-    if version != VERSION {
-        return Err(Unreadable::OtherVersion(version));
-    }
-    let mut header = [None, None, None];
-    // Sized once for the record lines: growing a large table would hold the old one and the
-    // new at once. Best effort: a file padded with junk must not make a run fail here.
-    let records = memchr::memmem::find_iter(bytes, b"\ns\t").count()
-        + memchr::memmem::find_iter(bytes, b"\nh\t").count();
-    let mut state = State {
-        links: Links::with_capacity(records),
-        ..State::default()
-    };
-    let mut dirs = Vec::new();
-    // Each path is built here, then copied into its own allocation.
-    let mut buf = Vec::new();
-    for (index, line) in lines {
-        if line.is_empty() {
-            continue;
+#[cfg(test)]
+pub(crate) fn read(mut bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
+    read_from(&mut bytes)
+}
+
+/// How much of a state file is held at once: at 100,000 links the file is 11 MB, which, read
+/// whole, was held beside the records being built from it, at the peak of a run.
+const PIECE: usize = 256 * 1024;
+
+/// [`read`], from `file`, a piece at a time: only a version 1 (JSON) file is read whole.
+pub(crate) fn read_from(file: &mut impl io::Read) -> Result<(Option<PathBuf>, State), Unreadable> {
+    let mut held = vec![0; PIECE];
+    let mut len = 0;
+    // `held[..partial]` is the start of a line not read to its end: no line end is in it.
+    let mut partial = 0;
+    let mut lines = Lines::default();
+    let mut v2 = false;
+    loop {
+        if len == held.len() {
+            // A line longer than a piece.
+            held.resize(2 * len, 0);
         }
-        let damaged = |what: &str| Unreadable::Damaged(format!("line {}: {what}", index + 1));
+        let read = loop {
+            match file.read(&mut held[len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other.map_err(Unreadable::Io)?,
+            }
+        };
+        len += read;
+        let done = read == 0;
+        if !v2 {
+            // Version 1 as an editor may leave it: a byte-order mark, blank space, then `{`.
+            let bom = "\u{feff}".as_bytes();
+            let bytes = &held[..len];
+            let first = bytes
+                .strip_prefix(bom)
+                .unwrap_or(bytes)
+                .trim_ascii_start()
+                .first();
+            if (first.is_none() || bom.starts_with(bytes)) && !done {
+                continue;
+            }
+            if first == Some(&b'{') {
+                held.truncate(len);
+                file.read_to_end(&mut held).map_err(Unreadable::Io)?;
+                return read_json(held.strip_prefix(bom).unwrap_or(&held));
+            }
+            v2 = true;
+        }
+        let (mut from, mut search) = (0, partial);
+        while let Some(at) = memchr::memchr(b'\n', &held[search..len]) {
+            lines.line(&held[from..search + at])?;
+            from = search + at + 1;
+            search = from;
+        }
+        if done {
+            if from < len {
+                lines.line(&held[from..len])?;
+            }
+            return lines.finish();
+        }
+        held.copy_within(from..len, 0);
+        len -= from;
+        partial = len;
+    }
+}
+
+/// A version 2 state file, read a line at a time.
+#[derive(Default)]
+struct Lines {
+    /// The lines read so far.
+    count: usize,
+    header: [Option<PathBuf>; 3],
+    /// In the file's order; a table of them by target is built once they are all read.
+    records: Vec<Record>,
+    dirs: Vec<(PathBuf, Option<DirId>)>,
+    /// Each path is built here, then copied into its own allocation.
+    buf: Vec<u8>,
+}
+
+impl Lines {
+    fn line(&mut self, line: &[u8]) -> Result<(), Unreadable> {
+        self.count += 1;
+        let index = self.count;
+        let damaged = |what: &str| Unreadable::Damaged(format!("line {index}: {what}"));
+        if index == 1 {
+            let version = line
+                .strip_prefix(MAGIC.as_bytes())
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
+                .ok_or_else(|| damaged("not a dotlink state file"))?;
+            return match version {
+                VERSION => Ok(()),
+                other => Err(Unreadable::OtherVersion(other)),
+            };
+        }
+        if line.is_empty() {
+            return Ok(());
+        }
         // A carriage return in a name is written escaped: one here means the file was changed.
         if line.ends_with(b"\r") {
             return Err(damaged("a carriage return ends the line"));
@@ -164,6 +233,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
         let mut fields = split_on(b'\t', line);
         let kind = fields.next().unwrap_or_default();
         let mut field = || fields.next().ok_or_else(|| damaged("a field is missing"));
+        let header = &mut self.header;
+        let buf = &mut self.buf;
         match kind {
             b"manifest" | b"home" | b"repo" => {
                 let slot = match kind {
@@ -178,13 +249,13 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                 header[slot] = Some(path);
             }
             b"s" | b"h" => {
-                let [_, Some(home), Some(repo)] = &header else {
+                let [_, Some(home), Some(repo)] = &*header else {
                     return Err(damaged("a link before the home and the repository"));
                 };
                 let (target, source, last) = (field()?, field()?, field()?);
                 let bad = || damaged("a path with a `..` in it");
-                let target = resolve_in(target, home, &mut buf).ok_or_else(bad)?;
-                let source = resolve_in(source, repo, &mut buf).ok_or_else(bad)?;
+                let target = resolve_in(target, home, buf).ok_or_else(bad)?;
+                let source = resolve_in(source, repo, buf).ok_or_else(bad)?;
                 let record = if kind == b"s" {
                     Record {
                         target,
@@ -192,8 +263,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                         method: Method::Symlink,
                         spelling: (!last.is_empty()).then(|| {
                             buf.clear();
-                            paths::unescape_into(last, &mut buf);
-                            SharedPath::from(Path::new(OsStr::from_bytes(&buf)))
+                            paths::unescape_into(last, buf);
+                            SharedPath::from(Path::new(OsStr::from_bytes(buf)))
                         }),
                         inode: None,
                     }
@@ -208,10 +279,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                             .map(Box::new),
                     }
                 };
-                state.links.insert(record);
+                self.records.push(record);
             }
             b"d" => {
-                let [_, Some(home), _] = &header else {
+                let [_, Some(home), _] = &*header else {
                     return Err(damaged("a directory before the home"));
                 };
                 let dir =
@@ -228,23 +299,36 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable>
                     .next()
                     .and_then(|b| std::str::from_utf8(b).ok()?.parse().ok())
                     .unwrap_or(0);
-                dirs.push((dir, id.map(|(dev, ino)| DirId { dev, ino, born })));
+                self.dirs
+                    .push((dir, id.map(|(dev, ino)| DirId { dev, ino, born })));
             }
             other => {
                 let other = String::from_utf8_lossy(other);
                 return Err(damaged(&format!("unknown kind of line \"{other}\"")));
             }
         }
+        Ok(())
     }
-    // Written in order, so collected at once: inserted one by one, each compared its way down
-    // the tree component by component.
-    state.dirs = dirs.into_iter().collect();
-    let [manifest, ..] = header;
-    Ok((manifest, state))
+
+    fn finish(self) -> Result<(Option<PathBuf>, State), Unreadable> {
+        if self.count == 0 {
+            return Err(Unreadable::Damaged(
+                "line 1: not a dotlink state file".into(),
+            ));
+        }
+        let state = State {
+            links: Links::from_records(self.records),
+            // Written in order, so collected at once: inserted one by one, each compared its
+            // way down the tree component by component.
+            dirs: self.dirs.into_iter().collect(),
+        };
+        let [manifest, ..] = self.header;
+        Ok((manifest, state))
+    }
 }
 
 /// `bytes` split at each `byte`, as `slice::split` splits them, found by `memchr` (a state
-/// file is read whole on every run: a megabyte at 10,000 links).
+/// file is read on every run: a megabyte at 10,000 links).
 fn split_on(byte: u8, bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(bytes);
     std::iter::from_fn(move || {
@@ -658,5 +742,128 @@ mod tests {
             read(br#"{"version": 7, "links": []}"#),
             Err(Unreadable::OtherVersion(7))
         ));
+    }
+
+    /// A reader that gives at most `most` bytes a call, and is interrupted every other call.
+    struct Dribble<'b> {
+        bytes: &'b [u8],
+        most: usize,
+        calls: usize,
+    }
+
+    impl io::Read for Dribble<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(2) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.most).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_file_read_a_piece_at_a_time_reads_as_a_whole() {
+        // Longer than a piece, with one line longer than a piece too.
+        let mut state = sample();
+        for i in 0..8000 {
+            state.links.insert(Record {
+                target: PathBuf::from(format!("/h/.config/d{}/file{i}", i % 7)).into(),
+                source: PathBuf::from(format!("/r/p/file{i}")).into(),
+                method: Method::Symlink,
+                spelling: Some(PathBuf::from(format!("../../r/p/file{i}")).into()),
+                inode: None,
+            });
+        }
+        let long = format!("/h/{}", "n".repeat(PIECE + 1000));
+        state.links.insert(Record {
+            target: Path::new(&long).into(),
+            source: Path::new("/r/long").into(),
+            method: Method::Hardlink,
+            spelling: None,
+            inode: Some(Box::new((1, 2))),
+        });
+        let mut bytes = Vec::new();
+        write(
+            &state,
+            Path::new("/r/dotlink.toml"),
+            Path::new("/h"),
+            &mut bytes,
+        )
+        .unwrap();
+        assert!(bytes.len() > 2 * PIECE);
+        for most in [1, 7, 4096, PIECE - 1, usize::MAX] {
+            let mut dribble = Dribble {
+                bytes: &bytes,
+                most,
+                calls: 0,
+            };
+            let Ok((manifest, read)) = read_from(&mut dribble) else {
+                panic!("unreadable in pieces of {most}")
+            };
+            assert_eq!(manifest.as_deref(), Some(Path::new("/r/dotlink.toml")));
+            assert!(read == state, "pieces of {most}");
+        }
+        // Version 1, and a file with no line, as pieces too.
+        let v1 = "\u{feff}\n {\"version\": 1, \"links\": []}";
+        let mut dribble = Dribble {
+            bytes: v1.as_bytes(),
+            most: 1,
+            calls: 0,
+        };
+        assert!(read_from(&mut dribble).is_ok());
+        assert!(
+            matches!(read(b""), Err(Unreadable::Damaged(e)) if e == "line 1: not a dotlink state file")
+        );
+    }
+
+    #[test]
+    fn a_read_that_fails_half_way_is_no_state() {
+        struct Failing(usize);
+        impl io::Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let bytes = b"dotlink-state 2\nhome\t/h\n";
+                match std::mem::replace(&mut self.0, 1) {
+                    0 => {
+                        buf[..bytes.len()].copy_from_slice(bytes);
+                        Ok(bytes.len())
+                    }
+                    _ => Err(io::Error::from_raw_os_error(libc::EIO)),
+                }
+            }
+        }
+        assert!(matches!(read_from(&mut Failing(0)), Err(Unreadable::Io(_))));
+    }
+
+    #[test]
+    fn a_target_recorded_twice_keeps_the_later_record_at_the_earlier_place() {
+        let file = "dotlink-state 2\nhome\t/h\nrepo\t/r\n\
+                    s\ta\tx\t../r/x\ns\tb\tb\t../r/b\ns\ta\ty\t../r/y\n";
+        let Ok((_, state)) = read(file.as_bytes()) else {
+            panic!("unreadable")
+        };
+        let records: Vec<(&Path, &Path)> = state
+            .links
+            .values()
+            .map(|r| (&*r.target, &*r.source))
+            .collect();
+        assert_eq!(
+            records,
+            [
+                (Path::new("/h/a"), Path::new("/r/y")),
+                (Path::new("/h/b"), Path::new("/r/b"))
+            ]
+        );
+        assert_eq!(
+            state
+                .links
+                .get(Path::new("/h/a"))
+                .unwrap()
+                .source
+                .as_os_str(),
+            "/r/y"
+        );
     }
 }

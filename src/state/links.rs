@@ -39,6 +39,33 @@ impl Links {
         }
     }
 
+    /// `records`, in their order, with a table of them built once: each target hashed once,
+    /// and no table grown. A target recorded twice (a file edited by hand) is taken as
+    /// [`Links::insert`] takes it: the later record, at the earlier one's place.
+    pub fn from_records(records: Vec<Record>) -> Links {
+        let mut index = HashTable::new();
+        if index
+            .try_reserve(records.len(), |&i: &u32| hash(&records[i as usize].target))
+            .is_ok()
+        {
+            for (i, record) in records.iter().enumerate() {
+                let target_hash = hash(&record.target);
+                let same = |&j: &u32| *records[j as usize].target == *record.target;
+                if index.find(target_hash, same).is_some() {
+                    let mut links = Links::with_capacity(records.len());
+                    links.extend(records);
+                    return links;
+                }
+                let at = u32::try_from(i).expect("fewer than 2^32 links");
+                index.insert_unique(target_hash, at, |&j| hash(&records[j as usize].target));
+            }
+            return Links { records, index };
+        }
+        let mut links = Links::default();
+        links.extend(records);
+        links
+    }
+
     fn position(&self, target: &Path) -> Option<usize> {
         // A first apply asks an empty state about each of its targets, three times: no hash.
         if self.records.is_empty() {

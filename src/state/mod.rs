@@ -255,15 +255,14 @@ impl FileStamp {
     }
 }
 
-/// The bytes of `path`, when it was written and its stamp, if it is a regular file: a fifo
-/// would block the run, so nothing else is read, and nothing is waited on. `None` when there
-/// is nothing.
-pub(super) fn read_regular(
+/// `path` opened for reading, when it was written and its stamp, if it is a regular file: a
+/// fifo would block the run, so nothing else is read, and nothing is waited on. `None` when
+/// there is nothing.
+pub(super) fn open_regular(
     path: &Path,
-) -> io::Result<Option<(Vec<u8>, std::time::SystemTime, Stamp)>> {
-    use std::io::Read;
+) -> io::Result<Option<(fs::File, std::time::SystemTime, Stamp)>> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = match fs::OpenOptions::new()
+    let file = match fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(path)
@@ -276,10 +275,8 @@ pub(super) fn read_regular(
     if !meta.is_file() {
         return Err(io::Error::other("not a regular file"));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)?;
     Ok(Some((
-        bytes,
+        file,
         meta.modified().unwrap_or(std::time::UNIX_EPOCH),
         Stamp::File(FileStamp::of(&meta)),
     )))
@@ -289,17 +286,16 @@ pub(super) fn read_regular(
 fn read_state_file(
     path: &Path,
 ) -> Result<Option<(State, std::time::SystemTime, Stamp)>, StateFileProblem> {
-    let (bytes, written, stamp) = match read_regular(path) {
+    let unreadable = |e: &io::Error| StateFileProblem::Unreadable {
+        path: path.to_path_buf(),
+        error: crate::error::describe_io(e),
+    };
+    let (mut file, written, stamp) = match open_regular(path) {
         Ok(Some(found)) => found,
         Ok(None) => return Ok(None),
-        Err(e) => {
-            return Err(StateFileProblem::Unreadable {
-                path: path.to_path_buf(),
-                error: crate::error::describe_io(&e),
-            });
-        }
+        Err(e) => return Err(unreadable(&e)),
     };
-    match format::read(&bytes) {
+    match format::read_from(&mut file) {
         Ok((_, state)) => Ok(Some((state, written, stamp))),
         Err(format::Unreadable::OtherVersion(version)) => Err(StateFileProblem::OtherVersion {
             path: path.to_path_buf(),
@@ -309,6 +305,7 @@ fn read_state_file(
             path: path.to_path_buf(),
             error,
         }),
+        Err(format::Unreadable::Io(e)) => Err(unreadable(&e)),
     }
 }
 

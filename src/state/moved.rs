@@ -69,7 +69,8 @@ impl Files {
 
 /// The manifest and state of another state file, if its manifest is gone.
 fn read_foreign(path: &Path) -> Option<(PathBuf, State)> {
-    let (manifest, state) = format::read(&super::read_regular(path).ok()??.0).ok()?;
+    let (mut file, ..) = super::open_regular(path).ok()??;
+    let (manifest, state) = format::read_from(&mut file).ok()?;
     let manifest = manifest?;
     if manifest.exists() {
         return None;
