@@ -80,10 +80,11 @@ impl Planner<'_> {
                 if real.starts_with(self.repo) =>
             {
                 Some(Conflict::InsideRepository {
-                    link: via.clone().unwrap_or_else(|| {
-                        spec.target.parent().unwrap_or(Path::new("/")).to_path_buf()
-                    }),
-                    resolves_to: real.clone(),
+                    link: via.as_deref().map_or_else(
+                        || spec.target.parent().unwrap_or(Path::new("/")).to_path_buf(),
+                        Path::to_path_buf,
+                    ),
+                    resolves_to: real.to_path_buf(),
                 })
             }
             _ => None,

@@ -271,9 +271,10 @@ pub(super) fn identity<'p>(dirs: &mut Dirs, path: &'p Path) -> (Cow<'p, Path>, O
         | Dir::Missing {
             real, via: None, ..
         } if real.as_os_str() == parent.as_os_str() => (Cow::Borrowed(path), None),
-        Dir::Exists { real, via } | Dir::Missing { real, via, .. } => {
-            (Cow::Owned(real.join(name)), via.clone())
-        }
+        Dir::Exists { real, via } | Dir::Missing { real, via, .. } => (
+            Cow::Owned(real.join(name)),
+            via.as_deref().map(Path::to_path_buf),
+        ),
         // Below something that is not a directory: where that thing really is, then the rest.
         Dir::Blocked { at, .. } if at.as_path() != path => {
             let rest = path.strip_prefix(at).unwrap_or(Path::new("")).to_path_buf();
@@ -330,7 +331,7 @@ fn own_dirs(
         // (`~/bk -> real` keeps its backups in `~/real`, which a target may replace).
         let (links, leads_to) = symlinks_on_the_way(path);
         let real: PathBuf = match &*dirs.resolve(path) {
-            Dir::Exists { real, .. } | Dir::Missing { real, .. } => real.clone(),
+            Dir::Exists { real, .. } | Dir::Missing { real, .. } => real.to_path_buf(),
             // A link that leads nowhere yet (or through something that is not a directory):
             // where it leads, which a target may be.
             Dir::Blocked { .. } => leads_to,

@@ -12,7 +12,7 @@
 use super::inspect::{self, Found};
 use crate::listing::{EntryType, Handle};
 use crate::paths::SharedPath;
-use crate::state::{PathMap, PathSet};
+use crate::state::{PathMap, SharedPathSet};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -24,7 +24,7 @@ pub(super) struct Survey {
     /// What is at each target, in the order the targets were given.
     pub found: Vec<Found>,
     /// The directories that were real directories, not symlinks, when opened.
-    pub directories: PathSet,
+    pub directories: SharedPathSet,
     /// Each directory listed (as spelled in the targets), with its entries that may be dead
     /// links: the symlinks, and entries whose kind the listing does not say, not declared in
     /// it.
@@ -268,7 +268,7 @@ fn halfway(runs: &[&[Target]], targets: usize, threads_from: usize) -> usize {
 /// What one thread saw of the directories.
 #[derive(Default)]
 struct Seen {
-    directories: PathSet,
+    directories: SharedPathSet,
     listed: Listed,
 }
 
@@ -289,7 +289,7 @@ fn look_in(
     // Room for every directory at once: each growth hashes every path again.
     let listed = if list { runs.len() } else { 0 };
     let mut seen = Seen {
-        directories: PathSet::with_capacity_and_hasher(runs.len(), Default::default()),
+        directories: SharedPathSet::with_capacity_and_hasher(runs.len(), Default::default()),
         listed: Listed::with_capacity_and_hasher(listed, Default::default()),
     };
     // The last directory found missing: in an empty home (a first apply) most directories are
@@ -310,7 +310,7 @@ fn look_in(
             }
         };
         if real {
-            seen.directories.insert(dir.to_path_buf());
+            seen.directories.insert(SharedPath::from(dir));
         }
         if list && let Ok(handle) = &handle {
             // A listing that fails (a handle that cannot list) is left to the dead-link scan.
@@ -478,7 +478,7 @@ mod tests {
                 "only links not declared, each directory once"
             );
             // A symlink to a directory, and a directory not there, are not real directories.
-            let mut real: Vec<_> = survey.directories.into_iter().collect();
+            let mut real: Vec<_> = survey.directories.iter().map(|d| d.to_path_buf()).collect();
             real.sort();
             assert_eq!(real, [tmp.path().join("a"), tmp.path().join("b")]);
         }
@@ -607,6 +607,10 @@ mod tests {
         assert!(matches!(survey.found[0], Found::Symlink(_)));
         assert!(matches!(survey.found[7], Found::File(_)));
         assert_eq!(survey.directories.len(), 2);
-        assert!(!survey.directories.contains(&tmp.path().join("via")));
+        assert!(
+            !survey
+                .directories
+                .contains(tmp.path().join("via").as_path())
+        );
     }
 }

@@ -413,6 +413,12 @@ pub type PathMap<V> = HashMap<PathBuf, V, PathHash>;
 /// A hash set of paths.
 pub type PathSet = HashSet<PathBuf, PathHash>;
 
+/// A hash map keyed by shared paths (see [`SharedPath`]), looked up by `Path`.
+pub type SharedPathMap<V> = HashMap<SharedPath, V, PathHash>;
+
+/// A hash set of shared paths, looked up by `Path`.
+pub type SharedPathSet = HashSet<SharedPath, PathHash>;
+
 /// A hash set of borrowed paths.
 pub type PathRefSet<'a> = HashSet<&'a Path, PathHash>;
 
