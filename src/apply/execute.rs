@@ -117,7 +117,7 @@ pub(super) fn make_dirs(mkdirs: &[SharedPath], run: &RunId, effects: &mut Effect
 /// The new link itself (the second half of a [`Action::Create`]), its directory made.
 pub(super) fn create_link(step: &Step) -> Result<()> {
     let link = link_of(step)?;
-    match change(|| make_link(link, &step.source, &step.target)) {
+    match change(|| make_link(step.method, link, &step.source, &step.target)) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(changed()),
         other => other.map_err(|e| Error::io("create link", &step.target, &e)),
     }
@@ -132,7 +132,7 @@ fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects)
         fsutil::check_removable(target, "removed")
             .map_err(|e| Error::io("overwrite", target, &e))?;
     }
-    match change(|| make_link(link, &step.source, temp)) {
+    match change(|| make_link(step.method, link, &step.source, temp)) {
         Ok(()) => {}
         // The name is this run's; something already there is not ours to remove.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -329,7 +329,7 @@ fn clear(step: &Step, displace: &Displace, effects: &mut Effects) -> Result<()> 
 
 /// Whether `path` still holds what the planner saw at the step's target.
 fn still_seen(step: &Step, path: &Path) -> bool {
-    step.seen.as_ref().is_some_and(|seen| seen.is_at(path))
+    step.seen().is_some_and(|seen| seen.is_at(path))
 }
 
 /// The error for a target that is not what the planner saw any more.
@@ -420,8 +420,8 @@ fn link_of(step: &Step) -> Result<&Link> {
     })
 }
 
-fn make_link(link: &Link, source: &Path, at: &Path) -> io::Result<()> {
-    match link.method {
+fn make_link(method: Method, link: &Link, source: &Path, at: &Path) -> io::Result<()> {
+    match method {
         Method::Symlink => symlink(&link.contents, at),
         Method::Hardlink => fs::hard_link(source, at),
     }

@@ -166,7 +166,7 @@ impl Entry {
             target: step.target.to_path_buf(),
             temp,
             displace,
-            seen: step.seen.as_deref().cloned(),
+            seen: step.seen().cloned(),
             link: step.record().map(|r| r.to_record()),
             mkdirs: match &step.action {
                 Action::Create { mkdirs } => mkdirs.iter().map(|d| d.to_path_buf()).collect(),
@@ -473,7 +473,7 @@ fn by_hand(step: &Step, run: &RunId, text: &mut Vec<u8>) -> bool {
             plain &= serde_json::to_writer(&mut *text, displace).is_ok();
         }
     }
-    if let Some(seen) = &step.seen {
+    if let Some(seen) = step.seen() {
         text.extend_from_slice(b",\"seen\":");
         plain &= serde_json::to_writer(&mut *text, seen).is_ok();
     }
@@ -589,7 +589,6 @@ mod tests {
             policy,
         )
         .declaring(Some(crate::plan::Link {
-            method: Method::Symlink,
             contents: path(spelling).into(),
             inode: None,
         }))
@@ -700,7 +699,7 @@ mod tests {
         }
         // Hard links, and steps that make no link, are left to serde.
         let mut hard = new_link(b"/h/a", "/r/a", b"/r/a", &[]);
-        hard.link.as_mut().unwrap().method = Method::Hardlink;
+        hard.method = Method::Hardlink;
         let mut removing = new_link(b"/h/a", "/r/a", b"../r/a", &[]);
         removing.action = Action::Remove {
             rmdirs: Default::default(),

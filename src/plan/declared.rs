@@ -24,7 +24,6 @@ impl Planner<'_> {
             }
         };
         let link = Link {
-            method: Method::Symlink,
             contents,
             inode: None,
         };

@@ -147,16 +147,13 @@ fn undeclared_below(dir: &Path, steps: &[&Step]) -> Vec<PathBuf> {
 }
 
 /// Turn the planned step of a folded target into its part of the unfold: it is made there.
-pub(super) fn as_folded(step: Step, link: &Path) -> Step {
-    match step.action {
-        Action::Create { .. } => Step {
-            state: LinkState::Folded,
-            action: Action::Unfolded { by: link.into() },
-            reason: Reason::Folded { link: link.into() },
-            ..step
-        },
-        _ => step,
+pub(super) fn as_folded(mut step: Step, link: &Path) -> Step {
+    if let Action::Create { .. } = step.action {
+        step.state = LinkState::Folded;
+        step.action = Action::Unfolded { by: link.into() };
+        step.reason = Reason::Folded { link: link.into() };
     }
+    step
 }
 
 /// Fold the packages that ask for it (`fold = true`), as Stow does: each directory of such a

@@ -6,7 +6,7 @@ use super::inspect::{self, Dir, FileId, Found};
 use super::model::{Action, Conflict, Link, LinkState, Reason, Step};
 use super::planner::{Planner, replace_link};
 use crate::error::{Error, Result};
-use crate::manifest::{LinkSpec, Method, Policy};
+use crate::manifest::{LinkSpec, Policy};
 use crate::paths;
 use std::fs;
 use std::path::Path;
@@ -17,7 +17,6 @@ impl Planner<'_> {
             fs::metadata(&spec.source).map_err(|e| Error::io("read source", &spec.source, &e))?;
         let source = FileId::of(&source_meta);
         let link = Link {
-            method: Method::Hardlink,
             contents: spec.source.clone(),
             inode: Some(Box::new((source.dev, source.ino))),
         };

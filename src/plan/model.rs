@@ -511,8 +511,8 @@ impl TreeMark {
 /// The link a target holds once its step is done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
-    pub method: Method,
-    /// For a symlink, the path it stores; for a hard link, the source file.
+    /// For a symlink, the path it stores; for a hard link, the source file (which of the two
+    /// is the step's `method`).
     #[serde(with = "paths::serde_path")]
     pub contents: SharedPath,
     /// For a hard link, the device and inode it shares with its source. Boxed, as most links
@@ -529,8 +529,9 @@ pub struct Step {
     pub source: SharedPath,
     pub method: Method,
     pub state: LinkState,
-    /// Boxed, as most steps have none: a step is held per target.
-    pub conflict: Option<Box<Conflict>>,
+    /// What is in the way and what is at the target now ([`Step::conflict`], [`Step::seen`]):
+    /// one box, as most steps have neither, and a step is held per target.
+    detail: Option<Box<StepDetail>>,
     pub action: Action,
     pub reason: Reason,
     pub policy: Policy,
@@ -540,14 +541,40 @@ pub struct Step {
     pub link: Option<Link>,
     /// For hard links: how many names the target's inode has now.
     pub link_count: Option<NonZeroU32>,
-    /// What is at the target now, for a step that replaces or removes it.
-    pub seen: Option<Box<Seen>>,
     /// The package the target comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<Arc<String>>,
 }
 
+/// What few steps have (see [`Step::conflict`] and [`Step::seen`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+struct StepDetail {
+    conflict: Option<Conflict>,
+    seen: Option<Seen>,
+}
+
 impl Step {
+    /// What is in the way, for a step with a conflict.
+    pub fn conflict(&self) -> Option<&Conflict> {
+        self.detail.as_ref()?.conflict.as_ref()
+    }
+
+    /// What is at the target now, for a step that replaces or removes it.
+    pub fn seen(&self) -> Option<&Seen> {
+        self.detail.as_ref()?.seen.as_ref()
+    }
+
+    /// This step with `change` made to its detail; none is held when it is left empty, so
+    /// that steps compare by what they say.
+    fn with_detail(mut self, change: impl FnOnce(&mut StepDetail)) -> Step {
+        let mut detail = self.detail.take().map(|d| *d).unwrap_or_default();
+        change(&mut detail);
+        if detail.conflict.is_some() || detail.seen.is_some() {
+            self.detail = Some(Box::new(detail));
+        }
+        self
+    }
+
     /// A step that is not for a declared link (an orphan, a clear, a skipped entry); the
     /// `with_*` methods add the rest.
     pub fn new(
@@ -564,14 +591,13 @@ impl Step {
             source: source.into(),
             method,
             state,
-            conflict: None,
+            detail: None,
             action,
             reason,
             policy,
             declared: false,
             link: None,
             link_count: None,
-            seen: None,
             package: None,
         }
     }
@@ -584,14 +610,12 @@ impl Step {
         self
     }
 
-    pub fn with_conflict(mut self, conflict: Conflict) -> Step {
-        self.conflict = Some(Box::new(conflict));
-        self
+    pub fn with_conflict(self, conflict: Conflict) -> Step {
+        self.with_detail(|d| d.conflict = Some(conflict))
     }
 
-    pub fn seeing(mut self, seen: Option<Seen>) -> Step {
-        self.seen = seen.map(Box::new);
-        self
+    pub fn seeing(self, seen: Option<Seen>) -> Step {
+        self.with_detail(|d| d.seen = seen)
     }
 
     pub fn with_link_count(mut self, count: u64) -> Step {
@@ -607,8 +631,8 @@ impl Step {
         Some(RecordRef {
             target: &self.target,
             source: &self.source,
-            method: link.method,
-            spelling: (link.method == Method::Symlink).then_some(&link.contents),
+            method: self.method,
+            spelling: (self.method == Method::Symlink).then_some(&link.contents),
             inode: link.inode.as_deref().copied(),
         })
     }
@@ -682,7 +706,7 @@ impl Plan {
 }
 
 // A plan holds a step for every target: keep one small.
-const _: () = assert!(std::mem::size_of::<Step>() <= 104);
+const _: () = assert!(std::mem::size_of::<Step>() <= 88);
 
 #[cfg(test)]
 mod tests {

@@ -168,7 +168,6 @@ impl<'a> Planner<'a> {
         }
         if spec.target.as_os_str().len() >= libc::PATH_MAX as usize {
             let link = Link {
-                method: spec.method,
                 contents: spec.source.clone(),
                 inode: None,
             };

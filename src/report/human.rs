@@ -254,7 +254,7 @@ impl<'a> Printer<'a> {
                 None => "overwrite".to_string(),
             },
             Action::Leave => "skipped".to_string(),
-            Action::Block if step.conflict.as_ref().is_some_and(|c| !c.resolvable()) => {
+            Action::Block if step.conflict().is_some_and(|c| !c.resolvable()) => {
                 "cannot be resolved".to_string()
             }
             _ => format!("policy {}", step.policy),
@@ -620,7 +620,7 @@ pub fn print_halted(plan: &Plan) {
     let unresolvable = plan
         .steps
         .iter()
-        .filter(|s| s.conflict.as_ref().is_some_and(|c| !c.resolvable()))
+        .filter(|s| s.conflict().is_some_and(|c| !c.resolvable()))
         .count();
     let hint = match unresolvable {
         0 => "move what is in the way, or choose a policy: --on-conflict backup (keeps a copy), skip, or overwrite".to_string(),

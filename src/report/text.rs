@@ -78,8 +78,7 @@ fn reason_parts(step: &Step, plan: &Plan) -> (Option<&'static str>, String) {
         ),
         Reason::InTheWay => (
             None,
-            step.conflict
-                .as_ref()
+            step.conflict()
                 .map(|c| conflict(c, &plan.home))
                 .unwrap_or_default(),
         ),
