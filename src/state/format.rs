@@ -145,6 +145,9 @@ pub(crate) fn read_from(file: &mut impl io::Read) -> Result<(Option<PathBuf>, St
     let mut partial = 0;
     let mut lines = Lines::default();
     let mut v2 = false;
+    // Whether a byte-order mark or blank space was read past: the file is then version 1, or
+    // damaged at its first line.
+    let mut dropped = false;
     loop {
         if len == held.len() {
             // A line longer than a piece.
@@ -162,20 +165,38 @@ pub(crate) fn read_from(file: &mut impl io::Read) -> Result<(Option<PathBuf>, St
             // Version 1 as an editor may leave it: a byte-order mark, blank space, then `{`.
             let bom = "\u{feff}".as_bytes();
             let bytes = &held[..len];
-            let first = bytes
-                .strip_prefix(bom)
-                .unwrap_or(bytes)
-                .trim_ascii_start()
-                .first();
-            if (first.is_none() || bom.starts_with(bytes)) && !done {
+            if !dropped && bom.starts_with(bytes) && !done {
                 continue;
             }
-            if first == Some(&b'{') {
-                held.truncate(len);
-                file.read_to_end(&mut held).map_err(Unreadable::Io)?;
-                return read_json(held.strip_prefix(bom).unwrap_or(&held));
+            let after_bom = match !dropped && bytes.starts_with(bom) {
+                true => bom.len(),
+                false => 0,
+            };
+            let first = bytes[after_bom..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .map(|at| after_bom + at);
+            match first {
+                // All blank so far: let go of, not held (a file of blank space is read in
+                // pieces too).
+                None if !done => {
+                    dropped = true;
+                    len = 0;
+                    continue;
+                }
+                Some(at) if held[at] == b'{' => {
+                    held.truncate(len);
+                    held.drain(..at);
+                    file.read_to_end(&mut held).map_err(Unreadable::Io)?;
+                    return read_json(&held);
+                }
+                _ if dropped || first != Some(0) => {
+                    return Err(Unreadable::Damaged(
+                        "line 1: not a dotlink state file".into(),
+                    ));
+                }
+                _ => v2 = true,
             }
-            v2 = true;
         }
         let (mut from, mut search) = (0, partial);
         while let Some(at) = memchr::memchr(b'\n', &held[search..len]) {
@@ -817,6 +838,36 @@ mod tests {
         assert!(
             matches!(read(b""), Err(Unreadable::Damaged(e)) if e == "line 1: not a dotlink state file")
         );
+        // Blank space first: read past a piece at a time, then version 1, or damaged at its
+        // first line whatever follows.
+        let blank = " \n\t".repeat(PIECE);
+        let json = format!("\u{feff}{blank}{{\"version\": 1, \"links\": []}}");
+        let line_1 = |e: &str| e == "line 1: not a dotlink state file";
+        for most in [7, usize::MAX] {
+            let mut dribble = Dribble {
+                bytes: json.as_bytes(),
+                most,
+                calls: 0,
+            };
+            assert!(read_from(&mut dribble).is_ok(), "pieces of {most}");
+            for file in [
+                blank.clone(),
+                format!("{blank}dotlink-state 2\n"),
+                "\ndotlink-state 2\n".to_string(),
+                "\u{feff}dotlink-state 2\n".to_string(),
+            ] {
+                let mut dribble = Dribble {
+                    bytes: file.as_bytes(),
+                    most,
+                    calls: 0,
+                };
+                assert!(
+                    matches!(read_from(&mut dribble), Err(Unreadable::Damaged(e)) if line_1(&e)),
+                    "{:?}",
+                    &file[..file.len().min(40)]
+                );
+            }
+        }
     }
 
     #[test]
