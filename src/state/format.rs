@@ -510,17 +510,22 @@ mod tests {
         state
     }
 
-    /// [`sample`] as written for the manifest `/r/dotlink.toml` managing `/h`.
-    fn sample_file() -> Vec<u8> {
+    /// `state` as written for the manifest `/r/dotlink.toml` managing `/h`.
+    fn written(state: &State) -> Vec<u8> {
         let mut bytes = Vec::new();
         write(
-            &sample(),
+            state,
             Path::new("/r/dotlink.toml"),
             Path::new("/h"),
             &mut bytes,
         )
         .unwrap();
         bytes
+    }
+
+    /// [`sample`] as written.
+    fn sample_file() -> Vec<u8> {
+        written(&sample())
     }
 
     #[test]
@@ -533,14 +538,7 @@ mod tests {
             inode: None,
         };
         let targets = |state: &State| -> Vec<String> {
-            let mut bytes = Vec::new();
-            write(
-                state,
-                Path::new("/r/dotlink.toml"),
-                Path::new("/h"),
-                &mut bytes,
-            )
-            .unwrap();
+            let bytes = written(state);
             let text = String::from_utf8(bytes).unwrap();
             text.lines()
                 .filter_map(|l| l.strip_prefix("s\t"))
@@ -678,19 +676,9 @@ mod tests {
                 state.dirs.iter().collect::<Vec<_>>(),
                 [(Path::new("/h/d"), None)]
             );
-            let mut written = Vec::new();
-            write(
-                &state,
-                Path::new("/r/dotlink.toml"),
-                Path::new("/h"),
-                &mut written,
-            )
-            .unwrap();
-            let Ok((_, again)) = read(&written) else {
-                panic!(
-                    "written file not read: {}",
-                    String::from_utf8_lossy(&written)
-                )
+            let bytes = written(&state);
+            let Ok((_, again)) = read(&bytes) else {
+                panic!("written file not read: {}", String::from_utf8_lossy(&bytes))
             };
             assert_eq!(again.links.len(), kept);
         }
@@ -806,14 +794,7 @@ mod tests {
             spelling: None,
             inode: Some(Box::new((1, 2))),
         });
-        let mut bytes = Vec::new();
-        write(
-            &state,
-            Path::new("/r/dotlink.toml"),
-            Path::new("/h"),
-            &mut bytes,
-        )
-        .unwrap();
+        let bytes = written(&state);
         assert!(bytes.len() > 2 * PIECE);
         for most in [1, 7, 4096, PIECE - 1, usize::MAX] {
             let mut dribble = Dribble {
