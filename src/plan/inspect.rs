@@ -647,12 +647,19 @@ mod tests {
         assert_eq!(looker.look(&p.join("lf/z")), Found::NotADirectoryOnTheWay);
     }
 
-    #[test]
-    fn dirs_resolve_symlinks_and_missing_parts() {
+    /// A temporary directory (kept while the first value lives) and its real path, holding the
+    /// directories `below` (`real/...`) and `link`, a symlink to `real`.
+    fn real_and_link(below: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().canonicalize().unwrap();
-        fs::create_dir_all(p.join("real/sub")).unwrap();
+        fs::create_dir_all(p.join(below)).unwrap();
         symlink(p.join("real"), p.join("link")).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn dirs_resolve_symlinks_and_missing_parts() {
+        let (_dir, p) = real_and_link("real/sub");
         fs::write(p.join("file"), "").unwrap();
         let mut dirs = Dirs::new(&p, PathSet::default());
         assert_eq!(
@@ -677,10 +684,7 @@ mod tests {
 
     #[test]
     fn a_directory_where_it_is_spelled_holds_its_path_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().canonicalize().unwrap();
-        fs::create_dir_all(p.join("real/sub/deeper")).unwrap();
-        symlink(p.join("real"), p.join("link")).unwrap();
+        let (_dir, p) = real_and_link("real/sub/deeper");
         let mut dirs = Dirs::new(&p, PathSet::default());
         let seen = SharedPath::from(p.join("real/sub"));
         dirs.seen_directories(SharedPathSet::from_iter([seen.clone()]));
@@ -709,10 +713,7 @@ mod tests {
 
     #[test]
     fn removed_links_count_as_missing() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().canonicalize().unwrap();
-        fs::create_dir(p.join("real")).unwrap();
-        symlink(p.join("real"), p.join("link")).unwrap();
+        let (_dir, p) = real_and_link("real");
         let mut dirs = Dirs::new(&p, PathSet::from_iter([p.join("link")]));
         assert!(
             matches!(&*dirs.resolve(&p.join("link/x")), Dir::Missing { first, .. } if **first == *p.join("link"))
@@ -722,10 +723,7 @@ mod tests {
 
     #[test]
     fn a_directory_seen_is_taken_as_it_is_unless_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().canonicalize().unwrap();
-        fs::create_dir_all(p.join("real/sub")).unwrap();
-        symlink(p.join("real"), p.join("link")).unwrap();
+        let (_dir, p) = real_and_link("real/sub");
         let mut dirs = Dirs::new(&p, PathSet::from_iter([p.join("gone")]));
         dirs.seen_directories(SharedPathSet::from_iter([
             p.join("link/sub").into(),
