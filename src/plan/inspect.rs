@@ -457,11 +457,14 @@ impl Dirs {
         let resolved = match crate::paths::parent_and_name(dir) {
             (Some(parent), Some(name)) => {
                 let above = self.resolve(parent);
-                // Below a directory that really is where it is spelled, so is this one.
-                let real_below = |real: &SharedPath| match real.as_os_str() == parent.as_os_str() {
-                    true => key.clone(),
-                    false => SharedPath::from(real.join(name)),
-                };
+                // Below a directory that really is where it is spelled, so is this one, if
+                // spelled plainly (every path the planner resolves is; `a/./b` is not `a/b`).
+                let plain = crate::paths::is_plain(dir.as_os_str().as_bytes());
+                let real_below =
+                    |real: &SharedPath| match plain && real.as_os_str() == parent.as_os_str() {
+                        true => key.clone(),
+                        false => SharedPath::from(real.join(name)),
+                    };
                 match &*above {
                     Dir::Blocked { .. } => above.clone(),
                     Dir::Missing { real, first, via } => Rc::new(Dir::Missing {
@@ -698,6 +701,16 @@ mod tests {
             let (key, _) = dirs.cache.get_key_value(at.as_path()).unwrap();
             assert!(SharedPath::ptr_eq(real, key), "{at:?}");
             assert_eq!(SharedPath::ptr_eq(key, &seen), seen_by_survey, "{at:?}");
+        }
+        // Spelled other than plainly, where it really is is its plain spelling.
+        for spelled in ["real/sub/deeper/", "real//sub/deeper", "real/./sub/deeper"] {
+            let mut dirs = Dirs::new(&p, PathSet::default());
+            let found = dirs.resolve(&p.join(spelled));
+            let Dir::Exists { real, via: None } = &*found else {
+                panic!("{found:?}")
+            };
+            let plain = p.join("real/sub/deeper");
+            assert_eq!(real.as_os_str(), plain.as_os_str(), "{spelled}");
         }
         // Through a symlink, where it really is is a path of its own.
         let found = dirs.resolve(&p.join("link/sub"));
