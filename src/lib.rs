@@ -15,6 +15,7 @@ pub mod cli;
 pub mod context;
 pub mod error;
 pub(crate) mod import;
+pub(crate) mod link_text;
 pub(crate) mod listing;
 pub mod manifest;
 pub(crate) mod mounts;

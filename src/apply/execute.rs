@@ -117,7 +117,7 @@ pub(super) fn make_dirs(mkdirs: &[SharedPath], run: &RunId, effects: &mut Effect
 /// The new link itself (the second half of a [`Action::Create`]), its directory made.
 pub(super) fn create_link(step: &Step) -> Result<()> {
     let link = link_of(step)?;
-    match change(|| make_link(step.method, link, &step.source, &step.target)) {
+    match change(|| make_link(step, link, &step.target)) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(changed()),
         other => other.map_err(|e| Error::io("create link", &step.target, &e)),
     }
@@ -132,7 +132,7 @@ fn replace(step: &Step, displace: &Displace, temp: &Path, effects: &mut Effects)
         fsutil::check_removable(target, "removed")
             .map_err(|e| Error::io("overwrite", target, &e))?;
     }
-    match change(|| make_link(step.method, link, &step.source, temp)) {
+    match change(|| make_link(step, link, temp)) {
         Ok(()) => {}
         // The name is this run's; something already there is not ours to remove.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -306,9 +306,9 @@ fn unfold(
 
 /// Make the link `record` describes at `at`.
 pub(super) fn make_recorded(record: &Record, at: &Path) -> io::Result<()> {
-    match (&record.method, &record.spelling) {
-        (Method::Symlink, Some(spelling)) => symlink(spelling, at),
-        _ => fs::hard_link(&record.source, at),
+    match record.text() {
+        Some(text) => symlink(text, at),
+        None => fs::hard_link(&record.source, at),
     }
 }
 
@@ -420,9 +420,13 @@ fn link_of(step: &Step) -> Result<&Link> {
     })
 }
 
-fn make_link(method: Method, link: &Link, source: &Path, at: &Path) -> io::Result<()> {
-    match method {
-        Method::Symlink => symlink(&link.contents, at),
-        Method::Hardlink => fs::hard_link(source, at),
+/// Make `step`'s link at `at` (its target, or the temporary name it is made under).
+fn make_link(step: &Step, link: &Link, at: &Path) -> io::Result<()> {
+    match step.method {
+        Method::Symlink => symlink(
+            crate::link_text::text(link.own_text(), &step.target, &step.source),
+            at,
+        ),
+        Method::Hardlink => fs::hard_link(&step.source, at),
     }
 }

@@ -454,7 +454,7 @@ fn by_hand(step: &Step, run: &RunId, text: &mut Vec<u8>) -> bool {
     let Some(link) = step.record() else {
         return false;
     };
-    let (Method::Symlink, Some(spelling), None) = (link.method, link.spelling, link.inode) else {
+    let (Method::Symlink, None) = (link.method, link.inode) else {
         return false;
     };
     text.clear();
@@ -479,7 +479,11 @@ fn by_hand(step: &Step, run: &RunId, text: &mut Vec<u8>) -> bool {
     }
     plain &= put(text, ",\"link\":{\"target\":", link.target);
     plain &= put(text, ",\"source\":", link.source);
-    plain &= put(text, ",\"method\":\"symlink\",\"spelling\":", spelling);
+    text.extend_from_slice(b",\"method\":\"symlink\"");
+    // Only a text other than the default one, as the state holds it (`link_text`).
+    if let Some(own) = link.own_text {
+        plain &= put(text, ",\"spelling\":", own);
+    }
     text.push(b'}');
     for (n, dir) in mkdirs.iter().enumerate() {
         plain &= put(text, if n == 0 { ",\"mkdirs\":[" } else { "," }, dir);
@@ -570,7 +574,7 @@ mod tests {
         assert!(back.temp.is_none() && back.rmdirs.is_empty() && back.link.is_none());
     }
 
-    /// A new link at `target` to `source`, stored as `spelling`, making `mkdirs`.
+    /// A new link at `target` to `source`, storing `spelling`, making `mkdirs`.
     fn new_link(target: &[u8], source: &str, spelling: &[u8], mkdirs: &[&str]) -> Step {
         use crate::manifest::Policy;
         use crate::plan::{LinkState, Reason};
@@ -588,10 +592,14 @@ mod tests {
             reason,
             policy,
         )
-        .declaring(Some(crate::plan::Link {
-            contents: path(spelling).into(),
-            inode: None,
-        }))
+        // Held as the planner holds it: none where it is the default text (most below).
+        .declaring(Some(crate::plan::Link::Symlink(
+            crate::link_text::Texts::default().own(
+                &path(spelling),
+                &path(target),
+                Path::new(source),
+            ),
+        )))
     }
 
     /// `step` made to put its link in place of what `seen` says is there, which goes as

@@ -836,9 +836,14 @@ fn settle_record(entry: &Entry, done: bool, state: &mut State, actions: &mut Vec
     let target = &entry.target;
     match &entry.link {
         Some(record) if done && state.links.get(target) != Some(record) => {
-            // Keyed by the journal entry's target, as the entry is what was acted on.
+            // Keyed by the journal entry's target, as the entry is what was acted on; its text
+            // held whole where it is not the default one from there.
+            let own_text = record.text().and_then(|text| {
+                crate::link_text::Texts::default().own(&text, target, &record.source)
+            });
             state.links.insert(Record {
                 target: target.as_path().into(),
+                own_text,
                 ..record.clone()
             });
             actions.push(Recovered::Recorded {

@@ -16,36 +16,41 @@ impl Planner<'_> {
         let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
         let dir = self.resolve_parent(spec, policy);
         let real_parent = dir.real().unwrap_or(parent);
-        let contents = match spec.style {
-            Style::Absolute => spec.source.clone(),
+        let own_text = match spec.style {
+            Style::Absolute => Some(spec.source.clone()),
             Style::Relative => {
-                let recorded = self.record_of(spec).and_then(|r| r.spelling.as_ref());
-                self.relative(&spec.source, real_parent, recorded)
+                let recorded = self.record_of(spec).and_then(|r| r.own_text.as_ref());
+                self.relative_text(&spec.target, &spec.source, real_parent, recorded)
             }
         };
-        let link = Link {
-            contents,
-            inode: None,
-        };
-        let found = self.look_below(&spec.target, &dir);
-        // The usual case, a link exactly as dotlink would make it, is settled by comparing
-        // bytes; only other spellings are resolved. A text ending in `/` leads nowhere when
-        // the source is a file, though as a path it is the same.
+        let link = Link::Symlink(own_text);
+        let found = self.look_below_as_recorded(&spec.target, &dir);
+        // The usual case: the link holds the default text the state records for it, which is
+        // this link's text too (the same source, the target's directory as spelled). Kept,
+        // with no text copied or derived.
+        if let (Found::DefaultSymlink { target, source }, Link::Symlink(None)) = (&found, &link)
+            && target.as_os_str() == spec.target.as_os_str()
+            && source.as_os_str() == spec.source.as_os_str()
+        {
+            let reason = Reason::Plain;
+            return self.step(spec, policy, LinkState::Ok, Action::None, link, reason);
+        }
+        let found = found.with_text();
+        // Otherwise a link exactly as dotlink would make it is settled by comparing bytes;
+        // only other spellings are resolved. A text ending in `/` leads nowhere when the source
+        // is a file, though as a path it is the same.
         if let Found::Symlink(stored) = &found
             && (spec.source_is_dir || !paths::names_a_directory(stored))
-            && (**stored == *link.contents
+            && let text = crate::link_text::text(link.own_text(), &spec.target, &spec.source)
+            && (**stored == *text
                 || self.resolves_to(stored, real_parent, &spec.target, &spec.source))
         {
-            if **stored == *link.contents || stored.is_absolute() == (spec.style == Style::Absolute)
-            {
+            if **stored == *text || stored.is_absolute() == (spec.style == Style::Absolute) {
                 // What is there is kept, and recorded, byte for byte as it is spelled
                 // (`a//b` is the same path as `a/b`, but not the same link text).
-                let kept = match stored.as_os_str() == link.contents.as_os_str() {
+                let kept = match stored.as_os_str() == text.as_os_str() {
                     true => link,
-                    false => Link {
-                        contents: stored.clone(),
-                        ..link
-                    },
+                    false => Link::Symlink(self.own_text(stored, &spec.target, &spec.source)),
                 };
                 return self.step(
                     spec,
@@ -225,7 +230,9 @@ impl Planner<'_> {
             Found::Unreadable(error) => {
                 self.conflict(spec, policy, Conflict::Unreadable { error }, link)
             }
-            Found::Symlink(_) => unreachable!("symlinks are handled by the caller"),
+            Found::Symlink(_) | Found::DefaultSymlink { .. } => {
+                unreachable!("symlinks are handled by the caller")
+            }
         }
     }
 

@@ -16,10 +16,7 @@ impl Planner<'_> {
         let source_meta =
             fs::metadata(&spec.source).map_err(|e| Error::io("read source", &spec.source, &e))?;
         let source = FileId::of(&source_meta);
-        let link = Link {
-            contents: spec.source.clone(),
-            inode: Some(Box::new((source.dev, source.ino))),
-        };
+        let link = Link::Hardlink(Some(Box::new((source.dev, source.ino))));
         let parent = spec.target.parent().unwrap_or(Path::new("/"));
         let dir = self.resolve_parent(spec, policy);
         let found = self.look_below(&spec.target, &dir);

@@ -22,8 +22,17 @@ use std::rc::Rc;
 pub enum Found {
     Nothing,
     /// A symlink, with the path it stores: shared with the state's record of it when it is the
-    /// text the record says dotlink gave it (on a run with nothing to do, every link).
+    /// text of its own the record says dotlink gave it.
     Symlink(SharedPath),
+    /// A symlink holding, byte for byte, the default text (`link_text`) of a link at `target`
+    /// to `source`, as the state's record of it says dotlink gave it (on a run with nothing to
+    /// do, nearly every link): found without copying the text, the paths the record's.
+    /// `target` is where it was looked at, as spelled then. [`Found::with_text`] makes it a
+    /// `Symlink` for every decision but the one that keeps such a link.
+    DefaultSymlink {
+        target: SharedPath,
+        source: SharedPath,
+    },
     // Boxed: a look at an up-to-date link (a link text) is then 24 bytes, not 56, and a plan's
     // looks are held for every target at once.
     File(Box<FileId>),
@@ -34,6 +43,35 @@ pub enum Found {
     NotADirectoryOnTheWay,
     /// The path could not be read (permission denied, …); the error text.
     Unreadable(String),
+}
+
+impl Found {
+    /// What was found, a [`Found::DefaultSymlink`] with its text derived again.
+    pub fn with_text(self) -> Found {
+        match self {
+            Found::DefaultSymlink { target, source } => Found::Symlink(
+                crate::link_text::text(None, &target, &source)
+                    .into_owned()
+                    .into(),
+            ),
+            other => other,
+        }
+    }
+}
+
+/// What the state says dotlink left at a target, for a look there to compare with: a link
+/// found holding that text is not copied.
+#[derive(Debug, Clone, Copy)]
+pub enum Expected<'a> {
+    Nothing,
+    /// A link text of its own.
+    Text(&'a SharedPath),
+    /// The default text of a link at `target` to `source`, built (`link_text`).
+    Default {
+        text: &'a Path,
+        target: &'a SharedPath,
+        source: &'a SharedPath,
+    },
 }
 
 /// Identity and size of a regular file.
@@ -71,6 +109,9 @@ impl Seen {
         match found {
             Found::Symlink(points_to) => Some(Seen::Symlink {
                 points_to: points_to.to_path_buf(),
+            }),
+            Found::DefaultSymlink { target, source } => Some(Seen::Symlink {
+                points_to: crate::link_text::text(None, target, source).into_owned(),
             }),
             Found::Directory(id) => Some(Seen::Directory {
                 dev: id.dev,
@@ -137,6 +178,9 @@ impl Seen {
             (Seen::Symlink { points_to }, Found::Symlink(now)) => {
                 points_to.as_os_str() == now.as_os_str()
             }
+            (Seen::Symlink { points_to }, Found::DefaultSymlink { target, source }) => {
+                points_to.as_os_str() == crate::link_text::text(None, target, source).as_os_str()
+            }
             (
                 Seen::Object {
                     dev,
@@ -160,9 +204,21 @@ impl Seen {
 pub fn holds(record: &Record, found: &Found) -> bool {
     match found {
         Found::Symlink(stored) => record
-            .spelling
-            .as_deref()
+            .text()
             .is_some_and(|made| made.as_os_str() == stored.as_os_str()),
+        Found::DefaultSymlink { target, source } => {
+            record.method == crate::manifest::Method::Symlink
+                && match &record.own_text {
+                    None if record.target.as_os_str() == target.as_os_str()
+                        && record.source.as_os_str() == source.as_os_str() =>
+                    {
+                        true
+                    }
+                    _ => record.text().is_some_and(|made| {
+                        made.as_os_str() == crate::link_text::text(None, target, source).as_os_str()
+                    }),
+                }
+        }
         Found::File(id) => record.inode() == Some((id.dev, id.ino)),
         _ => false,
     }
@@ -233,17 +289,17 @@ impl Looker {
             self.dir = Some((parent.to_path_buf(), open_dir(parent)));
         }
         let (_, dir) = self.dir.as_ref().expect("opened above");
-        look_in(dir, name, None, || path.to_path_buf())
+        look_in(dir, name, Expected::Nothing, || path.to_path_buf())
     }
 }
 
 /// What is at `name` in the directory `dir` is a handle on (or the error opening it gave):
 /// the same answer as [`look`] at its whole `path`, which is built only when a look needs it.
-/// A link whose text is `expected`'s, byte for byte, holds `expected` itself.
+/// A link whose text is `expected`'s, byte for byte, is not copied.
 pub fn look_in(
     dir: &io::Result<Handle>,
     name: &OsStr,
-    expected: Option<&SharedPath>,
+    expected: Expected,
     path: impl FnOnce() -> PathBuf,
 ) -> Found {
     match dir {
@@ -267,7 +323,7 @@ pub(super) const LOOK_FLAGS: libc::c_int = libc::O_PATH;
 pub(super) const LOOK_FLAGS: libc::c_int = libc::O_RDONLY;
 
 /// [`look`] for `name` in the directory `dir`; `None` when the answer needs the slow path.
-fn look_at(dir: &Handle, name: &OsStr, expected: Option<&SharedPath>) -> Option<Found> {
+fn look_at(dir: &Handle, name: &OsStr, expected: Expected) -> Option<Found> {
     // The name, NUL-terminated, on the stack: a name is at most 255 bytes (a longer one is
     // looked at the ordinary way, which says what is wrong with it).
     let mut c_name = [0u8; 256];
@@ -289,11 +345,19 @@ fn look_at(dir: &Handle, name: &OsStr, expected: Option<&SharedPath>) -> Option<
         // SAFETY: readlinkat wrote the first `n` bytes.
         let text = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
         // A target that fills the buffer may be cut short: read it the ordinary way.
-        return (n < len).then(|| {
-            Found::Symlink(match expected {
-                Some(same) if same.as_os_str().as_bytes() == text => same.clone(),
-                _ => Path::new(OsStr::from_bytes(text)).into(),
-            })
+        return (n < len).then(|| match expected {
+            Expected::Text(same) if same.as_os_str().as_bytes() == text => {
+                Found::Symlink(same.clone())
+            }
+            Expected::Default {
+                text: same,
+                target,
+                source,
+            } if same.as_os_str().as_bytes() == text => Found::DefaultSymlink {
+                target: target.clone(),
+                source: source.clone(),
+            },
+            _ => Found::Symlink(Path::new(OsStr::from_bytes(text)).into()),
         });
     }
     match io::Error::last_os_error().raw_os_error() {

@@ -66,12 +66,7 @@ pub(crate) fn plan(
 /// looked at is given to [`plan_with`] (while the repository is walked: see
 /// `survey::look_early`).
 pub(crate) fn look_early(state: &State, list: bool, stop: &AtomicBool) -> Early {
-    let targets = state
-        .links
-        .values()
-        .map(|r| (r.target.clone(), r.spelling.clone()))
-        .collect();
-    survey::look_early(targets, list, stop)
+    survey::look_early(state.links.values().collect(), list, stop)
 }
 
 /// [`plan`], with what was looked at early (see [`look_early`]).
@@ -92,15 +87,10 @@ pub(crate) fn plan_with(
     // also tell the resolver which are real directories, so targets are settled without a
     // `stat` of each.
     let targets: Vec<&Path> = specs.iter().map(|s| &*s.target).collect();
-    let spelling = |i: usize| {
-        state
-            .links
-            .get(targets[i])
-            .and_then(|r| r.spelling.as_ref())
-    };
+    let recorded = |i: usize| state.links.get(targets[i]);
     let mut survey = survey::survey_with(
         &targets,
-        spelling,
+        recorded,
         options.dead_links,
         look_ahead_from(),
         early,

@@ -7,8 +7,9 @@ use crate::paths;
 use crate::paths::SharedPath;
 use crate::state::{DirId, Record, RecordRef, StateFileProblem};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 use thin_vec::ThinVec;
@@ -508,16 +509,34 @@ impl TreeMark {
     }
 }
 
-/// The link a target holds once its step is done.
+/// The link a target holds once its step is done (which of the two is also the step's
+/// `method`). Each is a word: a link is held in each declared step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Link {
-    /// For a symlink, the path it stores; for a hard link, the source file (which of the two
-    /// is the step's `method`).
-    #[serde(with = "paths::serde_path")]
-    pub contents: SharedPath,
-    /// For a hard link, the device and inode it shares with its source. Boxed, as most links
-    /// are symlinks: a link is held in each declared step.
-    pub inode: Option<Box<(u64, u64)>>,
+pub enum Link {
+    /// A symlink: the path it stores where that is not its default text (`link_text`); none
+    /// where it is, the usual case. See [`Step::link_text`].
+    Symlink(#[serde(with = "paths::serde_path::option")] Option<SharedPath>),
+    /// A hard link: the device and inode it shares with its source. Boxed, as most links are
+    /// symlinks.
+    Hardlink(Option<Box<(u64, u64)>>),
+}
+
+impl Link {
+    /// For a symlink, its text of its own (see [`Link::Symlink`]).
+    pub fn own_text(&self) -> Option<&SharedPath> {
+        match self {
+            Link::Symlink(own) => own.as_ref(),
+            Link::Hardlink(_) => None,
+        }
+    }
+
+    /// For a hard link, the device and inode it shares with its source.
+    pub fn inode(&self) -> Option<(u64, u64)> {
+        match self {
+            Link::Hardlink(inode) => inode.as_deref().copied(),
+            Link::Symlink(_) => None,
+        }
+    }
 }
 
 /// One target and what to do about it.
@@ -625,6 +644,17 @@ impl Step {
         self
     }
 
+    /// What the link this step leaves at its target holds (declared targets only): for a
+    /// symlink the path it stores, derived where it is the default text; for a hard link its
+    /// source.
+    pub fn link_text(&self) -> Option<Cow<'_, Path>> {
+        let link = self.link.as_ref()?;
+        Some(match self.method {
+            Method::Symlink => crate::link_text::text(link.own_text(), &self.target, &self.source),
+            Method::Hardlink => Cow::Borrowed(&*self.source),
+        })
+    }
+
     /// The state record for the link this step leaves at its target (declared targets only).
     pub fn record(&self) -> Option<RecordRef<'_>> {
         let link = self.link.as_ref()?;
@@ -632,8 +662,8 @@ impl Step {
             target: &self.target,
             source: &self.source,
             method: self.method,
-            spelling: (self.method == Method::Symlink).then_some(&link.contents),
-            inode: link.inode.as_deref().copied(),
+            own_text: link.own_text().filter(|_| self.method == Method::Symlink),
+            inode: link.inode(),
         })
     }
 }

@@ -59,8 +59,8 @@ pub(super) fn find<'r>(
             let leads_home = || {
                 let parent = paths::parent(&real).unwrap_or(Path::new("/"));
                 let lexical = record
-                    .spelling
-                    .as_deref()
+                    .text()
+                    .filter(|stored| !stored.as_os_str().is_empty())
                     .map(|stored| paths::normalize(&parent.join(stored)));
                 // Lexically first, cheap; then as the kernel has it.
                 lexical.is_some_and(|to| real_home.starts_with(to))
@@ -98,13 +98,16 @@ pub(super) fn find<'r>(
 /// places, so the usual record has no symlink on its way and costs one resolved (cached)
 /// parent.
 fn leads_elsewhere(dirs: &mut Dirs, record: &Record) -> bool {
-    let Some(text) = record.spelling.as_deref().filter(|t| t.is_relative()) else {
-        return false;
-    };
     let (real, via) = places::identity(dirs, &record.target);
     if via.is_none() {
         return false;
     }
+    let Some(text) = record
+        .text()
+        .filter(|t| t.is_relative() && !t.as_os_str().is_empty())
+    else {
+        return false;
+    };
     let parent = paths::parent(&real).unwrap_or(Path::new("/"));
     paths::normalize(&parent.join(text)) != *record.source
 }

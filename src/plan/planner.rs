@@ -5,6 +5,7 @@
 use super::inspect::{self, Dir, Dirs, Found, Looker};
 use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Seen, Step};
 use crate::error::Result;
+use crate::link_text;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
 use crate::paths;
 use crate::paths::SharedPath;
@@ -72,14 +73,12 @@ pub(super) struct Planner<'a> {
     /// The state's record for the target of the spec being planned (by the spec's own
     /// shared path), looked up once for all its decisions.
     recorded: Option<(SharedPath, Option<&'a Record>)>,
-    /// The last (link directory, source directory, relative path between them).
-    relative_memo: Option<(PathBuf, PathBuf, PathBuf)>,
+    /// Builds relative link texts, once per pair of directories.
+    texts: link_text::Texts,
     /// The last (first missing directory, target's directory, the directories to make between
     /// them): the links of a new directory share one chain's paths, as a first apply plans a
     /// chain for each link (`order` then drops the repeats).
     chain_memo: Option<(PathBuf, PathBuf, ThinVec<SharedPath>)>,
-    /// Where each relative spelling is built before it is copied into its own allocation.
-    spelling_buf: Vec<u8>,
     /// Orphan links inside directories that are replaced as a whole.
     pub(super) emptied: PathSet,
     /// Files in the way of directories that links need, cleared by the policy.
@@ -123,9 +122,8 @@ impl<'a> Planner<'a> {
             ahead: None,
             seen_at_target: None,
             recorded: None,
-            relative_memo: None,
+            texts: link_text::Texts::default(),
             chain_memo: None,
-            spelling_buf: Vec::new(),
             emptied: PathSet::default(),
             clears: Vec::new(),
             in_the_way: PathMap::default(),
@@ -167,9 +165,9 @@ impl<'a> Planner<'a> {
             return Ok(self.missing_source(spec, policy, at));
         }
         if spec.target.as_os_str().len() >= libc::PATH_MAX as usize {
-            let link = Link {
-                contents: spec.source.clone(),
-                inode: None,
+            let link = match spec.method {
+                Method::Symlink => Link::Symlink(Some(spec.source.clone())),
+                Method::Hardlink => Link::Hardlink(None),
             };
             return Ok(self.conflict(spec, policy, Conflict::PathTooLong, link));
         }
@@ -219,37 +217,45 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The relative spelling of `source` seen from `dir`. Consecutive links usually share both
-    /// directories, so the path arithmetic runs once per pair of directories, not per link;
-    /// and the spelling is built in place, then copied once into its own allocation, unless it
-    /// is `known`'s (the recorded spelling of an up-to-date link: most of them).
-    pub(super) fn relative(
+    /// The text of a relative symlink at `target` to `source`, made in `dir` (the target's real
+    /// directory), as a [`Link::Symlink`] holds it: none where it is the default text
+    /// (`link_text`), as it is unless a symlink is on the way to the target; else `known`'s
+    /// where the same (the recorded text of an up-to-date link), or a copy.
+    pub(super) fn relative_text(
         &mut self,
+        target: &Path,
         source: &Path,
         dir: &Path,
         known: Option<&SharedPath>,
-    ) -> SharedPath {
-        let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
-            return paths::relative(source, dir).into();
+    ) -> Option<SharedPath> {
+        let Some(text) = self.texts.relative(source, dir) else {
+            return Some(paths::relative(source, dir).into());
         };
-        let hit = self.relative_memo.as_ref().is_some_and(|(d, s, _)| {
-            d.as_os_str() == dir.as_os_str() && s.as_os_str() == source_dir.as_os_str()
-        });
-        if !hit {
-            let between = paths::relative(source_dir, dir);
-            self.relative_memo = Some((dir.to_path_buf(), source_dir.to_path_buf(), between));
+        if paths::parent(target).is_some_and(|p| p.as_os_str() == dir.as_os_str()) {
+            return None;
         }
-        let (_, _, between) = self.relative_memo.as_ref().expect("just set");
-        // `between.join(name)`, in the reused buffer.
-        let buf = &mut self.spelling_buf;
-        buf.clear();
-        buf.extend_from_slice(between.as_os_str().as_bytes());
-        paths::push_separator(buf);
-        buf.extend_from_slice(name.as_bytes());
-        match known {
-            Some(known) if known.as_os_str().as_bytes() == &buf[..] => known.clone(),
-            _ => SharedPath::from(Path::new(OsStr::from_bytes(buf))),
+        // Made elsewhere than where it is spelled: the default text only by chance.
+        let text = text.as_os_str().as_bytes().to_vec();
+        if self.texts.is_default(&text, target, source) {
+            return None;
         }
+        Some(match known {
+            Some(known) if known.as_os_str().as_bytes() == &text[..] => known.clone(),
+            _ => SharedPath::from(Path::new(OsStr::from_bytes(&text))),
+        })
+    }
+
+    /// `text`, a symlink's text at `target` to `source`, as a [`Link::Symlink`] holds it.
+    pub(super) fn own_text(
+        &mut self,
+        text: &SharedPath,
+        target: &Path,
+        source: &Path,
+    ) -> Option<SharedPath> {
+        (!self
+            .texts
+            .is_default(text.as_os_str().as_bytes(), target, source))
+        .then(|| text.clone())
     }
 
     /// The directories from `first` down to `dir`, top first ([`inspect::missing_chain`]), as
@@ -272,6 +278,13 @@ impl<'a> Planner<'a> {
     /// What is at `target`, given what its directory is: below a directory that does not exist
     /// (or is a link this run removes) there is nothing, whatever the old link leads to.
     pub(super) fn look_below(&mut self, target: &Path, dir: &Dir) -> Found {
+        self.look_below_as_recorded(target, dir).with_text()
+    }
+
+    /// [`Planner::look_below`], where a link holding the default text the state records for
+    /// the target may be a [`Found::DefaultSymlink`], its text not derived: only for the
+    /// decision that keeps such a link as it is.
+    pub(super) fn look_below_as_recorded(&mut self, target: &Path, dir: &Dir) -> Found {
         match dir {
             Dir::Exists { .. } => self.look(target),
             Dir::Missing { .. } | Dir::Blocked { .. } => Found::Nothing,
@@ -284,7 +297,7 @@ impl<'a> Planner<'a> {
             .ahead
             .take()
             .unwrap_or_else(|| self.looker.look(target));
-        if !matches!(found, Found::Symlink(_)) {
+        if !matches!(found, Found::Symlink(_) | Found::DefaultSymlink { .. }) {
             self.seen_at_target = Seen::of(&found);
         }
         found
@@ -379,11 +392,11 @@ impl<'a> Planner<'a> {
             _ => path.clone(),
         };
         let mut link = link.into();
-        if let (Some(link), Some(spelling)) =
-            (&mut link, recorded.and_then(|r| r.spelling.as_ref()))
-            && spelling.as_os_str() == link.contents.as_os_str()
+        if let (Some(Link::Symlink(Some(own))), Some(recorded)) =
+            (&mut link, recorded.and_then(|r| r.own_text.as_ref()))
+            && recorded.as_os_str() == own.as_os_str()
         {
-            link.contents = spelling.clone();
+            *own = recorded.clone();
         }
         Step::new(
             shared(recorded.map(|r| &r.target), &spec.target),

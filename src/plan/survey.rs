@@ -9,10 +9,12 @@
 //! Targets are looked at as spelled, before they are settled to their real places; the few
 //! the kernel refuses that way are looked at again where they really are (see `plan::plan`).
 
-use super::inspect::{self, Found};
+use super::inspect::{self, Expected, Found};
+use crate::link_text;
 use crate::listing::{EntryType, Handle};
+use crate::manifest::Method;
 use crate::paths::SharedPath;
-use crate::state::{PathMap, SharedPathSet};
+use crate::state::{PathMap, Record, SharedPathSet};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -44,13 +46,13 @@ struct Target {
     at: u32,
 }
 
-/// The targets, borrowed, with what the survey needs of each: its path, and the link text the
-/// state records dotlink gave it (a link found with that text shares it, and is not copied),
-/// asked for by the target's place among `paths` as each is looked at (a list of them was
-/// eight bytes a target, held through the survey).
+/// The targets, borrowed, with what the survey needs of each: its path, and the state's
+/// record of the link dotlink made there (a link found with the text it records is not
+/// copied), asked for by the target's place among `paths` as each is looked at (a list of
+/// them was eight bytes a target, held through the survey).
 struct Targets<'a, 't> {
     paths: &'a [&'t Path],
-    spelling: &'a (dyn Fn(usize) -> Option<&'t SharedPath> + Sync + 'a),
+    recorded: &'a (dyn Fn(usize) -> Option<&'t Record> + Sync + 'a),
 }
 
 impl<'t> Targets<'_, 't> {
@@ -58,8 +60,25 @@ impl<'t> Targets<'_, 't> {
         self.paths[t.at as usize]
     }
 
-    fn spelling(&self, t: Target) -> Option<&'t SharedPath> {
-        (self.spelling)(t.at as usize)
+    /// What a look at `t` compares a link's text with, its default text built in `texts`.
+    fn expected<'e>(&self, t: Target, texts: &'e mut link_text::Texts) -> Expected<'e>
+    where
+        't: 'e,
+    {
+        match (self.recorded)(t.at as usize) {
+            Some(record) if record.method == Method::Symlink => match &record.own_text {
+                Some(own) => Expected::Text(own),
+                None => match texts.default_text(&record.target, &record.source) {
+                    Some(text) => Expected::Default {
+                        text,
+                        target: &record.target,
+                        source: &record.source,
+                    },
+                    None => Expected::Nothing,
+                },
+            },
+            _ => Expected::Nothing,
+        }
     }
 
     /// The directory and the name of `t`, as spelled.
@@ -88,24 +107,20 @@ pub struct Early {
     seen: Seen,
 }
 
-/// Look at `targets` (the state's recorded targets, each with the link text recorded for it)
+/// Look at the targets of `records` (the state's)
 /// directory by directory, listing each directory too when `list` is set, until `stop` is set
 /// (the repository is walked): for a run with nothing to do they are the declared targets, and
 /// what is looked at here the survey need not look at again. Only for runs that change
 /// nothing, or that hold the lock already with no interrupted run to recover (`Look` in
 /// `cli`).
-pub fn look_early(
-    mut targets: Vec<(SharedPath, Option<SharedPath>)>,
-    list: bool,
-    stop: &AtomicBool,
-) -> Early {
-    targets.retain(|(t, _)| matches!(crate::paths::parent_and_name(t), (Some(_), Some(_))));
-    crate::paths::sort_by_directory(&mut targets, |(t, _)| t);
-    let paths: Vec<&Path> = targets.iter().map(|(t, _)| &**t).collect();
-    let spelling = |i: usize| targets[i].1.as_ref();
+pub fn look_early(mut records: Vec<&Record>, list: bool, stop: &AtomicBool) -> Early {
+    records.retain(|r| matches!(crate::paths::parent_and_name(&r.target), (Some(_), Some(_))));
+    crate::paths::sort_by_directory(&mut records, |r| &r.target);
+    let paths: Vec<&Path> = records.iter().map(|r| &*r.target).collect();
+    let recorded = |i: usize| Some(records[i]);
     let all = Targets {
         paths: &paths,
-        spelling: &spelling,
+        recorded: &recorded,
     };
     let order: Vec<Target> = (0..paths.len())
         .map(|i| Target {
@@ -127,22 +142,22 @@ pub fn look_early(
         seen.merge(look_in(&all, &[run], list, &mut |_, look| found.push(look)));
     }
     drop(paths);
-    targets.truncate(found.len());
+    records.truncate(found.len());
     Early {
-        targets: targets.into_iter().map(|(t, _)| t).collect(),
+        targets: records.into_iter().map(|r| r.target.clone()).collect(),
         found,
         seen,
     }
 }
 
 /// What is at each of `targets`, taking what was looked at early (`early`) for the targets it
-/// covers, byte for byte: both are in the directory order, so one pass pairs them. `spelling`
-/// gives the link text recorded for the target at a place among `targets`. The directories
+/// covers, byte for byte: both are in the directory order, so one pass pairs them. `recorded`
+/// gives the state's record for the target at a place among `targets`. The directories
 /// are listed too when `list` is set; from `threads_from` targets a second thread takes half
 /// of them.
 pub(super) fn survey_with<'s>(
     targets: &[&'s Path],
-    spelling: impl Fn(usize) -> Option<&'s SharedPath> + Sync,
+    recorded: impl Fn(usize) -> Option<&'s Record> + Sync,
     list: bool,
     threads_from: usize,
     early: Option<Early>,
@@ -173,7 +188,7 @@ pub(super) fn survey_with<'s>(
     }
     let all = Targets {
         paths: targets,
-        spelling: &spelling,
+        recorded: &recorded,
     };
     seen.merge(look_at_the_rest(&all, &mut found, list, threads_from));
     Survey {
@@ -295,6 +310,7 @@ fn look_in(
     // The last directory found missing: in an empty home (a first apply) most directories are
     // below one that is not there, and need no call to say so.
     let mut missing: Option<&Path> = None;
+    let mut texts = link_text::Texts::default();
     for run in runs {
         let dir = Path::new(all.split(run[0]).0);
         let (handle, real) = match missing {
@@ -320,7 +336,7 @@ fn look_in(
         }
         for t in run.iter() {
             let name = all.split(*t).1;
-            let look = inspect::look_in(&handle, name, all.spelling(*t), || {
+            let look = inspect::look_in(&handle, name, all.expected(*t, &mut texts), || {
                 all.path(*t).to_path_buf()
             });
             found(*t, look);
@@ -383,16 +399,35 @@ mod tests {
     use std::fs;
     use std::os::unix::fs::symlink;
 
-    /// The survey with nothing looked at early, `spellings` giving the recorded link text of
-    /// each target (none where it is short).
+    /// The survey with nothing looked at early, `records` giving the state's record of each
+    /// target (none where it is short).
     fn survey<'s>(
         targets: &[&'s Path],
-        spellings: &[Option<&'s SharedPath>],
+        records: &[Option<&'s Record>],
         list: bool,
         threads_from: usize,
     ) -> Survey {
-        let spelling = |i: usize| spellings.get(i).copied().flatten();
-        survey_with(targets, spelling, list, threads_from, None)
+        let recorded = |i: usize| records.get(i).copied().flatten();
+        survey_with(targets, recorded, list, threads_from, None)
+    }
+
+    /// A record of a symlink at `target` to `source`, holding `own_text`.
+    fn symlink_record(target: &Path, source: &Path, own_text: Option<&SharedPath>) -> Record {
+        Record {
+            target: target.into(),
+            source: source.into(),
+            method: Method::Symlink,
+            own_text: own_text.cloned(),
+            inode: None,
+        }
+    }
+
+    /// A record at `target` with no link text to compare with (a hard link's).
+    fn unlinked(target: &Path) -> Record {
+        Record {
+            method: Method::Hardlink,
+            ..symlink_record(target, Path::new("/r/x"), None)
+        }
     }
 
     #[test]
@@ -400,7 +435,7 @@ mod tests {
         let paths = [Path::new("/x"), Path::new("/a/bc/d")];
         let all = Targets {
             paths: &paths,
-            spelling: &|_| None,
+            recorded: &|_| None,
         };
         let root = Target { dir_len: 1, at: 0 };
         let deep = Target { dir_len: 5, at: 1 };
@@ -527,14 +562,12 @@ mod tests {
             (0..targets.len() / 2).collect(),
         ];
         for subset in subsets {
-            let mut early: Vec<(SharedPath, Option<SharedPath>)> = subset
-                .iter()
-                .map(|&i| (SharedPath::from(given[i]), None))
-                .collect();
-            early.push((SharedPath::from(undeclared.as_path()), None));
-            let looked = look_early(early, true, &AtomicBool::new(false));
+            let mut early: Vec<Record> = subset.iter().map(|&i| unlinked(given[i])).collect();
+            early.push(unlinked(&undeclared));
+            let looked = look_early(early.iter().collect(), true, &AtomicBool::new(false));
             let names_early: Vec<std::path::PathBuf> =
                 looked.targets.iter().map(|t| t.to_path_buf()).collect();
+            let early: Vec<Record> = names_early.iter().map(|t| unlinked(t)).collect();
             for threads_from in [0, usize::MAX] {
                 let with = survey_with(
                     &given,
@@ -542,10 +575,7 @@ mod tests {
                     true,
                     threads_from,
                     Some(look_early(
-                        names_early
-                            .iter()
-                            .map(|t| (SharedPath::from(t.as_path()), None))
-                            .collect(),
+                        early.iter().collect(),
                         true,
                         &AtomicBool::new(false),
                     )),
@@ -565,8 +595,8 @@ mod tests {
             }
         }
         // Stopped before it began, it looked at nothing.
-        let early = given.iter().map(|t| (SharedPath::from(*t), None)).collect();
-        let looked = look_early(early, true, &AtomicBool::new(true));
+        let early: Vec<Record> = given.iter().map(|t| unlinked(t)).collect();
+        let looked = look_early(early.iter().collect(), true, &AtomicBool::new(true));
         assert!(looked.found.is_empty() && looked.targets.is_empty());
     }
 
@@ -584,18 +614,38 @@ mod tests {
             }
             other => panic!("not a link: {other:?}"),
         };
+        // `declared` holds `text`: the default text of a link there to `text` beside it.
+        let beside = given[0].parent().unwrap().join("text");
+        let default = symlink_record(given[0], &beside, None);
+        let elsewhere = symlink_record(given[0], &beside.join("x"), None);
+        let source_shared = |found: &Found| match found {
+            Found::DefaultSymlink { target, source } => {
+                SharedPath::ptr_eq(target, &default.target)
+                    && SharedPath::ptr_eq(source, &default.source)
+            }
+            other => panic!("not the default text: {other:?}"),
+        };
+        let same = symlink_record(given[0], Path::new("/r/x"), Some(&recorded));
+        let not = symlink_record(given[0], Path::new("/r/x"), Some(&other));
         for threads_from in [0, usize::MAX] {
-            let same = survey(&given[..1], &[Some(&recorded)], false, threads_from);
-            assert!(shares(&same.found[0], &recorded));
-            let not = survey(&given[..1], &[Some(&other)], false, threads_from);
-            assert!(!shares(&not.found[0], &other));
+            let found = survey(&given[..1], &[Some(&same)], false, threads_from);
+            assert!(shares(&found.found[0], &recorded));
+            let found = survey(&given[..1], &[Some(&not)], false, threads_from);
+            assert!(!shares(&found.found[0], &other));
+            let found = survey(&given[..1], &[Some(&default)], false, threads_from);
+            assert!(source_shared(&found.found[0]));
+            let found = survey(&given[..1], &[Some(&elsewhere)], false, threads_from);
+            assert!(matches!(&found.found[0], Found::Symlink(t) if **t == *text));
         }
-        let early = vec![(SharedPath::from(given[0]), Some(recorded.clone()))];
-        let looked = look_early(early, false, &AtomicBool::new(false));
+        let looked = look_early(vec![&same], false, &AtomicBool::new(false));
         assert!(shares(&looked.found[0], &recorded));
-        let early = vec![(SharedPath::from(given[0]), Some(other.clone()))];
-        let looked = look_early(early, false, &AtomicBool::new(false));
+        let looked = look_early(vec![&not], false, &AtomicBool::new(false));
         assert!(!shares(&looked.found[0], &other));
+        let looked = look_early(vec![&default], false, &AtomicBool::new(false));
+        assert!(source_shared(&looked.found[0]));
+        // Its text, derived again, is what the link holds.
+        let found = looked.found[0].clone().with_text();
+        assert_eq!(found, Found::Symlink(text.as_path().into()));
     }
 
     #[test]

@@ -149,10 +149,9 @@ pub fn plan(plan: &Plan) -> PlanJson {
             kind: action_kind(step),
             about: TargetJson::of(step, plan),
             link: step
-                .link
-                .as_ref()
+                .link_text()
                 .filter(|_| step.action.changes())
-                .map(|l| text(&l.contents)),
+                .map(|l| text(&l)),
             backup: step.action.backup().map(|to| text(to)),
             mkdirs: match &step.action {
                 Action::Create { mkdirs } => mkdirs.iter().map(|d| text(d)).collect(),

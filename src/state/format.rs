@@ -21,6 +21,7 @@
 //! first writing run replaces it.
 
 use super::{DirId, Links, Record, State};
+use crate::link_text;
 use crate::manifest::Method;
 use crate::paths;
 use crate::paths::SharedPath;
@@ -79,6 +80,7 @@ pub(crate) fn write(
         Some(links) => Box::new(links.iter().copied()),
         None => Box::new(records),
     };
+    let mut texts = link_text::Texts::default();
     for record in links {
         line.clear();
         line.extend_from_slice(match record.method {
@@ -90,11 +92,15 @@ pub(crate) fn write(
         push_below(&mut line, &record.source, repo);
         line.push(b'\t');
         match record.method {
-            Method::Symlink => {
-                if let Some(spelling) = &record.spelling {
-                    paths::escape_field(spelling.as_os_str(), &mut line);
+            // The whole text, the default one too: what a link holds is in the file.
+            Method::Symlink => match &record.own_text {
+                Some(own) => paths::escape_field(own.as_os_str(), &mut line),
+                None => {
+                    if let Some(text) = texts.default_text(&record.target, &record.source) {
+                        paths::escape_field(text.as_os_str(), &mut line);
+                    }
                 }
-            }
+            },
             Method::Hardlink => {
                 if let Some((dev, ino)) = record.inode() {
                     line.extend_from_slice(format!("{dev}:{ino}").as_bytes());
@@ -227,6 +233,7 @@ struct Lines {
     dirs: Vec<(PathBuf, Option<DirId>)>,
     /// Each path is built here, then copied into its own allocation.
     buf: Vec<u8>,
+    texts: link_text::Texts,
 }
 
 impl Lines {
@@ -278,15 +285,17 @@ impl Lines {
                 let target = resolve_in(target, home, buf).ok_or_else(bad)?;
                 let source = resolve_in(source, repo, buf).ok_or_else(bad)?;
                 let record = if kind == b"s" {
+                    buf.clear();
+                    paths::unescape_into(last, buf);
+                    // Held only where it is not the default text. An empty one (a text not
+                    // known) is held, and matches no link.
+                    let text = Path::new(OsStr::from_bytes(buf));
+                    let own_text = self.texts.own(text, &target, &source);
                     Record {
                         target,
                         source,
                         method: Method::Symlink,
-                        spelling: (!last.is_empty()).then(|| {
-                            buf.clear();
-                            paths::unescape_into(last, buf);
-                            SharedPath::from(Path::new(OsStr::from_bytes(buf)))
-                        }),
+                        own_text,
                         inode: None,
                     }
                 } else {
@@ -294,7 +303,7 @@ impl Lines {
                         target,
                         source,
                         method: Method::Hardlink,
-                        spelling: None,
+                        own_text: None,
                         inode: inode(last)
                             .ok_or_else(|| damaged("not a device:inode pair"))?
                             .map(Box::new),
@@ -445,6 +454,11 @@ fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
         }
         record.target = plain(&record.target).into();
         record.source = plain(&record.source).into();
+        // A symlink recorded without its text matched no link: no text held now means the
+        // default one, so it is held as an empty text, which still matches none.
+        if record.method == Method::Symlink && record.own_text.is_none() {
+            record.own_text = Some(Path::new("").into());
+        }
         links.insert(record);
     }
     let dirs = file
@@ -474,21 +488,21 @@ mod tests {
                 target: Path::new("/h/.config/a b\tc").into(),
                 source: Path::new("/r/a\nb").into(),
                 method: Method::Symlink,
-                spelling: Some(Path::new("../r/a\nb").into()),
+                own_text: Some(Path::new("../r/a\nb").into()),
                 inode: None,
             },
             Record {
                 target: Path::new("/h/.x").into(),
                 source: Path::new("/elsewhere/x").into(),
                 method: Method::Hardlink,
-                spelling: None,
+                own_text: None,
                 inode: Some(Box::new((2049, 77))),
             },
             Record {
                 target: Path::new("/outside/.y").into(),
                 source: Path::new("/r").into(),
                 method: Method::Symlink,
-                spelling: Some(Path::new("/r").into()),
+                own_text: Some(Path::new("/r").into()),
                 inode: None,
             },
         ];
@@ -528,13 +542,77 @@ mod tests {
         written(&sample())
     }
 
+    /// A link's default text is written whole, and read back as none held; any other text is
+    /// held as it is written.
+    #[test]
+    fn only_a_text_other_than_the_default_is_held_and_every_text_is_written() {
+        let symlink = |target: &str, source: &str, own: Option<&str>| Record {
+            target: Path::new(target).into(),
+            source: Path::new(source).into(),
+            method: Method::Symlink,
+            own_text: own.map(|t| Path::new(t).into()),
+            inode: None,
+        };
+        let mut state = State::default();
+        state.links.extend([
+            symlink("/h/.config/a/f", "/r/a/f", None),
+            // The default text, held: written the same, and not held once read.
+            symlink("/h/.config/a/g", "/r/a/g", Some("../../../r/a/g")),
+            symlink("/h/.config/a/h", "/r/a/h", Some("../../../r/a//h")),
+            symlink("/h/.x", "/r/x", Some("/r/x")),
+            // A text not known (an old version's record): still none known.
+            symlink("/h/.y", "/r/y", Some("")),
+        ]);
+        let bytes = written(&state);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        for line in [
+            "s\t.config/a/f\ta/f\t../../../r/a/f\n",
+            "s\t.config/a/g\ta/g\t../../../r/a/g\n",
+            "s\t.config/a/h\ta/h\t../../../r/a//h\n",
+            "s\t.x\tx\t/r/x\n",
+            "s\t.y\ty\t\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
+        }
+        let Ok((_, read)) = read(&bytes) else {
+            panic!("not read")
+        };
+        assert_eq!(read, state);
+        let held = |target: &str| {
+            let record = read.links.get(Path::new(target)).unwrap();
+            let own = record
+                .own_text
+                .as_ref()
+                .map(|t| t.to_str().unwrap().to_string());
+            (own, record.text().unwrap().to_str().unwrap().to_string())
+        };
+        let text = |t: &str| t.to_string();
+        assert_eq!(held("/h/.config/a/f"), (None, text("../../../r/a/f")));
+        assert_eq!(held("/h/.config/a/g"), (None, text("../../../r/a/g")));
+        let own = text("../../../r/a//h");
+        assert_eq!(held("/h/.config/a/h"), (Some(own.clone()), own));
+        assert_eq!(held("/h/.x"), (Some(text("/r/x")), text("/r/x")));
+        assert_eq!(held("/h/.y"), (Some(text("")), text("")));
+        // A text held that is the default one says the same as none held; another does not.
+        let g = read.links.get(Path::new("/h/.config/a/g")).unwrap();
+        assert_eq!(
+            *g,
+            symlink("/h/.config/a/g", "/r/a/g", Some("../../../r/a/g"))
+        );
+        assert_ne!(
+            *g,
+            symlink("/h/.config/a/g", "/r/a/g", Some("../../../r/a/./g"))
+        );
+        assert_ne!(*g, symlink("/h/.config/a/g", "/r/a/g", Some("")));
+    }
+
     #[test]
     fn records_are_written_in_the_directory_order_however_they_were_recorded() {
         let record = |target: &str| Record {
             target: Path::new(target).into(),
             source: Path::new("/r/x").into(),
             method: Method::Symlink,
-            spelling: Some(Path::new("../r/x").into()),
+            own_text: Some(Path::new("../r/x").into()),
             inode: None,
         };
         let targets = |state: &State| -> Vec<String> {
@@ -647,7 +725,7 @@ mod tests {
         assert_eq!(record.target.as_os_str(), "/h/.x");
         assert_eq!(record.source.as_os_str(), "/r/a");
         // What the link stores is kept as it is: it is compared with what `readlink` gives.
-        assert_eq!(record.spelling.as_deref().unwrap().as_os_str(), "../r/./a/");
+        assert_eq!(record.own_text.as_deref().unwrap().as_os_str(), "../r/./a/");
         assert_eq!(
             state.dirs.iter().collect::<Vec<_>>(),
             [(Path::new("/h/d"), None)]
@@ -782,7 +860,7 @@ mod tests {
                 target: PathBuf::from(format!("/h/.config/d{}/file{i}", i % 7)).into(),
                 source: PathBuf::from(format!("/r/p/file{i}")).into(),
                 method: Method::Symlink,
-                spelling: Some(PathBuf::from(format!("../../r/p/file{i}")).into()),
+                own_text: Some(PathBuf::from(format!("../../r/p/file{i}")).into()),
                 inode: None,
             });
         }
@@ -791,7 +869,7 @@ mod tests {
             target: Path::new(&long).into(),
             source: Path::new("/r/long").into(),
             method: Method::Hardlink,
-            spelling: None,
+            own_text: None,
             inode: Some(Box::new((1, 2))),
         });
         let bytes = written(&state);

@@ -19,11 +19,13 @@ pub use lock::Lock;
 pub use made_dirs::{DirId, MadeDirs, dir_id, same_dir};
 pub use moved::Moved;
 
+use crate::link_text;
 use crate::manifest::Method;
 use crate::paths::SharedPath;
 use crate::paths::serde_path;
 pub(crate) use format::VERSION;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
@@ -31,20 +33,24 @@ use std::path::{Path, PathBuf};
 
 /// One link dotlink made. Its paths are shared with the plan's step for the same link (a
 /// state and a plan hold one of each per link for the whole run), and have no spare capacity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Two are equal when they say the same ([`RecordRef::matches`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
     #[serde(with = "serde_path")]
     pub target: SharedPath,
     #[serde(with = "serde_path")]
     pub source: SharedPath,
     pub method: Method,
-    /// For a symlink: the path it stores.
+    /// For a symlink: the path it stores, where that is not its default text ([`link_text`]);
+    /// none where it is (the usual case), and for a hard link. A version 1 (JSON) state names
+    /// it `spelling`, and always holds it.
     #[serde(
+        rename = "spelling",
         with = "serde_path::option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<SharedPath>,
+    pub own_text: Option<SharedPath>,
     /// For a hard link: the device and inode it shares with its source. Boxed, as most links
     /// are symlinks: a state holds one record per link (56 bytes a record unboxed, 40 boxed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,7 +62,31 @@ impl Record {
     pub fn inode(&self) -> Option<(u64, u64)> {
         self.inode.as_deref().copied()
     }
+
+    /// For a symlink: the path it stores, derived where it is the default text.
+    pub fn text(&self) -> Option<Cow<'_, Path>> {
+        (self.method == Method::Symlink)
+            .then(|| link_text::text(self.own_text.as_ref(), &self.target, &self.source))
+    }
+
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            target: &self.target,
+            source: &self.source,
+            method: self.method,
+            own_text: self.own_text.as_ref(),
+            inode: self.inode(),
+        }
+    }
 }
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Record) -> bool {
+        self.as_ref().matches(other)
+    }
+}
+
+impl Eq for Record {}
 
 /// A [`Record`] borrowed from elsewhere (a plan step), written exactly as a `Record` is.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -66,34 +96,48 @@ pub struct RecordRef<'a> {
     #[serde(serialize_with = "serde_path::serialize")]
     pub source: &'a SharedPath,
     pub method: Method,
+    /// As [`Record::own_text`].
     #[serde(
+        rename = "spelling",
         serialize_with = "serde_path::option::serialize",
         skip_serializing_if = "Option::is_none"
     )]
-    pub spelling: Option<&'a SharedPath>,
+    pub own_text: Option<&'a SharedPath>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inode: Option<(u64, u64)>,
 }
 
-impl RecordRef<'_> {
+impl<'a> RecordRef<'a> {
     pub fn to_record(self) -> Record {
         Record {
             target: self.target.clone(),
             source: self.source.clone(),
             method: self.method,
-            spelling: self.spelling.cloned(),
+            own_text: self.own_text.cloned(),
             inode: self.inode.map(Box::new),
         }
     }
 
+    /// For a symlink: the path it stores, derived where it is the default text.
+    pub fn text(&self) -> Option<Cow<'a, Path>> {
+        (self.method == Method::Symlink)
+            .then(|| link_text::text(self.own_text, self.target, self.source))
+    }
+
     /// Whether `record` says the same. The link text is compared byte for byte, as ownership
     /// is proven by it (`inspect::holds`): `../d/` is not the text `../d`, though the same path.
+    /// A text held that is the default one is the same as none held.
     pub fn matches(&self, record: &Record) -> bool {
         record.target == *self.target
             && record.source == *self.source
             && record.method == self.method
-            && record.spelling.as_ref().map(|p| p.as_os_str())
-                == self.spelling.map(|p| p.as_os_str())
+            && match (&record.own_text, self.own_text) {
+                (None, None) => true,
+                _ => {
+                    record.text().as_deref().map(Path::as_os_str)
+                        == self.text().as_deref().map(Path::as_os_str)
+                }
+            }
             && record.inode() == self.inode
     }
 }
@@ -485,7 +529,7 @@ mod tests {
             target: Path::new(target).into(),
             source: Path::new("/r/x").into(),
             method: Method::Symlink,
-            spelling: Some(Path::new("../r/x").into()),
+            own_text: Some(Path::new("../r/x").into()),
             inode: None,
         }
     }

@@ -3,6 +3,7 @@
 //! taken over if its sources, moved along with the repository, are there in this one.
 
 use super::{Files, Record, State, format};
+use crate::paths::SharedPath;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -82,16 +83,22 @@ impl State {
     /// The same links with their sources under `to` instead of `from`. The link text stays:
     /// it is what dotlink made, and what proves a link is dotlink's until it is relinked.
     fn rebased(&self, from: &Path, to: &Path) -> State {
+        let mut texts = crate::link_text::Texts::default();
         let links = self
             .links
             .values()
             .map(|r| {
-                let source = match r.source.strip_prefix(from) {
+                let source: SharedPath = match r.source.strip_prefix(from) {
                     Ok(rest) => to.join(rest).into(),
                     Err(_) => r.source.clone(),
                 };
+                // Held whole where it is no longer the default text of the moved source.
+                let own_text = r
+                    .text()
+                    .and_then(|text| texts.own(&text, &r.target, &source));
                 Record {
                     source,
+                    own_text,
                     ..r.clone()
                 }
             })
