@@ -107,9 +107,8 @@ pub struct Early {
     seen: Seen,
 }
 
-/// Look at the targets of `records` (the state's)
-/// directory by directory, listing each directory too when `list` is set, until `stop` is set
-/// (the repository is walked): for a run with nothing to do they are the declared targets, and
+/// Look at the targets of `records` (the state's) directory by directory, listing each
+/// directory too when `list` is set, until `stop` is set (the repository is walked): for a run with nothing to do they are the declared targets, and
 /// what is looked at here the survey need not look at again. Only for runs that change
 /// nothing, or that hold the lock already with no interrupted run to recover (`Look` in
 /// `cli`).
