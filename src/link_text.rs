@@ -92,12 +92,24 @@ thread_local! {
 pub fn text<'a>(own: Option<&'a SharedPath>, target: &Path, source: &Path) -> Cow<'a, Path> {
     match own {
         Some(own) => Cow::Borrowed(&**own),
-        None => Cow::Owned(TEXTS.with_borrow_mut(|texts| {
-            texts
-                .default_text(target, source)
-                .map(Path::to_path_buf)
-                .unwrap_or_default()
-        })),
+        None => Cow::Owned(with_text(None, target, source, Path::to_path_buf)),
+    }
+}
+
+/// `f` given the [`text`] of a symlink at `target` to `source` that holds `own`, built in a
+/// buffer of this thread, not allocated (the applier makes, and journals, every link's text).
+/// `f` must not ask for another text.
+pub fn with_text<R>(
+    own: Option<&SharedPath>,
+    target: &Path,
+    source: &Path,
+    f: impl FnOnce(&Path) -> R,
+) -> R {
+    match own {
+        Some(own) => f(own),
+        None => TEXTS.with_borrow_mut(|texts| {
+            f(texts.default_text(target, source).unwrap_or(Path::new("")))
+        }),
     }
 }
 

@@ -423,10 +423,11 @@ fn link_of(step: &Step) -> Result<&Link> {
 /// Make `step`'s link at `at` (its target, or the temporary name it is made under).
 fn make_link(step: &Step, link: &Link, at: &Path) -> io::Result<()> {
     match step.method {
-        Method::Symlink => symlink(
-            crate::link_text::text(link.own_text(), &step.target, &step.source),
-            at,
-        ),
+        Method::Symlink => {
+            crate::link_text::with_text(link.own_text(), &step.target, &step.source, |text| {
+                symlink(text, at)
+            })
+        }
         Method::Hardlink => fs::hard_link(&step.source, at),
     }
 }

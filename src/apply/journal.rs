@@ -479,11 +479,10 @@ fn by_hand(step: &Step, run: &RunId, text: &mut Vec<u8>) -> bool {
     }
     plain &= put(text, ",\"link\":{\"target\":", link.target);
     plain &= put(text, ",\"source\":", link.source);
-    text.extend_from_slice(b",\"method\":\"symlink\"");
-    // Only a text other than the default one, as the state holds it (`link_text`).
-    if let Some(own) = link.own_text {
-        plain &= put(text, ",\"spelling\":", own);
-    }
+    // The whole text, the default one too (see `RecordRef`'s `Serialize`).
+    plain &= crate::link_text::with_text(link.own_text, link.target, link.source, |spelling| {
+        put(text, ",\"method\":\"symlink\",\"spelling\":", spelling)
+    });
     text.push(b'}');
     for (n, dir) in mkdirs.iter().enumerate() {
         plain &= put(text, if n == 0 { ",\"mkdirs\":[" } else { "," }, dir);
@@ -609,6 +608,25 @@ mod tests {
             displace: Box::new(displace),
         };
         step.seeing(Some(seen))
+    }
+
+    /// A link whose default text the plan does not hold is journalled with its whole text, by
+    /// hand and by serde: an older dotlink recovering the run reads what the link holds.
+    #[test]
+    fn a_journal_entry_holds_its_links_whole_text() {
+        let run = RunId::with_id("1a2b");
+        let step = new_link(b"/h/.a", "/r/a", b"../r/a", &[]);
+        assert!(matches!(step.link, Some(crate::plan::Link::Symlink(None))));
+        let whole = r#""spelling":"../r/a""#;
+        let json = serde_json::to_string(&Entry::of(&step, &run)).unwrap();
+        assert!(json.contains(whole), "{json}");
+        let mut text = Vec::new();
+        assert!(by_hand(&step, &run, &mut text));
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains(whole), "{text}");
+        let back: Entry = serde_json::from_str(&json).unwrap();
+        let link = back.link.unwrap();
+        assert_eq!(link.text().as_deref(), Some(Path::new("../r/a")));
     }
 
     #[test]

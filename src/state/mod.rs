@@ -33,8 +33,9 @@ use std::path::{Path, PathBuf};
 
 /// One link dotlink made. Its paths are shared with the plan's step for the same link (a
 /// state and a plan hold one of each per link for the whole run), and have no spare capacity.
-/// Two are equal when they say the same ([`RecordRef::matches`]).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Two are equal when they say the same ([`RecordRef::matches`]). Written as a
+/// [`RecordRef`] is.
+#[derive(Debug, Clone, Deserialize)]
 pub struct Record {
     #[serde(with = "serde_path")]
     pub target: SharedPath,
@@ -42,18 +43,17 @@ pub struct Record {
     pub source: SharedPath,
     pub method: Method,
     /// For a symlink: the path it stores, where that is not its default text ([`link_text`]);
-    /// none where it is (the usual case), and for a hard link. A version 1 (JSON) state names
-    /// it `spelling`, and always holds it.
+    /// none where it is (the usual case), and for a hard link. A version 1 (JSON) state and a
+    /// journal name it `spelling`, and hold it whole.
     #[serde(
         rename = "spelling",
-        with = "serde_path::option",
-        default,
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "serde_path::option::deserialize",
+        default
     )]
     pub own_text: Option<SharedPath>,
     /// For a hard link: the device and inode it shares with its source. Boxed, as most links
     /// are symlinks: a state holds one record per link (56 bytes a record unboxed, 40 boxed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub inode: Option<Box<(u64, u64)>>,
 }
 
@@ -89,22 +89,51 @@ impl PartialEq for Record {
 impl Eq for Record {}
 
 /// A [`Record`] borrowed from elsewhere (a plan step), written exactly as a `Record` is.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct RecordRef<'a> {
-    #[serde(serialize_with = "serde_path::serialize")]
     pub target: &'a SharedPath,
-    #[serde(serialize_with = "serde_path::serialize")]
     pub source: &'a SharedPath,
     pub method: Method,
     /// As [`Record::own_text`].
+    pub own_text: Option<&'a SharedPath>,
+    pub inode: Option<(u64, u64)>,
+}
+
+/// A record as it is written (in a journal): with its link text whole, the default one too,
+/// so that a dotlink that holds every text (an older one) reads what the link holds.
+#[derive(Serialize)]
+struct Written<'a> {
+    #[serde(serialize_with = "serde_path::serialize")]
+    target: &'a SharedPath,
+    #[serde(serialize_with = "serde_path::serialize")]
+    source: &'a SharedPath,
+    method: Method,
     #[serde(
-        rename = "spelling",
         serialize_with = "serde_path::option::serialize",
         skip_serializing_if = "Option::is_none"
     )]
-    pub own_text: Option<&'a SharedPath>,
+    spelling: Option<Cow<'a, Path>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub inode: Option<(u64, u64)>,
+    inode: Option<(u64, u64)>,
+}
+
+impl Serialize for RecordRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Written {
+            target: self.target,
+            source: self.source,
+            method: self.method,
+            spelling: self.text(),
+            inode: self.inode,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.as_ref().serialize(serializer)
+    }
 }
 
 impl<'a> RecordRef<'a> {
