@@ -12,6 +12,7 @@
 //! failed, goes back to the applier, which records and settles every step in the plan's order
 //! as if it had just taken it.
 
+use super::StepSet;
 use super::execute::{self, Effects};
 use super::fsutil;
 use super::journal::RunId;
@@ -29,7 +30,7 @@ pub(super) type Done = (Result<()>, Effects);
 pub(super) struct Ahead {
     /// A bit for each step of the plan that is done with nothing else to record: most new
     /// links (a [`Done`] for each would double a first apply's memory).
-    done: Vec<u64>,
+    done: StepSet,
     /// What the others taken ahead did (directories made, a backup), or why they failed, by
     /// index in the plan: sorted once all are taken.
     with: Vec<(u32, Option<Box<Done>>)>,
@@ -41,9 +42,7 @@ pub(super) struct Ahead {
 impl Ahead {
     /// What step `index` did, if it was taken ahead (each is taken out once).
     pub(super) fn take(&mut self, index: usize) -> Option<Done> {
-        let (word, bit) = (index / 64, 1 << (index % 64));
-        if self.done.get(word).is_some_and(|w| w & bit != 0) {
-            self.done[word] &= !bit;
+        if self.done.remove(index) {
             return Some((Ok(()), Effects::default()));
         }
         let at = self
@@ -54,7 +53,7 @@ impl Ahead {
     }
 
     fn mark_done(&mut self, index: usize) {
-        self.done[index / 64] |= 1 << (index % 64);
+        self.done.insert(index);
     }
 
     /// Record what step `index` did besides making its link, or why it failed.
@@ -94,7 +93,7 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
     if threads < 2 || !independent(&plan.steps) || !own_temporary_names(plan, run) {
         return ahead;
     }
-    ahead.done = vec![0; plan.steps.len().div_ceil(64)];
+    ahead.done = StepSet::for_steps(plan.steps.len());
     // The directories, in the plan's order: each is made by the first step that needs it, as
     // on one thread. A step that cannot have its directories is settled with the rest.
     let mut ready: Vec<usize> = Vec::new();
@@ -205,7 +204,7 @@ pub(super) fn take_ahead(plan: &Plan, run: &RunId, step_done: &(dyn Fn() + Sync)
             true
         });
     for &(index, _) in &ahead.with {
-        ahead.done[index as usize / 64] &= !(1 << (index % 64));
+        ahead.done.remove(index as usize);
     }
     ahead
 }

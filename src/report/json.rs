@@ -228,7 +228,6 @@ pub fn applied(
     unfinished: Option<&crate::error::Error>,
 ) -> ApplyJson {
     let halted = plan.halted();
-    let done: std::collections::HashSet<usize> = outcome.done.iter().copied().collect();
     let by_step = |errors: &[(usize, crate::error::Error)]| -> BTreeMap<usize, String> {
         errors.iter().map(|(i, e)| (*i, e.to_string())).collect()
     };
@@ -245,7 +244,7 @@ pub fn applied(
         if let Some(error) = failed.get(&index) {
             return ("failed", Some(error.clone()));
         }
-        if done.contains(&index) {
+        if outcome.done.contains(index) {
             // An error that came after the change that finished the step, said all the same.
             return ("done", late.get(&index).cloned());
         }
