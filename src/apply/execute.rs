@@ -32,7 +32,7 @@ use super::journal::RunId;
 pub(super) struct Effects {
     /// Directories made, each with its device and inode once made (one that could not be
     /// looked at is not recorded: a record without them would be taken by its name).
-    pub created: Vec<(PathBuf, DirId)>,
+    pub created: Vec<(SharedPath, DirId)>,
     pub removed: Vec<PathBuf>,
     pub backup: Option<BackedUp>,
 }
@@ -82,6 +82,9 @@ fn create(step: &Step, mkdirs: &[SharedPath], run: &RunId, effects: &mut Effects
 /// The directories a new link needs (the first half of a [`Action::Create`]), top first, each
 /// logged in `run`'s journal with its identity as soon as it is made (see `MadeLog`).
 pub(super) fn make_dirs(mkdirs: &[SharedPath], run: &RunId, effects: &mut Effects) -> Result<()> {
+    // Room for exactly these: a first apply holds the list of each new directory's first link
+    // until it is recorded (a growing list takes four at once).
+    effects.created.reserve_exact(mkdirs.len());
     for dir in mkdirs {
         let failed = |what, e: io::Error| Error::io(what, dir, &e);
         fault::point().map_err(|e| failed("create directory", e))?;
@@ -107,7 +110,7 @@ pub(super) fn make_dirs(mkdirs: &[SharedPath], run: &RunId, effects: &mut Effect
                 }
                 return Err(failed("log in the journal the new directory", e));
             }
-            effects.created.push((dir.to_path_buf(), id));
+            effects.created.push((dir.clone(), id));
         }
         fault::point().map_err(|e| failed("create directory", e))?;
     }
@@ -299,7 +302,7 @@ fn unfold(
     for dir in std::iter::once(&**link).chain(dirs.iter().map(PathBuf::as_path)) {
         effects
             .created
-            .extend(dir_id(dir).map(|id| (dir.to_path_buf(), id)));
+            .extend(dir_id(dir).map(|id| (SharedPath::from(dir), id)));
     }
     Ok(())
 }

@@ -566,9 +566,9 @@ fn settle_unfold(entry: &Entry, state: &mut State, actions: &mut Vec<Recovered>)
             .all(|r| holds(r, &inspect::look(&r.target)));
     if done {
         state.links.remove(link);
-        state.dirs.insert_as_now(link.clone());
+        state.dirs.insert_as_now(link);
         for dir in &entry.mkdirs {
-            state.dirs.insert_as_now(dir.clone());
+            state.dirs.insert_as_now(dir);
         }
         for record in &entry.unfold {
             if state.links.get(&record.target) != Some(record) {

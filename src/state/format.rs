@@ -516,11 +516,12 @@ mod tests {
                 born,
             })
         };
-        state.dirs.insert("/h/.config".into(), id(31, 0));
-        state
-            .dirs
-            .insert("/h/.config/app".into(), id(32, 1_796_505_193_898_785_229));
-        state.dirs.insert("/h/.config/old".into(), None);
+        state.dirs.insert(Path::new("/h/.config"), id(31, 0));
+        state.dirs.insert(
+            Path::new("/h/.config/app"),
+            id(32, 1_796_505_193_898_785_229),
+        );
+        state.dirs.insert(Path::new("/h/.config/old"), None);
         state
     }
 
