@@ -33,12 +33,8 @@ pub struct Texts {
 }
 
 impl Texts {
-    /// The relative text of a link in `dir` to `source`: `source`'s directory seen from `dir`,
-    /// then its name. None where `source` has no directory and name of its own (`/`, `a/..`).
-    pub fn relative(&mut self, source: &Path, dir: &Path) -> Option<&Path> {
-        let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
-            return None;
-        };
+    /// `source_dir` seen from `dir`, computed once per pair of directories.
+    fn between(&mut self, dir: &Path, source_dir: &Path) -> &[u8] {
         let (dir_bytes, source_bytes) = (
             dir.as_os_str().as_bytes(),
             source_dir.as_os_str().as_bytes(),
@@ -54,6 +50,16 @@ impl Texts {
             self.source_dir.extend_from_slice(source_bytes);
             self.known = true;
         }
+        &self.between
+    }
+
+    /// The relative text of a link in `dir` to `source`: `source`'s directory seen from `dir`,
+    /// then its name. None where `source` has no directory and name of its own (`/`, `a/..`).
+    pub fn relative(&mut self, source: &Path, dir: &Path) -> Option<&Path> {
+        let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
+            return None;
+        };
+        self.between(dir, source_dir);
         self.text.clear();
         self.text.extend_from_slice(&self.between);
         paths::push_separator(&mut self.text);
@@ -67,17 +73,54 @@ impl Texts {
         self.relative(source, paths::parent(target)?)
     }
 
+    /// The default text of a symlink at `target` to `source` in its two parts, not built: the
+    /// source's directory seen from the target's, and the source's name ([`Parts::are`]).
+    pub fn default_parts<'s>(&'s mut self, target: &Path, source: &'s Path) -> Option<Parts<'s>> {
+        self.parts_in(paths::parent(target)?, source)
+    }
+
+    /// [`Texts::default_parts`] for a target whose directory, as spelled, is `dir`.
+    pub fn parts_in<'s>(&'s mut self, dir: &Path, source: &'s Path) -> Option<Parts<'s>> {
+        let (Some(source_dir), Some(name)) = paths::parent_and_name(source) else {
+            return None;
+        };
+        Some(Parts {
+            between: self.between(dir, source_dir),
+            name: name.as_bytes(),
+        })
+    }
+
     /// Whether `text` is, byte for byte, the default text of a symlink at `target` to
     /// `source`.
     pub fn is_default(&mut self, text: &[u8], target: &Path, source: &Path) -> bool {
-        self.default_text(target, source)
-            .is_some_and(|d| d.as_os_str().as_bytes() == text)
+        self.default_parts(target, source)
+            .is_some_and(|parts| parts.are(text))
     }
 
     /// `text` as it is held for a symlink at `target` to `source`: none where it is the
     /// default text.
     pub fn own(&mut self, text: &Path, target: &Path, source: &Path) -> Option<SharedPath> {
         (!self.is_default(text.as_os_str().as_bytes(), target, source)).then(|| text.into())
+    }
+}
+
+/// A relative link text in two parts, as [`Texts::relative`] joins them: compared without
+/// being built (every link of a run with nothing to do is compared so, twice).
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    between: &'a [u8],
+    name: &'a [u8],
+}
+
+impl Parts<'_> {
+    /// Whether `text` is these parts joined: `between`, a separator unless it is empty or
+    /// ends in one (as [`paths::push_separator`] adds it), then `name`.
+    pub fn are(&self, text: &[u8]) -> bool {
+        let separator = usize::from(!self.between.is_empty() && !self.between.ends_with(b"/"));
+        text.len() == self.between.len() + separator + self.name.len()
+            && text.starts_with(self.between)
+            && (separator == 0 || text[self.between.len()] == b'/')
+            && text.ends_with(self.name)
     }
 }
 
@@ -156,6 +199,35 @@ mod tests {
             Path::new("/h/.vimrc"),
             Path::new("/h/dots/vimrc")
         ));
+        // The parts, compared unbuilt, say what the built text says, for every text near it.
+        let pairs = [
+            ("/h/.config/a/f", "/h/dots/a/f"),
+            ("/h/x", "/h/y"),
+            ("/h/x", "/y"),
+        ];
+        for (target, source) in pairs {
+            let (target, source) = (Path::new(target), Path::new(source));
+            let built = texts.default_text(target, source).unwrap();
+            let built = built.as_os_str().as_bytes().to_vec();
+            let mut near = vec![
+                built.clone(),
+                built[1..].to_vec(),
+                built[..built.len() - 1].to_vec(),
+                [&built[..], b"/"].concat(),
+                [b"./", &built[..]].concat(),
+            ];
+            near.push(
+                built
+                    .iter()
+                    .map(|&b| if b == b'/' { b'x' } else { b })
+                    .collect(),
+            );
+            for text in near {
+                let parts = texts.default_parts(target, source).unwrap();
+                let said = String::from_utf8_lossy(&text).to_string();
+                assert_eq!(parts.are(&text), text == built, "{said}");
+            }
+        }
     }
 
     #[test]

@@ -579,7 +579,9 @@ mod tests {
         use crate::plan::{LinkState, Reason};
         let path = |b: &[u8]| PathBuf::from(std::ffi::OsStr::from_bytes(b));
         let action = Action::Create {
-            mkdirs: mkdirs.iter().map(|d| Path::new(d).into()).collect(),
+            mkdirs: crate::plan::DirChain::new(
+                mkdirs.iter().map(|d| Path::new(d).into()).collect(),
+            ),
         };
         let (state, reason, policy) = (LinkState::Missing, Reason::Plain, Policy::Fail);
         Step::new(

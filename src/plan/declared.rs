@@ -3,24 +3,25 @@
 //! something in the way; and a declared source that no longer exists.
 
 use super::inspect::{self, Dir, FileId, Found};
-use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Step};
+use super::model::{Action, Conflict, DirChain, Displace, Link, LinkState, Reason, Step};
 use super::planner::{Planner, replace_link};
 use crate::manifest::{LinkSpec, Location, Method, Policy, Style};
 use crate::paths;
 use std::fs;
 use std::path::{Path, PathBuf};
-use thin_vec::ThinVec;
 
 impl Planner<'_> {
     pub(super) fn symlink(&mut self, spec: &LinkSpec, policy: Policy) -> Step {
-        let parent = paths::parent(&spec.target).unwrap_or(Path::new("/"));
+        let spelled_parent = paths::parent(&spec.target);
+        let parent = spelled_parent.unwrap_or(Path::new("/"));
         let dir = self.resolve_parent(spec, policy);
         let real_parent = dir.real().unwrap_or(parent);
         let own_text = match spec.style {
             Style::Absolute => Some(spec.source.clone()),
             Style::Relative => {
                 let recorded = self.record_of(spec).and_then(|r| r.own_text.as_ref());
-                self.relative_text(&spec.target, &spec.source, real_parent, recorded)
+                let target = (&*spec.target, spelled_parent);
+                self.relative_text(target, &spec.source, real_parent, recorded)
             }
         };
         let link = Link::Symlink(own_text);
@@ -183,7 +184,7 @@ impl Planner<'_> {
                     spec,
                     policy,
                     LinkState::Missing,
-                    Action::create(ThinVec::new()),
+                    Action::create(DirChain::default()),
                     link,
                     Reason::Plain,
                 ),

@@ -66,9 +66,9 @@ pub enum Expected<'a> {
     Nothing,
     /// A link text of its own.
     Text(&'a SharedPath),
-    /// The default text of a link at `target` to `source`, built (`link_text`).
+    /// The default text of a link at `target` to `source` (`link_text`), in its parts.
     Default {
-        text: &'a Path,
+        parts: crate::link_text::Parts<'a>,
         target: &'a SharedPath,
         source: &'a SharedPath,
     },
@@ -350,10 +350,10 @@ fn look_at(dir: &Handle, name: &OsStr, expected: Expected) -> Option<Found> {
                 Found::Symlink(same.clone())
             }
             Expected::Default {
-                text: same,
+                parts,
                 target,
                 source,
-            } if same.as_os_str().as_bytes() == text => Found::DefaultSymlink {
+            } if parts.are(text) => Found::DefaultSymlink {
                 target: target.clone(),
                 source: source.clone(),
             },

@@ -426,11 +426,6 @@ fn order(steps: &mut [Step]) {
             && !mkdirs.is_empty()
         {
             mkdirs.retain(|_| first_to_make.next().unwrap_or(true));
-            if mkdirs.is_empty() {
-                // An emptied list keeps its allocation: 40 bytes for each link of a first
-                // apply but the first in each directory.
-                *mkdirs = thin_vec::ThinVec::new();
-            }
         }
     }
 }

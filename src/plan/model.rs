@@ -307,10 +307,7 @@ pub enum Action {
     /// Nothing to do.
     None,
     /// Make the link where nothing is, creating `mkdirs` (top first) before it.
-    Create {
-        #[serde(with = "paths::serde_path::vec")]
-        mkdirs: ThinVec<SharedPath>,
-    },
+    Create { mkdirs: DirChain },
     /// Put the link in place of what is there, atomically.
     Replace { displace: Box<Displace> },
     /// Remove a link dotlink made, then the directories in `rmdirs` it made for it, deepest
@@ -337,6 +334,49 @@ pub enum Action {
     Block,
 }
 
+/// The directories a new link needs made, top first. The links of one directory share one
+/// list: a first apply plans the same list for every link of a new directory (`order` then
+/// leaves it to the first that runs), and a list each was 40 bytes a link, allocated and
+/// freed during planning, which glibc kept resident (4 MB at 100,000 links).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirChain(Option<Arc<ThinVec<SharedPath>>>);
+
+impl DirChain {
+    pub fn new(dirs: ThinVec<SharedPath>) -> DirChain {
+        DirChain((!dirs.is_empty()).then(|| Arc::new(dirs)))
+    }
+
+    /// Keep the directories `keep` says, asked once for each, in order; a list kept whole
+    /// stays shared.
+    pub fn retain(&mut self, mut keep: impl FnMut(&SharedPath) -> bool) {
+        let kept: Vec<bool> = self.iter().map(&mut keep).collect();
+        if kept.iter().all(|k| *k) {
+            return;
+        }
+        let dirs: ThinVec<SharedPath> = self
+            .iter()
+            .zip(kept)
+            .filter(|(_, k)| *k)
+            .map(|(dir, _)| dir.clone())
+            .collect();
+        *self = DirChain::new(dirs);
+    }
+}
+
+impl std::ops::Deref for DirChain {
+    type Target = [SharedPath];
+
+    fn deref(&self) -> &[SharedPath] {
+        self.0.as_deref().map_or(&[], |dirs| &dirs[..])
+    }
+}
+
+impl Serialize for DirChain {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        paths::serde_path::vec::serialize(self, serializer)
+    }
+}
+
 /// A directory dotlink made, to remove once it is empty: its path, and the device and inode
 /// the state records for it (none when an older dotlink recorded it), which must still be what
 /// is there.
@@ -358,7 +398,7 @@ pub struct Unfolding {
 
 impl Action {
     /// `Create`, making `mkdirs` first.
-    pub fn create(mkdirs: ThinVec<SharedPath>) -> Action {
+    pub fn create(mkdirs: DirChain) -> Action {
         Action::Create { mkdirs }
     }
 

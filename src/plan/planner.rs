@@ -3,7 +3,7 @@
 //! relative spelling of a source, and naming this run's backup set.
 
 use super::inspect::{self, Dir, Dirs, Found, Looker};
-use super::model::{Action, Conflict, Displace, Link, LinkState, Reason, Seen, Step};
+use super::model::{Action, Conflict, DirChain, Displace, Link, LinkState, Reason, Seen, Step};
 use crate::error::Result;
 use crate::link_text;
 use crate::manifest::{LinkSpec, Manifest, Method, Policy};
@@ -16,7 +16,6 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use thin_vec::ThinVec;
 
 /// Where this run's backups go, and the time that names its set.
 pub(super) struct BackupNaming<'a> {
@@ -78,7 +77,7 @@ pub(super) struct Planner<'a> {
     /// The last (first missing directory, target's directory, the directories to make between
     /// them): the links of a new directory share one chain's paths, as a first apply plans a
     /// chain for each link (`order` then drops the repeats).
-    chain_memo: Option<(PathBuf, PathBuf, ThinVec<SharedPath>)>,
+    chain_memo: Option<(PathBuf, PathBuf, DirChain)>,
     /// Orphan links inside directories that are replaced as a whole.
     pub(super) emptied: PathSet,
     /// Files in the way of directories that links need, cleared by the policy.
@@ -217,23 +216,26 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The text of a relative symlink at `target` to `source`, made in `dir` (the target's real
-    /// directory), as a [`Link::Symlink`] holds it: none where it is the default text
-    /// (`link_text`), as it is unless a symlink is on the way to the target; else `known`'s
-    /// where the same (the recorded text of an up-to-date link), or a copy.
+    /// The text of a relative symlink at `target` (in `parent`, as spelled) to `source`, made
+    /// in `dir` (the target's real directory), as a [`Link::Symlink`] holds it: none where it
+    /// is the default text (`link_text`), as it is unless a symlink is on the way to the
+    /// target; else `known`'s where the same (the recorded text of an up-to-date link), or a
+    /// copy.
     pub(super) fn relative_text(
         &mut self,
-        target: &Path,
+        (target, parent): (&Path, Option<&Path>),
         source: &Path,
         dir: &Path,
         known: Option<&SharedPath>,
     ) -> Option<SharedPath> {
+        if parent.is_some_and(|p| p.as_os_str() == dir.as_os_str())
+            && matches!(paths::parent_and_name(source), (Some(_), Some(_)))
+        {
+            return None;
+        }
         let Some(text) = self.texts.relative(source, dir) else {
             return Some(paths::relative(source, dir).into());
         };
-        if paths::parent(target).is_some_and(|p| p.as_os_str() == dir.as_os_str()) {
-            return None;
-        }
         // Made elsewhere than where it is spelled: the default text only by chance.
         let text = text.as_os_str().as_bytes().to_vec();
         if self.texts.is_default(&text, target, source) {
@@ -260,17 +262,19 @@ impl<'a> Planner<'a> {
 
     /// The directories from `first` down to `dir`, top first ([`inspect::missing_chain`]), as
     /// the last link in the same directory was given them.
-    pub(super) fn missing_chain(&mut self, first: &Path, dir: &Path) -> ThinVec<SharedPath> {
+    pub(super) fn missing_chain(&mut self, first: &Path, dir: &Path) -> DirChain {
         if let Some((f, d, chain)) = &self.chain_memo
             && f.as_os_str() == first.as_os_str()
             && d.as_os_str() == dir.as_os_str()
         {
             return chain.clone();
         }
-        let chain: ThinVec<SharedPath> = inspect::missing_chain(first, dir)
-            .iter()
-            .map(|d| SharedPath::from(d.as_path()))
-            .collect();
+        let chain = DirChain::new(
+            inspect::missing_chain(first, dir)
+                .iter()
+                .map(|d| SharedPath::from(d.as_path()))
+                .collect(),
+        );
         self.chain_memo = Some((first.to_path_buf(), dir.to_path_buf(), chain.clone()));
         chain
     }

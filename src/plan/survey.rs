@@ -68,9 +68,13 @@ impl<'t> Targets<'_, 't> {
         match (self.recorded)(t.at as usize) {
             Some(record) if record.method == Method::Symlink => match &record.own_text {
                 Some(own) => Expected::Text(own),
-                None => match texts.default_text(&record.target, &record.source) {
-                    Some(text) => Expected::Default {
-                        text,
+                // The directory as split already, where the record spells the target alike.
+                None => match match record.target.as_os_str() == self.path(t).as_os_str() {
+                    true => texts.parts_in(Path::new(self.split(t).0), &record.source),
+                    false => texts.default_parts(&record.target, &record.source),
+                } {
+                    Some(parts) => Expected::Default {
+                        parts,
                         target: &record.target,
                         source: &record.source,
                     },
