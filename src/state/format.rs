@@ -454,11 +454,6 @@ fn read_json(bytes: &[u8]) -> Result<(Option<PathBuf>, State), Unreadable> {
         }
         record.target = plain(&record.target).into();
         record.source = plain(&record.source).into();
-        // A symlink recorded without its text matched no link: no text held now means the
-        // default one, so it is held as an empty text, which still matches none.
-        if record.method == Method::Symlink && record.own_text.is_none() {
-            record.own_text = Some(Path::new("").into());
-        }
         links.insert(record);
     }
     let dirs = file

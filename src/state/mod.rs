@@ -34,27 +34,52 @@ use std::path::{Path, PathBuf};
 /// One link dotlink made. Its paths are shared with the plan's step for the same link (a
 /// state and a plan hold one of each per link for the whole run), and have no spare capacity.
 /// Two are equal when they say the same ([`RecordRef::matches`]). Written as a
-/// [`RecordRef`] is.
+/// [`RecordRef`] is, and read as [`Read`] is.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(from = "Read")]
 pub struct Record {
-    #[serde(with = "serde_path")]
     pub target: SharedPath,
-    #[serde(with = "serde_path")]
     pub source: SharedPath,
     pub method: Method,
     /// For a symlink: the path it stores, where that is not its default text ([`link_text`]);
     /// none where it is (the usual case), and for a hard link. A version 1 (JSON) state and a
     /// journal name it `spelling`, and hold it whole.
-    #[serde(
-        rename = "spelling",
-        deserialize_with = "serde_path::option::deserialize",
-        default
-    )]
     pub own_text: Option<SharedPath>,
     /// For a hard link: the device and inode it shares with its source. Boxed, as most links
     /// are symlinks: a state holds one record per link (56 bytes a record unboxed, 40 boxed).
-    #[serde(default)]
     pub inode: Option<Box<(u64, u64)>>,
+}
+
+/// A [`Record`] as a version 1 state and a journal write it: with its link text whole.
+#[derive(Deserialize)]
+struct Read {
+    #[serde(with = "serde_path")]
+    target: SharedPath,
+    #[serde(with = "serde_path")]
+    source: SharedPath,
+    method: Method,
+    #[serde(deserialize_with = "serde_path::option::deserialize", default)]
+    spelling: Option<SharedPath>,
+    #[serde(default)]
+    inode: Option<Box<(u64, u64)>>,
+}
+
+impl From<Read> for Record {
+    /// A symlink written without its text matched no link: no text held means the default
+    /// one now, so it is held as an empty text, which still matches none.
+    fn from(read: Read) -> Record {
+        let own_text = match (read.method, read.spelling) {
+            (Method::Symlink, None) => Some(Path::new("").into()),
+            (_, spelling) => spelling,
+        };
+        Record {
+            target: read.target,
+            source: read.source,
+            method: read.method,
+            own_text,
+            inode: read.inode,
+        }
+    }
 }
 
 impl Record {
@@ -561,6 +586,25 @@ mod tests {
             own_text: Some(Path::new("../r/x").into()),
             inode: None,
         }
+    }
+
+    /// A symlink written without its text (by a dotlink before this one, or by hand) is read
+    /// as one that matches no link, not as one with the default text.
+    #[test]
+    fn a_symlink_read_without_its_text_matches_no_link() {
+        let read = |json: &str| serde_json::from_str::<Record>(json).unwrap();
+        let bare = read(r#"{"target":"/h/.x","source":"/r/x","method":"symlink"}"#);
+        assert_eq!(bare.text().as_deref(), Some(Path::new("")));
+        let found = crate::plan::inspect::Found::Symlink(Path::new("../r/x").into());
+        assert!(!crate::plan::inspect::holds(&bare, &found));
+        let whole =
+            read(r#"{"target":"/h/.x","source":"/r/x","method":"symlink","spelling":"../r/x"}"#);
+        assert!(crate::plan::inspect::holds(&whole, &found));
+        let hard = read(r#"{"target":"/h/.x","source":"/r/x","method":"hardlink","inode":[1,2]}"#);
+        assert_eq!((hard.text(), hard.inode()), (None, Some((1, 2))));
+        // Written and read back, a record says the same.
+        let again = read(&serde_json::to_string(&whole).unwrap());
+        assert_eq!(again, whole);
     }
 
     #[test]
