@@ -347,19 +347,21 @@ impl DirChain {
     }
 
     /// Keep the directories `keep` says, asked once for each, in order; a list kept whole
-    /// stays shared.
+    /// stays shared, and a list emptied holds nothing (both with nothing allocated: `order`
+    /// asks this of every new link).
     pub fn retain(&mut self, mut keep: impl FnMut(&SharedPath) -> bool) {
-        let kept: Vec<bool> = self.iter().map(&mut keep).collect();
-        if kept.iter().all(|k| *k) {
-            return;
+        // The directories kept, once one is not.
+        let mut kept: Option<ThinVec<SharedPath>> = None;
+        for (i, dir) in self.iter().enumerate() {
+            match (keep(dir), &mut kept) {
+                (true, Some(kept)) => kept.push(dir.clone()),
+                (false, None) => kept = Some(self[..i].iter().cloned().collect()),
+                _ => {}
+            }
         }
-        let dirs: ThinVec<SharedPath> = self
-            .iter()
-            .zip(kept)
-            .filter(|(_, k)| *k)
-            .map(|(dir, _)| dir.clone())
-            .collect();
-        *self = DirChain::new(dirs);
+        if let Some(dirs) = kept {
+            *self = DirChain::new(dirs);
+        }
     }
 }
 
@@ -782,6 +784,44 @@ const _: () = assert!(std::mem::size_of::<Step>() <= 88);
 mod tests {
     use super::TreeMark;
     use std::fs;
+
+    /// `retain` asks about each directory once, in order, and keeps what it is told; a list
+    /// kept whole is still the shared one.
+    #[test]
+    fn a_directory_chain_keeps_what_it_is_told_and_stays_shared_when_whole() {
+        use super::{DirChain, SharedPath};
+        let chain = |dirs: &[&str]| {
+            DirChain::new(
+                dirs.iter()
+                    .map(|d| SharedPath::from(std::path::Path::new(d)))
+                    .collect(),
+            )
+        };
+        let dirs = |c: &DirChain| {
+            c.iter()
+                .map(|d| d.to_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        let all = chain(&["/h/a", "/h/a/b", "/h/a/b/c"]);
+        for (answers, left) in [
+            ([true, true, true], vec!["/h/a", "/h/a/b", "/h/a/b/c"]),
+            ([false, true, true], vec!["/h/a/b", "/h/a/b/c"]),
+            ([true, false, true], vec!["/h/a", "/h/a/b/c"]),
+            ([false, false, false], vec![]),
+        ] {
+            let mut shared = all.clone();
+            let mut asked = Vec::new();
+            shared.retain(|d| {
+                asked.push(d.to_str().unwrap().to_string());
+                answers[asked.len() - 1]
+            });
+            assert_eq!(asked, dirs(&all));
+            assert_eq!(dirs(&shared), left);
+            let whole = answers.iter().all(|a| *a);
+            assert_eq!(std::ptr::eq(&shared[..], &all[..]), whole);
+        }
+        assert_eq!(chain(&[]), DirChain::default());
+    }
 
     /// What a run's own prune takes away is covered; anything moved in is not, however old
     /// what it holds (a directory's rename leaves its files' change times as they were), and
