@@ -930,6 +930,7 @@ fn doctor_explains_what_is_wrong_and_exits_0_only_when_healthy() {
         .stdout_has("ok   manifest")
         .stdout_has("ok   own directories")
         .stdout_has("ok   filesystem")
+        .stdout_has("ok   unmanaged links  every declared link is dotlink's")
         .stdout_has("Healthy.");
     assert!(s.leftovers().is_empty());
     assert!(

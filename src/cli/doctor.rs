@@ -219,7 +219,9 @@ fn link_checks(
         .collect();
     let folded = plan.count(LinkState::Folded);
     checks.push(match (foreign.len(), folded) {
-        (0, 0) => Check::ok("unmanaged links", "every link into the repository is dotlink's".into()),
+        // Only the declared targets are looked at here: a link the manifest no longer declares
+        // is not called dotlink's (status says when one no longer is).
+        (0, 0) => Check::ok("unmanaged links", "every declared link is dotlink's".into()),
         (n, f) => Check::fail(
             "unmanaged links",
             format!(
