@@ -60,10 +60,12 @@ impl Texts {
             return None;
         };
         self.between(dir, source_dir);
+        let parts = Parts {
+            between: &self.between,
+            name: name.as_bytes(),
+        };
         self.text.clear();
-        self.text.extend_from_slice(&self.between);
-        paths::push_separator(&mut self.text);
-        self.text.extend_from_slice(name.as_bytes());
+        parts.join_into(&mut self.text);
         Some(Path::new(OsStr::from_bytes(&self.text)))
     }
 
@@ -104,7 +106,7 @@ impl Texts {
     }
 }
 
-/// A relative link text in two parts, as [`Texts::relative`] joins them: compared without
+/// A relative link text in two parts: built by [`Parts::join_into`], or compared without
 /// being built (every link of a run with nothing to do is compared so, twice).
 #[derive(Debug, Clone, Copy)]
 pub struct Parts<'a> {
@@ -113,10 +115,24 @@ pub struct Parts<'a> {
 }
 
 impl Parts<'_> {
-    /// Whether `text` is these parts joined: `between`, a separator unless it is empty or
-    /// ends in one (as [`paths::push_separator`] adds it), then `name`.
+    /// Whether a separator goes between the parts: unless `between` is empty (the source is in
+    /// the link's directory) or ends in one.
+    fn separator(&self) -> bool {
+        !self.between.is_empty() && !self.between.ends_with(b"/")
+    }
+
+    /// The text: `between`, the separator, `name`.
+    fn join_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.between);
+        if self.separator() {
+            out.push(b'/');
+        }
+        out.extend_from_slice(self.name);
+    }
+
+    /// Whether `text` is these parts joined ([`Parts::join_into`]).
     pub fn are(&self, text: &[u8]) -> bool {
-        let separator = usize::from(!self.between.is_empty() && !self.between.ends_with(b"/"));
+        let separator = usize::from(self.separator());
         text.len() == self.between.len() + separator + self.name.len()
             && text.starts_with(self.between)
             && (separator == 0 || text[self.between.len()] == b'/')
