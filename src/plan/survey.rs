@@ -68,18 +68,18 @@ impl<'t> Targets<'_, 't> {
         match (self.recorded)(t.at as usize) {
             Some(record) if record.method == Method::Symlink => match &record.own_text {
                 Some(own) => Expected::Text(own),
-                // The directory as split already, where the record spells the target alike.
-                None => match match record.target.as_os_str() == self.path(t).as_os_str() {
-                    true => texts.parts_in(Path::new(self.split(t).0), &record.source),
-                    false => texts.default_parts(&record.target, &record.source),
-                } {
-                    Some(parts) => Expected::Default {
+                None => {
+                    // The directory as split already, where the record spells the target alike.
+                    let parts = match record.target.as_os_str() == self.path(t).as_os_str() {
+                        true => texts.parts_in(Path::new(self.split(t).0), &record.source),
+                        false => texts.default_parts(&record.target, &record.source),
+                    };
+                    parts.map_or(Expected::Nothing, |parts| Expected::Default {
                         parts,
                         target: &record.target,
                         source: &record.source,
-                    },
-                    None => Expected::Nothing,
-                },
+                    })
+                }
             },
             _ => Expected::Nothing,
         }
@@ -111,11 +111,11 @@ pub struct Early {
     seen: Seen,
 }
 
-/// Look at the targets of `records` (the state's) directory by directory, listing each
-/// directory too when `list` is set, until `stop` is set (the repository is walked): for a run with nothing to do they are the declared targets, and
-/// what is looked at here the survey need not look at again. Only for runs that change
-/// nothing, or that hold the lock already with no interrupted run to recover (`Look` in
-/// `cli`).
+/// Look at the targets of `records` (the state's) directory by directory, listing each directory
+/// too when `list` is set, until `stop` is set (the repository is walked): for a run with nothing
+/// to do they are the declared targets, and what is looked at here the survey need not look at
+/// again. Only for runs that change nothing, or that hold the lock already with no interrupted run
+/// to recover (`Look` in `cli`).
 pub fn look_early(mut records: Vec<&Record>, list: bool, stop: &AtomicBool) -> Early {
     records.retain(|r| matches!(crate::paths::parent_and_name(&r.target), (Some(_), Some(_))));
     crate::paths::sort_by_directory(&mut records, |r| &r.target);
