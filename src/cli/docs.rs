@@ -6,13 +6,12 @@ use super::args::Cli;
 use crate::apply::fsutil;
 use crate::error::{Error, Result};
 use crate::report;
-use clap::CommandFactory;
 use std::path::Path;
 
 /// A shell completion script.
 pub(super) fn completions(shell: clap_complete::Shell) -> Result<Verdict> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "dotlink", &mut script);
+    clap_complete::generate(shell, &mut Cli::whole(), "dotlink", &mut script);
     report::print_bytes(&script);
     Ok(Verdict::Done)
 }
@@ -27,7 +26,7 @@ pub(super) fn man(dir: Option<&Path>) -> Result<Verdict> {
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, &e))?;
     let mut written = vec![write_page(dir, "dotlink.1", &main)?];
-    for command in Cli::command().get_subcommands() {
+    for command in Cli::whole().get_subcommands() {
         let name = format!("dotlink-{}", command.get_name());
         let page = render(
             command
@@ -57,7 +56,7 @@ fn render(command: clap::Command) -> Result<Vec<u8>> {
 
 /// `dotlink(1)`: what clap generates, then the sections only a manual has.
 fn main_page() -> Result<Vec<u8>> {
-    let mut page = render(Cli::command())?;
+    let mut page = render(Cli::whole())?;
     page.extend_from_slice(b".SH MANIFEST\n");
     page.extend_from_slice(
         b"Every key of dotlink.toml, with its default, as dotlink.toml.example documents it:\n.PP\n.nf\n",
