@@ -169,15 +169,38 @@ fn dotlinks_state_never_goes_into_the_repository() {
     // ~/.local is already a link into the repository (made by hand, or by Stow).
     s.home_link(".local", s.repo().join("local"));
     s.manifest("[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n");
+    s.home_file(".bashrc", "b");
     let before = s.whole_tree();
-    let run = run_without_xdg_state(&s, &["apply"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("state directory") && run.stderr.contains("is inside the repository"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(s.whole_tree(), before, "nothing lands in the repository");
+    // Every command that reads the manifest refuses, whether it writes (checked before it
+    // opens the state to write) or only looks (checked by the planner).
+    let commands: [&[&str]; 11] = [
+        &["apply"],
+        &["apply", "--dry-run"],
+        &["plan"],
+        &["status"],
+        &["diff"],
+        &["clean"],
+        &["clean", "--dry-run"],
+        &["adopt", "~/.bashrc"],
+        &["adopt", "--dry-run", "~/.bashrc"],
+        &["unlink"],
+        &["restore"],
+    ];
+    for args in commands {
+        let run = run_without_xdg_state(&s, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("state directory")
+                && run.stderr.contains("is inside the repository"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            s.whole_tree(),
+            before,
+            "{args:?}: nothing lands in the repository"
+        );
+    }
 }
 
 #[test]
@@ -190,24 +213,43 @@ fn a_state_directory_in_the_repository_never_holds_a_lock_file_even_for_a_moment
         .source("zshrc", "z");
     s.home_link(".local", s.repo().join("local"));
     s.manifest("[[link]]\nsource = \"zshrc\"\ntarget = \"~/.zshrc\"\n");
+    s.home_file(".bashrc", "b");
     let before = s.whole_tree();
     let trace = tempfile::tempdir().unwrap();
     let out = trace.path().join("strace.out");
     let strace = crate::peers::tool("strace");
-    let status = s
-        .command_under(
-            &strace,
-            &["-f", "-e", "trace=%file", "-o", out.to_str().unwrap(), "--"],
-        )
-        .env_remove("XDG_STATE_HOME")
-        .arg("apply")
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(2));
-    let opened = fs::read_to_string(&out).unwrap();
-    let lock = opened.lines().find(|l| l.contains("dotlink/lock"));
-    assert_eq!(lock, None, "the lock file was opened in the repository");
-    assert_eq!(s.whole_tree(), before, "nothing lands in the repository");
+    // Every command that writes, including those that take the lock only once the manifest
+    // is expanded (a lock file is removed when let go, so only a trace shows it was there).
+    let commands: [&[&str]; 5] = [
+        &["apply"],
+        &["clean"],
+        &["adopt", "~/.bashrc"],
+        &["unlink"],
+        &["restore"],
+    ];
+    for args in commands {
+        let status = s
+            .command_under(
+                &strace,
+                &["-f", "-e", "trace=%file", "-o", out.to_str().unwrap(), "--"],
+            )
+            .env_remove("XDG_STATE_HOME")
+            .args(args)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}");
+        let opened = fs::read_to_string(&out).unwrap();
+        let lock = opened.lines().find(|l| l.contains("dotlink/lock"));
+        assert_eq!(
+            lock, None,
+            "{args:?}: the lock file was opened in the repository"
+        );
+        assert_eq!(
+            s.whole_tree(),
+            before,
+            "{args:?}: nothing lands in the repository"
+        );
+    }
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::path::Path;
 pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<Verdict> {
     let mut loaded = load(cli, Sources::Require)?;
     if !args.dry_run {
-        plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
+        loaded.check_before_writing()?;
     }
     let mut open = loaded.open_state(!args.dry_run)?;
     let home = &loaded.ctx.home;

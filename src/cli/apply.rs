@@ -33,7 +33,7 @@ pub(super) fn run(cli: &Cli, run: &RunArgs, mode: Mode, verbosity: Verbosity) ->
     let mut loaded = load_looking(cli, Sources::Require, look)?;
     drop(spinner);
     if !dry_run {
-        plan::check_before_writing(&loaded.manifest, &loaded.specs, &loaded.ctx)?;
+        loaded.check_before_writing()?;
     }
     let mut open = loaded.open_state(!dry_run)?;
     let options = Options {

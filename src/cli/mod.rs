@@ -164,6 +164,10 @@ struct Loaded {
     early: Option<crate::plan::Early>,
     /// The lock, when it was taken before the manifest was expanded (see [`Look::Locked`]).
     lock: Option<Lock>,
+    /// Whether dotlink's own directories were found outside the repository already. A run
+    /// that writes makes sure of it before it opens the state to write (the lock is the first
+    /// file it makes); the planner checks again, on every run.
+    own_dirs_checked: bool,
 }
 
 /// Whether the thread that reads a large state then looks at the targets it records, while
@@ -190,6 +194,11 @@ impl Loaded {
     /// [`open_state`] for this manifest, whose backups go to its `backup_dir`, starting from
     /// the state read while loading.
     fn open_state(&mut self, writing: bool) -> Result<OpenState> {
+        if writing && !self.own_dirs_checked {
+            let backup_dir = Some(self.manifest.settings.backup_dir.as_path());
+            crate::plan::check_own_dirs(&self.manifest.repo, backup_dir, &self.ctx)?;
+            self.own_dirs_checked = true;
+        }
         let open = open_state_from(
             &self.files,
             &self.ctx,
@@ -204,6 +213,13 @@ impl Loaded {
             self.specs = manifest::expand(&self.manifest, self.sources)?;
         }
         Ok(open)
+    }
+
+    /// [`crate::plan::check_before_writing`], for a run about to take the lock and write.
+    fn check_before_writing(&mut self) -> Result<()> {
+        crate::plan::check_before_writing(&self.manifest, &self.specs, &self.ctx)?;
+        self.own_dirs_checked = true;
+        Ok(())
     }
 }
 
@@ -280,7 +296,9 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
     });
     let read = state_read.into_inner();
     let specs = specs?;
-    own_dirs.unwrap_or_else(check_own_dirs)?;
+    // Checked here only where the lock was to be taken early; else by the run that writes, or
+    // by the planner.
+    let own_dirs_checked = own_dirs.transpose()?.is_some();
     Ok(Loaded {
         ctx,
         manifest,
@@ -290,6 +308,7 @@ fn load_looking(cli: &Cli, sources: Sources, look: Look) -> Result<Loaded> {
         read,
         early,
         lock,
+        own_dirs_checked,
     })
 }
 
