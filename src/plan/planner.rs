@@ -154,12 +154,13 @@ impl<'a> Planner<'a> {
         &mut self,
         manifest: &Manifest,
         spec: &LinkSpec,
+        record: Option<&'a Record>,
         on_conflict: Option<Policy>,
     ) -> Result<Step> {
         let policy = on_conflict.unwrap_or(spec.on_conflict);
         let at = manifest.entries[spec.entry].source_at;
         self.seen_at_target = None;
-        self.recorded = Some((spec.target.clone(), self.state.links.get(&spec.target)));
+        self.recorded = Some((spec.target.clone(), record));
         if spec.source_missing {
             return Ok(self.missing_source(spec, policy, at));
         }

@@ -80,9 +80,15 @@ impl Links {
             .map(|&i| i as usize)
     }
 
-    /// The record for `target` and where it is among [`Links::values`], if there is one.
-    pub fn find(&self, target: &Path) -> Option<(usize, &Record)> {
-        self.position(target).map(|i| (i, &self.records[i]))
+    /// Where the record for `target` is among [`Links::values`], if there is one (see
+    /// [`Links::at`]).
+    pub fn position_of(&self, target: &Path) -> Option<usize> {
+        self.position(target)
+    }
+
+    /// The record at `position` among [`Links::values`].
+    pub fn at(&self, position: usize) -> &Record {
+        &self.records[position]
     }
 
     pub fn get(&self, target: &Path) -> Option<&Record> {
