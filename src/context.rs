@@ -16,6 +16,8 @@ pub struct Context {
     /// pass through symlinks to `home`: a link at one of those would replace the home as the
     /// user's programs find it.
     pub home_as_set: PathBuf,
+    /// Whether `home` is where `$HOME` really is (it could be resolved): else it is as set.
+    pub home_is_real: bool,
     /// Where dotlink keeps state files, journals and locks: `$XDG_STATE_HOME/dotlink`.
     pub state_dir: PathBuf,
     /// The directory dotlink was started in; the manifest search starts here.
@@ -44,7 +46,9 @@ impl Context {
                     .with_hint("set HOME to an absolute path")
             })?;
         let home_as_set = plain("HOME", &home)?;
-        let home = home_as_set.canonicalize().unwrap_or(home_as_set.clone());
+        let real_home = home_as_set.canonicalize().ok();
+        let home_is_real = real_home.is_some();
+        let home = real_home.unwrap_or(home_as_set.clone());
         // macOS has no state directory; the local data directory is its nearest equivalent.
         let state_base = match dirs::state_dir().or_else(dirs::data_local_dir) {
             Some(base) => plain("XDG_STATE_HOME", &base)?,
@@ -65,6 +69,7 @@ impl Context {
         Ok(Context {
             home,
             home_as_set,
+            home_is_real,
             state_dir: state_base.join("dotlink"),
             cwd,
             machine: Machine {

@@ -754,6 +754,7 @@ mod tests {
             let ctx = Context {
                 home: self.home(),
                 home_as_set: self.home(),
+                home_is_real: false,
                 state_dir: self.root.path().join("state"),
                 cwd: self.root.path().to_path_buf(),
                 machine: crate::context::Machine {

@@ -740,6 +740,7 @@ mod tests {
         Context {
             home: home.to_path_buf(),
             home_as_set: home.to_path_buf(),
+            home_is_real: false,
             state_dir: home.join(".local/state/dotlink"),
             cwd: home.to_path_buf(),
             machine: Machine {

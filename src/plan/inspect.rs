@@ -444,8 +444,21 @@ pub struct Dirs {
 impl Dirs {
     /// A resolver that already knows `home` (and so never walks the components above it).
     pub fn new(home: &Path, removed: PathSet) -> Dirs {
+        Dirs::knowing(home, home.canonicalize().ok(), removed)
+    }
+
+    /// [`Dirs::new`] for the run's home directory, resolved when the run started.
+    pub fn for_home(ctx: &crate::context::Context, removed: PathSet) -> Dirs {
+        match ctx.home_is_real {
+            true => Dirs::knowing(&ctx.home, Some(ctx.home.clone()), removed),
+            false => Dirs::new(&ctx.home, removed),
+        }
+    }
+
+    /// A resolver that knows `home` is really at `real`, if it is anywhere.
+    fn knowing(home: &Path, real: Option<PathBuf>, removed: PathSet) -> Dirs {
         let mut cache = SharedPathMap::default();
-        if let Ok(real) = home.canonicalize() {
+        if let Some(real) = real {
             let real = SharedPath::from(real);
             cache.insert(home.into(), Rc::new(Dir::Exists { real, via: None }));
         }

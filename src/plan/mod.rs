@@ -78,7 +78,7 @@ pub(crate) fn plan_with(
     ctx: &Context,
     early: Option<Early>,
 ) -> Result<Plan> {
-    let mut dirs = Dirs::new(&ctx.home, PathSet::default());
+    let mut dirs = Dirs::for_home(ctx, PathSet::default());
     let mut specs = folds::fold_packages(specs, state, &mut dirs, &manifest.repo);
     // Done first, so the specs' copies are freed before the survey and the plan allocate.
     state.share_paths(&mut specs);
@@ -393,7 +393,7 @@ pub(crate) fn plan_unlink(
     ctx: &Context,
     identify_dirs: bool,
 ) -> Plan {
-    let mut dirs = Dirs::new(&ctx.home, PathSet::default());
+    let mut dirs = Dirs::for_home(ctx, PathSet::default());
     let places = (repo, ctx.home.as_path());
     let found = orphans::find(
         state.links.values(),

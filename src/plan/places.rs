@@ -74,7 +74,7 @@ pub(crate) fn check_before_writing(
     specs: &[LinkSpec],
     ctx: &Context,
 ) -> Result<()> {
-    let mut dirs = Dirs::new(&ctx.home, Default::default());
+    let mut dirs = Dirs::for_home(ctx, Default::default());
     let mut own = own_dirs(
         &manifest.repo,
         Some(&manifest.settings.backup_dir),
@@ -290,7 +290,7 @@ pub(super) fn identity<'p>(dirs: &mut Dirs, path: &'p Path) -> (Cow<'p, Path>, O
 /// are not in the repository `repo`: its state directory, and the backup directory when there
 /// is a manifest to name one.
 pub(crate) fn check_own_dirs(repo: &Path, backup_dir: Option<&Path>, ctx: &Context) -> Result<()> {
-    let mut dirs = Dirs::new(&ctx.home, Default::default());
+    let mut dirs = Dirs::for_home(ctx, Default::default());
     own_dirs(repo, backup_dir, ctx, &mut dirs).map(drop)
 }
 
@@ -301,7 +301,7 @@ pub(crate) fn own_dirs_real(
     backup_dir: &Path,
     ctx: &Context,
 ) -> Result<Vec<(&'static str, PathBuf)>> {
-    let mut dirs = Dirs::new(&ctx.home, Default::default());
+    let mut dirs = Dirs::for_home(ctx, Default::default());
     let own = own_dirs(repo, Some(backup_dir), ctx, &mut dirs)?;
     Ok(own.into_iter().map(|dir| (dir.what, dir.real)).collect())
 }
@@ -329,12 +329,20 @@ fn own_dirs(
     for (what, path, hint) in std::iter::once(state).chain(backups) {
         // Where its files really go: the directory itself resolved too, not only its parent
         // (`~/bk -> real` keeps its backups in `~/real`, which a target may replace).
-        let (links, leads_to) = symlinks_on_the_way(path);
-        let real: PathBuf = match &*dirs.resolve(path) {
-            Dir::Exists { real, .. } | Dir::Missing { real, .. } => real.to_path_buf(),
+        let (real, links) = match &*dirs.resolve(path) {
+            // Where it is as spelled, no symlink is on its way: none is read again.
+            Dir::Exists { real, .. } | Dir::Missing { real, .. } if **real == *path => {
+                (path.to_path_buf(), Vec::new())
+            }
+            Dir::Exists { real, .. } | Dir::Missing { real, .. } => {
+                (real.to_path_buf(), symlinks_on_the_way(path).0)
+            }
             // A link that leads nowhere yet (or through something that is not a directory):
             // where it leads, which a target may be.
-            Dir::Blocked { .. } => leads_to,
+            Dir::Blocked { .. } => {
+                let (links, leads_to) = symlinks_on_the_way(path);
+                (leads_to, links)
+            }
         };
         if real.starts_with(repo) {
             return Err(Error::input(format!(
