@@ -145,7 +145,19 @@ const PIECE: usize = 256 * 1024;
 
 /// [`read`], from `file`, a piece at a time: only a version 1 (JSON) file is read whole.
 pub(crate) fn read_from(file: &mut impl io::Read) -> Result<(Option<PathBuf>, State), Unreadable> {
-    let mut held = vec![0; PIECE];
+    read_sized(file, PIECE as u64)
+}
+
+/// [`read_from`] for a file of about `len` bytes: one smaller than a piece is read in a piece
+/// its size, from the heap (a piece has a mapping of its own, made and unmade, and its pages
+/// are new to the process).
+pub(crate) fn read_sized(
+    file: &mut impl io::Read,
+    len: u64,
+) -> Result<(Option<PathBuf>, State), Unreadable> {
+    // One byte more than the file, so the read that finds its end is not a piece's growth.
+    let piece = usize::try_from(len.saturating_add(1)).map_or(PIECE, |len| len.clamp(64, PIECE));
+    let mut held = vec![0; piece];
     let mut len = 0;
     // `held[..partial]` is the start of a line not read to its end: no line end is in it.
     let mut partial = 0;

@@ -393,7 +393,11 @@ fn read_state_file(
         Ok(None) => return Ok(None),
         Err(e) => return Err(unreadable(&e)),
     };
-    match format::read_from(&mut file) {
+    let len = match &stamp {
+        Stamp::File(file) => file.len,
+        _ => u64::MAX,
+    };
+    match format::read_sized(&mut file, len) {
         Ok((_, state)) => Ok(Some((state, written, stamp))),
         Err(format::Unreadable::OtherVersion(version)) => Err(StateFileProblem::OtherVersion {
             path: path.to_path_buf(),
