@@ -221,7 +221,7 @@ impl RecordPlaces {
     fn position(state: &State, target: &Path) -> u32 {
         state
             .links
-            .position_of(target)
+            .position(target)
             .map_or(Self::NONE, |i| i as u32)
     }
 

@@ -332,7 +332,7 @@ fn own_dirs(
         let (real, links) = match &*dirs.resolve(path) {
             // Where it is as spelled, no symlink is on its way: none is read again.
             Dir::Exists { real, .. } | Dir::Missing { real, .. } if **real == *path => {
-                (path.to_path_buf(), Vec::new())
+                (real.to_path_buf(), Vec::new())
             }
             Dir::Exists { real, .. } | Dir::Missing { real, .. } => {
                 (real.to_path_buf(), symlinks_on_the_way(path).0)

@@ -148,15 +148,15 @@ pub(crate) fn read_from(file: &mut impl io::Read) -> Result<(Option<PathBuf>, St
     read_sized(file, PIECE as u64)
 }
 
-/// [`read_from`] for a file of about `len` bytes: one smaller than a piece is read in a piece
+/// [`read_from`] for a file of about `size` bytes: one smaller than a piece is read in a piece
 /// its size, from the heap (a piece has a mapping of its own, made and unmade, and its pages
 /// are new to the process).
 pub(crate) fn read_sized(
     file: &mut impl io::Read,
-    len: u64,
+    size: u64,
 ) -> Result<(Option<PathBuf>, State), Unreadable> {
     // One byte more than the file, so the read that finds its end is not a piece's growth.
-    let piece = usize::try_from(len.saturating_add(1)).map_or(PIECE, |len| len.clamp(64, PIECE));
+    let piece = usize::try_from(size.saturating_add(1)).map_or(PIECE, |n| n.clamp(64, PIECE));
     let mut held = vec![0; piece];
     let mut len = 0;
     // `held[..partial]` is the start of a line not read to its end: no line end is in it.
@@ -934,6 +934,23 @@ mod tests {
                     &file[..file.len().min(40)]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_file_read_in_a_piece_of_its_size_reads_as_a_whole() {
+        let bytes = sample_file();
+        let Ok((_, whole)) = read(&bytes) else {
+            panic!("the sample is readable")
+        };
+        // The size as it was, or as it was before the file grew or shrank.
+        let n = bytes.len() as u64;
+        for size in [0, 1, 63, 64, 65, n / 2, n - 1, n, n + 1, u64::MAX] {
+            let mut file = &bytes[..];
+            let Ok((_, read)) = read_sized(&mut file, size) else {
+                panic!("unreadable as {size} bytes")
+            };
+            assert!(read == whole, "read as {size} bytes");
         }
     }
 

@@ -66,7 +66,9 @@ impl Links {
         links
     }
 
-    fn position(&self, target: &Path) -> Option<usize> {
+    /// Where the record for `target` is among [`Links::values`], if there is one (see
+    /// [`Links::at`]).
+    pub fn position(&self, target: &Path) -> Option<usize> {
         // A first apply asks an empty state about each of its targets, three times: no hash.
         if self.records.is_empty() {
             return None;
@@ -78,12 +80,6 @@ impl Links {
         self.index
             .find(hash, |&i| *self.records[i as usize].target == *target)
             .map(|&i| i as usize)
-    }
-
-    /// Where the record for `target` is among [`Links::values`], if there is one (see
-    /// [`Links::at`]).
-    pub fn position_of(&self, target: &Path) -> Option<usize> {
-        self.position(target)
     }
 
     /// The record at `position` among [`Links::values`].
