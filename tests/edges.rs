@@ -173,7 +173,7 @@ fn dotlinks_state_never_goes_into_the_repository() {
     let before = s.whole_tree();
     // Every command that reads the manifest refuses, whether it writes (checked before it
     // opens the state to write) or only looks (checked by the planner).
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 12] = [
         &["apply"],
         &["apply", "--dry-run"],
         &["plan"],
@@ -183,14 +183,16 @@ fn dotlinks_state_never_goes_into_the_repository() {
         &["clean", "--dry-run"],
         &["adopt", "~/.bashrc"],
         &["adopt", "--dry-run", "~/.bashrc"],
+        &["adopt", "--dry-run", "--as", "rc", "~/.bashrc", "~/.zshrc"],
         &["unlink"],
         &["restore"],
     ];
     for args in commands {
         let run = run_without_xdg_state(&s, args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        // Said first, before anything about the state or the arguments.
         assert!(
-            run.stderr.contains("state directory")
+            run.stderr.starts_with("error: dotlink's state directory")
                 && run.stderr.contains("is inside the repository"),
             "{args:?}: {}",
             run.stderr

@@ -15,8 +15,10 @@ use std::path::Path;
 
 pub(super) fn run(cli: &Cli, args: &AdoptArgs, verbosity: Verbosity) -> Result<Verdict> {
     let mut loaded = load(cli, Sources::Require)?;
-    if !args.dry_run {
-        loaded.check_before_writing()?;
+    // A dry run too, before it says anything of the state or the paths: it never plans.
+    match args.dry_run {
+        true => loaded.check_own_dirs()?,
+        false => loaded.check_before_writing()?,
     }
     let mut open = loaded.open_state(!args.dry_run)?;
     let home = &loaded.ctx.home;

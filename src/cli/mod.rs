@@ -194,10 +194,8 @@ impl Loaded {
     /// [`open_state`] for this manifest, whose backups go to its `backup_dir`, starting from
     /// the state read while loading.
     fn open_state(&mut self, writing: bool) -> Result<OpenState> {
-        if writing && !self.own_dirs_checked {
-            let backup_dir = Some(self.manifest.settings.backup_dir.as_path());
-            crate::plan::check_own_dirs(&self.manifest.repo, backup_dir, &self.ctx)?;
-            self.own_dirs_checked = true;
+        if writing {
+            self.check_own_dirs()?;
         }
         let open = open_state_from(
             &self.files,
@@ -213,6 +211,17 @@ impl Loaded {
             self.specs = manifest::expand(&self.manifest, self.sources)?;
         }
         Ok(open)
+    }
+
+    /// [`crate::plan::check_own_dirs`], unless done already: for a run about to write, or one
+    /// that says more before it plans (a dry run of `adopt`).
+    fn check_own_dirs(&mut self) -> Result<()> {
+        if !self.own_dirs_checked {
+            let backup_dir = Some(self.manifest.settings.backup_dir.as_path());
+            crate::plan::check_own_dirs(&self.manifest.repo, backup_dir, &self.ctx)?;
+            self.own_dirs_checked = true;
+        }
+        Ok(())
     }
 
     /// [`crate::plan::check_before_writing`], for a run about to take the lock and write.
